@@ -1,0 +1,123 @@
+"""Settings, read only from ``VOLTSPOT_*`` (and ``STRIPE_*``) environment variables.
+
+A wrong value raises :class:`ConfigError` whose message names the variable; the CLI prints
+that one line and exits, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+INSTANCE_DIR = Path(os.environ.get("VOLTSPOT_INSTANCE_DIR", Path.cwd() / "instance"))
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the environment variable."""
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{INSTANCE_DIR / 'voltspot.db'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the application reads, with safe defaults for a single small server."""
+
+    env: str = "development"
+    database_url: str = field(default_factory=_default_database_url)
+    secret_key: str = ""
+    api_token: str = ""
+    redis_url: str = ""
+    public_url: str = "http://127.0.0.1:5000"
+    accept_unknown_stations: bool = False
+    heartbeat_interval: int = 300
+    ocpp_response_timeout: float = 30.0
+    remote_start_timeout: int = 120
+    ocpp_max_frame_bytes: int = 65536
+    ocpp_log_frames_per_station: int = 500
+    stripe_secret_key: str = ""
+    stripe_publishable_key: str = ""
+    stripe_webhook_secret: str = ""
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def ocpp_url(self) -> str:
+        """The WebSocket base URL chargers are configured with (``…/ocpp``)."""
+        base = self.public_url.rstrip("/")
+        if base.startswith("https://"):
+            base = "wss://" + base.removeprefix("https://")
+        elif base.startswith("http://"):
+            base = "ws://" + base.removeprefix("http://")
+        return base + "/ocpp"
+
+
+_ENV_NAMES = {
+    "stripe_secret_key": "STRIPE_SECRET_KEY",
+    "stripe_publishable_key": "STRIPE_PUBLISHABLE_KEY",
+    "stripe_webhook_secret": "STRIPE_WEBHOOK_SECRET",
+}
+
+
+def env_name(setting: str) -> str:
+    """The environment variable that carries ``setting``."""
+    return _ENV_NAMES.get(setting, "VOLTSPOT_" + setting.upper())
+
+
+def _parse(name: str, kind: type, raw: str):
+    if kind is bool:
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"{name} must be true or false, not {raw!r}")
+    if kind is int or kind is float:
+        try:
+            value = kind(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+        if value <= 0:
+            raise ConfigError(f"{name} must be greater than zero, not {raw!r}")
+        return value
+    return raw
+
+
+def load_settings(overrides: Mapping[str, object] | None = None,
+                  environ: Mapping[str, str] | None = None) -> Settings:
+    """Build :class:`Settings` from the environment, then apply ``overrides`` (tests, CLI).
+
+    Raises :class:`ConfigError` naming the variable when a value is invalid, or when a
+    production deployment has no ``VOLTSPOT_SECRET_KEY``.
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for f in fields(Settings):
+        name = env_name(f.name)
+        if name in environ:
+            kind = {"bool": bool, "int": int, "float": float}.get(str(f.type), str)
+            values[f.name] = _parse(name, kind, environ[name])
+    for key, value in (overrides or {}).items():
+        if key not in {f.name for f in fields(Settings)}:
+            raise ConfigError(f"unknown setting {key!r}")
+        values[key] = value
+    settings = Settings(**values)
+    if not settings.database_url.startswith(("sqlite:", "postgresql")):
+        raise ConfigError(
+            "VOLTSPOT_DATABASE_URL must start with sqlite:// or postgresql://, "
+            f"not {settings.database_url.split(':', 1)[0]!r}"
+        )
+    if settings.env not in {"development", "production", "test"}:
+        raise ConfigError("VOLTSPOT_ENV must be development, production or test")
+    if not settings.secret_key:
+        if settings.is_production:
+            raise ConfigError("VOLTSPOT_SECRET_KEY is required in production; set it to a long "
+                              "random string")
+        settings = Settings(**{**values, "secret_key": secrets.token_hex(32)})
+    return settings

@@ -1,0 +1,84 @@
+"""The states of stations, connectors, sessions and tokens, as string enums."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Registration(StrEnum):
+    """Whether the operator has let a station in (BootNotification's answer)."""
+
+    ACCEPTED = "Accepted"
+    PENDING = "Pending"
+    REJECTED = "Rejected"
+
+
+class ConnectorStatus(StrEnum):
+    """OCPP 1.6 ChargePointStatus values; 2.0.1 maps onto the same set."""
+
+    AVAILABLE = "Available"
+    PREPARING = "Preparing"
+    CHARGING = "Charging"
+    SUSPENDED_EVSE = "SuspendedEVSE"
+    SUSPENDED_EV = "SuspendedEV"
+    FINISHING = "Finishing"
+    RESERVED = "Reserved"
+    UNAVAILABLE = "Unavailable"
+    FAULTED = "Faulted"
+    UNKNOWN = "Unknown"
+
+
+class SessionStatus(StrEnum):
+    """One state machine for every way a charging session starts (see DESIGN.md)."""
+
+    CREATED = "created"
+    AUTHORISED = "authorised"
+    STARTING = "starting"
+    CHARGING = "charging"
+    SUSPENDED = "suspended"
+    FINISHING = "finishing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+    @property
+    def is_open(self) -> bool:
+        return self not in {SessionStatus.COMPLETED, SessionStatus.FAILED}
+
+    @property
+    def has_transaction(self) -> bool:
+        return self in {SessionStatus.CHARGING, SessionStatus.SUSPENDED, SessionStatus.FINISHING}
+
+
+class AuthorizationStatus(StrEnum):
+    """OCPP 1.6 idTagInfo.status."""
+
+    ACCEPTED = "Accepted"
+    BLOCKED = "Blocked"
+    EXPIRED = "Expired"
+    INVALID = "Invalid"
+    CONCURRENT_TX = "ConcurrentTx"
+
+
+class ConnectorType(StrEnum):
+    TYPE2 = "Type 2"
+    CCS2 = "CCS"
+    CHADEMO = "CHAdeMO"
+    TYPE1 = "Type 1"
+    SCHUKO = "Schuko"
+
+
+class Direction(StrEnum):
+    """Which way an OCPP frame travelled, seen from the CSMS."""
+
+    IN = "in"
+    OUT = "out"
+
+
+def session_status_for_connector(status: ConnectorStatus) -> SessionStatus | None:
+    """The session state a connector status implies while a transaction runs, if any."""
+    return {
+        ConnectorStatus.CHARGING: SessionStatus.CHARGING,
+        ConnectorStatus.SUSPENDED_EV: SessionStatus.SUSPENDED,
+        ConnectorStatus.SUSPENDED_EVSE: SessionStatus.SUSPENDED,
+        ConnectorStatus.FINISHING: SessionStatus.FINISHING,
+    }.get(status)

@@ -1,0 +1,19 @@
+"""Typed SQLAlchemy 2.0 models; importing this package registers every table."""
+
+from voltspot.models.base import Base, utcnow
+from voltspot.models.charging import ChargingSession, IdToken, MeterSample, OcppFrame
+from voltspot.models.sites import Connector, Site, Station
+from voltspot.models.tariffs import Tariff
+
+__all__ = [
+    "Base",
+    "ChargingSession",
+    "Connector",
+    "IdToken",
+    "MeterSample",
+    "OcppFrame",
+    "Site",
+    "Station",
+    "Tariff",
+    "utcnow",
+]

@@ -1,0 +1,108 @@
+"""Charging sessions, their meter samples, and the RFID / app tokens that start them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from voltspot.domain.statuses import AuthorizationStatus, SessionStatus
+from voltspot.models.base import Base, utcnow
+from voltspot.models.sites import Connector, Station
+
+
+class IdToken(Base):
+    """An RFID card (or other idTag) the CSMS answers Authorize for."""
+
+    __tablename__ = "id_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_tag: Mapped[str] = mapped_column(String(20), unique=True)
+    holder_name: Mapped[str] = mapped_column(String(120), default="")
+    note: Mapped[str] = mapped_column(String(300), default="")
+    parent_id_tag: Mapped[str | None] = mapped_column(String(20))
+    blocked: Mapped[bool] = mapped_column(default=False)
+    expires_at: Mapped[datetime | None]
+    billing: Mapped[str] = mapped_column(String(16), default="free")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChargingSession(Base):
+    """One charging session, whichever way it started (QR code, RFID, API, offline).
+
+    ``transaction_id`` is the OCPP 1.6 transactionId the CSMS assigned; ``token`` is the
+    unguessable handle drivers and API clients use.
+    """
+
+    __tablename__ = "charging_sessions"
+    __table_args__ = (
+        Index("ix_charging_sessions_station_status", "station_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(43), unique=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    connector_pk: Mapped[int | None] = mapped_column(ForeignKey("connectors.id"))
+    connector_id: Mapped[int | None]
+    transaction_id: Mapped[int | None] = mapped_column(unique=True)
+    id_tag: Mapped[str | None] = mapped_column(String(20))
+    id_tag_status: Mapped[AuthorizationStatus | None] = mapped_column(String(16))
+    status: Mapped[SessionStatus] = mapped_column(String(16), default=SessionStatus.CREATED)
+    origin: Mapped[str] = mapped_column(String(16), default="charger")
+    tariff_id: Mapped[int | None] = mapped_column(ForeignKey("tariffs.id"))
+    price: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    requested_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    charger_started_at: Mapped[datetime | None]
+    stopped_at: Mapped[datetime | None]
+    meter_start_wh: Mapped[int | None]
+    meter_stop_wh: Mapped[int | None]
+    max_register_wh: Mapped[int | None]
+    energy_wh: Mapped[int] = mapped_column(default=0)
+    power_w: Mapped[float | None]
+    soc_percent: Mapped[float | None]
+    last_sample_at: Mapped[datetime | None]
+    meter_anomaly: Mapped[str | None] = mapped_column(String(200))
+    stop_reason: Mapped[str | None] = mapped_column(String(32))
+    failure_reason: Mapped[str | None] = mapped_column(String(200))
+    reservation_id: Mapped[int | None]
+
+    station: Mapped[Station] = relationship()
+    connector: Mapped[Connector | None] = relationship()
+
+
+class MeterSample(Base):
+    """One sampled value, normalised: energy in Wh, power in W, current in A, voltage in V,
+    state of charge in percent."""
+
+    __tablename__ = "meter_samples"
+    __table_args__ = (
+        Index("ix_meter_samples_session_taken", "session_id", "taken_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("charging_sessions.id"))
+    connector_id: Mapped[int]
+    taken_at: Mapped[datetime]
+    measurand: Mapped[str] = mapped_column(String(48))
+    value: Mapped[float]
+    unit: Mapped[str] = mapped_column(String(16))
+    phase: Mapped[str | None] = mapped_column(String(8))
+    context: Mapped[str | None] = mapped_column(String(32))
+    location: Mapped[str | None] = mapped_column(String(16))
+
+
+class OcppFrame(Base):
+    """A bounded per-station log of raw OCPP frames, newest kept, for debugging."""
+
+    __tablename__ = "ocpp_frames"
+    __table_args__ = (Index("ix_ocpp_frames_station_id_at", "charge_point_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charge_point_id: Mapped[str] = mapped_column(String(48))
+    direction: Mapped[str] = mapped_column(String(3))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    frame: Mapped[str]

@@ -1,0 +1,94 @@
+"""Sites, the stations on them and each station's connectors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from voltspot.domain.statuses import ConnectorStatus, ConnectorType, Registration
+from voltspot.models.base import Base, utcnow
+
+
+class Site(Base):
+    """A place with chargers: a hotel car park, a supermarket, a depot."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    city: Mapped[str] = mapped_column(String(120), default="")
+    postal_code: Mapped[str] = mapped_column(String(20), default="")
+    country: Mapped[str] = mapped_column(String(2), default="NL")
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Amsterdam")
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    help_phone: Mapped[str] = mapped_column(String(40), default="")
+    opening_hours: Mapped[str] = mapped_column(String(200), default="24/7")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    stations: Mapped[list[Station]] = relationship(back_populates="site")
+
+
+class Station(Base):
+    """A charge point, known to chargers by ``charge_point_id`` (the last URL segment)."""
+
+    __tablename__ = "stations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charge_point_id: Mapped[str] = mapped_column(String(48), unique=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    registration: Mapped[Registration] = mapped_column(String(16), default=Registration.ACCEPTED)
+    ocpp_version: Mapped[str | None] = mapped_column(String(8))
+    vendor: Mapped[str | None] = mapped_column(String(50))
+    model: Mapped[str | None] = mapped_column(String(50))
+    serial_number: Mapped[str | None] = mapped_column(String(50))
+    firmware_version: Mapped[str | None] = mapped_column(String(50))
+    iccid: Mapped[str | None] = mapped_column(String(50))
+    imsi: Mapped[str | None] = mapped_column(String(50))
+    meter_type: Mapped[str | None] = mapped_column(String(50))
+    meter_serial_number: Mapped[str | None] = mapped_column(String(50))
+    max_power_w: Mapped[int] = mapped_column(default=22000)
+    heartbeat_interval: Mapped[int | None]
+    connected: Mapped[bool] = mapped_column(default=False)
+    connection_id: Mapped[str | None] = mapped_column(String(36))
+    connected_at: Mapped[datetime | None]
+    last_seen_at: Mapped[datetime | None]
+    last_boot_at: Mapped[datetime | None]
+    status: Mapped[ConnectorStatus | None] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    status_at: Mapped[datetime | None]
+    firmware_status: Mapped[str | None] = mapped_column(String(32))
+    diagnostics_status: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    site: Mapped[Site | None] = relationship(back_populates="stations")
+    connectors: Mapped[list[Connector]] = relationship(
+        back_populates="station", order_by="Connector.connector_id", cascade="all, delete-orphan"
+    )
+
+
+class Connector(Base):
+    """One plug of a station (OCPP 1.6 connectorId ≥ 1), reachable by its eMI3 EVSE id."""
+
+    __tablename__ = "connectors"
+    __table_args__ = (UniqueConstraint("station_id", "connector_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    connector_id: Mapped[int]
+    evse_id: Mapped[str | None] = mapped_column(String(48), unique=True)
+    connector_type: Mapped[ConnectorType] = mapped_column(String(16), default=ConnectorType.TYPE2)
+    max_power_w: Mapped[int] = mapped_column(default=22000)
+    tariff_id: Mapped[int | None] = mapped_column(ForeignKey("tariffs.id"))
+    status: Mapped[ConnectorStatus] = mapped_column(String(16), default=ConnectorStatus.UNKNOWN)
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    vendor_error_code: Mapped[str | None] = mapped_column(String(50))
+    info: Mapped[str | None] = mapped_column(String(50))
+    status_at: Mapped[datetime | None]
+
+    station: Mapped[Station] = relationship(back_populates="connectors")
