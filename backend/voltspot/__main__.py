@@ -1,0 +1,3 @@
+from voltspot.cli import main
+
+main()

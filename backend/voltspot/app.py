@@ -1,0 +1,44 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask, jsonify
+
+from voltspot.config import load_settings
+from voltspot.runtime import Runtime
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def create_app(config: Mapping[str, object] | None = None) -> Flask:
+    """Build the application from the environment, with ``config`` overriding settings
+    (tests pass a mapping). Raises :class:`~voltspot.config.ConfigError` for bad settings."""
+    settings = load_settings(config)
+    app = Flask(__name__, template_folder=str(ROOT / "pwa" / "templates"),
+                static_folder=str(ROOT / "static"))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SOCK_SERVER_OPTIONS={
+            "subprotocols": ["ocpp1.6"],
+            "max_message_size": settings.ocpp_max_frame_bytes,
+        },
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["voltspot"] = Runtime(settings)
+    logging.getLogger("voltspot").setLevel(logging.INFO)
+
+    from voltspot.ocpp.gateway import bp as ocpp_bp
+    from voltspot.web.api import bp as api_bp
+
+    app.register_blueprint(ocpp_bp)
+    app.register_blueprint(api_bp)
+
+    @app.get("/healthz")
+    def health():
+        return jsonify(status="ok")
+
+    return app

@@ -1,0 +1,155 @@
+"""The ``voltspot`` command: serve, demo, database, stations, simulated chargers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import click
+
+from voltspot.config import ConfigError, load_settings
+
+
+@click.group()
+def cli() -> None:
+    """Voltspot: an open EV charging platform (OCPP CSMS, driver app, owner page)."""
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int,
+              help="gunicorn processes; several need sticky WebSockets (and Redis later)")
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the application with gunicorn's gevent worker."""
+    load_settings()
+    from voltspot.serve import serve as run_server
+
+    run_server(host, port, workers)
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema (SQLite or PostgreSQL)."""
+    from voltspot.migrate import upgrade
+
+    settings = load_settings()
+    upgrade(settings.database_url)
+    click.echo("database is up to date")
+
+
+@cli.group()
+def station() -> None:
+    """Charging stations."""
+
+
+@station.command("add")
+@click.option("--site", "site_name", required=True, help="site name (created if new)")
+@click.option("--id", "charge_point_id", required=True, help="charge point id")
+@click.option("--connectors", required=True, type=click.IntRange(1, 32))
+@click.option("--power-kw", default=22.0, show_default=True, type=float)
+@click.option("--password", default=None, help="16-40 characters; generated if omitted")
+def station_add(site_name: str, charge_point_id: str, connectors: int, power_kw: float,
+                password: str | None) -> None:
+    """Register a station and print the URL and password to configure it with."""
+    from voltspot.db import Database
+    from voltspot.services.errors import ServiceError
+    from voltspot.services.stations import register_station
+
+    settings = load_settings()
+    database = Database(settings.database_url)
+    try:
+        with database.session() as session:
+            _, plain = register_station(session, site_name=site_name,
+                                        charge_point_id=charge_point_id, connectors=connectors,
+                                        power_kw=power_kw, password=password)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"OCPP URL:        {settings.ocpp_url}/{charge_point_id}")
+    click.echo(f"Charge point id: {charge_point_id}")
+    click.echo(f"Password:        {plain}")
+    click.echo("Set the URL and the password (HTTP Basic auth, OCPP Security Profile 1) in the "
+               "charger's configuration; the password is not shown again.")
+
+
+@cli.command()
+@click.option("--url", required=True, help="the CSMS OCPP URL, e.g. ws://127.0.0.1:5000/ocpp")
+@click.option("--id", "charge_point_id", required=True,
+              help="charge point id; with --count N the ids are ID-1 … ID-N")
+@click.option("--password", default=None)
+@click.option("--count", default=1, show_default=True, type=click.IntRange(1, 100000))
+@click.option("--connectors", default=2, show_default=True, type=click.IntRange(1, 32))
+@click.option("--power-kw", default=22.0, show_default=True, type=float)
+@click.option("--meter-interval", default=10.0, show_default=True, type=float,
+              help="seconds between MeterValues")
+@click.option("--speed", default=1.0, show_default=True, type=float,
+              help="simulated time per real time, e.g. 60 charges a minute's energy a second")
+@click.option("--auto/--no-auto", "auto_sessions", default=True, show_default=True,
+              help="cars arrive and charge on their own now and then")
+@click.option("--id-tag", "id_tags", multiple=True,
+              help="RFID tags the simulated cars use (repeatable)")
+def simulate(url: str, charge_point_id: str, password: str | None, count: int,
+             connectors: int, power_kw: float, meter_interval: float, speed: float,
+             auto_sessions: bool, id_tags: tuple[str, ...]) -> None:
+    """Run simulated OCPP 1.6J chargers against a CSMS."""
+    from voltspot.simulator.runner import charge_point_ids, run
+
+    ids = [charge_point_id] if count == 1 else charge_point_ids(charge_point_id, count)
+    run(url, ids, password, connectors=connectors, power_kw=power_kw,
+        meter_interval=meter_interval, auto_sessions=auto_sessions, speed=speed,
+        id_tags=list(id_tags) or None)
+
+
+@cli.command()
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--chargers", default=3, show_default=True, type=click.IntRange(1, 50))
+def demo(port: int, chargers: int) -> None:
+    """Migrate, seed a demo site and serve it with simulated chargers charging now and then."""
+    from voltspot.db import Database
+    from voltspot.migrate import upgrade
+    from voltspot.services.demo import DEMO_CARDS, DEMO_PASSWORD, seed_demo
+
+    settings = load_settings({"public_url": f"http://127.0.0.1:{port}"})
+    upgrade(settings.database_url)
+    database = Database(settings.database_url)
+    with database.session() as session:
+        ids = seed_demo(session, chargers)
+    database.dispose()
+    click.echo(f"Demo site seeded with {len(ids)} stations: {', '.join(ids)}")
+    click.echo(f"Open http://127.0.0.1:{port}/ ; chargers connect to {settings.ocpp_url}/<id>")
+    simulator = subprocess.Popen(
+        [sys.executable, "-m", "voltspot", "simulate", "--url", f"ws://127.0.0.1:{port}/ocpp",
+         "--id", "DEMO", "--count", str(len(ids)), "--password", DEMO_PASSWORD,
+         "--speed", "30", "--meter-interval", "5",
+         *[arg for tag in DEMO_CARDS for arg in ("--id-tag", tag)]],
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        from voltspot.serve import serve as run_server
+
+        run_server("127.0.0.1", port, 1, {"public_url": f"http://127.0.0.1:{port}"})
+    finally:
+        simulator.send_signal(signal.SIGINT)
+        try:
+            simulator.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            simulator.kill()
+
+
+def main() -> None:
+    """Entry point: a bad setting is one line naming it, never a traceback."""
+    try:
+        cli.main(standalone_mode=True)
+    except ConfigError as error:
+        click.echo(f"voltspot: {error}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

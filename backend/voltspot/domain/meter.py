@@ -1,0 +1,116 @@
+"""Meter values: unit normalisation and energy totals that survive misbehaving meters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+ENERGY_REGISTER = "Energy.Active.Import.Register"
+POWER = "Power.Active.Import"
+SOC = "SoC"
+
+# Multiplier from a reported unit to the unit we store for that quantity.
+_TO_BASE_UNIT = {
+    "Wh": ("Wh", 1.0),
+    "kWh": ("Wh", 1000.0),
+    "varh": ("varh", 1.0),
+    "kvarh": ("varh", 1000.0),
+    "W": ("W", 1.0),
+    "kW": ("W", 1000.0),
+    "VA": ("VA", 1.0),
+    "kVA": ("VA", 1000.0),
+    "var": ("var", 1.0),
+    "kvar": ("var", 1000.0),
+    "A": ("A", 1.0),
+    "V": ("V", 1.0),
+    "Celsius": ("Celsius", 1.0),
+    "Fahrenheit": ("Fahrenheit", 1.0),
+    "K": ("K", 1.0),
+    "Percent": ("Percent", 1.0),
+}
+
+# OCPP 1.6 defaults when a sampled value omits them (spec §7.45, SampledValue).
+DEFAULT_MEASURAND = ENERGY_REGISTER
+_DEFAULT_UNIT = {"SoC": "Percent", "Current.Import": "A", "Current.Export": "A",
+                 "Current.Offered": "A", "Voltage": "V", "Frequency": "Hz",
+                 "Temperature": "Celsius", "Power.Factor": "Percent"}
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One normalised sampled value."""
+
+    taken_at: datetime
+    measurand: str
+    value: float
+    unit: str
+    phase: str | None = None
+    context: str | None = None
+    location: str | None = None
+
+    @property
+    def is_total_energy_register(self) -> bool:
+        """True for the whole-meter import register (not a per-phase reading)."""
+        return self.measurand == ENERGY_REGISTER and self.phase is None
+
+    @property
+    def is_total_power(self) -> bool:
+        return self.measurand == POWER and self.phase is None
+
+
+class MeterValueError(ValueError):
+    """A sampled value that cannot be read (not a number, unknown unit)."""
+
+
+def normalise(taken_at: datetime, value: str, measurand: str | None = None,
+              unit: str | None = None, phase: str | None = None, context: str | None = None,
+              location: str | None = None, format: str | None = None) -> Sample:
+    """Turn one OCPP sampled value into a :class:`Sample` in base units (Wh, W, A, V, %).
+
+    Missing measurand and unit take the OCPP defaults (energy register in Wh). Raises
+    :class:`MeterValueError` for a value that is not a number or an unknown unit; a
+    ``SignedData`` value is not a number we can read and raises too.
+    """
+    measurand = measurand or DEFAULT_MEASURAND
+    unit = unit or _DEFAULT_UNIT.get(measurand, "Wh")
+    if format == "SignedData":
+        raise MeterValueError("signed meter data is kept in the frame log, not as a number")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise MeterValueError(f"{measurand} value {value!r} is not a number") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise MeterValueError(f"{measurand} value {value!r} is not a finite number")
+    base_unit, factor = _TO_BASE_UNIT.get(unit, (unit, 1.0))
+    if unit not in _TO_BASE_UNIT and unit != "Hz":
+        raise MeterValueError(f"unit {unit!r} is not an OCPP unit")
+    return Sample(taken_at=taken_at, measurand=measurand, value=number * factor,
+                  unit=base_unit, phase=phase, context=context, location=location)
+
+
+@dataclass(frozen=True)
+class RegisterReading:
+    """What a new energy-register reading does to a session's totals."""
+
+    max_register_wh: int
+    energy_wh: int
+    anomaly: str | None
+
+
+def apply_register(meter_start_wh: int | None, max_register_wh: int | None,
+                   reading_wh: float) -> RegisterReading:
+    """Fold one energy-register reading into a session's totals.
+
+    Energy is the highest register seen minus the start reading, so a reading that arrives
+    out of order, or a register that goes backwards, never lowers the total; a backwards
+    register is reported as an anomaly for the owner to see, and otherwise ignored.
+    """
+    reading = int(round(reading_wh))
+    start = meter_start_wh if meter_start_wh is not None else reading
+    anomaly = None
+    if reading < start:
+        anomaly = f"energy register {reading} Wh is below the start reading {start} Wh"
+    elif max_register_wh is not None and reading < max_register_wh:
+        anomaly = (f"energy register went backwards from {max_register_wh} Wh to {reading} Wh")
+    highest = max(x for x in (max_register_wh, reading, start) if x is not None)
+    return RegisterReading(max_register_wh=highest, energy_wh=highest - start, anomaly=anomaly)

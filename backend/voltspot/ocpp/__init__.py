@@ -1,0 +1,1 @@
+"""The CSMS side of OCPP-J: one WebSocket endpoint, a translator per protocol version."""

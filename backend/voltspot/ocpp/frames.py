@@ -1,0 +1,130 @@
+"""OCPP-J framing and schema validation, shared by every protocol version.
+
+Uses the ``ocpp`` library's message classes and JSON schemas, with our own mapping from
+schema failures to the CallError codes each version names (OCPP 1.6 spells two of them
+differently from 2.0.1).
+"""
+
+from __future__ import annotations
+
+import decimal
+import json
+from pathlib import Path
+from typing import Any
+
+import ocpp
+from jsonschema.exceptions import ValidationError as SchemaError
+from ocpp.exceptions import (
+    FormatViolationError,
+    NotImplementedError as OcppNotImplemented,
+    NotSupportedError,
+    OccurrenceConstraintViolationError,
+    OCPPError,
+    PropertyConstraintViolationError,
+    ProtocolError,
+    TypeConstraintViolationError,
+)
+from ocpp.messages import Call, CallError, CallResult, MessageType, get_validator
+
+# OCPP 1.6 actions whose float fields need decimal parsing to pass the 1.6 schemas.
+_DECIMAL_ACTIONS_16 = {"SetChargingProfile", "RemoteStartTransaction"}
+
+_SCHEMA_DIR = Path(ocpp.__file__).parent
+
+
+def _schema_actions(version: str) -> frozenset[str]:
+    folder = _SCHEMA_DIR / ("v" + version.replace(".", "")) / "schemas"
+    names = {p.stem for p in folder.glob("*.json")}
+    actions = {n.removesuffix("Request") for n in names if not n.endswith("Response")}
+    return frozenset(actions)
+
+
+_ACTIONS = {version: _schema_actions(version) for version in ("1.6", "2.0.1")}
+
+
+def error_code(error: OCPPError, version: str) -> str:
+    """The CallError code for ``error`` as ``version`` spells it."""
+    if version == "1.6":
+        return {"FormatViolation": "FormationViolation",
+                "OccurrenceConstraintViolation": "OccurenceConstraintViolation"}.get(
+                    error.code, error.code)
+    return {"FormationViolation": "FormatViolation",
+            "OccurenceConstraintViolation": "OccurrenceConstraintViolation"}.get(
+                error.code, error.code)
+
+
+def parse_frame(text: str | bytes) -> Call | CallResult | CallError:
+    """Parse one frame; raises an :class:`OCPPError` saying why it is not OCPP-J."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise FormatViolationError(description="frame is not UTF-8 text") from None
+    try:
+        message = json.loads(text)
+    except ValueError:
+        raise FormatViolationError(description="frame is not valid JSON") from None
+    if not isinstance(message, list) or not message:
+        raise ProtocolError(description="an OCPP-J frame is a JSON array")
+    kind = message[0]
+    shapes = {MessageType.Call: (Call, 4), MessageType.CallResult: (CallResult, 3),
+              MessageType.CallError: (CallError, 5)}
+    if kind not in shapes or isinstance(kind, bool):
+        raise PropertyConstraintViolationError(description=f"unknown message type {kind!r}")
+    cls, length = shapes[kind]
+    if len(message) != length and not (kind == MessageType.CallError and len(message) == 4):
+        raise ProtocolError(description=f"message type {kind} needs {length} elements")
+    if not isinstance(message[1], str) or not 1 <= len(message[1]) <= 36:
+        raise ProtocolError(description="the message id must be a string of 1 to 36 characters")
+    if kind == MessageType.Call:
+        if not isinstance(message[2], str):
+            raise ProtocolError(description="the action must be a string")
+        if not isinstance(message[3], dict):
+            raise FormatViolationError(description="the payload must be a JSON object")
+    if kind == MessageType.CallResult and not isinstance(message[2], dict):
+        raise FormatViolationError(description="the payload must be a JSON object")
+    return cls(*message[1:])
+
+
+def unique_id_of(text: str | bytes) -> str:
+    """The message id of a frame we could not parse, when one can be read; else ``"-1"``."""
+    try:
+        message = json.loads(text)
+        if isinstance(message, list) and len(message) > 1 and isinstance(message[1], str):
+            return message[1][:36]
+    except (ValueError, UnicodeDecodeError):
+        pass
+    return "-1"
+
+
+def check_action(action: str, version: str, handled: set[str]) -> None:
+    """Raise NotImplemented for an action ``version`` does not have, NotSupported for one
+    it has but we do not handle."""
+    if action in handled:
+        return
+    if action in _ACTIONS[version]:
+        raise NotSupportedError(description=f"{action} is not supported by this CSMS")
+    raise OcppNotImplemented(description=f"{action} is not an OCPP {version} action")
+
+
+def validate(message_type_id: int, action: str, payload: dict[str, Any], version: str) -> None:
+    """Check ``payload`` against the version's JSON schema; raise the matching
+    :class:`OCPPError` (TypeConstraint, OccurrenceConstraint, PropertyConstraint or
+    FormatViolation) when it does not fit."""
+    if version == "1.6" and action in _DECIMAL_ACTIONS_16:
+        validator = get_validator(message_type_id, action, version, parse_float=decimal.Decimal)
+        payload = json.loads(json.dumps(payload), parse_float=decimal.Decimal)
+    else:
+        validator = get_validator(message_type_id, action, version)
+    try:
+        validator.validate(payload)
+    except SchemaError as error:
+        where = "/".join(str(p) for p in error.absolute_path) or "payload"
+        cause = f"{where}: {error.message}"
+        if error.validator in ("type", "maxLength"):
+            raise TypeConstraintViolationError(description=cause) from None
+        if error.validator == "required":
+            raise OccurrenceConstraintViolationError(description=cause) from None
+        if error.validator == "additionalProperties":
+            raise FormatViolationError(description=cause) from None
+        raise PropertyConstraintViolationError(description=cause) from None

@@ -1,0 +1,80 @@
+"""The OCPP-J endpoint ``/ocpp/<charge_point_id>``: HTTP Basic auth before the upgrade,
+subprotocol negotiation, then one :class:`OcppConnection` per socket."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, request
+from flask_sock import Sock
+
+from voltspot.ocpp.connection import OcppConnection
+from voltspot.ocpp.v16.incoming import ChargePoint16
+from voltspot.runtime import runtime
+from voltspot.services import stations
+from voltspot.services.errors import InvalidInput
+
+log = logging.getLogger("voltspot.ocpp")
+
+# Subprotocol → (OCPP version, handler class). 2.0.1 joins this table.
+PROTOCOLS = {"ocpp1.6": ("1.6", ChargePoint16)}
+CLOSE_PROTOCOL_ERROR = 1002
+
+bp = Blueprint("ocpp", __name__)
+sock = Sock()
+
+
+def _refuse(charge_point_id: str, why: str) -> Response:
+    log.warning("%s: connection refused from %s: %s", charge_point_id, request.remote_addr, why)
+    return Response(f"{why}\n", status=401, mimetype="text/plain",
+                    headers={"WWW-Authenticate": 'Basic realm="OCPP"'})
+
+
+@bp.before_request
+def authenticate() -> Response | None:
+    """OCPP Security Profile 1: the Basic-auth username must be the charge point id."""
+    charge_point_id = (request.view_args or {}).get("charge_point_id", "")
+    auth = request.authorization
+    if auth is not None and auth.type == "basic" and auth.username != charge_point_id:
+        return _refuse(charge_point_id, "the username must be the charge point id")
+    password = auth.password if auth is not None and auth.type == "basic" else None
+    rt = runtime()
+    try:
+        with rt.db.session() as session:
+            access = stations.check_credentials(
+                session, charge_point_id, password,
+                accept_unknown=rt.settings.accept_unknown_stations)
+    except InvalidInput as error:
+        return _refuse(charge_point_id, str(error))
+    if access in (stations.Access.UNKNOWN, stations.Access.BAD_PASSWORD):
+        return _refuse(charge_point_id, f"unknown station or wrong password ({access})")
+    return None
+
+
+@sock.route("/ocpp/<charge_point_id>", bp=bp)
+def ocpp_socket(websocket, charge_point_id: str) -> None:
+    protocol = PROTOCOLS.get(websocket.subprotocol or "")
+    if protocol is None:
+        log.warning("%s: offered no OCPP version we speak (we speak %s); closing with 1002",
+                    charge_point_id, ", ".join(PROTOCOLS))
+        websocket.close(reason=CLOSE_PROTOCOL_ERROR, message="unsupported OCPP version")
+        return
+    version, handler_class = protocol
+    rt = runtime()
+    handlers = handler_class(charge_point_id, rt.db, rt.committer, rt.settings)
+    connection = OcppConnection(
+        websocket, charge_point_id, version, handlers,
+        frame_log=lambda direction, frame: rt.log_frame(charge_point_id, direction, frame),
+        response_timeout=rt.settings.ocpp_response_timeout)
+    rt.registry.add(connection)
+    with rt.db.session() as session:
+        stations.mark_connected(session, charge_point_id, connection.connection_id, version)
+    log.info("%s: connected over OCPP %s from %s", charge_point_id, version, request.remote_addr)
+    try:
+        connection.serve()
+    finally:
+        rt.registry.remove(connection)
+        with rt.db.session() as session:
+            stations.mark_disconnected(session, charge_point_id, connection.connection_id)
+        log.info("%s: disconnected", charge_point_id)
+

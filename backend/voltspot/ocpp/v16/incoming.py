@@ -1,0 +1,144 @@
+"""OCPP 1.6J messages from chargers, translated into service calls.
+
+Each ``on_<action>`` turns a validated payload into one service call and the result into
+the response dataclass; no SQL, pricing or payments here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ocpp.routing import on
+from ocpp.v16 import call_result
+from ocpp.v16.enums import Action, DataTransferStatus, RegistrationStatus
+from sqlalchemy.orm import Session
+
+from voltspot.config import Settings
+from voltspot.db import Database
+from voltspot.domain.authorization import IdTagInfo
+from voltspot.domain.statuses import ConnectorStatus
+from voltspot.group_commit import GroupCommitter
+from voltspot.models import utcnow
+from voltspot.ocpp.timestamps import format_timestamp, parse_timestamp
+from voltspot.services import charging, stations
+
+log = logging.getLogger("voltspot.ocpp")
+
+T = TypeVar("T")
+
+
+def _id_tag_info(info: IdTagInfo) -> dict[str, Any]:
+    return {
+        "status": str(info.status),
+        "expiry_date": format_timestamp(info.expiry_date) if info.expiry_date else None,
+        "parent_id_tag": info.parent_id_tag,
+    }
+
+
+def _readings(meter_value: list[dict[str, Any]]) -> list[charging.MeterReading]:
+    return [charging.MeterReading(parse_timestamp(item["timestamp"]), item["sampled_value"])
+            for item in meter_value]
+
+
+class ChargePoint16:
+    """Handlers for one OCPP 1.6J charger. Each message is its own database transaction,
+    except meter values, which are group-committed before the charger is answered."""
+
+    def __init__(self, charge_point_id: str, db: Database, committer: GroupCommitter,
+                 settings: Settings) -> None:
+        self.charge_point_id = charge_point_id
+        self._db = db
+        self._committer = committer
+        self._settings = settings
+
+    def _run(self, use_case: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with self._db.session() as session:
+            return use_case(session, self.charge_point_id, *args, **kwargs)
+
+    def _run_grouped(self, use_case: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        def write(session: Session) -> T:
+            return use_case(session, self.charge_point_id, *args, **kwargs)
+        return self._committer.submit(write)
+
+    @on(Action.boot_notification)
+    def on_boot_notification(self, charge_point_vendor: str, charge_point_model: str,
+                             **optional: Any) -> call_result.BootNotification:
+        info = stations.BootInfo(
+            vendor=charge_point_vendor, model=charge_point_model,
+            serial_number=optional.get("charge_point_serial_number"),
+            firmware_version=optional.get("firmware_version"),
+            iccid=optional.get("iccid"), imsi=optional.get("imsi"),
+            meter_type=optional.get("meter_type"),
+            meter_serial_number=optional.get("meter_serial_number"))
+        registration, interval = self._run(stations.record_boot, info,
+                                           self._settings.heartbeat_interval)
+        return call_result.BootNotification(
+            current_time=format_timestamp(utcnow()), interval=interval,
+            status=RegistrationStatus(str(registration)))
+
+    @on(Action.heartbeat)
+    def on_heartbeat(self) -> call_result.Heartbeat:
+        self._run(stations.record_seen)
+        return call_result.Heartbeat(current_time=format_timestamp(utcnow()))
+
+    @on(Action.status_notification)
+    def on_status_notification(self, connector_id: int, error_code: str, status: str,
+                               timestamp: str | None = None, info: str | None = None,
+                               vendor_error_code: str | None = None,
+                               **_: Any) -> call_result.StatusNotification:
+        self._run(stations.record_status, connector_id, ConnectorStatus(status), error_code,
+                  parse_timestamp(timestamp) if timestamp else None, info, vendor_error_code)
+        return call_result.StatusNotification()
+
+    @on(Action.authorize)
+    def on_authorize(self, id_tag: str) -> call_result.Authorize:
+        info = self._run(charging.authorize, id_tag)
+        return call_result.Authorize(id_tag_info=_id_tag_info(info))
+
+    @on(Action.start_transaction)
+    def on_start_transaction(self, connector_id: int, id_tag: str, meter_start: int,
+                             timestamp: str, reservation_id: int | None = None
+                             ) -> call_result.StartTransaction:
+        result = self._run(charging.start_transaction, connector_id=connector_id,
+                           id_tag=id_tag, meter_start=meter_start,
+                           timestamp=parse_timestamp(timestamp), reservation_id=reservation_id)
+        return call_result.StartTransaction(transaction_id=result.transaction_id,
+                                            id_tag_info=_id_tag_info(result.id_tag_info))
+
+    @on(Action.meter_values)
+    def on_meter_values(self, connector_id: int, meter_value: list[dict[str, Any]],
+                        transaction_id: int | None = None) -> call_result.MeterValues:
+        self._run_grouped(charging.record_meter_values, connector_id, transaction_id,
+                          _readings(meter_value))
+        return call_result.MeterValues()
+
+    @on(Action.stop_transaction)
+    def on_stop_transaction(self, meter_stop: int, timestamp: str, transaction_id: int,
+                            reason: str | None = None, id_tag: str | None = None,
+                            transaction_data: list[dict[str, Any]] | None = None
+                            ) -> call_result.StopTransaction:
+        info = self._run(charging.stop_transaction, transaction_id=transaction_id,
+                         meter_stop=meter_stop, timestamp=parse_timestamp(timestamp),
+                         reason=reason, id_tag=id_tag,
+                         transaction_data=_readings(transaction_data or []))
+        return call_result.StopTransaction(id_tag_info=_id_tag_info(info) if info else None)
+
+    @on(Action.data_transfer)
+    def on_data_transfer(self, vendor_id: str, **_: Any) -> call_result.DataTransfer:
+        log.info("%s: DataTransfer from vendor %r, which no handler serves",
+                 self.charge_point_id, vendor_id)
+        return call_result.DataTransfer(status=DataTransferStatus.unknown_vendor_id)
+
+    @on(Action.firmware_status_notification)
+    def on_firmware_status_notification(self, status: str
+                                        ) -> call_result.FirmwareStatusNotification:
+        self._run(stations.record_firmware_status, status)
+        return call_result.FirmwareStatusNotification()
+
+    @on(Action.diagnostics_status_notification)
+    def on_diagnostics_status_notification(self, status: str
+                                           ) -> call_result.DiagnosticsStatusNotification:
+        self._run(stations.record_diagnostics_status, status)
+        return call_result.DiagnosticsStatusNotification()

@@ -1,0 +1,80 @@
+"""Everything one Voltspot process holds: settings, database, the OCPP connections and
+the background jobs. Created by :func:`voltspot.app.create_app`."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import timedelta
+
+from flask import Flask, current_app
+from sqlalchemy import delete, func, select
+
+from voltspot.config import Settings
+from voltspot.db import Database
+from voltspot.domain.statuses import Direction
+from voltspot.group_commit import GroupCommitter
+from voltspot.models import OcppFrame, utcnow
+from voltspot.ocpp.control import OcppChargerControl
+from voltspot.ocpp.registry import ConnectionRegistry
+from voltspot.services import charging
+
+log = logging.getLogger(__name__)
+
+MAX_LOGGED_FRAME = 65536
+
+
+class Runtime:
+    """The process-wide parts of the application."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.db = Database(settings.database_url)
+        self.committer = GroupCommitter(self.db)
+        self.registry = ConnectionRegistry()
+        self.control = OcppChargerControl(self.registry, settings.ocpp_response_timeout)
+        self._housekeeper: threading.Thread | None = None
+
+    def log_frame(self, charge_point_id: str, direction: Direction, frame: str) -> None:
+        """Append a frame to the station's bounded log (written in the next group commit)."""
+        row = OcppFrame(charge_point_id=charge_point_id, direction=str(direction), at=utcnow(),
+                        frame=frame[:MAX_LOGGED_FRAME])
+        self.committer.post(lambda session: session.add(row))
+
+    def start_housekeeping(self, every_seconds: float = 15.0) -> None:
+        """Start the periodic jobs of a serving process (idempotent)."""
+        if self._housekeeper is not None:
+            return
+        self._housekeeper = threading.Thread(target=self._housekeeping, args=(every_seconds,),
+                                             name="housekeeping", daemon=True)
+        self._housekeeper.start()
+
+    def _housekeeping(self, every_seconds: float) -> None:
+        while True:
+            time.sleep(every_seconds)
+            try:
+                self.run_housekeeping()
+            except Exception:
+                log.exception("housekeeping failed; trying again in %s s", every_seconds)
+
+    def run_housekeeping(self) -> None:
+        """Fail remote starts that never began and trim each station's frame log."""
+        with self.db.session() as session:
+            expired = charging.expire_unstarted(
+                session, timedelta(seconds=self.settings.remote_start_timeout))
+            if expired:
+                log.info("%s remote starts expired without a transaction", expired)
+            keep = self.settings.ocpp_log_frames_per_station
+            ranked = select(
+                OcppFrame.id,
+                func.row_number().over(partition_by=OcppFrame.charge_point_id,
+                                       order_by=OcppFrame.id.desc()).label("rank"),
+            ).subquery()
+            session.execute(delete(OcppFrame).where(
+                OcppFrame.id.in_(select(ranked.c.id).where(ranked.c.rank > keep))))
+
+
+def runtime(app: Flask | None = None) -> Runtime:
+    """The :class:`Runtime` of ``app`` (default: the current app)."""
+    return (app or current_app).extensions["voltspot"]

@@ -1,0 +1,254 @@
+"""Charging sessions as chargers report them: authorisation, start, meter values, stop."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from voltspot.domain.authorization import IdTagInfo, card_status
+from voltspot.domain.meter import MeterValueError, Sample, apply_register, normalise
+from voltspot.domain.statuses import AuthorizationStatus, Registration, SessionStatus
+from voltspot.models import ChargingSession, IdToken, MeterSample, Station, utcnow
+from voltspot.services.stations import get_station
+
+log = logging.getLogger(__name__)
+
+OPEN_STATES = [s for s in SessionStatus if s.is_open]
+
+
+def new_session_token() -> str:
+    """An unguessable handle for a session (256 bits, URL-safe)."""
+    return secrets.token_urlsafe(32)
+
+
+def authorize(session: Session, charge_point_id: str, id_tag: str) -> IdTagInfo:
+    """Answer Authorize: a registered card by its state; a tag our own remote start handed
+    to this station is accepted; anything else is Invalid. A pending station
+    authorises nobody."""
+    station = get_station(session, charge_point_id)
+    if station.registration != Registration.ACCEPTED:
+        return IdTagInfo(AuthorizationStatus.INVALID)
+    card = session.scalar(select(IdToken).where(IdToken.id_tag == id_tag))
+    if card is not None:
+        return IdTagInfo(card_status(card.blocked, card.expires_at, utcnow()),
+                         expiry_date=card.expires_at, parent_id_tag=card.parent_id_tag)
+    if _starting_session(session, station, id_tag, None) is not None:
+        return IdTagInfo(AuthorizationStatus.ACCEPTED)
+    return IdTagInfo(AuthorizationStatus.INVALID)
+
+
+def _starting_session(session: Session, station: Station, id_tag: str,
+                      connector_id: int | None) -> ChargingSession | None:
+    """A session we asked this station to start for ``id_tag`` that has no transaction yet."""
+    query = select(ChargingSession).where(
+        ChargingSession.station_id == station.id,
+        ChargingSession.id_tag == id_tag,
+        ChargingSession.status.in_([SessionStatus.STARTING, SessionStatus.AUTHORISED]),
+        ChargingSession.transaction_id.is_(None))
+    candidates = list(session.scalars(query.order_by(ChargingSession.id)))
+    for candidate in candidates:
+        if connector_id is None or candidate.connector_id in (None, connector_id):
+            return candidate
+    return None
+
+
+@dataclass(frozen=True)
+class StartResult:
+    transaction_id: int
+    id_tag_info: IdTagInfo
+
+
+def start_transaction(session: Session, charge_point_id: str, *, connector_id: int,
+                      id_tag: str, meter_start: int, timestamp: datetime,
+                      reservation_id: int | None = None) -> StartResult:
+    """Record a transaction the station started and assign its transactionId.
+
+    The same StartTransaction sent again after a reconnect (same connector, tag, start
+    time and meter reading) returns the first transactionId and creates nothing. A
+    transaction whose tag is not accepted is still recorded (it may have happened offline,
+    and the energy was delivered); the charger is told the tag's status so it can stop.
+    """
+    station = get_station(session, charge_point_id)
+    duplicate = session.scalar(select(ChargingSession).where(
+        ChargingSession.station_id == station.id,
+        ChargingSession.connector_id == connector_id,
+        ChargingSession.id_tag == id_tag,
+        ChargingSession.charger_started_at == timestamp,
+        ChargingSession.meter_start_wh == meter_start))
+    if duplicate is not None and duplicate.transaction_id is not None:
+        return StartResult(duplicate.transaction_id,
+                           IdTagInfo(duplicate.id_tag_status or AuthorizationStatus.ACCEPTED))
+    info = authorize(session, charge_point_id, id_tag)
+    charging = _starting_session(session, station, id_tag, connector_id)
+    if charging is None:
+        charging = ChargingSession(token=new_session_token(), station_id=station.id,
+                                   id_tag=id_tag, origin="charger")
+        session.add(charging)
+    connector = next((c for c in station.connectors if c.connector_id == connector_id), None)
+    charging.connector_id = connector_id
+    charging.connector_pk = connector.id if connector else None
+    charging.id_tag_status = info.status
+    charging.status = SessionStatus.CHARGING
+    charging.started_at = timestamp
+    charging.charger_started_at = timestamp
+    charging.meter_start_wh = meter_start
+    charging.max_register_wh = meter_start
+    charging.reservation_id = reservation_id
+    if charging.tariff_id is None and connector is not None:
+        charging.tariff_id = connector.tariff_id
+    session.flush()
+    charging.transaction_id = charging.id
+    # Another transaction still open on this connector was missed (its StopTransaction got
+    # lost); the charger has moved on, so the old one is closed at its last known reading.
+    for stale in session.scalars(select(ChargingSession).where(
+            ChargingSession.station_id == station.id,
+            ChargingSession.connector_id == connector_id,
+            ChargingSession.id != charging.id,
+            ChargingSession.transaction_id.is_not(None),
+            ChargingSession.stopped_at.is_(None),
+            ChargingSession.started_at < timestamp)):
+        _close(stale, stale.max_register_wh, stale.last_sample_at or timestamp,
+               "SupersededByNewTransaction")
+    if not info.accepted:
+        log.warning("%s: transaction %s started with %s tag %r", charge_point_id,
+                    charging.transaction_id, info.status, id_tag)
+    return StartResult(charging.transaction_id, info)
+
+
+@dataclass(frozen=True)
+class MeterReading:
+    """One OCPP MeterValue: a timestamp and its sampled values as the charger sent them
+    (snake_case keys: value, measurand, unit, phase, context, location, format)."""
+
+    timestamp: datetime
+    sampled_values: list[dict]
+
+
+def record_meter_values(session: Session, charge_point_id: str, connector_id: int,
+                        transaction_id: int | None, readings: Iterable[MeterReading]) -> None:
+    """Store every readable sample and update the session's live energy, power and SoC.
+
+    Samples go with the transaction given, else with the connector's running session. A
+    value that cannot be read is logged and skipped; the others are still kept.
+    """
+    station = get_station(session, charge_point_id)
+    charging = _session_for_samples(session, station, connector_id, transaction_id)
+    rows = []
+    for reading in readings:
+        for raw in reading.sampled_values:
+            try:
+                sample = normalise(reading.timestamp, **raw)
+            except MeterValueError as error:
+                log.warning("%s: connector %s: skipped a sampled value: %s",
+                            charge_point_id, connector_id, error)
+                continue
+            except TypeError:
+                log.warning("%s: connector %s: sampled value with unknown fields %s",
+                            charge_point_id, connector_id, sorted(raw))
+                continue
+            rows.append(MeterSample(
+                station_id=station.id, session_id=charging.id if charging else None,
+                connector_id=connector_id, taken_at=sample.taken_at,
+                measurand=sample.measurand, value=sample.value, unit=sample.unit,
+                phase=sample.phase, context=sample.context, location=sample.location))
+            if charging is not None:
+                _apply_sample(charging, sample, charge_point_id)
+    session.add_all(rows)
+
+
+def _session_for_samples(session: Session, station: Station, connector_id: int,
+                         transaction_id: int | None) -> ChargingSession | None:
+    if transaction_id is not None:
+        found = session.scalar(select(ChargingSession).where(
+            ChargingSession.transaction_id == transaction_id,
+            ChargingSession.station_id == station.id))
+        if found is not None:
+            return found
+    if connector_id == 0:
+        return None
+    return session.scalar(select(ChargingSession).where(
+        ChargingSession.station_id == station.id,
+        ChargingSession.connector_id == connector_id,
+        ChargingSession.transaction_id.is_not(None),
+        ChargingSession.stopped_at.is_(None)).order_by(ChargingSession.id.desc()).limit(1))
+
+
+def _apply_sample(charging: ChargingSession, sample: Sample, charge_point_id: str) -> None:
+    is_newest = charging.last_sample_at is None or sample.taken_at >= charging.last_sample_at
+    if sample.is_total_energy_register:
+        result = apply_register(charging.meter_start_wh, charging.max_register_wh, sample.value)
+        charging.max_register_wh = result.max_register_wh
+        if charging.stopped_at is None:
+            charging.energy_wh = result.energy_wh
+        if result.anomaly:
+            charging.meter_anomaly = result.anomaly
+            log.warning("%s: transaction %s: %s", charge_point_id, charging.transaction_id,
+                        result.anomaly)
+    elif is_newest and sample.is_total_power:
+        charging.power_w = sample.value
+    elif is_newest and sample.measurand == "SoC":
+        charging.soc_percent = sample.value
+    if is_newest:
+        charging.last_sample_at = sample.taken_at
+
+
+def stop_transaction(session: Session, charge_point_id: str, *, transaction_id: int,
+                     meter_stop: int, timestamp: datetime, reason: str | None = None,
+                     id_tag: str | None = None,
+                     transaction_data: Iterable[MeterReading] = ()) -> IdTagInfo | None:
+    """Close a transaction; always succeeds so the charger can empty its queue.
+
+    An unknown transaction id is logged and answered. The meter values sent with the stop
+    are stored. A stop reading below what the meter already showed is flagged and the
+    energy total keeps the highest reading. A repeated StopTransaction changes nothing.
+    """
+    station = get_station(session, charge_point_id)
+    charging = session.scalar(select(ChargingSession).where(
+        ChargingSession.transaction_id == transaction_id,
+        ChargingSession.station_id == station.id))
+    info = authorize(session, charge_point_id, id_tag) if id_tag else None
+    if charging is None:
+        log.warning("%s: StopTransaction for unknown transaction %s (meter %s Wh, reason %s)",
+                    charge_point_id, transaction_id, meter_stop, reason)
+        return info
+    transaction_data = list(transaction_data)
+    if transaction_data:
+        record_meter_values(session, charge_point_id, charging.connector_id or 0,
+                            transaction_id, transaction_data)
+    if charging.stopped_at is None:
+        _close(charging, meter_stop, timestamp, reason or "Local")
+    return info
+
+
+def _close(charging: ChargingSession, meter_stop: int | None, at: datetime, reason: str) -> None:
+    if meter_stop is not None:
+        result = apply_register(charging.meter_start_wh, charging.max_register_wh, meter_stop)
+        charging.max_register_wh = result.max_register_wh
+        charging.energy_wh = result.energy_wh
+        if result.anomaly:
+            charging.meter_anomaly = result.anomaly
+    charging.meter_stop_wh = meter_stop
+    charging.stopped_at = at
+    charging.stop_reason = reason
+    charging.status = SessionStatus.COMPLETED
+    charging.power_w = 0.0
+
+
+def expire_unstarted(session: Session, older_than: timedelta) -> int:
+    """Fail sessions asked to start longer than ``older_than`` ago whose car never
+    started charging; returns how many."""
+    cutoff = utcnow() - older_than
+    result = session.execute(
+        update(ChargingSession)
+        .where(ChargingSession.status.in_([SessionStatus.STARTING, SessionStatus.AUTHORISED]),
+               ChargingSession.transaction_id.is_(None),
+               ChargingSession.requested_at < cutoff)
+        .values(status=SessionStatus.FAILED,
+                failure_reason="the charger did not start charging in time"))
+    return result.rowcount or 0

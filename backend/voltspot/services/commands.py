@@ -1,0 +1,97 @@
+"""Operator commands to stations, with a remote start that can be followed to the
+transaction it causes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import select
+
+from voltspot.db import Database
+from voltspot.domain.statuses import SessionStatus
+from voltspot.models import ChargingSession, utcnow
+from voltspot.services.charger_control import ChargerControl, ChargerError, ChargerUnreachable
+from voltspot.services.charging import new_session_token
+from voltspot.services.errors import InvalidInput, NotFound
+from voltspot.services.stations import get_station
+
+log = logging.getLogger(__name__)
+
+
+def send_command(db: Database, control: ChargerControl, charge_point_id: str, action: str,
+                 payload: dict[str, Any]) -> dict[str, Any]:
+    """Send ``action`` to a registered station and return the charger's answer.
+
+    RemoteStartTransaction goes through :func:`remote_start`, so that it is tracked.
+    """
+    with db.session() as session:
+        get_station(session, charge_point_id)
+    if action == "RemoteStartTransaction":
+        return remote_start(db, control, charge_point_id, payload)
+    return control.send(charge_point_id, action, payload)
+
+
+def remote_start(db: Database, control: ChargerControl, charge_point_id: str,
+                 payload: dict[str, Any]) -> dict[str, Any]:
+    """Ask a station to start charging for ``payload['idTag']``.
+
+    The session is recorded as ``starting`` before the charger is asked, and the charger's
+    answer afterwards, so that the StartTransaction that follows (which may even arrive
+    before the answer) joins this session. Returns the charger's answer plus
+    ``sessionToken``, which :func:`remote_start_state` resolves to the transaction id.
+    """
+    id_tag = payload.get("idTag")
+    if not isinstance(id_tag, str) or not 1 <= len(id_tag) <= 20:
+        raise InvalidInput("idTag is required: 1 to 20 characters")
+    connector_id = payload.get("connectorId")
+    if connector_id is not None and (not isinstance(connector_id, int) or connector_id < 1):
+        raise InvalidInput("connectorId must be a whole number of 1 or more")
+    with db.session() as session:
+        station = get_station(session, charge_point_id)
+        charging = ChargingSession(
+            token=new_session_token(), station_id=station.id, connector_id=connector_id,
+            id_tag=id_tag, status=SessionStatus.STARTING, origin="remote",
+            requested_at=utcnow())
+        if connector_id is not None:
+            connector = next((c for c in station.connectors
+                              if c.connector_id == connector_id), None)
+            if connector is not None:
+                charging.connector_pk, charging.tariff_id = connector.id, connector.tariff_id
+        session.add(charging)
+        session.flush()
+        token = charging.token
+    try:
+        answer = control.send(charge_point_id, "RemoteStartTransaction", payload)
+    except (ChargerUnreachable, ChargerError) as error:
+        _fail_start(db, token, str(error))
+        raise
+    if answer.get("status") != "Accepted":
+        _fail_start(db, token, "the charger rejected the remote start")
+    return {**answer, "sessionToken": token}
+
+
+def _fail_start(db: Database, token: str, reason: str) -> None:
+    with db.session() as session:
+        charging = session.scalar(select(ChargingSession).where(ChargingSession.token == token))
+        if charging is not None and charging.transaction_id is None:
+            charging.status = SessionStatus.FAILED
+            charging.failure_reason = reason
+
+
+def remote_start_state(db: Database, token: str) -> dict[str, Any]:
+    """Where a remote start stands: its state, and the transaction id once it runs."""
+    with db.session() as session:
+        charging = session.scalar(select(ChargingSession).where(ChargingSession.token == token))
+        if charging is None:
+            raise NotFound("no session with that token")
+        return {
+            "sessionToken": charging.token,
+            "chargePointId": charging.station.charge_point_id,
+            "connectorId": charging.connector_id,
+            "status": str(charging.status),
+            "transactionId": charging.transaction_id,
+            "energyWh": charging.energy_wh,
+            "failureReason": charging.failure_reason,
+            "stopReason": charging.stop_reason,
+        }

@@ -1,0 +1,227 @@
+"""Stations: registration, credentials, connection state and what they report about
+themselves (boot, heartbeat, status, firmware and diagnostics)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from functools import lru_cache
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from voltspot.domain.evse_ids import make_evse_id
+from voltspot.domain.statuses import ConnectorStatus, Registration, session_status_for_connector
+from voltspot.models import ChargingSession, Connector, Site, Station, utcnow
+from voltspot.services.errors import Conflict, InvalidInput, NotFound
+
+EVSE_COUNTRY = "NL"
+EVSE_OPERATOR = "VSP"
+
+
+def generate_password() -> str:
+    """A random station password within OCPP Security Profile 1's 16–40 characters."""
+    return secrets.token_urlsafe(18)
+
+
+def get_station(session: Session, charge_point_id: str) -> Station:
+    """The station with ``charge_point_id``; raises :class:`NotFound`."""
+    station = session.scalar(select(Station).where(Station.charge_point_id == charge_point_id))
+    if station is None:
+        raise NotFound(f"no station with charge point id {charge_point_id!r}")
+    return station
+
+
+def register_station(session: Session, *, site_name: str, charge_point_id: str,
+                     connectors: int, power_kw: float = 22, password: str | None = None,
+                     ) -> tuple[Station, str]:
+    """Register a station on the site named ``site_name`` (created if new).
+
+    Returns the station and its plain password (generated when not given); only the hash
+    is stored. Raises :class:`Conflict` when the charge point id is taken and
+    :class:`InvalidInput` for an id or password a charger could not use.
+    """
+    validate_charge_point_id(charge_point_id)
+    if password is not None and not 16 <= len(password) <= 40:
+        raise InvalidInput("the password must be 16 to 40 characters (OCPP Security Profile 1)")
+    if not 1 <= connectors <= 32:
+        raise InvalidInput("a station has 1 to 32 connectors")
+    if session.scalar(select(Station.id).where(Station.charge_point_id == charge_point_id)):
+        raise Conflict(f"a station with charge point id {charge_point_id!r} already exists")
+    site = session.scalar(select(Site).where(Site.name == site_name))
+    if site is None:
+        site = Site(name=site_name)
+        session.add(site)
+    password = password or generate_password()
+    power_w = int(power_kw * 1000)
+    station = Station(charge_point_id=charge_point_id, site=site, max_power_w=power_w,
+                      password_hash=generate_password_hash(password),
+                      registration=Registration.ACCEPTED)
+    session.add(station)
+    session.flush()
+    for number in range(1, connectors + 1):
+        station.connectors.append(Connector(
+            connector_id=number, max_power_w=power_w,
+            evse_id=make_evse_id(EVSE_COUNTRY, EVSE_OPERATOR, station.id, number)))
+    session.flush()
+    return station, password
+
+
+def validate_charge_point_id(charge_point_id: str) -> None:
+    """Raise :class:`InvalidInput` unless the id is 1–48 URL-safe characters."""
+    allowed = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:")
+    if not 1 <= len(charge_point_id) <= 48 or not set(charge_point_id) <= allowed:
+        raise InvalidInput("a charge point id is 1 to 48 letters, digits, '-', '_', '.' or ':'")
+
+
+class Access(StrEnum):
+    """The outcome of checking a connecting charger's credentials."""
+
+    ALLOWED = "allowed"
+    PENDING = "pending"
+    UNKNOWN = "unknown"
+    BAD_PASSWORD = "bad password"
+
+
+@lru_cache(maxsize=65536)
+def _password_matches(password_hash: str, password_digest: str, password: str) -> bool:
+    # Hashes are deliberately slow; a reconnect storm of thousands of chargers must not
+    # redo that work for a password already checked against the same stored hash.
+    return check_password_hash(password_hash, password)
+
+
+def check_credentials(session: Session, charge_point_id: str, password: str | None, *,
+                      accept_unknown: bool) -> Access:
+    """Decide whether a charger may open its OCPP connection (Security Profile 1).
+
+    An unknown id is refused unless ``accept_unknown``: then it is recorded as a pending
+    station for an owner to adopt, and the password it used becomes its password.
+    """
+    station = session.scalar(select(Station).where(Station.charge_point_id == charge_point_id))
+    if station is None:
+        if not accept_unknown:
+            return Access.UNKNOWN
+        validate_charge_point_id(charge_point_id)
+        session.add(Station(charge_point_id=charge_point_id, registration=Registration.PENDING,
+                            password_hash=generate_password_hash(password) if password else None))
+        session.flush()
+        return Access.PENDING
+    if station.password_hash is not None:
+        digest = hashlib.sha256((password or "").encode()).hexdigest()
+        if password is None or not _password_matches(station.password_hash, digest, password):
+            return Access.BAD_PASSWORD
+    if station.registration == Registration.PENDING:
+        return Access.PENDING
+    return Access.ALLOWED
+
+
+def mark_connected(session: Session, charge_point_id: str, connection_id: str,
+                   ocpp_version: str) -> None:
+    """Record that ``connection_id`` is now the station's live socket."""
+    station = get_station(session, charge_point_id)
+    now = utcnow()
+    station.connected = True
+    station.connection_id = connection_id
+    station.connected_at = now
+    station.last_seen_at = now
+    station.ocpp_version = ocpp_version
+
+
+def mark_disconnected(session: Session, charge_point_id: str, connection_id: str) -> None:
+    """Record that a socket closed, unless a newer socket has already replaced it."""
+    station = session.scalar(select(Station).where(Station.charge_point_id == charge_point_id))
+    if station is not None and station.connection_id == connection_id:
+        station.connected = False
+
+
+def mark_all_disconnected(session: Session) -> None:
+    """At start-up of the only process holding sockets, nobody is connected yet."""
+    for station in session.scalars(select(Station).where(Station.connected.is_(True))):
+        station.connected = False
+
+
+@dataclass(frozen=True)
+class BootInfo:
+    vendor: str
+    model: str
+    serial_number: str | None = None
+    firmware_version: str | None = None
+    iccid: str | None = None
+    imsi: str | None = None
+    meter_type: str | None = None
+    meter_serial_number: str | None = None
+
+
+def record_boot(session: Session, charge_point_id: str, info: BootInfo,
+                default_interval: int) -> tuple[Registration, int]:
+    """Store what the station says about itself; return its registration and the
+    heartbeat interval to hand it."""
+    station = get_station(session, charge_point_id)
+    for name, value in vars(info).items():
+        setattr(station, name, value)
+    now = utcnow()
+    station.last_boot_at = now
+    station.last_seen_at = now
+    station.heartbeat_interval = station.heartbeat_interval or default_interval
+    return station.registration, station.heartbeat_interval
+
+
+def record_seen(session: Session, charge_point_id: str) -> None:
+    """A heartbeat (or any message): the station is alive now."""
+    get_station(session, charge_point_id).last_seen_at = utcnow()
+
+
+def record_status(session: Session, charge_point_id: str, connector_id: int,
+                  status: ConnectorStatus, error_code: str, timestamp: datetime | None,
+                  info: str | None = None, vendor_error_code: str | None = None) -> None:
+    """Keep the newest status of the station (connector 0) or one connector.
+
+    A notification older than the one stored (chargers replay queued ones after a
+    reconnect) is ignored. A connector the station did not declare is added, since real
+    stations report more connectors than their owner registered.
+    """
+    station = get_station(session, charge_point_id)
+    at = timestamp or utcnow()
+    station.last_seen_at = utcnow()
+    if connector_id == 0:
+        if station.status_at is None or at >= station.status_at:
+            station.status, station.error_code, station.status_at = status, error_code, at
+        return
+    connector = next((c for c in station.connectors if c.connector_id == connector_id), None)
+    if connector is None:
+        connector = Connector(connector_id=connector_id, max_power_w=station.max_power_w)
+        station.connectors.append(connector)
+    if connector.status_at is not None and at < connector.status_at:
+        return
+    connector.status, connector.error_code, connector.status_at = status, error_code, at
+    connector.info, connector.vendor_error_code = info, vendor_error_code
+    session_status = session_status_for_connector(status)
+    if session_status is None:
+        return
+    running = session.scalar(
+        select(ChargingSession).where(
+            ChargingSession.station_id == station.id,
+            ChargingSession.connector_id == connector_id,
+            ChargingSession.transaction_id.is_not(None),
+            ChargingSession.stopped_at.is_(None)))
+    if running is not None:
+        running.status = session_status
+
+
+def record_firmware_status(session: Session, charge_point_id: str, status: str) -> None:
+    get_station(session, charge_point_id).firmware_status = status
+
+
+def record_diagnostics_status(session: Session, charge_point_id: str, status: str) -> None:
+    get_station(session, charge_point_id).diagnostics_status = status
+
+
+def list_stations(session: Session) -> list[Station]:
+    """Every station with its connectors, by charge point id."""
+    return list(session.scalars(
+        select(Station).options(selectinload(Station.connectors), selectinload(Station.site))
+        .order_by(Station.charge_point_id)))
