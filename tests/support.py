@@ -1,0 +1,186 @@
+"""Test clients that play chargers: raw OCPP-J frames, and the ``ocpp`` library's own
+ChargePoint, so a bug in one library is not hidden by the same library on both sides."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import itertools
+import json
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint, call, call_result
+from ocpp.v16.enums import Action
+from websockets.asyncio.client import connect as async_connect
+from websockets.sync.client import ClientConnection, connect
+
+_ids = itertools.count(1)
+
+
+def basic_auth(charge_point_id: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{charge_point_id}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class RawCharger:
+    """A charger speaking raw OCPP-J frames over a real WebSocket (sync, for tests)."""
+
+    def __init__(self, ws_url: str, charge_point_id: str, password: str | None,
+                 subprotocols: tuple[str, ...] = ("ocpp1.6",)) -> None:
+        headers = basic_auth(charge_point_id, password) if password is not None else {}
+        self.ws: ClientConnection = connect(f"{ws_url}/{charge_point_id}",
+                                            subprotocols=list(subprotocols),
+                                            additional_headers=headers, open_timeout=5,
+                                            max_size=2**22, legacy=True)
+
+    def send_raw(self, text: str) -> None:
+        self.ws.send(text)
+
+    def receive(self, timeout: float = 5) -> list:
+        return json.loads(self.ws.recv(timeout=timeout))
+
+    def call(self, action: str, payload: dict[str, Any]) -> list:
+        """Send a CALL and return the reply frame (CALLRESULT or CALLERROR)."""
+        unique_id = str(next(_ids))
+        self.ws.send(json.dumps([2, unique_id, action, payload]))
+        reply = self.receive()
+        assert reply[1] == unique_id, reply
+        return reply
+
+    def result(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Send a CALL that must succeed and return the CALLRESULT payload."""
+        reply = self.call(action, payload)
+        assert reply[0] == 3, reply
+        return reply[2]
+
+    def boot(self) -> dict[str, Any]:
+        return self.result("BootNotification",
+                           {"chargePointVendor": "TestVendor", "chargePointModel": "Raw"})
+
+    def close(self) -> None:
+        self.ws.close()
+
+    def __enter__(self) -> RawCharger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class LibraryChargePoint(ChargePoint):
+    """The ``ocpp`` library's charge point with answers a test can set per action."""
+
+    answers: dict[str, Callable[..., Any]]
+    received: list[tuple[str, dict[str, Any]]]
+
+    def _answer(self, action: str, default: Any, **kwargs: Any) -> Any:
+        self.received.append((action, kwargs))
+        answer = self.answers.get(action)
+        return answer(**kwargs) if answer else default
+
+    @on(Action.remote_start_transaction)
+    def on_remote_start(self, **kwargs):
+        return self._answer("RemoteStartTransaction",
+                            call_result.RemoteStartTransaction(status="Accepted"), **kwargs)
+
+    @on(Action.remote_stop_transaction)
+    def on_remote_stop(self, **kwargs):
+        return self._answer("RemoteStopTransaction",
+                            call_result.RemoteStopTransaction(status="Accepted"), **kwargs)
+
+    @on(Action.reset)
+    def on_reset(self, **kwargs):
+        return self._answer("Reset", call_result.Reset(status="Accepted"), **kwargs)
+
+    @on(Action.unlock_connector)
+    def on_unlock(self, **kwargs):
+        return self._answer("UnlockConnector", call_result.UnlockConnector(status="Unlocked"),
+                            **kwargs)
+
+    @on(Action.change_availability)
+    def on_change_availability(self, **kwargs):
+        return self._answer("ChangeAvailability",
+                            call_result.ChangeAvailability(status="Accepted"), **kwargs)
+
+    @on(Action.get_configuration)
+    def on_get_configuration(self, **kwargs):
+        known = {"HeartbeatInterval": "300", "MeterValueSampleInterval": "60"}
+        keys = kwargs.get("key") or list(known)
+        return self._answer("GetConfiguration", call_result.GetConfiguration(
+            configuration_key=[{"key": k, "readonly": False, "value": known[k]}
+                               for k in keys if k in known],
+            unknown_key=[k for k in keys if k not in known] or None), **kwargs)
+
+    @on(Action.change_configuration)
+    def on_change_configuration(self, **kwargs):
+        return self._answer("ChangeConfiguration",
+                            call_result.ChangeConfiguration(status="Accepted"), **kwargs)
+
+    @on(Action.trigger_message)
+    def on_trigger_message(self, **kwargs):
+        return self._answer("TriggerMessage", call_result.TriggerMessage(status="Accepted"),
+                            **kwargs)
+
+    @on(Action.clear_cache)
+    def on_clear_cache(self, **kwargs):
+        return self._answer("ClearCache", call_result.ClearCache(status="Accepted"), **kwargs)
+
+    @on(Action.data_transfer)
+    def on_data_transfer(self, **kwargs):
+        return self._answer("DataTransfer",
+                            call_result.DataTransfer(status="UnknownVendorId"), **kwargs)
+
+
+class LibraryCharger:
+    """Runs a :class:`LibraryChargePoint` on its own asyncio loop in a thread, so a test can
+    call the CSMS's HTTP API while the charger answers the commands that follow."""
+
+    def __init__(self, ws_url: str, charge_point_id: str, password: str) -> None:
+        self.charge_point_id = charge_point_id
+        self._url = f"{ws_url}/{charge_point_id}"
+        self._headers = basic_auth(charge_point_id, password)
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.cp: LibraryChargePoint | None = None
+
+    def __enter__(self) -> LibraryCharger:
+        self._thread.start()
+        self.run(self._open(), timeout=10)
+        return self
+
+    async def _open(self) -> None:
+        self._ws = await async_connect(self._url, subprotocols=["ocpp1.6"],
+                                       additional_headers=self._headers)
+        self.cp = LibraryChargePoint(self.charge_point_id, self._ws, response_timeout=10)
+        self.cp.answers, self.cp.received = {}, []
+        self._serving = asyncio.ensure_future(self.cp.start())
+
+    def run(self, coroutine, timeout: float = 15):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def send(self, payload: Any) -> Any:
+        """Send a CALL with the library (validated by it) and return the result dataclass."""
+        return self.run(self.cp.call(payload))
+
+    def boot(self) -> Any:
+        return self.send(call.BootNotification(charge_point_vendor="TestVendor",
+                                               charge_point_model="Library"))
+
+    def __exit__(self, *exc: object) -> None:
+        async def close() -> None:
+            self._serving.cancel()
+            await self._ws.close()
+        try:
+            self.run(close(), timeout=5)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(5)
+            self.loop.close()
