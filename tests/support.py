@@ -81,61 +81,64 @@ class LibraryChargePoint(ChargePoint):
     answers: dict[str, Callable[..., Any]]
     received: list[tuple[str, dict[str, Any]]]
 
-    def _answer(self, action: str, default: Any, **kwargs: Any) -> Any:
+    async def _answer(self, action: str, default: Any, **kwargs: Any) -> Any:
         self.received.append((action, kwargs))
         answer = self.answers.get(action)
-        return answer(**kwargs) if answer else default
+        if answer is None:
+            return default
+        result = answer(**kwargs)
+        return await result if asyncio.iscoroutine(result) else result
 
     @on(Action.remote_start_transaction)
-    def on_remote_start(self, **kwargs):
-        return self._answer("RemoteStartTransaction",
+    async def on_remote_start(self, **kwargs):
+        return await self._answer("RemoteStartTransaction",
                             call_result.RemoteStartTransaction(status="Accepted"), **kwargs)
 
     @on(Action.remote_stop_transaction)
-    def on_remote_stop(self, **kwargs):
-        return self._answer("RemoteStopTransaction",
+    async def on_remote_stop(self, **kwargs):
+        return await self._answer("RemoteStopTransaction",
                             call_result.RemoteStopTransaction(status="Accepted"), **kwargs)
 
     @on(Action.reset)
-    def on_reset(self, **kwargs):
-        return self._answer("Reset", call_result.Reset(status="Accepted"), **kwargs)
+    async def on_reset(self, **kwargs):
+        return await self._answer("Reset", call_result.Reset(status="Accepted"), **kwargs)
 
     @on(Action.unlock_connector)
-    def on_unlock(self, **kwargs):
-        return self._answer("UnlockConnector", call_result.UnlockConnector(status="Unlocked"),
+    async def on_unlock(self, **kwargs):
+        return await self._answer("UnlockConnector", call_result.UnlockConnector(status="Unlocked"),
                             **kwargs)
 
     @on(Action.change_availability)
-    def on_change_availability(self, **kwargs):
-        return self._answer("ChangeAvailability",
+    async def on_change_availability(self, **kwargs):
+        return await self._answer("ChangeAvailability",
                             call_result.ChangeAvailability(status="Accepted"), **kwargs)
 
     @on(Action.get_configuration)
-    def on_get_configuration(self, **kwargs):
+    async def on_get_configuration(self, **kwargs):
         known = {"HeartbeatInterval": "300", "MeterValueSampleInterval": "60"}
         keys = kwargs.get("key") or list(known)
-        return self._answer("GetConfiguration", call_result.GetConfiguration(
+        return await self._answer("GetConfiguration", call_result.GetConfiguration(
             configuration_key=[{"key": k, "readonly": False, "value": known[k]}
                                for k in keys if k in known],
             unknown_key=[k for k in keys if k not in known] or None), **kwargs)
 
     @on(Action.change_configuration)
-    def on_change_configuration(self, **kwargs):
-        return self._answer("ChangeConfiguration",
+    async def on_change_configuration(self, **kwargs):
+        return await self._answer("ChangeConfiguration",
                             call_result.ChangeConfiguration(status="Accepted"), **kwargs)
 
     @on(Action.trigger_message)
-    def on_trigger_message(self, **kwargs):
-        return self._answer("TriggerMessage", call_result.TriggerMessage(status="Accepted"),
+    async def on_trigger_message(self, **kwargs):
+        return await self._answer("TriggerMessage", call_result.TriggerMessage(status="Accepted"),
                             **kwargs)
 
     @on(Action.clear_cache)
-    def on_clear_cache(self, **kwargs):
-        return self._answer("ClearCache", call_result.ClearCache(status="Accepted"), **kwargs)
+    async def on_clear_cache(self, **kwargs):
+        return await self._answer("ClearCache", call_result.ClearCache(status="Accepted"), **kwargs)
 
     @on(Action.data_transfer)
-    def on_data_transfer(self, **kwargs):
-        return self._answer("DataTransfer",
+    async def on_data_transfer(self, **kwargs):
+        return await self._answer("DataTransfer",
                             call_result.DataTransfer(status="UnknownVendorId"), **kwargs)
 
 
