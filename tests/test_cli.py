@@ -1,0 +1,59 @@
+"""The ``voltspot`` command line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from sqlalchemy import select
+from werkzeug.security import check_password_hash
+
+from voltspot.models import Station
+
+
+def voltspot(database_url, *args):
+    return subprocess.run([sys.executable, "-m", "voltspot", *args],
+                          env={**os.environ, "VOLTSPOT_DATABASE_URL": database_url,
+                               "VOLTSPOT_PUBLIC_URL": "https://cs.example.org"},
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_station_add_prints_the_url_and_a_generated_password_it_stores_hashed(database_url, db):
+    result = voltspot(database_url, "station", "add", "--site", "Hotel Krasnapolsky",
+                      "--id", "CLI-STATION-1", "--connectors", "2", "--power-kw", "11")
+    assert result.returncode == 0, result.stderr
+    lines = dict(line.split(":", 1) for line in result.stdout.splitlines()[:3])
+    assert lines["OCPP URL"].strip() == "wss://cs.example.org/ocpp/CLI-STATION-1"
+    password = lines["Password"].strip()
+    assert 16 <= len(password) <= 40
+    with db.session() as session:
+        station = session.scalar(select(Station).where(Station.charge_point_id == "CLI-STATION-1"))
+        assert station.password_hash != password
+        assert check_password_hash(station.password_hash, password)
+        assert [c.max_power_w for c in station.connectors] == [11000, 11000]
+        assert station.site.name == "Hotel Krasnapolsky"
+
+
+def test_station_add_keeps_a_given_password(database_url, db):
+    result = voltspot(database_url, "station", "add", "--site", "Depot", "--id", "CLI-STATION-2",
+                      "--connectors", "1", "--password", "given-password-1234")
+    assert result.returncode == 0, result.stderr
+    assert "given-password-1234" in result.stdout
+
+
+def test_station_add_refuses_a_taken_id_in_one_line(database_url):
+    voltspot(database_url, "station", "add", "--site", "Depot", "--id", "CLI-STATION-3",
+             "--connectors", "1")
+    result = voltspot(database_url, "station", "add", "--site", "Depot", "--id", "CLI-STATION-3",
+                      "--connectors", "1")
+    assert result.returncode == 1
+    assert "already exists" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_station_add_refuses_a_short_password(database_url):
+    result = voltspot(database_url, "station", "add", "--site", "Depot", "--id", "CLI-STATION-4",
+                      "--connectors", "1", "--password", "short")
+    assert result.returncode == 1
+    assert "16 to 40" in result.stderr

@@ -1,0 +1,63 @@
+"""The operator API's door: a bearer token, and closed when no token is set."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+from tests.conftest import API_TOKEN
+from tests.support import RawCharger
+from voltspot.app import create_app
+
+
+def _get(server, path, token):
+    request = urllib.request.Request(server.base_url + path,
+                                     headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, json.loads(error.read())
+
+
+def test_a_wrong_token_is_refused_with_401(server):
+    status, body = _get(server, "/api/stations", "not-the-token")
+    assert status == 401
+    assert "Bearer" in body["error"]
+
+
+def test_without_a_configured_token_the_api_is_closed(database_url):
+    client = create_app({"database_url": database_url, "api_token": ""}).test_client()
+    response = client.get("/api/stations", headers={"Authorization": "Bearer "})
+    assert response.status_code == 403
+    assert "VOLTSPOT_API_TOKEN" in response.json["error"]
+
+
+def test_stations_are_listed_with_connection_state_and_connector_status(server, station):
+    with RawCharger(server.ws_url, station.charge_point_id, station.password) as charger:
+        charger.boot()
+        charger.result("StatusNotification", {"connectorId": 1, "errorCode": "NoError",
+                                              "status": "Available"})
+        status, body = _get(server, "/api/stations", API_TOKEN)
+        listed = {s["chargePointId"]: s for s in body["stations"]}[station.charge_point_id]
+        assert listed["connected"] is True
+        assert listed["lastSeenAt"]
+        assert listed["connectors"][0]["status"] == "Available"
+
+
+def test_one_station_shows_what_it_said_at_boot(server, station):
+    with RawCharger(server.ws_url, station.charge_point_id, station.password) as charger:
+        charger.boot()
+    status, body = _get(server, f"/api/stations/{station.charge_point_id}", API_TOKEN)
+    assert (status, body["vendor"], body["model"]) == (200, "TestVendor", "Raw")
+    assert [c["evseId"].count("*") for c in body["connectors"]] == [3, 3]
+
+
+def test_an_unknown_station_is_404(server):
+    assert _get(server, "/api/stations/NOPE", API_TOKEN)[0] == 404
+
+
+def test_an_unknown_session_token_is_404(server):
+    assert _get(server, "/api/sessions/not-a-token", API_TOKEN)[0] == 404
