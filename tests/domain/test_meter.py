@@ -31,7 +31,8 @@ def test_soc_defaults_to_percent():
 
 
 def test_a_per_phase_register_is_not_the_total():
-    assert not normalise(AT, "1", "Energy.Active.Import.Register", phase="L1").is_total_energy_register
+    sample = normalise(AT, "1", "Energy.Active.Import.Register", phase="L1")
+    assert not sample.is_total_energy_register
 
 
 @pytest.mark.parametrize("value", ["abc", "", "nan", "inf"])

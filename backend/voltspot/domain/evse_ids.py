@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-_EVSE_ID = re.compile(r"^(?P<country>[A-Z]{2})\*?(?P<operator>[A-Z0-9]{3})\*?E(?P<rest>[A-Z0-9*]{1,30})$")
+_EVSE_ID = re.compile(
+    r"^(?P<country>[A-Z]{2})\*?(?P<operator>[A-Z0-9]{3})\*?E(?P<rest>[A-Z0-9*]{1,30})$")
 
 
 class EvseIdError(ValueError):

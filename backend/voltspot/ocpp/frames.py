@@ -12,11 +12,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import ocpp
 from jsonschema.exceptions import ValidationError as SchemaError
 from ocpp.exceptions import (
     FormatViolationError,
-    NotImplementedError as OcppNotImplemented,
     NotSupportedError,
     OccurrenceConstraintViolationError,
     OCPPError,
@@ -24,7 +22,12 @@ from ocpp.exceptions import (
     ProtocolError,
     TypeConstraintViolationError,
 )
+from ocpp.exceptions import (
+    NotImplementedError as OcppNotImplemented,
+)
 from ocpp.messages import Call, CallError, CallResult, MessageType, get_validator
+
+import ocpp
 
 # OCPP 1.6 actions whose float fields need decimal parsing to pass the 1.6 schemas.
 _DECIMAL_ACTIONS_16 = {"SetChargingProfile", "RemoteStartTransaction"}

@@ -24,4 +24,5 @@ def parse_timestamp(text: str) -> datetime:
 
 def format_timestamp(value: datetime) -> str:
     """RFC 3339 in UTC with millisecond precision and a ``Z``, the form chargers parse best."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    utc = value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"

@@ -35,8 +35,9 @@ def seed_demo(session: Session, chargers: int = 3) -> list[str]:
                                           charge_point_id=charge_point_id, connectors=2,
                                           power_kw=50 if number == 3 else 22,
                                           password=DEMO_PASSWORD)
+            plug = ConnectorType.CCS2 if number == 3 else ConnectorType.TYPE2
             for connector in station.connectors:
-                connector.connector_type = ConnectorType.CCS2 if number == 3 else ConnectorType.TYPE2
+                connector.connector_type = plug
         station.password_hash = generate_password_hash(DEMO_PASSWORD)
         session.flush()
         tariff.site_id = station.site_id

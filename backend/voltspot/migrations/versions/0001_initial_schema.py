@@ -5,10 +5,10 @@ Revises:
 Create Date: 2026-11-25 11:24:32.019323
 """
 
-from alembic import op
 import sqlalchemy as sa
-import voltspot.models.base
+from alembic import op
 
+import voltspot.models.base
 
 revision = '0001'
 down_revision = None
