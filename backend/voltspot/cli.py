@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -101,7 +102,9 @@ def simulate(url: str, charge_point_id: str, password: str | None, count: int,
     """Run simulated OCPP 1.6J chargers against a CSMS."""
     from voltspot.simulator.runner import charge_point_ids, run
 
-    ids = [charge_point_id] if count == 1 else charge_point_ids(charge_point_id, count)
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ids = charge_point_ids(charge_point_id, count)
     run(url, ids, password, connectors=connectors, power_kw=power_kw,
         meter_interval=meter_interval, auto_sessions=auto_sessions, speed=speed,
         id_tags=list(id_tags) or None)

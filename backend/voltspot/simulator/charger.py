@@ -176,11 +176,15 @@ class _Connector:
     task: asyncio.Task[Any] | None = None
 
 
+def _any_value(value: str) -> bool:
+    return True
+
+
 @dataclass
 class _Setting:
     value: str
     readonly: bool = False
-    valid: Callable[[str], bool] = lambda value: True
+    valid: Callable[[str], bool] = _any_value
 
 
 def _is_bool(value: str) -> bool:
@@ -198,7 +202,7 @@ def _is_measurand_list(value: str) -> bool:
     return all(name in _MEASURANDS for name in names)
 
 
-class _FrameLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
+class _FrameLogger(logging.LoggerAdapter):
     """The ocpp library logs every frame at INFO; demote those to DEBUG, keep errors."""
 
     def info(self, msg: object, *args: Any, **kwargs: Any) -> None:
@@ -231,8 +235,16 @@ class _Link(ChargePoint):
         except ConnectionClosed:
             pass
         finally:
-            if not self.closed.done():
-                self.closed.set_result(None)
+            self._lost()
+
+    def _lost(self) -> None:
+        # Synchronously, so that no sender sees a closed link on a charger still marked
+        # booted and retries in a loop that never yields.
+        if not self.closed.done():
+            self.closed.set_result(None)
+            self._charger._link_lost(self)
+            # Wakes a boot retry waiting out a Pending interval, so it notices at once.
+            self.boot_triggered.set()
 
     async def request(self, payload: Any) -> Any:
         """Send one call and return its result.
@@ -251,6 +263,7 @@ class _Link(ChargePoint):
             try:
                 return pending.result()
             except ConnectionClosed as exc:
+                self._lost()
                 raise ChargerOffline(f"{self.id}: connection lost during "
                                      f"{_action(payload)}") from exc
         finally:
@@ -406,11 +419,14 @@ class SimulatedCharger:
 
     @staticmethod
     def _default_config(connectors: int, meter_interval: float) -> dict[str, _Setting]:
+        # Keys for behaviour the simulator does not model (clock-aligned data, transaction
+        # data in StopTransaction, suspending instead of stopping on unplug) are read-only,
+        # so a CSMS cannot set them and believe they took effect.
         return {
             "AllowOfflineTxForUnknownId": _Setting("false", valid=_is_bool),
             "AuthorizationCacheEnabled": _Setting("false", valid=_is_bool),
             "AuthorizeRemoteTxRequests": _Setting("false", valid=_is_bool),
-            "ClockAlignedDataInterval": _Setting("0", valid=_is_count(0)),
+            "ClockAlignedDataInterval": _Setting("0", readonly=True),
             "ConnectionTimeOut": _Setting("60", valid=_is_count(1)),
             "ConnectorPhaseRotation": _Setting(
                 ",".join(f"{n}.RST" for n in range(connectors + 1))),
@@ -424,14 +440,14 @@ class SimulatedCharger:
             "MeterValueSampleInterval": _Setting(f"{meter_interval:g}", valid=_is_count(0)),
             "NumberOfConnectors": _Setting(str(connectors), readonly=True),
             "ResetRetries": _Setting("3", valid=_is_count(0)),
-            "StopTransactionOnEVSideDisconnect": _Setting("true", valid=_is_bool),
+            "StopTransactionOnEVSideDisconnect": _Setting("true", readonly=True),
             "StopTransactionOnInvalidId": _Setting("true", valid=_is_bool),
-            "StopTxnAlignedData": _Setting("", valid=_is_measurand_list),
-            "StopTxnSampledData": _Setting("", valid=_is_measurand_list),
+            "StopTxnAlignedData": _Setting("", readonly=True),
+            "StopTxnSampledData": _Setting("", readonly=True),
             "SupportedFeatureProfiles": _Setting("Core,RemoteTrigger", readonly=True),
             "TransactionMessageAttempts": _Setting("3", valid=_is_count(0)),
             "TransactionMessageRetryInterval": _Setting("30", valid=_is_count(0)),
-            "UnlockConnectorOnEVSideDisconnect": _Setting("true", valid=_is_bool),
+            "UnlockConnectorOnEVSideDisconnect": _Setting("true", readonly=True),
         }
 
     # -- running --------------------------------------------------------------------------
@@ -499,10 +515,14 @@ class SimulatedCharger:
         except ChargerOffline:
             pass
         finally:
-            self.booted.clear()
-            self._link = None
+            self._link_lost(link)
             reader.cancel()
             await asyncio.gather(reader, return_exceptions=True)
+
+    def _link_lost(self, link: _Link) -> None:
+        if self._link is link:
+            self._link = None
+            self.booted.clear()
 
     async def _register(self, link: _Link) -> None:
         while True:
@@ -808,18 +828,19 @@ class SimulatedCharger:
         connector.busy = True
         log.info("%s: remote start for %s accepted on connector %d",
                  self.id, id_tag, connector.id)
+        free_connector = connector
 
         async def driver_plugs_in() -> None:
-            connector.task = asyncio.current_task()
+            free_connector.task = asyncio.current_task()
             await asyncio.sleep(self.step_delay)
             authorize = self._config["AuthorizeRemoteTxRequests"].value == "true"
             try:
-                await self._start_session(connector, id_tag, authorize=authorize)
+                await self._start_session(free_connector, id_tag, authorize=authorize)
             except SessionRefused as exc:
                 log.info("%s", exc)
 
-        return call_result.RemoteStartTransaction(RemoteStartStopStatus.accepted), \
-            driver_plugs_in
+        accepted = call_result.RemoteStartTransaction(RemoteStartStopStatus.accepted)
+        return accepted, driver_plugs_in
 
     def _remote_stop(self, transaction_id: int
                      ) -> tuple[call_result.RemoteStopTransaction, FollowUp | None]:
@@ -830,9 +851,11 @@ class SimulatedCharger:
                      transaction_id)
             return call_result.RemoteStopTransaction(RemoteStartStopStatus.rejected), None
         log.info("%s: remote stop of transaction %d accepted", self.id, transaction_id)
+        session = connector.session
 
         async def stop() -> None:
-            await self._end_session(connector, Reason.remote, linger=self.step_delay)
+            if connector.session is session:
+                await self._end_session(connector, Reason.remote, linger=self.step_delay)
 
         return call_result.RemoteStopTransaction(RemoteStartStopStatus.accepted), stop
 

@@ -1,0 +1,109 @@
+"""The simulated charger against the live CSMS: what the demo and the benchmark rely on."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from contextlib import contextmanager
+
+from sqlalchemy import select
+
+from tests.ocpp.test_commands import api, command
+from voltspot.domain.statuses import SessionStatus
+from voltspot.models import ChargingSession, IdToken, Station
+from voltspot.simulator import SimulatedCharger
+
+
+@contextmanager
+def running(charger: SimulatedCharger):
+    """Run ``charger`` on its own loop in a thread until the block ends."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    stop = asyncio.Event()
+
+    async def main() -> None:
+        task = asyncio.create_task(charger.run())
+        await stop.wait()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    finished = asyncio.run_coroutine_threadsafe(main(), loop)
+    try:
+        asyncio.run_coroutine_threadsafe(asyncio.wait_for(charger.booted.wait(), 10),
+                                         loop).result(15)
+        yield loop
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        finished.result(15)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
+def _wait_for(predicate, seconds=10):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def _sessions(db, charge_point_id):
+    with db.session() as session:
+        return session.scalars(select(ChargingSession).join(Station).where(
+            Station.charge_point_id == charge_point_id).order_by(ChargingSession.id)).all()
+
+
+def test_a_simulated_charger_boots_and_reports_every_connector(server, station, db):
+    charger = SimulatedCharger(server.ws_url, station.charge_point_id, station.password,
+                               step_delay=0)
+    with running(charger):
+        def reported():
+            with db.session() as session:
+                stored = session.scalar(select(Station).where(
+                    Station.charge_point_id == station.charge_point_id))
+                return stored.vendor and [c.status for c in stored.connectors]
+        assert _wait_for(lambda: reported() == ["Available", "Available"])
+
+
+def test_a_simulated_session_delivers_energy_and_soc_then_ends(server, station, db):
+    with db.session() as session:
+        if session.scalar(select(IdToken).where(IdToken.id_tag == "SIM-CARD")) is None:
+            session.add(IdToken(id_tag="SIM-CARD", holder_name="Simulated driver"))
+    charger = SimulatedCharger(server.ws_url, station.charge_point_id, station.password,
+                               step_delay=0, meter_interval=3600)
+    with running(charger) as loop:
+        def run(coroutine):
+            return asyncio.run_coroutine_threadsafe(coroutine, loop).result(15)
+        transaction_id = run(charger.plug_in(1, "SIM-CARD"))
+        run(charger.send_meter_values(1, elapsed=600))
+        live = _sessions(db, station.charge_point_id)[-1]
+        assert live.transaction_id == transaction_id
+        assert live.energy_wh > 1000
+        assert live.power_w > 0 and 0 < live.soc_percent <= 100
+        run(charger.unplug(1))
+    done = _sessions(db, station.charge_point_id)[-1]
+    assert (done.status, done.stop_reason) == (SessionStatus.COMPLETED, "EVDisconnected")
+
+
+def test_remote_start_and_stop_through_the_api_drive_the_simulator(server, station, db):
+    charger = SimulatedCharger(server.ws_url, station.charge_point_id, station.password,
+                               step_delay=0)
+    with running(charger):
+        status, body = command(server, station.charge_point_id, "RemoteStartTransaction",
+                               {"idTag": "APP-SIM", "connectorId": 2})
+        assert body["status"] == "Accepted"
+        token = body["sessionToken"]
+        state = _wait_for(lambda: (s := api(server, "GET", f"/api/sessions/{token}")[1])
+                          ["transactionId"] and s)
+        assert state["status"] == "charging"
+        status, body = command(server, station.charge_point_id, "RemoteStopTransaction",
+                               {"transactionId": state["transactionId"]})
+        assert body["status"] == "Accepted"
+        stopped = _wait_for(lambda: (s := api(server, "GET", f"/api/sessions/{token}")[1])
+                            ["status"] == "completed" and s)
+        assert stopped["stopReason"] == "Remote"
