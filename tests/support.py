@@ -8,6 +8,8 @@ import base64
 import itertools
 import json
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -187,3 +189,28 @@ class LibraryCharger:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(5)
             self.loop.close()
+
+
+def api(server, method: str, path: str, body: Any = None, token: str | None = None
+        ) -> tuple[int, Any]:
+    """Call the live server's JSON API; returns (status, decoded body)."""
+    from tests.conftest import API_TOKEN
+
+    request = urllib.request.Request(
+        server.base_url + path, method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {token or API_TOKEN}",
+                 "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, json.loads(error.read())
+
+
+def command(server, charge_point_id: str, action: str, payload: dict | None = None
+            ) -> tuple[int, Any]:
+    """POST an operator command to a station through the API."""
+    return api(server, "POST", f"/api/stations/{charge_point_id}/commands/{action}",
+               payload or {})

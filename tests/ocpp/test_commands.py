@@ -5,33 +5,12 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 from ocpp.exceptions import NotImplementedError as OcppNotImplemented
 from ocpp.v16 import call, call_result
 
-from tests.conftest import API_TOKEN
-from tests.support import LibraryCharger, now_iso
-
-
-def api(server, method, path, body=None, token=API_TOKEN):
-    request = urllib.request.Request(
-        server.base_url + path, method=method,
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=20) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, json.loads(error.read())
-
-
-def command(server, charge_point_id, action, payload=None):
-    return api(server, "POST", f"/api/stations/{charge_point_id}/commands/{action}",
-               payload or {})
+from tests.support import LibraryCharger, api, command, now_iso
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import select
 
-from tests.ocpp.test_commands import api, command
+from tests.support import api, command
 from voltspot.domain.statuses import SessionStatus
 from voltspot.models import ChargingSession, IdToken, Station
 from voltspot.simulator import SimulatedCharger

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
-
 from tests.conftest import API_TOKEN
-from tests.support import RawCharger
+from tests.support import RawCharger, api
 from voltspot.app import create_app
 
 
 def _get(server, path, token):
-    request = urllib.request.Request(server.base_url + path,
-                                     headers={"Authorization": f"Bearer {token}"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, json.loads(error.read())
+    return api(server, "GET", path, token=token)
 
 
 def test_a_wrong_token_is_refused_with_401(server):
