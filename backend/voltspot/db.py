@@ -49,9 +49,13 @@ class Database:
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextlib.contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session committed when the block ends normally, rolled back on an exception."""
-        session = self._factory()
+    def session(self, autoflush: bool = True) -> Iterator[Session]:
+        """A session committed when the block ends normally, rolled back on an exception.
+
+        ``autoflush=False`` suits batches of many small writes, where flushing before each
+        query would send every row on its own.
+        """
+        session = self._factory(autoflush=autoflush)
         try:
             yield session
             session.commit()

@@ -4,7 +4,8 @@ A charger's MeterValues is answered only after its samples are committed, but co
 once per frame caps throughput at the database's commit rate. :class:`GroupCommitter`
 runs one writer that takes every write waiting in its queue, applies them in a single
 transaction and then wakes each waiter. A write that fails is retried alone, so one bad
-frame never costs another charger its data.
+frame never costs another charger its data. Rows nobody waits for (the frame log) are
+appended and inserted with one statement per batch.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from voltspot.db import Database
+from voltspot.models import Base
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +30,7 @@ Write = Callable[[Session], Any]
 class _Pending:
     __slots__ = ("write", "done", "result", "error")
 
-    def __init__(self, write: Write, wait: bool) -> None:
+    def __init__(self, write: Write | None, wait: bool) -> None:
         self.write = write
         self.done = threading.Event() if wait else None
         self.result: Any = None
@@ -42,6 +45,7 @@ class GroupCommitter:
         self._db = db
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
+        self._rows: list[tuple[type[Base], dict[str, Any]]] = []
         self._lock = threading.Lock()
         self._writer: threading.Thread | None = None
 
@@ -59,9 +63,12 @@ class GroupCommitter:
             raise pending.error
         return pending.result
 
-    def post(self, write: Write) -> None:
-        """Queue ``write`` without waiting (for writes nobody is answered on, like logs)."""
-        self._enqueue(_Pending(write, wait=False))
+    def append(self, model: type[Base], row: dict[str, Any]) -> None:
+        """Insert ``row`` into ``model``'s table in the next batch, without waiting (for rows
+        nobody is answered on, like the frame log). A batch whose rows cannot be inserted
+        is logged and dropped."""
+        self._rows.append((model, row))
+        self._enqueue(_Pending(None, wait=False))
 
     def _enqueue(self, pending: _Pending) -> None:
         self._ensure_writer()
@@ -87,35 +94,51 @@ class GroupCommitter:
             self._commit(batch)
 
     def _commit(self, batch: list[_Pending]) -> None:
+        rows, self._rows = self._rows, []
+        writes = [pending for pending in batch if pending.write is not None]
         try:
-            with self._db.session() as session:
-                for pending in batch:
+            with self._db.session(autoflush=False) as session:
+                for pending in writes:
                     pending.result = pending.write(session)
+                self._insert_rows(session, rows)
         except Exception as error:
-            if len(batch) == 1:
-                self._fail(batch[0], error)
+            # Find the culprit: each write alone, then the appended rows on their own.
+            if len(writes) == 1 and not rows:
+                self._fail(writes[0], error)
             else:
-                for pending in batch:
+                for pending in writes:
                     self._commit_alone(pending)
+            self._insert_alone(rows)
             return
-        for pending in batch:
-            if pending.done is not None:
-                pending.done.set()
+        for pending in writes:
+            pending.done.set()
+
+    @staticmethod
+    def _insert_rows(session: Session, rows: list[tuple[type[Base], dict[str, Any]]]) -> None:
+        by_model: dict[type[Base], list[dict[str, Any]]] = {}
+        for model, row in rows:
+            by_model.setdefault(model, []).append(row)
+        for model, model_rows in by_model.items():
+            session.execute(insert(model), model_rows)
 
     def _commit_alone(self, pending: _Pending) -> None:
-        pending.error = None
         try:
-            with self._db.session() as session:
+            with self._db.session(autoflush=False) as session:
                 pending.result = pending.write(session)
         except Exception as error:
             self._fail(pending, error)
             return
-        if pending.done is not None:
-            pending.done.set()
+        pending.done.set()
+
+    def _insert_alone(self, rows: list[tuple[type[Base], dict[str, Any]]]) -> None:
+        if not rows:
+            return
+        try:
+            with self._db.session(autoflush=False) as session:
+                self._insert_rows(session, rows)
+        except Exception as error:
+            log.error("dropped %s appended rows that could not be written: %r", len(rows), error)
 
     def _fail(self, pending: _Pending, error: Exception) -> None:
         pending.error = error
-        if pending.done is None:
-            log.error("a queued write failed and was dropped: %r", error)
-        else:
-            pending.done.set()
+        pending.done.set()

@@ -38,9 +38,9 @@ class Runtime:
 
     def log_frame(self, charge_point_id: str, direction: Direction, frame: str) -> None:
         """Append a frame to the station's bounded log (written in the next group commit)."""
-        row = OcppFrame(charge_point_id=charge_point_id, direction=str(direction), at=utcnow(),
-                        frame=frame[:MAX_LOGGED_FRAME])
-        self.committer.post(lambda session: session.add(row))
+        self.committer.append(OcppFrame, {
+            "charge_point_id": charge_point_id, "direction": str(direction), "at": utcnow(),
+            "frame": frame[:MAX_LOGGED_FRAME]})
 
     def start_housekeeping(self, every_seconds: float = 15.0) -> None:
         """Start the periodic jobs of a serving process (idempotent)."""

@@ -62,3 +62,16 @@ def test_a_write_error_reaches_the_caller_unchanged(db):
         raise ValueError("broken write")
     with pytest.raises(ValueError, match="broken write"):
         committer.submit(broken)
+
+
+def test_appended_rows_are_inserted_even_when_a_write_in_their_batch_fails(db):
+    committer = GroupCommitter(db)
+    committer.append(OcppFrame, {"charge_point_id": "GC-3", "direction": "in", "frame": "a"})
+
+    def bad(session):
+        session.add(OcppFrame(charge_point_id="GC-3", direction="in", frame=None))
+        session.flush()
+    with pytest.raises(Exception):  # noqa: B017 - whichever integrity error the database raises
+        committer.submit(bad)
+    committer.submit(lambda session: None)
+    assert _frames(db, "GC-3") == 1

@@ -31,8 +31,9 @@ class IdToken(Base):
 class ChargingSession(Base):
     """One charging session, whichever way it started (QR code, RFID, API, offline).
 
-    ``transaction_id`` is the OCPP 1.6 transactionId the CSMS assigned; ``token`` is the
-    unguessable handle drivers and API clients use.
+    ``transaction_id`` is the OCPP 1.6 transactionId the CSMS assigned: always equal to
+    ``id``, set once the charger starts; ``token`` is the unguessable handle drivers and
+    API clients use.
     """
 
     __tablename__ = "charging_sessions"

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from voltspot.domain.authorization import IdTagInfo, card_status
@@ -152,23 +152,26 @@ def record_meter_values(session: Session, charge_point_id: str, connector_id: in
                 log.warning("%s: connector %s: sampled value with unknown fields %s",
                             charge_point_id, connector_id, sorted(raw))
                 continue
-            rows.append(MeterSample(
-                station_id=station.id, session_id=charging.id if charging else None,
-                connector_id=connector_id, taken_at=sample.taken_at,
-                measurand=sample.measurand, value=sample.value, unit=sample.unit,
-                phase=sample.phase, context=sample.context, location=sample.location))
+            rows.append({
+                "station_id": station.id, "session_id": charging.id if charging else None,
+                "connector_id": connector_id, "taken_at": sample.taken_at,
+                "measurand": sample.measurand, "value": sample.value, "unit": sample.unit,
+                "phase": sample.phase, "context": sample.context, "location": sample.location})
             if charging is not None:
                 _apply_sample(charging, sample, charge_point_id)
-    session.add_all(rows)
+    if rows:
+        # One executemany: this runs for every MeterValues of every charger.
+        session.execute(insert(MeterSample), rows)
 
 
 def _session_for_samples(session: Session, station: Station, connector_id: int,
                          transaction_id: int | None) -> ChargingSession | None:
     if transaction_id is not None:
-        found = session.scalar(select(ChargingSession).where(
-            ChargingSession.transaction_id == transaction_id,
-            ChargingSession.station_id == station.id))
-        if found is not None:
+        # Our transaction ids are the sessions' primary keys: a lookup by key, no query
+        # when the session is already in this batch.
+        found = session.get(ChargingSession, transaction_id)
+        if (found is not None and found.station_id == station.id
+                and found.transaction_id == transaction_id):
             return found
     if connector_id == 0:
         return None
