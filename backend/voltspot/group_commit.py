@@ -119,7 +119,7 @@ class GroupCommitter:
         for model, row in rows:
             by_model.setdefault(model, []).append(row)
         for model, model_rows in by_model.items():
-            session.execute(insert(model), model_rows)
+            session.execute(insert(model.__table__), model_rows)
 
     def _commit_alone(self, pending: _Pending) -> None:
         try:

@@ -14,12 +14,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from ocpp.charge_point import (
-    camel_to_snake_case,
-    remove_nones,
-    serialize_as_dict,
-    snake_to_camel_case,
-)
+from ocpp.charge_point import remove_nones, serialize_as_dict, snake_to_camel_case
 from ocpp.exceptions import InternalError, OCPPError
 from ocpp.messages import Call, CallError, CallResult, MessageType
 from ocpp.routing import create_route_map
@@ -47,15 +42,16 @@ class OcppConnection:
     object whose methods carry ``@on(action)``); ``websocket`` is a simple-websocket
     connection."""
 
-    def __init__(self, websocket, charge_point_id: str, version: str, handlers: object,
-                 frame_log: FrameLog, response_timeout: float) -> None:
+    def __init__(self, websocket, charge_point_id: str, version: str, handlers: object, *,
+                 connection_id: str, frame_log: FrameLog, response_timeout: float) -> None:
         self.websocket = websocket
         self.charge_point_id = charge_point_id
         self.version = version
-        self.connection_id = str(uuid.uuid4())
+        self.connection_id = connection_id
         self.response_timeout = response_timeout
         self._handlers = handlers
         self._routes = create_route_map(handlers)
+        self._actions = frozenset(self._routes)
         self._frame_log = frame_log
         self._waiting: dict[str, _Waiting] = {}
         # OCPP-J allows one outstanding CALL per direction.
@@ -105,10 +101,10 @@ class OcppConnection:
 
     def _on_call(self, call: Call) -> None:
         try:
-            frames.check_action(call.action, self.version, set(self._routes))
+            frames.check_action(call.action, self.version, self._actions)
             frames.validate(MessageType.Call, call.action, call.payload, self.version)
             handler = self._routes[call.action]["_on_action"]
-            result = handler(**camel_to_snake_case(call.payload))
+            result = handler(**frames.snake_case_keys(call.payload))
         except OCPPError as error:
             log.warning("%s: %s %s answered %s: %s", self.charge_point_id, call.action,
                         call.unique_id, error.code, error.description)

@@ -8,11 +8,13 @@ differently from 2.0.1).
 from __future__ import annotations
 
 import decimal
+import functools
 import json
 from pathlib import Path
 from typing import Any
 
 from jsonschema.exceptions import ValidationError as SchemaError
+from ocpp.charge_point import camel_to_snake_case
 from ocpp.exceptions import (
     FormatViolationError,
     NotSupportedError,
@@ -100,7 +102,7 @@ def unique_id_of(text: str | bytes) -> str:
     return "-1"
 
 
-def check_action(action: str, version: str, handled: set[str]) -> None:
+def check_action(action: str, version: str, handled: frozenset[str]) -> None:
     """Raise NotImplemented for an action ``version`` does not have, NotSupported for one
     it has but we do not handle."""
     if action in handled:
@@ -131,3 +133,21 @@ def validate(message_type_id: int, action: str, payload: dict[str, Any], version
         if error.validator == "additionalProperties":
             raise FormatViolationError(description=cause) from None
         raise PropertyConstraintViolationError(description=cause) from None
+
+
+
+@functools.lru_cache(maxsize=4096)
+def _snake(key: str) -> str:
+    # The ocpp library's own rule, cached: its regexes cost more than the rest of routing,
+    # and the same few hundred keys arrive in every frame.
+    (converted,) = camel_to_snake_case({key: None})
+    return converted
+
+
+def snake_case_keys(data: Any) -> Any:
+    """``data`` with every object key in snake_case, recursively (payloads to handlers)."""
+    if isinstance(data, dict):
+        return {_snake(key): snake_case_keys(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [snake_case_keys(value) for value in data]
+    return data

@@ -4,6 +4,7 @@ subprotocol negotiation, then one :class:`OcppConnection` per socket."""
 from __future__ import annotations
 
 import logging
+import uuid
 
 from flask import Blueprint, Response, request
 from flask_sock import Sock
@@ -61,14 +62,15 @@ def ocpp_socket(websocket, charge_point_id: str) -> None:
         return
     version, handler_class = protocol
     rt = runtime()
-    handlers = handler_class(charge_point_id, rt.db, rt.committer, rt.settings)
+    connection_id = str(uuid.uuid4())
+    with rt.db.session() as session:
+        station_id = stations.mark_connected(session, charge_point_id, connection_id, version)
+    handlers = handler_class(charge_point_id, station_id, rt.db, rt.committer, rt.settings)
     connection = OcppConnection(
-        websocket, charge_point_id, version, handlers,
+        websocket, charge_point_id, version, handlers, connection_id=connection_id,
         frame_log=lambda direction, frame: rt.log_frame(charge_point_id, direction, frame),
         response_timeout=rt.settings.ocpp_response_timeout)
     rt.registry.add(connection)
-    with rt.db.session() as session:
-        stations.mark_connected(session, charge_point_id, connection.connection_id, version)
     log.info("%s: connected over OCPP %s from %s", charge_point_id, version, request.remote_addr)
     try:
         connection.serve()

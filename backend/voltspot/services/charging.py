@@ -131,14 +131,18 @@ class MeterReading:
 
 
 def record_meter_values(session: Session, charge_point_id: str, connector_id: int,
-                        transaction_id: int | None, readings: Iterable[MeterReading]) -> None:
+                        transaction_id: int | None, readings: Iterable[MeterReading], *,
+                        station_id: int | None = None) -> None:
     """Store every readable sample and update the session's live energy, power and SoC.
 
     Samples go with the transaction given, else with the connector's running session. A
     value that cannot be read is logged and skipped; the others are still kept.
+    ``station_id``, when the caller already knows it, saves looking the station up on
+    this path that every charger takes every few seconds.
     """
-    station = get_station(session, charge_point_id)
-    charging = _session_for_samples(session, station, connector_id, transaction_id)
+    if station_id is None:
+        station_id = get_station(session, charge_point_id).id
+    charging = _session_for_samples(session, station_id, connector_id, transaction_id)
     rows = []
     for reading in readings:
         for raw in reading.sampled_values:
@@ -153,30 +157,30 @@ def record_meter_values(session: Session, charge_point_id: str, connector_id: in
                             charge_point_id, connector_id, sorted(raw))
                 continue
             rows.append({
-                "station_id": station.id, "session_id": charging.id if charging else None,
+                "station_id": station_id, "session_id": charging.id if charging else None,
                 "connector_id": connector_id, "taken_at": sample.taken_at,
                 "measurand": sample.measurand, "value": sample.value, "unit": sample.unit,
                 "phase": sample.phase, "context": sample.context, "location": sample.location})
             if charging is not None:
                 _apply_sample(charging, sample, charge_point_id)
     if rows:
-        # One executemany: this runs for every MeterValues of every charger.
-        session.execute(insert(MeterSample), rows)
+        # Core executemany: this runs for every MeterValues of every charger.
+        session.execute(insert(MeterSample.__table__), rows)
 
 
-def _session_for_samples(session: Session, station: Station, connector_id: int,
+def _session_for_samples(session: Session, station_id: int, connector_id: int,
                          transaction_id: int | None) -> ChargingSession | None:
     if transaction_id is not None:
         # Our transaction ids are the sessions' primary keys: a lookup by key, no query
         # when the session is already in this batch.
         found = session.get(ChargingSession, transaction_id)
-        if (found is not None and found.station_id == station.id
+        if (found is not None and found.station_id == station_id
                 and found.transaction_id == transaction_id):
             return found
     if connector_id == 0:
         return None
     return session.scalar(select(ChargingSession).where(
-        ChargingSession.station_id == station.id,
+        ChargingSession.station_id == station_id,
         ChargingSession.connector_id == connector_id,
         ChargingSession.transaction_id.is_not(None),
         ChargingSession.stopped_at.is_(None)).order_by(ChargingSession.id.desc()).limit(1))
@@ -223,7 +227,7 @@ def stop_transaction(session: Session, charge_point_id: str, *, transaction_id: 
     transaction_data = list(transaction_data)
     if transaction_data:
         record_meter_values(session, charge_point_id, charging.connector_id or 0,
-                            transaction_id, transaction_data)
+                            transaction_id, transaction_data, station_id=station.id)
     if charging.stopped_at is None:
         _close(charging, meter_stop, timestamp, reason or "Local")
     return info

@@ -120,8 +120,9 @@ def check_credentials(session: Session, charge_point_id: str, password: str | No
 
 
 def mark_connected(session: Session, charge_point_id: str, connection_id: str,
-                   ocpp_version: str) -> None:
-    """Record that ``connection_id`` is now the station's live socket."""
+                   ocpp_version: str) -> int:
+    """Record that ``connection_id`` is now the station's live socket; returns the
+    station's primary key."""
     station = get_station(session, charge_point_id)
     now = utcnow()
     station.connected = True
@@ -129,6 +130,7 @@ def mark_connected(session: Session, charge_point_id: str, connection_id: str,
     station.connected_at = now
     station.last_seen_at = now
     station.ocpp_version = ocpp_version
+    return station.id
 
 
 def mark_disconnected(session: Session, charge_point_id: str, connection_id: str) -> None:

@@ -46,9 +46,10 @@ class ChargePoint16:
     """Handlers for one OCPP 1.6J charger. Each message is its own database transaction,
     except meter values, which are group-committed before the charger is answered."""
 
-    def __init__(self, charge_point_id: str, db: Database, committer: GroupCommitter,
-                 settings: Settings) -> None:
+    def __init__(self, charge_point_id: str, station_id: int, db: Database,
+                 committer: GroupCommitter, settings: Settings) -> None:
         self.charge_point_id = charge_point_id
+        self.station_id = station_id
         self._db = db
         self._committer = committer
         self._settings = settings
@@ -111,7 +112,7 @@ class ChargePoint16:
     def on_meter_values(self, connector_id: int, meter_value: list[dict[str, Any]],
                         transaction_id: int | None = None) -> call_result.MeterValues:
         self._run_grouped(charging.record_meter_values, connector_id, transaction_id,
-                          _readings(meter_value))
+                          _readings(meter_value), station_id=self.station_id)
         return call_result.MeterValues()
 
     @on(Action.stop_transaction)
