@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 from jsonschema.exceptions import ValidationError as SchemaError
 from ocpp.charge_point import camel_to_snake_case
 from ocpp.exceptions import (
@@ -115,25 +116,55 @@ def check_action(action: str, version: str, handled: frozenset[str]) -> None:
 def validate(message_type_id: int, action: str, payload: dict[str, Any], version: str) -> None:
     """Check ``payload`` against the version's JSON schema; raise the matching
     :class:`OCPPError` (TypeConstraint, OccurrenceConstraint, PropertyConstraint or
-    FormatViolation) when it does not fit."""
+    FormatViolation) when it does not fit.
+
+    Timestamps and URIs are not format-checked here: handlers parse them, leniently.
+    """
     if version == "1.6" and action in _DECIMAL_ACTIONS_16:
-        validator = get_validator(message_type_id, action, version, parse_float=decimal.Decimal)
-        payload = json.loads(json.dumps(payload), parse_float=decimal.Decimal)
-    else:
-        validator = get_validator(message_type_id, action, version)
+        _validate_decimal(message_type_id, action, payload, version)
+        return
     try:
-        validator.validate(payload)
+        _compiled(message_type_id, action, version)(payload)
+    except fastjsonschema.JsonSchemaValueException as error:
+        message = error.message.removeprefix("data.")
+        if message.startswith("data "):
+            message = "payload " + message.removeprefix("data ")
+        if error.rule != "required":
+            message += f" (got {repr(error.value)[:80]})"
+        raise _schema_error(error.rule, message) from None
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(message_type_id: int, action: str, version: str):
+    # The library's schemas, compiled to Python: about 18 times faster than jsonschema's
+    # interpreter on MeterValues, which every charger sends every few seconds.
+    schema = get_validator(message_type_id, action, version).schema
+    return fastjsonschema.compile(schema, formats=_LENIENT_FORMATS)
+
+
+_LENIENT_FORMATS = {"date-time": lambda _: True, "uri": lambda _: True}
+
+
+def _validate_decimal(message_type_id: int, action: str, payload: dict[str, Any],
+                      version: str) -> None:
+    # 1.6 charging profiles carry multipleOf 0.1, which binary floats fail; the library
+    # validates these few actions with decimals, and so do we.
+    validator = get_validator(message_type_id, action, version, parse_float=decimal.Decimal)
+    try:
+        validator.validate(json.loads(json.dumps(payload), parse_float=decimal.Decimal))
     except SchemaError as error:
         where = "/".join(str(p) for p in error.absolute_path) or "payload"
-        cause = f"{where}: {error.message}"
-        if error.validator in ("type", "maxLength"):
-            raise TypeConstraintViolationError(description=cause) from None
-        if error.validator == "required":
-            raise OccurrenceConstraintViolationError(description=cause) from None
-        if error.validator == "additionalProperties":
-            raise FormatViolationError(description=cause) from None
-        raise PropertyConstraintViolationError(description=cause) from None
+        raise _schema_error(error.validator, f"{where}: {error.message}") from None
 
+
+def _schema_error(rule: str | None, cause: str) -> OCPPError:
+    if rule in ("type", "maxLength"):
+        return TypeConstraintViolationError(description=cause)
+    if rule == "required":
+        return OccurrenceConstraintViolationError(description=cause)
+    if rule == "additionalProperties":
+        return FormatViolationError(description=cause)
+    return PropertyConstraintViolationError(description=cause)
 
 
 @functools.lru_cache(maxsize=4096)
