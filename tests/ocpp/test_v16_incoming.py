@@ -322,7 +322,8 @@ def test_frames_in_both_directions_are_logged_per_station(server, station, db):
     while datetime.now(UTC) < deadline:
         with db.session() as session:
             frames = session.scalars(select(OcppFrame).where(
-                OcppFrame.charge_point_id == station.charge_point_id)).all()
+                OcppFrame.charge_point_id == station.charge_point_id)
+                .order_by(OcppFrame.id)).all()
         if len(frames) >= 2:
             break
     assert [f.direction for f in frames] == ["in", "out"]

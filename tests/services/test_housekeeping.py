@@ -13,8 +13,12 @@ from voltspot.runtime import Runtime
 from voltspot.services.charging import new_session_token
 
 
-def _runtime(database_url, **settings) -> Runtime:
-    return Runtime(load_settings({"database_url": database_url, **settings}, environ={}))
+def _housekeeping(database_url, **settings) -> None:
+    runtime = Runtime(load_settings({"database_url": database_url, **settings}, environ={}))
+    try:
+        runtime.run_housekeeping()
+    finally:
+        runtime.db.dispose()
 
 
 def test_each_stations_frame_log_keeps_only_its_newest_frames(database_url, db):
@@ -22,7 +26,7 @@ def test_each_stations_frame_log_keeps_only_its_newest_frames(database_url, db):
         for n in range(30):
             session.add(OcppFrame(charge_point_id="HK-1", direction="in", frame=str(n)))
         session.add(OcppFrame(charge_point_id="HK-2", direction="in", frame="other"))
-    _runtime(database_url, ocpp_log_frames_per_station=10).run_housekeeping()
+    _housekeeping(database_url, ocpp_log_frames_per_station=10)
     with db.session() as session:
         kept = session.scalars(select(OcppFrame.frame).where(
             OcppFrame.charge_point_id == "HK-1").order_by(OcppFrame.id)).all()
@@ -43,7 +47,7 @@ def test_a_remote_start_that_never_began_fails_after_the_timeout(database_url, d
                                 status=SessionStatus.STARTING, id_tag="T",
                                 requested_at=utcnow())
         session.add_all([stale, fresh])
-    _runtime(database_url, remote_start_timeout=120).run_housekeeping()
+    _housekeeping(database_url, remote_start_timeout=120)
     with db.session() as session:
         assert session.get(ChargingSession, stale.id).status == SessionStatus.FAILED
         assert session.get(ChargingSession, fresh.id).status == SessionStatus.STARTING

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.conftest import API_TOKEN
 from tests.support import RawCharger, api
 from voltspot.app import create_app
+from voltspot.runtime import runtime
 
 
 def _get(server, path, token):
@@ -18,8 +19,9 @@ def test_a_wrong_token_is_refused_with_401(server):
 
 
 def test_without_a_configured_token_the_api_is_closed(database_url):
-    client = create_app({"database_url": database_url, "api_token": ""}).test_client()
-    response = client.get("/api/stations", headers={"Authorization": "Bearer "})
+    app = create_app({"database_url": database_url, "api_token": ""})
+    response = app.test_client().get("/api/stations", headers={"Authorization": "Bearer "})
+    runtime(app).db.dispose()
     assert response.status_code == 403
     assert "VOLTSPOT_API_TOKEN" in response.json["error"]
 
