@@ -33,9 +33,16 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
 
     from voltspot.ocpp.gateway import bp as ocpp_bp
     from voltspot.web.api import bp as api_bp
+    from voltspot.web.driver import bp as driver_bp
+    from voltspot.web.driver import htmx
+    from voltspot.web.pwa import bp as pwa_bp
 
+    htmx.init_app(app)
     app.register_blueprint(ocpp_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(pwa_bp)
+    app.register_blueprint(driver_bp)
+    app.jinja_env.globals["demo_payments"] = app.extensions["voltspot"].payments.is_demo
 
     @app.get("/healthz")
     def health():

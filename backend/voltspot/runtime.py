@@ -3,6 +3,7 @@ the background jobs. Created by :func:`voltspot.app.create_app`."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -19,6 +20,7 @@ from voltspot.models import OcppFrame, utcnow
 from voltspot.ocpp.control import OcppChargerControl
 from voltspot.ocpp.registry import ConnectionRegistry
 from voltspot.services import charging
+from voltspot.services.payments import DemoGateway, PaymentGateway, settle_pending
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,7 @@ class Runtime:
         self.committer = GroupCommitter(self.db)
         self.registry = ConnectionRegistry()
         self.control = OcppChargerControl(self.registry, settings.ocpp_response_timeout)
+        self.payments: PaymentGateway = DemoGateway()
         self._housekeeper: threading.Thread | None = None
 
     def log_frame(self, charge_point_id: str, direction: Direction, frame: str) -> None:
@@ -42,19 +45,23 @@ class Runtime:
             "charge_point_id": charge_point_id, "direction": str(direction), "at": utcnow(),
             "frame": frame[:MAX_LOGGED_FRAME]})
 
-    def start_housekeeping(self, every_seconds: float = 15.0) -> None:
-        """Start the periodic jobs of a serving process (idempotent)."""
+    def start_housekeeping(self, every_seconds: float = 2.0, slow_every: int = 8) -> None:
+        """Start the periodic jobs of a serving process (idempotent): payments every
+        ``every_seconds``, the rest every ``slow_every`` rounds."""
         if self._housekeeper is not None:
             return
-        self._housekeeper = threading.Thread(target=self._housekeeping, args=(every_seconds,),
+        self._housekeeper = threading.Thread(target=self._housekeeping,
+                                             args=(every_seconds, slow_every),
                                              name="housekeeping", daemon=True)
         self._housekeeper.start()
 
-    def _housekeeping(self, every_seconds: float) -> None:
-        while True:
+    def _housekeeping(self, every_seconds: float, slow_every: int) -> None:
+        for round_number in itertools.count(1):
             time.sleep(every_seconds)
             try:
-                self.run_housekeeping()
+                settle_pending(self.db, self.payments)
+                if round_number % slow_every == 0:
+                    self.run_housekeeping()
             except Exception:
                 log.exception("housekeeping failed; trying again in %s s", every_seconds)
 

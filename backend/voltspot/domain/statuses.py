@@ -49,6 +49,20 @@ class SessionStatus(StrEnum):
         return self in {SessionStatus.CHARGING, SessionStatus.SUSPENDED, SessionStatus.FINISHING}
 
 
+class PaymentState(StrEnum):
+    """Where a session's card hold stands. ``to_settle`` / ``to_release`` record the intent
+    before the payment provider is called, so a crash in between is repaired later."""
+
+    NONE = "none"
+    AUTHORISING = "authorising"
+    HELD = "held"
+    TO_SETTLE = "to_settle"
+    CAPTURED = "captured"
+    TO_RELEASE = "to_release"
+    RELEASED = "released"
+    FAILED = "failed"
+
+
 class AuthorizationStatus(StrEnum):
     """OCPP 1.6 idTagInfo.status."""
 

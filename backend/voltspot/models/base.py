@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, String
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+from voltspot.domain.statuses import (
+    AuthorizationStatus,
+    ConnectorStatus,
+    ConnectorType,
+    PaymentState,
+    Registration,
+    SessionStatus,
+)
 
 
 class UTCDateTime(TypeDecorator):
@@ -28,6 +38,24 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class StrEnumText(TypeDecorator):
+    """A ``StrEnum`` stored as its plain text value (a VARCHAR, no database enum type, so a
+    new status needs no migration) and read back as the enum member."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_class: type[StrEnum], length: int = 16) -> None:
+        super().__init__(length)
+        self.enum_class = enum_class
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else str(self.enum_class(value))
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else self.enum_class(value)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -43,4 +71,9 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime()}
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        **{status: StrEnumText(status) for status in (
+            AuthorizationStatus, ConnectorStatus, ConnectorType, PaymentState, Registration,
+            SessionStatus)},
+    }

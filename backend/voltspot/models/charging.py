@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from voltspot.domain.statuses import AuthorizationStatus, SessionStatus
+from voltspot.domain.statuses import AuthorizationStatus, PaymentState, SessionStatus
 from voltspot.models.base import Base, utcnow
 from voltspot.models.sites import Connector, Station
 
@@ -48,8 +48,8 @@ class ChargingSession(Base):
     connector_id: Mapped[int | None]
     transaction_id: Mapped[int | None] = mapped_column(unique=True)
     id_tag: Mapped[str | None] = mapped_column(String(20))
-    id_tag_status: Mapped[AuthorizationStatus | None] = mapped_column(String(16))
-    status: Mapped[SessionStatus] = mapped_column(String(16), default=SessionStatus.CREATED)
+    id_tag_status: Mapped[AuthorizationStatus | None]
+    status: Mapped[SessionStatus] = mapped_column(default=SessionStatus.CREATED)
     origin: Mapped[str] = mapped_column(String(16), default="charger")
     tariff_id: Mapped[int | None] = mapped_column(ForeignKey("tariffs.id"))
     price: Mapped[dict | None] = mapped_column(JSON)
@@ -69,6 +69,19 @@ class ChargingSession(Base):
     stop_reason: Mapped[str | None] = mapped_column(String(32))
     failure_reason: Mapped[str | None] = mapped_column(String(200))
     reservation_id: Mapped[int | None]
+    # Drivers' sessions: the form key that makes a double tap one session, and the
+    # connector they hold while open (unique, so two phones cannot both get it).
+    start_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    claimed_connector_pk: Mapped[int | None] = mapped_column(unique=True)
+    charging_ended_at: Mapped[datetime | None]
+    currency: Mapped[str | None] = mapped_column(String(3))
+    cost: Mapped[int | None]
+    bill: Mapped[dict | None] = mapped_column(JSON)
+    payment_state: Mapped[PaymentState] = mapped_column(default=PaymentState.NONE)
+    payment_reference: Mapped[str | None] = mapped_column(String(100))
+    hold_amount: Mapped[int | None]
+    amount_captured: Mapped[int | None]
+    payment_error: Mapped[str | None] = mapped_column(String(300))
 
     station: Mapped[Station] = relationship()
     connector: Mapped[Connector | None] = relationship()

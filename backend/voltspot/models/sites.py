@@ -42,7 +42,7 @@ class Station(Base):
     charge_point_id: Mapped[str] = mapped_column(String(48), unique=True)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
     password_hash: Mapped[str | None] = mapped_column(String(256))
-    registration: Mapped[Registration] = mapped_column(String(16), default=Registration.ACCEPTED)
+    registration: Mapped[Registration] = mapped_column(default=Registration.ACCEPTED)
     ocpp_version: Mapped[str | None] = mapped_column(String(8))
     vendor: Mapped[str | None] = mapped_column(String(50))
     model: Mapped[str | None] = mapped_column(String(50))
@@ -59,7 +59,7 @@ class Station(Base):
     connected_at: Mapped[datetime | None]
     last_seen_at: Mapped[datetime | None]
     last_boot_at: Mapped[datetime | None]
-    status: Mapped[ConnectorStatus | None] = mapped_column(String(16))
+    status: Mapped[ConnectorStatus | None]
     error_code: Mapped[str | None] = mapped_column(String(32))
     status_at: Mapped[datetime | None]
     firmware_status: Mapped[str | None] = mapped_column(String(32))
@@ -82,10 +82,10 @@ class Connector(Base):
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
     connector_id: Mapped[int]
     evse_id: Mapped[str | None] = mapped_column(String(48), unique=True)
-    connector_type: Mapped[ConnectorType] = mapped_column(String(16), default=ConnectorType.TYPE2)
+    connector_type: Mapped[ConnectorType] = mapped_column(default=ConnectorType.TYPE2)
     max_power_w: Mapped[int] = mapped_column(default=22000)
     tariff_id: Mapped[int | None] = mapped_column(ForeignKey("tariffs.id"))
-    status: Mapped[ConnectorStatus] = mapped_column(String(16), default=ConnectorStatus.UNKNOWN)
+    status: Mapped[ConnectorStatus] = mapped_column(default=ConnectorStatus.UNKNOWN)
     error_code: Mapped[str | None] = mapped_column(String(32))
     vendor_error_code: Mapped[str | None] = mapped_column(String(50))
     info: Mapped[str | None] = mapped_column(String(50))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from voltspot.models.base import Base, utcnow
@@ -31,4 +31,5 @@ class Tariff(Base):
     idle_fee_cap: Mapped[int | None]
     vat_rate_basis_points: Mapped[int] = mapped_column(default=2100)
     hold_amount: Mapped[int] = mapped_column(default=5000)
+    windows: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -8,13 +8,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from voltspot.domain.authorization import IdTagInfo, card_status
 from voltspot.domain.meter import MeterValueError, Sample, apply_register, normalise
-from voltspot.domain.statuses import AuthorizationStatus, Registration, SessionStatus
+from voltspot.domain.statuses import (
+    AuthorizationStatus,
+    ConnectorStatus,
+    PaymentState,
+    Registration,
+    SessionStatus,
+    session_status_for_connector,
+)
 from voltspot.models import ChargingSession, IdToken, MeterSample, Station, utcnow
+from voltspot.services.billing import bill_as_json, bill_for
 from voltspot.services.stations import get_station
 
 log = logging.getLogger(__name__)
@@ -114,7 +122,7 @@ def start_transaction(session: Session, charge_point_id: str, *, connector_id: i
             ChargingSession.stopped_at.is_(None),
             ChargingSession.started_at < timestamp)):
         _close(stale, stale.max_register_wh, stale.last_sample_at or timestamp,
-               "SupersededByNewTransaction")
+               "SupersededByNewTransaction", session)
     if not info.accepted:
         log.warning("%s: transaction %s started with %s tag %r", charge_point_id,
                     charging.transaction_id, info.status, id_tag)
@@ -229,11 +237,12 @@ def stop_transaction(session: Session, charge_point_id: str, *, transaction_id: 
         record_meter_values(session, charge_point_id, charging.connector_id or 0,
                             transaction_id, transaction_data, station_id=station.id)
     if charging.stopped_at is None:
-        _close(charging, meter_stop, timestamp, reason or "Local")
+        _close(charging, meter_stop, timestamp, reason or "Local", session)
     return info
 
 
-def _close(charging: ChargingSession, meter_stop: int | None, at: datetime, reason: str) -> None:
+def _close(charging: ChargingSession, meter_stop: int | None, at: datetime, reason: str,
+           session: Session) -> None:
     if meter_stop is not None:
         result = apply_register(charging.meter_start_wh, charging.max_register_wh, meter_stop)
         charging.max_register_wh = result.max_register_wh
@@ -245,17 +254,62 @@ def _close(charging: ChargingSession, meter_stop: int | None, at: datetime, reas
     charging.stop_reason = reason
     charging.status = SessionStatus.COMPLETED
     charging.power_w = 0.0
+    charging.claimed_connector_pk = None
+    session.flush()
+    bill = bill_for(session, charging, at)
+    if bill is not None:
+        charging.cost, charging.bill = bill.total, bill_as_json(bill)
+    if charging.payment_state == PaymentState.HELD:
+        charging.payment_state = PaymentState.TO_SETTLE
+
+
+def connector_status_changed(session: Session, charge_point_id: str, connector_id: int,
+                             status: ConnectorStatus, at: datetime) -> None:
+    """Follow a connector's new status in its running session: suspended or finishing
+    marks the end of charging (idle time starts), charging again clears it, and a fault
+    ends the session, billed up to its last reading."""
+    station = get_station(session, charge_point_id)
+    running = session.scalar(select(ChargingSession).where(
+        ChargingSession.station_id == station.id,
+        ChargingSession.connector_id == connector_id,
+        ChargingSession.transaction_id.is_not(None),
+        ChargingSession.stopped_at.is_(None)).order_by(ChargingSession.id.desc()).limit(1))
+    if running is None:
+        return
+    if status == ConnectorStatus.FAULTED:
+        log.warning("%s: connector %s faulted during transaction %s; session ended",
+                    charge_point_id, connector_id, running.transaction_id)
+        _close(running, running.max_register_wh, running.last_sample_at or at,
+               "ConnectorFault", session)
+        return
+    session_status = session_status_for_connector(status)
+    if session_status is None:
+        return
+    running.status = session_status
+    if session_status == SessionStatus.CHARGING:
+        running.charging_ended_at = None
+    elif status in (ConnectorStatus.SUSPENDED_EV, ConnectorStatus.FINISHING):
+        running.charging_ended_at = running.charging_ended_at or at
+
+
+def fail_session(charging: ChargingSession, reason: str) -> None:
+    """End a session that never started charging: it frees the plug and its hold is to
+    be released (by :func:`voltspot.services.payments.settle_pending`)."""
+    charging.status = SessionStatus.FAILED
+    charging.failure_reason = reason
+    charging.claimed_connector_pk = None
+    if charging.payment_state in (PaymentState.HELD, PaymentState.AUTHORISING):
+        charging.payment_state = PaymentState.TO_RELEASE
 
 
 def expire_unstarted(session: Session, older_than: timedelta) -> int:
     """Fail sessions asked to start longer than ``older_than`` ago whose car never
     started charging; returns how many."""
     cutoff = utcnow() - older_than
-    result = session.execute(
-        update(ChargingSession)
-        .where(ChargingSession.status.in_([SessionStatus.STARTING, SessionStatus.AUTHORISED]),
-               ChargingSession.transaction_id.is_(None),
-               ChargingSession.requested_at < cutoff)
-        .values(status=SessionStatus.FAILED,
-                failure_reason="the charger did not start charging in time"))
-    return result.rowcount or 0
+    stale = session.scalars(select(ChargingSession).where(
+        ChargingSession.status.in_([SessionStatus.STARTING, SessionStatus.AUTHORISED]),
+        ChargingSession.transaction_id.is_(None),
+        ChargingSession.requested_at < cutoff)).all()
+    for charging in stale:
+        fail_session(charging, "no car was plugged in in time")
+    return len(stale)

@@ -12,7 +12,7 @@ from voltspot.db import Database
 from voltspot.domain.statuses import SessionStatus
 from voltspot.models import ChargingSession, utcnow
 from voltspot.services.charger_control import ChargerControl, ChargerError, ChargerUnreachable
-from voltspot.services.charging import new_session_token
+from voltspot.services.charging import fail_session, new_session_token
 from voltspot.services.errors import InvalidInput, NotFound
 from voltspot.services.stations import get_station
 
@@ -75,8 +75,7 @@ def _fail_start(db: Database, token: str, reason: str) -> None:
     with db.session() as session:
         charging = session.scalar(select(ChargingSession).where(ChargingSession.token == token))
         if charging is not None and charging.transaction_id is None:
-            charging.status = SessionStatus.FAILED
-            charging.failure_reason = reason
+            fail_session(charging, reason)
 
 
 def remote_start_state(db: Database, token: str) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from voltspot.domain.evse_ids import make_evse_id
-from voltspot.domain.statuses import ConnectorStatus, Registration, session_status_for_connector
-from voltspot.models import ChargingSession, Connector, Site, Station, utcnow
+from voltspot.domain.statuses import ConnectorStatus, Registration
+from voltspot.models import Connector, Site, Station, utcnow
 from voltspot.services.errors import Conflict, InvalidInput, NotFound
 
 EVSE_COUNTRY = "NL"
@@ -179,8 +179,9 @@ def record_seen(session: Session, charge_point_id: str) -> None:
 
 def record_status(session: Session, charge_point_id: str, connector_id: int,
                   status: ConnectorStatus, error_code: str, timestamp: datetime | None,
-                  info: str | None = None, vendor_error_code: str | None = None) -> None:
-    """Keep the newest status of the station (connector 0) or one connector.
+                  info: str | None = None, vendor_error_code: str | None = None) -> bool:
+    """Keep the newest status of the station (connector 0) or one connector; returns
+    whether this notification was the newest (and so was kept).
 
     A notification older than the one stored (chargers replay queued ones after a
     reconnect) is ignored. A connector the station did not declare is added, since real
@@ -190,28 +191,19 @@ def record_status(session: Session, charge_point_id: str, connector_id: int,
     at = timestamp or utcnow()
     station.last_seen_at = utcnow()
     if connector_id == 0:
-        if station.status_at is None or at >= station.status_at:
-            station.status, station.error_code, station.status_at = status, error_code, at
-        return
+        if station.status_at is not None and at < station.status_at:
+            return False
+        station.status, station.error_code, station.status_at = status, error_code, at
+        return True
     connector = next((c for c in station.connectors if c.connector_id == connector_id), None)
     if connector is None:
         connector = Connector(connector_id=connector_id, max_power_w=station.max_power_w)
         station.connectors.append(connector)
     if connector.status_at is not None and at < connector.status_at:
-        return
+        return False
     connector.status, connector.error_code, connector.status_at = status, error_code, at
     connector.info, connector.vendor_error_code = info, vendor_error_code
-    session_status = session_status_for_connector(status)
-    if session_status is None:
-        return
-    running = session.scalar(
-        select(ChargingSession).where(
-            ChargingSession.station_id == station.id,
-            ChargingSession.connector_id == connector_id,
-            ChargingSession.transaction_id.is_not(None),
-            ChargingSession.stopped_at.is_(None)))
-    if running is not None:
-        running.status = session_status
+    return True
 
 
 def record_firmware_status(session: Session, charge_point_id: str, status: str) -> None:

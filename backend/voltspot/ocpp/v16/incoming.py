@@ -23,6 +23,7 @@ from voltspot.group_commit import GroupCommitter
 from voltspot.models import utcnow
 from voltspot.ocpp.timestamps import format_timestamp, parse_timestamp
 from voltspot.services import charging, stations
+from voltspot.services import status as status_service
 
 log = logging.getLogger("voltspot.ocpp")
 
@@ -89,7 +90,7 @@ class ChargePoint16:
                                timestamp: str | None = None, info: str | None = None,
                                vendor_error_code: str | None = None,
                                **_: Any) -> call_result.StatusNotification:
-        self._run(stations.record_status, connector_id, ConnectorStatus(status), error_code,
+        self._run(status_service.record_status, connector_id, ConnectorStatus(status), error_code,
                   parse_timestamp(timestamp) if timestamp else None, info, vendor_error_code)
         return call_result.StatusNotification()
 

@@ -1,0 +1,66 @@
+"""A session's price: the terms frozen on it at creation and its bill from meter readings.
+
+The same :func:`bill_for` gives the live cost while charging and the receipt at the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from voltspot.domain.meter import ENERGY_REGISTER
+from voltspot.domain.pricing import Bill, PriceWindow, TariffTerms, Usage, price_session
+from voltspot.models import ChargingSession, MeterSample, Site, Tariff
+
+
+def terms_of(tariff: Tariff, site: Site | None) -> TariffTerms:
+    """The tariff as pricing terms, in the site's time zone."""
+    return TariffTerms(
+        currency=tariff.currency, vat_rate_basis_points=tariff.vat_rate_basis_points,
+        energy_price_per_kwh=tariff.energy_price_per_kwh,
+        time_price_per_minute=tariff.time_price_per_minute,
+        time_price_basis=tariff.time_price_basis, session_fee=tariff.session_fee,
+        idle_fee_per_minute=tariff.idle_fee_per_minute,
+        idle_grace_minutes=tariff.idle_grace_minutes, idle_fee_cap=tariff.idle_fee_cap,
+        hold_amount=tariff.hold_amount,
+        windows=tuple(PriceWindow.from_dict(w) for w in tariff.windows or ()),
+        timezone=site.timezone if site else "UTC")
+
+
+def frozen_terms(charging: ChargingSession) -> TariffTerms | None:
+    """The terms the session was started with, or None for a session without a price
+    (a charger-started session on a plug with no tariff)."""
+    return TariffTerms.from_dict(charging.price) if charging.price else None
+
+
+def bill_for(session: Session, charging: ChargingSession, now: datetime) -> Bill | None:
+    """The session's bill at ``now`` (live) or at its end; None when it has no price or
+    has not started charging."""
+    terms = frozen_terms(charging)
+    if terms is None or charging.started_at is None or charging.meter_start_wh is None:
+        return None
+    readings = session.execute(
+        select(MeterSample.taken_at, MeterSample.value).where(
+            MeterSample.session_id == charging.id,
+            MeterSample.measurand == ENERGY_REGISTER,
+            MeterSample.phase.is_(None))).all()
+    points = [(charging.started_at, float(charging.meter_start_wh))]
+    points += [(at, value) for at, value in readings if at >= charging.started_at]
+    if charging.stopped_at is not None and charging.meter_stop_wh is not None:
+        points.append((charging.stopped_at, float(charging.meter_stop_wh)))
+    return price_session(terms, Usage(
+        points=points, charging_ended_at=charging.charging_ended_at,
+        unplugged_at=charging.stopped_at, now=None if charging.stopped_at else now))
+
+
+def bill_as_json(bill: Bill) -> dict[str, Any]:
+    """The bill in the form kept on a finished session (JSON-safe)."""
+    data = asdict(bill)
+    for line in data["lines"]:
+        line["kind"] = str(line["kind"])
+        line["quantity"] = str(line["quantity"])
+    return data

@@ -1,0 +1,111 @@
+"""Card holds: the PaymentGateway interface, the demo gateway, and settling sessions.
+
+A hold is placed before a charger is started, captured at the real cost when the
+session ends, and released when charging never started. Every call to the provider is
+preceded by recording the intent and followed by recording the outcome, so a crash in
+between is repaired by :func:`settle_pending` on its next run.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import select
+
+from voltspot.db import Database
+from voltspot.domain.statuses import PaymentState
+from voltspot.models import ChargingSession
+from voltspot.services.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+
+class PaymentDeclined(ServiceError):
+    """The card or the provider said no; the message is for the driver."""
+
+
+@dataclass(frozen=True)
+class Hold:
+    reference: str
+    amount: int
+    currency: str
+
+
+class PaymentGateway(Protocol):
+    """Money movements for one session. ``idempotency_key`` makes every retry safe."""
+
+    is_demo: bool
+
+    def hold(self, amount: int, currency: str, description: str,
+             idempotency_key: str) -> Hold:
+        """Authorise ``amount`` on the driver's card without taking it; raises
+        :class:`PaymentDeclined`."""
+        ...
+
+    def capture(self, reference: str, amount: int, idempotency_key: str) -> None:
+        """Take ``amount`` (≤ the hold) and release the rest."""
+        ...
+
+    def release(self, reference: str, idempotency_key: str) -> None:
+        """Release the whole hold."""
+        ...
+
+
+class DemoGateway:
+    """The embedded default with no provider configured: every hold succeeds and no card
+    is involved. Pages say "Demo payment — no card charged" wherever money shows."""
+
+    is_demo = True
+
+    def hold(self, amount: int, currency: str, description: str,
+             idempotency_key: str) -> Hold:
+        reference = "demo_" + uuid.uuid5(uuid.NAMESPACE_URL, idempotency_key).hex[:24]
+        log.info("demo hold %s of %s %s for %s", reference, amount, currency, description)
+        return Hold(reference, amount, currency)
+
+    def capture(self, reference: str, amount: int, idempotency_key: str) -> None:
+        log.info("demo capture %s of %s", reference, amount)
+
+    def release(self, reference: str, idempotency_key: str) -> None:
+        log.info("demo release %s", reference)
+
+
+def settle_pending(db: Database, gateway: PaymentGateway, limit: int = 100) -> int:
+    """Capture or release every session whose intent is recorded but not yet carried out.
+
+    Zero-cost sessions are released, not captured for 0. A provider error leaves the
+    intent in place for the next run and records the error for the owner to see.
+    Returns how many sessions were settled.
+    """
+    with db.session() as session:
+        due = session.execute(select(
+            ChargingSession.id, ChargingSession.payment_state, ChargingSession.payment_reference,
+            ChargingSession.cost, ChargingSession.hold_amount).where(
+                ChargingSession.payment_state.in_([PaymentState.TO_SETTLE,
+                                                   PaymentState.TO_RELEASE]))
+            .limit(limit)).all()
+    settled = 0
+    for session_id, state, reference, cost, hold in due:
+        capture = state == PaymentState.TO_SETTLE and (cost or 0) > 0
+        amount = min(cost or 0, hold or 0)
+        try:
+            if capture:
+                gateway.capture(reference, amount, idempotency_key=f"capture-{session_id}")
+            else:
+                gateway.release(reference, idempotency_key=f"release-{session_id}")
+        except Exception as error:  # noqa: BLE001 - any provider failure is retried later
+            log.warning("session %s: payment %s failed, will retry: %s", session_id,
+                        "capture" if capture else "release", error)
+            with db.session() as session:
+                session.get(ChargingSession, session_id).payment_error = str(error)[:300]
+            continue
+        with db.session() as session:
+            row = session.get(ChargingSession, session_id)
+            row.payment_state = PaymentState.CAPTURED if capture else PaymentState.RELEASED
+            row.amount_captured = amount if capture else 0
+            row.payment_error = None
+        settled += 1
+    return settled

@@ -1,0 +1,23 @@
+"""Status notifications: the plug's state, and what it means for the session on it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from voltspot.domain.statuses import ConnectorStatus
+from voltspot.models import utcnow
+from voltspot.services import charging, stations
+
+
+def record_status(session: Session, charge_point_id: str, connector_id: int,
+                  status: ConnectorStatus, error_code: str, timestamp: datetime | None,
+                  info: str | None = None, vendor_error_code: str | None = None) -> None:
+    """Store a StatusNotification and, when it is the newest for a connector, let the
+    session running there follow it."""
+    newest = stations.record_status(session, charge_point_id, connector_id, status,
+                                    error_code, timestamp, info, vendor_error_code)
+    if newest and connector_id != 0:
+        charging.connector_status_changed(session, charge_point_id, connector_id, status,
+                                          timestamp or utcnow())

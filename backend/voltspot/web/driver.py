@@ -1,0 +1,159 @@
+"""The driver app: find a spot, the plug page a sticker opens, start, live session, stop,
+receipt. Every URL is a full page; htmx requests get the fragment that changes."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_htmx import HTMX
+from werkzeug.wrappers import Response
+
+from voltspot.domain.evse_ids import EvseIdError, normalise_evse_id, url_safe
+from voltspot.domain.pricing import format_money
+from voltspot.runtime import runtime
+from voltspot.services import driver
+from voltspot.services.errors import Conflict, NotFound
+from voltspot.services.payments import PaymentDeclined
+
+bp = Blueprint("driver", __name__)
+htmx = HTMX()
+
+CONNECTOR_TYPES = ("Type 2", "CCS", "CHAdeMO")
+
+
+@bp.app_template_filter("money")
+def money(amount: int | None, currency: str | None) -> str:
+    return "—" if amount is None or currency is None else format_money(amount, currency)
+
+
+@bp.app_template_filter("local_time")
+def local_time(moment: datetime | None, timezone: str = "UTC",
+               pattern: str = "%d %b %Y, %H:%M") -> str:
+    return "" if moment is None else moment.astimezone(ZoneInfo(timezone)).strftime(pattern)
+
+
+@bp.app_template_filter("duration")
+def duration(span) -> str:
+    if span is None:
+        return "—"
+    minutes = int(span.total_seconds() // 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+@bp.errorhandler(NotFound)
+def not_found(error: NotFound):
+    return render_template("driver/not_found.html", message=str(error)), 404
+
+
+def _float(name: str) -> float | None:
+    try:
+        return float(request.args[name])
+    except (KeyError, ValueError):
+        return None
+
+
+@bp.get("/")
+def find_spot():
+    lat, lon = _float("lat"), _float("lon")
+    near = (lat, lon) if lat is not None and lon is not None else None
+    filters = driver.SpotFilters(
+        free_only=request.args.get("free") == "1",
+        connector_type=request.args.get("type") if request.args.get("type") in CONNECTOR_TYPES
+        else None,
+        min_power_kw=_float("min_kw"))
+    query = request.args.get("q", "")[:100]
+    with runtime().db.session() as session:
+        spots = driver.find_spots(session, near=near, query=query, filters=filters)
+    context = dict(spots=spots, query=query, filters=filters, near=near,
+                   connector_types=CONNECTOR_TYPES)
+    if htmx and htmx.target == "spots":
+        return render_template("driver/_spots.html", **context)
+    return render_template("driver/find_spot.html", **context)
+
+
+@bp.get("/sites/<int:site_id>")
+def site(site_id: int):
+    with runtime().db.session() as session:
+        view = driver.site_view(session, site_id)
+    return render_template("driver/site.html", site=view)
+
+
+def _plug_page(evse: str, error: str | None = None, status: int = 200):
+    with runtime().db.session() as session:
+        page = driver.plug_page(session, evse)
+    return render_template("driver/plug.html", page=page, error=error,
+                           start_key=secrets.token_urlsafe(16)), status
+
+
+@bp.get("/c/<evse>")
+def plug(evse: str):
+    try:
+        canonical = url_safe(evse)
+    except EvseIdError:
+        canonical = evse
+    if canonical != evse:
+        return redirect(url_for("driver.plug", evse=canonical), 301)
+    return _plug_page(evse)
+
+
+@bp.post("/c/<evse>/start")
+def start(evse: str):
+    rt = runtime()
+    try:
+        token = driver.start_session(rt.db, rt.payments, rt.control, evse,
+                                     request.form.get("start_key", ""))
+    except (driver.PlugUnavailable, PaymentDeclined) as refused:
+        return _plug_page(evse, error=str(refused), status=409)
+    return redirect(url_for("driver.session_page", token=token), 303)
+
+
+@bp.get("/scan")
+def scan():
+    code = request.args.get("code", "").strip()
+    error = None
+    if code:
+        candidate = code.rsplit("/c/", 1)[-1]
+        try:
+            return redirect(url_for("driver.plug", evse=url_safe(normalise_evse_id(candidate))))
+        except EvseIdError as invalid:
+            error = str(invalid).replace("is not an EVSE id", "is not a charger code")
+    return render_template("driver/scan.html", code=code, error=error)
+
+
+def _live(token: str) -> driver.LiveSession:
+    rt = runtime()
+    return driver.live_session(rt.db, token, rt.settings.remote_start_timeout)
+
+
+@bp.get("/sessions/<token>")
+def session_page(token: str):
+    live = _live(token)
+    if htmx:
+        return render_template("driver/_session_live.html", live=live)
+    return render_template("driver/session.html", live=live, error=request.args.get("error"))
+
+
+@bp.post("/sessions/<token>/stop")
+def stop(token: str) -> Response:
+    rt = runtime()
+    try:
+        driver.stop_session(rt.db, rt.control, token)
+    except Conflict as problem:
+        return redirect(url_for("driver.session_page", token=token, error=str(problem)), 303)
+    return redirect(url_for("driver.session_page", token=token), 303)
+
+
+@bp.get("/sessions/<token>/receipt")
+def receipt(token: str):
+    live = _live(token)
+    if live.is_open:
+        abort(redirect(url_for("driver.session_page", token=token)))
+    return render_template("driver/receipt.html", live=live)
+
+
+@bp.get("/my-sessions")
+def my_sessions():
+    return render_template("driver/my_sessions.html")

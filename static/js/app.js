@@ -1,0 +1,113 @@
+/* Voltspot in the browser: the service worker, the sessions this device started, and
+   "updated 12 s ago" texts that stay true. Loaded once per visit, in <head> and not
+   deferred, so window.Voltspot exists before any inline script in the body runs. htmx's
+   boosted navigation swaps only the body, so everything here works on whatever body is
+   current rather than holding on to elements. */
+(function () {
+  "use strict";
+
+  var SESSIONS_KEY = "voltspot.sessions";
+  var MAX_SESSIONS = 50;
+  var REFRESH_MS = 5000;
+
+  /* The same words as voltspot.web.pwa.relative_age. */
+  function formatAge(date, now) {
+    var seconds = Math.floor(((now || Date.now()) - date.getTime()) / 1000);
+    if (seconds < 5) return "just now";
+    if (seconds < 60) return seconds + " s ago";
+    if (seconds < 3600) return Math.floor(seconds / 60) + " min ago";
+    if (seconds < 86400) return Math.floor(seconds / 3600) + " h ago";
+    return Math.floor(seconds / 86400) + " d ago";
+  }
+
+  /* Every element with data-updated-at="<ISO 8601 with offset>" reads
+     "<data-updated-prefix, default 'updated'> 12 s ago". */
+  function refreshAges() {
+    var now = Date.now();
+    document.querySelectorAll("[data-updated-at]").forEach(function (el) {
+      var date = new Date(el.getAttribute("data-updated-at"));
+      if (isNaN(date.getTime())) return;
+      var prefix = el.getAttribute("data-updated-prefix") || "updated";
+      var text = prefix + " " + formatAge(date, now);
+      if (el.textContent !== text) el.textContent = text;
+      if (!el.title) el.title = date.toLocaleString();
+    });
+  }
+
+  function readSessions() {
+    try {
+      var list = JSON.parse(window.localStorage.getItem(SESSIONS_KEY) || "[]");
+      return Array.isArray(list) ? list : [];
+    } catch (error) {
+      return [];  // storage blocked (private mode) or a damaged value: nothing remembered
+    }
+  }
+
+  /* Remember a session this device started, newest first. Remembering a token again only
+     updates its label. Returns false when the browser will not store anything. */
+  function rememberSession(token, label) {
+    var list = readSessions();
+    var existing = list.filter(function (s) { return s.token === token; })[0];
+    if (existing) {
+      existing.label = label;
+    } else {
+      list.unshift({token: token, label: label, savedAt: new Date().toISOString()});
+    }
+    try {
+      window.localStorage.setItem(SESSIONS_KEY, JSON.stringify(list.slice(0, MAX_SESSIONS)));
+      return true;
+    } catch (error) {
+      return false;
+    }
+  }
+
+  /* The remembered sessions, newest first: [{token, label, savedAt}]. */
+  function sessions() {
+    return readSessions().map(function (s) {
+      return {token: s.token, label: s.label, savedAt: s.savedAt};
+    });
+  }
+
+  function registerServiceWorker() {
+    var meta = document.querySelector('meta[name="voltspot:service-worker"]');
+    if (!meta || !("serviceWorker" in navigator)) return;
+    navigator.serviceWorker.register(meta.content, {scope: "/"}).catch(function (error) {
+      console.warn("Voltspot: the service worker did not register:", error);
+    });
+  }
+
+  function showConnection(offline) {
+    var banner = document.getElementById("vs-connection");
+    if (banner) banner.hidden = !offline;
+  }
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-vs-reload]")) window.location.reload();
+  });
+  window.addEventListener("online", function () { showConnection(false); });
+  window.addEventListener("offline", function () { showConnection(true); });
+  document.addEventListener("htmx:sendError", function () { showConnection(true); });
+  document.addEventListener("htmx:afterSettle", function () {
+    refreshAges();
+    showConnection(!navigator.onLine);
+  });
+
+  window.Voltspot = {
+    rememberSession: rememberSession,
+    sessions: sessions,
+  };
+
+  function start() {
+    refreshAges();
+    showConnection(!navigator.onLine);
+    window.setInterval(refreshAges, REFRESH_MS);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+  // After the page's own loads, so installing the shell never competes with them.
+  window.addEventListener("load", registerServiceWorker);
+})();
