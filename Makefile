@@ -18,8 +18,9 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/voltspot demo --port 5000
 
-## Install everything and run the whole suite.
+## Install everything (Debian's Chromium for the browser tests too) and run the whole suite.
 test: $(STAMP)
+	bash scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Refresh static/vendor/ from the npm packages pinned in package.json / package-lock.json.
+# Refresh static/vendor/ (and the test-only tests/browser/vendor/) from the npm packages
+# pinned in package.json / package-lock.json.
 #
 #   bash scripts/vendor.sh        (or: make vendor)
 #
@@ -93,3 +94,14 @@ copy_license chartjs @kurkle/color kurkle-color
 
 echo "vendor.sh: refreshed $OUT ($(du -sh "$OUT" | cut -f1)):"
 cat "$OUT/VERSIONS.txt"
+
+# Test-only tools (devDependencies), kept out of static/ so the app never serves them.
+TEST_OUT=tests/browser/vendor
+rm -rf -- "$TEST_OUT"
+mkdir -p "$TEST_OUT"
+
+# axe-core, injected by tests/browser/conftest.py's axe_check
+cp -- "$NM/axe-core/axe.min.js" "$TEST_OUT/"
+cp -- "$NM/axe-core/LICENSE" "$TEST_OUT/LICENSE.axe-core"
+printf 'axe-core@%s\n' "$(version_of axe-core)" > "$TEST_OUT/VERSIONS.txt"
+echo "vendor.sh: refreshed $TEST_OUT: $(cat "$TEST_OUT/VERSIONS.txt")"

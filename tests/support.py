@@ -9,6 +9,7 @@ import itertools
 import json
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -214,3 +215,27 @@ def command(server, charge_point_id: str, action: str, payload: dict | None = No
     """POST an operator command to a station through the API."""
     return api(server, "POST", f"/api/stations/{charge_point_id}/commands/{action}",
                payload or {})
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def page(server, method: str, path: str, form: dict[str, str] | None = None,
+         htmx: bool = False) -> tuple[int, dict[str, str], str]:
+    """A browser-like request to the live server, without following redirects; returns
+    (status, headers, body text)."""
+    data = urllib.parse.urlencode(form).encode() if form is not None else None
+    headers = {"HX-Request": "true"} if htmx else {}
+    request = urllib.request.Request(server.base_url + path, data=data, method=method,
+                                     headers=headers)
+    try:
+        with _opener.open(request, timeout=20) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, dict(error.headers), error.read().decode()

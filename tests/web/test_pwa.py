@@ -7,25 +7,16 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from flask import Blueprint, render_template_string
+from flask import render_template_string
 
 from voltspot.app import create_app
 from voltspot.runtime import runtime
 from voltspot.web import pwa
 
-# Stand-in for the driver blueprint, which base.html links to; create_app will register the
-# real one. Registered only when create_app does not already provide it.
-_driver = Blueprint("driver", __name__, url_prefix="/_driver_stand_in")
-_driver.add_url_rule("/", "find_spot", lambda: "")
-_driver.add_url_rule("/sessions", "my_sessions", lambda: "")
-
 
 @pytest.fixture
 def app(database_url):
     app = create_app({"database_url": database_url})
-    for blueprint in (pwa.bp, _driver):
-        if blueprint.name not in app.blueprints:
-            app.register_blueprint(blueprint)
     app.jinja_env.globals["demo_payments"] = False
     yield app
     runtime(app).db.dispose()
