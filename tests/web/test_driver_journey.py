@@ -231,3 +231,15 @@ def test_find_a_spot_lists_a_site_by_name_with_availability(server, charger, pri
     assert status == 200
     assert "Test site" in body
     assert re.search(r"\d+ of \d+ free", body)
+
+
+def test_a_card_session_at_the_charger_is_priced_at_the_plugs_tariff(server, db, charger,
+                                                                      priced):
+    started = charger.send(call.StartTransaction(connector_id=2, id_tag="ANY-CARD",
+                                                 meter_start=0, timestamp=now_iso()))
+    charger.send(call.StopTransaction(meter_stop=1000, timestamp=now_iso(),
+                                      transaction_id=started.transaction_id))
+    with db.session() as session:
+        done = session.get(ChargingSession, started.transaction_id)
+        assert (done.cost, done.currency) == (35 + 39, "EUR")
+        assert done.payment_state == PaymentState.NONE

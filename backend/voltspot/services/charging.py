@@ -21,8 +21,8 @@ from voltspot.domain.statuses import (
     SessionStatus,
     session_status_for_connector,
 )
-from voltspot.models import ChargingSession, IdToken, MeterSample, Station, utcnow
-from voltspot.services.billing import bill_as_json, bill_for
+from voltspot.models import ChargingSession, IdToken, MeterSample, Station, Tariff, utcnow
+from voltspot.services.billing import bill_as_json, bill_for, terms_of
 from voltspot.services.stations import get_station
 
 log = logging.getLogger(__name__)
@@ -108,8 +108,13 @@ def start_transaction(session: Session, charge_point_id: str, *, connector_id: i
     charging.meter_start_wh = meter_start
     charging.max_register_wh = meter_start
     charging.reservation_id = reservation_id
-    if charging.tariff_id is None and connector is not None:
-        charging.tariff_id = connector.tariff_id
+    if charging.price is None and connector is not None and connector.tariff_id is not None:
+        # A card or free-vend session is priced like a driver's: at the plug's tariff as it
+        # is when charging starts.
+        tariff = session.get(Tariff, connector.tariff_id)
+        charging.tariff_id = tariff.id
+        charging.price = terms_of(tariff, station.site).to_dict()
+        charging.currency = tariff.currency
     session.flush()
     charging.transaction_id = charging.id
     # Another transaction still open on this connector was missed (its StopTransaction got
