@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, jsonify
@@ -22,6 +23,10 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
                 static_folder=str(ROOT / "static"))
     app.config.update(
         SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.owner_session_hours),
         SOCK_SERVER_OPTIONS={
             "subprotocols": ["ocpp1.6"],
             "max_message_size": settings.ocpp_max_frame_bytes,
@@ -33,8 +38,12 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
 
     from voltspot.ocpp.gateway import bp as ocpp_bp
     from voltspot.web.api import bp as api_bp
+    from voltspot.web.auth import bp as auth_bp
+    from voltspot.web.auth import init_oidc
+    from voltspot.web.csrf import csrf_token
     from voltspot.web.driver import bp as driver_bp
     from voltspot.web.driver import htmx
+    from voltspot.web.owner import bp as owner_bp
     from voltspot.web.pwa import bp as pwa_bp
 
     htmx.init_app(app)
@@ -42,6 +51,11 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(pwa_bp)
     app.register_blueprint(driver_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(owner_bp)
+    init_oidc(app)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["owner_endpoints"] = frozenset(app.view_functions)
     app.jinja_env.globals["demo_payments"] = app.extensions["voltspot"].payments.is_demo
 
     @app.get("/healthz")

@@ -80,6 +80,38 @@ def station_add(site_name: str, charge_point_id: str, connectors: int, power_kw:
                "charger's configuration; the password is not shown again.")
 
 
+@cli.group()
+def owner() -> None:
+    """Site owners' accounts."""
+
+
+@owner.command("add")
+@click.option("--email", required=True)
+@click.option("--password", default=None, help="at least 12 characters; generated if omitted")
+@click.option("--name", default="")
+@click.option("--admin", is_flag=True, help="sees every site")
+def owner_add(email: str, password: str | None, name: str, admin: bool) -> None:
+    """Create a local owner account (for sign-in without an OpenID Connect provider)."""
+    import secrets
+
+    from voltspot.db import Database
+    from voltspot.services.errors import ServiceError
+    from voltspot.services.owners import create_owner
+
+    settings = load_settings()
+    plain = password or secrets.token_urlsafe(12)
+    database = Database(settings.database_url)
+    try:
+        with database.session() as session:
+            create_owner(session, email, plain, name=name, admin=admin)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Owner {email.strip().lower()} created{' (admin)' if admin else ''}.")
+    if password is None:
+        click.echo(f"Password: {plain}")
+    click.echo(f"Sign in at {settings.public_url.rstrip('/')}/owner/login")
+
+
 @cli.command()
 @click.option("--url", required=True, help="the CSMS OCPP URL, e.g. ws://127.0.0.1:5000/ocpp")
 @click.option("--id", "charge_point_id", required=True,
@@ -117,7 +149,13 @@ def demo(port: int, chargers: int) -> None:
     """Migrate, seed a demo site and serve it with simulated chargers charging now and then."""
     from voltspot.db import Database
     from voltspot.migrate import upgrade
-    from voltspot.services.demo import DEMO_CARDS, DEMO_PASSWORD, seed_demo
+    from voltspot.services.demo import (
+        DEMO_CARDS,
+        DEMO_OWNER_EMAIL,
+        DEMO_OWNER_PASSWORD,
+        DEMO_PASSWORD,
+        seed_demo,
+    )
 
     settings = load_settings({"public_url": f"http://127.0.0.1:{port}"})
     upgrade(settings.database_url)
@@ -126,6 +164,8 @@ def demo(port: int, chargers: int) -> None:
         ids = seed_demo(session, chargers)
     database.dispose()
     click.echo(f"Demo site seeded with {len(ids)} stations: {', '.join(ids)}")
+    click.echo(f"Owner page: http://127.0.0.1:{port}/owner/login  "
+               f"({DEMO_OWNER_EMAIL} / {DEMO_OWNER_PASSWORD})")
     click.echo(f"Open http://127.0.0.1:{port}/ ; chargers connect to {settings.ocpp_url}/<id>")
     simulator = subprocess.Popen(
         [sys.executable, "-m", "voltspot", "simulate", "--url", f"ws://127.0.0.1:{port}/ocpp",

@@ -19,6 +19,19 @@ class ConfigError(Exception):
     """A setting is missing or malformed; the message names the environment variable."""
 
 
+def _development_secret_key() -> str:
+    # Kept in instance/ so owners stay signed in across restarts and workers of a
+    # development server; production must set VOLTSPOT_SECRET_KEY.
+    path = INSTANCE_DIR / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        path.write_text(key)
+        return key
+
+
 def _default_database_url() -> str:
     return f"sqlite:///{INSTANCE_DIR / 'voltspot.db'}"
 
@@ -39,6 +52,10 @@ class Settings:
     remote_start_timeout: int = 120
     ocpp_max_frame_bytes: int = 65536
     ocpp_log_frames_per_station: int = 500
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    owner_session_hours: int = 12
     stripe_secret_key: str = ""
     stripe_publishable_key: str = ""
     stripe_webhook_secret: str = ""
@@ -46,6 +63,10 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
     @property
     def ocpp_url(self) -> str:
@@ -119,5 +140,5 @@ def load_settings(overrides: Mapping[str, object] | None = None,
         if settings.is_production:
             raise ConfigError("VOLTSPOT_SECRET_KEY is required in production; set it to a long "
                               "random string")
-        settings = Settings(**{**values, "secret_key": secrets.token_hex(32)})
+        settings = Settings(**{**values, "secret_key": _development_secret_key()})
     return settings

@@ -2,6 +2,7 @@
 
 from voltspot.models.base import Base, utcnow
 from voltspot.models.charging import ChargingSession, IdToken, MeterSample, OcppFrame
+from voltspot.models.owners import Owner
 from voltspot.models.sites import Connector, Site, Station
 from voltspot.models.tariffs import Tariff
 
@@ -12,6 +13,7 @@ __all__ = [
     "IdToken",
     "MeterSample",
     "OcppFrame",
+    "Owner",
     "Site",
     "Station",
     "Tariff",

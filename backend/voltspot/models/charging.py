@@ -18,6 +18,7 @@ class IdToken(Base):
     __tablename__ = "id_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("owners.id"), index=True)
     id_tag: Mapped[str] = mapped_column(String(20), unique=True)
     holder_name: Mapped[str] = mapped_column(String(120), default="")
     note: Mapped[str] = mapped_column(String(300), default="")

@@ -19,6 +19,7 @@ class Tariff(Base):
     __tablename__ = "tariffs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("owners.id"), index=True)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
     name: Mapped[str] = mapped_column(String(120))
     currency: Mapped[str] = mapped_column(String(3), default="EUR")

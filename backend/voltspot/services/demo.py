@@ -8,11 +8,14 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from voltspot.domain.statuses import ConnectorType
-from voltspot.models import IdToken, Site, Station, Tariff
+from voltspot.models import IdToken, Owner, Site, Station, Tariff
+from voltspot.services.owners import create_owner
 from voltspot.services.stations import register_station
 
 DEMO_SITE = "Voltspot Demo Garage"
 DEMO_PASSWORD = "demo-station-password"
+DEMO_OWNER_EMAIL = "owner@demo.voltspot.test"
+DEMO_OWNER_PASSWORD = "demo-owner-password"
 DEMO_CARDS = {"DEMO-CARD-1": "Alex (staff)", "DEMO-CARD-2": "Sam (fleet)",
               "DEMO-CARD-3": "Robin (visitor)"}
 
@@ -43,11 +46,17 @@ def seed_demo(session: Session, chargers: int = 3) -> list[str]:
         tariff.site_id = station.site_id
         for connector in station.connectors:
             connector.tariff_id = tariff.id
+    owner = session.scalar(select(Owner).where(Owner.email == DEMO_OWNER_EMAIL))
+    if owner is None:
+        owner = create_owner(session, DEMO_OWNER_EMAIL, DEMO_OWNER_PASSWORD,
+                             name="Demo owner", admin=True)
+    tariff.owner_id = owner.id
     site = session.scalar(select(Site).where(Site.name == DEMO_SITE))
+    site.owner_id = owner.id
     site.address, site.city, site.postal_code = "Stationsplein 1", "Amsterdam", "1012 AB"
     site.latitude, site.longitude = 52.3791, 4.9003
     site.help_phone = "+31 20 123 4567"
     for id_tag, holder in DEMO_CARDS.items():
         if session.scalar(select(IdToken).where(IdToken.id_tag == id_tag)) is None:
-            session.add(IdToken(id_tag=id_tag, holder_name=holder))
+            session.add(IdToken(id_tag=id_tag, holder_name=holder, owner_id=owner.id))
     return ids

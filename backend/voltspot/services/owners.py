@@ -1,0 +1,150 @@
+"""Site owners: accounts, sign-in, and what each owner may see.
+
+Every owner-facing lookup goes through :func:`scope_sites` or one of the ``owned_*``
+functions, which raise :class:`NotFound` for another owner's object, exactly as for one
+that does not exist (no hint that it does)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from voltspot.models import (
+    ChargingSession,
+    Connector,
+    IdToken,
+    Owner,
+    Site,
+    Station,
+    Tariff,
+    utcnow,
+)
+from voltspot.services.errors import Conflict, InvalidInput, NotFound
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 12
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking: an owner's id, and whether they see everything."""
+
+    owner_id: int
+    is_admin: bool
+
+
+def create_owner(session: Session, email: str, password: str | None, *, name: str = "",
+                 admin: bool = False) -> Owner:
+    """A local owner account; the password is stored as a strong hash. Raises
+    :class:`InvalidInput` for a malformed email or a short password, :class:`Conflict`
+    when the email is taken."""
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise InvalidInput(f"{email!r} is not an email address")
+    if password is not None and len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"the password must be at least {MIN_PASSWORD} characters")
+    if session.scalar(select(Owner.id).where(Owner.email == email)):
+        raise Conflict(f"an owner with email {email} already exists")
+    owner = Owner(email=email, name=name, is_admin=admin,
+                  password_hash=generate_password_hash(password) if password else None)
+    session.add(owner)
+    session.flush()
+    return owner
+
+
+def authenticate(session: Session, email: str, password: str) -> Owner | None:
+    """The owner whose email and password match, or None (same answer either way)."""
+    owner = session.scalar(select(Owner).where(Owner.email == email.strip().lower()))
+    if owner is None or owner.password_hash is None:
+        check_password_hash(generate_password_hash("timing"), password)
+        return None
+    if not check_password_hash(owner.password_hash, password):
+        return None
+    owner.last_login_at = utcnow()
+    return owner
+
+
+def sign_in_oidc(session: Session, issuer: str, subject: str, email: str | None,
+                 name: str | None) -> Owner:
+    """The owner for an OpenID Connect identity: found by issuer and subject, else linked
+    by a verified email to an existing account, else created."""
+    owner = session.scalar(select(Owner).where(Owner.oidc_issuer == issuer,
+                                               Owner.oidc_subject == subject))
+    if owner is None and email:
+        owner = session.scalar(select(Owner).where(Owner.email == email.lower()))
+    if owner is None:
+        owner = Owner(email=(email or f"{subject}@{issuer}").lower(), name=name or "")
+        session.add(owner)
+    owner.oidc_issuer, owner.oidc_subject = issuer, subject
+    owner.last_login_at = utcnow()
+    session.flush()
+    return owner
+
+
+def viewer_for(session: Session, owner_id: int) -> Viewer | None:
+    owner = session.get(Owner, owner_id)
+    return Viewer(owner.id, owner.is_admin) if owner else None
+
+
+def scope_sites(viewer: Viewer, statement: Select) -> Select:
+    """``statement`` (which must involve :class:`Site`) limited to the viewer's sites."""
+    return statement if viewer.is_admin else statement.where(Site.owner_id == viewer.owner_id)
+
+
+def owned_site(session: Session, viewer: Viewer, site_id: int) -> Site:
+    site = session.scalar(scope_sites(viewer, select(Site).where(Site.id == site_id)))
+    if site is None:
+        raise NotFound("no such site")
+    return site
+
+
+def owned_station(session: Session, viewer: Viewer, charge_point_id: str) -> Station:
+    """A station on one of the viewer's sites (admins also reach pending stations)."""
+    statement = select(Station).outerjoin(Site).where(Station.charge_point_id == charge_point_id)
+    if not viewer.is_admin:
+        statement = statement.where(Site.owner_id == viewer.owner_id)
+    station = session.scalar(statement)
+    if station is None:
+        raise NotFound("no such station")
+    return station
+
+
+def owned_connector(session: Session, viewer: Viewer, connector_pk: int) -> Connector:
+    statement = select(Connector).join(Station).outerjoin(Site).where(Connector.id == connector_pk)
+    connector = session.scalar(scope_sites(viewer, statement))
+    if connector is None:
+        raise NotFound("no such connector")
+    return connector
+
+
+def owned_tariff(session: Session, viewer: Viewer, tariff_id: int) -> Tariff:
+    statement = select(Tariff).where(Tariff.id == tariff_id)
+    if not viewer.is_admin:
+        statement = statement.where(Tariff.owner_id == viewer.owner_id)
+    tariff = session.scalar(statement)
+    if tariff is None:
+        raise NotFound("no such tariff")
+    return tariff
+
+
+def owned_card(session: Session, viewer: Viewer, card_id: int) -> IdToken:
+    statement = select(IdToken).where(IdToken.id == card_id)
+    if not viewer.is_admin:
+        statement = statement.where(IdToken.owner_id == viewer.owner_id)
+    card = session.scalar(statement)
+    if card is None:
+        raise NotFound("no such card")
+    return card
+
+
+def owned_session(session: Session, viewer: Viewer, session_id: int) -> ChargingSession:
+    statement = (select(ChargingSession).join(Station, ChargingSession.station_id == Station.id)
+                 .outerjoin(Site).where(ChargingSession.id == session_id))
+    charging = session.scalar(scope_sites(viewer, statement))
+    if charging is None:
+        raise NotFound("no such session")
+    return charging

@@ -1,0 +1,55 @@
+"""The owner page under ``/owner``: one blueprint, its views split by subject into the
+modules of this package. Every view is for a signed-in owner and sees only their sites
+(``g.viewer``; lookups through :mod:`voltspot.services.owners`)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
+
+from voltspot.services.errors import NotFound
+from voltspot.web.auth import current_viewer
+from voltspot.web.csrf import protect
+
+bp = Blueprint("owner", __name__, url_prefix="/owner")
+
+
+@bp.before_request
+def require_owner():
+    protect()
+    if current_viewer() is None:
+        if request.method == "GET":
+            session["next_url"] = request.full_path.rstrip("?")
+        return redirect(url_for("auth.login"))
+    return None
+
+
+@bp.errorhandler(NotFound)
+def not_found(error: NotFound):
+    return render_template("owner/not_found.html", message=str(error)), 404
+
+
+def viewer():
+    """The signed-in owner (set by :func:`require_owner`)."""
+    return g.viewer
+
+
+@bp.context_processor
+def sidebar() -> dict:
+    """The sidebar's sites and stations with their status dots, on every owner page."""
+    from voltspot.runtime import runtime
+    from voltspot.services.owner_views import sidebar_sites
+
+    with runtime().db.session() as db_session:
+        return {"sidebar_sites": sidebar_sites(db_session, g.viewer)} if g.get("viewer") else {}
+
+
+def _register_views() -> None:
+    # Each module of this package adds its views to ``bp`` when imported.
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+
+
+_register_views()

@@ -1,0 +1,19 @@
+"""The live board, the owner page's home."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from voltspot.runtime import runtime
+from voltspot.services.owner_board import live_board
+from voltspot.web.driver import htmx
+from voltspot.web.owner import bp, viewer
+
+
+@bp.get("/")
+def board():
+    with runtime().db.session() as session:
+        view = live_board(session, viewer())
+    if htmx:
+        return render_template("owner/_board.html", board=view)
+    return render_template("owner/board.html", board=view)
