@@ -87,6 +87,15 @@
   window.addEventListener("online", function () { showConnection(false); });
   window.addEventListener("offline", function () { showConnection(true); });
   document.addEventListener("htmx:sendError", function () { showConnection(true); });
+  // Our 4xx answers are whole pages that explain what happened (plug taken, link not
+  // valid); htmx would drop them by default and leave the driver on the old page.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if (status >= 400 && status < 500 && event.detail.serverResponse) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
   document.addEventListener("htmx:afterSettle", function () {
     refreshAges();
     showConnection(!navigator.onLine);
