@@ -61,14 +61,25 @@ def remote_start(db: Database, control: ChargerControl, charge_point_id: str,
         session.add(charging)
         session.flush()
         token = charging.token
+    answer = ask_to_start(db, control, charge_point_id, payload, token)
+    return {**answer, "sessionToken": token}
+
+
+def ask_to_start(db: Database, control: ChargerControl, charge_point_id: str,
+                 payload: dict[str, Any], token: str) -> dict[str, Any]:
+    """Send RemoteStartTransaction for the recorded session ``token`` and return the
+    charger's answer. A refusal, an error or no answer fails that session (its plug is
+    freed, its hold released) unless the charger has already started it; the error is
+    re-raised, a refusal is returned."""
     try:
         answer = control.send(charge_point_id, "RemoteStartTransaction", payload)
     except (ChargerUnreachable, ChargerError) as error:
-        _fail_start(db, token, str(error))
+        _fail_start(db, token, "The charger did not respond" if isinstance(
+            error, ChargerUnreachable) else "The charger reported an error")
         raise
     if answer.get("status") != "Accepted":
-        _fail_start(db, token, "the charger rejected the remote start")
-    return {**answer, "sessionToken": token}
+        _fail_start(db, token, "The charger refused to start")
+    return answer
 
 
 def _fail_start(db: Database, token: str, reason: str) -> None:

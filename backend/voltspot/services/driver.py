@@ -4,6 +4,7 @@ its unguessable token."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import secrets
@@ -24,6 +25,7 @@ from voltspot.models import ChargingSession, Connector, MeterSample, Site, Stati
 from voltspot.services.billing import bill_for, terms_of
 from voltspot.services.charger_control import ChargerControl, ChargerError, ChargerUnreachable
 from voltspot.services.charging import fail_session, new_session_token
+from voltspot.services.commands import ask_to_start
 from voltspot.services.errors import Conflict, NotFound, ServiceError
 from voltspot.services.payments import PaymentDeclined, PaymentGateway
 
@@ -299,20 +301,10 @@ def start_session(db: Database, gateway: PaymentGateway, control: ChargerControl
         charging.payment_reference = hold.reference
         charging.status = SessionStatus.STARTING
         charging.requested_at = utcnow()
-    try:
-        answer = control.send(charge_point_id, "RemoteStartTransaction",
-                              {"idTag": id_tag, "connectorId": connector_id})
-        refused = None if answer.get("status") == "Accepted" else (
-            "The charger refused to start")
-    except ChargerUnreachable:
-        refused = "The charger did not respond"
-    except ChargerError:
-        refused = "The charger reported an error"
-    if refused:
-        with db.session() as session:
-            charging = session.get(ChargingSession, session_id)
-            if charging.transaction_id is None:
-                fail_session(charging, refused)
+    with contextlib.suppress(ChargerUnreachable, ChargerError):
+        # A refusal or silence has failed the session; its page tells the driver.
+        ask_to_start(db, control, charge_point_id,
+                     {"idTag": id_tag, "connectorId": connector_id}, token)
     return token
 
 
