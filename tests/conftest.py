@@ -68,13 +68,15 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")
 
 
-def start_server(database_url: str, log_path: Path, **settings: str) -> LiveServer:
-    """Start ``voltspot serve`` on a free port and wait until it answers."""
+def start_server(database_url: str, log_path: Path, extra_env: dict[str, str] | None = None,
+                 **settings: str) -> LiveServer:
+    """Start ``voltspot serve`` on a free port and wait until it answers. ``settings`` are
+    VOLTSPOT_* settings by name; ``extra_env`` other variables (STRIPE_*)."""
     port = _free_port()
     env = {**os.environ, "VOLTSPOT_DATABASE_URL": database_url, "VOLTSPOT_API_TOKEN": API_TOKEN,
            "VOLTSPOT_ENV": "test", "VOLTSPOT_OCPP_RESPONSE_TIMEOUT": "3",
            "VOLTSPOT_PUBLIC_URL": f"http://127.0.0.1:{port}", "PYTHONUNBUFFERED": "1",
-           **{f"VOLTSPOT_{k.upper()}": v for k, v in settings.items()}}
+           **{f"VOLTSPOT_{k.upper()}": v for k, v in settings.items()}, **(extra_env or {})}
     with log_path.open("w") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "voltspot", "serve", "--port", str(port)],

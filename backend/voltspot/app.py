@@ -45,6 +45,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     from voltspot.web.driver import htmx
     from voltspot.web.owner import bp as owner_bp
     from voltspot.web.pwa import bp as pwa_bp
+    from voltspot.web.webhooks import bp as webhooks_bp
 
     htmx.init_app(app)
     app.register_blueprint(ocpp_bp)
@@ -53,6 +54,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(driver_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(owner_bp)
+    app.register_blueprint(webhooks_bp)
     init_oidc(app)
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["owner_endpoints"] = frozenset(app.view_functions)

@@ -81,6 +81,27 @@ def station_add(site_name: str, charge_point_id: str, connectors: int, power_kw:
 
 
 @cli.group()
+def payments() -> None:
+    """Card payments."""
+
+
+@payments.command("reconcile")
+def payments_reconcile() -> None:
+    """Settle recorded captures and releases, and ask the provider about holds nobody
+    confirmed (safe to run at any time, any number of times)."""
+    from voltspot.runtime import Runtime
+    from voltspot.services.reconcile import reconcile
+
+    settings = load_settings()
+    runtime = Runtime(settings)
+    outcome = reconcile(runtime.db, runtime.payments, runtime.control,
+                        settings.hold_margin_percent)
+    click.echo(f"settled {outcome.settled}, holds checked {outcome.confirmed}, "
+               f"abandoned {outcome.abandoned}, stopped at hold {outcome.stopped}, "
+               f"captured before expiry {outcome.expiring}")
+
+
+@cli.group()
 def owner() -> None:
     """Site owners' accounts."""
 

@@ -59,10 +59,16 @@ class Settings:
     stripe_secret_key: str = ""
     stripe_publishable_key: str = ""
     stripe_webhook_secret: str = ""
+    stripe_api_base: str = ""
+    hold_margin_percent: int = 10
 
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def stripe_enabled(self) -> bool:
+        return bool(self.stripe_secret_key)
 
     @property
     def oidc_enabled(self) -> bool:
@@ -136,6 +142,13 @@ def load_settings(overrides: Mapping[str, object] | None = None,
         )
     if settings.env not in {"development", "production", "test"}:
         raise ConfigError("VOLTSPOT_ENV must be development, production or test")
+    stripe = [settings.stripe_secret_key, settings.stripe_publishable_key,
+              settings.stripe_webhook_secret]
+    if any(stripe) and not all(stripe):
+        missing = [env_name(n) for n, v in zip(
+            ("stripe_secret_key", "stripe_publishable_key", "stripe_webhook_secret"), stripe,
+            strict=True) if not v]
+        raise ConfigError(f"{', '.join(missing)} must be set too for card payments with Stripe")
     if not settings.secret_key:
         if settings.is_production:
             raise ConfigError("VOLTSPOT_SECRET_KEY is required in production; set it to a long "

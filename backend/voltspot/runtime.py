@@ -21,6 +21,8 @@ from voltspot.ocpp.control import OcppChargerControl
 from voltspot.ocpp.registry import ConnectionRegistry
 from voltspot.services import charging
 from voltspot.services.payments import DemoGateway, PaymentGateway, settle_pending
+from voltspot.services.reconcile import reconcile
+from voltspot.services.stripe_gateway import StripeGateway
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +38,10 @@ class Runtime:
         self.committer = GroupCommitter(self.db)
         self.registry = ConnectionRegistry()
         self.control = OcppChargerControl(self.registry, settings.ocpp_response_timeout)
-        self.payments: PaymentGateway = DemoGateway()
+        self.payments: PaymentGateway = (
+            StripeGateway(settings.stripe_secret_key, settings.stripe_publishable_key,
+                          api_base=settings.stripe_api_base or None)
+            if settings.stripe_enabled else DemoGateway())
         self._housekeeper: threading.Thread | None = None
 
     def log_frame(self, charge_point_id: str, direction: Direction, frame: str) -> None:
@@ -62,6 +67,8 @@ class Runtime:
                 settle_pending(self.db, self.payments)
                 if round_number % slow_every == 0:
                     self.run_housekeeping()
+                    reconcile(self.db, self.payments, self.control,
+                              self.settings.hold_margin_percent)
             except Exception:
                 log.exception("housekeeping failed; trying again in %s s", every_seconds)
 

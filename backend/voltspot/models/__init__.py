@@ -2,9 +2,11 @@
 
 from voltspot.models.base import Base, utcnow
 from voltspot.models.charging import ChargingSession, IdToken, MeterSample, OcppFrame
+from voltspot.models.events import StationEvent, StationEventKind
 from voltspot.models.owners import Owner
 from voltspot.models.sites import Connector, Site, Station
 from voltspot.models.tariffs import Tariff
+from voltspot.models.webhooks import WebhookEvent
 
 __all__ = [
     "Base",
@@ -16,6 +18,9 @@ __all__ = [
     "Owner",
     "Site",
     "Station",
+    "StationEvent",
+    "StationEventKind",
     "Tariff",
+    "WebhookEvent",
     "utcnow",
 ]

@@ -83,6 +83,8 @@ class ChargingSession(Base):
     hold_amount: Mapped[int | None]
     amount_captured: Mapped[int | None]
     payment_error: Mapped[str | None] = mapped_column(String(300))
+    # Why Voltspot itself ended or changed the session, in words for the driver.
+    notice: Mapped[str | None] = mapped_column(String(300))
 
     station: Mapped[Station] = relationship()
     connector: Mapped[Connector | None] = relationship()

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -27,7 +27,12 @@ from voltspot.services.charger_control import ChargerControl, ChargerError, Char
 from voltspot.services.charging import fail_session, new_session_token
 from voltspot.services.commands import ask_to_start
 from voltspot.services.errors import Conflict, NotFound, ServiceError
-from voltspot.services.payments import PaymentDeclined, PaymentGateway
+from voltspot.services.payments import (
+    HoldState,
+    PaymentDeclined,
+    PaymentGateway,
+    PaymentUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -283,29 +288,103 @@ def start_session(db: Database, gateway: PaymentGateway, control: ChargerControl
             session.rollback()
             return _taken_or_same(db, start_key)
         token, session_id = charging.token, charging.id
-        charge_point_id = connector.station.charge_point_id
-        connector_id, id_tag = connector.connector_id, charging.id_tag
         description = f"Charging at {page.site.name}, {page.plug.evse_id}"
+        metadata = {"session_token": token, "evse_id": page.plug.evse_id}
     try:
         hold = gateway.hold(terms.hold_amount, terms.currency, description,
-                            idempotency_key=f"hold-{session_id}")
-    except PaymentDeclined as declined:
+                            idempotency_key=f"hold-{session_id}", metadata=metadata)
+    except (PaymentDeclined, PaymentUnavailable) as refused:
         with db.session() as session:
             charging = session.get(ChargingSession, session_id)
-            fail_session(charging, str(declined))
+            fail_session(charging, str(refused))
             charging.payment_state = PaymentState.FAILED
         raise
     with db.session() as session:
         charging = session.get(ChargingSession, session_id)
-        charging.payment_state = PaymentState.HELD
         charging.payment_reference = hold.reference
-        charging.status = SessionStatus.STARTING
-        charging.requested_at = utcnow()
+        if hold.confirmed:
+            charging.payment_state = PaymentState.HELD
+            charging.status = SessionStatus.AUTHORISED
+    if hold.confirmed:
+        _ask_charger(db, control, session_id)
+    return token
+
+
+@dataclass(frozen=True)
+class PaymentForm:
+    """What the payment page needs for the driver to confirm the card hold."""
+
+    publishable_key: str
+    client_secret: str
+    amount: int
+    currency: str
+
+
+def payment_form(db: Database, gateway: PaymentGateway, token: str) -> PaymentForm | None:
+    """The form for a session waiting for the driver to confirm its hold, else None."""
+    with db.session() as session:
+        charging = session.scalar(select(ChargingSession).where(ChargingSession.token == token))
+        if (charging is None or charging.payment_state != PaymentState.AUTHORISING
+                or not charging.payment_reference or gateway.publishable_key is None):
+            return None
+        reference, amount, currency = (charging.payment_reference, charging.hold_amount,
+                                       charging.currency)
+    secret = gateway.client_secret(reference)
+    if secret is None:
+        return None
+    return PaymentForm(gateway.publishable_key, secret, amount, currency)
+
+
+def confirm_hold(db: Database, gateway: PaymentGateway, control: ChargerControl,
+                 token: str) -> None:
+    """The driver says they confirmed the hold on the payment page, or the provider's
+    webhook says so: ask the provider for the truth and, once the money is held, start
+    the charger. Safe to call any number of times, in any order: only the first call that
+    sees the hold starts the charger."""
+    with db.session() as session:
+        charging = session.scalar(select(ChargingSession).where(ChargingSession.token == token))
+        if charging is None:
+            raise NotFound("This session link is not valid.")
+        if charging.payment_state != PaymentState.AUTHORISING or not charging.payment_reference:
+            return
+        reference, session_id = charging.payment_reference, charging.id
+    state = gateway.hold_state(reference)
+    if state == HoldState.PENDING:
+        return
+    held = state == HoldState.HELD
+    with db.session() as session:
+        won = session.execute(
+            update(ChargingSession)
+            .where(ChargingSession.id == session_id,
+                   ChargingSession.payment_state == PaymentState.AUTHORISING)
+            .values(payment_state=PaymentState.HELD if held else PaymentState.FAILED)).rowcount
+        if won:
+            charging = session.get(ChargingSession, session_id)
+            if held:
+                charging.status = SessionStatus.AUTHORISED
+            else:
+                fail_session(charging, "The card payment was not completed")
+    if won and held:
+        _ask_charger(db, control, session_id)
+
+
+def _ask_charger(db: Database, control: ChargerControl, session_id: int) -> None:
+    """Move an authorised session to starting and send the remote start (once)."""
+    with db.session() as session:
+        started = session.execute(
+            update(ChargingSession)
+            .where(ChargingSession.id == session_id,
+                   ChargingSession.status == SessionStatus.AUTHORISED)
+            .values(status=SessionStatus.STARTING, requested_at=utcnow())).rowcount
+        charging = session.get(ChargingSession, session_id)
+        charge_point_id = charging.station.charge_point_id
+        payload = {"idTag": charging.id_tag, "connectorId": charging.connector_id}
+        token = charging.token
+    if not started:
+        return
     with contextlib.suppress(ChargerUnreachable, ChargerError):
         # A refusal or silence has failed the session; its page tells the driver.
-        ask_to_start(db, control, charge_point_id,
-                     {"idTag": id_tag, "connectorId": connector_id}, token)
-    return token
+        ask_to_start(db, control, charge_point_id, payload, token)
 
 
 def _check_startable(page: PlugPage) -> None:

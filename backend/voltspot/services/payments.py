@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from sqlalchemy import select
@@ -27,22 +28,47 @@ class PaymentDeclined(ServiceError):
     """The card or the provider said no; the message is for the driver."""
 
 
+class PaymentUnavailable(ServiceError):
+    """The provider could not be reached or is busy; safe to try again."""
+
+
 @dataclass(frozen=True)
 class Hold:
+    """A hold asked for. ``confirmed``: the money is held now (demo); otherwise the driver
+    confirms it on our page with ``client_secret`` (Stripe Payment Element)."""
+
     reference: str
     amount: int
     currency: str
+    confirmed: bool
+    client_secret: str | None = None
+
+
+class HoldState(StrEnum):
+    PENDING = "pending"
+    HELD = "held"
+    FAILED = "failed"
 
 
 class PaymentGateway(Protocol):
-    """Money movements for one session. ``idempotency_key`` makes every retry safe."""
+    """Money movements for one session. ``idempotency_key`` makes every retry safe.
+    Failures raise :class:`PaymentDeclined` (the driver's card said no) or
+    :class:`PaymentUnavailable` (try again)."""
 
     is_demo: bool
+    publishable_key: str | None
 
-    def hold(self, amount: int, currency: str, description: str,
-             idempotency_key: str) -> Hold:
-        """Authorise ``amount`` on the driver's card without taking it; raises
-        :class:`PaymentDeclined`."""
+    def hold(self, amount: int, currency: str, description: str, idempotency_key: str,
+             metadata: dict[str, str]) -> Hold:
+        """Ask for ``amount`` to be authorised on the driver's card, not taken."""
+        ...
+
+    def hold_state(self, reference: str) -> HoldState:
+        """Where the hold stands at the provider (the truth, whatever the browser said)."""
+        ...
+
+    def client_secret(self, reference: str) -> str | None:
+        """What the payment page needs to let the driver confirm the hold."""
         ...
 
     def capture(self, reference: str, amount: int, idempotency_key: str) -> None:
@@ -59,12 +85,19 @@ class DemoGateway:
     is involved. Pages say "Demo payment — no card charged" wherever money shows."""
 
     is_demo = True
+    publishable_key = None
 
-    def hold(self, amount: int, currency: str, description: str,
-             idempotency_key: str) -> Hold:
+    def hold(self, amount: int, currency: str, description: str, idempotency_key: str,
+             metadata: dict[str, str]) -> Hold:
         reference = "demo_" + uuid.uuid5(uuid.NAMESPACE_URL, idempotency_key).hex[:24]
         log.info("demo hold %s of %s %s for %s", reference, amount, currency, description)
-        return Hold(reference, amount, currency)
+        return Hold(reference, amount, currency, confirmed=True)
+
+    def hold_state(self, reference: str) -> HoldState:
+        return HoldState.HELD
+
+    def client_secret(self, reference: str) -> str | None:
+        return None
 
     def capture(self, reference: str, amount: int, idempotency_key: str) -> None:
         log.info("demo capture %s of %s", reference, amount)

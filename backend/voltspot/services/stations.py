@@ -16,7 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from voltspot.domain.evse_ids import make_evse_id
 from voltspot.domain.statuses import ConnectorStatus, Registration
-from voltspot.models import Connector, Site, Station, utcnow
+from voltspot.models import Connector, Site, Station, StationEvent, StationEventKind, utcnow
 from voltspot.services.errors import Conflict, InvalidInput, NotFound
 
 EVSE_COUNTRY = "NL"
@@ -130,6 +130,7 @@ def mark_connected(session: Session, charge_point_id: str, connection_id: str,
     station.connected_at = now
     station.last_seen_at = now
     station.ocpp_version = ocpp_version
+    session.add(StationEvent(station_id=station.id, at=now, kind=StationEventKind.CONNECTED))
     return station.id
 
 
@@ -138,12 +139,18 @@ def mark_disconnected(session: Session, charge_point_id: str, connection_id: str
     station = session.scalar(select(Station).where(Station.charge_point_id == charge_point_id))
     if station is not None and station.connection_id == connection_id:
         station.connected = False
+        session.add(StationEvent(station_id=station.id, at=utcnow(),
+                                 kind=StationEventKind.DISCONNECTED))
 
 
 def mark_all_disconnected(session: Session) -> None:
     """At start-up of the only process holding sockets, nobody is connected yet."""
+    now = utcnow()
     for station in session.scalars(select(Station).where(Station.connected.is_(True))):
         station.connected = False
+        # The socket died with the previous process, last heard from at last_seen_at.
+        session.add(StationEvent(station_id=station.id, at=station.last_seen_at or now,
+                                 kind=StationEventKind.DISCONNECTED))
 
 
 @dataclass(frozen=True)
@@ -188,8 +195,13 @@ def record_status(session: Session, charge_point_id: str, connector_id: int,
     stations report more connectors than their owner registered.
     """
     station = get_station(session, charge_point_id)
-    at = timestamp or utcnow()
-    station.last_seen_at = utcnow()
+    now = utcnow()
+    at = timestamp or now
+    station.last_seen_at = now
+    # History keeps every notification, replayed ones too, at the time it happened (a
+    # charger clock ahead of ours cannot put it in the future).
+    session.add(StationEvent(station_id=station.id, at=min(at, now), kind=StationEventKind.STATUS,
+                             connector_id=connector_id, status=status))
     if connector_id == 0:
         if station.status_at is not None and at < station.status_at:
             return False

@@ -16,7 +16,7 @@ from voltspot.domain.pricing import format_money
 from voltspot.runtime import runtime
 from voltspot.services import driver
 from voltspot.services.errors import Conflict, NotFound
-from voltspot.services.payments import PaymentDeclined
+from voltspot.services.payments import PaymentDeclined, PaymentUnavailable
 
 bp = Blueprint("driver", __name__)
 htmx = HTMX()
@@ -105,7 +105,7 @@ def start(evse: str):
     try:
         token = driver.start_session(rt.db, rt.payments, rt.control, evse,
                                      request.form.get("start_key", ""))
-    except (driver.PlugUnavailable, PaymentDeclined) as refused:
+    except (driver.PlugUnavailable, PaymentDeclined, PaymentUnavailable) as refused:
         return _plug_page(evse, error=str(refused), status=409)
     return redirect(url_for("driver.session_page", token=token), 303)
 
@@ -133,7 +133,21 @@ def session_page(token: str):
     live = _live(token)
     if htmx:
         return render_template("driver/_session_live.html", live=live)
-    return render_template("driver/session.html", live=live, error=request.args.get("error"))
+    form = driver.payment_form(runtime().db, runtime().payments, token)
+    return render_template("driver/session.html", live=live, payment=form,
+                           error=request.args.get("error"))
+
+
+@bp.get("/sessions/<token>/paid")
+def paid(token: str) -> Response:
+    """Where the payment page returns after the driver confirmed the hold; the provider is
+    asked whether the money is really held before the charger is started."""
+    rt = runtime()
+    try:
+        driver.confirm_hold(rt.db, rt.payments, rt.control, token)
+    except PaymentUnavailable as problem:
+        return redirect(url_for("driver.session_page", token=token, error=str(problem)), 303)
+    return redirect(url_for("driver.session_page", token=token), 303)
 
 
 @bp.post("/sessions/<token>/stop")

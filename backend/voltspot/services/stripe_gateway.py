@@ -1,0 +1,82 @@
+"""The PaymentGateway on Stripe: a PaymentIntent with ``capture_method=manual`` per
+session, confirmed by the driver with the Payment Element on our page, captured at the
+real cost or cancelled."""
+
+from __future__ import annotations
+
+import logging
+
+import stripe
+
+from voltspot.services.payments import Hold, HoldState, PaymentDeclined, PaymentUnavailable
+
+log = logging.getLogger(__name__)
+
+_FAILED = {"canceled"}
+_HELD = {"requires_capture", "succeeded"}
+
+
+class StripeGateway:
+    """Talks to Stripe with its own client (keys never in the global ``stripe`` module, so
+    tests and several apps in one process do not interfere)."""
+
+    is_demo = False
+
+    def __init__(self, secret_key: str, publishable_key: str, api_base: str | None = None,
+                 max_network_retries: int = 2) -> None:
+        self.publishable_key = publishable_key
+        options = {"max_network_retries": max_network_retries}
+        if api_base:
+            options["base_addresses"] = {"api": api_base}
+        self._client = stripe.StripeClient(secret_key, **options)
+
+    def _call(self, what: str, action):
+        try:
+            return action()
+        except stripe.CardError as error:
+            raise PaymentDeclined(f"Your card was declined: {error.user_message or error.code}. "
+                                  "Nothing was held; try another card.") from None
+        except (stripe.APIConnectionError, stripe.RateLimitError) as error:
+            log.warning("Stripe %s: %s", what, error)
+            raise PaymentUnavailable("The payment service is busy. Nothing was charged; please "
+                                     "try again in a moment.") from None
+        except stripe.StripeError as error:
+            log.warning("Stripe %s failed: %s", what, error)
+            raise PaymentUnavailable("The payment service could not take the request. Nothing "
+                                     "was charged; please try again.") from None
+
+    def hold(self, amount: int, currency: str, description: str, idempotency_key: str,
+             metadata: dict[str, str]) -> Hold:
+        intent = self._call("hold", lambda: self._client.v1.payment_intents.create(
+            params={"amount": amount, "currency": currency.lower(), "capture_method": "manual",
+                    "payment_method_types": ["card"],
+                    "metadata": {**metadata, "description": description}},
+            options={"idempotency_key": idempotency_key}))
+        return Hold(intent.id, amount, currency, confirmed=intent.status in _HELD,
+                    client_secret=intent.client_secret)
+
+    def _intent(self, reference: str):
+        return self._call("retrieve", lambda: self._client.v1.payment_intents.retrieve(reference))
+
+    def hold_state(self, reference: str) -> HoldState:
+        status = self._intent(reference).status
+        if status in _HELD:
+            return HoldState.HELD
+        if status in _FAILED:
+            return HoldState.FAILED
+        return HoldState.PENDING
+
+    def client_secret(self, reference: str) -> str | None:
+        return self._intent(reference).client_secret
+
+    def capture(self, reference: str, amount: int, idempotency_key: str) -> None:
+        self._call("capture", lambda: self._client.v1.payment_intents.capture(
+            reference, params={"amount_to_capture": amount},
+            options={"idempotency_key": idempotency_key}))
+
+    def release(self, reference: str, idempotency_key: str) -> None:
+        intent = self._intent(reference)
+        if intent.status == "canceled":
+            return
+        self._call("cancel", lambda: self._client.v1.payment_intents.cancel(
+            reference, options={"idempotency_key": idempotency_key}))

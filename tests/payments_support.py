@@ -1,0 +1,60 @@
+"""localstripe, a Stripe API stand-in, run as its own process on 127.0.0.1 for tests."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import stripe
+
+from tests.conftest import _free_port
+
+SECRET_KEY = "sk_test_voltspot"
+PUBLISHABLE_KEY = "pk_test_voltspot"
+WEBHOOK_SECRET = "whsec_voltspot_test"
+
+
+@contextmanager
+def localstripe() -> Iterator[str]:
+    """Start localstripe; yields its base address."""
+    port = _free_port()
+    executable = shutil.which("localstripe", path=str(Path(sys.executable).parent))
+    process = subprocess.Popen([executable, "--port", str(port)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            urllib.request.urlopen(base + "/js.stripe.com/v3/", timeout=1).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError("localstripe did not start") from None
+            time.sleep(0.1)
+    try:
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def stripe_client(base: str) -> stripe.StripeClient:
+    return stripe.StripeClient(SECRET_KEY, base_addresses={"api": base})
+
+
+def confirm_with_card(base: str, intent_id: str, number: str = "4242424242424242") -> str:
+    """What Stripe.js does when the driver confirms: attach a card and confirm; returns
+    the PaymentIntent's new status."""
+    client = stripe_client(base)
+    method = client.v1.payment_methods.create(params={
+        "type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2035,
+                                 "cvc": "123"}})
+    client.v1.payment_intents.update(intent_id, params={"payment_method": method.id})
+    return client.v1.payment_intents.confirm(intent_id).status
