@@ -25,16 +25,38 @@ from voltspot.services.stations import register_station
 API_TOKEN = "test-api-token"
 
 
-def _fresh_database_url(tmp_root: Path) -> str:
+def _fresh_database_url(tmp_root: Path, name: str = "") -> str:
+    """An empty database: a file under ``tmp_root``, or on the PostgreSQL server of
+    VOLTSPOT_DATABASE_URL that database (``name`` given: a sibling database of that name,
+    created when missing) with its schema dropped and made anew."""
     url = os.environ.get("VOLTSPOT_DATABASE_URL", "")
     if url.startswith("postgresql"):
+        if name:
+            server_url, _, database_name = url.rpartition("/")
+            admin = Database(url)
+            with admin.engine.connect().execution_options(
+                    isolation_level="AUTOCOMMIT") as connection:
+                sibling = f"{database_name}_{name}"
+                exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                            {"n": sibling}).scalar()
+                if not exists:
+                    connection.execute(text(f'CREATE DATABASE "{sibling}"'))
+            admin.dispose()
+            url = f"{server_url}/{sibling}"
         database = Database(url)
         with database.engine.begin() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE"))
             connection.execute(text("CREATE SCHEMA public"))
         database.dispose()
         return url
-    return f"sqlite:///{tmp_root / 'voltspot-test.db'}"
+    return f"sqlite:///{tmp_root / f'voltspot-test{name}.db'}"
+
+
+def fresh_database(tmp_root: Path, name: str) -> str:
+    """A migrated database of its own, for a module whose server must not share one."""
+    url = _fresh_database_url(tmp_root, name)
+    upgrade(url)
+    return url
 
 
 @pytest.fixture(scope="session")

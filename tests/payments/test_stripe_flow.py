@@ -15,7 +15,7 @@ import stripe
 from ocpp.v16 import call
 from sqlalchemy import select
 
-from tests.conftest import start_server, stop_server
+from tests.conftest import fresh_database, start_server, stop_server
 from tests.payments.test_stripe_gateway import taken
 from tests.payments_support import (
     PUBLISHABLE_KEY,
@@ -26,6 +26,7 @@ from tests.payments_support import (
 )
 from tests.support import LibraryCharger, now_iso, page
 from tests.web.test_driver_journey import priced  # noqa: F401 - fixture
+from voltspot.db import Database
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import ChargingSession
 
@@ -34,6 +35,20 @@ from voltspot.models import ChargingSession
 def stripe_base():
     with localstripe() as base:
         yield base
+
+
+@pytest.fixture(scope="module")
+def database_url(tmp_path_factory):
+    """A database of its own: another test server's housekeeping (demo payments) must not
+    settle these sessions."""
+    return fresh_database(tmp_path_factory.mktemp("db"), "payments")
+
+
+@pytest.fixture(scope="module")
+def db(database_url):
+    database = Database(database_url)
+    yield database
+    database.dispose()
 
 
 @pytest.fixture(scope="module")
