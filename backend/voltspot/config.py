@@ -61,6 +61,7 @@ class Settings:
     stripe_webhook_secret: str = ""
     stripe_api_base: str = ""
     hold_margin_percent: int = 10
+    housekeeping_interval: float = 2.0
 
     @property
     def is_production(self) -> bool:

@@ -442,6 +442,7 @@ class LiveSession:
     payment_state: PaymentState
     failure_reason: str | None
     stop_reason: str | None
+    notice: str | None
     updated_at: datetime
 
     @property
@@ -500,7 +501,7 @@ def live_session(db: Database, token: str, remote_start_timeout: int) -> LiveSes
             amount_captured=charging.amount_captured,
             payment_state=PaymentState(charging.payment_state),
             failure_reason=charging.failure_reason, stop_reason=charging.stop_reason,
-            updated_at=now)
+            notice=charging.notice, updated_at=now)
 
 
 def stop_session(db: Database, control: ChargerControl, token: str) -> None:

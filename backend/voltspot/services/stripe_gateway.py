@@ -70,6 +70,9 @@ class StripeGateway:
         return self._intent(reference).client_secret
 
     def capture(self, reference: str, amount: int, idempotency_key: str) -> None:
+        if self._intent(reference).status == "succeeded":
+            # Captured before we could record it (a crash in between): nothing more to take.
+            return
         self._call("capture", lambda: self._client.v1.payment_intents.capture(
             reference, params={"amount_to_capture": amount},
             options={"idempotency_key": idempotency_key}))

@@ -1,0 +1,139 @@
+"""Money stays right over time: zero-cost sessions release, a session reaching its hold is
+stopped, a hold about to expire is captured, and a capture that happened just before a
+crash is recorded once, never taken twice."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+from ocpp.v16 import call
+from sqlalchemy import select
+
+from tests.conftest import fresh_database, start_server, stop_server
+from tests.payments.test_stripe_gateway import taken
+from tests.payments_support import PUBLISHABLE_KEY, SECRET_KEY, confirm_with_card, localstripe
+from tests.support import LibraryCharger, now_iso, page
+from voltspot.db import Database
+from voltspot.domain.pricing import TariffTerms
+from voltspot.domain.statuses import PaymentState, SessionStatus
+from voltspot.models import ChargingSession, Station, Tariff, utcnow
+from voltspot.services.charging import new_session_token
+from voltspot.services.payments import DemoGateway, settle_pending
+from voltspot.services.reconcile import capture_before_expiry
+from voltspot.services.stripe_gateway import StripeGateway
+
+
+@pytest.fixture(scope="module")
+def database_url(tmp_path_factory):
+    return fresh_database(tmp_path_factory.mktemp("db"), "reconcile")
+
+
+@pytest.fixture(scope="module")
+def db(database_url):
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(scope="module")
+def server(database_url, tmp_path_factory):
+    """A server whose payment upkeep runs every couple of seconds."""
+    live = start_server(database_url, tmp_path_factory.mktemp("logs") / "reconcile.log",
+                        housekeeping_interval="0.25", hold_margin_percent="10")
+    yield live
+    stop_server(live)
+
+
+def _session_row(db, station, **fields) -> int:
+    with db.session() as session:
+        station_id = session.scalar(select(Station.id).where(
+            Station.charge_point_id == station.charge_point_id))
+        row = ChargingSession(token=new_session_token(), station_id=station_id, **fields)
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def test_a_zero_cost_session_releases_its_hold_instead_of_capturing_zero(db, station):
+    session_id = _session_row(db, station, status=SessionStatus.COMPLETED, cost=0,
+                              hold_amount=5000, payment_reference="demo_zero",
+                              payment_state=PaymentState.TO_SETTLE)
+    settle_pending(db, DemoGateway())
+    with db.session() as session:
+        row = session.get(ChargingSession, session_id)
+        assert (row.payment_state, row.amount_captured) == (PaymentState.RELEASED, 0)
+
+
+def test_a_hold_about_to_expire_is_captured_for_what_was_used(db, station):
+    long_ago = utcnow() - timedelta(days=6, hours=13)
+    terms = TariffTerms(currency="EUR", vat_rate_basis_points=2100, session_fee=35,
+                        hold_amount=5000)
+    session_id = _session_row(db, station, status=SessionStatus.CHARGING, hold_amount=5000,
+                              payment_reference="demo_old", payment_state=PaymentState.HELD,
+                              created_at=long_ago, started_at=long_ago, meter_start_wh=0,
+                              price=terms.to_dict(), currency="EUR")
+    assert capture_before_expiry(db, utcnow()) == 1
+    settle_pending(db, DemoGateway())
+    with db.session() as session:
+        row = session.get(ChargingSession, session_id)
+        assert (row.payment_state, row.amount_captured) == (PaymentState.CAPTURED, 35)
+        assert "about to expire" in row.notice
+
+
+def test_a_capture_done_just_before_a_crash_is_recorded_once(db, station):
+    with localstripe() as base:
+        gateway = StripeGateway(SECRET_KEY, PUBLISHABLE_KEY, api_base=base)
+        hold = gateway.hold(5000, "EUR", "crash test", idempotency_key=uuid.uuid4().hex,
+                            metadata={})
+        confirm_with_card(base, hold.reference)
+        session_id = _session_row(db, station, status=SessionStatus.COMPLETED, cost=777,
+                                  hold_amount=5000, payment_reference=hold.reference,
+                                  payment_state=PaymentState.TO_SETTLE)
+        # The process captured, then died before recording it.
+        gateway.capture(hold.reference, 777, idempotency_key=f"capture-{session_id}")
+        settle_pending(db, gateway)
+        settle_pending(db, gateway)
+        assert taken(base, hold.reference) == 777
+    with db.session() as session:
+        row = session.get(ChargingSession, session_id)
+        assert (row.payment_state, row.amount_captured) == (PaymentState.CAPTURED, 777)
+
+
+def test_a_session_whose_cost_reaches_its_hold_is_stopped_and_the_driver_told(server, db,
+                                                                              station):
+    with db.session() as session:
+        tariff = Tariff(name=f"T-{station.charge_point_id}", currency="EUR",
+                        energy_price_per_kwh=50000, hold_amount=1000, vat_rate_basis_points=2100)
+        session.add(tariff)
+        session.flush()
+        stored = session.scalar(select(Station).where(
+            Station.charge_point_id == station.charge_point_id))
+        for connector in stored.connectors:
+            connector.tariff_id = tariff.id
+        evse = stored.connectors[0].evse_id.replace("*", "-")
+    with LibraryCharger(server.ws_url, station.charge_point_id, station.password) as charger:
+        charger.boot()
+        charger.send(call.StatusNotification(connector_id=1, error_code="NoError",
+                                             status="Available"))
+        _, headers, _ = page(server, "POST", f"/c/{evse}/start",
+                             form={"start_key": uuid.uuid4().hex})
+        token = headers["Location"].rsplit("/", 1)[-1]
+        id_tag = charger.cp.received[-1][1]["id_tag"]
+        started = charger.send(call.StartTransaction(connector_id=1, id_tag=id_tag,
+                                                     meter_start=0, timestamp=now_iso()))
+        charger.send(call.MeterValues(connector_id=1, transaction_id=started.transaction_id,
+                                      meter_value=[{"timestamp": now_iso(),
+                                                    "sampled_value": [{"value": "1900"}]}]))
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not any(
+                a == "RemoteStopTransaction" for a, _ in charger.cp.received):
+            time.sleep(0.2)
+        assert charger.cp.received[-1] == ("RemoteStopTransaction",
+                                           {"transaction_id": started.transaction_id})
+    with db.session() as session:
+        notice = session.scalar(select(ChargingSession.notice).where(
+            ChargingSession.token == token))
+    assert "reached €9.50, close to the €10.00 held on your card" in notice
