@@ -34,8 +34,9 @@ class StripeGateway:
         try:
             return action()
         except stripe.CardError as error:
-            raise PaymentDeclined(f"Your card was declined: {error.user_message or error.code}. "
-                                  "Nothing was held; try another card.") from None
+            reason = (error.user_message or error.code or "no reason given").rstrip(".")
+            raise PaymentDeclined(f"Your card was declined: {reason}. Nothing was held; try "
+                                  "another card.") from None
         except (stripe.APIConnectionError, stripe.RateLimitError) as error:
             log.warning("Stripe %s: %s", what, error)
             raise PaymentUnavailable("The payment service is busy. Nothing was charged; please "
