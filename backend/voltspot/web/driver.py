@@ -106,7 +106,9 @@ def start(evse: str):
         token = driver.start_session(rt.db, rt.payments, rt.control, evse,
                                      request.form.get("start_key", ""))
     except (driver.PlugUnavailable, PaymentDeclined, PaymentUnavailable) as refused:
-        return _plug_page(evse, error=str(refused), status=409)
+        body, status = _plug_page(evse, error=str(refused), status=409)
+        # The address bar shows the plug page again, not the form's POST address.
+        return body, status, {"HX-Replace-Url": url_for("driver.plug", evse=evse)}
     return redirect(url_for("driver.session_page", token=token), 303)
 
 
@@ -131,7 +133,7 @@ def _live(token: str) -> driver.LiveSession:
 @bp.get("/sessions/<token>")
 def session_page(token: str):
     live = _live(token)
-    if htmx:
+    if htmx.target == "live":
         return render_template("driver/_session_live.html", live=live)
     form = driver.payment_form(runtime().db, runtime().payments, token)
     return render_template("driver/session.html", live=live, payment=form,

@@ -1,0 +1,400 @@
+"""The driver journey in a real browser on a phone (390x844), against the live server with a
+simulated charger playing the station: find the spot, scan the sticker's QR code through a
+fake camera, start, watch the kWh rise, stop, read the receipt — and the ways a start is
+refused. Every screen is photographed, checked with axe-core and for thumb-sized targets."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import segno
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import func, select
+
+from tests.browser.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PHONE,
+    axe_check,
+    screenshot,
+    touch_targets_ok,
+)
+from voltspot.models import ChargingSession, Station, Tariff
+from voltspot.simulator import SimulatedCharger
+
+SITE = "Test site"
+WAIT_MS = 10_000  # the longest any single step may take before the test fails
+
+
+# -- the station, priced, and a simulator playing it --------------------------------------
+
+@pytest.fixture
+def priced(db, station) -> list[str]:
+    """The station's plugs carry a tariff (€0.39/kWh, €0.35 per session, €50 hold, 21 % VAT);
+    returns the plugs' URL ids (``NL-VSP-E12-1``)."""
+    with db.session() as session:
+        tariff = Tariff(name=f"T-{station.charge_point_id}", currency="EUR",
+                        energy_price_per_kwh=3900, session_fee=35, hold_amount=5000,
+                        vat_rate_basis_points=2100)
+        session.add(tariff)
+        session.flush()
+        stored = session.scalar(select(Station).where(
+            Station.charge_point_id == station.charge_point_id))
+        for connector in stored.connectors:
+            connector.tariff_id = tariff.id
+        return [c.evse_id.replace("*", "-") for c in stored.connectors]
+
+
+@contextmanager
+def running(charger: SimulatedCharger) -> Iterator[asyncio.AbstractEventLoop]:
+    """Run ``charger`` on its own loop in a thread until the block ends (the pattern of
+    tests/simulator/test_simulator.py)."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    stop = asyncio.Event()
+
+    async def main() -> None:
+        task = asyncio.create_task(charger.run())
+        await stop.wait()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    finished = asyncio.run_coroutine_threadsafe(main(), loop)
+    try:
+        asyncio.run_coroutine_threadsafe(asyncio.wait_for(charger.booted.wait(), 10),
+                                         loop).result(15)
+        yield loop
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        finished.result(15)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
+@pytest.fixture
+def simulator(server, station, priced) -> Iterator[SimulatedCharger]:
+    """A simulated charger online on the station: it accepts a remote start and plugs the
+    car in 3 s later (time to see "Plug in your car"), sends meter values every second and
+    charges 60 times faster than real time, so the kWh figure visibly rises."""
+    charger = SimulatedCharger(server.ws_url, station.charge_point_id, station.password,
+                               step_delay=3, meter_interval=1, speed=60, battery_kwh=100,
+                               seed=7)
+    with running(charger):
+        yield charger
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+def check_screen(page: Page, name: str) -> None:
+    """What every screen must pass: a screenshot to look at, axe-core with no serious or
+    critical finding, thumb-sized touch targets."""
+    screenshot(page, name)
+    axe_check(page)
+    touch_targets_ok(page)
+
+
+@contextmanager
+def another_page(browser: Browser, **options) -> Iterator[Page]:
+    """A page in one more fresh phone context, failing like the fixtures on a JS error."""
+    context = browser.new_context(**{**PHONE, **options})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not errors, "JavaScript errors on the page:\n" + "\n".join(errors)
+
+
+def no_map_tiles(page: Page) -> None:
+    """Map tiles come from the internet, which tests do not have: fail their loads at once
+    (as they fail here anyway), whether or not the network would answer."""
+    page.context.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
+
+
+def cents(money: str) -> int:
+    """ "€8.15" -> 815."""
+    match = re.fullmatch(r"€(\d+)\.(\d\d)", money.strip())
+    assert match, f"not an amount in euros: {money!r}"
+    return int(match[1]) * 100 + int(match[2])
+
+
+def kwh(page: Page) -> float:
+    return float(page.get_by_test_id("energy").inner_text().split()[0])
+
+
+def sessions_at(db, charge_point_id: str) -> int:
+    with db.session() as session:
+        return session.scalar(select(func.count(ChargingSession.id)).join(Station).where(
+            Station.charge_point_id == charge_point_id))
+
+
+def open_plug(page: Page, server, evse: str) -> None:
+    page.goto(f"{server.base_url}/c/{evse}")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Plug")
+
+
+def tap_start(page: Page) -> None:
+    page.get_by_role("button", name="Start charging").click()
+
+
+def start_charging(page: Page, server, evse: str) -> str:
+    """Open the plug page, tap Start and land on the session page; returns its token."""
+    open_plug(page, server, evse)
+    tap_start(page)
+    page.wait_for_url(re.compile(r"/sessions/[^/]+$"), timeout=WAIT_MS)
+    return page.url.rsplit("/", 1)[-1]
+
+
+def qr_video(text: str, path: Path, width: int = 640, height: int = 480,
+             frames: int = 5) -> Path:
+    """A YUV4MPEG2 video of ``text`` as a QR code drawn large, dark on white, for Chromium's
+    ``--use-file-for-fake-video-capture``: a luma plane from the QR matrix and flat grey
+    (128) chroma planes, 4:2:0."""
+    rows = list(segno.make(text, error="m").matrix_iter(scale=1, border=4))
+    scale = (min(width, height) - 16) // len(rows)
+    size = len(rows) * scale
+    left, top = (width - size) // 2, (height - size) // 2
+    luma = bytearray(b"\xff" * (width * height))
+    for r, row in enumerate(rows):
+        line = b"".join((b"\x00" if dark else b"\xff") * scale for dark in row)
+        for k in range(scale):
+            start = (top + r * scale + k) * width + left
+            luma[start:start + size] = line
+    chroma = b"\x80" * ((width // 2) * (height // 2) * 2)
+    with path.open("wb") as video:
+        video.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            video.write(b"FRAME\n" + luma + chroma)
+    return path
+
+
+# -- 1. find the spot -------------------------------------------------------------------------
+
+def test_a_driver_finds_the_site_by_name_and_opens_one_of_its_plugs(phone, server, simulator,
+                                                                    priced):
+    console_errors: list[str] = []
+    phone.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    no_map_tiles(phone)
+    phone.goto(server.base_url + "/")
+    expect(phone.get_by_role("heading", name="Find a spot")).to_be_visible()
+    check_screen(phone, "find-a-spot")
+
+    phone.get_by_label("Place or charger name").fill(SITE)
+    phone.get_by_role("button", name="Search").click()
+    expect(phone).to_have_url(re.compile(r"[?&]q=Test(\+|%20)site"))
+    card = phone.locator(".vs-spot", has_text=SITE).first
+    expect(card).to_be_visible()
+    expect(card).to_contain_text(re.compile(r"\d+ of \d+ free"))
+    check_screen(phone, "find-a-spot-results")
+
+    # The map is the other tab; without tiles (no internet here) the list is unharmed.
+    phone.get_by_role("tab", name="Map").click()
+    expect(phone.locator("#map")).to_be_visible()
+    check_screen(phone, "find-a-spot-map")
+    phone.get_by_role("tab", name="List").click()
+    expect(card).to_be_visible()
+
+    card.get_by_role("link").click()
+    expect(phone.get_by_role("heading", level=1, name=SITE)).to_be_visible()
+    plug = phone.get_by_role("link").filter(has_text=priced[0].replace("-", "*"))
+    expect(plug).to_contain_text("Free")
+    check_screen(phone, "site")
+
+    plug.click()
+    expect(phone).to_have_url(re.compile(re.escape(f"/c/{priced[0]}") + "$"))
+    expect(phone.get_by_role("heading", level=1)).to_contain_text("Plug 1")
+    expect(phone.get_by_role("button", name="Start charging")).to_be_in_viewport()
+    # Only the map's tile loads may fail.
+    unexpected = [e for e in console_errors if "Failed to load resource" not in e]
+    assert not unexpected, unexpected
+
+
+# -- 2. scan the sticker ---------------------------------------------------------------------
+
+def test_scanning_the_stickers_qr_code_with_the_camera_opens_the_plug_page(
+        browser, server, priced, tmp_path):
+    evse = priced[0]
+    video = qr_video(f"{server.base_url}/c/{evse}", tmp_path / "sticker.y4m")
+    camera = browser.browser_type.launch(
+        executable_path=str(CHROMIUM), headless=True,
+        args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream",
+              "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={video}"])
+    try:
+        with another_page(camera, permissions=["camera"]) as page:
+            page.goto(server.base_url + "/scan")
+            page.wait_for_url(re.compile(re.escape(f"/c/{evse}") + "$"), timeout=WAIT_MS)
+            expect(page.get_by_role("heading", level=1)).to_contain_text("Plug 1")
+            expect(page.get_by_role("button", name="Start charging")).to_be_visible()
+    finally:
+        camera.close()
+
+
+def test_without_a_camera_the_driver_types_the_code_under_the_qr_code(phone, server, priced):
+    phone.goto(server.base_url + "/scan")
+    expect(phone.get_by_role("heading", name="Scan the QR code")).to_be_visible()
+    expect(phone.get_by_role("status")).to_contain_text("type the code")
+    check_screen(phone, "scan")
+    phone.get_by_label("Or type the code printed under the QR code").fill(
+        priced[0].replace("-", "*").lower())
+    phone.get_by_role("button", name="Open charger").click()
+    expect(phone).to_have_url(re.compile(re.escape(f"/c/{priced[0]}") + "$"))
+    expect(phone.get_by_role("heading", level=1)).to_contain_text("Plug 1")
+
+
+# -- 3. start, charge, stop, receipt ---------------------------------------------------------
+
+def test_a_driver_starts_watches_the_kwh_rise_stops_and_reads_the_receipt(phone, server,
+                                                                          simulator, priced):
+    open_plug(phone, server, priced[0])
+    prices = phone.get_by_role("region", name="Price")
+    expect(prices.get_by_role("listitem")).to_have_text(
+        ["€0.39/kWh", "€0.35 per session", "incl. 21% VAT"])
+    expect(prices).to_contain_text("We hold €50.00 on your card and take only what you use; "
+                                   "the rest is released when you stop.")
+    expect(phone.get_by_text("Demo payment — no card charged")).to_be_visible()
+    check_screen(phone, "plug")
+
+    tap_start(phone)
+    expect(phone.get_by_role("heading", name="Plug in your car")).to_be_visible()
+    expect(phone.get_by_role("img", name=re.compile(r"\d+ minutes \d+ seconds left to plug in"))
+           ).to_have_text(re.compile(r"^\s*\d+:\d\d\s*$"))
+    check_screen(phone, "plug-in")
+
+    # The simulator plugs the car in; the page follows by itself, never reloading.
+    phone.evaluate("window.__sameDocument = true")
+    expect(phone.get_by_role("heading", name="Charging")).to_be_visible(timeout=WAIT_MS)
+    first = kwh(phone)
+    time.sleep(4)  # the page polls every 3 s, the charger reports every second
+    second = kwh(phone)
+    assert second > first, f"the kWh figure did not rise: {first} then {second}"
+    assert phone.evaluate("window.__sameDocument") is True, "the page reloaded"
+    expect(phone.get_by_test_id("power")).to_have_text(re.compile(r"^[1-9]\d*\.\d kW$"))
+    expect(phone.get_by_test_id("cost")).to_have_text(re.compile(r"^€\d+\.\d\d$"))
+    expect(phone.get_by_role("img", name=re.compile(r"^Battery \d+ %$"))).to_be_visible()
+    check_screen(phone, "charging")
+
+    dialogs: list[str] = []
+
+    def accept(dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.accept()
+
+    phone.once("dialog", accept)
+    phone.get_by_role("button", name="Stop charging").click()
+    expect(phone.get_by_role("heading", name="Session ended")).to_be_visible(timeout=WAIT_MS)
+    assert dialogs == ["Stop charging now?"]
+    check_screen(phone, "session-ended")
+
+    phone.get_by_role("link", name="See receipt").click()
+    expect(phone.get_by_role("heading", name="Receipt")).to_be_visible()
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while not phone.get_by_text("Taken", exact=True).is_visible():
+        assert time.monotonic() < deadline, "the payment was not taken in time"
+        time.sleep(0.5)
+        phone.reload()
+    receipt = phone.locator(".vs-receipt")
+    total = cents(phone.get_by_test_id("total").inner_text())
+    assert total > 35, "more than the session fee: energy was delivered"
+    expect(receipt).to_contain_text(re.compile(r"\d+(\.\d+)? kWh × €0\.39"))
+    expect(receipt).to_contain_text(re.compile(r"of which VAT \(21 %\)\s*€\d+\.\d\d"))
+    money = receipt.locator("dl").last
+    figures = dict(zip(money.locator("dt").all_inner_texts(),
+                       money.locator("dd").all_inner_texts(), strict=True))
+    assert cents(figures["Held on your card"]) == 5000
+    assert cents(figures["Taken"]) == total
+    assert cents(figures["Released"]) == 5000 - total
+    check_screen(phone, "receipt")
+
+
+def test_after_start_the_session_page_is_a_whole_page_of_the_app(phone, server, simulator,
+                                                                  priced):
+    start_charging(phone, server, priced[0])
+    expect(phone).to_have_title(re.compile(rf"^Your session · {SITE}"), timeout=2000)
+    expect(phone.get_by_role("link", name="My sessions")).to_be_visible()
+    expect(phone.get_by_text("You can close this page; this link brings you back.")
+           ).to_be_visible()
+
+
+# -- 4. refused starts -----------------------------------------------------------------------
+
+def test_an_offline_charger_says_so_after_start_and_holds_nothing(phone, server, db, station,
+                                                                   priced):
+    open_plug(phone, server, priced[0])
+    expect(phone.locator(".vs-pill")).to_have_text("Offline")
+    tap_start(phone)
+    expect(phone.get_by_role("alert")).to_contain_text(
+        "This charger is offline, so we did not hold anything on your card.")
+    assert sessions_at(db, station.charge_point_id) == 0
+    check_screen(phone, "plug-offline")
+
+
+def test_a_second_phone_is_told_someone_else_is_using_the_plug(phone, browser, server, db,
+                                                               station, simulator, priced):
+    start_charging(phone, server, priced[0])
+    with another_page(browser) as second:
+        open_plug(second, server, priced[0])
+        expect(second.locator(".vs-pill")).to_have_text("In use")
+        tap_start(second)
+        expect(second.get_by_role("alert")).to_contain_text(
+            "Someone else is using this plug right now, so we did not hold anything")
+        expect(second.get_by_role("alert")).to_contain_text("Try plug 2")
+        check_screen(second, "plug-taken")
+    assert sessions_at(db, station.charge_point_id) == 1
+
+
+def test_reloading_a_refused_start_shows_the_plug_page_again(phone, server, priced):
+    open_plug(phone, server, priced[0])
+    tap_start(phone)
+    expect(phone.get_by_role("alert")).to_be_visible()
+    response = phone.reload()
+    assert response is not None and response.ok, (phone.url, response and response.status)
+    expect(phone.get_by_role("button", name="Start charging")).to_be_visible()
+
+
+# -- 5. my sessions --------------------------------------------------------------------------
+
+def test_my_sessions_lists_the_session_started_on_this_phone_and_opens_it(phone, server,
+                                                                          simulator, priced):
+    token = start_charging(phone, server, priced[0])
+    phone.goto(server.base_url + "/my-sessions")
+    expect(phone.get_by_role("heading", name="My sessions")).to_be_visible()
+    entry = phone.locator("#my-sessions a").first
+    expect(entry).to_contain_text(f"{SITE} · Plug 1", timeout=2000)
+    check_screen(phone, "my-sessions")
+    entry.click()
+    expect(phone).to_have_url(re.compile(f"/sessions/{re.escape(token)}$"))
+    expect(phone.get_by_role("heading", name="Plug in your car")).to_be_visible()
+
+
+def test_my_sessions_on_a_new_phone_explains_there_are_none(phone, server):
+    phone.goto(server.base_url + "/my-sessions")
+    expect(phone.get_by_text("No sessions on this device yet.")).to_be_visible()
+    check_screen(phone, "my-sessions-empty")
+
+
+# -- 6. desktop ------------------------------------------------------------------------------
+
+def test_find_a_spot_and_the_plug_page_work_on_a_desktop(desktop, server, simulator, priced):
+    no_map_tiles(desktop)
+    desktop.goto(f"{server.base_url}/?q=Test+site")
+    card = desktop.locator(".vs-spot", has_text=SITE).first
+    expect(card).to_contain_text(re.compile(r"\d+ of \d+ free"))
+    expect(desktop.locator("#map")).to_be_visible()
+    list_box, map_box = card.bounding_box(), desktop.locator("#map").bounding_box()
+    assert list_box and map_box and map_box["x"] >= list_box["x"] + list_box["width"], (
+        "list and map side by side")
+    check_screen(desktop, "find-a-spot")
+    open_plug(desktop, server, priced[0])
+    expect(desktop.get_by_role("button", name="Start charging")).to_be_in_viewport()
+    check_screen(desktop, "plug")
