@@ -5,6 +5,19 @@
   if (!form) { return; }
   var status = document.getElementById("locating");
 
+  // Leave an unknown position out of the address rather than sending "lat=&lon=".
+  form.addEventListener("htmx:configRequest", function (event) {
+    ["lat", "lon"].forEach(function (name) {
+      if (!event.detail.parameters[name]) { delete event.detail.parameters[name]; }
+    });
+  });
+  form.addEventListener("submit", function () {
+    ["lat", "lon"].forEach(function (name) {
+      var input = document.getElementById(name);
+      input.disabled = !input.value;
+    });
+  });
+
   document.getElementById("near-me").addEventListener("click", function () {
     if (!navigator.geolocation) {
       status.textContent = "This browser cannot share your position; search by place instead.";

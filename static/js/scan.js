@@ -37,6 +37,7 @@
   navigator.mediaDevices.getUserMedia({video: {facingMode: "environment"}, audio: false})
     .then(function (stream) {
       video.srcObject = stream;
+      video.hidden = false;
       video.play();
       status.textContent = "Looking for a QR code…";
       window.requestAnimationFrame(tick);
