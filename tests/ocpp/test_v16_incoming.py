@@ -27,8 +27,9 @@ def _session(db, transaction_id) -> ChargingSession:
 
 
 def _add_card(db, id_tag, **fields) -> None:
+    """A card as the owner page registers it: its tag in capitals."""
     with db.session() as session:
-        session.add(IdToken(id_tag=id_tag, **fields))
+        session.add(IdToken(id_tag=id_tag.upper(), **fields))
 
 
 def _start(charger, connector_id=1, id_tag="CARD-OK", meter_start=1000, timestamp=None):

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from tests.support import LibraryCharger, now_iso, page
 from voltspot.config import load_settings
 from voltspot.domain.statuses import PaymentState, SessionStatus
-from voltspot.models import ChargingSession, Station, Tariff
+from voltspot.models import ChargingSession, IdToken, Station, Tariff
 from voltspot.runtime import Runtime
 
 
@@ -243,3 +243,15 @@ def test_a_card_session_at_the_charger_is_priced_at_the_plugs_tariff(server, db,
         done = session.get(ChargingSession, started.transaction_id)
         assert (done.cost, done.currency) == (35 + 39, "EUR")
         assert done.payment_state == PaymentState.NONE
+
+
+def test_a_free_card_session_is_not_billed(server, db, charger, priced):
+    with db.session() as session:
+        session.add(IdToken(id_tag="STAFF-CARD-1", billing="free"))
+    started = charger.send(call.StartTransaction(connector_id=2, id_tag="staff-card-1",
+                                                 meter_start=0, timestamp=now_iso()))
+    assert started.id_tag_info["status"] == "Accepted"
+    charger.send(call.StopTransaction(meter_stop=1000, timestamp=now_iso(),
+                                      transaction_id=started.transaction_id))
+    with db.session() as session:
+        assert session.get(ChargingSession, started.transaction_id).cost is None

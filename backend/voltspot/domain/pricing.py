@@ -616,6 +616,11 @@ def _idle_text(terms: TariffTerms, price: int) -> str:
     return text
 
 
+def minor_digits(currency: str) -> int:
+    """How many decimals ``currency``'s minor unit has (2 unless known otherwise)."""
+    return _MINOR_DIGITS.get(currency, 2)
+
+
 def format_money(amount_minor: int, currency: str) -> str:
     """``amount_minor`` minor units written for people: ``format_money(3500, "EUR")`` is
     "€35.00", ``format_money(3500, "SEK")`` is "SEK 35.00" (placement in the module

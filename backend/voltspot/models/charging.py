@@ -13,7 +13,8 @@ from voltspot.models.sites import Connector, Station
 
 
 class IdToken(Base):
-    """An RFID card (or other idTag) the CSMS answers Authorize for."""
+    """An RFID card (or other idTag) the CSMS answers Authorize for. ``id_tag`` is stored
+    in capitals (OCPP idTags are case-insensitive; lookups upper-case the tag)."""
 
     __tablename__ = "id_tokens"
 

@@ -42,13 +42,20 @@ def authorize(session: Session, charge_point_id: str, id_tag: str) -> IdTagInfo:
     station = get_station(session, charge_point_id)
     if station.registration != Registration.ACCEPTED:
         return IdTagInfo(AuthorizationStatus.INVALID)
-    card = session.scalar(select(IdToken).where(IdToken.id_tag == id_tag))
-    if card is not None:
+    card = _card(session, id_tag)
+    # A card works at its owner's stations only (cards without an owner work everywhere).
+    if card is not None and (card.owner_id is None or station.site is None
+                             or station.site.owner_id in (None, card.owner_id)):
         return IdTagInfo(card_status(card.blocked, card.expires_at, utcnow()),
                          expiry_date=card.expires_at, parent_id_tag=card.parent_id_tag)
     if _starting_session(session, station, id_tag, None) is not None:
         return IdTagInfo(AuthorizationStatus.ACCEPTED)
     return IdTagInfo(AuthorizationStatus.INVALID)
+
+
+def _card(session: Session, id_tag: str) -> IdToken | None:
+    # Cards are stored in capitals; OCPP idTags are case-insensitive.
+    return session.scalar(select(IdToken).where(IdToken.id_tag == id_tag.strip().upper()))
 
 
 def _starting_session(session: Session, station: Station, id_tag: str,
@@ -108,7 +115,10 @@ def start_transaction(session: Session, charge_point_id: str, *, connector_id: i
     charging.meter_start_wh = meter_start
     charging.max_register_wh = meter_start
     charging.reservation_id = reservation_id
-    if charging.price is None and connector is not None and connector.tariff_id is not None:
+    card = _card(session, id_tag)
+    free = card is not None and card.billing == "free"
+    if (charging.price is None and not free and connector is not None
+            and connector.tariff_id is not None):
         # A card or free-vend session is priced like a driver's: at the plug's tariff as it
         # is when charging starts.
         tariff = session.get(Tariff, connector.tariff_id)

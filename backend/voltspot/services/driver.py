@@ -51,10 +51,15 @@ class PlugView:
     max_power_kw: float
     availability: Availability
     heard_at: datetime | None
+    terms: TariffTerms | None = None
 
     @property
     def label(self) -> str:
         return f"Plug {self.number} · {self.connector_type} · {self.max_power_kw:g} kW"
+
+    @property
+    def price_lines(self) -> list[str]:
+        return price_summary(self.terms) if self.terms else []
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,6 @@ def _claimed(session: Session, connector_pks: list[int]) -> set[int]:
 def _site_view(site: Site, stations: list[Station], tariffs: dict[int, Tariff],
                claimed: set[int], now: datetime, distance: float | None = None) -> SiteView:
     plugs = []
-    terms = None
     for station in stations:
         online = station_online(station.connected, station.last_seen_at,
                                 station.heartbeat_interval, now)
@@ -129,9 +133,11 @@ def _site_view(site: Site, stations: list[Station], tariffs: dict[int, Tariff],
                 max_power_kw=connector.max_power_w / 1000,
                 availability=plug_availability(online, connector.status,
                                                connector.id in claimed),
-                heard_at=station.last_seen_at))
-            if terms is None and connector.tariff_id in tariffs:
-                terms = terms_of(tariffs[connector.tariff_id], site)
+                heard_at=station.last_seen_at,
+                terms=terms_of(tariffs[connector.tariff_id], site)
+                if connector.tariff_id in tariffs else None))
+    # The site's headline price: its first priced plug's (each plug page shows its own).
+    terms = next((plug.terms for plug in plugs if plug.terms), None)
     return SiteView(id=site.id, name=site.name, address=site.address, city=site.city,
                     latitude=site.latitude, longitude=site.longitude,
                     help_phone=site.help_phone, opening_hours=site.opening_hours,
@@ -220,11 +226,13 @@ class PlugPage:
 
     @property
     def hold_text(self) -> str | None:
-        terms = self.site.terms
-        if terms is None:
-            return None
-        return (f"We hold {format_money(terms.hold_amount, terms.currency)} on your card and "
-                "take only what you use; the rest is released when you stop.")
+        return hold_sentence(self.plug.terms) if self.plug.terms else None
+
+
+def hold_sentence(terms: TariffTerms) -> str:
+    """The one sentence that explains the card hold before a driver starts."""
+    return (f"We hold {format_money(terms.hold_amount, terms.currency)} on your card and "
+            "take only what you use; the rest is released when you stop.")
 
 
 def _connector_by_evse(session: Session, evse_text: str) -> Connector:
@@ -273,7 +281,7 @@ def start_session(db: Database, gateway: PaymentGateway, control: ChargerControl
         page = plug_page(session, evse_text)
         _check_startable(page)
         connector = session.get(Connector, page.plug.connector_pk)
-        terms = page.site.terms
+        terms = page.plug.terms
         charging = ChargingSession(
             token=new_session_token(), station_id=connector.station_id,
             connector_pk=connector.id, connector_id=connector.connector_id,
@@ -393,7 +401,7 @@ def _check_startable(page: PlugPage) -> None:
               if p.availability == Availability.FREE and p.connector_pk != page.plug.connector_pk]
     try_other = f"Try plug {others[0].number}{help_line}." if others else (
         f"Please try again later{help_line}.")
-    if page.site.terms is None:
+    if page.plug.terms is None:
         raise PlugUnavailable("This plug has no price set yet, so it cannot be started from "
                               f"a phone. {try_other}")
     availability = page.plug.availability

@@ -24,22 +24,27 @@ from voltspot.services import owners
 from voltspot.web.csrf import csrf_token, protect
 
 bp = Blueprint("auth", __name__, url_prefix="/owner")
-oauth = OAuth()
 
 SESSION_OWNER = "owner_id"
 SESSION_SINCE = "signed_in_at"
 
 
 def init_oidc(app) -> None:
-    """Register the OIDC provider when one is configured."""
+    """Register the OIDC provider when one is configured. Each app gets its own Authlib
+    registry: a shared one keeps the first app's client (issuer, id, secret) for all."""
     settings = runtime(app).settings
-    oauth.init_app(app)
+    oauth = OAuth(app)
     if settings.oidc_enabled:
         oauth.register(
             "provider", server_metadata_url=settings.oidc_issuer.rstrip("/")
             + "/.well-known/openid-configuration",
             client_id=settings.oidc_client_id, client_secret=settings.oidc_client_secret,
             client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256"})
+
+
+def _provider():
+    """This app's registered OIDC client (see :func:`init_oidc`)."""
+    return current_app.extensions["authlib.integrations.flask_client"].provider
 
 
 def current_viewer() -> owners.Viewer | None:
@@ -95,7 +100,7 @@ def login_with_password():
 def login_oidc():
     if not runtime().settings.oidc_enabled:
         return redirect(url_for("auth.login"))
-    return oauth.provider.authorize_redirect(url_for("auth.oidc_callback", _external=True))
+    return _provider().authorize_redirect(url_for("auth.oidc_callback", _external=True))
 
 
 @bp.get("/auth/callback")
@@ -103,13 +108,13 @@ def oidc_callback():
     if not runtime().settings.oidc_enabled:
         return redirect(url_for("auth.login"))
     try:
-        token = oauth.provider.authorize_access_token()
+        token = _provider().authorize_access_token()
     except Exception as error:  # noqa: BLE001 - any provider failure ends the same way
         current_app.logger.warning("OIDC sign-in failed: %s", error)
         flash("Signing in with your provider did not work. Try again.", "danger")
         return redirect(url_for("auth.login"))
     claims = token.get("userinfo") or {}
-    email = claims.get("email") if claims.get("email_verified", True) else None
+    email = claims.get("email") if claims.get("email_verified") is True else None
     with runtime().db.session() as db_session:
         owner = owners.sign_in_oidc(db_session, claims["iss"], claims["sub"], email,
                                     claims.get("name"))
@@ -124,4 +129,4 @@ def logout() -> Response:
     return redirect(url_for("auth.login"))
 
 
-__all__ = ["bp", "csrf_token", "current_viewer", "init_oidc", "oauth"]
+__all__ = ["bp", "csrf_token", "current_viewer", "init_oidc"]

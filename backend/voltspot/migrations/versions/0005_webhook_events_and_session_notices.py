@@ -5,10 +5,10 @@ Revises: 0004
 Create Date: 2026-11-25 12:22:01.681331
 """
 
-from alembic import op
 import sqlalchemy as sa
-import voltspot.models.base
+from alembic import op
 
+import voltspot.models.base
 
 revision = '0005'
 down_revision = '0004'

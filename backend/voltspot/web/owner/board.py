@@ -14,6 +14,6 @@ from voltspot.web.owner import bp, viewer
 def board():
     with runtime().db.session() as session:
         view = live_board(session, viewer())
-    if htmx:
+    if htmx.target == "board":
         return render_template("owner/_board.html", board=view)
     return render_template("owner/board.html", board=view)

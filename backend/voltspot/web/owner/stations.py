@@ -1,0 +1,198 @@
+"""Sites and stations: add and edit sites, add and adopt stations, the station page with
+its plugs and OCPP log, plug settings, and remote actions with the charger's answer."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from voltspot.runtime import runtime
+from voltspot.services import owner_stations as service
+from voltspot.services.errors import Conflict, InvalidInput
+from voltspot.services.owner_stations import ActionReply, Credentials, FormInvalid
+from voltspot.services.owners import owned_site
+from voltspot.web.driver import htmx
+from voltspot.web.owner import bp, viewer
+
+
+def _site_form(site_id: int | None, values, errors: dict[str, str], status: int = 200):
+    return render_template("owner/site_form.html", site_id=site_id, values=values,
+                           errors=errors, timezones=service.timezones(),
+                           countries=sorted(service.COUNTRIES),
+                           currencies=sorted(service.CURRENCIES)), status
+
+
+@bp.get("/sites/new")
+def new_site():
+    return _site_form(None, service.site_form_values(), {})
+
+
+@bp.post("/sites/new")
+def create_site():
+    try:
+        with runtime().db.session() as session:
+            site_id = service.create_site(session, viewer(), request.form).id
+    except FormInvalid as invalid:
+        return _site_form(None, request.form, invalid.errors, 422)
+    flash("The site is saved. Add its stations next.", "success")
+    return redirect(url_for("owner.site", site_id=site_id))
+
+
+@bp.get("/sites/<int:site_id>")
+def site(site_id: int):
+    with runtime().db.session() as session:
+        view = service.site_overview(session, viewer(), site_id)
+    return render_template("owner/site.html", view=view)
+
+
+@bp.get("/sites/<int:site_id>/edit")
+def edit_site(site_id: int):
+    with runtime().db.session() as session:
+        values = service.site_form_values(owned_site(session, viewer(), site_id))
+    return _site_form(site_id, values, {})
+
+
+@bp.post("/sites/<int:site_id>/edit")
+def update_site(site_id: int):
+    try:
+        with runtime().db.session() as session:
+            service.update_site(session, viewer(), site_id, request.form)
+    except FormInvalid as invalid:
+        return _site_form(site_id, request.form, invalid.errors, 422)
+    flash("The site is saved.", "success")
+    return redirect(url_for("owner.site", site_id=site_id))
+
+
+def _station_form(template: str, values, errors: dict[str, str], status: int = 200,
+                  **context):
+    with runtime().db.session() as session:
+        sites = [(s.id, s.name) for s in service.viewer_sites(session, viewer())]
+    return render_template(template, sites=sites, values=values, errors=errors,
+                           **context), status
+
+
+def _credentials_page(credentials: Credentials, heading: str, message: str | None = None
+                      ) -> Response:
+    response = render_template("owner/station_added.html", credentials=credentials,
+                               heading=heading, message=message,
+                               ocpp_url=runtime().settings.ocpp_url,
+                               heartbeat=runtime().settings.heartbeat_interval)
+    # The password is shown this once: no cache, no back-button copy.
+    return Response(response, headers={"Cache-Control": "no-store"}, mimetype="text/html")
+
+
+@bp.get("/stations/new")
+def add_station():
+    values = {"site_id": request.args.get("site_id", ""), "charge_point_id": "",
+              "connectors": "2", "max_power_kw": "22"}
+    return _station_form("owner/add_station.html", values, {})
+
+
+@bp.post("/stations/new")
+def create_station():
+    try:
+        with runtime().db.session() as session:
+            credentials = service.add_station(session, viewer(), request.form)
+    except FormInvalid as invalid:
+        return _station_form("owner/add_station.html", request.form, invalid.errors, 422)
+    return _credentials_page(credentials, f"{credentials.charge_point_id} is added")
+
+
+def _station_page(charge_point_id: str, reply: ActionReply | None = None, status: int = 200):
+    before = request.args.get("before", type=int)
+    with runtime().db.session() as session:
+        view = service.station_overview(session, viewer(), charge_point_id, before)
+    if htmx.target == "station-live":
+        return render_template("owner/_station_live.html", view=view), status
+    if htmx.target == "station-frames":
+        return render_template("owner/_station_frames.html", view=view), status
+    return render_template("owner/station.html", view=view, reply=reply,
+                           actions=service.REMOTE_ACTIONS), status
+
+
+@bp.get("/stations/<charge_point_id>")
+def station(charge_point_id: str):
+    return _station_page(charge_point_id)
+
+
+@bp.post("/stations/<charge_point_id>/actions/<action>")
+def station_action(charge_point_id: str, action: str):
+    rt = runtime()
+    try:
+        reply = service.remote_action(rt.db, rt.control, viewer(), charge_point_id, action,
+                                      request.form)
+        status = 200
+    except InvalidInput as invalid:
+        reply, status = ActionReply(False, str(invalid)), 422
+    if htmx.target == "station-reply":
+        return render_template("owner/_station_reply.html", reply=reply), status
+    return _station_page(charge_point_id, reply, status)
+
+
+@bp.post("/stations/<charge_point_id>/password")
+def station_password(charge_point_id: str):
+    try:
+        with runtime().db.session() as session:
+            credentials = service.new_password(session, viewer(), charge_point_id)
+    except Conflict as refused:
+        flash(str(refused), "warning")
+        return redirect(url_for("owner.station", charge_point_id=charge_point_id))
+    return _credentials_page(credentials, f"New password for {charge_point_id}",
+                             "The old password stops working the next time the station "
+                             "connects. Enter the new one in its settings now.")
+
+
+@bp.get("/stations/<charge_point_id>/adopt")
+def adopt_station(charge_point_id: str):
+    try:
+        with runtime().db.session() as session:
+            values = service.adoption_form_values(session, viewer(), charge_point_id)
+    except Conflict as refused:
+        flash(str(refused), "info")
+        return redirect(url_for("owner.station", charge_point_id=charge_point_id))
+    return _station_form("owner/station_adopt.html", values, {},
+                         charge_point_id=charge_point_id)
+
+
+@bp.post("/stations/<charge_point_id>/adopt")
+def adopt_station_save(charge_point_id: str):
+    rt = runtime()
+    try:
+        adoption = service.adopt_station(rt.db, rt.control, viewer(), charge_point_id,
+                                         request.form)
+    except FormInvalid as invalid:
+        return _station_form("owner/station_adopt.html", request.form, invalid.errors, 422,
+                             charge_point_id=charge_point_id)
+    except Conflict as refused:
+        flash(str(refused), "info")
+        return redirect(url_for("owner.station", charge_point_id=charge_point_id))
+    if adoption.password is not None:
+        credentials = Credentials(adoption.charge_point_id, adoption.site_id,
+                                  adoption.site_name, adoption.password)
+        return _credentials_page(credentials, f"{charge_point_id} is adopted",
+                                 adoption.message + " It connected without a password; "
+                                 "from now on it needs this one.")
+    flash(adoption.message, "success")
+    return redirect(url_for("owner.station", charge_point_id=charge_point_id))
+
+
+@bp.get("/connectors/<int:connector_pk>/edit")
+def edit_connector(connector_pk: int):
+    with runtime().db.session() as session:
+        plug = service.plug_for_edit(session, viewer(), connector_pk)
+    return render_template("owner/station_connector.html", plug=plug, values=plug.values,
+                           errors={}, types=service.CONNECTOR_TYPES)
+
+
+@bp.post("/connectors/<int:connector_pk>/edit")
+def update_connector(connector_pk: int):
+    try:
+        with runtime().db.session() as session:
+            plug = service.update_plug(session, viewer(), connector_pk, request.form)
+    except FormInvalid as invalid:
+        with runtime().db.session() as session:
+            plug = service.plug_for_edit(session, viewer(), connector_pk, request.form)
+        return render_template("owner/station_connector.html", plug=plug, values=plug.values,
+                               errors=invalid.errors, types=service.CONNECTOR_TYPES), 422
+    flash(f"Plug {plug.number} is saved.", "success")
+    return redirect(url_for("owner.station", charge_point_id=plug.charge_point_id))

@@ -1,0 +1,114 @@
+"""Prices: the owner's tariffs, the editor with its live preview and example session,
+and assigning a tariff to sites and plugs."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+
+from voltspot.runtime import runtime
+from voltspot.services import owner_tariffs
+from voltspot.services.errors import InvalidInput
+from voltspot.web.driver import htmx
+from voltspot.web.owner import bp, viewer
+
+PREVIEW_TARGET = "tariff-preview"
+WINDOWS_TARGET = "tariff-windows"
+
+
+def _fragment_for(target: str) -> bool:
+    # A boosted navigation is an htmx request too, but it wants the whole page.
+    return bool(htmx) and not htmx.boosted and htmx.target == target
+
+
+def _saved_message(name: str) -> str:
+    return f"Saved “{name}”. {owner_tariffs.FROZEN_PRICE_RULE}"
+
+
+@bp.get("/tariffs")
+def tariffs():
+    with runtime().db.session() as session:
+        rows = owner_tariffs.list_tariffs(session, viewer())
+    return render_template("owner/tariffs.html", tariffs=rows,
+                           rule=owner_tariffs.FROZEN_PRICE_RULE)
+
+
+def _render_editor(editor: owner_tariffs.Editor, status: int = 200):
+    return render_template("owner/tariff_edit.html", editor=editor,
+                           currencies=owner_tariffs.CURRENCIES,
+                           signs=owner_tariffs.CURRENCY_SIGNS,
+                           weekdays=owner_tariffs.WEEKDAYS,
+                           rule=owner_tariffs.FROZEN_PRICE_RULE), status
+
+
+@bp.route("/tariffs/new", methods=["GET", "POST"], defaults={"tariff_id": None})
+@bp.route("/tariffs/<int:tariff_id>", methods=["GET", "POST"])
+def tariff_edit(tariff_id: int | None):
+    form = owner_tariffs.form_from_data(request.form) if request.method == "POST" else None
+    example = owner_tariffs.ExampleForm.from_data(request.form)
+    with runtime().db.session() as session:
+        if form is not None:
+            try:
+                saved = owner_tariffs.save_tariff(session, viewer(), tariff_id, form)
+            except owner_tariffs.TariffFormInvalid:
+                pass
+            else:
+                flash(_saved_message(saved.name), "success")
+                if tariff_id is None:
+                    return redirect(url_for("owner.tariff_assign", tariff_id=saved.id), 303)
+                return redirect(url_for("owner.tariffs"), 303)
+        editor = owner_tariffs.tariff_editor(session, viewer(), tariff_id, form, example)
+    return _render_editor(editor, 422 if form is not None else 200)
+
+
+@bp.post("/tariffs/preview")
+def tariff_preview():
+    """The live preview of the editor's prices; without htmx, the editor page with it."""
+    form = owner_tariffs.form_from_data(request.form)
+    example = owner_tariffs.ExampleForm.from_data(request.form)
+    if _fragment_for(PREVIEW_TARGET):
+        return render_template("owner/_tariff_preview.html",
+                               preview=owner_tariffs.preview(form, example))
+    tariff_id = request.form.get("tariff_id", type=int)
+    with runtime().db.session() as session:
+        editor = owner_tariffs.tariff_editor(session, viewer(), tariff_id, form, example)
+    return _render_editor(editor)
+
+
+@bp.post("/tariffs/windows")
+def tariff_windows():
+    """Add (``window_action=add``) or remove (``window_action=remove-N``) a time window
+    row; htmx gets the rows, anything else the editor page."""
+    form = owner_tariffs.form_from_data(request.form)
+    action = request.form.get("window_action", "")
+    if action == "add":
+        form.add_window()
+    elif action.startswith("remove-") and action.removeprefix("remove-").isdigit():
+        form.remove_window(int(action.removeprefix("remove-")))
+    if _fragment_for(WINDOWS_TARGET):
+        return render_template("owner/_tariff_windows.html", form=form,
+                               weekdays=owner_tariffs.WEEKDAYS)
+    tariff_id = request.form.get("tariff_id", type=int)
+    with runtime().db.session() as session:
+        editor = owner_tariffs.tariff_editor(session, viewer(), tariff_id, form)
+    return _render_editor(editor)
+
+
+@bp.route("/tariffs/<int:tariff_id>/assign", methods=["GET", "POST"])
+def tariff_assign(tariff_id: int):
+    error, status = None, 200
+    with runtime().db.session() as session:
+        if request.method == "POST":
+            try:
+                changed = owner_tariffs.assign_tariff(
+                    session, viewer(), tariff_id,
+                    site_ids=request.form.getlist("site", type=int),
+                    connector_ids=request.form.getlist("connector", type=int))
+            except InvalidInput as refused:
+                error, status = str(refused), 422
+            else:
+                plugs = "1 more plug uses" if changed == 1 else f"{changed} more plugs use"
+                flash(f"{plugs} this price. {owner_tariffs.FROZEN_PRICE_RULE}", "success")
+                return redirect(url_for("owner.tariff_assign", tariff_id=tariff_id), 303)
+        view = owner_tariffs.assignment(session, viewer(), tariff_id)
+    return render_template("owner/tariff_assign.html", assignment=view, error=error,
+                           rule=owner_tariffs.FROZEN_PRICE_RULE), status
