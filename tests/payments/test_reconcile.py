@@ -137,3 +137,22 @@ def test_a_session_whose_cost_reaches_its_hold_is_stopped_and_the_driver_told(se
         notice = session.scalar(select(ChargingSession.notice).where(
             ChargingSession.token == token))
     assert "reached €9.50, close to the €10.00 held on your card" in notice
+
+
+def test_an_owner_refund_is_recorded_with_its_reason_and_limited_to_what_was_taken(db,
+                                                                                   station):
+    from voltspot.services.errors import InvalidInput
+    from voltspot.services.payments import refund
+
+    session_id = _session_row(db, station, status=SessionStatus.COMPLETED, cost=1200,
+                              hold_amount=5000, amount_captured=1200,
+                              payment_reference="demo_paid", payment_state=PaymentState.CAPTURED)
+    refund(db, DemoGateway(), session_id, 200, "the plug was faulty for 10 minutes")
+    with pytest.raises(InvalidInput):
+        refund(db, DemoGateway(), session_id, 1001, "too much")
+    with pytest.raises(InvalidInput):
+        refund(db, DemoGateway(), session_id, 100, " ")
+    with db.session() as session:
+        row = session.get(ChargingSession, session_id)
+        assert (row.amount_refunded, row.refund_reason) == (
+            200, "the plug was faulty for 10 minutes")

@@ -58,3 +58,11 @@ def test_a_released_hold_is_cancelled_and_releasing_again_changes_nothing(gatewa
     gateway.release(hold.reference, idempotency_key="release-d")
     gateway.release(hold.reference, idempotency_key="release-d-again")
     assert gateway.hold_state(hold.reference) == HoldState.FAILED
+
+
+def test_a_refund_gives_back_part_of_what_was_taken(gateway, stripe_base):
+    hold = _hold(gateway, "hold-e")
+    confirm_with_card(stripe_base, hold.reference)
+    gateway.capture(hold.reference, 2000, idempotency_key="capture-e")
+    gateway.refund(hold.reference, 500, "charger was slow", idempotency_key="refund-e")
+    assert taken(stripe_base, hold.reference) == 1500

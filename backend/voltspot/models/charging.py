@@ -83,6 +83,8 @@ class ChargingSession(Base):
     payment_reference: Mapped[str | None] = mapped_column(String(100))
     hold_amount: Mapped[int | None]
     amount_captured: Mapped[int | None]
+    amount_refunded: Mapped[int] = mapped_column(default=0)
+    refund_reason: Mapped[str | None] = mapped_column(String(300))
     payment_error: Mapped[str | None] = mapped_column(String(300))
     # Why Voltspot itself ended or changed the session, in words for the driver.
     notice: Mapped[str | None] = mapped_column(String(300))

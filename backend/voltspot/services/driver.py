@@ -447,6 +447,8 @@ class LiveSession:
     currency: str | None
     hold_amount: int | None
     amount_captured: int | None
+    amount_refunded: int
+    refund_reason: str | None
     payment_state: PaymentState
     failure_reason: str | None
     stop_reason: str | None
@@ -507,6 +509,7 @@ def live_session(db: Database, token: str, remote_start_timeout: int) -> LiveSes
             requested_at=charging.requested_at, plug_in_deadline=deadline, bill=bill,
             currency=charging.currency, hold_amount=charging.hold_amount,
             amount_captured=charging.amount_captured,
+            amount_refunded=charging.amount_refunded or 0, refund_reason=charging.refund_reason,
             payment_state=PaymentState(charging.payment_state),
             failure_reason=charging.failure_reason, stop_reason=charging.stop_reason,
             notice=charging.notice, updated_at=now)

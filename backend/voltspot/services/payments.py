@@ -19,7 +19,7 @@ from sqlalchemy import select
 from voltspot.db import Database
 from voltspot.domain.statuses import PaymentState
 from voltspot.models import ChargingSession
-from voltspot.services.errors import ServiceError
+from voltspot.services.errors import InvalidInput, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,10 @@ class PaymentGateway(Protocol):
         """Release the whole hold."""
         ...
 
+    def refund(self, reference: str, amount: int, reason: str, idempotency_key: str) -> None:
+        """Give back ``amount`` of what was captured."""
+        ...
+
 
 class DemoGateway:
     """The embedded default with no provider configured: every hold succeeds and no card
@@ -104,6 +108,9 @@ class DemoGateway:
 
     def release(self, reference: str, idempotency_key: str) -> None:
         log.info("demo release %s", reference)
+
+    def refund(self, reference: str, amount: int, reason: str, idempotency_key: str) -> None:
+        log.info("demo refund %s of %s: %s", reference, amount, reason)
 
 
 def settle_pending(db: Database, gateway: PaymentGateway, limit: int = 100) -> int:
@@ -142,3 +149,30 @@ def settle_pending(db: Database, gateway: PaymentGateway, limit: int = 100) -> i
             row.payment_error = None
         settled += 1
     return settled
+
+
+def refund(db: Database, gateway: PaymentGateway, session_id: int, amount: int,
+           reason: str) -> None:
+    """Give a driver back ``amount`` of a captured session (all or part of it), for
+    ``reason``. Raises :class:`InvalidInput` for an amount the session cannot refund and
+    :class:`PaymentUnavailable` / :class:`PaymentDeclined` from the provider; the refund
+    is recorded only once the provider has made it (the idempotency key makes a retry of
+    the same refund safe)."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("Say why you refund: the driver sees it on the receipt.")
+    with db.session() as session:
+        charging = session.get(ChargingSession, session_id)
+        refundable = (charging.amount_captured or 0) - charging.amount_refunded
+        if charging.payment_state != PaymentState.CAPTURED or refundable <= 0:
+            raise InvalidInput("Only a paid session can be refunded, up to what was taken.")
+        if not 0 < amount <= refundable:
+            raise InvalidInput(f"Refund between 0.01 and what is left to refund "
+                               f"({refundable} in minor units).")
+        reference, already = charging.payment_reference, charging.amount_refunded
+    gateway.refund(reference, amount, reason,
+                   idempotency_key=f"refund-{session_id}-{already}-{amount}")
+    with db.session() as session:
+        charging = session.get(ChargingSession, session_id)
+        charging.amount_refunded += amount
+        charging.refund_reason = reason[:300]

@@ -84,3 +84,9 @@ class StripeGateway:
             return
         self._call("cancel", lambda: self._client.v1.payment_intents.cancel(
             reference, options={"idempotency_key": idempotency_key}))
+
+    def refund(self, reference: str, amount: int, reason: str, idempotency_key: str) -> None:
+        self._call("refund", lambda: self._client.v1.refunds.create(
+            params={"payment_intent": reference, "amount": amount,
+                    "metadata": {"reason": reason[:500]}},
+            options={"idempotency_key": idempotency_key}))
