@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -25,24 +26,28 @@ def localstripe() -> Iterator[str]:
     """Start localstripe; yields its base address."""
     port = _free_port()
     executable = shutil.which("localstripe", path=str(Path(sys.executable).parent))
-    process = subprocess.Popen([executable, "--port", str(port)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed after the process ends
+    process = subprocess.Popen([executable, "--port", str(port)], stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
+    # Generous: on a busy 2-core machine its import alone can take many seconds.
+    deadline = time.monotonic() + 90
     while True:
         try:
-            urllib.request.urlopen(base + "/js.stripe.com/v3/", timeout=1).close()
+            urllib.request.urlopen(base + "/js.stripe.com/v3/", timeout=2).close()
             break
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                raise RuntimeError("localstripe did not start") from None
-            time.sleep(0.1)
+                log.seek(0)
+                raise RuntimeError("localstripe did not start:\n"
+                                   + log.read().decode(errors="replace")[-2000:]) from None
+            time.sleep(0.2)
     try:
         yield base
     finally:
         process.terminate()
         process.wait(timeout=10)
+        log.close()
 
 
 def stripe_client(base: str) -> stripe.StripeClient:
