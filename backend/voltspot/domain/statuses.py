@@ -96,3 +96,24 @@ def session_status_for_connector(status: ConnectorStatus) -> SessionStatus | Non
         ConnectorStatus.SUSPENDED_EVSE: SessionStatus.SUSPENDED,
         ConnectorStatus.FINISHING: SessionStatus.FINISHING,
     }.get(status)
+
+
+_PLUG_WORDS: dict[ConnectorStatus, tuple[str, str]] = {
+    ConnectorStatus.AVAILABLE: ("Free", "free"),
+    ConnectorStatus.PREPARING: ("Plugged in", "in-use"),
+    ConnectorStatus.CHARGING: ("Charging", "in-use"),
+    ConnectorStatus.SUSPENDED_EV: ("Paused by the car", "in-use"),
+    ConnectorStatus.SUSPENDED_EVSE: ("Paused by the station", "in-use"),
+    ConnectorStatus.FINISHING: ("Finishing", "in-use"),
+    ConnectorStatus.RESERVED: ("Reserved", "in-use"),
+    ConnectorStatus.UNAVAILABLE: ("Unavailable", "out-of-order"),
+    ConnectorStatus.FAULTED: ("Fault", "out-of-order"),
+    ConnectorStatus.UNKNOWN: ("Not reported yet", "unknown"),
+}
+
+
+def plug_words(status: ConnectorStatus | None) -> tuple[str, str]:
+    """A plug's state in plain words for people, and the tone of its status pill."""
+    if status is None:
+        return _PLUG_WORDS[ConnectorStatus.UNKNOWN]
+    return _PLUG_WORDS.get(status, (str(status), "unknown"))

@@ -41,6 +41,12 @@ class ChargingSession(Base):
     __tablename__ = "charging_sessions"
     __table_args__ = (
         Index("ix_charging_sessions_station_status", "station_id", "status"),
+        # The owner's sessions table and reports (see bench/owner_reports.py).
+        Index("ix_charging_sessions_created", "created_at", "id"),
+        Index("ix_charging_sessions_station_created", "station_id", "created_at"),
+        Index("ix_charging_sessions_id_tag_created", "id_tag", "created_at"),
+        Index("ix_charging_sessions_started", "started_at"),
+        Index("ix_charging_sessions_station_started", "station_id", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

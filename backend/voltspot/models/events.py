@@ -7,11 +7,14 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index
+from sqlalchemy import ForeignKey, Index, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from voltspot.domain.statuses import ConnectorStatus
 from voltspot.models.base import Base, StrEnumText
+
+CONNECTIONS_ONLY = "connector_id IS NULL"
+FAULTED_ONLY = f"status = '{ConnectorStatus.FAULTED}'"
 
 
 class StationEventKind(StrEnum):
@@ -30,9 +33,15 @@ class StationEvent(Base):
 
     __tablename__ = "station_events"
     __table_args__ = (
-        # The events of a period, and the last event of each stream before it.
-        Index("ix_station_events_station_at", "station_id", "at"),
-        Index("ix_station_events_station_connector_at", "station_id", "connector_id", "at"),
+        # One stream's events in time order (a connector's statuses: its state when a
+        # report period began, and when a fault cleared).
+        Index("ix_station_events_stream", "station_id", "connector_id", "at", "id"),
+        # Connection events and faults are few among the statuses of busy plugs; the
+        # uptime report reads only them.
+        Index("ix_station_events_connections", "station_id", "at", "id",
+              postgresql_where=text(CONNECTIONS_ONLY), sqlite_where=text(CONNECTIONS_ONLY)),
+        Index("ix_station_events_faults", "station_id", "at",
+              postgresql_where=text(FAULTED_ONLY), sqlite_where=text(FAULTED_ONLY)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

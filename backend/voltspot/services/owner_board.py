@@ -10,7 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from voltspot.domain.availability import station_online
-from voltspot.domain.statuses import ConnectorStatus, PaymentState, SessionStatus
+from voltspot.domain.statuses import (
+    ConnectorStatus,
+    PaymentState,
+    SessionStatus,
+    plug_words,
+)
 from voltspot.models import ChargingSession, Site, Station, utcnow
 from voltspot.services.owners import Viewer, scope_sites
 
@@ -102,7 +107,7 @@ def live_board(session: Session, viewer: Viewer) -> Board:
                                     "Reset the station", station.charge_point_id))
             charging = running.get((station.id, connector.connector_id))
             plugs.append(PlugTile(
-                connector.connector_id, str(connector.status), connector.error_code,
+                connector.connector_id, plug_words(connector.status)[0], connector.error_code,
                 power_kw=(charging.power_w or 0) / 1000 if charging else None,
                 energy_kwh=charging.energy_wh / 1000 if charging else None))
         tiles.append(StationTile(station.charge_point_id, station.site.name, online,

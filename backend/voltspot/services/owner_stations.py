@@ -29,7 +29,7 @@ from werkzeug.security import generate_password_hash
 from voltspot.db import Database
 from voltspot.domain.availability import station_online
 from voltspot.domain.evse_ids import EvseIdError, make_evse_id, normalise_evse_id
-from voltspot.domain.statuses import ConnectorStatus, ConnectorType, Registration
+from voltspot.domain.statuses import ConnectorType, Registration, plug_words
 from voltspot.models import Connector, OcppFrame, Site, Station, utcnow
 from voltspot.services import stations
 from voltspot.services.charger_control import (
@@ -248,18 +248,6 @@ def viewer_sites(session: Session, viewer: Viewer) -> list[Site]:
 # ---------------------------------------------------------------------------------------
 # What a station and its plugs look like to their owner
 
-_PLUG_WORDS: dict[ConnectorStatus, tuple[str, str]] = {
-    ConnectorStatus.AVAILABLE: ("Free", "free"),
-    ConnectorStatus.PREPARING: ("Plugged in", "in-use"),
-    ConnectorStatus.CHARGING: ("Charging", "in-use"),
-    ConnectorStatus.SUSPENDED_EV: ("Paused by the car", "in-use"),
-    ConnectorStatus.SUSPENDED_EVSE: ("Paused by the station", "in-use"),
-    ConnectorStatus.FINISHING: ("Finishing", "in-use"),
-    ConnectorStatus.RESERVED: ("Reserved", "in-use"),
-    ConnectorStatus.UNAVAILABLE: ("Unavailable", "out-of-order"),
-    ConnectorStatus.FAULTED: ("Fault", "out-of-order"),
-    ConnectorStatus.UNKNOWN: ("Not reported yet", "unknown"),
-}
 
 
 @dataclass(frozen=True)
@@ -293,7 +281,7 @@ class StationSummary:
 def _plugs(station: Station, online: bool) -> list[PlugView]:
     plugs = []
     for connector in station.connectors:
-        reported, tone = _PLUG_WORDS.get(connector.status, (str(connector.status), "unknown"))
+        reported, tone = plug_words(connector.status)
         plugs.append(PlugView(
             pk=connector.id, number=connector.connector_id,
             connector_type=str(connector.connector_type),

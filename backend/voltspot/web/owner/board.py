@@ -15,5 +15,5 @@ def board():
     with runtime().db.session() as session:
         view = live_board(session, viewer())
     if htmx.target == "board":
-        return render_template("owner/_board.html", board=view)
+        return render_template("owner/_board.html", board=view, oob_sidebar=True)
     return render_template("owner/board.html", board=view)

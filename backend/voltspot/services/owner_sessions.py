@@ -1,0 +1,368 @@
+"""The owner's charging sessions: the filtered table, its CSV export, and one session's
+page (meter readings, price lines, payment, and the station's OCPP log around it)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, select, tuple_
+from sqlalchemy.orm import Session
+
+from voltspot.domain import pricing
+from voltspot.domain.meter import ENERGY_REGISTER, POWER, SOC
+from voltspot.domain.statuses import PaymentState, SessionStatus
+from voltspot.models import (
+    ChargingSession,
+    IdToken,
+    MeterSample,
+    OcppFrame,
+    Site,
+    Station,
+    utcnow,
+)
+from voltspot.services.billing import bill_as_json, bill_for
+from voltspot.services.owners import Viewer, owned_session, scope_sites
+from voltspot.services.reports import (
+    SiteChoice,
+    at,
+    reporting_timezone,
+    site_choices,
+)
+
+PAGE_SIZE = 50
+# The station's OCPP log is shown from this long before a session to this long after it.
+FRAME_MARGIN = timedelta(minutes=2)
+MAX_FRAMES = 500
+# Payment states in the owner's words.
+PAYMENT_WORDS = {
+    PaymentState.NONE: "No payment", PaymentState.AUTHORISING: "Authorising",
+    PaymentState.HELD: "Held", PaymentState.TO_SETTLE: "Settling",
+    PaymentState.CAPTURED: "Paid", PaymentState.TO_RELEASE: "Releasing",
+    PaymentState.RELEASED: "Released", PaymentState.FAILED: "Failed",
+}
+
+
+def major_units(amount: int, currency: str) -> Decimal:
+    """``amount`` minor units as a decimal in major units (1234 EUR cents: 12.34)."""
+    return Decimal(amount).scaleb(-pricing.minor_digits(currency))
+
+
+# --- Filters -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SessionFilters:
+    """What the table shows: sessions created on local days ``first_day``..``last_day``
+    (in the reporting time zone), on one site, one station (charge point id), for one
+    RFID card (id tag), in one payment state. ``None`` means any."""
+
+    first_day: date | None = None
+    last_day: date | None = None
+    site_id: int | None = None
+    station: str | None = None
+    id_tag: str | None = None
+    payment_state: PaymentState | None = None
+
+    def as_args(self) -> dict[str, str]:
+        """The filters as query arguments (for links that keep them)."""
+        values = {"from": self.first_day, "to": self.last_day, "site": self.site_id,
+                  "station": self.station, "card": self.id_tag,
+                  "payment": self.payment_state}
+        return {name: str(value) for name, value in values.items() if value is not None}
+
+
+def parse_filters(args: Mapping[str, str]) -> tuple[SessionFilters, list[str]]:
+    """Filters from query arguments, and a message for each value that could not be read
+    (that filter is then left out, so the person sees more rather than nothing)."""
+    problems: list[str] = []
+
+    def text(name: str, longest: int) -> str | None:
+        value = (args.get(name) or "").strip()
+        return value[:longest] or None
+
+    def day(name: str, label: str) -> date | None:
+        value = text(name, 10)
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            problems.append(f"“{value}” is not a date (YYYY-MM-DD), so the {label} is not set.")
+            return None
+
+    site = text("site", 12)
+    if site is not None and not site.isdigit():
+        problems.append(f"“{site}” is not a site, so all sites are shown.")
+        site = None
+    payment = text("payment", 16)
+    if payment is not None and payment not in set(PaymentState):
+        problems.append(f"“{payment}” is not a payment state, so all are shown.")
+        payment = None
+    filters = SessionFilters(
+        first_day=day("from", "first day"), last_day=day("to", "last day"),
+        site_id=int(site) if site else None, station=text("station", 48),
+        id_tag=text("card", 20), payment_state=PaymentState(payment) if payment else None)
+    return filters, problems
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """The values the filter form offers."""
+
+    sites: list[SiteChoice]
+    stations: list[str]
+    cards: list[tuple[str, str]]
+    payment_states: list[str] = field(default_factory=lambda: [str(s) for s in PaymentState])
+
+
+def filter_choices(session: Session, viewer: Viewer) -> FilterChoices:
+    stations = session.scalars(scope_sites(viewer, select(Station.charge_point_id).join(
+        Site, Station.site_id == Site.id)).order_by(Station.charge_point_id)).all()
+    cards = select(IdToken.id_tag, IdToken.holder_name).order_by(IdToken.id_tag)
+    if not viewer.is_admin:
+        cards = cards.where(IdToken.owner_id == viewer.owner_id)
+    return FilterChoices(site_choices(session, viewer), list(stations),
+                         [tuple(row) for row in session.execute(cards).all()])
+
+
+def _filtered(viewer: Viewer, filters: SessionFilters, timezone: str, *columns: Any) -> Select:
+    statement = scope_sites(viewer, select(*columns)
+                            .join(Station, ChargingSession.station_id == Station.id)
+                            .outerjoin(Site, Station.site_id == Site.id))
+    zone = ZoneInfo(timezone)
+    if filters.first_day is not None:
+        since = datetime.combine(filters.first_day, datetime.min.time(), tzinfo=zone)
+        statement = statement.where(ChargingSession.created_at >= at(since))
+    if filters.last_day is not None:
+        until = datetime.combine(filters.last_day + timedelta(days=1), datetime.min.time(),
+                                 tzinfo=zone)
+        statement = statement.where(ChargingSession.created_at < at(until))
+    if filters.site_id is not None:
+        statement = statement.where(Station.site_id == filters.site_id)
+    if filters.station is not None:
+        statement = statement.where(Station.charge_point_id == filters.station)
+    if filters.id_tag is not None:
+        statement = statement.where(ChargingSession.id_tag == filters.id_tag)
+    if filters.payment_state is not None:
+        statement = statement.where(ChargingSession.payment_state == filters.payment_state)
+    return statement
+
+
+# --- The table -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SessionRow:
+    id: int
+    site_name: str
+    timezone: str
+    charge_point_id: str
+    connector_id: int | None
+    id_tag: str | None
+    status: SessionStatus
+    created_at: datetime
+    started_at: datetime | None
+    stopped_at: datetime | None
+    energy_wh: int
+    cost: int | None
+    currency: str | None
+    payment_state: PaymentState
+    stop_reason: str | None
+    failure_reason: str | None
+
+
+_ROW_COLUMNS = (
+    ChargingSession.id, Site.name, Site.timezone, Station.charge_point_id,
+    ChargingSession.connector_id, ChargingSession.id_tag, ChargingSession.status,
+    ChargingSession.created_at, ChargingSession.started_at, ChargingSession.stopped_at,
+    ChargingSession.energy_wh, ChargingSession.cost, ChargingSession.currency,
+    ChargingSession.payment_state, ChargingSession.stop_reason, ChargingSession.failure_reason,
+)
+
+
+def _row(values: Any) -> SessionRow:
+    fields = list(values)
+    fields[1], fields[2] = fields[1] or "", fields[2] or "UTC"
+    return SessionRow(*fields)
+
+
+@dataclass(frozen=True)
+class SessionPage:
+    """One page of the table, newest first. ``older_than`` / ``newer_than`` are the
+    session ids to page on with (None when there is nothing that way)."""
+
+    rows: list[SessionRow]
+    filters: SessionFilters
+    timezone: str
+    older_than: int | None
+    newer_than: int | None
+
+
+def session_page(session: Session, viewer: Viewer, filters: SessionFilters, *,
+                 before: int | None = None, after: int | None = None,
+                 page_size: int = PAGE_SIZE) -> SessionPage:
+    """The viewer's sessions matching ``filters``, newest first (by creation, then id),
+    ``page_size`` at a time: the newest, those older than session ``before``, or those
+    newer than session ``after``. Keyset paging on (created_at, id): a deep page costs
+    what the first does, and the date filter and the order use one index."""
+    timezone = reporting_timezone(site_choices(session, viewer), filters.site_id)
+    statement = _filtered(viewer, filters, timezone, *_ROW_COLUMNS)
+    position = tuple_(ChargingSession.created_at, ChargingSession.id)
+    cursor = before if after is None else after
+    mark = None if cursor is None else session.execute(
+        select(ChargingSession.created_at, ChargingSession.id)
+        .where(ChargingSession.id == cursor)).first()
+    if after is not None and mark is not None:
+        statement = statement.where(position > tuple_(at(mark[0]), mark[1])).order_by(
+            ChargingSession.created_at, ChargingSession.id)
+    else:
+        if before is not None and mark is not None:
+            statement = statement.where(position < tuple_(at(mark[0]), mark[1]))
+        statement = statement.order_by(ChargingSession.created_at.desc(),
+                                       ChargingSession.id.desc())
+    rows = [_row(r) for r in session.execute(statement.limit(page_size + 1)).all()]
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    going_newer = after is not None and mark is not None
+    if going_newer:
+        rows.reverse()
+    older = rows[-1].id if rows and (going_newer or more) else None
+    newer = rows[0].id if rows and ((before is not None and mark is not None)
+                                    or (going_newer and more)) else None
+    return SessionPage(rows, filters, timezone, older, newer)
+
+
+# --- CSV -------------------------------------------------------------------------------
+
+CSV_HEADER = ("session_id", "site", "station", "connector", "card", "status", "started_at",
+              "stopped_at", "energy_kwh", "cost", "currency", "payment_state", "stop_reason")
+
+
+def _cell(text: str | None) -> str:
+    # Card ids and stop reasons come from chargers; a spreadsheet must not run them as
+    # formulas (OWASP "CSV injection").
+    text = text or ""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _local_iso(moment: datetime | None, timezone: str) -> str:
+    return "" if moment is None else moment.astimezone(ZoneInfo(timezone)).isoformat(
+        timespec="seconds")
+
+
+def csv_lines(session: Session, viewer: Viewer, filters: SessionFilters,
+              batch: int = 1000) -> Iterator[str]:
+    """The filtered sessions as CSV text, newest first, a header line first; yielded a
+    batch of rows at a time so an export of any size streams. Times are ISO 8601 in the
+    site's time zone (with its offset), energy in kWh, cost in major units."""
+    timezone = reporting_timezone(site_choices(session, viewer), filters.site_id)
+    statement = _filtered(viewer, filters, timezone, *_ROW_COLUMNS).order_by(
+        ChargingSession.created_at.desc(), ChargingSession.id.desc()
+    ).execution_options(yield_per=batch)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_HEADER)
+    for partition in session.execute(statement).partitions():
+        for values in partition:
+            row = _row(values)
+            writer.writerow((
+                row.id, _cell(row.site_name), _cell(row.charge_point_id),
+                row.connector_id or "", _cell(row.id_tag), row.status,
+                _local_iso(row.started_at, row.timezone),
+                _local_iso(row.stopped_at, row.timezone), f"{row.energy_wh / 1000:.3f}",
+                "" if row.cost is None or row.currency is None
+                else major_units(row.cost, row.currency),
+                row.currency or "", row.payment_state, _cell(row.stop_reason)))
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
+# --- One session ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MeterPoint:
+    taken_at: datetime
+    power_w: float | None
+    energy_wh: float | None
+    soc_percent: float | None
+
+
+@dataclass(frozen=True)
+class FrameLine:
+    at: datetime
+    direction: str
+    frame: str
+
+
+@dataclass(frozen=True)
+class SessionDetail:
+    charging: ChargingSession
+    site_name: str
+    timezone: str
+    charge_point_id: str
+    evse_id: str | None
+    meter: list[MeterPoint]
+    bill: dict[str, Any] | None
+    bill_is_live: bool
+    frames: list[FrameLine]
+    frames_from: datetime
+    frames_until: datetime
+    frames_cut: bool
+
+
+def _meter(session: Session, charging: ChargingSession) -> list[MeterPoint]:
+    """Power, energy delivered (from the session's start reading) and state of charge at
+    each moment the charger sampled one of them."""
+    readings: dict[datetime, dict[str, float]] = {}
+    for taken_at, measurand, value in session.execute(
+            select(MeterSample.taken_at, MeterSample.measurand, MeterSample.value)
+            .where(MeterSample.session_id == charging.id,
+                   MeterSample.measurand.in_((ENERGY_REGISTER, POWER, SOC)),
+                   MeterSample.phase.is_(None))
+            .order_by(MeterSample.taken_at, MeterSample.id)):
+        readings.setdefault(taken_at, {})[measurand] = value
+    start = charging.meter_start_wh
+    points = []
+    for taken_at, values in readings.items():
+        register = values.get(ENERGY_REGISTER)
+        energy = None if register is None else register - start if start is not None else None
+        points.append(MeterPoint(taken_at, values.get(POWER), energy, values.get(SOC)))
+    return points
+
+
+def session_detail(session: Session, viewer: Viewer, session_id: int,
+                   now: datetime | None = None) -> SessionDetail:
+    """One of the viewer's sessions with everything its page shows; raises
+    :class:`NotFound` for another owner's session. An open session's bill is its live
+    cost so far."""
+    now = now or utcnow()
+    charging = owned_session(session, viewer, session_id)
+    station = charging.station
+    site = station.site
+    timezone = site.timezone if site else "UTC"
+    bill, live = charging.bill, False
+    if bill is None and charging.status.is_open:
+        current = bill_for(session, charging, now)
+        bill, live = (bill_as_json(current), True) if current else (None, False)
+    began = charging.started_at or charging.requested_at or charging.created_at
+    ended = charging.stopped_at or (now if charging.status.is_open else began)
+    frames_from, frames_until = began - FRAME_MARGIN, ended + FRAME_MARGIN
+    frames = session.execute(
+        select(OcppFrame.at, OcppFrame.direction, OcppFrame.frame)
+        .where(OcppFrame.charge_point_id == station.charge_point_id,
+               OcppFrame.at >= frames_from, OcppFrame.at <= frames_until)
+        .order_by(OcppFrame.id).limit(MAX_FRAMES + 1)).all()
+    return SessionDetail(
+        charging=charging, site_name=site.name if site else "", timezone=timezone,
+        charge_point_id=station.charge_point_id,
+        evse_id=charging.connector.evse_id if charging.connector else None,
+        meter=_meter(session, charging), bill=bill, bill_is_live=live,
+        frames=[FrameLine(*row) for row in frames[:MAX_FRAMES]], frames_from=frames_from,
+        frames_until=frames_until, frames_cut=len(frames) > MAX_FRAMES)

@@ -1,0 +1,76 @@
+"""Sessions: the filtered table with its CSV export, and one session's page."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import Response, render_template, request, stream_with_context
+
+from voltspot.runtime import runtime
+from voltspot.services import owner_sessions
+from voltspot.web.driver import htmx
+from voltspot.web.owner import bp, viewer
+
+
+@bp.app_template_filter("major_units")
+def major_units(amount: int, currency: str) -> str:
+    return str(owner_sessions.major_units(amount, currency))
+
+
+@bp.get("/sessions")
+def sessions():
+    filters, problems = owner_sessions.parse_filters(request.args)
+    before = request.args.get("before", type=int)
+    after = request.args.get("after", type=int)
+    with runtime().db.session() as session:
+        page = owner_sessions.session_page(session, viewer(), filters, before=before,
+                                           after=after)
+        choices = owner_sessions.filter_choices(session, viewer())
+    context = dict(page=page, choices=choices, problems=problems,
+                   payment_words=owner_sessions.PAYMENT_WORDS)
+    if htmx and htmx.target == "sessions-table":
+        return render_template("owner/_sessions_table.html", **context)
+    return render_template("owner/sessions.html", **context)
+
+
+@bp.get("/sessions.csv")
+def sessions_csv():
+    filters, _ = owner_sessions.parse_filters(request.args)
+    who = viewer()
+
+    def generate():
+        with runtime().db.session() as session:
+            yield from owner_sessions.csv_lines(session, who, filters)
+
+    return Response(stream_with_context(generate()), mimetype="text/csv", headers={
+        "Content-Disposition": 'attachment; filename="voltspot-sessions.csv"'})
+
+
+def meter_charts(detail: owner_sessions.SessionDetail) -> dict[str, dict]:
+    """The meter readings as chart specs for static/js/owner_charts.js."""
+    zone = ZoneInfo(detail.timezone)
+    labels = [p.taken_at.astimezone(zone).strftime("%H:%M:%S") for p in detail.meter]
+
+    def series(values, label: str, axis: str = "y") -> dict:
+        return {"label": label, "axis": axis,
+                "data": [None if v is None else round(v / 1000, 3) for v in values]}
+
+    charts = {"power_energy": {
+        "type": "line", "labels": labels,
+        "axes": {"y": {"title": "kW"}, "y1": {"title": "kWh"}},
+        "series": [series([p.power_w for p in detail.meter], "Power (kW)"),
+                   series([p.energy_wh for p in detail.meter], "Energy (kWh)", "y1")]}}
+    if any(p.soc_percent is not None for p in detail.meter):
+        charts["soc"] = {
+            "type": "line", "labels": labels, "axes": {"y": {"title": "%", "max": 100}},
+            "series": [{"label": "Battery (%)", "axis": "y",
+                        "data": [p.soc_percent for p in detail.meter]}]}
+    return charts
+
+
+@bp.get("/sessions/<int:session_id>")
+def session_detail(session_id: int):
+    with runtime().db.session() as session:
+        detail = owner_sessions.session_detail(session, viewer(), session_id)
+    return render_template("owner/session.html", detail=detail, charts=meter_charts(detail),
+                           payment_words=owner_sessions.PAYMENT_WORDS)
