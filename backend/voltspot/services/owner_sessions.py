@@ -8,7 +8,7 @@ import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,7 @@ from voltspot.models import (
     utcnow,
 )
 from voltspot.services.billing import bill_as_json, bill_for
+from voltspot.services.errors import InvalidInput
 from voltspot.services.owners import Viewer, owned_session, scope_sites
 from voltspot.services.reports import (
     SiteChoice,
@@ -366,3 +367,16 @@ def session_detail(session: Session, viewer: Viewer, session_id: int,
         meter=_meter(session, charging), bill=bill, bill_is_live=live,
         frames=[FrameLine(*row) for row in frames[:MAX_FRAMES]], frames_from=frames_from,
         frames_until=frames_until, frames_cut=len(frames) > MAX_FRAMES)
+
+
+def minor_units(text: str, currency: str) -> int:
+    """An amount typed in major units ("2.50", "2,50") as integer minor units; raises
+    :class:`InvalidInput` for anything else."""
+    try:
+        value = Decimal(text.strip().replace(",", ".").lstrip("€£$ "))
+    except (InvalidOperation, ValueError):
+        raise InvalidInput(f"{text!r} is not an amount like 2.50") from None
+    minor = value.scaleb(pricing.minor_digits(currency))
+    if minor != minor.to_integral_value() or minor <= 0:
+        raise InvalidInput(f"{text!r} is not an amount like 2.50")
+    return int(minor)

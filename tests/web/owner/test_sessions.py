@@ -263,3 +263,62 @@ def test_the_sessions_pages_only_read_so_only_sign_out_posts(db, signed_in, plac
         assert page.count('method="post"') == 1  # the layout's sign-out form
     assert signed_in.post("/owner/sessions",
                           data={"csrf_token": csrf_of(signed_in)}).status_code == 405
+
+
+def test_an_owner_refunds_part_of_a_paid_session_and_the_driver_sees_it(app, db, signed_in,
+                                                                       owner):
+    from sqlalchemy import select as _select
+
+    from tests.web.owner.conftest import csrf_of
+    from voltspot.domain.statuses import PaymentState, SessionStatus
+    from voltspot.models import ChargingSession, Connector, Site, Station
+    from voltspot.services.charging import new_session_token
+
+    with db.session() as session:
+        site = Site(name=f"Refund site {owner.id}", owner_id=owner.id)
+        station = Station(charge_point_id=f"REFUND-{owner.id}", site=site)
+        plug = Connector(connector_id=1, evse_id=f"NL*VSP*E9{owner.id}*1")
+        station.connectors.append(plug)
+        session.add_all([site, station])
+        session.flush()
+        paid = ChargingSession(token=new_session_token(), station_id=station.id,
+                               connector_pk=plug.id, connector_id=1,
+                               status=SessionStatus.COMPLETED, currency="EUR", cost=1200,
+                               hold_amount=5000, amount_captured=1200,
+                               payment_reference="demo_paid",
+                               payment_state=PaymentState.CAPTURED)
+        session.add(paid)
+        session.flush()
+        session_id, token = paid.id, paid.token
+    response = signed_in.post(f"/owner/sessions/{session_id}/refund", data={
+        "amount": "2.50", "reason": "plug faulty for 10 min", "csrf_token": csrf_of(signed_in)})
+    assert response.status_code == 303
+    with db.session() as session:
+        refunded = session.scalar(_select(ChargingSession).where(ChargingSession.id == session_id))
+        assert (refunded.amount_refunded, refunded.refund_reason) == (250,
+                                                                    "plug faulty for 10 min")
+    receipt = app.test_client().get(f"/sessions/{token}/receipt").get_data(as_text=True)
+    assert "Refunded (plug faulty for 10 min)" in receipt and "€2.50" in receipt
+
+
+def test_another_owner_cannot_refund_a_session(app, db, signed_in, other_owner):
+    from tests.web.owner.conftest import csrf_of
+    from voltspot.domain.statuses import PaymentState, SessionStatus
+    from voltspot.models import ChargingSession, Site, Station
+    from voltspot.services.charging import new_session_token
+
+    with db.session() as session:
+        site = Site(name=f"Other refund site {other_owner.id}", owner_id=other_owner.id)
+        station = Station(charge_point_id=f"OTHER-REFUND-{other_owner.id}", site=site)
+        session.add_all([site, station])
+        session.flush()
+        paid = ChargingSession(token=new_session_token(), station_id=station.id,
+                               status=SessionStatus.COMPLETED, currency="EUR",
+                               amount_captured=900, payment_state=PaymentState.CAPTURED,
+                               payment_reference="demo_x")
+        session.add(paid)
+        session.flush()
+        session_id = paid.id
+    response = signed_in.post(f"/owner/sessions/{session_id}/refund", data={
+        "amount": "1.00", "reason": "x", "csrf_token": csrf_of(signed_in)})
+    assert response.status_code == 404

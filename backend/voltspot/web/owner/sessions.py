@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Response, render_template, request, stream_with_context
+from flask import (
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 
 from voltspot.runtime import runtime
-from voltspot.services import owner_sessions
+from voltspot.services import owner_sessions, payments
+from voltspot.services.errors import InvalidInput
+from voltspot.services.owners import owned_session
+from voltspot.services.payments import PaymentDeclined, PaymentUnavailable
 from voltspot.web.driver import htmx
 from voltspot.web.owner import bp, viewer
 
@@ -74,3 +85,20 @@ def session_detail(session_id: int):
         detail = owner_sessions.session_detail(session, viewer(), session_id)
     return render_template("owner/session.html", detail=detail, charts=meter_charts(detail),
                            payment_words=owner_sessions.PAYMENT_WORDS)
+
+
+@bp.post("/sessions/<int:session_id>/refund")
+def refund(session_id: int):
+    """Give the driver back all or part of a paid session, with a reason."""
+    rt = runtime()
+    with rt.db.session() as session:
+        charging = owned_session(session, viewer(), session_id)
+        currency = charging.currency or "EUR"
+    try:
+        amount = owner_sessions.minor_units(request.form.get("amount", ""), currency)
+        payments.refund(rt.db, rt.payments, session_id, amount, request.form.get("reason", ""))
+    except (InvalidInput, PaymentDeclined, PaymentUnavailable) as problem:
+        flash(f"No refund was made: {problem}", "danger")
+    else:
+        flash("Refunded. The driver's receipt shows it.", "success")
+    return redirect(url_for("owner.session_detail", session_id=session_id), 303)
