@@ -40,6 +40,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     from voltspot.web.api import bp as api_bp
     from voltspot.web.auth import bp as auth_bp
     from voltspot.web.auth import init_oidc
+    from voltspot.web.compression import init_compression
     from voltspot.web.csrf import csrf_token
     from voltspot.web.driver import bp as driver_bp
     from voltspot.web.driver import htmx
@@ -48,6 +49,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     from voltspot.web.webhooks import bp as webhooks_bp
 
     htmx.init_app(app)
+    init_compression(app)
     app.register_blueprint(ocpp_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(pwa_bp)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voltspot.domain.statuses import ConnectorStatus, ConnectorType, Registration
@@ -15,6 +15,8 @@ class Site(Base):
     """A place with chargers: a hotel car park, a supermarket, a depot."""
 
     __tablename__ = "sites"
+    # Find a spot: a bounding-box range scan on the position.
+    __table_args__ = (Index("ix_sites_position", "latitude", "longitude"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("owners.id"), index=True)
@@ -41,7 +43,7 @@ class Station(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     charge_point_id: Mapped[str] = mapped_column(String(48), unique=True)
-    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(256))
     registration: Mapped[Registration] = mapped_column(default=Registration.ACCEPTED)
     ocpp_version: Mapped[str | None] = mapped_column(String(8))

@@ -185,6 +185,8 @@ def find_spots(session: Session, *, near: tuple[float, float] | None = None, que
     """Sites for a driver: nearest first when ``near`` (lat, lon) is known, else matching
     ``query`` on name, city or address; then ``filters``. At most ``limit`` sites."""
     now = utcnow()
+    # Filters drop sites after they are loaded, so load spares only when filtering.
+    candidates = limit * 3 if filters != SpotFilters() else limit
     statement = select(Site.id, Site.latitude, Site.longitude)
     if query.strip():
         pattern = f"%{query.strip()}%"
@@ -192,7 +194,7 @@ def find_spots(session: Session, *, near: tuple[float, float] | None = None, que
                                         Site.address.ilike(pattern)))
     if near is None:
         ids = [row.id for row in session.execute(statement.order_by(Site.name)
-                                                 .limit(limit * 3))]
+                                                 .limit(candidates))]
         views = _load_sites(session, ids, now)
     else:
         lat, lon = near
@@ -203,10 +205,10 @@ def find_spots(session: Session, *, near: tuple[float, float] | None = None, que
             boxed = statement.where(Site.latitude.between(lat - degrees, lat + degrees),
                                     Site.longitude.between(lon - degrees * 2, lon + degrees * 2))
             rows = session.execute(boxed.limit(limit * 20)).all()
-            if len(rows) >= limit * 3:
+            if len(rows) >= candidates:
                 break
         distances = {i: _distance_km(lat, lon, la, lo) for i, la, lo in rows}
-        nearest = sorted(distances, key=distances.get)[:limit * 3]
+        nearest = sorted(distances, key=distances.get)[:candidates]
         views = sorted(_load_sites(session, nearest, now, distances),
                        key=lambda v: v.distance_km)
     return [v for v in views if filters.accepts(v)][:limit]
