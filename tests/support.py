@@ -11,7 +11,8 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -239,3 +240,31 @@ def page(server, method: str, path: str, form: dict[str, str] | None = None,
     except urllib.error.HTTPError as error:
         with error:
             return error.code, dict(error.headers), error.read().decode()
+
+
+@contextmanager
+def running(charger) -> Iterator[asyncio.AbstractEventLoop]:
+    """Run a simulated ``charger`` on its own loop in a thread until the block ends;
+    yields the loop, for ``asyncio.run_coroutine_threadsafe`` on the charger's helpers."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    stop = asyncio.Event()
+
+    async def main() -> None:
+        task = asyncio.create_task(charger.run())
+        await stop.wait()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    finished = asyncio.run_coroutine_threadsafe(main(), loop)
+    try:
+        asyncio.run_coroutine_threadsafe(asyncio.wait_for(charger.booted.wait(), 10),
+                                         loop).result(15)
+        yield loop
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        finished.result(15)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()

@@ -5,9 +5,7 @@ refused. Every screen is photographed, checked with axe-core and for thumb-sized
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +24,7 @@ from tests.browser.conftest import (
     screenshot,
     touch_targets_ok,
 )
+from tests.support import running
 from voltspot.models import ChargingSession, Station, Tariff
 from voltspot.simulator import SimulatedCharger
 
@@ -50,34 +49,6 @@ def priced(db, station) -> list[str]:
         for connector in stored.connectors:
             connector.tariff_id = tariff.id
         return [c.evse_id.replace("*", "-") for c in stored.connectors]
-
-
-@contextmanager
-def running(charger: SimulatedCharger) -> Iterator[asyncio.AbstractEventLoop]:
-    """Run ``charger`` on its own loop in a thread until the block ends (the pattern of
-    tests/simulator/test_simulator.py)."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    stop = asyncio.Event()
-
-    async def main() -> None:
-        task = asyncio.create_task(charger.run())
-        await stop.wait()
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-
-    finished = asyncio.run_coroutine_threadsafe(main(), loop)
-    try:
-        asyncio.run_coroutine_threadsafe(asyncio.wait_for(charger.booted.wait(), 10),
-                                         loop).result(15)
-        yield loop
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        finished.result(15)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
 
 
 @pytest.fixture

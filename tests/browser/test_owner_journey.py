@@ -28,7 +28,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import axe_check, screenshot, touch_targets_ok
-from tests.browser.test_driver_journey import running
+from tests.support import running
 from tests.web.owner.conftest import PASSWORD, OwnerAccount, make_owner
 from voltspot.services import owner_stations
 from voltspot.services.cards import Billing, CardDetails, register_card

@@ -3,43 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
-from contextlib import contextmanager
 
 from sqlalchemy import select
 
-from tests.support import api, command
+from tests.support import api, command, running
 from voltspot.domain.statuses import SessionStatus
 from voltspot.models import ChargingSession, IdToken, Station
 from voltspot.simulator import SimulatedCharger
-
-
-@contextmanager
-def running(charger: SimulatedCharger):
-    """Run ``charger`` on its own loop in a thread until the block ends."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    stop = asyncio.Event()
-
-    async def main() -> None:
-        task = asyncio.create_task(charger.run())
-        await stop.wait()
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-
-    finished = asyncio.run_coroutine_threadsafe(main(), loop)
-    try:
-        asyncio.run_coroutine_threadsafe(asyncio.wait_for(charger.booted.wait(), 10),
-                                         loop).result(15)
-        yield loop
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        finished.result(15)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
 
 
 def _wait_for(predicate, seconds=10):
