@@ -27,7 +27,10 @@ def localstripe() -> Iterator[str]:
     port = _free_port()
     executable = shutil.which("localstripe", path=str(Path(sys.executable).parent))
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed after the process ends
-    process = subprocess.Popen([executable, "--port", str(port)], stdout=log, stderr=log)
+    # --from-scratch: localstripe keeps its state in one fixed file, /tmp/localstripe.pickle,
+    # which another instance may be writing; each test run starts empty instead.
+    process = subprocess.Popen([executable, "--port", str(port), "--from-scratch"],
+                               stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     # Generous: on a busy 2-core machine its import alone can take many seconds.
     deadline = time.monotonic() + 90
@@ -38,9 +41,11 @@ def localstripe() -> Iterator[str]:
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
+                process.wait()
                 log.seek(0)
-                raise RuntimeError("localstripe did not start:\n"
-                                   + log.read().decode(errors="replace")[-2000:]) from None
+                output = log.read().decode(errors="replace")[-2000:]
+                log.close()
+                raise RuntimeError("localstripe did not start:\n" + output) from None
             time.sleep(0.2)
     try:
         yield base
