@@ -59,7 +59,6 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(webhooks_bp)
     init_oidc(app)
     app.jinja_env.globals["csrf_token"] = csrf_token
-    app.jinja_env.globals["owner_endpoints"] = frozenset(app.view_functions)
     app.jinja_env.globals["demo_payments"] = app.extensions["voltspot"].payments.is_demo
 
     @app.get("/healthz")
