@@ -1,7 +1,13 @@
 """Typed SQLAlchemy 2.0 models; importing this package registers every table."""
 
 from voltspot.models.base import Base, utcnow
-from voltspot.models.charging import ChargingSession, IdToken, MeterSample, OcppFrame
+from voltspot.models.charging import (
+    ChargingSession,
+    IdToken,
+    MeterSample,
+    OcppFrame,
+    TransactionEvent,
+)
 from voltspot.models.events import StationEvent, StationEventKind
 from voltspot.models.owners import Owner
 from voltspot.models.sites import Connector, Site, Station
@@ -21,6 +27,7 @@ __all__ = [
     "StationEvent",
     "StationEventKind",
     "Tariff",
+    "TransactionEvent",
     "WebhookEvent",
     "utcnow",
 ]

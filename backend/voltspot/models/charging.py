@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voltspot.domain.statuses import AuthorizationStatus, PaymentState, SessionStatus
@@ -33,8 +33,10 @@ class IdToken(Base):
 class ChargingSession(Base):
     """One charging session, whichever way it started (QR code, RFID, API, offline).
 
-    ``transaction_id`` is the OCPP 1.6 transactionId the CSMS assigned: always equal to
-    ``id``, set once the charger starts; ``token`` is the unguessable handle drivers and
+    ``transaction_id`` is set (equal to ``id``) once the charger has started a transaction
+    for the session, whatever its OCPP version; ``charger_transaction_id`` is the id the
+    charger uses for it on the wire (1.6: ``str(transaction_id)``, which the CSMS assigns;
+    2.0.1: the string the charger chose). ``token`` is the unguessable handle drivers and
     API clients use.
     """
 
@@ -47,6 +49,8 @@ class ChargingSession(Base):
         Index("ix_charging_sessions_id_tag_created", "id_tag", "created_at"),
         Index("ix_charging_sessions_started", "started_at"),
         Index("ix_charging_sessions_station_started", "station_id", "started_at"),
+        UniqueConstraint("station_id", "charger_transaction_id",
+                         name="uq_charging_sessions_station_charger_transaction"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,6 +59,7 @@ class ChargingSession(Base):
     connector_pk: Mapped[int | None] = mapped_column(ForeignKey("connectors.id"))
     connector_id: Mapped[int | None]
     transaction_id: Mapped[int | None] = mapped_column(unique=True)
+    charger_transaction_id: Mapped[str | None] = mapped_column(String(36))
     id_tag: Mapped[str | None] = mapped_column(String(20))
     id_tag_status: Mapped[AuthorizationStatus | None]
     status: Mapped[SessionStatus] = mapped_column(default=SessionStatus.CREATED)
@@ -132,3 +137,22 @@ class OcppFrame(Base):
     direction: Mapped[str] = mapped_column(String(3))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     frame: Mapped[str]
+
+
+class TransactionEvent(Base):
+    """One OCPP 2.0.1 TransactionEvent already processed, by its sequence number: a charger
+    replays unacknowledged events after a reconnect, and each must count once."""
+
+    __tablename__ = "transaction_events"
+    __table_args__ = (
+        UniqueConstraint("station_id", "charger_transaction_id", "seq_no",
+                         name="uq_transaction_events_station_transaction_seq"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    charger_transaction_id: Mapped[str] = mapped_column(String(36))
+    seq_no: Mapped[int]
+    event_type: Mapped[str] = mapped_column(String(8))
+    trigger_reason: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]

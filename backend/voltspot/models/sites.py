@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voltspot.domain.statuses import ConnectorStatus, ConnectorType, Registration
@@ -47,6 +47,13 @@ class Station(Base):
     password_hash: Mapped[str | None] = mapped_column(String(256))
     registration: Mapped[Registration] = mapped_column(default=Registration.ACCEPTED)
     ocpp_version: Mapped[str | None] = mapped_column(String(8))
+    # The version to pick when a charger offers several ("1.6" or "2.0.1"; None: newest).
+    ocpp_version_preferred: Mapped[str | None] = mapped_column(String(8))
+    boot_reason: Mapped[str | None] = mapped_column(String(32))
+    # OCPP 2.0.1 device model as the charger reported it (GetBaseReport → NotifyReport):
+    # "Component[/instance][@evse]:Variable[/instance]" → actual value.
+    device_model: Mapped[dict | None] = mapped_column(JSON)
+    device_model_at: Mapped[datetime | None]
     vendor: Mapped[str | None] = mapped_column(String(50))
     model: Mapped[str | None] = mapped_column(String(50))
     serial_number: Mapped[str | None] = mapped_column(String(50))
