@@ -48,6 +48,7 @@ class Settings:
     public_url: str = "http://127.0.0.1:5000"
     accept_unknown_stations: bool = False
     heartbeat_interval: int = 300
+    meter_sample_interval: int = 60
     ocpp_response_timeout: float = 30.0
     remote_start_timeout: int = 120
     ocpp_max_frame_bytes: int = 65536

@@ -88,6 +88,39 @@ class Direction(StrEnum):
     OUT = "out"
 
 
+# OCPP 2.0.1 TransactionEvent chargingState → the plug's status in 1.6 words, which the
+# rest of Voltspot speaks (2.0.1 connector statuses only say Occupied).
+_CHARGING_STATE_STATUS = {
+    "Charging": ConnectorStatus.CHARGING,
+    "SuspendedEV": ConnectorStatus.SUSPENDED_EV,
+    "SuspendedEVSE": ConnectorStatus.SUSPENDED_EVSE,
+    "EVConnected": ConnectorStatus.PREPARING,
+}
+
+# Plug statuses that say more than 2.0.1's "Occupied" does.
+OCCUPIED_STATUSES = frozenset({
+    ConnectorStatus.PREPARING, ConnectorStatus.CHARGING, ConnectorStatus.SUSPENDED_EV,
+    ConnectorStatus.SUSPENDED_EVSE, ConnectorStatus.FINISHING})
+
+
+def status_for_charging_state(charging_state: str | None, *, ended: bool
+                              ) -> ConnectorStatus | None:
+    """The plug status a 2.0.1 transaction event implies, or None when it says nothing
+    new. A transaction that ended with the car still there is finishing."""
+    if ended:
+        return None if charging_state == "Idle" else ConnectorStatus.FINISHING
+    return _CHARGING_STATE_STATUS.get(charging_state or "")
+
+
+def status_for_connector_status(connector_status: str, current: ConnectorStatus
+                                ) -> ConnectorStatus:
+    """A 2.0.1 StatusNotification's connectorStatus in 1.6 words: "Occupied" keeps a
+    detailed in-use status the transaction events set, else it means plugged in."""
+    if connector_status == "Occupied":
+        return current if current in OCCUPIED_STATUSES else ConnectorStatus.PREPARING
+    return ConnectorStatus(connector_status)
+
+
 def session_status_for_connector(status: ConnectorStatus) -> SessionStatus | None:
     """The session state a connector status implies while a transaction runs, if any."""
     return {

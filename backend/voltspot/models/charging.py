@@ -20,10 +20,10 @@ class IdToken(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("owners.id"), index=True)
-    id_tag: Mapped[str] = mapped_column(String(20), unique=True)
+    id_tag: Mapped[str] = mapped_column(String(36), unique=True)
     holder_name: Mapped[str] = mapped_column(String(120), default="")
     note: Mapped[str] = mapped_column(String(300), default="")
-    parent_id_tag: Mapped[str | None] = mapped_column(String(20))
+    parent_id_tag: Mapped[str | None] = mapped_column(String(36))
     blocked: Mapped[bool] = mapped_column(default=False)
     expires_at: Mapped[datetime | None]
     billing: Mapped[str] = mapped_column(String(16), default="free")
@@ -60,7 +60,7 @@ class ChargingSession(Base):
     connector_id: Mapped[int | None]
     transaction_id: Mapped[int | None] = mapped_column(unique=True)
     charger_transaction_id: Mapped[str | None] = mapped_column(String(36))
-    id_tag: Mapped[str | None] = mapped_column(String(20))
+    id_tag: Mapped[str | None] = mapped_column(String(36))
     id_tag_status: Mapped[AuthorizationStatus | None]
     status: Mapped[SessionStatus] = mapped_column(default=SessionStatus.CREATED)
     origin: Mapped[str] = mapped_column(String(16), default="charger")

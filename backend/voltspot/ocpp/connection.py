@@ -117,6 +117,13 @@ class OcppConnection:
             return
         payload = snake_to_camel_case(remove_nones(serialize_as_dict(result)))
         self._send(call.create_call_result(payload).to_json())
+        after = self._routes[call.action].get("_after_action")
+        if after is not None:
+            try:
+                after(**frames.snake_case_keys(call.payload))
+            except Exception:
+                log.exception("%s: after %s %s failed", self.charge_point_id, call.action,
+                              call.unique_id)
 
     def _send_error(self, unique_id: str, error: OCPPError) -> None:
         code = frames.error_code(error, self.version)

@@ -1,4 +1,5 @@
-"""ChargerControl over the OCPP connections this process holds."""
+"""ChargerControl over the OCPP connections this process holds: commands in the version
+each charger speaks."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ from typing import Any
 
 from ocpp.exceptions import OCPPError
 
+from voltspot.ocpp.connection import OcppConnection
 from voltspot.ocpp.registry import ConnectionRegistry
 from voltspot.services.charger_control import (
-    COMMANDS_V16,
+    COMMANDS,
+    StartAnswer,
     StationOffline,
     UnknownCommand,
 )
@@ -22,14 +25,49 @@ class OcppChargerControl:
         self._registry = registry
         self._timeout = timeout
 
-    def send(self, charge_point_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def _connection(self, charge_point_id: str) -> OcppConnection:
         connection = self._registry.get(charge_point_id)
         if connection is None or connection.closed:
             raise StationOffline(charge_point_id)
-        if action not in COMMANDS_V16:
-            raise UnknownCommand(f"{action} is not a command Voltspot sends; use one of "
-                                 + ", ".join(COMMANDS_V16))
+        return connection
+
+    def version(self, charge_point_id: str) -> str:
+        return self._connection(charge_point_id).version
+
+    def send(self, charge_point_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        connection = self._connection(charge_point_id)
+        commands = COMMANDS[connection.version]
+        if action not in commands:
+            raise UnknownCommand(f"{action} is not an OCPP {connection.version} command "
+                                 f"Voltspot sends; use one of " + ", ".join(commands))
         try:
             return connection.call(action, payload, self._timeout)
         except OCPPError as error:
             raise UnknownCommand(f"{action} payload is not valid: {error.description}") from None
+
+    def start_charging(self, charge_point_id: str, *, connector_id: int | None, id_tag: str,
+                       remote_start_id: int) -> StartAnswer:
+        if self.version(charge_point_id) == "1.6":
+            payload: dict[str, Any] = {"idTag": id_tag}
+            if connector_id is not None:
+                payload["connectorId"] = connector_id
+            answer = self.send(charge_point_id, "RemoteStartTransaction", payload)
+            return StartAnswer(answer.get("status") == "Accepted", None, answer)
+        # Tokens the CSMS hands out (drivers' app sessions, operator starts) are "Central";
+        # the charger need not authorise them again.
+        payload = {"idToken": {"idToken": id_tag, "type": "Central"},
+                   "remoteStartId": remote_start_id}
+        if connector_id is not None:
+            payload["evseId"] = connector_id
+        answer = self.send(charge_point_id, "RequestStartTransaction", payload)
+        return StartAnswer(answer.get("status") == "Accepted", answer.get("transactionId"),
+                           answer)
+
+    def stop_charging(self, charge_point_id: str, charger_transaction_id: str) -> bool:
+        if self.version(charge_point_id) == "1.6":
+            answer = self.send(charge_point_id, "RemoteStopTransaction",
+                               {"transactionId": int(charger_transaction_id)})
+        else:
+            answer = self.send(charge_point_id, "RequestStopTransaction",
+                               {"transactionId": charger_transaction_id})
+        return answer.get("status") == "Accepted"

@@ -11,14 +11,16 @@ from flask_sock import Sock
 
 from voltspot.ocpp.connection import OcppConnection
 from voltspot.ocpp.v16.incoming import ChargePoint16
+from voltspot.ocpp.v201.incoming import ChargePoint201
 from voltspot.runtime import runtime
 from voltspot.services import stations
 from voltspot.services.errors import InvalidInput
 
 log = logging.getLogger("voltspot.ocpp")
 
-# Subprotocol → (OCPP version, handler class). 2.0.1 joins this table.
-PROTOCOLS = {"ocpp1.6": ("1.6", ChargePoint16)}
+# Subprotocol → (OCPP version, handler class), newest first.
+PROTOCOLS = {"ocpp2.0.1": ("2.0.1", ChargePoint201), "ocpp1.6": ("1.6", ChargePoint16)}
+SUBPROTOCOLS = list(PROTOCOLS)
 CLOSE_PROTOCOL_ERROR = 1002
 
 bp = Blueprint("ocpp", __name__)
@@ -45,11 +47,34 @@ def authenticate() -> Response | None:
             access = stations.check_credentials(
                 session, charge_point_id, password,
                 accept_unknown=rt.settings.accept_unknown_stations)
+            preferred = stations.preferred_ocpp_version(session, charge_point_id)
     except InvalidInput as error:
         return _refuse(charge_point_id, str(error))
     if access in (stations.Access.UNKNOWN, stations.Access.BAD_PASSWORD):
         return _refuse(charge_point_id, f"unknown station or wrong password ({access})")
+    _narrow_offer(choose_subprotocol(_offered(), preferred))
     return None
+
+
+def _offered() -> list[str]:
+    header = request.headers.get("Sec-WebSocket-Protocol", "")
+    return [name.strip() for name in header.split(",") if name.strip()]
+
+
+def choose_subprotocol(offered: list[str], preferred_version: str | None) -> str | None:
+    """The OCPP version for a charger offering ``offered``: the one its station is
+    configured for when offered, else the newest offered that we speak."""
+    for subprotocol in offered:
+        if subprotocol in PROTOCOLS and PROTOCOLS[subprotocol][0] == preferred_version:
+            return subprotocol
+    return next((name for name in PROTOCOLS if name in offered), None)
+
+
+def _narrow_offer(chosen: str | None) -> None:
+    # The WebSocket server takes the first offered subprotocol it speaks, in the charger's
+    # order; leaving only our choice in the handshake makes it take ours.
+    if chosen is not None:
+        request.environ["HTTP_SEC_WEBSOCKET_PROTOCOL"] = chosen
 
 
 @sock.route("/ocpp/<charge_point_id>", bp=bp)
@@ -65,7 +90,8 @@ def ocpp_socket(websocket, charge_point_id: str) -> None:
     connection_id = str(uuid.uuid4())
     with rt.db.session() as session:
         station_id = stations.mark_connected(session, charge_point_id, connection_id, version)
-    handlers = handler_class(charge_point_id, station_id, rt.db, rt.committer, rt.settings)
+    handlers = handler_class(charge_point_id, station_id, rt.db, rt.committer, rt.settings,
+                             rt.control)
     connection = OcppConnection(
         websocket, charge_point_id, version, handlers, connection_id=connection_id,
         frame_log=lambda direction, frame: rt.log_frame(charge_point_id, direction, frame),

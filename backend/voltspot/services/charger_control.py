@@ -6,10 +6,14 @@ is the implementation that talks to connected chargers.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from voltspot.services.errors import ServiceError
 
+# The commands Voltspot sends, per OCPP version. Operator API and owner page use the
+# version's own names: the meanings differ (1.6 configuration keys versus the 2.0.1 device
+# model), so no name is silently translated.
 COMMANDS_V16 = (
     "RemoteStartTransaction",
     "RemoteStopTransaction",
@@ -22,6 +26,26 @@ COMMANDS_V16 = (
     "ClearCache",
     "DataTransfer",
 )
+
+COMMANDS_V201 = (
+    "RequestStartTransaction",
+    "RequestStopTransaction",
+    "Reset",
+    "UnlockConnector",
+    "ChangeAvailability",
+    "GetVariables",
+    "SetVariables",
+    "GetBaseReport",
+    "TriggerMessage",
+    "ClearCache",
+    "DataTransfer",
+)
+
+COMMANDS = {"1.6": COMMANDS_V16, "2.0.1": COMMANDS_V201}
+
+# The start and stop commands of each version: both are tracked as sessions.
+START_COMMANDS = ("RemoteStartTransaction", "RequestStartTransaction")
+STOP_COMMANDS = ("RemoteStopTransaction", "RequestStopTransaction")
 
 
 class ChargerUnreachable(ServiceError):
@@ -55,13 +79,40 @@ class UnknownCommand(ServiceError):
     """Not a command this station's protocol version has, or a payload that breaks it."""
 
 
-class ChargerControl(Protocol):
-    """Send a command to a charger and return its answer.
+@dataclass(frozen=True)
+class StartAnswer:
+    """A charger's answer to a start request: whether it accepted, the transaction it
+    already has running for it (2.0.1 chargers say so when the cable was in first), and
+    the raw answer for the operator."""
 
-    ``payload`` and the answer are OCPP payloads as JSON objects (camelCase keys) of the
-    version the station speaks. Raises :class:`StationOffline`, :class:`NoAnswer`,
-    :class:`ChargerError` or :class:`UnknownCommand`.
+    accepted: bool
+    charger_transaction_id: str | None
+    answer: dict[str, Any]
+
+
+class ChargerControl(Protocol):
+    """Send commands to chargers, whatever OCPP version each speaks.
+
+    Every method raises :class:`StationOffline`, :class:`NoAnswer`, :class:`ChargerError`
+    or :class:`UnknownCommand`.
     """
 
     def send(self, charge_point_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Send ``action`` with ``payload`` (an OCPP JSON object with camelCase keys, of the
+        version the station speaks) and return the charger's answer."""
+        ...
+
+    def version(self, charge_point_id: str) -> str:
+        """The OCPP version the station's current connection speaks."""
+        ...
+
+    def start_charging(self, charge_point_id: str, *, connector_id: int | None, id_tag: str,
+                       remote_start_id: int) -> StartAnswer:
+        """Ask the station to start charging for ``id_tag`` on ``connector_id`` (1.6
+        connectorId / 2.0.1 evseId; None: the charger picks). ``remote_start_id`` comes
+        back in the 2.0.1 transaction event, tying it to the session that asked."""
+        ...
+
+    def stop_charging(self, charge_point_id: str, charger_transaction_id: str) -> bool:
+        """Ask the station to stop the transaction; True when the charger accepted."""
         ...

@@ -21,8 +21,17 @@ from voltspot.domain.statuses import (
     SessionStatus,
     session_status_for_connector,
 )
-from voltspot.models import ChargingSession, IdToken, MeterSample, Station, Tariff, utcnow
+from voltspot.models import (
+    ChargingSession,
+    Connector,
+    IdToken,
+    MeterSample,
+    Station,
+    Tariff,
+    utcnow,
+)
 from voltspot.services.billing import bill_as_json, bill_for, terms_of
+from voltspot.services.reports import count_closed_session
 from voltspot.services.stations import get_station
 
 log = logging.getLogger(__name__)
@@ -48,7 +57,7 @@ def authorize(session: Session, charge_point_id: str, id_tag: str) -> IdTagInfo:
                              or station.site.owner_id in (None, card.owner_id)):
         return IdTagInfo(card_status(card.blocked, card.expires_at, utcnow()),
                          expiry_date=card.expires_at, parent_id_tag=card.parent_id_tag)
-    if _starting_session(session, station, id_tag, None) is not None:
+    if starting_session(session, station, id_tag, None) is not None:
         return IdTagInfo(AuthorizationStatus.ACCEPTED)
     return IdTagInfo(AuthorizationStatus.INVALID)
 
@@ -58,7 +67,7 @@ def _card(session: Session, id_tag: str) -> IdToken | None:
     return session.scalar(select(IdToken).where(IdToken.id_tag == id_tag.strip().upper()))
 
 
-def _starting_session(session: Session, station: Station, id_tag: str,
+def starting_session(session: Session, station: Station, id_tag: str,
                       connector_id: int | None) -> ChargingSession | None:
     """A session we asked this station to start for ``id_tag`` that has no transaction yet."""
     query = select(ChargingSession).where(
@@ -82,7 +91,7 @@ class StartResult:
 def start_transaction(session: Session, charge_point_id: str, *, connector_id: int,
                       id_tag: str, meter_start: int, timestamp: datetime,
                       reservation_id: int | None = None) -> StartResult:
-    """Record a transaction the station started and assign its transactionId.
+    """Record an OCPP 1.6 transaction the station started and assign its transactionId.
 
     The same StartTransaction sent again after a reconnect (same connector, tag, start
     time and meter reading) returns the first transactionId and creates nothing. A
@@ -100,35 +109,47 @@ def start_transaction(session: Session, charge_point_id: str, *, connector_id: i
         return StartResult(duplicate.transaction_id,
                            IdTagInfo(duplicate.id_tag_status or AuthorizationStatus.ACCEPTED))
     info = authorize(session, charge_point_id, id_tag)
-    charging = _starting_session(session, station, id_tag, connector_id)
+    charging = begin_transaction(
+        session, station, connector_id=connector_id, timestamp=timestamp, id_tag=id_tag,
+        id_tag_info=info, meter_start_wh=meter_start,
+        joins=starting_session(session, station, id_tag, connector_id))
+    charging.reservation_id = reservation_id
+    charging.charger_transaction_id = str(charging.transaction_id)
+    return StartResult(charging.transaction_id, info)
+
+
+def begin_transaction(session: Session, station: Station, *, connector_id: int,
+                      timestamp: datetime, id_tag: str | None, id_tag_info: IdTagInfo | None,
+                      meter_start_wh: int | None, joins: ChargingSession | None = None
+                      ) -> ChargingSession:
+    """Record that the station started a transaction on ``connector_id`` (whatever the OCPP
+    version) and return its session, flushed, with ``transaction_id`` set.
+
+    ``joins`` is the session that asked for it (a driver's or an operator's remote start);
+    without one a new session of origin "charger" is created. ``id_tag`` is None for a
+    2.0.1 transaction that began at plug-in, before anyone was authorised (see
+    :func:`authorise_transaction`). Another transaction still open on the connector that
+    began earlier is closed: its stop was lost and the charger has moved on.
+    """
+    charging = joins
     if charging is None:
         charging = ChargingSession(token=new_session_token(), station_id=station.id,
                                    id_tag=id_tag, origin="charger")
         session.add(charging)
-    connector = next((c for c in station.connectors if c.connector_id == connector_id), None)
+    connector = _connector(station, connector_id)
     charging.connector_id = connector_id
     charging.connector_pk = connector.id if connector else None
-    charging.id_tag_status = info.status
-    charging.status = SessionStatus.CHARGING
     charging.started_at = timestamp
     charging.charger_started_at = timestamp
-    charging.meter_start_wh = meter_start
-    charging.max_register_wh = meter_start
-    charging.reservation_id = reservation_id
-    card = _card(session, id_tag)
-    free = card is not None and card.billing == "free"
-    if (charging.price is None and not free and connector is not None
-            and connector.tariff_id is not None):
-        # A card or free-vend session is priced like a driver's: at the plug's tariff as it
-        # is when charging starts.
-        tariff = session.get(Tariff, connector.tariff_id)
-        charging.tariff_id = tariff.id
-        charging.price = terms_of(tariff, station.site).to_dict()
-        charging.currency = tariff.currency
+    charging.meter_start_wh = meter_start_wh
+    charging.max_register_wh = meter_start_wh
+    if id_tag is None:
+        charging.status = SessionStatus.STARTING
+    else:
+        _authorised(session, station, charging, id_tag, id_tag_info)
+        charging.status = SessionStatus.CHARGING
     session.flush()
     charging.transaction_id = charging.id
-    # Another transaction still open on this connector was missed (its StopTransaction got
-    # lost); the charger has moved on, so the old one is closed at its last known reading.
     for stale in session.scalars(select(ChargingSession).where(
             ChargingSession.station_id == station.id,
             ChargingSession.connector_id == connector_id,
@@ -138,10 +159,47 @@ def start_transaction(session: Session, charge_point_id: str, *, connector_id: i
             ChargingSession.started_at < timestamp)):
         _close(stale, stale.max_register_wh, stale.last_sample_at or timestamp,
                "SupersededByNewTransaction", session)
-    if not info.accepted:
-        log.warning("%s: transaction %s started with %s tag %r", charge_point_id,
-                    charging.transaction_id, info.status, id_tag)
-    return StartResult(charging.transaction_id, info)
+    if id_tag_info is not None and not id_tag_info.accepted:
+        log.warning("%s: transaction %s started with %s tag %r", station.charge_point_id,
+                    charging.transaction_id, id_tag_info.status, id_tag)
+    return charging
+
+
+def authorise_transaction(session: Session, station: Station, charging: ChargingSession, *,
+                          id_tag: str | None, id_tag_info: IdTagInfo | None,
+                          at: datetime) -> None:
+    """A transaction that began at plug-in is now authorised (a 2.0.1 charger whose
+    transactions start when the cable goes in). Billing starts here, from the newest
+    register reading: the driver pays from the moment they were accepted, as with a
+    1.6 charger, not for the time the car stood plugged in before."""
+    charging.started_at = max(at, charging.started_at or at)
+    if charging.max_register_wh is not None:
+        charging.meter_start_wh = charging.max_register_wh
+        charging.energy_wh = 0
+    charging.id_tag = id_tag
+    _authorised(session, station, charging, id_tag, id_tag_info)
+    if charging.status == SessionStatus.STARTING:
+        charging.status = SessionStatus.CHARGING
+
+
+def _authorised(session: Session, station: Station, charging: ChargingSession,
+                id_tag: str | None, info: IdTagInfo | None) -> None:
+    charging.id_tag_status = info.status if info else None
+    connector = _connector(station, charging.connector_id)
+    card = _card(session, id_tag) if id_tag else None
+    free = card is not None and card.billing == "free"
+    if (charging.price is None and not free and connector is not None
+            and connector.tariff_id is not None):
+        # A card or free-vend session is priced like a driver's: at the plug's tariff as it
+        # is when charging starts.
+        tariff = session.get(Tariff, connector.tariff_id)
+        charging.tariff_id = tariff.id
+        charging.price = terms_of(tariff, station.site).to_dict()
+        charging.currency = tariff.currency
+
+
+def _connector(station: Station, connector_id: int | None) -> Connector | None:
+    return next((c for c in station.connectors if c.connector_id == connector_id), None)
 
 
 @dataclass(frozen=True)
@@ -211,6 +269,10 @@ def _session_for_samples(session: Session, station_id: int, connector_id: int,
 
 def _apply_sample(charging: ChargingSession, sample: Sample, charge_point_id: str) -> None:
     is_newest = charging.last_sample_at is None or sample.taken_at >= charging.last_sample_at
+    if sample.is_total_energy_register and charging.meter_start_wh is None:
+        # A 2.0.1 transaction whose Started carried no Transaction.Begin reading: energy
+        # counts from the first register reading.
+        charging.meter_start_wh = int(round(sample.value))
     if sample.is_total_energy_register:
         result = apply_register(charging.meter_start_wh, charging.max_register_wh, sample.value)
         charging.max_register_wh = result.max_register_wh
@@ -256,6 +318,13 @@ def stop_transaction(session: Session, charge_point_id: str, *, transaction_id: 
     return info
 
 
+def close_transaction(session: Session, charging: ChargingSession, *, meter_stop: int | None,
+                      at: datetime, reason: str) -> None:
+    """Close an open transaction at ``at`` with its final register reading (None: the
+    highest reading seen), bill it and mark its card hold to be settled."""
+    _close(charging, meter_stop, at, reason, session)
+
+
 def _close(charging: ChargingSession, meter_stop: int | None, at: datetime, reason: str,
            session: Session) -> None:
     if meter_stop is not None:
@@ -276,6 +345,7 @@ def _close(charging: ChargingSession, meter_stop: int | None, at: datetime, reas
         charging.cost, charging.bill = bill.total, bill_as_json(bill)
     if charging.payment_state == PaymentState.HELD:
         charging.payment_state = PaymentState.TO_SETTLE
+    count_closed_session(session, charging)
 
 
 def connector_status_changed(session: Session, charge_point_id: str, connector_id: int,

@@ -11,7 +11,14 @@ from sqlalchemy import select
 from voltspot.db import Database
 from voltspot.domain.statuses import SessionStatus
 from voltspot.models import ChargingSession, utcnow
-from voltspot.services.charger_control import ChargerControl, ChargerError, ChargerUnreachable
+from voltspot.services import transactions
+from voltspot.services.charger_control import (
+    START_COMMANDS,
+    ChargerControl,
+    ChargerError,
+    ChargerUnreachable,
+    UnknownCommand,
+)
 from voltspot.services.charging import fail_session, new_session_token
 from voltspot.services.errors import InvalidInput, NotFound
 from voltspot.services.stations import get_station
@@ -23,30 +30,42 @@ def send_command(db: Database, control: ChargerControl, charge_point_id: str, ac
                  payload: dict[str, Any]) -> dict[str, Any]:
     """Send ``action`` to a registered station and return the charger's answer.
 
-    RemoteStartTransaction goes through :func:`remote_start`, so that it is tracked.
+    A start (1.6 RemoteStartTransaction, 2.0.1 RequestStartTransaction) goes through
+    :func:`remote_start`, so that it is tracked.
     """
     with db.session() as session:
         get_station(session, charge_point_id)
-    if action == "RemoteStartTransaction":
+    if action in START_COMMANDS:
+        if control.version(charge_point_id) != _VERSION_OF_START[action]:
+            raise UnknownCommand(f"{action} is not an OCPP {control.version(charge_point_id)} "
+                                 "command; use " + next(
+                                     a for a, v in _VERSION_OF_START.items()
+                                     if v == control.version(charge_point_id)))
         return remote_start(db, control, charge_point_id, payload)
     return control.send(charge_point_id, action, payload)
 
 
+_VERSION_OF_START = {"RemoteStartTransaction": "1.6", "RequestStartTransaction": "2.0.1"}
+
+
 def remote_start(db: Database, control: ChargerControl, charge_point_id: str,
                  payload: dict[str, Any]) -> dict[str, Any]:
-    """Ask a station to start charging for ``payload['idTag']``.
+    """Ask a station to start charging for the token in ``payload`` (1.6: ``idTag`` and
+    ``connectorId``; 2.0.1: ``idToken.idToken`` and ``evseId``).
 
     The session is recorded as ``starting`` before the charger is asked, and the charger's
-    answer afterwards, so that the StartTransaction that follows (which may even arrive
-    before the answer) joins this session. Returns the charger's answer plus
-    ``sessionToken``, which :func:`remote_start_state` resolves to the transaction id.
+    answer afterwards, so that the transaction that follows (which may even arrive before
+    the answer) joins this session. Returns the charger's answer plus ``sessionToken``,
+    which :func:`remote_start_state` resolves to the transaction id.
     """
-    id_tag = payload.get("idTag")
-    if not isinstance(id_tag, str) or not 1 <= len(id_tag) <= 20:
-        raise InvalidInput("idTag is required: 1 to 20 characters")
-    connector_id = payload.get("connectorId")
+    id_token = payload.get("idToken")
+    id_tag = id_token.get("idToken") if isinstance(id_token, dict) else payload.get("idTag")
+    if not isinstance(id_tag, str) or not 1 <= len(id_tag) <= 36:
+        raise InvalidInput("idTag (1.6) or idToken.idToken (2.0.1) is required: 1 to 36 "
+                           "characters")
+    connector_id = payload.get("connectorId", payload.get("evseId"))
     if connector_id is not None and (not isinstance(connector_id, int) or connector_id < 1):
-        raise InvalidInput("connectorId must be a whole number of 1 or more")
+        raise InvalidInput("connectorId / evseId must be a whole number of 1 or more")
     with db.session() as session:
         station = get_station(session, charge_point_id)
         charging = ChargingSession(
@@ -61,25 +80,36 @@ def remote_start(db: Database, control: ChargerControl, charge_point_id: str,
         session.add(charging)
         session.flush()
         token = charging.token
-    answer = ask_to_start(db, control, charge_point_id, payload, token)
+    answer = ask_to_start(db, control, token)
     return {**answer, "sessionToken": token}
 
 
-def ask_to_start(db: Database, control: ChargerControl, charge_point_id: str,
-                 payload: dict[str, Any], token: str) -> dict[str, Any]:
-    """Send RemoteStartTransaction for the recorded session ``token`` and return the
-    charger's answer. A refusal, an error or no answer fails that session (its plug is
-    freed, its hold released) unless the charger has already started it; the error is
-    re-raised, a refusal is returned."""
+def ask_to_start(db: Database, control: ChargerControl, token: str) -> dict[str, Any]:
+    """Ask the charger to start the recorded session ``token`` and return its answer.
+
+    A refusal, an error or no answer fails that session (its plug is freed, its hold
+    released) unless the charger has already started it; the error is re-raised, a
+    refusal is returned. A 2.0.1 charger that already runs a transaction on the plug
+    (the cable went in first) names it, and the session takes it over.
+    """
+    with db.session() as session:
+        charging = session.scalar(select(ChargingSession).where(ChargingSession.token == token))
+        charge_point_id = charging.station.charge_point_id
+        request = {"connector_id": charging.connector_id, "id_tag": charging.id_tag,
+                   "remote_start_id": charging.id}
     try:
-        answer = control.send(charge_point_id, "RemoteStartTransaction", payload)
+        started = control.start_charging(charge_point_id, **request)
     except (ChargerUnreachable, ChargerError) as error:
         _fail_start(db, token, "The charger did not respond" if isinstance(
             error, ChargerUnreachable) else "The charger reported an error")
         raise
-    if answer.get("status") != "Accepted":
+    if not started.accepted:
         _fail_start(db, token, "The charger refused to start")
-    return answer
+    elif started.charger_transaction_id is not None:
+        with db.session() as session:
+            transactions.join_remote_start(session, charge_point_id, request["remote_start_id"],
+                                           started.charger_transaction_id)
+    return started.answer
 
 
 def _fail_start(db: Database, token: str, reason: str) -> None:
@@ -101,6 +131,7 @@ def remote_start_state(db: Database, token: str) -> dict[str, Any]:
             "connectorId": charging.connector_id,
             "status": str(charging.status),
             "transactionId": charging.transaction_id,
+            "chargerTransactionId": charging.charger_transaction_id,
             "energyWh": charging.energy_wh,
             "failureReason": charging.failure_reason,
             "stopReason": charging.stop_reason,

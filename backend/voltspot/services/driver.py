@@ -386,15 +386,12 @@ def _ask_charger(db: Database, control: ChargerControl, session_id: int) -> None
             .where(ChargingSession.id == session_id,
                    ChargingSession.status == SessionStatus.AUTHORISED)
             .values(status=SessionStatus.STARTING, requested_at=utcnow())).rowcount
-        charging = session.get(ChargingSession, session_id)
-        charge_point_id = charging.station.charge_point_id
-        payload = {"idTag": charging.id_tag, "connectorId": charging.connector_id}
-        token = charging.token
+        token = session.get(ChargingSession, session_id).token
     if not started:
         return
     with contextlib.suppress(ChargerUnreachable, ChargerError):
         # A refusal or silence has failed the session; its page tells the driver.
-        ask_to_start(db, control, charge_point_id, payload, token)
+        ask_to_start(db, control, token)
 
 
 def _check_startable(page: PlugPage) -> None:
@@ -531,13 +528,12 @@ def stop_session(db: Database, control: ChargerControl, token: str) -> None:
             fail_session(charging, "You cancelled before charging started")
             return
         charge_point_id = charging.station.charge_point_id
-        transaction_id = charging.transaction_id
+        charger_transaction_id = charging.charger_transaction_id
     try:
-        answer = control.send(charge_point_id, "RemoteStopTransaction",
-                              {"transactionId": transaction_id})
+        accepted = control.stop_charging(charge_point_id, charger_transaction_id)
     except (ChargerUnreachable, ChargerError):
         raise Conflict("We could not reach the charger to stop it. Unplug your car to end "
                        "the session; you pay only for the energy delivered.") from None
-    if answer.get("status") != "Accepted":
+    if not accepted:
         raise Conflict("The charger refused to stop. Unplug your car to end the session; you "
                        "pay only for the energy delivered.")

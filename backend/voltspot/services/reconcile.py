@@ -88,11 +88,11 @@ def stop_at_hold(db: Database, control: ChargerControl, margin_percent: int) -> 
                     f"We stopped charging because the cost reached "
                     f"{format_money(bill.total, bill.currency)}, close to the "
                     f"{format_money(charging.hold_amount, bill.currency)} held on your card.")
-                targets.append((charging.station.charge_point_id, charging.transaction_id))
+                targets.append((charging.station.charge_point_id,
+                                charging.charger_transaction_id))
     for charge_point_id, transaction_id in targets:
         try:
-            control.send(charge_point_id, "RemoteStopTransaction",
-                         {"transactionId": transaction_id})
+            control.stop_charging(charge_point_id, transaction_id)
         except (ChargerUnreachable, ChargerError) as error:
             log.warning("%s: could not stop transaction %s at its hold: %s", charge_point_id,
                         transaction_id, error)

@@ -119,6 +119,12 @@ def check_credentials(session: Session, charge_point_id: str, password: str | No
     return Access.ALLOWED
 
 
+def preferred_ocpp_version(session: Session, charge_point_id: str) -> str | None:
+    """The OCPP version the station is configured for, if any (None: the newest)."""
+    return session.scalar(select(Station.ocpp_version_preferred).where(
+        Station.charge_point_id == charge_point_id))
+
+
 def mark_connected(session: Session, charge_point_id: str, connection_id: str,
                    ocpp_version: str) -> int:
     """Record that ``connection_id`` is now the station's live socket; returns the
@@ -163,6 +169,7 @@ class BootInfo:
     imsi: str | None = None
     meter_type: str | None = None
     meter_serial_number: str | None = None
+    boot_reason: str | None = None  # 2.0.1: PowerUp, RemoteReset, Watchdog, ...
 
 
 def record_boot(session: Session, charge_point_id: str, info: BootInfo,
@@ -216,6 +223,35 @@ def record_status(session: Session, charge_point_id: str, connector_id: int,
     connector.status, connector.error_code, connector.status_at = status, error_code, at
     connector.info, connector.vendor_error_code = info, vendor_error_code
     return True
+
+
+def record_device_report(session: Session, charge_point_id: str,
+                         report_data: list[dict], *, first_part: bool) -> None:
+    """Fold one NotifyReport part (2.0.1, snake_case keys) into the station's device
+    model: each variable's Actual value (or its first attribute's) under
+    "Component[/instance][@evse]:Variable[/instance]". The first part of a report
+    replaces what the previous report said."""
+    station = get_station(session, charge_point_id)
+    model = {} if first_part or station.device_model is None else dict(station.device_model)
+    for item in report_data:
+        attributes = item.get("variable_attribute") or []
+        actual = next((a for a in attributes if a.get("type", "Actual") == "Actual"),
+                      attributes[0] if attributes else {})
+        model[device_model_key(item.get("component", {}), item.get("variable", {}))] = \
+            actual.get("value")
+    station.device_model = model
+    station.device_model_at = utcnow()
+
+
+def device_model_key(component: dict, variable: dict) -> str:
+    """How a component's variable is named in the station's device model record."""
+    name = component.get("name", "?")
+    if component.get("instance"):
+        name += f"/{component['instance']}"
+    if component.get("evse"):
+        name += f"@{component['evse'].get('id')}"
+    key = f"{name}:{variable.get('name', '?')}"
+    return key + (f"/{variable['instance']}" if variable.get("instance") else "")
 
 
 def record_firmware_status(session: Session, charge_point_id: str, status: str) -> None:

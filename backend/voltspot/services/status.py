@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from voltspot.domain.statuses import ConnectorStatus
+from voltspot.domain.statuses import ConnectorStatus, status_for_connector_status
 from voltspot.models import utcnow
 from voltspot.services import charging, stations
 
@@ -21,3 +21,15 @@ def record_status(session: Session, charge_point_id: str, connector_id: int,
     if newest and connector_id != 0:
         charging.connector_status_changed(session, charge_point_id, connector_id, status,
                                           timestamp or utcnow())
+
+
+def record_evse_status(session: Session, charge_point_id: str, evse_id: int,
+                       connector_status: str, timestamp: datetime | None) -> None:
+    """Store a 2.0.1 StatusNotification for ``evse_id`` (our connector number). An EVSE
+    with several connectors is one plug to drivers: its newest report wins."""
+    station = stations.get_station(session, charge_point_id)
+    current = next((c.status for c in station.connectors if c.connector_id == evse_id),
+                   ConnectorStatus.UNKNOWN)
+    status = status_for_connector_status(connector_status, current)
+    error_code = "OtherError" if status == ConnectorStatus.FAULTED else "NoError"
+    record_status(session, charge_point_id, evse_id, status, error_code, timestamp)

@@ -18,12 +18,23 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # 2.0.1 idTokens are up to 36 characters (1.6 idTags 20).
+    with op.batch_alter_table('id_tokens', schema=None) as batch_op:
+        batch_op.alter_column('id_tag', type_=sa.String(length=36),
+                              existing_type=sa.String(length=20))
+        batch_op.alter_column('parent_id_tag', type_=sa.String(length=36),
+                              existing_type=sa.String(length=20))
     with op.batch_alter_table('charging_sessions', schema=None) as batch_op:
+        batch_op.alter_column('id_tag', type_=sa.String(length=36),
+                              existing_type=sa.String(length=20))
         batch_op.add_column(sa.Column('charger_transaction_id', sa.String(length=36),
                                       nullable=True))
         batch_op.create_unique_constraint(
             'uq_charging_sessions_station_charger_transaction',
             ['station_id', 'charger_transaction_id'])
+    # 1.6 transactions already recorded: the id on the wire is the one we assigned.
+    op.execute("UPDATE charging_sessions SET charger_transaction_id = "
+               "CAST(transaction_id AS VARCHAR(36)) WHERE transaction_id IS NOT NULL")
 
     with op.batch_alter_table('stations', schema=None) as batch_op:
         batch_op.add_column(sa.Column('ocpp_version_preferred', sa.String(length=8),

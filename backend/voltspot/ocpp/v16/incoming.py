@@ -7,27 +7,21 @@ the response dataclass; no SQL, pricing or payments here.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from ocpp.routing import on
 from ocpp.v16 import call_result
 from ocpp.v16.enums import Action, DataTransferStatus, RegistrationStatus
-from sqlalchemy.orm import Session
 
-from voltspot.config import Settings
-from voltspot.db import Database
 from voltspot.domain.authorization import IdTagInfo
 from voltspot.domain.statuses import ConnectorStatus
-from voltspot.group_commit import GroupCommitter
 from voltspot.models import utcnow
+from voltspot.ocpp.handlers import StationHandlers
 from voltspot.ocpp.timestamps import format_timestamp, parse_timestamp
 from voltspot.services import charging, stations
 from voltspot.services import status as status_service
 
 log = logging.getLogger("voltspot.ocpp")
-
-T = TypeVar("T")
 
 
 def _id_tag_info(info: IdTagInfo) -> dict[str, Any]:
@@ -43,26 +37,8 @@ def _readings(meter_value: list[dict[str, Any]]) -> list[charging.MeterReading]:
             for item in meter_value]
 
 
-class ChargePoint16:
-    """Handlers for one OCPP 1.6J charger. Each message is its own database transaction,
-    except meter values, which are group-committed before the charger is answered."""
-
-    def __init__(self, charge_point_id: str, station_id: int, db: Database,
-                 committer: GroupCommitter, settings: Settings) -> None:
-        self.charge_point_id = charge_point_id
-        self.station_id = station_id
-        self._db = db
-        self._committer = committer
-        self._settings = settings
-
-    def _run(self, use_case: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        with self._db.session() as session:
-            return use_case(session, self.charge_point_id, *args, **kwargs)
-
-    def _run_grouped(self, use_case: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        def write(session: Session) -> T:
-            return use_case(session, self.charge_point_id, *args, **kwargs)
-        return self._committer.submit(write)
+class ChargePoint16(StationHandlers):
+    """Handlers for one OCPP 1.6J charger."""
 
     @on(Action.boot_notification)
     def on_boot_notification(self, charge_point_vendor: str, charge_point_model: str,

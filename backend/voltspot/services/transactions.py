@@ -1,0 +1,276 @@
+"""OCPP 2.0.1 transaction events onto the same sessions as 1.6 transactions.
+
+A 2.0.1 charger names its own transactions and reports their life in numbered events
+(Started, Updated, Ended), which may begin before anyone is authorised (the cable went
+in), may arrive after a remote start's own answer, and are replayed after a reconnect.
+:func:`record_transaction_event` folds each event once into the session it belongs to,
+using the same building blocks as 1.6 (:mod:`voltspot.services.charging`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from voltspot.domain.authorization import IdTagInfo
+from voltspot.domain.meter import MeterValueError, normalise
+from voltspot.domain.statuses import (
+    AuthorizationStatus,
+    ConnectorStatus,
+    SessionStatus,
+    status_for_charging_state,
+)
+from voltspot.models import ChargingSession, MeterSample, Station, TransactionEvent, utcnow
+from voltspot.services import charging, stations
+from voltspot.services import status as status_service
+
+log = logging.getLogger(__name__)
+
+# idToken types a charger uses for drivers it let in itself (free vend, a key code it
+# checked): nothing for the CSMS to look up.
+_CHARGER_DECIDED = {"NoAuthorization"}
+
+
+@dataclass(frozen=True)
+class TransactionEventReport:
+    """One TransactionEventRequest as the charger sent it (2.0.1 field names, snake_case)."""
+
+    event_type: str
+    timestamp: datetime
+    trigger_reason: str
+    seq_no: int
+    charger_transaction_id: str
+    evse_id: int | None = None
+    charging_state: str | None = None
+    stopped_reason: str | None = None
+    id_tag: str | None = None
+    id_token_type: str | None = None
+    remote_start_id: int | None = None
+    offline: bool = False
+    readings: list[charging.MeterReading] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EventAnswer:
+    """What the charger is told: the idToken's status when the event carried one, and the
+    session's total cost (minor units) once it has ended and been billed."""
+
+    id_tag_info: IdTagInfo | None
+    cost: int | None = None
+    currency: str | None = None
+
+
+def record_transaction_event(session: Session, charge_point_id: str,
+                             event: TransactionEventReport) -> EventAnswer:
+    """Fold one TransactionEvent into its session and say what to answer.
+
+    An event already processed (same transaction and seqNo: a replay after a reconnect)
+    changes nothing. Events may come in any order a real charger sends them: an Updated
+    or Ended whose Started was lost opens the session itself; a Started(RemoteStart) may
+    precede the cable; a transaction that began at plug-in is joined to the driver's
+    session when the remote start's event names its ``remoteStartId``.
+    """
+    station = stations.get_station(session, charge_point_id)
+    charging_session = _by_charger_id(session, station, event.charger_transaction_id)
+    info = _token_info(session, station, charging_session, event)
+    if _already_processed(session, station, event):
+        log.info("%s: transaction %s event %s replayed; already recorded", charge_point_id,
+                 event.charger_transaction_id, event.seq_no)
+        return _answer(info, charging_session, event)
+    id_tag = None if event.id_token_type in _CHARGER_DECIDED else event.id_tag
+    asked = _asking_session(session, station, event)
+    if charging_session is None:
+        charging_session = charging.begin_transaction(
+            session, station, connector_id=event.evse_id or 1, timestamp=event.timestamp,
+            id_tag=id_tag, id_tag_info=info if id_tag else None,
+            meter_start_wh=_begin_register(event), joins=asked)
+        charging_session.charger_transaction_id = event.charger_transaction_id
+        if event.event_type != "Started":
+            log.warning("%s: %s event for transaction %s whose start we never saw; "
+                        "recorded from here", charge_point_id, event.event_type,
+                        event.charger_transaction_id)
+    elif asked is not None and asked.id != charging_session.id:
+        charging_session = _adopt(session, station, asked, charging_session,
+                                  event.timestamp, info)
+    elif id_tag is not None and charging_session.id_tag is None:
+        charging.authorise_transaction(session, station, charging_session, id_tag=id_tag,
+                                       id_tag_info=info, at=event.timestamp)
+    if event.readings:
+        charging.record_meter_values(session, charge_point_id,
+                                     charging_session.connector_id or 0,
+                                     charging_session.transaction_id, event.readings,
+                                     station_id=station.id)
+    _follow_charging_state(session, charge_point_id, charging_session, event)
+    if event.event_type == "Ended" and charging_session.stopped_at is None:
+        charging.close_transaction(session, charging_session, meter_stop=_end_register(event),
+                                   at=event.timestamp, reason=event.stopped_reason or "Local")
+    return _answer(info, charging_session, event)
+
+
+def _answer(info: IdTagInfo | None, charging_session: ChargingSession | None,
+            event: TransactionEventReport) -> EventAnswer:
+    if event.event_type == "Ended" and charging_session is not None \
+            and charging_session.cost is not None:
+        return EventAnswer(info, charging_session.cost, charging_session.currency)
+    return EventAnswer(info)
+
+
+def charger_transaction(session: Session, charge_point_id: str,
+                        charger_transaction_id: str) -> ChargingSession | None:
+    """The session of a transaction the station named ``charger_transaction_id``."""
+    station = stations.get_station(session, charge_point_id)
+    return _by_charger_id(session, station, charger_transaction_id)
+
+
+def _by_charger_id(session: Session, station: Station,
+                   charger_transaction_id: str) -> ChargingSession | None:
+    return session.scalar(select(ChargingSession).where(
+        ChargingSession.station_id == station.id,
+        ChargingSession.charger_transaction_id == charger_transaction_id))
+
+
+def _already_processed(session: Session, station: Station,
+                       event: TransactionEventReport) -> bool:
+    seen = session.scalar(select(TransactionEvent.id).where(
+        TransactionEvent.station_id == station.id,
+        TransactionEvent.charger_transaction_id == event.charger_transaction_id,
+        TransactionEvent.seq_no == event.seq_no))
+    if seen is not None:
+        return True
+    session.add(TransactionEvent(
+        station_id=station.id, charger_transaction_id=event.charger_transaction_id,
+        seq_no=event.seq_no, event_type=event.event_type,
+        trigger_reason=event.trigger_reason, at=event.timestamp))
+    session.flush()
+    return False
+
+
+def _token_info(session: Session, station: Station, known: ChargingSession | None,
+                event: TransactionEventReport) -> IdTagInfo | None:
+    """idTokenInfo for the event's idToken: a token the transaction already runs under
+    keeps the answer it had (an app session's token is not a card, and must not be
+    turned down on its second event)."""
+    if event.id_tag is None:
+        return None
+    if event.id_token_type in _CHARGER_DECIDED:
+        return IdTagInfo(AuthorizationStatus.ACCEPTED)
+    if known is not None and known.id_tag == event.id_tag and known.id_tag_status:
+        return IdTagInfo(known.id_tag_status)
+    if event.remote_start_id is not None:
+        asked = _asking_session(session, station, event)
+        if asked is not None and asked.id_tag == event.id_tag:
+            return IdTagInfo(AuthorizationStatus.ACCEPTED)
+    return charging.authorize(session, station.charge_point_id, event.id_tag)
+
+
+def _asking_session(session: Session, station: Station,
+                    event: TransactionEventReport) -> ChargingSession | None:
+    """The remote start this event answers: by its remoteStartId (our session id), else a
+    start waiting on this EVSE for the same token."""
+    if event.remote_start_id is not None:
+        asked = session.get(ChargingSession, event.remote_start_id)
+        if (asked is not None and asked.station_id == station.id
+                and asked.transaction_id is None
+                and asked.status in (SessionStatus.STARTING, SessionStatus.AUTHORISED)):
+            return asked
+        return None
+    if event.id_tag is None:
+        return None
+    return charging.starting_session(session, station, event.id_tag, event.evse_id)
+
+
+def join_remote_start(session: Session, charge_point_id: str, remote_start_id: int,
+                      charger_transaction_id: str) -> None:
+    """The charger answered a remote start naming a transaction it already runs (2.0.1:
+    the cable went in first): the session that asked takes that transaction over, unless
+    the transaction's own event has done so already."""
+    station = stations.get_station(session, charge_point_id)
+    plugged = _by_charger_id(session, station, charger_transaction_id)
+    asked = session.get(ChargingSession, remote_start_id)
+    if plugged is None or asked is None or asked.id == plugged.id \
+            or asked.transaction_id is not None or not asked.status.is_open:
+        return
+    _adopt(session, station, asked, plugged, utcnow(),
+           IdTagInfo(AuthorizationStatus.ACCEPTED))
+
+
+def _adopt(session: Session, station: Station, asked: ChargingSession,
+           plugged: ChargingSession, at: datetime,
+           info: IdTagInfo | None) -> ChargingSession:
+    """The driver's remote start joins a transaction the charger began at plug-in: the
+    transaction (its charger id, readings so far) moves onto the driver's session, whose
+    price and payment it now runs under; the placeholder is removed."""
+    if plugged.id_tag is not None:
+        log.warning("%s: remote start %s names transaction %s, which already runs for %r; "
+                    "left as it is", station.charge_point_id, asked.id,
+                    plugged.charger_transaction_id, plugged.id_tag)
+        return plugged
+    session.execute(update(MeterSample).where(MeterSample.session_id == plugged.id)
+                    .values(session_id=asked.id))
+    adopted = {
+        "connector_id": plugged.connector_id, "connector_pk": plugged.connector_pk,
+        "charger_started_at": plugged.charger_started_at,
+        "max_register_wh": plugged.max_register_wh, "power_w": plugged.power_w,
+        "soc_percent": plugged.soc_percent, "last_sample_at": plugged.last_sample_at,
+        "charger_transaction_id": plugged.charger_transaction_id,
+    }
+    session.delete(plugged)
+    session.flush()
+    for name, value in adopted.items():
+        setattr(asked, name, value)
+    asked.started_at = asked.charger_started_at
+    asked.meter_start_wh = plugged.meter_start_wh
+    asked.transaction_id = asked.id
+    charging.authorise_transaction(session, station, asked, id_tag=asked.id_tag,
+                                   id_tag_info=info, at=at)
+    session.flush()
+    return asked
+
+
+def _follow_charging_state(session: Session, charge_point_id: str,
+                           charging_session: ChargingSession,
+                           event: TransactionEventReport) -> None:
+    """2.0.1 reports charging, paused and idle in the transaction, not in the connector
+    status; the plug's status follows it so drivers and the owner see the same words as
+    for a 1.6 charger."""
+    if event.event_type == "Ended" and event.stopped_reason == "EVDisconnected":
+        return  # the cable is out: the charger's StatusNotification says Available
+    status = status_for_charging_state(event.charging_state,
+                                       ended=event.event_type == "Ended")
+    if status is None or charging_session.connector_id is None:
+        return
+    if status == ConnectorStatus.PREPARING and charging_session.id_tag is not None \
+            and charging_session.energy_wh > 0:
+        status = ConnectorStatus.FINISHING
+    plug = charging_session.connector
+    if plug is not None and plug.status == status:
+        return  # most events repeat the state; history keeps changes only
+    status_service.record_status(session, charge_point_id, charging_session.connector_id,
+                                 status, "NoError", event.timestamp)
+
+
+def _begin_register(event: TransactionEventReport) -> int | None:
+    return _register(event, "Transaction.Begin")
+
+
+def _end_register(event: TransactionEventReport) -> int | None:
+    return _register(event, "Transaction.End")
+
+
+def _register(event: TransactionEventReport, context: str) -> int | None:
+    """The energy register reading of ``context`` in the event, in Wh, if it has one."""
+    for reading in event.readings:
+        for raw in reading.sampled_values:
+            if raw.get("context") == context and raw.get("phase") is None and \
+                    (raw.get("measurand") or "Energy.Active.Import.Register") \
+                    == "Energy.Active.Import.Register":
+                try:
+                    sample = normalise(reading.timestamp, **raw)
+                except (MeterValueError, TypeError):
+                    continue
+                return int(round(sample.value))
+    return None
