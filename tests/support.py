@@ -52,12 +52,21 @@ class RawCharger:
         return json.loads(self.ws.recv(timeout=timeout))
 
     def call(self, action: str, payload: dict[str, Any]) -> list:
-        """Send a CALL and return the reply frame (CALLRESULT or CALLERROR)."""
+        """Send a CALL and return the reply frame (CALLRESULT or CALLERROR). CALLs the CSMS
+        sends meanwhile are answered by :meth:`answer_csms` when it has an answer."""
         unique_id = str(next(_ids))
         self.ws.send(json.dumps([2, unique_id, action, payload]))
-        reply = self.receive()
-        assert reply[1] == unique_id, reply
-        return reply
+        while True:
+            reply = self.receive()
+            if reply[0] == 2 and self.answer_csms(reply):
+                continue
+            assert reply[1] == unique_id, reply
+            return reply
+
+    def answer_csms(self, frame: list) -> bool:
+        """Answer a CALL from the CSMS that arrived while waiting for a reply; False leaves
+        it to the test. Plain raw chargers answer nothing."""
+        return False
 
     def result(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Send a CALL that must succeed and return the CALLRESULT payload."""
@@ -77,6 +86,48 @@ class RawCharger:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class RawCharger201(RawCharger):
+    """A raw OCPP 2.0.1 charger. The CSMS configures 2.0.1 chargers after boot; this one
+    answers those calls as a charger with an empty SampledDataCtrlr would, records them in
+    ``csms_calls`` and leaves any other CALL to the test."""
+
+    def __init__(self, ws_url: str, charge_point_id: str, password: str | None,
+                 subprotocols: tuple[str, ...] = ("ocpp2.0.1",)) -> None:
+        super().__init__(ws_url, charge_point_id, password, subprotocols)
+        self.variables: dict[str, str] = {"TxUpdatedMeasurands": "", "TxUpdatedInterval": "0",
+                                          "TxEndedMeasurands": ""}
+        self.csms_calls: list[tuple[str, dict[str, Any]]] = []
+
+    def boot(self, reason: str = "PowerUp") -> dict[str, Any]:
+        return self.result("BootNotification", {
+            "reason": reason, "chargingStation": {"vendorName": "TestVendor",
+                                                  "model": "Raw201"}})
+
+    def answer_csms(self, frame: list) -> bool:
+        _, unique_id, action, payload = frame
+        if action == "GetVariables":
+            result = {"getVariableResult": [
+                {"attributeStatus": "Accepted" if item["variable"]["name"] in self.variables
+                 else "UnknownVariable", "component": item["component"],
+                 "variable": item["variable"],
+                 **({"attributeValue": self.variables[item["variable"]["name"]]}
+                    if item["variable"]["name"] in self.variables else {})}
+                for item in payload["getVariableData"]]}
+        elif action == "SetVariables":
+            for item in payload["setVariableData"]:
+                self.variables[item["variable"]["name"]] = item["attributeValue"]
+            result = {"setVariableResult": [
+                {"attributeStatus": "Accepted", "component": item["component"],
+                 "variable": item["variable"]} for item in payload["setVariableData"]]}
+        elif action == "GetBaseReport":
+            result = {"status": "Accepted"}
+        else:
+            return False
+        self.csms_calls.append((action, payload))
+        self.ws.send(json.dumps([3, unique_id, result]))
+        return True
 
 
 class LibraryChargePoint(ChargePoint):

@@ -1,0 +1,142 @@
+"""OCPP 2.0.1 transactions onto the same sessions as 1.6 (E03/E04 local starts, E09/E10
+start points, E21 remote stop, F01/F03 remote start with remoteStartId, replays by seqNo),
+spoken as raw frames to a live server."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from tests.support import RawCharger, RawCharger201, now_iso
+from voltspot.domain.statuses import ConnectorStatus, SessionStatus
+from voltspot.models import ChargingSession, Connector, IdToken, MeterSample, Station
+
+
+def _charger(server, station) -> RawCharger201:
+    return RawCharger201(server.ws_url, station.charge_point_id, station.password)
+
+
+def _boot(charger) -> dict:
+    return charger.boot()
+
+
+def _card(db, id_tag) -> None:
+    with db.session() as session:
+        session.add(IdToken(id_tag=id_tag.upper(), billing="invoice"))
+
+
+def _event(charger, event_type, transaction_id, seq_no, trigger, *, energy_wh=None,
+           context="Sample.Periodic", state=None, id_token=None, stopped_reason=None,
+           remote_start_id=None, timestamp=None, evse=True, power_w=None) -> list:
+    info = {"transactionId": transaction_id}
+    if state:
+        info["chargingState"] = state
+    if stopped_reason:
+        info["stoppedReason"] = stopped_reason
+    if remote_start_id is not None:
+        info["remoteStartId"] = remote_start_id
+    at = timestamp or now_iso()
+    payload = {"eventType": event_type, "timestamp": at, "triggerReason": trigger,
+               "seqNo": seq_no, "transactionInfo": info}
+    if evse:
+        payload["evse"] = {"id": 1, "connectorId": 1}
+    if id_token:
+        payload["idToken"] = {"idToken": id_token, "type": "ISO14443"}
+    sampled = []
+    if energy_wh is not None:
+        sampled.append({"value": energy_wh, "context": context,
+                        "measurand": "Energy.Active.Import.Register",
+                        "unitOfMeasure": {"unit": "Wh"}})
+    if power_w is not None:
+        sampled.append({"value": power_w, "context": context,
+                        "measurand": "Power.Active.Import", "unitOfMeasure": {"unit": "W"}})
+    if sampled:
+        payload["meterValue"] = [{"timestamp": at, "sampledValue": sampled}]
+    return charger.call("TransactionEvent", payload)
+
+
+def _by_charger_id(db, transaction_id) -> ChargingSession | None:
+    with db.session() as session:
+        return session.scalar(select(ChargingSession).where(
+            ChargingSession.charger_transaction_id == transaction_id))
+
+
+def test_a_charger_offering_both_versions_gets_the_newest(server, station):
+    with RawCharger(server.ws_url, station.charge_point_id, station.password,
+                    ("ocpp1.6", "ocpp2.0.1")) as charger:
+        assert charger.ws.subprotocol == "ocpp2.0.1"
+
+
+def test_authorised_first_then_cable_records_one_billed_session(server, station, db):
+    _card(db, "E03-CARD")
+    transaction_id = str(uuid.uuid4())
+    with _charger(server, station) as charger:
+        _boot(charger)
+        authorize = charger.result("Authorize", {"idToken": {"idToken": "E03-CARD",
+                                                             "type": "ISO14443"}})
+        assert authorize["idTokenInfo"]["status"] == "Accepted"
+        started = _event(charger, "Started", transaction_id, 0, "CablePluggedIn",
+                         energy_wh=1000, context="Transaction.Begin", state="EVConnected",
+                         id_token="E03-CARD")
+        assert started[0] == 3 and started[2]["idTokenInfo"]["status"] == "Accepted"
+        _event(charger, "Updated", transaction_id, 1, "ChargingStateChanged",
+               state="Charging")
+        _event(charger, "Updated", transaction_id, 2, "MeterValuePeriodic",
+               energy_wh=4000, power_w=11000, state="Charging")
+        ended = _event(charger, "Ended", transaction_id, 3, "EVCommunicationLost",
+                       energy_wh=5500, context="Transaction.End",
+                       stopped_reason="EVDisconnected", state="Idle")
+    assert ended[0] == 3
+    recorded = _by_charger_id(db, transaction_id)
+    assert (recorded.id_tag, recorded.status, recorded.energy_wh, recorded.stop_reason) == (
+        "E03-CARD", SessionStatus.COMPLETED, 4500, "EVDisconnected")
+    assert recorded.transaction_id == recorded.id
+
+
+def test_a_replayed_event_is_answered_and_counted_once(server, station, db):
+    _card(db, "REPLAY-CARD")
+    transaction_id = str(uuid.uuid4())
+    with _charger(server, station) as charger:
+        _boot(charger)
+        _event(charger, "Started", transaction_id, 0, "Authorized", energy_wh=0,
+               context="Transaction.Begin", id_token="REPLAY-CARD")
+        first = _event(charger, "Updated", transaction_id, 1, "MeterValuePeriodic",
+                       energy_wh=2000, state="Charging")
+        again = _event(charger, "Updated", transaction_id, 1, "MeterValuePeriodic",
+                       energy_wh=2000, state="Charging")
+    assert first[0] == again[0] == 3
+    recorded = _by_charger_id(db, transaction_id)
+    with db.session() as session:
+        samples = session.scalars(select(MeterSample).where(
+            MeterSample.session_id == recorded.id,
+            MeterSample.context == "Sample.Periodic")).all()
+    assert len(samples) == 1
+    assert recorded.energy_wh == 2000
+
+
+def test_charging_state_drives_the_plug_status_drivers_see(server, station, db):
+    _card(db, "STATE-CARD")
+    transaction_id = str(uuid.uuid4())
+    with _charger(server, station) as charger:
+        _boot(charger)
+        charger.result("StatusNotification", {"timestamp": now_iso(), "connectorStatus":
+                                              "Occupied", "evseId": 1, "connectorId": 1})
+        assert _plug(db, station) == ConnectorStatus.PREPARING
+        _event(charger, "Started", transaction_id, 0, "Authorized", energy_wh=0,
+               context="Transaction.Begin", id_token="STATE-CARD", state="Charging")
+        assert _plug(db, station) == ConnectorStatus.CHARGING
+        # A later "Occupied" says less than the transaction does: the plug stays charging.
+        charger.result("StatusNotification", {"timestamp": now_iso(), "connectorStatus":
+                                              "Occupied", "evseId": 1, "connectorId": 1})
+        assert _plug(db, station) == ConnectorStatus.CHARGING
+        _event(charger, "Updated", transaction_id, 1, "ChargingStateChanged",
+               state="SuspendedEV")
+        assert _plug(db, station) == ConnectorStatus.SUSPENDED_EV
+        assert _by_charger_id(db, transaction_id).status == SessionStatus.SUSPENDED
+
+
+def _plug(db, station) -> ConnectorStatus:
+    with db.session() as session:
+        return session.scalar(select(Connector.status).join(Station).where(
+            Station.charge_point_id == station.charge_point_id, Connector.connector_id == 1))
