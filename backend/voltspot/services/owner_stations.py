@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from voltspot.domain.availability import station_online
 from voltspot.domain.evse_ids import EvseIdError, make_evse_id, normalise_evse_id
 from voltspot.domain.statuses import ConnectorType, Registration, plug_words
 from voltspot.models import Connector, OcppFrame, Site, Station, utcnow
-from voltspot.services import stations
+from voltspot.services import reports, stations
 from voltspot.services.charger_control import (
     ChargerControl,
     ChargerError,
@@ -504,6 +505,8 @@ def _adopt(session: Session, viewer: Viewer, charge_point_id: str, form: Mapping
     if errors or site is None or count is None or power_w is None:
         raise FormInvalid(errors)
     station.site = site
+    # Sessions it recorded while pending counted network-wide only; now they are the site's.
+    reports.count_station_history(session, station.id, site.id)
     station.registration = Registration.ACCEPTED
     station.max_power_w = power_w
     have = {c.connector_id for c in station.connectors}
@@ -680,30 +683,40 @@ def _plug_name(number: int) -> str:
     return "The whole station" if number == 0 else f"Plug {number}"
 
 
-def _reset(form: Mapping[str, str], _plugs: list[int]) -> tuple[str, dict[str, Any], Describe]:
+def _reset(form: Mapping[str, str], _plugs: list[int], version: str
+           ) -> tuple[str, dict[str, Any], Describe]:
     kind = _text(form, "type").capitalize()
     if kind not in ("Soft", "Hard"):
         raise InvalidInput("Choose a soft restart (the station finishes what it is doing "
                            "first) or a hard one (at once).")
     word = kind.lower()
-    return "Reset", {"type": kind}, lambda answer: _said(answer, {
+    # 2.0.1 names the same two restarts by when they happen.
+    wire = kind if version == "1.6" else {"Soft": "OnIdle", "Hard": "Immediate"}[kind]
+    return "Reset", {"type": wire}, lambda answer: _said(answer, {
         "Accepted": f"The station accepted the {word} restart; it is back in a minute or two.",
+        "Scheduled": "The station restarts as soon as the charging on it has ended.",
         "Rejected": "The station refused to restart. Try again later, or restart it at the "
                     "station itself.",
-    }, ("Accepted",))
+    }, ("Accepted", "Scheduled"))
 
 
-def _unlock(form: Mapping[str, str], plugs: list[int]) -> tuple[str, dict[str, Any], Describe]:
+def _unlock(form: Mapping[str, str], plugs: list[int], version: str
+            ) -> tuple[str, dict[str, Any], Describe]:
     number = _plug_number(form, plugs, whole_station=False)
-    return "UnlockConnector", {"connectorId": number}, lambda answer: _said(answer, {
+    payload = ({"connectorId": number} if version == "1.6"
+               else {"evseId": number, "connectorId": 1})
+    return "UnlockConnector", payload, lambda answer: _said(answer, {
         "Unlocked": f"Plug {number} is unlocked; the cable can be taken out now.",
         "UnlockFailed": f"Plug {number} did not unlock. Check that nothing pulls on the "
                         "cable, then try again.",
         "NotSupported": f"Plug {number} has no lock the station can open remotely.",
+        "OngoingAuthorizedTransaction": f"Plug {number} stays locked: a session is running "
+                                        "on it. Stop the session first.",
+        "UnknownConnector": f"The station does not know plug {number}.",
     }, ("Unlocked",))
 
 
-def _availability(form: Mapping[str, str], plugs: list[int]
+def _availability(form: Mapping[str, str], plugs: list[int], version: str
                   ) -> tuple[str, dict[str, Any], Describe]:
     number = _plug_number(form, plugs, whole_station=True)
     wanted = _text(form, "availability")
@@ -711,7 +724,11 @@ def _availability(form: Mapping[str, str], plugs: list[int]
         raise InvalidInput("Choose whether the plug should be available or unavailable.")
     name = _plug_name(number)
     kind = "Operative" if wanted == "available" else "Inoperative"
-    return ("ChangeAvailability", {"connectorId": number, "type": kind},
+    if version == "1.6":
+        payload: dict[str, Any] = {"connectorId": number, "type": kind}
+    else:
+        payload = {"operationalStatus": kind, **({"evse": {"id": number}} if number else {})}
+    return ("ChangeAvailability", payload,
             lambda answer: _said(answer, {
                 "Accepted": f"{name} is now {wanted}.",
                 "Scheduled": f"{name} becomes {wanted} when the session on it ends.",
@@ -719,11 +736,13 @@ def _availability(form: Mapping[str, str], plugs: list[int]
             }, ("Accepted", "Scheduled")))
 
 
-def _trigger_status(form: Mapping[str, str], plugs: list[int]
+def _trigger_status(form: Mapping[str, str], plugs: list[int], version: str
                     ) -> tuple[str, dict[str, Any], Describe]:
     number = _plug_number(form, plugs, whole_station=True, optional=True)
     payload: dict[str, Any] = {"requestedMessage": "StatusNotification"}
-    if number is not None:
+    if number and version != "1.6":
+        payload["evse"] = {"id": number, "connectorId": 1}
+    elif number is not None and version == "1.6":
         payload["connectorId"] = number
     which = "its plugs" if number is None else _plug_name(number).lower()
     return "TriggerMessage", payload, lambda answer: _said(answer, {
@@ -745,15 +764,58 @@ def _configuration_reply(answer: dict[str, Any]) -> ActionReply:
     return ActionReply(True, message, answer, keys, unknown)
 
 
-def _get_configuration(form: Mapping[str, str], _plugs: list[int]
+def _variables_reply(answer: dict[str, Any]) -> ActionReply:
+    keys, unknown = [], []
+    for item in answer.get("getVariableResult") or []:
+        name = f"{item['component']['name']}.{item['variable']['name']}"
+        if item.get("attributeStatus") == "Accepted":
+            keys.append(ConfigurationKey(name, item.get("attributeValue"), False))
+        else:
+            unknown.append(name)
+    message = f"The station sent {len(keys)} setting{'s' if len(keys) != 1 else ''}."
+    if unknown:
+        message += " It does not know " + ", ".join(unknown) + "."
+    return ActionReply(True, message, answer, tuple(keys), tuple(unknown))
+
+
+def _report_reply(answer: dict[str, Any]) -> ActionReply:
+    return _said(answer, {
+        "Accepted": "The station is sending all its settings; they appear under “Device "
+                    "model” on this page in a moment.",
+        "Rejected": "The station refused to send its settings now. Try again later.",
+        "NotSupported": "This station cannot send its settings on request.",
+        "EmptyResultSet": "The station has no settings to report.",
+    }, ("Accepted", "EmptyResultSet"))
+
+
+def _setting_name(key: str) -> tuple[str, str]:
+    """A 2.0.1 setting as the owner writes it: "Component.Variable"."""
+    component, _, variable = key.partition(".")
+    if not component or not variable:
+        raise InvalidInput("Write a 2.0.1 setting as Component.Variable, such as "
+                           "OCPPCommCtrlr.HeartbeatInterval.")
+    return component, variable
+
+
+def _get_configuration(form: Mapping[str, str], _plugs: list[int], version: str
                        ) -> tuple[str, dict[str, Any], Describe]:
     keys = [key for key in re.split(r"[\s,;]+", str(form.get("keys", ""))) if key]
-    if any(len(key) > 50 for key in keys):
-        raise InvalidInput("A setting's name is at most 50 characters.")
-    return "GetConfiguration", ({"key": keys} if keys else {}), _configuration_reply
+    if any(len(key) > 100 for key in keys):
+        raise InvalidInput("A setting's name is at most 100 characters.")
+    if version == "1.6":
+        if any(len(key) > 50 for key in keys):
+            raise InvalidInput("A setting's name is at most 50 characters.")
+        return "GetConfiguration", ({"key": keys} if keys else {}), _configuration_reply
+    if not keys:
+        return ("GetBaseReport", {"requestId": secrets.randbelow(2**31),
+                                  "reportBase": "ConfigurationInventory"}, _report_reply)
+    wanted = [_setting_name(key) for key in keys]
+    return "GetVariables", {"getVariableData": [
+        {"component": {"name": component}, "variable": {"name": variable}}
+        for component, variable in wanted]}, _variables_reply
 
 
-def _change_configuration(form: Mapping[str, str], _plugs: list[int]
+def _change_configuration(form: Mapping[str, str], _plugs: list[int], version: str
                           ) -> tuple[str, dict[str, Any], Describe]:
     key = _text(form, "key")
     value = str(form.get("value", "")).strip()
@@ -762,16 +824,30 @@ def _change_configuration(form: Mapping[str, str], _plugs: list[int]
                            "such as HeartbeatInterval.")
     if len(value) > 500:
         raise InvalidInput("A setting's value is at most 500 characters.")
-    return "ChangeConfiguration", {"key": key, "value": value}, lambda answer: _said(answer, {
+    sentences = {
         "Accepted": f"{key} is now {value}.",
         "RebootRequired": f"{key} is saved as {value}; it takes effect after a restart.",
         "Rejected": f"The station refused to set {key} to {value}: the setting may be "
                     "read-only, or the value out of range.",
         "NotSupported": f"The station has no setting called {key}.",
-    }, ("Accepted", "RebootRequired"))
+        "UnknownComponent": f"The station has no setting called {key}.",
+        "UnknownVariable": f"The station has no setting called {key}.",
+    }
+    if version == "1.6":
+        return ("ChangeConfiguration", {"key": key, "value": value},
+                lambda answer: _said(answer, sentences, ("Accepted", "RebootRequired")))
+    component, variable = _setting_name(key)
+
+    def describe(answer: dict[str, Any]) -> ActionReply:
+        result = (answer.get("setVariableResult") or [{}])[0]
+        return _said({"status": result.get("attributeStatus", "")} | answer, sentences,
+                     ("Accepted", "RebootRequired"))
+    return "SetVariables", {"setVariableData": [{
+        "component": {"name": component}, "variable": {"name": variable},
+        "attributeValue": value}]}, describe
 
 
-_PARSERS: dict[str, Callable[[Mapping[str, str], list[int]],
+_PARSERS: dict[str, Callable[[Mapping[str, str], list[int], str],
                              tuple[str, dict[str, Any], Describe]]] = {
     "reset": _reset,
     "unlock": _unlock,
@@ -801,8 +877,14 @@ def remote_action(db: Database, control: ChargerControl, viewer: Viewer, charge_
     with db.session() as session:
         station = owned_station(session, viewer, charge_point_id)
         plugs = [connector.connector_id for connector in station.connectors]
-    ocpp_action, payload, describe = parse(form, plugs)
     try:
+        version = control.version(charge_point_id)
+    except StationOffline:
+        version = None
+    ocpp_action, payload, describe = parse(form, plugs, version or "1.6")
+    try:
+        if version is None:
+            raise StationOffline(charge_point_id)
         answer = send_command(db, control, charge_point_id, ocpp_action, payload)
     except StationOffline:
         log.info("%s: %s not sent: the station is offline", charge_point_id, ocpp_action)
