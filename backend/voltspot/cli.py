@@ -57,8 +57,10 @@ def station() -> None:
 @click.option("--connectors", required=True, type=click.IntRange(1, 32))
 @click.option("--power-kw", default=22.0, show_default=True, type=float)
 @click.option("--password", default=None, help="16-40 characters; generated if omitted")
+@click.option("--ocpp", "ocpp_version", type=click.Choice(["1.6", "2.0.1"]), default=None,
+              help="the version to use when the charger offers both (default: the newest)")
 def station_add(site_name: str, charge_point_id: str, connectors: int, power_kw: float,
-                password: str | None) -> None:
+                password: str | None, ocpp_version: str | None) -> None:
     """Register a station and print the URL and password to configure it with."""
     from voltspot.db import Database
     from voltspot.services.errors import ServiceError
@@ -68,9 +70,10 @@ def station_add(site_name: str, charge_point_id: str, connectors: int, power_kw:
     database = Database(settings.database_url)
     try:
         with database.session() as session:
-            _, plain = register_station(session, site_name=site_name,
-                                        charge_point_id=charge_point_id, connectors=connectors,
-                                        power_kw=power_kw, password=password)
+            registered, plain = register_station(
+                session, site_name=site_name, charge_point_id=charge_point_id,
+                connectors=connectors, power_kw=power_kw, password=password)
+            registered.ocpp_version_preferred = ocpp_version
     except ServiceError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"OCPP URL:        {settings.ocpp_url}/{charge_point_id}")

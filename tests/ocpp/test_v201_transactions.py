@@ -140,3 +140,14 @@ def _plug(db, station) -> ConnectorStatus:
     with db.session() as session:
         return session.scalar(select(Connector.status).join(Station).where(
             Station.charge_point_id == station.charge_point_id, Connector.connector_id == 1))
+
+
+def test_a_charger_offering_both_gets_the_version_its_station_is_configured_for(
+        server, station, db):
+    with db.session() as session:
+        session.scalar(select(Station).where(
+            Station.charge_point_id == station.charge_point_id)).ocpp_version_preferred = "1.6"
+    with RawCharger(server.ws_url, station.charge_point_id, station.password,
+                    ("ocpp2.0.1", "ocpp1.6")) as charger:
+        assert charger.ws.subprotocol == "ocpp1.6"
+        assert charger.boot()["status"] == "Accepted"
