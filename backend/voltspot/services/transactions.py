@@ -83,6 +83,10 @@ def record_transaction_event(session: Session, charge_point_id: str,
         return _answer(info, charging_session, event)
     id_tag = None if event.id_token_type in _CHARGER_DECIDED else event.id_tag
     asked = _asking_session(session, station, event)
+    if asked is not None and id_tag is None:
+        # The remote start's event names its remoteStartId but not the token: it runs
+        # under the token the CSMS sent.
+        id_tag, info = asked.id_tag, IdTagInfo(AuthorizationStatus.ACCEPTED)
     if charging_session is None:
         charging_session = charging.begin_transaction(
             session, station, connector_id=event.evse_id or 1, timestamp=event.timestamp,
