@@ -141,15 +141,18 @@ def register_stations(url: str, charge_point_ids: list[str], password: str) -> N
         database.dispose()
 
 
-def count_meter_samples(url: str, prefix: str) -> int:
+def count_meter_samples(url: str, prefix: str) -> dict[str | None, int]:
     """Rows in ``meter_samples`` from stations whose charge point id starts with
-    ``prefix``."""
+    ``prefix``, by the sampled value's context (``Sample.Periodic``, ``Transaction.Begin``
+    …)."""
     database = Database(url)
     try:
         with database.session() as session:
-            return session.scalar(
-                select(func.count(MeterSample.id))
+            rows = session.execute(
+                select(MeterSample.context, func.count(MeterSample.id))
                 .join(Station, Station.id == MeterSample.station_id)
-                .where(Station.charge_point_id.startswith(prefix))) or 0
+                .where(Station.charge_point_id.startswith(prefix))
+                .group_by(MeterSample.context))
+            return {context: count for context, count in rows}
     finally:
         database.dispose()

@@ -1,4 +1,4 @@
-"""Simulated OCPP 1.6J chargers for the load benchmark.
+"""Simulated OCPP chargers (1.6J or 2.0.1) for the load benchmark.
 
 Raw JSON frames over ``websockets`` in asyncio (no ``ocpp`` library on this side, so the
 load generator costs as little as it can); one process drives a slice of the chargers and
@@ -6,11 +6,13 @@ is steered by the bench over a pipe:
 
     bench → client            client → bench
                               ("ready", ConnectReport)   every charger tried
-    ("load", Window)          ("ran", LoadReport)        MeterValues until the window ends
+    ("load", Window)          ("ran", LoadReport)        measured calls until the window ends
     ("hold", until)           ("ran", IdleReport)        idle, then a ping on each socket
     ("close",)                ("closed", None)           sockets closed; the process ends
 
 Each charger keeps to OCPP-J: one CALL outstanding, the next sent only after the answer.
+What it says is its version's :class:`Dialect`: the measured call is MeterValues (1.6) or
+TransactionEvent Updated (2.0.1), each with four sampled values.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import errno
 import json
 import os
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,6 +38,7 @@ import benchlib
 
 ID_TAG = "BENCHTAG"
 CONNECTOR_ID = 1
+EVSE_ID = 1
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class Plan:
     connect_concurrency: int = 50
     call_timeout: float = 10.0
     connect_timeout: float = 300.0
+    ocpp_version: str = "1.6"
 
 
 @dataclass(frozen=True)
@@ -102,24 +107,30 @@ def _now() -> str:
 
 
 class Charger:
-    """One simulated charge point on one socket."""
+    """One simulated charge point on one socket, speaking ``dialect``."""
 
-    __slots__ = ("charge_point_id", "ws", "sequence", "transaction_id", "energy_wh")
+    __slots__ = ("charge_point_id", "dialect", "ws", "sequence", "transaction_id", "seq_no",
+                 "energy_wh", "listener")
 
-    def __init__(self, charge_point_id: str) -> None:
+    def __init__(self, charge_point_id: str, dialect: Dialect) -> None:
         self.charge_point_id = charge_point_id
+        self.dialect = dialect
         self.ws: ClientConnection | None = None
         self.sequence = 0
-        self.transaction_id: int | None = None
+        self.transaction_id: int | str | None = None
+        self.seq_no = 0
         self.energy_wh = 0
+        self.listener: asyncio.Task | None = None
 
     async def call(self, action: str, payload: dict[str, Any], timeout: float) -> dict:
         """Send one CALL and return its CALLRESULT payload.
 
         Raises :class:`CallErrorReply`, ``TimeoutError`` or ``ConnectionClosed``. A CALL
-        from the server meanwhile is answered NotSupported; a stray answer is ignored.
+        from the server meanwhile is answered by the dialect; a stray answer is ignored.
         """
         assert self.ws is not None
+        if self.listener is not None:
+            await self._stop_listening()
         self.sequence += 1
         unique_id = str(self.sequence)
         async with asyncio.timeout(timeout):
@@ -132,19 +143,85 @@ class Charger:
                 if kind == 4 and message[1] == unique_id:
                     raise CallErrorReply(message[2], message[3])
                 if kind == 2:
-                    await self.ws.send(json.dumps(
-                        [4, message[1], "NotSupported", "bench charger", {}]))
+                    await self._answer(message)
 
-    def meter_values(self) -> dict[str, Any]:
-        """MeterValues with four sampled values: energy register, power, current, voltage."""
-        self.energy_wh += 2
-        return {
+    def listen(self) -> None:
+        """Answer the server's CALLs in the background until this charger's next own call
+        (a 2.0.1 CSMS configures a charger after its boot, while the bench waits)."""
+        self.listener = asyncio.create_task(self._answer_calls())
+
+    async def _answer_calls(self) -> None:
+        assert self.ws is not None
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                message = json.loads(await self.ws.recv())
+                if message[0] == 2:
+                    await self._answer(message)
+
+    async def _stop_listening(self) -> None:
+        assert self.listener is not None
+        self.listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.listener
+        self.listener = None
+
+    async def _answer(self, message: list[Any]) -> None:
+        assert self.ws is not None
+        result = self.dialect.answer(message[2], message[3])
+        await self.ws.send(json.dumps(
+            [4, message[1], "NotSupported", "bench charger", {}] if result is None
+            else [3, message[1], result]))
+
+
+class Dialect:
+    """What a bench charger of one OCPP version says: its boot, how it starts its one
+    transaction, and the call the benchmark measures (four sampled values each)."""
+
+    version: str
+    label: str
+    subprotocol: str
+    measured: str
+
+    def boot(self, charger: Charger) -> dict[str, Any]:
+        """The BootNotification payload."""
+        raise NotImplementedError
+
+    async def start(self, charger: Charger, timeout: float) -> None:
+        """Start one transaction on connector 1; sets ``charger.transaction_id``."""
+        raise NotImplementedError
+
+    def measured_call(self, charger: Charger) -> tuple[str, dict[str, Any]]:
+        """The next measured CALL (action, payload); the energy register rises 2 Wh."""
+        raise NotImplementedError
+
+    def answer(self, action: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """The CALLRESULT payload for a CALL from the server; None: CALLERROR NotSupported."""
+        return None
+
+
+class Ocpp16(Dialect):
+    version, label, subprotocol, measured = "1.6", "OCPP 1.6J", "ocpp1.6", "MeterValues"
+
+    def boot(self, charger: Charger) -> dict[str, Any]:
+        return {"chargePointVendor": "Voltspot", "chargePointModel": "Bench",
+                "chargePointSerialNumber": charger.charge_point_id}
+
+    async def start(self, charger: Charger, timeout: float) -> None:
+        started = await charger.call("StartTransaction", {
+            "connectorId": CONNECTOR_ID, "idTag": ID_TAG, "meterStart": 0,
+            "timestamp": _now()}, timeout)
+        charger.transaction_id = started["transactionId"]
+
+    def measured_call(self, charger: Charger) -> tuple[str, dict[str, Any]]:
+        """MeterValues: energy register, power, current, voltage."""
+        charger.energy_wh += 2
+        return "MeterValues", {
             "connectorId": CONNECTOR_ID,
-            "transactionId": self.transaction_id,
+            "transactionId": charger.transaction_id,
             "meterValue": [{
                 "timestamp": _now(),
                 "sampledValue": [
-                    {"value": str(self.energy_wh), "context": "Sample.Periodic",
+                    {"value": str(charger.energy_wh), "context": "Sample.Periodic",
                      "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
                     {"value": "7360.0", "context": "Sample.Periodic",
                      "measurand": "Power.Active.Import", "unit": "W"},
@@ -155,6 +232,102 @@ class Charger:
                 ],
             }],
         }
+
+
+def _sampled(value: float, measurand: str, unit: str, context: str) -> dict[str, Any]:
+    return {"value": value, "context": context, "measurand": measurand,
+            "unitOfMeasure": {"unit": unit}}
+
+
+class Ocpp201(Dialect):
+    """Plug in (StatusNotification Occupied), TransactionEvent Started with the card and a
+    charger-chosen uuid as transaction id, then TransactionEvent Updated, seqNo rising.
+
+    Configured by its installer: GetVariables finds the sampled data settings in place (so
+    the CSMS sets nothing), SetVariables is accepted, and GetBaseReport finds no device
+    model to report (EmptyResultSet: a NotifyReport would be a CALL of the charger's own
+    while the bench is not driving it)."""
+
+    version, label, subprotocol = "2.0.1", "OCPP 2.0.1", "ocpp2.0.1"
+    measured = "TransactionEvent Updated"
+    VARIABLES = {
+        ("SampledDataCtrlr", "TxUpdatedMeasurands"):
+            "Energy.Active.Import.Register,Power.Active.Import,Current.Import,SoC",
+        ("SampledDataCtrlr", "TxUpdatedInterval"): "60",
+        ("SampledDataCtrlr", "TxEndedMeasurands"): "Energy.Active.Import.Register",
+    }
+
+    def boot(self, charger: Charger) -> dict[str, Any]:
+        return {"reason": "PowerUp",
+                "chargingStation": {"vendorName": "Voltspot", "model": "Bench",
+                                    "serialNumber": charger.charge_point_id}}
+
+    async def start(self, charger: Charger, timeout: float) -> None:
+        await charger.call("StatusNotification", {
+            "timestamp": _now(), "connectorStatus": "Occupied", "evseId": EVSE_ID,
+            "connectorId": CONNECTOR_ID}, timeout)
+        transaction_id = str(uuid.uuid4())
+        now = _now()
+        started = await charger.call("TransactionEvent", {
+            "eventType": "Started", "timestamp": now, "triggerReason": "Authorized",
+            "seqNo": 0,
+            "transactionInfo": {"transactionId": transaction_id, "chargingState": "EVConnected"},
+            "evse": {"id": EVSE_ID, "connectorId": CONNECTOR_ID},
+            "idToken": {"idToken": ID_TAG, "type": "ISO14443"},
+            "meterValue": [{"timestamp": now, "sampledValue": [
+                _sampled(charger.energy_wh, "Energy.Active.Import.Register", "Wh",
+                         "Transaction.Begin")]}],
+        }, timeout)
+        status = started.get("idTokenInfo", {}).get("status", "Accepted")
+        if status != "Accepted":
+            raise InvalidHandshake(f"TransactionEvent Started: idToken {status}")
+        charger.transaction_id = transaction_id
+        charger.seq_no = 1
+
+    def measured_call(self, charger: Charger) -> tuple[str, dict[str, Any]]:
+        """TransactionEvent Updated: energy register, power, current, state of charge."""
+        charger.energy_wh += 2
+        seq_no, charger.seq_no = charger.seq_no, charger.seq_no + 1
+        now = _now()
+        return "TransactionEvent", {
+            "eventType": "Updated", "timestamp": now, "triggerReason": "MeterValuePeriodic",
+            "seqNo": seq_no,
+            "transactionInfo": {"transactionId": charger.transaction_id,
+                                "chargingState": "Charging"},
+            "meterValue": [{"timestamp": now, "sampledValue": [
+                _sampled(charger.energy_wh, "Energy.Active.Import.Register", "Wh",
+                         "Sample.Periodic"),
+                _sampled(7360.0, "Power.Active.Import", "W", "Sample.Periodic"),
+                _sampled(32.0, "Current.Import", "A", "Sample.Periodic"),
+                _sampled(min(100, 20 + charger.energy_wh // 1000), "SoC", "Percent",
+                         "Sample.Periodic"),
+            ]}],
+        }
+
+
+    def answer(self, action: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        if action == "GetVariables":
+            return {"getVariableResult": [
+                self._variable(item["component"], item["variable"])
+                for item in payload["getVariableData"]]}
+        if action == "SetVariables":
+            return {"setVariableResult": [
+                {"attributeStatus": "Accepted", "component": item["component"],
+                 "variable": item["variable"]} for item in payload["setVariableData"]]}
+        if action == "GetBaseReport":
+            return {"status": "EmptyResultSet"}
+        return None
+
+    def _variable(self, component: dict[str, Any], variable: dict[str, Any]) -> dict[str, Any]:
+        value = self.VARIABLES.get((component.get("name"), variable.get("name")))
+        if value is None:
+            return {"attributeStatus": "UnknownVariable", "component": component,
+                    "variable": variable}
+        return {"attributeStatus": "Accepted", "attributeValue": value,
+                "component": component, "variable": variable}
+
+
+DIALECTS: dict[str, Dialect] = {d.version: d for d in (Ocpp16(), Ocpp201())}
 
 
 def _failure(error: BaseException) -> str:
@@ -174,37 +347,34 @@ def _failure(error: BaseException) -> str:
 
 
 async def open_charger(charger: Charger, plan: Plan, report: ConnectReport) -> None:
-    """Connect with Basic auth and ``ocpp1.6``, boot, and (if planned) start a
+    """Connect with Basic auth and the plan's OCPP version, boot, and (if planned) start a
     transaction; failures are counted in ``report`` by reason."""
+    dialect = charger.dialect
     token = base64.b64encode(f"{charger.charge_point_id}:{plan.password}".encode()).decode()
     try:
         charger.ws = await connect(
-            f"{plan.url}/{charger.charge_point_id}", subprotocols=["ocpp1.6"],
+            f"{plan.url}/{charger.charge_point_id}", subprotocols=[dialect.subprotocol],
             additional_headers={"Authorization": f"Basic {token}"}, compression=None,
             proxy=None, open_timeout=plan.call_timeout, ping_interval=None,
             close_timeout=2, max_size=2**20, user_agent_header=None)
-        if charger.ws.subprotocol != "ocpp1.6":
+        if charger.ws.subprotocol != dialect.subprotocol:
             raise InvalidHandshake(f"server chose subprotocol {charger.ws.subprotocol!r}")
         report.connected += 1
-        boot = await charger.call("BootNotification", {
-            "chargePointVendor": "Voltspot", "chargePointModel": "Bench",
-            "chargePointSerialNumber": charger.charge_point_id}, plan.call_timeout)
+        boot = await charger.call("BootNotification", dialect.boot(charger), plan.call_timeout)
         if boot.get("status") != "Accepted":
             raise InvalidHandshake(f"BootNotification {boot.get('status')}")
         report.booted += 1
         if plan.start_transaction:
-            started = await charger.call("StartTransaction", {
-                "connectorId": CONNECTOR_ID, "idTag": ID_TAG, "meterStart": 0,
-                "timestamp": _now()}, plan.call_timeout)
-            charger.transaction_id = started["transactionId"]
+            await dialect.start(charger, plan.call_timeout)
             report.started += 1
+        charger.listen()
     except Exception as error:  # noqa: BLE001 - every failure is counted by its reason
         report.failures[_failure(error)] += 1
 
 
-async def run_meter_values(charger: Charger, window: Window, timeout: float,
-                           report: LoadReport) -> None:
-    """Send MeterValues back to back until the window ends; count answers in it."""
+async def run_load(charger: Charger, window: Window, timeout: float,
+                   report: LoadReport) -> None:
+    """Send the measured call back to back until the window ends; count answers in it."""
     if charger.ws is None or charger.transaction_id is None:
         return
     latencies = report.latencies_ms
@@ -212,7 +382,7 @@ async def run_meter_values(charger: Charger, window: Window, timeout: float,
     while time.monotonic() < window.until:
         sent = time.perf_counter()
         try:
-            await charger.call("MeterValues", charger.meter_values(), timeout)
+            await charger.call(*charger.dialect.measured_call(charger), timeout)
         except CallErrorReply as error:
             report.call_errors[error.code] += 1
             continue
@@ -265,7 +435,8 @@ async def _close_all(chargers: list[Charger]) -> None:
 
 
 async def _serve(plan: Plan, conn: Connection) -> None:
-    chargers = [Charger(cp_id) for cp_id in plan.charge_point_ids]
+    dialect = DIALECTS[plan.ocpp_version]
+    chargers = [Charger(cp_id, dialect) for cp_id in plan.charge_point_ids]
     report = ConnectReport(tried=len(chargers))
     gate = asyncio.Semaphore(plan.connect_concurrency)
 
@@ -286,8 +457,7 @@ async def _serve(plan: Plan, conn: Connection) -> None:
                 load = LoadReport()
                 await asyncio.gather(
                     _sample_cpu(argument, load),
-                    *(run_meter_values(c, argument, plan.call_timeout, load)
-                      for c in chargers))
+                    *(run_load(c, argument, plan.call_timeout, load) for c in chargers))
                 conn.send(("ran", load))
             elif command == "hold":
                 await asyncio.sleep(max(0.0, argument - time.monotonic()))
@@ -314,17 +484,18 @@ def client_main(plan: Plan, conn: Connection) -> None:
         asyncio.run(_serve(plan, conn))
 
 
-async def prime(url: str, charge_point_id: str, password: str, meter_values: int = 3) -> None:
-    """One charger that boots, starts a transaction, sends a few MeterValues and leaves,
+async def prime(url: str, charge_point_id: str, password: str, ocpp_version: str = "1.6",
+                calls: int = 3) -> None:
+    """One charger that boots, starts a transaction, sends a few measured calls and leaves,
     so lazy imports and caches of the server are warm before its RSS is read."""
-    plan = Plan(url, [charge_point_id], password, True, None)
+    plan = Plan(url, [charge_point_id], password, True, None, ocpp_version=ocpp_version)
     report = ConnectReport()
-    charger = Charger(charge_point_id)
+    charger = Charger(charge_point_id, DIALECTS[ocpp_version])
     await open_charger(charger, plan, report)
     if report.failures:
         raise RuntimeError(f"priming charger failed: {dict(report.failures)}")
     try:
-        for _ in range(meter_values):
-            await charger.call("MeterValues", charger.meter_values(), plan.call_timeout)
+        for _ in range(calls):
+            await charger.call(*charger.dialect.measured_call(charger), plan.call_timeout)
     finally:
         await _close_all([charger])

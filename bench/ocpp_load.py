@@ -1,20 +1,24 @@
-"""OCPP 1.6J load benchmark: how many MeterValues per second one Voltspot process answers
+"""OCPP load benchmark: how many meter-value calls per second one Voltspot process answers
 (durably), at what latency and memory per connection, against a bare asyncio + ocpp
-central system on the same machine and load. Prints figures; it is not a test.
+central system of the same OCPP version on the same machine and load. Prints figures; it
+is not a test.
 
-Load mode (default): N chargers connect (Basic auth, ``ocpp1.6``), boot, start one
-transaction and send MeterValues (4 sampled values) back to back, each waiting for its
-answer, for a warm-up and then ``--seconds`` measured. Idle mode (``--idle N``): N chargers
-connect and boot, stay idle, then answer a ping; how many the server holds and its RSS per
-connection are reported.
+Load mode (default): N chargers connect (Basic auth), boot, start one transaction and send
+the measured call (4 sampled values) back to back, each waiting for its answer, for a
+warm-up and then ``--seconds`` measured. With ``--ocpp 1.6`` (default) that is MeterValues
+after StartTransaction; with ``--ocpp 2.0.1`` it is TransactionEvent Updated after a
+StatusNotification (Occupied) and TransactionEvent Started with the bench's card and a
+charger-chosen transaction id. Idle mode (``--idle N``): N chargers connect and boot, stay
+idle, then answer a ping; how many the server holds and its RSS per connection are reported.
 
-    .venv/bin/python bench/ocpp_load.py [--chargers 1000] [--seconds 20]
+    .venv/bin/python bench/ocpp_load.py [--ocpp 2.0.1] [--chargers 1000] [--seconds 20]
     .venv/bin/python bench/ocpp_load.py --idle 10000
     .venv/bin/python bench/ocpp_load.py --database-url postgresql://postgres@127.0.0.1:5432/bench
 
 The last line is machine-readable:
 ``chargers=N calls_per_s=X p99_ms=Y bare_calls_per_s=Z ratio=R`` (load) or
-``idle_connections=N rss_per_connection_kb=K`` (idle). Traffic goes to 127.0.0.1 only.
+``idle_connections=N rss_per_connection_kb=K`` (idle), led by ``ocpp=2.0.1`` for 2.0.1.
+Traffic goes to 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ import loadgen
 STATION_PREFIX = "BENCH-"
 PRIMER_ID = "PRIMER-1"
 SAMPLES_PER_CALL = 4
+MEASURED_CONTEXT = "Sample.Periodic"
 MAX_SECONDS = 300.0
 MAX_CHARGERS = 50_000
 
@@ -73,7 +78,7 @@ class Figures:
     clients_cpu_pct: float = 0.0
     database_cpu_pct: float | None = None
     machine_busy_pct: float = 0.0
-    meter_samples: int | None = None
+    meter_samples: dict[str | None, int] | None = None
 
     @property
     def held(self) -> int:
@@ -213,7 +218,7 @@ def measure(target: Target, ids: list[str], password: str, args: argparse.Namesp
     connect_timeout = 60.0 + 0.03 * len(ids)
     plans = [loadgen.Plan(target.ws_url, ids[i::args.clients], password,
                           start_transaction=not idle, cpus=client_cpus,
-                          connect_timeout=connect_timeout)
+                          connect_timeout=connect_timeout, ocpp_version=args.ocpp)
              for i in range(min(args.clients, len(ids)))]
     figures = Figures(target.name, len(ids), loadgen.ConnectReport(),
                       rss_before_kb=benchlib.rss_kb(target.pid))
@@ -240,7 +245,7 @@ def measure(target: Target, ids: list[str], password: str, args: argparse.Namesp
             window = loadgen.Window(start=now + 0.5, measure_from=now + 0.5 + args.warmup,
                                     until=now + 0.5 + args.warmup + args.seconds)
             pool.send_all(("load", window))
-            print(f"[{target.name}] MeterValues for {args.warmup:.0f} s warm-up + "
+            print(f"[{target.name}] {_measured(args)} for {args.warmup:.0f} s warm-up + "
                   f"{args.seconds:.0f} s measured …", flush=True)
             _sleep_until(window.measure_from)
             cpu0, busy0 = benchlib.cpu_seconds(target.pid), benchlib.machine_busy()
@@ -319,10 +324,14 @@ def _failures(figures: Figures) -> str:
     return ", ".join(f"{k}×{v}" for k, v in failures.most_common(3)) if failures else "none"
 
 
-def report_load(runs: list[Figures], expected_rows: int | None) -> None:
+def _measured(args: argparse.Namespace) -> str:
+    return loadgen.DIALECTS[args.ocpp].measured
+
+
+def report_load(runs: list[Figures], expected_rows: int | None, measured: str) -> None:
     print_table([
         ("chargers booted / started", lambda f: f"{f.connect.booted}/{f.connect.started}"),
-        ("MeterValues answered / s", lambda f: f"{f.calls_per_s:,.0f}"),
+        (f"{measured} answered / s", lambda f: f"{f.calls_per_s:,.0f}"),
         ("latency p50 ms", lambda f: f"{f.percentile_ms(0.50):.1f}"),
         ("latency p99 ms", lambda f: f"{f.percentile_ms(0.99):.1f}"),
         ("latency max ms", lambda f: f"{f.percentile_ms(1.0):.1f}"),
@@ -346,10 +355,15 @@ def report_load(runs: list[Figures], expected_rows: int | None) -> None:
                   f"failures {_failures(figures)}")
     voltspot = runs[0]
     if voltspot.meter_samples is not None and expected_rows is not None:
-        verdict = "OK" if voltspot.meter_samples == expected_rows else "MISMATCH"
-        print(f"persistence: meter_samples rows = {voltspot.meter_samples:,}; "
-              f"{SAMPLES_PER_CALL} × MeterValues answered ({voltspot.load.answered_total:,}) "
+        rows = voltspot.meter_samples.get(MEASURED_CONTEXT, 0)
+        verdict = "OK" if rows == expected_rows else "MISMATCH"
+        print(f"persistence: meter_samples rows = {rows:,}; "
+              f"{SAMPLES_PER_CALL} × {measured} answered ({voltspot.load.answered_total:,}) "
               f"= {expected_rows:,}  → {verdict}")
+        others = {k: v for k, v in voltspot.meter_samples.items() if k != MEASURED_CONTEXT}
+        if others:
+            print("  not counted above (not the measured calls' context "
+                  f"{MEASURED_CONTEXT}): " + ", ".join(f"{k}×{v:,}" for k, v in others.items()))
 
 
 def report_idle(runs: list[Figures]) -> None:
@@ -372,9 +386,12 @@ def report_idle(runs: list[Figures]) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="OCPP 1.6J load benchmark (prints figures; not a test).")
+        description="OCPP load benchmark (prints figures; not a test).")
+    parser.add_argument("--ocpp", choices=sorted(loadgen.DIALECTS), default="1.6",
+                        help="the chargers' OCPP version (default 1.6): MeterValues (1.6) or "
+                             "TransactionEvent Updated (2.0.1) is the measured call")
     parser.add_argument("--chargers", type=int, default=1000,
-                        help="chargers sending MeterValues (default 1000)")
+                        help="chargers sending the measured call (default 1000)")
     parser.add_argument("--seconds", type=float, default=20.0,
                         help=f"measured window in seconds, at most {MAX_SECONDS:.0f} (default 20)")
     parser.add_argument("--warmup", type=float, default=3.0,
@@ -433,7 +450,7 @@ def run(args: argparse.Namespace) -> str:
         print(f"cores: {split}" + ("; PostgreSQL not pinned" if postgres else ""))
         print(f"open files limit: {nofile} (bench and its children)")
         with voltspot_server(database.url, database.work_dir, server_cpus) as (target, log):
-            asyncio.run(loadgen.prime(target.ws_url, PRIMER_ID, password))
+            asyncio.run(loadgen.prime(target.ws_url, PRIMER_ID, password, args.ocpp))
             time.sleep(1.0)
             figures = measure(target, ids, password, args, client_cpus, postgres)
             runs.append(figures)
@@ -443,26 +460,28 @@ def run(args: argparse.Namespace) -> str:
             figures.meter_samples = benchdb.count_meter_samples(database.url, STATION_PREFIX)
         if not args.skip_bare:
             with bare_server(database.work_dir, server_cpus) as bare:
-                asyncio.run(loadgen.prime(bare.ws_url, PRIMER_ID, password))
+                asyncio.run(loadgen.prime(bare.ws_url, PRIMER_ID, password, args.ocpp))
                 time.sleep(1.0)
                 runs.append(measure(bare, ids, password, args, client_cpus, False))
     finally:
         database.drop()
     mode = (f"idle: {count} chargers, held {args.hold:.0f} s" if idle else
             f"load: {count} chargers, warm-up {args.warmup:.0f} s, measured "
-            f"{args.seconds:.0f} s, MeterValues with {SAMPLES_PER_CALL} sampled values")
-    print(f"\nOCPP 1.6J {mode}; {args.clients} client processes; {split}")
+            f"{args.seconds:.0f} s, {_measured(args)} with {SAMPLES_PER_CALL} sampled values")
+    print(f"\n{loadgen.DIALECTS[args.ocpp].label} {mode}; {args.clients} client processes; "
+          f"{split}")
     print("RSS 'before' is read after one priming charger came and went (lazy imports and "
           "caches warm); per connection = (connected - before) / connections held")
     voltspot = runs[0]
+    version = "" if args.ocpp == "1.6" else f"ocpp={args.ocpp} "
     if idle:
         report_idle(runs)
-        return (f"idle_connections={voltspot.held} "
+        return (f"{version}idle_connections={voltspot.held} "
                 f"rss_per_connection_kb={voltspot.rss_per_connection_kb:.1f}")
-    report_load(runs, SAMPLES_PER_CALL * voltspot.load.answered_total)
+    report_load(runs, SAMPLES_PER_CALL * voltspot.load.answered_total, _measured(args))
     bare_rate = runs[1].calls_per_s if len(runs) > 1 else float("nan")
     ratio = voltspot.calls_per_s / bare_rate if bare_rate else float("nan")
-    return (f"chargers={count} calls_per_s={voltspot.calls_per_s:.0f} "
+    return (f"{version}chargers={count} calls_per_s={voltspot.calls_per_s:.0f} "
             f"p99_ms={voltspot.percentile_ms(0.99):.1f} bare_calls_per_s={bare_rate:.0f} "
             f"ratio={ratio:.2f}")
 
