@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from voltspot.domain.authorization import IdTagInfo
@@ -22,6 +24,7 @@ from voltspot.domain.statuses import (
     AuthorizationStatus,
     ConnectorStatus,
     SessionStatus,
+    session_status_for_connector,
     status_for_charging_state,
 )
 from voltspot.models import ChargingSession, MeterSample, Station, TransactionEvent, utcnow
@@ -33,6 +36,9 @@ log = logging.getLogger(__name__)
 # idToken types a charger uses for drivers it let in itself (free vend, a key code it
 # checked): nothing for the CSMS to look up.
 _CHARGER_DECIDED = {"NoAuthorization"}
+
+# Trigger reasons of the routine meter-value events every charging transaction sends.
+_PERIODIC = {"MeterValuePeriodic", "MeterValueClock"}
 
 
 @dataclass(frozen=True)
@@ -65,31 +71,35 @@ class EventAnswer:
 
 
 def record_transaction_event(session: Session, charge_point_id: str,
-                             event: TransactionEventReport) -> EventAnswer:
+                             event: TransactionEventReport, *,
+                             station_id: int | None = None) -> EventAnswer:
     """Fold one TransactionEvent into its session and say what to answer.
 
     An event already processed (same transaction and seqNo: a replay after a reconnect)
     changes nothing. Events may come in any order a real charger sends them: an Updated
     or Ended whose Started was lost opens the session itself; a Started(RemoteStart) may
     precede the cable; a transaction that began at plug-in is joined to the driver's
-    session when the remote start's event names its ``remoteStartId``.
+    session when the remote start's event names its ``remoteStartId``. ``station_id``,
+    when the caller knows it, spares the routine meter-value event a station lookup.
     """
-    station = stations.get_station(session, charge_point_id)
-    charging_session = _by_charger_id(session, station, event.charger_transaction_id)
-    info = _token_info(session, station, charging_session, event)
-    if _already_processed(session, station, event):
+    if station_id is None:
+        station_id = stations.get_station(session, charge_point_id).id
+    charging_session = _by_charger_id(session, station_id, event.charger_transaction_id)
+    info = _token_info(session, charge_point_id, station_id, charging_session, event)
+    if _already_processed(session, station_id, event):
         log.info("%s: transaction %s event %s replayed; already recorded", charge_point_id,
                  event.charger_transaction_id, event.seq_no)
         return _answer(info, charging_session, event)
     id_tag = None if event.id_token_type in _CHARGER_DECIDED else event.id_tag
-    asked = _asking_session(session, station, event)
+    asked = _asking_session(session, station_id, event)
     if asked is not None and id_tag is None:
         # The remote start's event names its remoteStartId but not the token: it runs
         # under the token the CSMS sent.
         id_tag, info = asked.id_tag, IdTagInfo(AuthorizationStatus.ACCEPTED)
     if charging_session is None:
         charging_session = charging.begin_transaction(
-            session, station, connector_id=event.evse_id or 1, timestamp=event.timestamp,
+            session, session.get(Station, station_id), connector_id=event.evse_id or 1,
+            timestamp=event.timestamp,
             id_tag=id_tag, id_tag_info=info if id_tag else None,
             meter_start_wh=_begin_register(event), joins=asked)
         charging_session.charger_transaction_id = event.charger_transaction_id
@@ -98,16 +108,17 @@ def record_transaction_event(session: Session, charge_point_id: str,
                         "recorded from here", charge_point_id, event.event_type,
                         event.charger_transaction_id)
     elif asked is not None and asked.id != charging_session.id:
-        charging_session = _adopt(session, station, asked, charging_session,
-                                  event.timestamp, info)
+        charging_session = _adopt(session, session.get(Station, station_id), asked,
+                                  charging_session, event.timestamp, info)
     elif id_tag is not None and charging_session.id_tag is None:
-        charging.authorise_transaction(session, station, charging_session, id_tag=id_tag,
-                                       id_tag_info=info, at=event.timestamp)
+        charging.authorise_transaction(session, session.get(Station, station_id),
+                                       charging_session, id_tag=id_tag, id_tag_info=info,
+                                       at=event.timestamp)
     if event.readings:
         charging.record_meter_values(session, charge_point_id,
                                      charging_session.connector_id or 0,
                                      charging_session.transaction_id, event.readings,
-                                     station_id=station.id)
+                                     station_id=station_id)
     _follow_charging_state(session, charge_point_id, charging_session, event)
     if event.event_type == "Ended" and charging_session.stopped_at is None:
         charging.close_transaction(session, charging_session, meter_stop=_end_register(event),
@@ -127,33 +138,31 @@ def charger_transaction(session: Session, charge_point_id: str,
                         charger_transaction_id: str) -> ChargingSession | None:
     """The session of a transaction the station named ``charger_transaction_id``."""
     station = stations.get_station(session, charge_point_id)
-    return _by_charger_id(session, station, charger_transaction_id)
+    return _by_charger_id(session, station.id, charger_transaction_id)
 
 
-def _by_charger_id(session: Session, station: Station,
+def _by_charger_id(session: Session, station_id: int,
                    charger_transaction_id: str) -> ChargingSession | None:
     return session.scalar(select(ChargingSession).where(
-        ChargingSession.station_id == station.id,
+        ChargingSession.station_id == station_id,
         ChargingSession.charger_transaction_id == charger_transaction_id))
 
 
-def _already_processed(session: Session, station: Station,
+def _already_processed(session: Session, station_id: int,
                        event: TransactionEventReport) -> bool:
-    seen = session.scalar(select(TransactionEvent.id).where(
-        TransactionEvent.station_id == station.id,
-        TransactionEvent.charger_transaction_id == event.charger_transaction_id,
-        TransactionEvent.seq_no == event.seq_no))
-    if seen is not None:
-        return True
-    session.add(TransactionEvent(
-        station_id=station.id, charger_transaction_id=event.charger_transaction_id,
+    """Record the event as processed; True when it already was. One statement: this runs
+    for every meter-value event of every 2.0.1 charger."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    recorded = session.execute(insert(TransactionEvent).values(
+        station_id=station_id, charger_transaction_id=event.charger_transaction_id,
         seq_no=event.seq_no, event_type=event.event_type,
-        trigger_reason=event.trigger_reason, at=event.timestamp))
-    session.flush()
-    return False
+        trigger_reason=event.trigger_reason, at=event.timestamp).on_conflict_do_nothing())
+    return recorded.rowcount == 0
 
 
-def _token_info(session: Session, station: Station, known: ChargingSession | None,
+def _token_info(session: Session, charge_point_id: str, station_id: int,
+                known: ChargingSession | None,
                 event: TransactionEventReport) -> IdTagInfo | None:
     """idTokenInfo for the event's idToken: a token the transaction already runs under
     keeps the answer it had (an app session's token is not a card, and must not be
@@ -165,26 +174,27 @@ def _token_info(session: Session, station: Station, known: ChargingSession | Non
     if known is not None and known.id_tag == event.id_tag and known.id_tag_status:
         return IdTagInfo(known.id_tag_status)
     if event.remote_start_id is not None:
-        asked = _asking_session(session, station, event)
+        asked = _asking_session(session, station_id, event)
         if asked is not None and asked.id_tag == event.id_tag:
             return IdTagInfo(AuthorizationStatus.ACCEPTED)
-    return charging.authorize(session, station.charge_point_id, event.id_tag)
+    return charging.authorize(session, charge_point_id, event.id_tag)
 
 
-def _asking_session(session: Session, station: Station,
+def _asking_session(session: Session, station_id: int,
                     event: TransactionEventReport) -> ChargingSession | None:
     """The remote start this event answers: by its remoteStartId (our session id), else a
     start waiting on this EVSE for the same token."""
     if event.remote_start_id is not None:
         asked = session.get(ChargingSession, event.remote_start_id)
-        if (asked is not None and asked.station_id == station.id
+        if (asked is not None and asked.station_id == station_id
                 and asked.transaction_id is None
                 and asked.status in (SessionStatus.STARTING, SessionStatus.AUTHORISED)):
             return asked
         return None
     if event.id_tag is None:
         return None
-    return charging.starting_session(session, station, event.id_tag, event.evse_id)
+    return charging.starting_session(session, session.get(Station, station_id),
+                                     event.id_tag, event.evse_id)
 
 
 def join_remote_start(session: Session, charge_point_id: str, remote_start_id: int,
@@ -193,7 +203,7 @@ def join_remote_start(session: Session, charge_point_id: str, remote_start_id: i
     the cable went in first): the session that asked takes that transaction over, unless
     the transaction's own event has done so already."""
     station = stations.get_station(session, charge_point_id)
-    plugged = _by_charger_id(session, station, charger_transaction_id)
+    plugged = _by_charger_id(session, station.id, charger_transaction_id)
     asked = session.get(ChargingSession, remote_start_id)
     if plugged is None or asked is None or asked.id == plugged.id \
             or asked.transaction_id is not None or not asked.status.is_open:
@@ -247,6 +257,9 @@ def _follow_charging_state(session: Session, charge_point_id: str,
                                        ended=event.event_type == "Ended")
     if status is None or charging_session.connector_id is None:
         return
+    if event.trigger_reason in _PERIODIC and \
+            session_status_for_connector(status) == charging_session.status:
+        return  # meter-value events repeat the state; spare them the plug's lookup
     if status == ConnectorStatus.PREPARING and charging_session.id_tag is not None \
             and charging_session.energy_wh > 0:
         status = ConnectorStatus.FINISHING

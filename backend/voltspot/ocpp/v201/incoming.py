@@ -118,7 +118,7 @@ class ChargePoint201(StationHandlers):
             offline=bool(offline), readings=_readings(meter_value))
         # The periodic meter values of every charger: group-committed like 1.6 MeterValues.
         run = self._run_grouped if event_type == "Updated" and id_token is None else self._run
-        answer = run(transactions.record_transaction_event, event)
+        answer = run(transactions.record_transaction_event, event, station_id=self.station_id)
         total_cost = None
         if answer.cost is not None and answer.currency:
             total_cost = answer.cost / 10 ** minor_digits(answer.currency)
