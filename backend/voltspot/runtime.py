@@ -19,7 +19,7 @@ from voltspot.group_commit import GroupCommitter
 from voltspot.models import OcppFrame, utcnow
 from voltspot.ocpp.control import OcppChargerControl
 from voltspot.ocpp.registry import ConnectionRegistry
-from voltspot.services import charging
+from voltspot.services import charging, transactions
 from voltspot.services.payments import DemoGateway, PaymentGateway, settle_pending
 from voltspot.services.reconcile import reconcile
 from voltspot.services.stripe_gateway import StripeGateway
@@ -73,12 +73,14 @@ class Runtime:
                 log.exception("housekeeping failed; trying again in %s s", every_seconds)
 
     def run_housekeeping(self) -> None:
-        """Fail remote starts that never began and trim each station's frame log."""
+        """Fail remote starts that never began, forget 2.0.1 events too old to be replayed
+        and trim each station's frame log."""
         with self.db.session() as session:
             expired = charging.expire_unstarted(
                 session, timedelta(seconds=self.settings.remote_start_timeout))
             if expired:
                 log.info("%s remote starts expired without a transaction", expired)
+            transactions.forget_old_events(session, utcnow())
             keep = self.settings.ocpp_log_frames_per_station
             ranked = select(
                 OcppFrame.id,

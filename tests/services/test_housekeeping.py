@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from voltspot.config import load_settings
 from voltspot.domain.statuses import SessionStatus
-from voltspot.models import ChargingSession, OcppFrame, Station, utcnow
+from voltspot.models import ChargingSession, OcppFrame, Station, TransactionEvent, utcnow
 from voltspot.runtime import Runtime
 from voltspot.services.charging import new_session_token
 
@@ -51,3 +51,19 @@ def test_a_remote_start_that_never_began_fails_after_the_timeout(database_url, d
     with db.session() as session:
         assert session.get(ChargingSession, stale.id).status == SessionStatus.FAILED
         assert session.get(ChargingSession, fresh.id).status == SessionStatus.STARTING
+
+
+def test_2_0_1_events_too_old_to_be_replayed_are_forgotten(database_url, db, station):
+    with db.session() as session:
+        station_id = session.scalar(select(Station.id).where(
+            Station.charge_point_id == station.charge_point_id))
+        for seq_no, age in ((0, timedelta(days=31)), (1, timedelta(days=1))):
+            session.add(TransactionEvent(station_id=station_id, charger_transaction_id="T-1",
+                                         seq_no=seq_no, event_type="Updated",
+                                         trigger_reason="MeterValuePeriodic",
+                                         at=utcnow() - age))
+    _housekeeping(database_url)
+    with db.session() as session:
+        kept = session.scalars(select(TransactionEvent.seq_no).where(
+            TransactionEvent.station_id == station_id)).all()
+    assert kept == [1]

@@ -147,6 +147,7 @@ class TransactionEvent(Base):
     __table_args__ = (
         UniqueConstraint("station_id", "charger_transaction_id", "seq_no",
                          name="uq_transaction_events_station_transaction_seq"),
+        Index("ix_transaction_events_at", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

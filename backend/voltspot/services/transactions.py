@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -132,6 +132,17 @@ def _answer(info: IdTagInfo | None, charging_session: ChargingSession | None,
             and charging_session.cost is not None:
         return EventAnswer(info, charging_session.cost, charging_session.currency)
     return EventAnswer(info)
+
+
+# A charger replays unanswered events after it reconnects, which may be days after a long
+# outage; beyond this an event is not expected again and its record is dropped.
+REPLAY_WINDOW = timedelta(days=30)
+
+
+def forget_old_events(session: Session, now: datetime) -> int:
+    """Drop the records of events older than :data:`REPLAY_WINDOW`; returns how many."""
+    return session.execute(delete(TransactionEvent).where(
+        TransactionEvent.at < now - REPLAY_WINDOW)).rowcount
 
 
 def charger_transaction(session: Session, charge_point_id: str,

@@ -58,6 +58,7 @@ def upgrade() -> None:
         sa.UniqueConstraint('station_id', 'charger_transaction_id', 'seq_no',
                             name='uq_transaction_events_station_transaction_seq'),
     )
+    op.create_index('ix_transaction_events_at', 'transaction_events', ['at'], unique=False)
 
 
 def downgrade() -> None:
