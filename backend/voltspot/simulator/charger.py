@@ -5,7 +5,8 @@ when a password is given), boots, reports its connectors, sends heartbeats and a
 CSMS's commands. Each connector can run a session whose energy follows a simple car model:
 full power up to 80 % state of charge, then a taper, ending when the battery is full. A
 ``speed`` factor accelerates the energy delivered per real second so demos show progress;
-timestamps stay real.
+timestamps stay real. Connecting, booting, reconnecting and the car model are shared with
+the 2.0.1 charger (``voltspot.simulator.base``, ``voltspot.simulator.car``).
 
 Pure asyncio: no Flask, no database.
 """
@@ -13,16 +14,9 @@ Pure asyncio: no Flask, no database.
 from __future__ import annotations
 
 import asyncio
-import base64
-import contextlib
-import hashlib
-import logging
-import random
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 from ocpp.exceptions import OCPPError
 from ocpp.routing import after, on
@@ -51,31 +45,26 @@ from ocpp.v16.enums import (
     UnitOfMeasure,
     UnlockStatus,
 )
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.asyncio.client import ClientConnection
 from websockets.typing import Subprotocol
 
 from voltspot import __version__
-
-log = logging.getLogger("voltspot.simulator")
+from voltspot.simulator.base import (
+    DEFAULT_HEARTBEAT_S,
+    IDLE_TICK_S,
+    ChargerBase,
+    ChargerOffline,
+    ConnectorUnavailable,
+    FollowUp,
+    LinkMixin,
+    Plug,
+    SessionRefused,
+    log,
+    timestamp,
+)
+from voltspot.simulator.car import PHASES, VOLTAGE_V, Car
 
 OCPP16 = Subprotocol("ocpp1.6")
-DEFAULT_ID_TAGS: tuple[str, ...] = tuple(f"SIM{n:05d}" for n in range(1, 11))
-
-VOLTAGE_V = 230.0
-PHASES = 3
-TAPER_START_SOC = 80.0
-# Below 80 % the car takes full power; above, power falls linearly but never under this
-# share of it, so the battery does reach 100 % in finite time.
-MIN_TAPER_FRACTION = 0.1
-# A car drawing less than this is treated as full (covers tiny configured powers too).
-FULL_POWER_THRESHOLD_W = 100.0
-
-_INTEGRATION_STEP_S = 30.0
-_IDLE_TICK_S = 10.0
-_DEFAULT_HEARTBEAT_S = 60
-_RECONNECT_MIN_S = 1.0
-_RECONNECT_MAX_S = 60.0
 
 _MEASURANDS = (
     Measurand.energy_active_import_register,
@@ -91,89 +80,18 @@ _TRIGGERABLE = {
     MessageTrigger.meter_values,
 }
 
-FollowUp = Callable[[], Awaitable[None]]
-
-
-class SimulatorError(Exception):
-    """Base class of the errors the simulator's helpers raise."""
-
-
-class ChargerOffline(SimulatorError):
-    """The charger has no booted connection to the CSMS (or lost it mid-call)."""
-
-
-class ConnectorUnavailable(SimulatorError):
-    """The connector is in use or set inoperative."""
-
-
-class SessionRefused(SimulatorError):
-    """The CSMS did not accept the idTag (Authorize or StartTransaction)."""
-
-
-def charging_power_w(soc: float, max_power_w: float) -> float:
-    """Power in W a car at ``soc`` percent draws from a charger offering ``max_power_w``.
-
-    Full power below 80 %, then a linear taper towards 100 % floored at 10 % of full power;
-    0 at 100 % or when the result is below ``FULL_POWER_THRESHOLD_W``.
-    """
-    if soc >= 100.0:
-        return 0.0
-    fraction = 1.0
-    if soc > TAPER_START_SOC:
-        fraction = max((100.0 - soc) / (100.0 - TAPER_START_SOC), MIN_TAPER_FRACTION)
-    power = max_power_w * fraction
-    return power if power >= FULL_POWER_THRESHOLD_W else 0.0
-
-
-def _timestamp() -> str:
-    now = datetime.now(UTC)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
-
 
 @dataclass
 class _Session:
     transaction_id: int
     id_tag: str
     meter_start: int
-    battery_wh: float
-    soc: float
-    max_power_w: float
-    sampled_at: float  # event-loop time of the last energy update
-
-    @property
-    def power_w(self) -> float:
-        return charging_power_w(self.soc, self.max_power_w)
-
-    @property
-    def full(self) -> bool:
-        return self.power_w == 0.0
-
-    def charge(self, seconds: float) -> float:
-        """Charge the battery for ``seconds`` of simulated time; return the Wh delivered."""
-        delivered = 0.0
-        remaining = seconds
-        while remaining > 0 and not self.full:
-            step = min(remaining, _INTEGRATION_STEP_S)
-            room = (100.0 - self.soc) / 100.0 * self.battery_wh
-            energy = self.power_w * step / 3600.0
-            if energy >= room:
-                energy, self.soc = room, 100.0
-            else:
-                self.soc += energy / self.battery_wh * 100.0
-            delivered += energy
-            remaining -= step
-        return delivered
+    car: Car
 
 
 @dataclass
-class _Connector:
-    id: int
-    register_wh: float
-    # True from the moment a car (or a remote start waiting for one) claims the connector
-    # until it is free again; set synchronously so concurrent commands cannot double-book.
-    busy: bool = False
+class _Connector(Plug):
     session: _Session | None = None
-    task: asyncio.Task[Any] | None = None
 
 
 def _any_value(value: str) -> bool:
@@ -202,84 +120,8 @@ def _is_measurand_list(value: str) -> bool:
     return all(name in _MEASURANDS for name in names)
 
 
-class _FrameLogger(logging.LoggerAdapter):
-    """The ocpp library logs every frame at INFO; demote those to DEBUG, keep errors."""
-
-    def info(self, msg: object, *args: Any, **kwargs: Any) -> None:
-        self.debug(msg, *args, **kwargs)
-
-
-_FRAME_LOG = _FrameLogger(logging.getLogger("voltspot.simulator.frames"))
-
-
-class _Link(ChargePoint):
-    """The OCPP endpoint of one WebSocket connection, answering the CSMS for a charger.
-
-    Replies are decided in ``on_*`` handlers; anything the charger must send as a
-    consequence runs from the matching ``after_*`` hook, which the library calls only once
-    the reply has been written, so the CSMS always sees the reply first.
-    """
-
-    def __init__(self, charger: SimulatedCharger, ws: ClientConnection) -> None:
-        super().__init__(charger.id, ws, logger=_FRAME_LOG)
-        self.ws = ws
-        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.boot_triggered = asyncio.Event()
-        self._charger = charger
-        self._follow_ups: dict[str, FollowUp] = {}
-
-    async def serve(self) -> None:
-        """Route incoming frames until the socket closes, then resolve ``closed``."""
-        try:
-            await self.start()
-        except ConnectionClosed:
-            pass
-        finally:
-            self._lost()
-
-    def _lost(self) -> None:
-        # Synchronously, so that no sender sees a closed link on a charger still marked
-        # booted and retries in a loop that never yields.
-        if not self.closed.done():
-            self.closed.set_result(None)
-            self._charger._link_lost(self)
-            # Wakes a boot retry waiting out a Pending interval, so it notices at once.
-            self.boot_triggered.set()
-
-    async def request(self, payload: Any) -> Any:
-        """Send one call and return its result.
-
-        Raises ChargerOffline when the socket is or becomes closed (the library alone would
-        wait out its 30 s response timeout), the matching OCPPError for a CallError, and
-        TimeoutError when the CSMS does not answer in time.
-        """
-        if self.closed.done():
-            raise ChargerOffline(f"{self.id}: not connected")
-        pending = asyncio.ensure_future(self.call(payload, suppress=False))
-        try:
-            await asyncio.wait({pending, self.closed}, return_when=asyncio.FIRST_COMPLETED)
-            if not pending.done():
-                raise ChargerOffline(f"{self.id}: connection lost during {_action(payload)}")
-            try:
-                return pending.result()
-            except ConnectionClosed as exc:
-                self._lost()
-                raise ChargerOffline(f"{self.id}: connection lost during "
-                                     f"{_action(payload)}") from exc
-        finally:
-            if not pending.done():
-                pending.cancel()
-
-    def _answer(self, call_unique_id: str, decision: tuple[Any, FollowUp | None]) -> Any:
-        result, follow_up = decision
-        if follow_up is not None:
-            self._follow_ups[call_unique_id] = follow_up
-        return result
-
-    def _follow_up(self, call_unique_id: str) -> None:
-        follow_up = self._follow_ups.pop(call_unique_id, None)
-        if follow_up is not None:
-            self._charger._spawn(follow_up())
+class _Link(LinkMixin, ChargePoint):
+    """The OCPP 1.6 endpoint of one WebSocket connection (see :class:`LinkMixin`)."""
 
     @on(Action.remote_start_transaction)
     def on_remote_start_transaction(self, call_unique_id: str, id_tag: str,
@@ -352,27 +194,18 @@ class _Link(ChargePoint):
         return call_result.DataTransfer(status=DataTransferStatus.unknown_vendor_id)
 
 
-def _action(payload: Any) -> str:
-    return type(payload).__name__
-
-
-class SimulatedCharger:
+class SimulatedCharger(ChargerBase):
     """A realistic OCPP 1.6J charge point with ``connectors`` connectors.
 
-    Drive it with :meth:`run` (connects, boots, serves, reconnects with backoff until
-    cancelled). While it runs, tests can use the awaitable helpers :meth:`plug_in`,
-    :meth:`unplug` and :meth:`send_meter_values`; ``transactions`` maps connector id to the
-    running transaction id, ``booted`` is set while a connection is booted (cleared when it
-    drops) and ``boot_count`` counts accepted boots (a reset makes it grow by one).
-
-    ``speed`` multiplies the energy delivered per real second (60: one real second charges
-    as much as a simulated minute); reported power and timestamps stay real, so a CSMS that
-    derives power from energy over time sees ``speed`` times the reported power.
-    ``step_delay`` is the real time a person takes between steps (plugging in after a
-    remote start, unplugging after the car is full or a remote stop). With
-    ``auto_sessions`` a car arrives at a free connector every ``session_interval`` seconds
-    on average, with an idTag drawn from ``id_tags``.
+    Drive it with :meth:`run` (see :class:`ChargerBase` for connecting, ``speed``,
+    ``step_delay`` and ``auto_sessions``). While it runs, tests can use the awaitable
+    helpers :meth:`plug_in`, :meth:`unplug` and :meth:`send_meter_values`;
+    ``transactions`` maps connector id to the running transaction id, ``booted`` is set
+    while a connection is booted (cleared when it drops) and ``boot_count`` counts accepted
+    boots (a reset makes it grow by one). Every connection boots anew.
     """
+
+    subprotocol = OCPP16
 
     def __init__(self, url: str, charge_point_id: str, password: str | None = None, *,
                  connectors: int = 2, power_kw: float = 22.0, meter_interval: float = 10.0,
@@ -382,30 +215,11 @@ class SimulatedCharger:
                  seed: int | None = None) -> None:
         if connectors < 1:
             raise ValueError("a charger needs at least one connector")
-        if min(power_kw, meter_interval, session_interval, speed, battery_kwh) <= 0:
-            raise ValueError("power, meter interval, session interval, speed and battery "
-                             "size must be positive")
-        if step_delay < 0:
-            raise ValueError("step_delay cannot be negative")
-        self.id = charge_point_id
-        self.url = f"{url.rstrip('/')}/{quote(charge_point_id, safe='')}"
-        self.power_w = power_kw * 1000.0
-        self.speed = speed
-        self.battery_wh = battery_kwh * 1000.0
-        self.auto_sessions = auto_sessions
-        self.session_interval = session_interval
-        self.step_delay = step_delay
-        self.id_tags = tuple(id_tags) if id_tags else DEFAULT_ID_TAGS
+        super().__init__(url, charge_point_id, password, power_kw=power_kw,
+                         meter_interval=meter_interval, auto_sessions=auto_sessions,
+                         session_interval=session_interval, speed=speed, id_tags=id_tags,
+                         battery_kwh=battery_kwh, step_delay=step_delay, seed=seed)
         self.transactions: dict[int, int] = {}
-        self.booted = asyncio.Event()
-        self.boot_count = 0
-        self.serial = "VS-" + hashlib.sha256(charge_point_id.encode()).hexdigest()[:12].upper()
-
-        self._headers: dict[str, str] = {}
-        if password is not None:
-            token = base64.b64encode(f"{charge_point_id}:{password}".encode()).decode()
-            self._headers["Authorization"] = f"Basic {token}"
-        self._rng = random.Random(seed)
         self._connectors = {
             n: _Connector(n, register_wh=float(self._rng.randint(100_000, 5_000_000)))
             for n in range(1, connectors + 1)
@@ -413,9 +227,6 @@ class SimulatedCharger:
         self._status = {n: ChargePointStatus.available for n in range(connectors + 1)}
         self._operative = dict.fromkeys(range(connectors + 1), True)
         self._config = self._default_config(connectors, meter_interval)
-        self._link: _Link | None = None
-        self._rebooting = False
-        self._tasks: set[asyncio.Task[Any]] = set()
 
     @staticmethod
     def _default_config(connectors: int, meter_interval: float) -> dict[str, _Setting]:
@@ -431,7 +242,7 @@ class SimulatedCharger:
             "ConnectorPhaseRotation": _Setting(
                 ",".join(f"{n}.RST" for n in range(connectors + 1))),
             "GetConfigurationMaxKeys": _Setting("50", readonly=True),
-            "HeartbeatInterval": _Setting(str(_DEFAULT_HEARTBEAT_S), valid=_is_count(1)),
+            "HeartbeatInterval": _Setting(str(DEFAULT_HEARTBEAT_S), valid=_is_count(1)),
             "LocalAuthorizeOffline": _Setting("false", valid=_is_bool),
             "LocalPreAuthorize": _Setting("false", valid=_is_bool),
             "MeterValuesAlignedData": _Setting(Measurand.energy_active_import_register,
@@ -450,102 +261,15 @@ class SimulatedCharger:
             "UnlockConnectorOnEVSideDisconnect": _Setting("true", readonly=True),
         }
 
-    # -- running --------------------------------------------------------------------------
+    # -- what ChargerBase needs -----------------------------------------------------------
 
-    async def run(self) -> None:
-        """Connect, boot and serve the CSMS until cancelled; call once per charger.
+    def _open_link(self, ws: ClientConnection) -> _Link:
+        return _Link(self, ws)
 
-        A refused or dropped connection is retried with jittered exponential backoff
-        (1 s doubling to 60 s); a Reset reconnects at once. Cancelling ends every task the
-        charger started and closes the socket without sending anything more.
-        """
-        if self.auto_sessions:
-            self._spawn(self._auto_sessions())
-        delay = _RECONNECT_MIN_S
-        try:
-            while True:
-                boots = self.boot_count
-                await self._connect_once()
-                if self._rebooting:
-                    self._rebooting = False
-                    delay = _RECONNECT_MIN_S
-                    log.info("%s: rebooting", self.id)
-                    await asyncio.sleep(self.step_delay)
-                    continue
-                if self.boot_count > boots:
-                    delay = _RECONNECT_MIN_S
-                wait = self._rng.uniform(delay / 2, delay)
-                log.info("%s: reconnecting in %.1f s", self.id, wait)
-                await asyncio.sleep(wait)
-                delay = min(delay * 2, _RECONNECT_MAX_S)
-        finally:
-            for task in self._tasks:
-                task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def _connect_once(self) -> None:
-        try:
-            async with connect(self.url, subprotocols=[OCPP16], additional_headers=self._headers,
-                               compression=None) as ws:
-                if ws.subprotocol != OCPP16:
-                    log.error("%s: the CSMS at %s did not accept subprotocol ocpp1.6",
-                              self.id, self.url)
-                    return
-                log.info("%s: connected to %s", self.id, self.url)
-                await self._serve(ws)
-            log.info("%s: connection closed", self.id)
-        except InvalidHandshake as exc:
-            log.warning("%s: the CSMS refused the connection: %s", self.id, exc)
-        except (OSError, TimeoutError, ConnectionClosed, OCPPError) as exc:
-            log.warning("%s: connection failed: %s", self.id, exc or type(exc).__name__)
-
-    async def _serve(self, ws: ClientConnection) -> None:
-        link = _Link(self, ws)
-        reader = asyncio.create_task(link.serve())
-        self._link = link
-        try:
-            await self._register(link)
-            for connector_id in self._status:
-                await link.request(self._status_notification(connector_id))
-            self.boot_count += 1
-            self.booted.set()
-            log.info("%s: booted, heartbeat every %s s", self.id,
-                     self._config["HeartbeatInterval"].value)
-            await self._heartbeats(link)
-        except ChargerOffline:
-            pass
-        finally:
-            self._link_lost(link)
-            reader.cancel()
-            await asyncio.gather(reader, return_exceptions=True)
-
-    def _link_lost(self, link: _Link) -> None:
-        if self._link is link:
-            self._link = None
-            self.booted.clear()
-
-    async def _register(self, link: _Link) -> None:
-        while True:
-            result = await link.request(self._boot_notification())
-            interval = result.interval if result.interval > 0 else _DEFAULT_HEARTBEAT_S
-            if result.status == RegistrationStatus.accepted:
-                self._config["HeartbeatInterval"].value = str(interval)
-                return
-            log.info("%s: boot %s, retrying in %d s", self.id, result.status, interval)
-            link.boot_triggered.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(link.boot_triggered.wait(), interval)
-
-    async def _heartbeats(self, link: _Link) -> None:
-        while True:
-            interval = int(self._config["HeartbeatInterval"].value)
-            await asyncio.wait({link.closed}, timeout=interval)
-            if link.closed.done():
-                return
-            try:
-                await link.request(call.Heartbeat())
-            except (OCPPError, TimeoutError) as exc:
-                log.warning("%s: heartbeat failed: %s", self.id, exc or type(exc).__name__)
+    async def _start_up(self, link: _Link) -> None:
+        await self._register(link)
+        for connector_id in self._status:
+            await link.request(self._status_notification(connector_id))
 
     def _boot_notification(self) -> call.BootNotification:
         return call.BootNotification(
@@ -553,56 +277,24 @@ class SimulatedCharger:
             charge_point_serial_number=self.serial, charge_box_serial_number=self.serial,
             firmware_version=f"voltspot-sim {__version__}", meter_type="Simulated")
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        task = asyncio.get_running_loop().create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
+    def _heartbeat(self) -> call.Heartbeat:
+        return call.Heartbeat()
 
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if task.cancelled() or task.exception() is None:
-            return
-        exc = task.exception()
-        if isinstance(exc, SimulatorError):
-            log.info("%s: %s", self.id, exc)
-        elif isinstance(exc, OCPPError | TimeoutError):
-            log.warning("%s: %s", self.id, exc or type(exc).__name__)
-        else:
-            log.error("%s: simulator task failed", self.id, exc_info=exc)
+    def _heartbeat_interval_s(self) -> int:
+        return int(self._config["HeartbeatInterval"].value)
+
+    def _accept_heartbeat_interval(self, seconds: int) -> None:
+        self._config["HeartbeatInterval"].value = str(seconds)
+
+    def _free_plugs(self) -> list[_Connector]:
+        return [c for c in self._connectors.values() if not c.busy and self._operative[c.id]]
 
     # -- sending --------------------------------------------------------------------------
-
-    async def _send_now(self, payload: Any, *, require_boot: bool = True) -> Any:
-        """Send on the current connection; raise ChargerOffline if there is none."""
-        link = self._link
-        if link is None or (require_boot and not self.booted.is_set()):
-            raise ChargerOffline(f"{self.id}: offline, {_action(payload)} not sent")
-        return await link.request(payload)
-
-    async def _send_reliably(self, payload: Any) -> Any:
-        """Send a transaction message, waiting for (re)connection as a real charger queues
-        them; a message cut off by a dropped connection is sent again after the reboot."""
-        while True:
-            await self.booted.wait()
-            try:
-                return await self._send_now(payload)
-            except ChargerOffline:
-                continue
 
     def _status_notification(self, connector_id: int) -> call.StatusNotification:
         return call.StatusNotification(
             connector_id=connector_id, error_code=ChargePointErrorCode.no_error,
-            status=self._status[connector_id], timestamp=_timestamp())
-
-    async def _report_status(self, connector_id: int) -> None:
-        """Send the connector's status; a status the CSMS misses is sent again at boot."""
-        try:
-            await self._send_now(self._status_notification(connector_id))
-        except ChargerOffline:
-            pass
-        except (OCPPError, TimeoutError) as exc:
-            log.warning("%s: StatusNotification failed: %s", self.id, exc or type(exc).__name__)
+            status=self._status[connector_id], timestamp=timestamp())
 
     async def _change_status(self, connector_id: int, status: ChargePointStatus) -> None:
         self._status[connector_id] = status
@@ -651,20 +343,18 @@ class SimulatedCharger:
             meter_start = int(connector.register_wh)
             started = await self._send_reliably(call.StartTransaction(
                 connector_id=connector.id, id_tag=id_tag, meter_start=meter_start,
-                timestamp=_timestamp()))
+                timestamp=timestamp()))
         except Exception:
             connector.busy = False
             await self._change_status(connector.id, self._idle_status(connector.id))
             raise
 
-        session = _Session(
-            transaction_id=started.transaction_id, id_tag=id_tag, meter_start=meter_start,
-            battery_wh=self.battery_wh, soc=self._rng.uniform(20.0, 60.0),
-            max_power_w=self.power_w, sampled_at=asyncio.get_running_loop().time())
+        session = _Session(transaction_id=started.transaction_id, id_tag=id_tag,
+                           meter_start=meter_start, car=self._new_car())
         connector.session = session
         self.transactions[connector.id] = session.transaction_id
         log.info("%s: transaction %d started on connector %d, car at %.0f %%", self.id,
-                 session.transaction_id, connector.id, session.soc)
+                 session.transaction_id, connector.id, session.car.soc)
         status = started.id_tag_info["status"]
         if (status != AuthorizationStatus.accepted
                 and self._config["StopTransactionOnInvalidId"].value == "true"):
@@ -676,9 +366,9 @@ class SimulatedCharger:
         return session.transaction_id
 
     async def _charge(self, connector: _Connector, session: _Session) -> None:
-        while not session.full:
+        while not session.car.full:
             interval = float(self._config["MeterValueSampleInterval"].value)
-            await asyncio.sleep(interval or _IDLE_TICK_S)
+            await asyncio.sleep(interval or IDLE_TICK_S)
             if connector.session is not session:
                 return
             if not interval:
@@ -697,13 +387,8 @@ class SimulatedCharger:
             await self._end_session(connector, Reason.ev_disconnected, linger=0)
 
     def _update_energy(self, connector: _Connector, elapsed: float | None = None) -> None:
-        session = connector.session
-        if session is None:
-            return
-        now = asyncio.get_running_loop().time()
-        seconds = (now - session.sampled_at) * self.speed if elapsed is None else elapsed
-        connector.register_wh += session.charge(seconds)
-        session.sampled_at = now
+        if connector.session is not None:
+            self._deliver_energy(connector, connector.session.car, elapsed)
 
     async def send_meter_values(self, connector_id: int, *, elapsed: float | None = None,
                                 context: ReadingContext = ReadingContext.sample_periodic
@@ -720,14 +405,14 @@ class SimulatedCharger:
         session = connector.session
         await self._send_now(call.MeterValues(
             connector_id=connector_id,
-            meter_value=[MeterValue(timestamp=_timestamp(),
+            meter_value=[MeterValue(timestamp=timestamp(),
                                     sampled_value=self._sampled_values(connector, context))],
             transaction_id=session.transaction_id if session else None))
 
     def _sampled_values(self, connector: _Connector,
                         context: ReadingContext) -> list[SampledValue]:
         session = connector.session
-        power = session.power_w if session else 0.0
+        power = session.car.power_w if session else 0.0
         values = {
             Measurand.energy_active_import_register: (
                 str(int(connector.register_wh)), UnitOfMeasure.wh, Location.outlet),
@@ -737,7 +422,8 @@ class SimulatedCharger:
             Measurand.voltage: (f"{VOLTAGE_V:.1f}", UnitOfMeasure.v, Location.outlet),
         }
         if session:
-            values[Measurand.soc] = (str(int(session.soc)), UnitOfMeasure.percent, Location.ev)
+            values[Measurand.soc] = (str(int(session.car.soc)), UnitOfMeasure.percent,
+                                     Location.ev)
         wanted = self._config["MeterValuesSampledData"].value.split(",")
         return [SampledValue(value=values[name][0], context=context, measurand=name,
                              location=values[name][2], unit=values[name][1])
@@ -760,11 +446,6 @@ class SimulatedCharger:
             connector.busy = False
             await self._change_status(connector_id, self._idle_status(connector_id))
 
-    def _cancel_task(self, connector: _Connector) -> None:
-        task, connector.task = connector.task, None
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-
     async def _stop_transaction(self, connector: _Connector, reason: Reason) -> None:
         session = connector.session
         if session is None:
@@ -777,11 +458,11 @@ class SimulatedCharger:
         self._cancel_task(connector)
         meter_stop = int(connector.register_wh)
         await self._send_reliably(call.StopTransaction(
-            meter_stop=meter_stop, timestamp=_timestamp(),
+            meter_stop=meter_stop, timestamp=timestamp(),
             transaction_id=session.transaction_id, reason=reason))
         log.info("%s: transaction %d on connector %d stopped (%s), %.2f kWh, car at %.0f %%",
                  self.id, session.transaction_id, connector.id, reason,
-                 (meter_stop - session.meter_start) / 1000, session.soc)
+                 (meter_stop - session.meter_start) / 1000, session.car.soc)
 
     async def _end_session(self, connector: _Connector, reason: Reason, *,
                            linger: float) -> None:
@@ -793,18 +474,6 @@ class SimulatedCharger:
         if connector.session is None and self._status[connector.id] == ChargePointStatus.finishing:
             connector.busy = False
             await self._change_status(connector.id, self._idle_status(connector.id))
-
-    async def _auto_sessions(self) -> None:
-        while True:
-            await asyncio.sleep(self._rng.expovariate(1.0 / self.session_interval))
-            free = [c for c in self._connectors.values()
-                    if not c.busy and self._operative[c.id]]
-            if not self.booted.is_set() or not free:
-                continue
-            connector = self._rng.choice(free)
-            connector.busy = True
-            connector.task = self._spawn(
-                self._car_arrives(connector, self._rng.choice(self.id_tags)))
 
     async def _car_arrives(self, connector: _Connector, id_tag: str) -> None:
         try:

@@ -7,7 +7,11 @@ import contextlib
 from collections.abc import Sequence
 from typing import Any
 
+from voltspot.simulator.base import ChargerBase
 from voltspot.simulator.charger import SimulatedCharger
+from voltspot.simulator.charger_v201 import SimulatedCharger201
+
+OCPP_VERSIONS = ("1.6", "2.0.1")
 
 
 def charge_point_ids(base_id: str, count: int) -> list[str]:
@@ -22,29 +26,66 @@ def charge_point_ids(base_id: str, count: int) -> list[str]:
     return [f"{base_id}-{n}" for n in range(1, count + 1)]
 
 
-async def run_chargers(url: str, charge_point_ids: Sequence[str], password: str | None, *,
-                       connectors: int = 2, power_kw: float = 22, meter_interval: float = 10,
-                       auto_sessions: bool = True, speed: float = 1.0,
-                       id_tags: list[str] | None = None,
-                       stop_event: asyncio.Event | None = None,
-                       session_interval: float = 60.0) -> None:
-    """Run one :class:`SimulatedCharger` per id against the CSMS at ``url`` (``ws://…/ocpp``).
+def versions_for(count: int, ocpp_versions: Sequence[str]) -> list[str]:
+    """The OCPP version of each of ``count`` chargers, taking ``ocpp_versions`` in turn:
+    ``["2.0.1"]`` makes them all 2.0.1, ``["1.6", "1.6", "2.0.1"]`` every third one.
 
-    All chargers share ``password`` (HTTP Basic auth; None sends no credentials) and the
-    other settings. Returns once ``stop_event`` is set, after stopping every charger; with
-    no ``stop_event`` it runs until cancelled. A charger that fails for good (a malformed
-    URL, a bug) stops the fleet and its exception is raised here; refused or dropped
-    connections are retried, not raised. Raises ValueError for an empty id list or
-    invalid settings.
+    Raises ValueError for no versions or one not in :data:`OCPP_VERSIONS`.
+    """
+    if not ocpp_versions:
+        raise ValueError("no OCPP version given")
+    unknown = [v for v in ocpp_versions if v not in OCPP_VERSIONS]
+    if unknown:
+        raise ValueError(f"unknown OCPP version {unknown[0]!r}; "
+                         f"choose from {', '.join(OCPP_VERSIONS)}")
+    return [ocpp_versions[n % len(ocpp_versions)] for n in range(count)]
+
+
+def make_chargers(url: str, charge_point_ids: Sequence[str], password: str | None, *,
+                  connectors: int = 2, power_kw: float = 22, meter_interval: float = 10,
+                  auto_sessions: bool = True, speed: float = 1.0,
+                  id_tags: list[str] | None = None, session_interval: float = 60.0,
+                  ocpp_versions: Sequence[str] = ("1.6",), tx_updated_measurands: str = "",
+                  tx_start_point: str = "PowerPathClosed",
+                  unlock_connector: str = "Unlocked") -> list[ChargerBase]:
+    """One simulated charger per id, speaking the version :func:`versions_for` gives it:
+    :class:`SimulatedCharger` for 1.6, :class:`SimulatedCharger201` for 2.0.1 (with
+    ``connectors`` EVSEs and the 2.0.1-only ``tx_updated_measurands``, ``tx_start_point``
+    and ``unlock_connector``). All share ``password`` and the other settings.
+
+    Raises ValueError for an empty id list or invalid settings.
     """
     if not charge_point_ids:
         raise ValueError("no charge point ids given")
-    chargers = [
-        SimulatedCharger(url, cp_id, password, connectors=connectors, power_kw=power_kw,
-                         meter_interval=meter_interval, auto_sessions=auto_sessions,
-                         session_interval=session_interval, speed=speed, id_tags=id_tags)
-        for cp_id in charge_point_ids
-    ]
+    common: dict[str, Any] = dict(
+        power_kw=power_kw, meter_interval=meter_interval, auto_sessions=auto_sessions,
+        session_interval=session_interval, speed=speed, id_tags=id_tags)
+    chargers: list[ChargerBase] = []
+    for cp_id, version in zip(charge_point_ids,
+                              versions_for(len(charge_point_ids), ocpp_versions), strict=True):
+        if version == "2.0.1":
+            chargers.append(SimulatedCharger201(
+                url, cp_id, password, evses=connectors, **common,
+                tx_updated_measurands=tx_updated_measurands, tx_start_point=tx_start_point,
+                unlock_connector=unlock_connector))
+        else:
+            chargers.append(SimulatedCharger(url, cp_id, password, connectors=connectors,
+                                             **common))
+    return chargers
+
+
+async def run_chargers(url: str, charge_point_ids: Sequence[str], password: str | None, *,
+                       stop_event: asyncio.Event | None = None, **options: Any) -> None:
+    """Run the chargers :func:`make_chargers` makes (same ``options``) against the CSMS at
+    ``url`` (``ws://…/ocpp``).
+
+    Returns once ``stop_event`` is set, after stopping every charger; with no
+    ``stop_event`` it runs until cancelled. A charger that fails for good (a malformed URL,
+    a bug) stops the fleet and its exception is raised here; refused or dropped
+    connections are retried, not raised. Raises ValueError for an empty id list or
+    invalid settings.
+    """
+    chargers = make_chargers(url, charge_point_ids, password, **options)
     tasks = [asyncio.create_task(charger.run(), name=f"simulator {charger.id}")
              for charger in chargers]
     waiters: list[asyncio.Future[Any]] = list(tasks)
