@@ -26,7 +26,7 @@ from tests.browser.conftest import (
 )
 from tests.support import running
 from voltspot.models import ChargingSession, Station, Tariff
-from voltspot.simulator import SimulatedCharger
+from voltspot.simulator import SimulatedCharger, SimulatedCharger201
 
 SITE = "Test site"
 WAIT_MS = 10_000  # the longest any single step may take before the test fails
@@ -59,6 +59,17 @@ def simulator(server, station, priced) -> Iterator[SimulatedCharger]:
     charger = SimulatedCharger(server.ws_url, station.charge_point_id, station.password,
                                step_delay=3, meter_interval=1, speed=60, battery_kwh=100,
                                seed=7)
+    with running(charger):
+        yield charger
+
+
+@pytest.fixture
+def simulator_201(server, station, priced) -> Iterator[SimulatedCharger201]:
+    """The same, as an OCPP 2.0.1 charger (its meter values only after Voltspot has set
+    its empty SampledDataCtrlr at boot, as many real ones ship)."""
+    charger = SimulatedCharger201(server.ws_url, station.charge_point_id, station.password,
+                                  step_delay=3, meter_interval=1, speed=60, battery_kwh=100,
+                                  seed=7)
     with running(charger):
         yield charger
 
@@ -227,6 +238,16 @@ def test_without_a_camera_the_driver_types_the_code_under_the_qr_code(phone, ser
 
 def test_a_driver_starts_watches_the_kwh_rise_stops_and_reads_the_receipt(phone, server,
                                                                           simulator, priced):
+    start_watch_stop_and_read_the_receipt(phone, server, priced)
+
+
+def test_the_same_journey_on_an_ocpp_2_0_1_charger(phone, server, simulator_201, priced):
+    start_watch_stop_and_read_the_receipt(phone, server, priced, screens="201-")
+
+
+def start_watch_stop_and_read_the_receipt(phone, server, priced, screens: str = "") -> None:
+    """The driver's whole journey from the plug page to the receipt (screenshots named
+    ``screens`` + the step)."""
     open_plug(phone, server, priced[0])
     prices = phone.get_by_role("region", name="Price")
     expect(prices.get_by_role("listitem")).to_have_text(
@@ -234,13 +255,13 @@ def test_a_driver_starts_watches_the_kwh_rise_stops_and_reads_the_receipt(phone,
     expect(prices).to_contain_text("We hold €50.00 on your card and take only what you use; "
                                    "the rest is released when you stop.")
     expect(phone.get_by_text("Demo payment — no card charged")).to_be_visible()
-    check_screen(phone, "plug")
+    check_screen(phone, screens + "plug")
 
     tap_start(phone)
     expect(phone.get_by_role("heading", name="Plug in your car")).to_be_visible()
     expect(phone.get_by_role("img", name=re.compile(r"\d+ minutes \d+ seconds left to plug in"))
            ).to_have_text(re.compile(r"^\s*\d+:\d\d\s*$"))
-    check_screen(phone, "plug-in")
+    check_screen(phone, screens + "plug-in")
 
     # The simulator plugs the car in; the page follows by itself, never reloading.
     phone.evaluate("window.__sameDocument = true")
@@ -253,7 +274,7 @@ def test_a_driver_starts_watches_the_kwh_rise_stops_and_reads_the_receipt(phone,
     expect(phone.get_by_test_id("power")).to_have_text(re.compile(r"^[1-9]\d*\.\d kW$"))
     expect(phone.get_by_test_id("cost")).to_have_text(re.compile(r"^€\d+\.\d\d$"))
     expect(phone.get_by_role("img", name=re.compile(r"^Battery \d+ %$"))).to_be_visible()
-    check_screen(phone, "charging")
+    check_screen(phone, screens + "charging")
 
     dialogs: list[str] = []
 
@@ -265,7 +286,7 @@ def test_a_driver_starts_watches_the_kwh_rise_stops_and_reads_the_receipt(phone,
     phone.get_by_role("button", name="Stop charging").click()
     expect(phone.get_by_role("heading", name="Session ended")).to_be_visible(timeout=WAIT_MS)
     assert dialogs == ["Stop charging now?"]
-    check_screen(phone, "session-ended")
+    check_screen(phone, screens + "session-ended")
 
     phone.get_by_role("link", name="See receipt").click()
     expect(phone.get_by_role("heading", name="Receipt")).to_be_visible()
@@ -285,7 +306,7 @@ def test_a_driver_starts_watches_the_kwh_rise_stops_and_reads_the_receipt(phone,
     assert cents(figures["Held on your card"]) == 5000
     assert cents(figures["Taken"]) == total
     assert cents(figures["Released"]) == 5000 - total
-    check_screen(phone, "receipt")
+    check_screen(phone, screens + "receipt")
 
 
 def test_after_start_the_session_page_is_a_whole_page_of_the_app(phone, server, simulator,

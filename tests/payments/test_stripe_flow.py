@@ -24,11 +24,12 @@ from tests.payments_support import (
     confirm_with_card,
     localstripe,
 )
-from tests.support import LibraryCharger, now_iso, page
+from tests.support import LibraryCharger, now_iso, page, running
 from tests.web.test_driver_journey import priced  # noqa: F401 - fixture
 from voltspot.db import Database
-from voltspot.domain.statuses import PaymentState, SessionStatus
-from voltspot.models import ChargingSession
+from voltspot.domain.statuses import ConnectorStatus, PaymentState, SessionStatus
+from voltspot.models import ChargingSession, Connector, Station
+from voltspot.simulator import SimulatedCharger201
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +144,33 @@ def test_the_real_cost_is_captured_when_the_session_ends(server, db, charger, pr
     done = _wait(lambda: (s := _session(db, token)).payment_state == PaymentState.CAPTURED
                  and s)
     assert done.amount_captured == 35 + 390 == taken(stripe_base, reference)
+
+
+def test_a_2_0_1_charger_session_is_held_started_stopped_and_captured_at_its_cost(
+        server, db, station, priced, stripe_base):  # noqa: F811
+    charger = SimulatedCharger201(server.ws_url, station.charge_point_id, station.password,
+                                  step_delay=0.5, meter_interval=1, speed=60, seed=3)
+    with running(charger):
+        _wait(lambda: _plug_free(db, station))
+        token = _start(server, priced)
+        reference = _session(db, token).payment_reference
+        confirm_with_card(stripe_base, reference)
+        page(server, "GET", f"/sessions/{token}/paid")
+        charging = _wait(lambda: (s := _session(db, token)).energy_wh > 0 and s)
+        assert charging.charger_transaction_id == charger.transactions[1]
+        page(server, "POST", f"/sessions/{token}/stop")
+        done = _wait(lambda: (s := _session(db, token)).payment_state
+                     == PaymentState.CAPTURED and s)
+    assert done.stop_reason == "Remote"
+    assert done.amount_captured == done.cost == taken(stripe_base, reference)
+    assert done.cost > 35, "more than the session fee: energy was billed"
+
+
+def _plug_free(db, station) -> bool:
+    with db.session() as session:
+        return session.scalar(select(Connector.status).join(Station).where(
+            Station.charge_point_id == station.charge_point_id,
+            Connector.connector_id == 1)) == ConnectorStatus.AVAILABLE
 
 
 def test_a_session_that_never_charges_cancels_its_payment_intent(server, db, charger, priced,  # noqa: F811
