@@ -8,17 +8,23 @@ import base64
 import itertools
 import json
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from ocpp.routing import on
+from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
+from ocpp.v201 import ChargePoint as ChargePoint201
+from ocpp.v201 import call as call201
+from ocpp.v201 import call_result as result201
+from ocpp.v201.enums import Action as Action201
 from websockets.asyncio.client import connect as async_connect
 from websockets.sync.client import ClientConnection, connect
 
@@ -128,6 +134,36 @@ class RawCharger201(RawCharger):
         self.csms_calls.append((action, payload))
         self.ws.send(json.dumps([3, unique_id, result]))
         return True
+
+    def settle(self, until: str = "GetBaseReport", timeout: float = 5) -> None:
+        """Answer the CSMS's post-boot configuration calls until it has sent ``until`` (by
+        default its last one, GetBaseReport) since the previous settle, so that a test's
+        own commands do not queue behind them."""
+        start = getattr(self, "_settled", 0)
+        deadline = time.monotonic() + timeout
+        while until not in [action for action, _ in self.csms_calls[start:]]:
+            frame = self.receive(timeout=max(deadline - time.monotonic(), 0.01))
+            assert frame[0] == 2 and self.answer_csms(frame), f"not a configuration call: {frame}"
+        self._settled = len(self.csms_calls)
+
+    def expect_call(self, action: str, timeout: float = 5) -> list:
+        """The next CALL of ``action`` from the CSMS, unanswered (configuration calls that
+        arrive first are answered as usual)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            frame = self.receive(timeout=max(deadline - time.monotonic(), 0.01))
+            if frame[0] == 2 and frame[2] == action:
+                return frame
+            assert frame[0] == 2 and self.answer_csms(frame), f"expected {action}, got {frame}"
+
+    def reply(self, frame: list, payload: dict[str, Any]) -> None:
+        """Answer the CSMS's CALL ``frame`` with a CALLRESULT."""
+        self.ws.send(json.dumps([3, frame[1], payload]))
+
+    def reply_error(self, frame: list, code: str, description: str = "") -> None:
+        """Answer the CSMS's CALL ``frame`` with a CALLERROR."""
+        self.ws.send(json.dumps([4, frame[1], code, description, {}]))
+
 
 
 class LibraryChargePoint(ChargePoint):
@@ -244,6 +280,184 @@ class LibraryCharger:
             self.loop.close()
 
 
+class LibraryChargePoint201(ChargePoint201):
+    """The ``ocpp`` library's 2.0.1 charging station. Its device model is ``variables``
+    ((component, variable) → value): GetVariables and SetVariables read and write it
+    (``read_only`` ones are Rejected), and an accepted GetBaseReport is followed by
+    NotifyReport parts of ``report_part_size`` variables, recorded in ``reports_sent``.
+    ``answers`` replaces the answer to an action, as for :class:`LibraryChargePoint`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.answers: dict[str, Callable[..., Any]] = {}
+        self.received: list[tuple[str, dict[str, Any]]] = []
+        self.variables: dict[tuple[str, str], str] = {
+            ("SampledDataCtrlr", "TxUpdatedMeasurands"): "",
+            ("SampledDataCtrlr", "TxUpdatedInterval"): "0",
+            ("SampledDataCtrlr", "TxEndedMeasurands"): "",
+            ("OCPPCommCtrlr", "HeartbeatInterval"): "300",
+            ("ChargingStation", "Model"): "Library201"}
+        self.read_only: set[tuple[str, str]] = {("ChargingStation", "Model")}
+        self.report_part_size = 2
+        self.reports_sent: list[dict[str, Any]] = []
+        self.reports_finished = 0
+        self._report_accepted = False
+
+    async def _answer(self, action: str, default: Any, **kwargs: Any) -> Any:
+        self.received.append((action, kwargs))
+        answer = self.answers.get(action)
+        if answer is None:
+            return default
+        result = answer(**kwargs)
+        return await result if asyncio.iscoroutine(result) else result
+
+    def _status_of(self, component: dict, variable: dict) -> str:
+        if (component["name"], variable["name"]) in self.variables:
+            return "Accepted"
+        if any(name == component["name"] for name, _ in self.variables):
+            return "UnknownVariable"
+        return "UnknownComponent"
+
+    @on(Action201.get_variables)
+    async def on_get_variables(self, get_variable_data: list[dict], **kwargs: Any):
+        results = []
+        for item in get_variable_data:
+            status = self._status_of(item["component"], item["variable"])
+            result = {"attribute_status": status, "component": item["component"],
+                      "variable": item["variable"]}
+            if status == "Accepted":
+                result["attribute_value"] = self.variables[
+                    (item["component"]["name"], item["variable"]["name"])]
+            results.append(result)
+        return await self._answer("GetVariables", result201.GetVariables(
+            get_variable_result=results), get_variable_data=get_variable_data, **kwargs)
+
+    @on(Action201.set_variables)
+    async def on_set_variables(self, set_variable_data: list[dict], **kwargs: Any):
+        results = []
+        for item in set_variable_data:
+            key = (item["component"]["name"], item["variable"]["name"])
+            status = self._status_of(item["component"], item["variable"])
+            if status == "Accepted" and key in self.read_only:
+                status = "Rejected"
+            if status == "Accepted":
+                self.variables[key] = item["attribute_value"]
+            results.append({"attribute_status": status, "component": item["component"],
+                            "variable": item["variable"]})
+        return await self._answer("SetVariables", result201.SetVariables(
+            set_variable_result=results), set_variable_data=set_variable_data, **kwargs)
+
+    @on(Action201.get_base_report)
+    async def on_get_base_report(self, **kwargs: Any):
+        answer = await self._answer("GetBaseReport", result201.GetBaseReport(status="Accepted"),
+                                    **kwargs)
+        self._report_accepted = answer.status == "Accepted"
+        return answer
+
+    @after(Action201.get_base_report)
+    async def send_report(self, request_id: int, **_: Any) -> None:
+        try:
+            if self._report_accepted:
+                await self._send_report(request_id)
+        finally:
+            self.reports_finished += 1
+
+    async def _send_report(self, request_id: int) -> None:
+        items = [{"component": {"name": component}, "variable": {"name": variable},
+                  "variable_attribute": [{"type": "Actual", "value": value}],
+                  "variable_characteristics": {"data_type": "string",
+                                               "supports_monitoring": False}}
+                 for (component, variable), value in self.variables.items()]
+        parts = [items[i:i + self.report_part_size]
+                 for i in range(0, len(items), self.report_part_size)]
+        for seq_no, part in enumerate(parts):
+            report = call201.NotifyReport(request_id=request_id, generated_at=now_iso(),
+                                          seq_no=seq_no, report_data=part,
+                                          tbc=seq_no < len(parts) - 1)
+            await self.call(report)
+            self.reports_sent.append({"seq_no": seq_no, "tbc": report.tbc, "items": len(part)})
+
+    @on(Action201.request_start_transaction)
+    async def on_request_start(self, **kwargs: Any):
+        return await self._answer("RequestStartTransaction",
+                                  result201.RequestStartTransaction(status="Accepted"), **kwargs)
+
+    @on(Action201.request_stop_transaction)
+    async def on_request_stop(self, **kwargs: Any):
+        return await self._answer("RequestStopTransaction",
+                                  result201.RequestStopTransaction(status="Accepted"), **kwargs)
+
+    @on(Action201.reset)
+    async def on_reset(self, **kwargs: Any):
+        return await self._answer("Reset", result201.Reset(status="Accepted"), **kwargs)
+
+    @on(Action201.unlock_connector)
+    async def on_unlock(self, **kwargs: Any):
+        return await self._answer("UnlockConnector", result201.UnlockConnector(status="Unlocked"),
+                                  **kwargs)
+
+    @on(Action201.change_availability)
+    async def on_change_availability(self, **kwargs: Any):
+        return await self._answer("ChangeAvailability",
+                                  result201.ChangeAvailability(status="Accepted"), **kwargs)
+
+    @on(Action201.trigger_message)
+    async def on_trigger_message(self, **kwargs: Any):
+        return await self._answer("TriggerMessage", result201.TriggerMessage(status="Accepted"),
+                                  **kwargs)
+
+    @on(Action201.clear_cache)
+    async def on_clear_cache(self, **kwargs: Any):
+        return await self._answer("ClearCache", result201.ClearCache(status="Accepted"), **kwargs)
+
+    @on(Action201.data_transfer)
+    async def on_data_transfer(self, **kwargs: Any):
+        return await self._answer("DataTransfer",
+                                  result201.DataTransfer(status="UnknownVendorId"), **kwargs)
+
+
+class LibraryCharger201(LibraryCharger):
+    """:class:`LibraryCharger` for OCPP 2.0.1: a :class:`LibraryChargePoint201` on its own
+    loop, so the CSMS's post-boot configuration and the API's commands are answered while
+    the test goes on."""
+
+    async def _open(self) -> None:
+        self._ws = await async_connect(self._url, subprotocols=["ocpp2.0.1"],
+                                       additional_headers=self._headers)
+        self.cp = LibraryChargePoint201(self.charge_point_id, self._ws, response_timeout=10)
+        self._serving = asyncio.ensure_future(self.cp.start())
+
+    def boot(self, reason: str = "PowerUp") -> Any:
+        return self.send(call201.BootNotification(
+            charging_station={"vendor_name": "TestVendor", "model": "Library201"},
+            reason=reason))
+
+    def configured(self, timeout: float = 5) -> None:
+        """Wait until the CSMS's post-boot configuration has asked for the base report and
+        the report has been sent."""
+        def reported() -> bool:
+            asked = sum(action == "GetBaseReport" for action, _ in self.cp.received)
+            return asked > 0 and self.cp.reports_finished >= asked
+        eventually(reported, timeout)
+
+    def __exit__(self, *exc: object) -> None:
+        async def close() -> None:
+            # Calls still in flight (a NotifyReport after GetBaseReport) end with the socket.
+            self._serving.cancel()
+            await self._ws.close()
+            pending = [task for task in asyncio.all_tasks()
+                       if task is not asyncio.current_task()]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        try:
+            self.run(close(), timeout=5)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(5)
+            self.loop.close()
+
+
 def api(server, method: str, path: str, body: Any = None, token: str | None = None
         ) -> tuple[int, Any]:
     """Call the live server's JSON API; returns (status, decoded body)."""
@@ -319,3 +533,75 @@ def running(charger) -> Iterator[asyncio.AbstractEventLoop]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         loop.close()
+
+
+def eventually(predicate: Callable[[], Any], seconds: float = 5, interval: float = 0.02) -> Any:
+    """Poll ``predicate`` until it returns something truthy and return that; fail after
+    ``seconds``. For effects the server applies beside the frame that caused them."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {seconds} s (last: {value!r})")
+        time.sleep(interval)
+
+
+def in_background(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
+    """Run ``function`` in a thread and return its future: an API command whose charger
+    answer a raw test charger plays meanwhile."""
+    future: Future = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(function(*args, **kwargs))
+        except BaseException as error:  # noqa: BLE001 - handed to the test through the future
+            future.set_exception(error)
+    threading.Thread(target=run, daemon=True).start()
+    return future
+
+
+def sampled_value(measurand: str, value: float, unit: str | None = None, *,
+                  context: str = "Sample.Periodic", multiplier: int | None = None,
+                  phase: str | None = None) -> dict[str, Any]:
+    """One OCPP 2.0.1 sampledValue as a charger writes it (value a number, unitOfMeasure
+    with its optional power-of-ten multiplier)."""
+    sample: dict[str, Any] = {"value": value, "measurand": measurand, "context": context}
+    if unit is not None or multiplier is not None:
+        sample["unitOfMeasure"] = {
+            **({"unit": unit} if unit is not None else {}),
+            **({"multiplier": multiplier} if multiplier is not None else {})}
+    if phase is not None:
+        sample["phase"] = phase
+    return sample
+
+
+def transaction_event(event_type: str, transaction_id: str, seq_no: int, trigger: str, *,
+                      timestamp: str | None = None, evse_id: int | None = 1,
+                      state: str | None = None, id_token: str | None = None,
+                      id_token_type: str = "ISO14443", stopped_reason: str | None = None,
+                      remote_start_id: int | None = None, offline: bool | None = None,
+                      samples: list[dict[str, Any]] | tuple = ()) -> dict[str, Any]:
+    """A TransactionEventRequest payload; ``samples`` (see :func:`sampled_value`) go in one
+    meterValue at the event's time."""
+    at = timestamp or now_iso()
+    info: dict[str, Any] = {"transactionId": transaction_id}
+    if state is not None:
+        info["chargingState"] = state
+    if stopped_reason is not None:
+        info["stoppedReason"] = stopped_reason
+    if remote_start_id is not None:
+        info["remoteStartId"] = remote_start_id
+    payload: dict[str, Any] = {"eventType": event_type, "timestamp": at,
+                               "triggerReason": trigger, "seqNo": seq_no,
+                               "transactionInfo": info}
+    if evse_id is not None:
+        payload["evse"] = {"id": evse_id, "connectorId": 1}
+    if id_token is not None:
+        payload["idToken"] = {"idToken": id_token, "type": id_token_type}
+    if offline is not None:
+        payload["offline"] = offline
+    if samples:
+        payload["meterValue"] = [{"timestamp": at, "sampledValue": list(samples)}]
+    return payload

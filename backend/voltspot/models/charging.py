@@ -60,6 +60,9 @@ class ChargingSession(Base):
     connector_id: Mapped[int | None]
     transaction_id: Mapped[int | None] = mapped_column(unique=True)
     charger_transaction_id: Mapped[str | None] = mapped_column(String(36))
+    # 2.0.1: which connector of the EVSE (``connector_id``) the car is on, when the EVSE
+    # has several (a DC charger's CCS and CHAdeMO).
+    evse_connector_id: Mapped[int | None]
     id_tag: Mapped[str | None] = mapped_column(String(36))
     id_tag_status: Mapped[AuthorizationStatus | None]
     status: Mapped[SessionStatus] = mapped_column(default=SessionStatus.CREATED)

@@ -22,7 +22,6 @@ from ocpp.exceptions import (
     OccurrenceConstraintViolationError,
     OCPPError,
     PropertyConstraintViolationError,
-    ProtocolError,
     TypeConstraintViolationError,
 )
 from ocpp.exceptions import (
@@ -48,11 +47,28 @@ def _schema_actions(version: str) -> frozenset[str]:
 _ACTIONS = {version: _schema_actions(version) for version in ("1.6", "2.0.1")}
 
 
+class RpcFrameworkError(OCPPError):
+    """Not a valid OCPP-J RPC frame (2.0.1 ``RpcFrameworkError``; 1.6 ``ProtocolError``)."""
+
+    code = "RpcFrameworkError"
+    default_description = "the frame is not a valid OCPP-J RPC message"
+
+
+class MessageTypeNotSupported(OCPPError):
+    """A message type id OCPP-J does not have (2.0.1 ``MessageTypeNotSupported``; 1.6,
+    which has no such code, ``PropertyConstraintViolation``)."""
+
+    code = "MessageTypeNotSupported"
+    default_description = "unknown message type"
+
+
 def error_code(error: OCPPError, version: str) -> str:
     """The CallError code for ``error`` as ``version`` spells it."""
     if version == "1.6":
         return {"FormatViolation": "FormationViolation",
-                "OccurrenceConstraintViolation": "OccurenceConstraintViolation"}.get(
+                "OccurrenceConstraintViolation": "OccurenceConstraintViolation",
+                "RpcFrameworkError": "ProtocolError",
+                "MessageTypeNotSupported": "PropertyConstraintViolation"}.get(
                     error.code, error.code)
     return {"FormationViolation": "FormatViolation",
             "OccurenceConstraintViolation": "OccurrenceConstraintViolation"}.get(
@@ -71,20 +87,21 @@ def parse_frame(text: str | bytes) -> Call | CallResult | CallError:
     except ValueError:
         raise FormatViolationError(description="frame is not valid JSON") from None
     if not isinstance(message, list) or not message:
-        raise ProtocolError(description="an OCPP-J frame is a JSON array")
+        raise RpcFrameworkError(description="an OCPP-J frame is a JSON array")
     kind = message[0]
     shapes = {MessageType.Call: (Call, 4), MessageType.CallResult: (CallResult, 3),
               MessageType.CallError: (CallError, 5)}
     if kind not in shapes or isinstance(kind, bool):
-        raise PropertyConstraintViolationError(description=f"unknown message type {kind!r}")
+        raise MessageTypeNotSupported(description=f"unknown message type {kind!r}")
     cls, length = shapes[kind]
     if len(message) != length and not (kind == MessageType.CallError and len(message) == 4):
-        raise ProtocolError(description=f"message type {kind} needs {length} elements")
+        raise RpcFrameworkError(description=f"message type {kind} needs {length} elements")
     if not isinstance(message[1], str) or not 1 <= len(message[1]) <= 36:
-        raise ProtocolError(description="the message id must be a string of 1 to 36 characters")
+        raise RpcFrameworkError(
+            description="the message id must be a string of 1 to 36 characters")
     if kind == MessageType.Call:
         if not isinstance(message[2], str):
-            raise ProtocolError(description="the action must be a string")
+            raise RpcFrameworkError(description="the action must be a string")
         if not isinstance(message[3], dict):
             raise FormatViolationError(description="the payload must be a JSON object")
     if kind == MessageType.CallResult and not isinstance(message[2], dict):

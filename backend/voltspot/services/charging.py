@@ -118,51 +118,66 @@ def start_transaction(session: Session, charge_point_id: str, *, connector_id: i
     return StartResult(charging.transaction_id, info)
 
 
-def begin_transaction(session: Session, station: Station, *, connector_id: int,
+def begin_transaction(session: Session, station: Station, *, connector_id: int | None,
                       timestamp: datetime, id_tag: str | None, id_tag_info: IdTagInfo | None,
-                      meter_start_wh: int | None, joins: ChargingSession | None = None
-                      ) -> ChargingSession:
+                      meter_start_wh: int | None, joins: ChargingSession | None = None,
+                      authorised: bool | None = None) -> ChargingSession:
     """Record that the station started a transaction on ``connector_id`` (whatever the OCPP
     version) and return its session, flushed, with ``transaction_id`` set.
 
     ``joins`` is the session that asked for it (a driver's or an operator's remote start);
-    without one a new session of origin "charger" is created. ``id_tag`` is None for a
-    2.0.1 transaction that began at plug-in, before anyone was authorised (see
-    :func:`authorise_transaction`). Another transaction still open on the connector that
-    began earlier is closed: its stop was lost and the charger has moved on.
+    without one a new session of origin "charger" is created. ``authorised`` (default:
+    whether there is an ``id_tag``) is False for a 2.0.1 transaction that began at plug-in,
+    before anyone was authorised (see :func:`authorise_transaction`); a 2.0.1 charger that
+    lets drivers in itself (free vend) starts authorised transactions without a tag.
+    ``connector_id`` is None for a 2.0.1 transaction authorised before the cable told
+    which EVSE (see :func:`assign_connector`). Another transaction still open on the
+    connector that began earlier is closed: its stop was lost and the charger has moved on.
     """
     charging = joins
     if charging is None:
         charging = ChargingSession(token=new_session_token(), station_id=station.id,
                                    id_tag=id_tag, origin="charger")
         session.add(charging)
-    connector = _connector(station, connector_id)
-    charging.connector_id = connector_id
-    charging.connector_pk = connector.id if connector else None
     charging.started_at = timestamp
     charging.charger_started_at = timestamp
     charging.meter_start_wh = meter_start_wh
     charging.max_register_wh = meter_start_wh
-    if id_tag is None:
-        charging.status = SessionStatus.STARTING
-    else:
-        _authorised(session, station, charging, id_tag, id_tag_info)
-        charging.status = SessionStatus.CHARGING
     session.flush()
     charging.transaction_id = charging.id
+    if connector_id is not None:
+        assign_connector(session, station, charging, connector_id, timestamp)
+    if authorised if authorised is not None else id_tag is not None:
+        _authorised(session, station, charging, id_tag, id_tag_info)
+        charging.status = SessionStatus.CHARGING
+    else:
+        charging.status = SessionStatus.STARTING
+    if id_tag_info is not None and not id_tag_info.accepted:
+        log.warning("%s: transaction %s started with %s tag %r", station.charge_point_id,
+                    charging.transaction_id, id_tag_info.status, id_tag)
+    return charging
+
+
+def assign_connector(session: Session, station: Station, charging: ChargingSession,
+                     connector_id: int, at: datetime) -> None:
+    """The transaction runs on ``connector_id``: priced at its tariff when already
+    authorised. Another transaction still open there that began before ``at`` is closed
+    at its last reading: its stop was lost and the charger has moved on."""
+    connector = _connector(station, connector_id)
+    charging.connector_id = connector_id
+    charging.connector_pk = connector.id if connector else None
     for stale in session.scalars(select(ChargingSession).where(
             ChargingSession.station_id == station.id,
             ChargingSession.connector_id == connector_id,
             ChargingSession.id != charging.id,
             ChargingSession.transaction_id.is_not(None),
             ChargingSession.stopped_at.is_(None),
-            ChargingSession.started_at < timestamp)):
-        _close(stale, stale.max_register_wh, stale.last_sample_at or timestamp,
+            ChargingSession.started_at < at)):
+        _close(stale, stale.max_register_wh, stale.last_sample_at or at,
                "SupersededByNewTransaction", session)
-    if id_tag_info is not None and not id_tag_info.accepted:
-        log.warning("%s: transaction %s started with %s tag %r", station.charge_point_id,
-                    charging.transaction_id, id_tag_info.status, id_tag)
-    return charging
+    if charging.status.has_transaction:
+        _authorised(session, station, charging, charging.id_tag,
+                    IdTagInfo(charging.id_tag_status) if charging.id_tag_status else None)
 
 
 def authorise_transaction(session: Session, station: Station, charging: ChargingSession, *,
@@ -260,11 +275,7 @@ def _session_for_samples(session: Session, station_id: int, connector_id: int,
             return found
     if connector_id == 0:
         return None
-    return session.scalar(select(ChargingSession).where(
-        ChargingSession.station_id == station_id,
-        ChargingSession.connector_id == connector_id,
-        ChargingSession.transaction_id.is_not(None),
-        ChargingSession.stopped_at.is_(None)).order_by(ChargingSession.id.desc()).limit(1))
+    return running_on(session, station_id, connector_id)
 
 
 def _apply_sample(charging: ChargingSession, sample: Sample, charge_point_id: str) -> None:
@@ -348,17 +359,23 @@ def _close(charging: ChargingSession, meter_stop: int | None, at: datetime, reas
     count_closed_session(session, charging)
 
 
+def running_on(session: Session, station_id: int, connector_id: int
+               ) -> ChargingSession | None:
+    """The transaction running on the station's connector, if any (the newest, should a
+    lost stop have left an older one open)."""
+    return session.scalar(select(ChargingSession).where(
+        ChargingSession.station_id == station_id,
+        ChargingSession.connector_id == connector_id,
+        ChargingSession.transaction_id.is_not(None),
+        ChargingSession.stopped_at.is_(None)).order_by(ChargingSession.id.desc()).limit(1))
+
+
 def connector_status_changed(session: Session, charge_point_id: str, connector_id: int,
                              status: ConnectorStatus, at: datetime) -> None:
     """Follow a connector's new status in its running session: suspended or finishing
     marks the end of charging (idle time starts), charging again clears it, and a fault
     ends the session, billed up to its last reading."""
-    station = get_station(session, charge_point_id)
-    running = session.scalar(select(ChargingSession).where(
-        ChargingSession.station_id == station.id,
-        ChargingSession.connector_id == connector_id,
-        ChargingSession.transaction_id.is_not(None),
-        ChargingSession.stopped_at.is_(None)).order_by(ChargingSession.id.desc()).limit(1))
+    running = running_on(session, get_station(session, charge_point_id).id, connector_id)
     if running is None:
         return
     if status == ConnectorStatus.FAULTED:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -9,6 +10,8 @@ from sqlalchemy.orm import Session
 from voltspot.domain.statuses import ConnectorStatus, status_for_connector_status
 from voltspot.models import utcnow
 from voltspot.services import charging, stations
+
+log = logging.getLogger(__name__)
 
 
 def record_status(session: Session, charge_point_id: str, connector_id: int,
@@ -24,10 +27,19 @@ def record_status(session: Session, charge_point_id: str, connector_id: int,
 
 
 def record_evse_status(session: Session, charge_point_id: str, evse_id: int,
-                       connector_status: str, timestamp: datetime | None) -> None:
-    """Store a 2.0.1 StatusNotification for ``evse_id`` (our connector number). An EVSE
-    with several connectors is one plug to drivers: its newest report wins."""
+                       connector_id: int, connector_status: str,
+                       timestamp: datetime | None) -> None:
+    """Store a 2.0.1 StatusNotification for connector ``connector_id`` of ``evse_id`` (our
+    connector number: an EVSE is one plug to drivers). While a car charges on one
+    connector of the EVSE, what the station says about its other connectors (usually
+    Unavailable: only one can be used at a time) does not change the plug."""
     station = stations.get_station(session, charge_point_id)
+    in_use = charging.running_on(session, station.id, evse_id)
+    if in_use is not None and in_use.evse_connector_id not in (None, connector_id):
+        log.info("%s: EVSE %s connector %s is %s while connector %s charges; plug unchanged",
+                 charge_point_id, evse_id, connector_id, connector_status,
+                 in_use.evse_connector_id)
+        return
     current = next((c.status for c in station.connectors if c.connector_id == evse_id),
                    ConnectorStatus.UNKNOWN)
     status = status_for_connector_status(connector_status, current)

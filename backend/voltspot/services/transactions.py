@@ -51,6 +51,7 @@ class TransactionEventReport:
     seq_no: int
     charger_transaction_id: str
     evse_id: int | None = None
+    evse_connector_id: int | None = None
     charging_state: str | None = None
     stopped_reason: str | None = None
     id_tag: str | None = None
@@ -98,10 +99,10 @@ def record_transaction_event(session: Session, charge_point_id: str,
         id_tag, info = asked.id_tag, IdTagInfo(AuthorizationStatus.ACCEPTED)
     if charging_session is None:
         charging_session = charging.begin_transaction(
-            session, session.get(Station, station_id), connector_id=event.evse_id or 1,
-            timestamp=event.timestamp,
-            id_tag=id_tag, id_tag_info=info if id_tag else None,
-            meter_start_wh=_begin_register(event), joins=asked)
+            session, session.get(Station, station_id), connector_id=event.evse_id,
+            timestamp=event.timestamp, id_tag=id_tag, id_tag_info=info if id_tag else None,
+            meter_start_wh=_begin_register(event), joins=asked,
+            authorised=id_tag is not None or event.id_token_type in _CHARGER_DECIDED)
         charging_session.charger_transaction_id = event.charger_transaction_id
         if event.event_type != "Started":
             log.warning("%s: %s event for transaction %s whose start we never saw; "
@@ -114,6 +115,11 @@ def record_transaction_event(session: Session, charge_point_id: str,
         charging.authorise_transaction(session, session.get(Station, station_id),
                                        charging_session, id_tag=id_tag, id_tag_info=info,
                                        at=event.timestamp)
+    if charging_session.connector_id is None and event.evse_id is not None:
+        charging.assign_connector(session, session.get(Station, station_id), charging_session,
+                                  event.evse_id, event.timestamp)
+    if event.evse_connector_id is not None:
+        charging_session.evse_connector_id = event.evse_connector_id
     if event.readings:
         charging.record_meter_values(session, charge_point_id,
                                      charging_session.connector_id or 0,
@@ -128,10 +134,14 @@ def record_transaction_event(session: Session, charge_point_id: str,
 
 def _answer(info: IdTagInfo | None, charging_session: ChargingSession | None,
             event: TransactionEventReport) -> EventAnswer:
-    if event.event_type == "Ended" and charging_session is not None \
-            and charging_session.cost is not None:
-        return EventAnswer(info, charging_session.cost, charging_session.currency)
-    return EventAnswer(info)
+    """totalCost goes with the Ended event only: the bill, or 0 for a session Voltspot
+    does not bill (a free card, an unpriced plug); 2.0.1 reads an omitted totalCost as
+    "not free"."""
+    if event.event_type != "Ended" or charging_session is None:
+        return EventAnswer(info)
+    if charging_session.price is None:
+        return EventAnswer(info, 0, None)
+    return EventAnswer(info, charging_session.cost, charging_session.currency)
 
 
 # A charger replays unanswered events after it reconnects, which may be days after a long
@@ -165,11 +175,13 @@ def _already_processed(session: Session, station_id: int,
     for every meter-value event of every 2.0.1 charger."""
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    # RETURNING, not rowcount: psycopg reports -1 for ON CONFLICT DO NOTHING either way.
     recorded = session.execute(insert(TransactionEvent).values(
         station_id=station_id, charger_transaction_id=event.charger_transaction_id,
         seq_no=event.seq_no, event_type=event.event_type,
-        trigger_reason=event.trigger_reason, at=event.timestamp).on_conflict_do_nothing())
-    return recorded.rowcount == 0
+        trigger_reason=event.trigger_reason, at=event.timestamp).on_conflict_do_nothing()
+        .returning(TransactionEvent.id))
+    return recorded.scalar() is None
 
 
 def _token_info(session: Session, charge_point_id: str, station_id: int,

@@ -29,6 +29,7 @@ def upgrade() -> None:
                               existing_type=sa.String(length=20))
         batch_op.add_column(sa.Column('charger_transaction_id', sa.String(length=36),
                                       nullable=True))
+        batch_op.add_column(sa.Column('evse_connector_id', sa.Integer(), nullable=True))
         batch_op.create_unique_constraint(
             'uq_charging_sessions_station_charger_transaction',
             ['station_id', 'charger_transaction_id'])
@@ -71,4 +72,5 @@ def downgrade() -> None:
     with op.batch_alter_table('charging_sessions', schema=None) as batch_op:
         batch_op.drop_constraint('uq_charging_sessions_station_charger_transaction',
                                  type_='unique')
+        batch_op.drop_column('evse_connector_id')
         batch_op.drop_column('charger_transaction_id')

@@ -89,7 +89,7 @@ class ChargePoint201(StationHandlers):
     @on(Action.status_notification)
     def on_status_notification(self, timestamp: str, connector_status: str, evse_id: int,
                                connector_id: int, **_: Any) -> call_result.StatusNotification:
-        self._run(status_service.record_evse_status, evse_id, connector_status,
+        self._run(status_service.record_evse_status, evse_id, connector_id, connector_status,
                   parse_timestamp(timestamp))
         return call_result.StatusNotification()
 
@@ -110,6 +110,7 @@ class ChargePoint201(StationHandlers):
             trigger_reason=trigger_reason, seq_no=seq_no,
             charger_transaction_id=transaction_info["transaction_id"],
             evse_id=(evse or {}).get("id"),
+            evse_connector_id=(evse or {}).get("connector_id"),
             charging_state=transaction_info.get("charging_state"),
             stopped_reason=transaction_info.get("stopped_reason"),
             id_tag=(id_token or {}).get("id_token"),
@@ -120,8 +121,8 @@ class ChargePoint201(StationHandlers):
         run = self._run_grouped if event_type == "Updated" and id_token is None else self._run
         answer = run(transactions.record_transaction_event, event, station_id=self.station_id)
         total_cost = None
-        if answer.cost is not None and answer.currency:
-            total_cost = answer.cost / 10 ** minor_digits(answer.currency)
+        if answer.cost is not None:
+            total_cost = answer.cost / 10 ** minor_digits(answer.currency or "EUR")
         return call_result.TransactionEvent(
             total_cost=total_cost,
             id_token_info=_id_token_info(answer.id_tag_info) if answer.id_tag_info else None)
