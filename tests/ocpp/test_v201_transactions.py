@@ -151,3 +151,26 @@ def test_a_charger_offering_both_gets_the_version_its_station_is_configured_for(
                     ("ocpp2.0.1", "ocpp1.6")) as charger:
         assert charger.ws.subprotocol == "ocpp1.6"
         assert charger.boot()["status"] == "Accepted"
+
+
+def test_a_transaction_id_the_charger_reuses_after_a_reset_starts_a_new_session(
+        server, station, db):
+    _card(db, "REUSE-CARD")
+    with _charger(server, station) as charger:
+        _boot(charger)
+        _event(charger, "Started", "1", 0, "Authorized", energy_wh=0,
+               context="Transaction.Begin", id_token="REUSE-CARD")
+        _event(charger, "Ended", "1", 1, "StopAuthorized", energy_wh=3000,
+               context="Transaction.End", stopped_reason="Local")
+        first = _by_charger_id(db, "1")
+        charger.boot("RemoteReset")
+        _event(charger, "Started", "1", 0, "Authorized", energy_wh=3000,
+               context="Transaction.Begin", id_token="REUSE-CARD")
+        _event(charger, "Updated", "1", 1, "MeterValuePeriodic", energy_wh=3500,
+               state="Charging")
+    second = _by_charger_id(db, "1")
+    assert second.id != first.id
+    assert (second.status, second.energy_wh) == (SessionStatus.CHARGING, 500)
+    with db.session() as session:
+        kept = session.get(ChargingSession, first.id)
+        assert (kept.energy_wh, kept.status) == (3000, SessionStatus.COMPLETED)

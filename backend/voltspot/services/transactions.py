@@ -86,6 +86,9 @@ def record_transaction_event(session: Session, charge_point_id: str,
     if station_id is None:
         station_id = stations.get_station(session, charge_point_id).id
     charging_session = _by_charger_id(session, station_id, event.charger_transaction_id)
+    if charging_session is not None and _reuses_id(charging_session, event):
+        _retire_id(session, station_id, charging_session)
+        charging_session = None
     info = _token_info(session, charge_point_id, station_id, charging_session, event)
     if _already_processed(session, station_id, event):
         log.info("%s: transaction %s event %s replayed; already recorded", charge_point_id,
@@ -167,6 +170,27 @@ def _by_charger_id(session: Session, station_id: int,
     return session.scalar(select(ChargingSession).where(
         ChargingSession.station_id == station_id,
         ChargingSession.charger_transaction_id == charger_transaction_id))
+
+
+def _reuses_id(finished: ChargingSession, event: TransactionEventReport) -> bool:
+    """A Started after the transaction of that id had ended: the charger counts its ids
+    again (some restart from 1 after a reset), so this is a new transaction."""
+    return (event.event_type == "Started" and finished.stopped_at is not None
+            and event.timestamp >= finished.stopped_at)
+
+
+def _retire_id(session: Session, station_id: int, finished: ChargingSession) -> None:
+    """Free a reused charger transaction id: the old session keeps it with its own id
+    appended, and its processed events are forgotten."""
+    old_id = finished.charger_transaction_id
+    suffix = f"~{finished.id}"
+    finished.charger_transaction_id = old_id[:36 - len(suffix)] + suffix
+    session.execute(delete(TransactionEvent).where(
+        TransactionEvent.station_id == station_id,
+        TransactionEvent.charger_transaction_id == old_id))
+    session.flush()
+    log.warning("transaction id %s reused by station %s after it ended; recorded as a new "
+                "transaction", old_id, station_id)
 
 
 def _already_processed(session: Session, station_id: int,
