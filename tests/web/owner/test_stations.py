@@ -19,7 +19,7 @@ from ocpp.v16 import call_result
 from sqlalchemy import select
 
 from tests.conftest import start_server, stop_server
-from tests.support import LibraryCharger, RawCharger
+from tests.support import LibraryCharger, LibraryCharger201, RawCharger
 from tests.web.owner.conftest import PASSWORD, csrf_of, make_owner, sign_in
 from voltspot.domain.statuses import ConnectorStatus, Registration
 from voltspot.models import Connector, OcppFrame, Site, Station, utcnow
@@ -594,6 +594,61 @@ def test_a_remote_action_reaches_the_charger_and_shows_its_answer(
     assert status == 200, page
     assert sentence in page and 'data-ok="yes"' in page
     assert charger.cp.received[-1] == sent
+
+
+@pytest.fixture
+def charger_201(server, added):
+    with LibraryCharger201(server.ws_url, added.charge_point_id, added.password) as charger:
+        charger.boot()
+        charger.configured()
+        yield charger
+
+
+@pytest.mark.parametrize(("action", "form", "sent", "sentence"), [
+    ("reset", {"type": "soft"}, ("Reset", {"type": "OnIdle"}),
+     "accepted the soft restart"),
+    ("reset", {"type": "hard"}, ("Reset", {"type": "Immediate"}),
+     "accepted the hard restart"),
+    ("unlock", {"connector": "2"}, ("UnlockConnector", {"evse_id": 2, "connector_id": 1}),
+     "Plug 2 is unlocked"),
+    ("availability", {"connector": "1", "availability": "unavailable"},
+     ("ChangeAvailability", {"operational_status": "Inoperative", "evse": {"id": 1}}),
+     "Plug 1 is now unavailable."),
+    ("availability", {"connector": "0", "availability": "available"},
+     ("ChangeAvailability", {"operational_status": "Operative"}),
+     "The whole station is now available."),
+    ("trigger-status", {"connector": "1"},
+     ("TriggerMessage", {"requested_message": "StatusNotification",
+                         "evse": {"id": 1, "connector_id": 1}}),
+     "will report the status of plug 1"),
+    ("change-configuration", {"key": "OCPPCommCtrlr.HeartbeatInterval", "value": "60"},
+     ("SetVariables", {"set_variable_data": [{
+         "component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"},
+         "attribute_value": "60"}]}),
+     "OCPPCommCtrlr.HeartbeatInterval is now 60."),
+])
+def test_a_remote_action_reaches_a_2_0_1_charger_in_its_own_words(
+        browser, added, charger_201, action, form, sent, sentence):
+    status, page = browser.action(added.charge_point_id, action, form)
+    assert status == 200, page
+    assert sentence in page and 'data-ok="yes"' in page
+    assert charger_201.cp.received[-1] == sent
+
+
+def test_reading_a_2_0_1_chargers_settings_shows_each_variable_and_the_unknown_ones(
+        browser, added, charger_201):
+    _, page = browser.action(added.charge_point_id, "get-configuration",
+                             {"keys": "OCPPCommCtrlr.HeartbeatInterval, Nothing.Here"})
+    assert re.search(r"<code>OCPPCommCtrlr.HeartbeatInterval</code></td><td[^>]*>300</td>",
+                     page)
+    assert "It does not know Nothing.Here." in page
+
+
+def test_the_station_page_shows_the_device_model_a_2_0_1_charger_reported(
+        browser, added, charger_201):
+    _, page = browser.get(f"/owner/stations/{added.charge_point_id}")
+    assert "Device model" in page
+    assert re.search(r"<code>ChargingStation:Model</code></td><td>Library201</td>", page)
 
 
 def test_reading_settings_shows_each_key_and_the_unknown_ones(browser, added, charger):
