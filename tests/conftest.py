@@ -52,10 +52,11 @@ def _fresh_database_url(tmp_root: Path, name: str = "") -> str:
     return f"sqlite:///{tmp_root / f'voltspot-test{name}.db'}"
 
 
-def fresh_database(tmp_root: Path, name: str) -> str:
-    """A migrated database of its own, for a module whose server must not share one."""
+def fresh_database(tmp_root: Path, name: str, revision: str = "head") -> str:
+    """A database of its own migrated to ``revision``, for a module whose server (or
+    whose network-wide figures) must not share one."""
     url = _fresh_database_url(tmp_root, name)
-    upgrade(url)
+    upgrade(url, revision)
     return url
 
 

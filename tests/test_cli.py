@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from voltspot.models import Station
+from tests.services.test_reports import make_place
+from voltspot.domain.statuses import SessionStatus
+from voltspot.models import ChargingSession, SiteHourTotal, Station
+from voltspot.services.charging import new_session_token
 
 
 def voltspot(database_url, *args):
@@ -57,3 +61,23 @@ def test_station_add_refuses_a_short_password(database_url):
                       "--connectors", "1", "--password", "short")
     assert result.returncode == 1
     assert "16 to 40" in result.stderr
+
+
+def test_reports_recount_counts_sessions_written_without_the_services(database_url, db):
+    place = make_place(db)
+    station_id = next(iter(place.stations.values()))
+    with db.session() as session:
+        session.add(ChargingSession(
+            token=new_session_token(), station_id=station_id, status=SessionStatus.COMPLETED,
+            started_at=datetime(2024, 5, 3, 8, 15, tzinfo=UTC),
+            stopped_at=datetime(2024, 5, 3, 9, tzinfo=UTC), energy_wh=8_000, currency="EUR",
+            cost=312))
+    result = voltspot(database_url, "reports", "recount")
+    assert result.returncode == 0, result.stderr
+    assert "counted again" in result.stdout
+    with db.session() as session:
+        assert session.execute(select(
+            SiteHourTotal.hour_start, SiteHourTotal.currency, SiteHourTotal.sessions,
+            SiteHourTotal.energy_wh, SiteHourTotal.revenue).where(
+                SiteHourTotal.site_id == place.site_id)).all() == [
+            (datetime(2024, 5, 3, 8, tzinfo=UTC), "EUR", 1, 8_000, 312)]

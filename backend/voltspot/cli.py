@@ -136,6 +136,28 @@ def owner_add(email: str, password: str | None, name: str, admin: bool) -> None:
     click.echo(f"Sign in at {settings.public_url.rstrip('/')}/owner/login")
 
 
+@cli.group()
+def reports() -> None:
+    """Owners' reports."""
+
+
+@reports.command("recount")
+def reports_recount() -> None:
+    """Count every closed session into the reports' hourly totals again: after sessions
+    were imported or changed outside Voltspot (the totals are otherwise kept as sessions
+    close, and migration 0009 counted those closed before it)."""
+    from voltspot.db import Database
+    from voltspot.services.reports import recount_session_totals
+
+    database = Database(load_settings().database_url)
+    try:
+        with database.session() as session:
+            recount_session_totals(session)
+    finally:
+        database.dispose()
+    click.echo("The report totals are counted again from every closed session.")
+
+
 @cli.command()
 @click.option("--url", required=True, help="the CSMS OCPP URL, e.g. ws://127.0.0.1:5000/ocpp")
 @click.option("--id", "charge_point_id", required=True,
@@ -152,18 +174,41 @@ def owner_add(email: str, password: str | None, name: str, admin: bool) -> None:
               help="cars arrive and charge on their own now and then")
 @click.option("--id-tag", "id_tags", multiple=True,
               help="RFID tags the simulated cars use (repeatable)")
+@click.option("--ocpp", "ocpp_versions", multiple=True, default=["1.6"], show_default=True,
+              type=click.Choice(["1.6", "2.0.1"]),
+              help="OCPP version; repeat to mix, the chargers take the versions in turn "
+                   "(--ocpp 1.6 --ocpp 2.0.1: every second charger speaks 2.0.1)")
+@click.option("--measurands", "tx_updated_measurands", default="", show_default=True,
+              help="2.0.1: initial SampledDataCtrlr.TxUpdatedMeasurands, e.g. "
+                   "Energy.Active.Import.Register,Power.Active.Import,SoC (empty, as many "
+                   "real stations ship: no meter values until the CSMS sets it)")
+@click.option("--tx-start-point", default="PowerPathClosed", show_default=True,
+              type=click.Choice(["PowerPathClosed", "EVConnected"]),
+              help="2.0.1: when a transaction starts (TxCtrlr.TxStartPoint)")
+@click.option("--unlock", "unlock_connector", default="Unlocked", show_default=True,
+              type=click.Choice(["Unlocked", "NotImplemented"]),
+              help="2.0.1: the answer to UnlockConnector (NotImplemented: a CALLERROR)")
 def simulate(url: str, charge_point_id: str, password: str | None, count: int,
              connectors: int, power_kw: float, meter_interval: float, speed: float,
-             auto_sessions: bool, id_tags: tuple[str, ...]) -> None:
-    """Run simulated OCPP 1.6J chargers against a CSMS."""
+             auto_sessions: bool, id_tags: tuple[str, ...], ocpp_versions: tuple[str, ...],
+             tx_updated_measurands: str, tx_start_point: str, unlock_connector: str) -> None:
+    """Run simulated OCPP 1.6J or 2.0.1 chargers against a CSMS (2.0.1 chargers have one
+    EVSE per --connectors, each with one connector)."""
+    from voltspot.simulator.charger_v201 import MEASURANDS
+    from voltspot.simulator.device_model import is_member_list
     from voltspot.simulator.runner import charge_point_ids, run
 
+    if not is_member_list(MEASURANDS)(tx_updated_measurands):
+        raise click.BadParameter(f"list some of {', '.join(MEASURANDS)}, comma-separated",
+                                 param_hint="--measurands")
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     ids = charge_point_ids(charge_point_id, count)
     run(url, ids, password, connectors=connectors, power_kw=power_kw,
         meter_interval=meter_interval, auto_sessions=auto_sessions, speed=speed,
-        id_tags=list(id_tags) or None)
+        id_tags=list(id_tags) or None, ocpp_versions=ocpp_versions,
+        tx_updated_measurands=tx_updated_measurands, tx_start_point=tx_start_point,
+        unlock_connector=unlock_connector)
 
 
 @cli.command()
@@ -191,10 +236,13 @@ def demo(port: int, chargers: int) -> None:
     click.echo(f"Owner page: http://127.0.0.1:{port}/owner/login  "
                f"({DEMO_OWNER_EMAIL} / {DEMO_OWNER_PASSWORD})")
     click.echo(f"Open http://127.0.0.1:{port}/ ; chargers connect to {settings.ocpp_url}/<id>")
+    # Every third demo charger speaks OCPP 2.0.1 (DEMO-3, the 50 kW one, with the default
+    # three), the others 1.6J.
     simulator = subprocess.Popen(
         [sys.executable, "-m", "voltspot", "simulate", "--url", f"ws://127.0.0.1:{port}/ocpp",
-         "--id", "DEMO", "--count", str(len(ids)), "--password", DEMO_PASSWORD,
-         "--speed", "30", "--meter-interval", "5",
+         "--id", "DEMO" if len(ids) > 1 else ids[0], "--count", str(len(ids)),
+         "--password", DEMO_PASSWORD, "--speed", "30", "--meter-interval", "5",
+         "--ocpp", "1.6", "--ocpp", "1.6", "--ocpp", "2.0.1",
          *[arg for tag in DEMO_CARDS for arg in ("--id-tag", tag)]],
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:

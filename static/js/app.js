@@ -81,8 +81,44 @@
     if (banner) banner.hidden = !offline;
   }
 
+  /* A menu that folds away on a phone: a button with data-vs-menu, aria-controls and
+     aria-expanded shows or hides the element it controls (class "show"). Opening moves
+     the focus to the menu's first link (and so into view); Escape in the menu closes it
+     and gives the focus back to the button. Pages arrive with it closed, and the copy of
+     a page kept for the back button is taken with it closed. */
+  function setMenu(button, open) {
+    var menu = document.getElementById(button.getAttribute("aria-controls"));
+    if (!menu) return;
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    menu.classList.toggle("show", open);
+    if (open) {
+      var first = menu.querySelector("a[href], button");
+      if (first) first.focus();
+    }
+  }
+
+  function openMenuButtons() {
+    return document.querySelectorAll('[data-vs-menu][aria-expanded="true"]');
+  }
+
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-vs-reload]")) window.location.reload();
+    var menuButton = event.target.closest("[data-vs-menu]");
+    if (menuButton) setMenu(menuButton, menuButton.getAttribute("aria-expanded") !== "true");
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    openMenuButtons().forEach(function (button) {
+      var menu = document.getElementById(button.getAttribute("aria-controls"));
+      if (button.contains(document.activeElement)
+          || (menu && menu.contains(document.activeElement))) {
+        setMenu(button, false);
+        button.focus();
+      }
+    });
+  });
+  document.addEventListener("htmx:beforeHistorySave", function () {
+    openMenuButtons().forEach(function (button) { setMenu(button, false); });
   });
   window.addEventListener("online", function () { showConnection(false); });
   window.addEventListener("offline", function () { showConnection(true); });

@@ -7,8 +7,9 @@ plug), ask the station for a status report, charge a car and find the session in
 sessions table and in the CSV export.
 
 The desktop (1280x800) plays the whole journey; the phone (390x844) signs in, reads the
-board and adds a station. Every screen is photographed (artifacts/screenshots/owner-*),
-checked with axe-core and for thumb-sized targets.
+board with the sidebar folded behind a Menu button, opens the menu and adds a station.
+Every screen is photographed (artifacts/screenshots/owner-*), checked with axe-core and
+for thumb-sized targets.
 
 Page problems already reported and not yet fixed are listed in ``KNOWN_PAGE_PROBLEMS`` (for
 screen checks) or marked ``xfail(strict=True)`` (for behaviour): the run stays green, and
@@ -143,6 +144,17 @@ def signed_in(page: Page, server, owner: OwnerAccount) -> None:
 
 def sidebar(page: Page):
     return page.get_by_role("navigation", name="Sites and stations")
+
+
+def open_menu(page: Page):
+    """Open the sidebar folded behind the top bar's Menu button (a phone) and return it."""
+    button = page.get_by_role("button", name="Menu")
+    expect(button).to_have_attribute("aria-expanded", "false")
+    button.click()
+    expect(button).to_have_attribute("aria-expanded", "true")
+    menu = sidebar(page)
+    expect(menu).to_be_visible()
+    return menu
 
 
 def add_station(page: Page, charge_point_id: str, plugs: int = 2) -> dict[str, str]:
@@ -383,7 +395,7 @@ def test_an_owner_adds_a_station_prices_it_prints_stickers_and_exports_its_sessi
     assert any(abs(float(v) - energy) < 0.01 for v in kwh_cells), (ours[0], energy)
 
 
-# -- phone: sign in, the board, add a station -------------------------------------------------
+# -- phone: sign in, the board, the menu, add a station ---------------------------------------
 
 def test_an_owner_signs_in_reads_the_board_and_adds_a_station_on_a_phone(
         phone, server, db, owner, charger_for, known_problems):
@@ -402,27 +414,48 @@ def test_an_owner_signs_in_reads_the_board_and_adds_a_station_on_a_phone(
     expect(phone.get_by_label("Email")).to_have_value(owner.email)
     check("owner-login-refused")
     sign_in(phone, owner)
-    expect(phone.get_by_role("heading", name="Live board")).to_be_visible()
+    heading = phone.get_by_role("heading", name="Live board")
+    expect(heading).to_be_visible()
     expect(phone.get_by_text("No stations yet.")).to_be_visible()
     check("owner-board-empty")
+    # The sidebar is folded: the page starts right under the top bar, not below it.
+    expect(sidebar(phone)).to_be_hidden()
+    assert heading.bounding_box()["y"] < 120, heading.bounding_box()
 
-    sidebar(phone).get_by_role("link", name="Add station").click()
+    # The menu opens under the top bar with the focus on its first link; Escape folds it
+    # and gives the focus back to the button.
+    menu = open_menu(phone)
+    expect(menu.get_by_role("link", name="Live board")).to_be_focused()
+    expect(phone.get_by_role("button", name="Menu")).to_have_attribute("aria-controls",
+                                                                        "owner-menu")
+    check("owner-menu")
+    phone.keyboard.press("Escape")
+    expect(menu).to_be_hidden()
+    expect(phone.get_by_role("button", name="Menu")).to_have_attribute("aria-expanded", "false")
+    expect(phone.get_by_role("button", name="Menu")).to_be_focused()
+
+    open_menu(phone).get_by_role("link", name="Add station").click()
     expect(phone.get_by_label("Site", exact=True).locator("option:checked")).to_have_text(
         site_name)
+    expect(sidebar(phone)).to_be_hidden()
     check("owner-add-station")
     shown = add_station(phone, charge_point_id, plugs=1)
     phone.get_by_test_id("password").scroll_into_view_if_needed()
     check("owner-station-added")
 
-    phone.get_by_role("link", name="Live board").click()
+    open_menu(phone).get_by_role("link", name="Live board").click()
     card = station_card(phone, charge_point_id)
     expect(card.locator(".vs-pill")).to_contain_text("Offline")
+    expect(sidebar(phone)).to_be_hidden()
     phone.evaluate("window.__sameDocument = true")
     charger_for(server, charge_point_id, shown["password"])
     expect_online_by_itself(phone, charge_point_id)
     expect(card).to_contain_text("Plug 1 · Free")
     card.scroll_into_view_if_needed()
     check("owner-board-online")
+    # The folded sidebar's dot followed the board meanwhile.
+    expect(open_menu(phone).get_by_role("link", name=charge_point_id)).to_contain_text(
+        "(online)")
 
 
 # -- page problems found, kept as failing expectations until fixed ----------------------------

@@ -66,7 +66,8 @@ def add_session(session, station_id: int, started_at: datetime | None, *,
                 status: SessionStatus = SessionStatus.COMPLETED,
                 stop_reason: str | None = "EVDisconnected",
                 created_at: datetime | None = None) -> ChargingSession:
-    """A session on ``station_id``; ``minutes`` from start to stop (``None`` = still open)."""
+    """A session on ``station_id``; ``minutes`` from start to stop (``None`` = still open).
+    A closed one is counted in the report totals, as closing it through the services does."""
     stopped = None if minutes is None or started_at is None else started_at + timedelta(
         minutes=minutes)
     charging = ChargingSession(
@@ -79,6 +80,8 @@ def add_session(session, station_id: int, started_at: datetime | None, *,
         else started_at + timedelta(minutes=charging_minutes))
     session.add(charging)
     session.flush()
+    if stopped is not None:
+        reports.count_closed_session(session, charging)
     return charging
 
 

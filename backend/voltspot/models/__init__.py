@@ -10,6 +10,7 @@ from voltspot.models.charging import (
 )
 from voltspot.models.events import StationEvent, StationEventKind
 from voltspot.models.owners import Owner
+from voltspot.models.rollups import NetworkHourTotal, SiteHourTotal
 from voltspot.models.sites import Connector, Site, Station
 from voltspot.models.tariffs import Tariff
 from voltspot.models.webhooks import WebhookEvent
@@ -20,9 +21,11 @@ __all__ = [
     "Connector",
     "IdToken",
     "MeterSample",
+    "NetworkHourTotal",
     "OcppFrame",
     "Owner",
     "Site",
+    "SiteHourTotal",
     "Station",
     "StationEvent",
     "StationEventKind",

@@ -2,11 +2,16 @@
 hour of day; utilisation per connector; uptime per station.
 
 Every figure is aggregated by the database (GROUP BY, window functions); Python only folds
-the grouped rows (at most one per local hour and currency), never loops over sessions.
-Days, weeks and hours are those of one reporting time zone (the chosen site's, else the
-owner's first site's); :class:`LocalTime` turns UTC columns into local wall-clock time and
-truncates them the same way on SQLite and on PostgreSQL. bench/owner_reports.py measures
-these queries with a million sessions.
+the grouped rows (one per bucket and currency, or per hour of day), never loops over
+sessions. Days, weeks and hours are those of one reporting time zone (the chosen site's,
+else the owner's first site's); :class:`LocalTime` turns UTC columns into local wall-clock
+time and truncates them the same way on SQLite and on PostgreSQL.
+
+Energy, sessions and revenue come from hourly totals of the closed sessions
+(:mod:`voltspot.models.rollups`), kept here: :func:`count_closed_session` when a session
+closes, :func:`count_station_history` when a station joins a site. A year of a network's
+sessions is then some 9 000 rows per currency instead of a million sessions.
+bench/owner_reports.py measures these queries with a million sessions.
 """
 
 from __future__ import annotations
@@ -20,25 +25,35 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
+    Subquery,
     and_,
     case,
+    cast,
+    delete,
     extract,
     func,
+    insert,
     literal,
     literal_column,
     or_,
     select,
     true,
+    type_coerce,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from voltspot.domain.statuses import ConnectorStatus
 from voltspot.models import (
     ChargingSession,
     Connector,
+    NetworkHourTotal,
     Site,
+    SiteHourTotal,
     Station,
     StationEvent,
     StationEventKind,
@@ -213,6 +228,13 @@ class LocalTime:
         self.timezone = timezone
         self._changes = offset_changes(ZoneInfo(timezone), start, end)
 
+    @property
+    def whole_hours(self) -> bool:
+        """Every local hour in the range is a whole UTC hour (each offset, and each moment
+        it changes, on the hour): UTC hourly totals fold into local time exactly."""
+        return all(offset % 3600 == 0 and since.timestamp() % 3600 == 0
+                   for since, offset in self._changes)
+
     def local(self, column: ColumnElement) -> ColumnElement:
         if self.dialect != "sqlite":
             return func.timezone(self.timezone, column)
@@ -238,6 +260,13 @@ class LocalTime:
                 "day": lambda: func.datetime(local, "start of day"),
                 "week": lambda: func.datetime(local, "weekday 0", "-6 days", "start of day"),
                 "month": lambda: func.datetime(local, "start of month")}[unit]()
+
+    def hour_of_day(self, column: ColumnElement) -> ColumnElement[int]:
+        """The local hour of the day (0 to 23) of ``column``."""
+        local = self.local(column)
+        if self.dialect != "sqlite":
+            return extract("hour", local)
+        return cast(func.strftime("%H", local), Integer)
 
 
 def local_value(value: datetime | str) -> datetime:
@@ -323,43 +352,184 @@ def overview(session: Session, viewer: Viewer, period: Period, unit: str,
              site_id: int | None = None) -> Overview:
     """Energy, sessions and revenue per ``unit`` ("day", "week" or "month") and sessions
     by hour of day, for sessions started in ``period`` on the viewer's stations. Raises
-    :class:`InvalidInput` for another ``unit``."""
+    :class:`InvalidInput` for another ``unit``.
+
+    Closed sessions are read from the hourly totals and open ones from the sessions, which
+    adds up to exactly the figures of the sessions themselves. In a time zone whose local
+    hours are not whole UTC hours (India, Nepal, parts of Australia...) the sessions
+    themselves are read."""
     if unit not in BUCKETS:
         raise InvalidInput(f"{unit!r} is not day, week or month")
     clock = LocalTime(dialect_of(session), period.timezone, period.start, period.end)
-    hour = clock.truncate(ChargingSession.started_at, "hour")
-    # One pass over the sessions, grouped by local hour and currency (at most 24 rows a
-    # day per currency); days, weeks, months and hours of day are folded from those.
-    rows = session.execute(
-        select(hour, ChargingSession.currency, func.count(),
-               func.coalesce(func.sum(ChargingSession.energy_wh), 0),
-               func.sum(ChargingSession.cost))
-        .where(in_scope(ChargingSession.station_id, viewer, site_id),
-               ChargingSession.started_at >= at(period.start),
-               ChargingSession.started_at < at(period.end))
-        .group_by(hour, ChargingSession.currency)).all()
+    scope = in_scope(ChargingSession.station_id, viewer, site_id)
+    if clock.whole_hours:
+        rows = union_all(_total_rows(viewer, site_id, period),
+                         _session_rows(scope, period).where(ChargingSession.stopped_at.is_(None)))
+    else:
+        rows = _session_rows(scope, period)
+    return _fold(session, clock, rows.subquery("figures"), period, unit)
+
+
+def _session_rows(scope: ColumnElement[bool], period: Period) -> Select:
+    """Sessions started in ``period`` within ``scope``, one row each, in the shape of the
+    totals: moment, currency, sessions, energy_wh, revenue."""
+    return select(ChargingSession.started_at.label("moment"),
+                  _billed_currency().label("currency"), literal(1).label("sessions"),
+                  ChargingSession.energy_wh.label("energy_wh"),
+                  _billed_cost().label("revenue")).where(
+        scope, ChargingSession.started_at >= at(period.start),
+        ChargingSession.started_at < at(period.end))
+
+
+def _total_rows(viewer: Viewer, site_id: int | None, period: Period) -> Select:
+    """The hourly totals of ``period`` the viewer sees: the network's for an admin looking
+    at every site, else those of the viewer's sites (of ``site_id`` when given)."""
+    if viewer.is_admin and site_id is None:
+        totals, scope = NetworkHourTotal, true()
+    else:
+        sites = scope_sites(viewer, select(Site.id))
+        if site_id is not None:
+            sites = sites.where(Site.id == site_id)
+        totals, scope = SiteHourTotal, SiteHourTotal.site_id.in_(sites)
+    return select(totals.hour_start.label("moment"), totals.currency, totals.sessions,
+                  totals.energy_wh, totals.revenue).where(
+        scope, totals.hour_start >= at(period.start), totals.hour_start < at(period.end))
+
+
+def _fold(session: Session, clock: LocalTime, rows: Subquery, period: Period, unit: str
+          ) -> Overview:
+    """The overview of ``rows`` (moment, currency, sessions, energy_wh, revenue): summed
+    per local bucket and currency, and per local hour of day, by the database."""
+    bucket = clock.truncate(rows.c.moment, unit)
     counts: dict[date, int] = defaultdict(int)
     energy: dict[date, int] = defaultdict(int)
     revenue: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     totals: dict[str, int] = defaultdict(int)
-    hour_counts: dict[int, int] = defaultdict(int)
-    hour_energy: dict[int, int] = defaultdict(int)
-    for local_hour, currency, count, energy_wh, cost in rows:
-        moment = local_value(local_hour)
-        day = bucket_start(moment.date(), unit)
-        counts[day] += count
-        energy[day] += int(energy_wh)
-        hour_counts[moment.hour] += count
-        hour_energy[moment.hour] += int(energy_wh)
-        if currency is not None and cost is not None:
-            revenue[day][currency] += int(cost)
+    for local_start, currency, count, energy_wh, cost in session.execute(
+            select(bucket, rows.c.currency, func.sum(rows.c.sessions),
+                   func.sum(rows.c.energy_wh), func.sum(rows.c.revenue))
+            .group_by(bucket, rows.c.currency)).all():
+        start = local_value(local_start).date()
+        counts[start] += int(count)
+        energy[start] += int(energy_wh or 0)
+        if currency:
+            revenue[start][currency] += int(cost)
             totals[currency] += int(cost)
+    hour = clock.hour_of_day(rows.c.moment)
+    hours = {int(h): (int(count), int(energy_wh or 0)) for h, count, energy_wh in session.execute(
+        select(hour, func.sum(rows.c.sessions), func.sum(rows.c.energy_wh)).group_by(hour))}
     return Overview(
         period=period, unit=unit,
         rows=[BucketRow(start, bucket_label(start, unit), counts[start], energy[start],
                         dict(revenue[start])) for start in bucket_starts(period, unit)],
         sessions=sum(counts.values()), energy_wh=sum(energy.values()), revenue=dict(totals),
-        by_hour=[HourRow(h, hour_counts[h], hour_energy[h]) for h in range(24)])
+        by_hour=[HourRow(h, *hours.get(h, (0, 0))) for h in range(24)])
+
+
+# --- Hourly totals of closed sessions --------------------------------------------------
+
+def _billed() -> ColumnElement[bool]:
+    return and_(ChargingSession.currency.is_not(None), ChargingSession.cost.is_not(None))
+
+
+def _billed_currency() -> ColumnElement[str]:
+    """The currency a session's cost counts in, "" for a session without a cost."""
+    return case((_billed(), ChargingSession.currency), else_=literal(""))
+
+
+def _billed_cost() -> ColumnElement[int]:
+    return case((_billed(), ChargingSession.cost), else_=literal(0))
+
+
+def utc_hour(moment: datetime) -> datetime:
+    """The start of the UTC hour ``moment`` falls in."""
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _utc_hour_of(dialect: str, column: ColumnElement) -> ColumnElement[datetime]:
+    """SQL for :func:`utc_hour`, its value stored as timestamp columns store it."""
+    if dialect == "sqlite":
+        hour = func.strftime("%Y-%m-%d %H:00:00.000000", column)
+    else:
+        hour = func.timezone("UTC", func.date_trunc("hour", func.timezone("UTC", column)))
+    return type_coerce(hour, UTCDateTime())
+
+
+def _add_to_totals(session: Session, totals: type[NetworkHourTotal] | type[SiteHourTotal],
+                   key: dict[str, Any], sessions: int, energy_wh: int, revenue: int) -> None:
+    """Add the figures to the row of ``key`` (made when missing), in one statement that
+    concurrent writers cannot interleave."""
+    table = totals.__table__
+    upsert = (sqlite_insert if dialect_of(session) == "sqlite" else postgresql_insert)(table)
+    statement = upsert.values(**key, sessions=sessions, energy_wh=energy_wh, revenue=revenue)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=list(key),
+        set_={name: table.c[name] + statement.excluded[name]
+              for name in ("sessions", "energy_wh", "revenue")}))
+
+
+def count_closed_session(session: Session, charging: ChargingSession) -> None:
+    """Count ``charging``, closed a moment ago, in the totals of the UTC hour it started
+    in: the network's, and its station's site's when the station is on one.
+
+    Call it once per session, in the transaction that closes it, after its energy and cost
+    are final (:func:`voltspot.services.charging._close` does). The totals keep a closed
+    session's start, energy, cost and currency as they were then: whatever changes those
+    afterwards must change the totals too. A session that never started counts nowhere.
+    """
+    if charging.started_at is None:
+        return
+    billed = charging.currency is not None and charging.cost is not None
+    key = {"hour_start": utc_hour(charging.started_at),
+           "currency": charging.currency if billed else ""}
+    figures = (1, charging.energy_wh or 0, charging.cost if billed else 0)
+    _add_to_totals(session, NetworkHourTotal, key, *figures)
+    site_id = session.get(Station, charging.station_id).site_id
+    if site_id is not None:
+        _add_to_totals(session, SiteHourTotal, {"site_id": site_id, **key}, *figures)
+
+
+def _closed_sessions_per_hour(dialect: str, *by: ColumnElement) -> Select:
+    """The closed sessions' figures per ``by`` (none: the whole network), UTC hour and
+    billed currency: ``by``, hour_start, currency, sessions, energy_wh, revenue."""
+    hour = _utc_hour_of(dialect, ChargingSession.started_at)
+    currency = _billed_currency()
+    return (select(*by, hour, currency, func.count(),
+                   func.coalesce(func.sum(ChargingSession.energy_wh), 0),
+                   func.sum(_billed_cost()))
+            .select_from(ChargingSession)
+            .where(ChargingSession.started_at.is_not(None),
+                   ChargingSession.stopped_at.is_not(None))
+            .group_by(*by, hour, currency))
+
+
+def count_station_history(session: Session, station_id: int, site_id: int) -> None:
+    """Add the closed sessions of a station that has just joined site ``site_id`` to that
+    site's totals: a pending station's sessions count network-wide only until an owner
+    adopts it (the only way a station changes site)."""
+    for hour, currency, count, energy_wh, revenue in session.execute(
+            _closed_sessions_per_hour(dialect_of(session))
+            .where(ChargingSession.station_id == station_id)).all():
+        _add_to_totals(session, SiteHourTotal,
+                       {"site_id": site_id, "hour_start": hour, "currency": currency},
+                       count, int(energy_wh), int(revenue))
+
+
+def recount_session_totals(session: Session) -> None:
+    """Count every closed session again, from scratch (after sessions were written
+    without :func:`count_closed_session`: a bulk import, a repair by hand). Migration 0009
+    did the same for the sessions closed before it."""
+    dialect = dialect_of(session)
+    columns = ["hour_start", "currency", "sessions", "energy_wh", "revenue"]
+    session.execute(delete(NetworkHourTotal))
+    session.execute(delete(SiteHourTotal))
+    session.execute(insert(NetworkHourTotal).from_select(
+        columns, _closed_sessions_per_hour(dialect)))
+    session.execute(insert(SiteHourTotal).from_select(
+        ["site_id", *columns],
+        _closed_sessions_per_hour(dialect, Station.site_id)
+        .join(Station, ChargingSession.station_id == Station.id)
+        .where(Station.site_id.is_not(None))))
 
 
 # --- Utilisation -----------------------------------------------------------------------

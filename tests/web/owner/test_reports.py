@@ -6,13 +6,16 @@ from __future__ import annotations
 import html
 import json
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
 
 from tests.services.test_reports import add_event, add_session, make_place, utc
-from voltspot.domain.statuses import ConnectorStatus
-from voltspot.models import StationEventKind, utcnow
+from tests.web.owner.conftest import csrf_of, make_owner, sign_in
+from voltspot.domain.statuses import ConnectorStatus, Registration
+from voltspot.models import Connector, Station, StationEventKind, utcnow
+from voltspot.services import charging
 
 CUSTOM_MAY = "period=custom&from=2024-05-01&to=2024-05-31"
 
@@ -132,6 +135,28 @@ def test_another_owners_site_and_stations_never_appear_in_reports(
         page = signed_in.get(f"{path}?site={theirs.site_id}").get_data(as_text=True)
         assert foreign_cp not in page and "€42.42" not in page
         assert f'value="{theirs.site_id}" selected' not in page
+
+
+def test_a_stations_sessions_from_before_its_adoption_count_in_its_sites_report(app, db):
+    admin = sign_in(app.test_client(), make_owner(db, admin=True))
+    place = make_place(db)
+    charge_point_id = f"WAITING-{uuid.uuid4().hex[:6]}"
+    with db.session() as session:
+        session.add(Station(charge_point_id=charge_point_id, registration=Registration.PENDING,
+                            password_hash="x", connectors=[Connector(connector_id=1)]))
+    with db.session() as session:
+        started = charging.start_transaction(
+            session, charge_point_id, connector_id=1, id_tag="BEFORE-ADOPTION", meter_start=0,
+            timestamp=utc(2024, 5, 3, 8)).transaction_id
+        charging.stop_transaction(session, charge_point_id, transaction_id=started,
+                                  meter_stop=12_000, timestamp=utc(2024, 5, 3, 9))
+    report = f"/owner/reports?{CUSTOM_MAY}&site={place.site_id}"
+    assert 'data-testid="sessions-total">0<' in admin.get(report).get_data(as_text=True)
+    assert admin.post(f"/owner/stations/{charge_point_id}/adopt", data={
+        "site_id": str(place.site_id), "connectors": "1", "max_power_kw": "22",
+        "csrf_token": csrf_of(admin)}).status_code == 302
+    page = admin.get(report).get_data(as_text=True)
+    assert 'data-testid="sessions-total">1<' in page and "12.0 kWh" in page
 
 
 def test_the_report_pages_only_read_so_only_sign_out_posts(signed_in, place):
