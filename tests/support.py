@@ -12,7 +12,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -505,6 +505,28 @@ def page(server, method: str, path: str, form: dict[str, str] | None = None,
     except urllib.error.HTTPError as error:
         with error:
             return error.code, dict(error.headers), error.read().decode()
+
+
+def run_async(main: Callable[[], Coroutine[Any, Any, Any]], timeout: float = 60) -> Any:
+    """Run ``main()`` to completion on a fresh event loop in its own thread and return its
+    result (re-raising its error). Not ``asyncio.run`` here: Playwright's sync API keeps an
+    event loop running in the test thread once a browser test has run."""
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["result"] = asyncio.run(main())
+        except BaseException as error:  # noqa: BLE001 - handed to the test thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise TimeoutError(f"the scenario did not finish in {timeout:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("result")
 
 
 @contextmanager

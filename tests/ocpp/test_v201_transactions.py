@@ -56,10 +56,14 @@ def _event(charger, event_type, transaction_id, seq_no, trigger, *, energy_wh=No
     return charger.call("TransactionEvent", payload)
 
 
-def _by_charger_id(db, transaction_id) -> ChargingSession | None:
+def _by_charger_id(db, transaction_id, station=None) -> ChargingSession | None:
+    """The session of a charger's transaction id (of ``station``: chargers' ids repeat)."""
+    query = select(ChargingSession).where(
+        ChargingSession.charger_transaction_id == transaction_id)
+    if station is not None:
+        query = query.join(Station).where(Station.charge_point_id == station.charge_point_id)
     with db.session() as session:
-        return session.scalar(select(ChargingSession).where(
-            ChargingSession.charger_transaction_id == transaction_id))
+        return session.scalar(query)
 
 
 def test_a_charger_offering_both_versions_gets_the_newest(server, station):
@@ -162,13 +166,13 @@ def test_a_transaction_id_the_charger_reuses_after_a_reset_starts_a_new_session(
                context="Transaction.Begin", id_token="REUSE-CARD")
         _event(charger, "Ended", "1", 1, "StopAuthorized", energy_wh=3000,
                context="Transaction.End", stopped_reason="Local")
-        first = _by_charger_id(db, "1")
+        first = _by_charger_id(db, "1", station)
         charger.boot("RemoteReset")
         _event(charger, "Started", "1", 0, "Authorized", energy_wh=3000,
                context="Transaction.Begin", id_token="REUSE-CARD")
         _event(charger, "Updated", "1", 1, "MeterValuePeriodic", energy_wh=3500,
                state="Charging")
-    second = _by_charger_id(db, "1")
+    second = _by_charger_id(db, "1", station)
     assert second.id != first.id
     assert (second.status, second.energy_wh) == (SessionStatus.CHARGING, 500)
     with db.session() as session:

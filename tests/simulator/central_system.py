@@ -22,6 +22,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
+from tests.support import run_async
 from voltspot.simulator import SimulatedCharger201
 
 
@@ -199,4 +200,4 @@ def play(scenario: Scenario, *, csms: dict[str, Any] | None = None, wait_for_boo
                 running.cancel()
                 await asyncio.gather(running, return_exceptions=True)
 
-    asyncio.run(main())
+    run_async(main)

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.simulator.central_system import central_system
+from tests.support import run_async
 from voltspot.cli import cli
 from voltspot.simulator import SimulatedCharger, SimulatedCharger201, make_chargers, run_chargers
 from voltspot.simulator.runner import versions_for
@@ -52,7 +53,7 @@ def test_a_201_fleet_boots_every_charger_and_returns_when_told_to_stop():
             stop.set()
             await asyncio.wait_for(fleet, 5)
 
-    asyncio.run(scenario())
+    run_async(scenario)
 
 
 def test_simulate_offers_the_201_options():
