@@ -158,13 +158,6 @@ def forget_old_events(session: Session, now: datetime) -> int:
         TransactionEvent.at < now - REPLAY_WINDOW)).rowcount
 
 
-def charger_transaction(session: Session, charge_point_id: str,
-                        charger_transaction_id: str) -> ChargingSession | None:
-    """The session of a transaction the station named ``charger_transaction_id``."""
-    station = stations.get_station(session, charge_point_id)
-    return _by_charger_id(session, station.id, charger_transaction_id)
-
-
 def _by_charger_id(session: Session, station_id: int,
                    charger_transaction_id: str) -> ChargingSession | None:
     return session.scalar(select(ChargingSession).where(
