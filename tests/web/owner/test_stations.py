@@ -179,7 +179,7 @@ def test_adding_a_station_shows_its_address_id_and_password_once(signed_in, db, 
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     assert f"/ocpp/{charge_point_id}</code>" in page
-    assert "OCPP 1.6J" in page and "Security Profile 1" in page
+    assert "OCPP 2.0.1" in page and "OCPP 1.6J" in page and "Security Profile 1" in page
     password = re.search(r'data-testid="password">([^<]+)<', page).group(1)
     with db.session() as session:
         station = session.scalar(select(Station).where(
