@@ -13,6 +13,7 @@ from sqlalchemy import select
 from tests.support import (
     LibraryCharger201,
     RawCharger201,
+    api,
     command,
     eventually,
     in_background,
@@ -183,6 +184,17 @@ def test_the_post_boot_report_arrives_in_parts_and_is_stored_whole(server, stati
         "SampledDataCtrlr:TxEndedMeasurands": "Energy.Active.Import.Register",
         "OCPPCommCtrlr:HeartbeatInterval": "300",
         "ChargingStation:Model": "Library201"}
+
+
+def test_the_operator_api_shows_the_reported_device_model_and_boot_reason(server, station):
+    with LibraryCharger201(server.ws_url, station.charge_point_id, station.password) as charger:
+        charger.boot("Watchdog")
+        charger.configured()
+    status, body = api(server, "GET", f"/api/stations/{station.charge_point_id}")
+    assert status == 200
+    assert body["bootReason"] == "Watchdog"
+    assert body["deviceModel"]["ChargingStation:Model"] == "Library201"
+    assert body["ocppVersion"] == "2.0.1"
 
 
 def test_the_device_model_is_not_read_again_within_the_hour(server, station, db):

@@ -83,7 +83,10 @@ def _station_json(station: Station, detail: bool) -> dict[str, Any]:
             firmwareVersion=station.firmware_version, firmwareStatus=station.firmware_status,
             diagnosticsStatus=station.diagnostics_status,
             lastBootAt=station.last_boot_at.isoformat() if station.last_boot_at else None,
-            heartbeatInterval=station.heartbeat_interval, errorCode=station.error_code)
+            heartbeatInterval=station.heartbeat_interval, errorCode=station.error_code,
+            bootReason=station.boot_reason, deviceModel=station.device_model,
+            deviceModelAt=(station.device_model_at.isoformat()
+                           if station.device_model_at else None))
     body["connectors"] = [
         {"connectorId": c.connector_id, "evseId": c.evse_id, "status": str(c.status),
          "errorCode": c.error_code, "info": c.info,
