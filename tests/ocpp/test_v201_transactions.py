@@ -178,3 +178,22 @@ def test_a_transaction_id_the_charger_reuses_after_a_reset_starts_a_new_session(
     with db.session() as session:
         kept = session.get(ChargingSession, first.id)
         assert (kept.energy_wh, kept.status) == (3000, SessionStatus.COMPLETED)
+
+
+def test_an_ended_numbered_like_an_earlier_event_still_ends_the_open_session(
+        server, station, db):
+    # Some chargers number a transaction's events from 0 again after a reboot.
+    _card(db, "RENUMBER-CARD")
+    transaction_id = str(uuid.uuid4())
+    with _charger(server, station) as charger:
+        _boot(charger)
+        _event(charger, "Started", transaction_id, 0, "Authorized", energy_wh=0,
+               context="Transaction.Begin", id_token="RENUMBER-CARD")
+        _event(charger, "Updated", transaction_id, 1, "MeterValuePeriodic", energy_wh=1000,
+               state="Charging")
+        charger.boot("Watchdog")
+        ended = _event(charger, "Ended", transaction_id, 1, "StopAuthorized", energy_wh=2500,
+                       context="Transaction.End", stopped_reason="Local")
+    assert ended[0] == 3
+    recorded = _by_charger_id(db, transaction_id)
+    assert (recorded.status, recorded.energy_wh) == (SessionStatus.COMPLETED, 2500)

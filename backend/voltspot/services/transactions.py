@@ -90,7 +90,8 @@ def record_transaction_event(session: Session, charge_point_id: str,
         _retire_id(session, station_id, charging_session)
         charging_session = None
     info = _token_info(session, charge_point_id, station_id, charging_session, event)
-    if _already_processed(session, station_id, event):
+    if _already_processed(session, station_id, event) and not _ends_open(charging_session,
+                                                                         event):
         log.info("%s: transaction %s event %s replayed; already recorded", charge_point_id,
                  event.charger_transaction_id, event.seq_no)
         return _answer(info, charging_session, event)
@@ -163,6 +164,15 @@ def _by_charger_id(session: Session, station_id: int,
     return session.scalar(select(ChargingSession).where(
         ChargingSession.station_id == station_id,
         ChargingSession.charger_transaction_id == charger_transaction_id))
+
+
+def _ends_open(charging_session: ChargingSession | None,
+               event: TransactionEventReport) -> bool:
+    """An Ended for a session still open is applied even when its seqNo was seen: a
+    charger that numbered its events from 0 again after a reboot must still be able to end
+    its transaction, and ending is done once either way."""
+    return (event.event_type == "Ended" and charging_session is not None
+            and charging_session.stopped_at is None)
 
 
 def _reuses_id(finished: ChargingSession, event: TransactionEventReport) -> bool:
