@@ -28,6 +28,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.is_production,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.owner_session_hours),
         SOCK_SERVER_OPTIONS={
+            # The gateway narrows each charger's offer to its choice (see PROTOCOLS).
             "subprotocols": ["ocpp2.0.1", "ocpp1.6"],
             "max_message_size": settings.ocpp_max_frame_bytes,
         },

@@ -20,7 +20,6 @@ log = logging.getLogger("voltspot.ocpp")
 
 # Subprotocol → (OCPP version, handler class), newest first.
 PROTOCOLS = {"ocpp2.0.1": ("2.0.1", ChargePoint201), "ocpp1.6": ("1.6", ChargePoint16)}
-SUBPROTOCOLS = list(PROTOCOLS)
 CLOSE_PROTOCOL_ERROR = 1002
 
 bp = Blueprint("ocpp", __name__)

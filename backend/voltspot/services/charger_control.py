@@ -43,9 +43,8 @@ COMMANDS_V201 = (
 
 COMMANDS = {"1.6": COMMANDS_V16, "2.0.1": COMMANDS_V201}
 
-# The start and stop commands of each version: both are tracked as sessions.
-START_COMMANDS = ("RemoteStartTransaction", "RequestStartTransaction")
-STOP_COMMANDS = ("RemoteStopTransaction", "RequestStopTransaction")
+# Each version's remote start: through the operator API it is tracked as a session.
+START_COMMAND = {"1.6": "RemoteStartTransaction", "2.0.1": "RequestStartTransaction"}
 
 
 class ChargerUnreachable(ServiceError):

@@ -147,7 +147,9 @@ def begin_transaction(session: Session, station: Station, *, connector_id: int |
     charging.transaction_id = charging.id
     if connector_id is not None:
         assign_connector(session, station, charging, connector_id, timestamp)
-    if authorised if authorised is not None else id_tag is not None:
+    if authorised is None:
+        authorised = id_tag is not None
+    if authorised:
         _authorised(session, station, charging, id_tag, id_tag_info)
         charging.status = SessionStatus.CHARGING
     else:

@@ -13,7 +13,7 @@ from voltspot.domain.statuses import SessionStatus
 from voltspot.models import ChargingSession, utcnow
 from voltspot.services import transactions
 from voltspot.services.charger_control import (
-    START_COMMANDS,
+    START_COMMAND,
     ChargerControl,
     ChargerError,
     ChargerUnreachable,
@@ -35,17 +35,13 @@ def send_command(db: Database, control: ChargerControl, charge_point_id: str, ac
     """
     with db.session() as session:
         get_station(session, charge_point_id)
-    if action in START_COMMANDS:
-        if control.version(charge_point_id) != _VERSION_OF_START[action]:
-            raise UnknownCommand(f"{action} is not an OCPP {control.version(charge_point_id)} "
-                                 "command; use " + next(
-                                     a for a, v in _VERSION_OF_START.items()
-                                     if v == control.version(charge_point_id)))
+    if action in START_COMMAND.values():
+        version = control.version(charge_point_id)
+        if action != START_COMMAND[version]:
+            raise UnknownCommand(f"{action} is not an OCPP {version} command; use "
+                                 f"{START_COMMAND[version]}")
         return remote_start(db, control, charge_point_id, payload)
     return control.send(charge_point_id, action, payload)
-
-
-_VERSION_OF_START = {"RemoteStartTransaction": "1.6", "RequestStartTransaction": "2.0.1"}
 
 
 def remote_start(db: Database, control: ChargerControl, charge_point_id: str,
