@@ -4,6 +4,7 @@ spoken as raw frames to a live server."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from sqlalchemy import select
@@ -197,3 +198,14 @@ def test_an_ended_numbered_like_an_earlier_event_still_ends_the_open_session(
     assert ended[0] == 3
     recorded = _by_charger_id(db, transaction_id)
     assert (recorded.status, recorded.energy_wh) == (SessionStatus.COMPLETED, 2500)
+
+
+def test_a_rejected_station_is_told_so_and_sent_nothing(server, station, db):
+    with db.session() as session:
+        session.scalar(select(Station).where(
+            Station.charge_point_id == station.charge_point_id)).registration = "Rejected"
+    with _charger(server, station) as charger:
+        assert _boot(charger)["status"] == "Rejected"
+        time.sleep(0.5)  # the configuration after boot would have been sent by now
+        charger.result("Heartbeat", {})
+        assert charger.csms_calls == []

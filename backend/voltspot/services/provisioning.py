@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from voltspot.db import Database
 from voltspot.domain.device_model import SAMPLED_DATA_CTRLR, SAMPLING_VARIABLES, sampling_to_set
+from voltspot.domain.statuses import Registration
 from voltspot.models import utcnow
 from voltspot.services.charger_control import ChargerControl, ChargerError, ChargerUnreachable
 from voltspot.services.stations import get_station
@@ -25,12 +26,15 @@ def configure_after_boot(db: Database, control: ChargerControl, charge_point_id:
     device model (it arrives as NotifyReport messages). Allowed while the station is
     Pending (OCPP 2.0.1 B02). Never raises: a charger that cannot be configured is
     logged and keeps working with what it has."""
+    with db.session() as session:
+        station = get_station(session, charge_point_id)
+        rejected = station.registration == Registration.REJECTED
+        fresh = (station.device_model_at is not None
+                 and utcnow() - station.device_model_at < REPORT_AGAIN_AFTER)
+    if rejected:
+        return  # a rejected station is sent nothing (OCPP 2.0.1 B03)
     try:
         _configure_sampling(control, charge_point_id, sample_interval_s)
-        with db.session() as session:
-            station = get_station(session, charge_point_id)
-            fresh = (station.device_model_at is not None
-                     and utcnow() - station.device_model_at < REPORT_AGAIN_AFTER)
         if not fresh:
             answer = control.send(charge_point_id, "GetBaseReport", {
                 "requestId": secrets.randbelow(2**31), "reportBase": "FullInventory"})

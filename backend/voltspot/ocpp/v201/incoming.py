@@ -17,7 +17,6 @@ from ocpp.v201.enums import Action, DataTransferStatusEnumType, RegistrationStat
 
 from voltspot.domain.authorization import IdTagInfo
 from voltspot.domain.pricing import minor_digits
-from voltspot.domain.statuses import Registration
 from voltspot.models import utcnow
 from voltspot.ocpp.handlers import StationHandlers
 from voltspot.ocpp.timestamps import format_timestamp, parse_timestamp
@@ -68,10 +67,9 @@ class ChargePoint201(StationHandlers):
             iccid=modem.get("iccid"), imsi=modem.get("imsi"), boot_reason=reason)
         registration, interval = self._run(stations.record_boot, info,
                                            self._settings.heartbeat_interval)
-        status = (RegistrationStatusEnumType.accepted if registration == Registration.ACCEPTED
-                  else RegistrationStatusEnumType.pending)
         return call_result.BootNotification(current_time=format_timestamp(utcnow()),
-                                            interval=interval, status=status)
+                                            interval=interval,
+                                            status=RegistrationStatusEnumType(str(registration)))
 
     @after(Action.boot_notification)
     def after_boot_notification(self, **_: Any) -> None:
