@@ -209,3 +209,27 @@ def test_a_rejected_station_is_told_so_and_sent_nothing(server, station, db):
         time.sleep(0.5)  # the configuration after boot would have been sent by now
         charger.result("Heartbeat", {})
         assert charger.csms_calls == []
+
+
+def test_an_event_renumbered_on_the_same_connection_is_still_checked_and_answered(
+        server, station, db):
+    _card(db, "SAMECONN-CARD")
+    transaction_id = str(uuid.uuid4())
+    with _charger(server, station) as charger:
+        _boot(charger)
+        _event(charger, "Started", transaction_id, 0, "Authorized", energy_wh=0,
+               context="Transaction.Begin", id_token="SAMECONN-CARD")
+        _event(charger, "Updated", transaction_id, 1, "MeterValuePeriodic", energy_wh=1000,
+               state="Charging")
+        again = _event(charger, "Updated", transaction_id, 1, "MeterValuePeriodic",
+                       energy_wh=1000, state="Charging")
+        ended = _event(charger, "Ended", transaction_id, 1, "StopAuthorized", energy_wh=2000,
+                       context="Transaction.End", stopped_reason="Local")
+    assert again[0] == ended[0] == 3
+    recorded = _by_charger_id(db, transaction_id)
+    assert (recorded.status, recorded.energy_wh) == (SessionStatus.COMPLETED, 2000)
+    with db.session() as session:
+        periodic = session.scalars(select(MeterSample).where(
+            MeterSample.session_id == recorded.id,
+            MeterSample.context == "Sample.Periodic")).all()
+    assert len(periodic) == 1

@@ -10,7 +10,7 @@ using the same building blocks as 1.6 (:mod:`voltspot.services.charging`).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
@@ -69,11 +69,13 @@ class EventAnswer:
     id_tag_info: IdTagInfo | None
     cost: int | None = None
     currency: str | None = None
+    replayed: bool = False
 
 
 def record_transaction_event(session: Session, charge_point_id: str,
                              event: TransactionEventReport, *,
-                             station_id: int | None = None) -> EventAnswer:
+                             station_id: int | None = None,
+                             follows_on: bool = False) -> EventAnswer:
     """Fold one TransactionEvent into its session and say what to answer.
 
     An event already processed (same transaction and seqNo: a replay after a reconnect)
@@ -81,7 +83,10 @@ def record_transaction_event(session: Session, charge_point_id: str,
     or Ended whose Started was lost opens the session itself; a Started(RemoteStart) may
     precede the cable; a transaction that began at plug-in is joined to the driver's
     session when the remote start's event names its ``remoteStartId``. ``station_id``,
-    when the caller knows it, spares the routine meter-value event a station lookup.
+    when the caller knows it, spares the routine meter-value event a station lookup;
+    ``follows_on`` says the event is known to be new, which spares it the check: a
+    charger sends a transaction's events in order, each after the answer to the one
+    before, so what follows an event recorded as new over the same connection is new too.
     """
     if station_id is None:
         station_id = stations.get_station(session, charge_point_id).id
@@ -90,11 +95,13 @@ def record_transaction_event(session: Session, charge_point_id: str,
         _retire_id(session, station_id, charging_session)
         charging_session = None
     info = _token_info(session, charge_point_id, station_id, charging_session, event)
-    if _already_processed(session, station_id, event) and not _ends_open(charging_session,
-                                                                         event):
+    if follows_on and charging_session is not None:
+        _record_processed(session, station_id, event)
+    elif _already_processed(session, station_id, event) and not _ends_open(charging_session,
+                                                                           event):
         log.info("%s: transaction %s event %s replayed; already recorded", charge_point_id,
                  event.charger_transaction_id, event.seq_no)
-        return _answer(info, charging_session, event)
+        return replace(_answer(info, charging_session, event), replayed=True)
     id_tag = None if event.id_token_type in _CHARGER_DECIDED else event.id_tag
     asked = _asking_session(session, station_id, event)
     if asked is not None and id_tag is None:
@@ -194,6 +201,15 @@ def _retire_id(session: Session, station_id: int, finished: ChargingSession) -> 
     session.flush()
     log.warning("transaction id %s reused by station %s after it ended; recorded as a new "
                 "transaction", old_id, station_id)
+
+
+def _record_processed(session: Session, station_id: int,
+                      event: TransactionEventReport) -> None:
+    # Written with the batch's other rows at commit: no round trip of its own.
+    session.add(TransactionEvent(
+        station_id=station_id, charger_transaction_id=event.charger_transaction_id,
+        seq_no=event.seq_no, event_type=event.event_type,
+        trigger_reason=event.trigger_reason, at=event.timestamp))
 
 
 def _already_processed(session: Session, station_id: int,

@@ -14,6 +14,7 @@ from typing import Any
 from ocpp.routing import after, on
 from ocpp.v201 import call_result
 from ocpp.v201.enums import Action, DataTransferStatusEnumType, RegistrationStatusEnumType
+from sqlalchemy.exc import IntegrityError
 
 from voltspot.domain.authorization import IdTagInfo
 from voltspot.domain.pricing import minor_digits
@@ -56,6 +57,12 @@ def _readings(meter_value: list[dict[str, Any]] | None) -> list[charging.MeterRe
 class ChargePoint201(StationHandlers):
     """Handlers for one OCPP 2.0.1 charger."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Open transactions with an event recorded as new over this connection: the
+        # charger's replays, which come first after a reconnect, are over for them.
+        self._new_over_this_connection: set[str] = set()
+
     @on(Action.boot_notification)
     def on_boot_notification(self, charging_station: dict[str, Any], reason: str,
                              **_: Any) -> call_result.BootNotification:
@@ -67,6 +74,7 @@ class ChargePoint201(StationHandlers):
             iccid=modem.get("iccid"), imsi=modem.get("imsi"), boot_reason=reason)
         registration, interval = self._run(stations.record_boot, info,
                                            self._settings.heartbeat_interval)
+        self._new_over_this_connection.clear()  # a rebooted charger may number anew
         return call_result.BootNotification(current_time=format_timestamp(utcnow()),
                                             interval=interval,
                                             status=RegistrationStatusEnumType(str(registration)))
@@ -115,9 +123,23 @@ class ChargePoint201(StationHandlers):
             id_token_type=(id_token or {}).get("type"),
             remote_start_id=transaction_info.get("remote_start_id"),
             offline=bool(offline), readings=_readings(meter_value))
+        reference = event.charger_transaction_id
         # The periodic meter values of every charger: group-committed like 1.6 MeterValues.
         run = self._run_grouped if event_type == "Updated" and id_token is None else self._run
-        answer = run(transactions.record_transaction_event, event, station_id=self.station_id)
+        follows_on = reference in self._new_over_this_connection
+        try:
+            answer = run(transactions.record_transaction_event, event,
+                         station_id=self.station_id, follows_on=follows_on)
+        except IntegrityError:
+            if not follows_on:
+                raise
+            # Numbered like an event already recorded after all: check it like any other.
+            answer = run(transactions.record_transaction_event, event,
+                         station_id=self.station_id)
+        if event_type == "Ended":
+            self._new_over_this_connection.discard(reference)
+        elif not answer.replayed:
+            self._new_over_this_connection.add(reference)
         total_cost = None
         if answer.cost is not None:
             total_cost = answer.cost / 10 ** minor_digits(answer.currency or "EUR")
