@@ -461,6 +461,26 @@ def new_password(session: Session, viewer: Viewer, charge_point_id: str) -> Cred
     return Credentials(charge_point_id, station.site.id, station.site.name, password)
 
 
+# What an owner may choose for a charger that offers both versions (None: the newest).
+OCPP_CHOICES = {"": None, "2.0.1": "2.0.1", "1.6": "1.6"}
+
+
+def set_ocpp_preference(session: Session, viewer: Viewer, charge_point_id: str,
+                        form: Mapping[str, str]) -> str:
+    """Choose the OCPP version one of the viewer's stations uses when its charger offers
+    both (form field ``ocpp_version``: "" for the newest, "2.0.1" or "1.6"); it takes
+    effect at the next connection. Returns a sentence saying so. Raises
+    :class:`NotFound` and :class:`InvalidInput`."""
+    station = owned_station(session, viewer, charge_point_id)
+    choice = str(form.get("ocpp_version", ""))
+    if choice not in OCPP_CHOICES:
+        raise InvalidInput("Choose the newest version, OCPP 2.0.1 or OCPP 1.6J.")
+    station.ocpp_version_preferred = OCPP_CHOICES[choice]
+    chosen = f"OCPP {choice}" if choice else "the newest version it offers"
+    return (f"{charge_point_id} uses {chosen} from its next connection, if its charger "
+            "offers it.")
+
+
 @dataclass(frozen=True)
 class Adoption:
     """The outcome of adopting a pending station. ``password`` is set (once) when the

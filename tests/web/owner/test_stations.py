@@ -373,6 +373,7 @@ def theirs(db, other_owner) -> dict[str, object]:
     ("GET", "/owner/stations/{cp}"),
     ("POST", "/owner/stations/{cp}/actions/reset"),
     ("POST", "/owner/stations/{cp}/password"),
+    ("POST", "/owner/stations/{cp}/protocol"),
     ("GET", "/owner/stations/{cp}/adopt"),
     ("POST", "/owner/stations/{cp}/adopt"),
     ("GET", "/owner/connectors/{connector}/edit"),
@@ -396,6 +397,7 @@ def test_another_owners_site_station_or_plug_is_404(signed_in, theirs, method, p
     "/owner/stations/new",
     "/owner/stations/{cp}/actions/reset",
     "/owner/stations/{cp}/password",
+    "/owner/stations/{cp}/protocol",
     "/owner/stations/{cp}/adopt",
     "/owner/connectors/{connector}/edit",
 ])
@@ -649,6 +651,27 @@ def test_the_station_page_shows_the_device_model_a_2_0_1_charger_reported(
     _, page = browser.get(f"/owner/stations/{added.charge_point_id}")
     assert "Device model" in page
     assert re.search(r"<code>ChargingStation:Model</code></td><td>Library201</td>", page)
+
+
+def test_an_owner_chooses_the_version_a_charger_offering_both_gets(server, browser, added):
+    browser.get(f"/owner/stations/{added.charge_point_id}")
+    status, _ = browser.post(f"/owner/stations/{added.charge_point_id}/protocol",
+                             {"ocpp_version": "1.6"})
+    assert status == 302
+    _, page = browser.get(f"/owner/stations/{added.charge_point_id}")
+    assert "uses OCPP 1.6 from its next connection" in page
+    assert '<option value="1.6" selected>' in page
+    with RawCharger(server.ws_url, added.charge_point_id, added.password,
+                    ("ocpp2.0.1", "ocpp1.6")) as charger:
+        assert charger.ws.subprotocol == "ocpp1.6"
+
+
+def test_a_version_that_does_not_exist_is_refused_in_one_sentence(browser, added):
+    browser.get(f"/owner/stations/{added.charge_point_id}")
+    browser.post(f"/owner/stations/{added.charge_point_id}/protocol", {"ocpp_version": "3.0"})
+    _, page = browser.get(f"/owner/stations/{added.charge_point_id}")
+    assert "Choose the newest version, OCPP 2.0.1 or OCPP 1.6J." in page
+    assert '<option value="" selected>' in page
 
 
 def test_reading_settings_shows_each_key_and_the_unknown_ones(browser, added, charger):

@@ -129,6 +129,18 @@ def station_action(charge_point_id: str, action: str):
     return _station_page(charge_point_id, reply, status)
 
 
+@bp.post("/stations/<charge_point_id>/protocol")
+def station_protocol(charge_point_id: str):
+    try:
+        with runtime().db.session() as session:
+            said = service.set_ocpp_preference(session, viewer(), charge_point_id, request.form)
+    except InvalidInput as invalid:
+        flash(str(invalid), "warning")
+    else:
+        flash(said, "success")
+    return redirect(url_for("owner.station", charge_point_id=charge_point_id))
+
+
 @bp.post("/stations/<charge_point_id>/password")
 def station_password(charge_point_id: str):
     try:
