@@ -142,7 +142,9 @@ class ChargePoint201(StationHandlers):
             self._new_over_this_connection.add(reference)
         total_cost = None
         if answer.cost is not None:
-            total_cost = answer.cost / 10 ** minor_digits(answer.currency or "EUR")
+            # In the currency's main unit; an unbilled session's 0 has no currency.
+            total_cost = (answer.cost / 10 ** minor_digits(answer.currency)
+                          if answer.cost else 0)
         return call_result.TransactionEvent(
             total_cost=total_cost,
             id_token_info=_id_token_info(answer.id_tag_info) if answer.id_tag_info else None)
