@@ -9,7 +9,14 @@ import uuid
 
 from sqlalchemy import select
 
-from tests.support import RawCharger, RawCharger201, now_iso
+from tests.support import (
+    RawCharger,
+    RawCharger201,
+    now_iso,
+    sampled_value,
+    transaction_event,
+)
+from voltspot.domain.meter import ENERGY_REGISTER as ENERGY
 from voltspot.domain.statuses import ConnectorStatus, SessionStatus
 from voltspot.models import ChargingSession, Connector, IdToken, MeterSample, Station
 
@@ -28,33 +35,16 @@ def _card(db, id_tag) -> None:
 
 
 def _event(charger, event_type, transaction_id, seq_no, trigger, *, energy_wh=None,
-           context="Sample.Periodic", state=None, id_token=None, stopped_reason=None,
-           remote_start_id=None, timestamp=None, evse=True, power_w=None) -> list:
-    info = {"transactionId": transaction_id}
-    if state:
-        info["chargingState"] = state
-    if stopped_reason:
-        info["stoppedReason"] = stopped_reason
-    if remote_start_id is not None:
-        info["remoteStartId"] = remote_start_id
-    at = timestamp or now_iso()
-    payload = {"eventType": event_type, "timestamp": at, "triggerReason": trigger,
-               "seqNo": seq_no, "transactionInfo": info}
-    if evse:
-        payload["evse"] = {"id": 1, "connectorId": 1}
-    if id_token:
-        payload["idToken"] = {"idToken": id_token, "type": "ISO14443"}
-    sampled = []
+           context="Sample.Periodic", power_w=None, **fields) -> list:
+    """Send a TransactionEvent (fields as :func:`transaction_event` takes them) with an
+    energy register and power reading when given; returns the reply frame."""
+    samples = []
     if energy_wh is not None:
-        sampled.append({"value": energy_wh, "context": context,
-                        "measurand": "Energy.Active.Import.Register",
-                        "unitOfMeasure": {"unit": "Wh"}})
+        samples.append(sampled_value(ENERGY, energy_wh, "Wh", context=context))
     if power_w is not None:
-        sampled.append({"value": power_w, "context": context,
-                        "measurand": "Power.Active.Import", "unitOfMeasure": {"unit": "W"}})
-    if sampled:
-        payload["meterValue"] = [{"timestamp": at, "sampledValue": sampled}]
-    return charger.call("TransactionEvent", payload)
+        samples.append(sampled_value("Power.Active.Import", power_w, "W", context=context))
+    return charger.call("TransactionEvent", transaction_event(
+        event_type, transaction_id, seq_no, trigger, samples=samples, **fields))
 
 
 def _by_charger_id(db, transaction_id, station=None) -> ChargingSession | None:

@@ -25,6 +25,17 @@ def _wait_for(predicate, seconds=10):
     raise AssertionError("condition not met in time")
 
 
+def _simulated_drivers_card(db, id_tag):
+    with db.session() as session:
+        if session.scalar(select(IdToken).where(IdToken.id_tag == id_tag)) is None:
+            session.add(IdToken(id_tag=id_tag, holder_name="Simulated driver"))
+
+
+def _runner(loop):
+    """Run one of the simulated charger's coroutines on its loop and wait for it."""
+    return lambda coroutine: asyncio.run_coroutine_threadsafe(coroutine, loop).result(15)
+
+
 def _sessions(db, charge_point_id):
     with db.session() as session:
         return session.scalars(select(ChargingSession).join(Station).where(
@@ -44,14 +55,11 @@ def test_a_simulated_charger_boots_and_reports_every_connector(server, station, 
 
 
 def test_a_simulated_session_delivers_energy_and_soc_then_ends(server, station, db):
-    with db.session() as session:
-        if session.scalar(select(IdToken).where(IdToken.id_tag == "SIM-CARD")) is None:
-            session.add(IdToken(id_tag="SIM-CARD", holder_name="Simulated driver"))
+    _simulated_drivers_card(db, "SIM-CARD")
     charger = SimulatedCharger(server.ws_url, station.charge_point_id, station.password,
                                step_delay=0, meter_interval=3600)
     with running(charger) as loop:
-        def run(coroutine):
-            return asyncio.run_coroutine_threadsafe(coroutine, loop).result(15)
+        run = _runner(loop)
         transaction_id = run(charger.plug_in(1, "SIM-CARD"))
         run(charger.send_meter_values(1, elapsed=600))
         live = _sessions(db, station.charge_point_id)[-1]
@@ -99,14 +107,11 @@ def test_a_simulated_201_charger_boots_reports_every_evse_and_is_configured(serv
 
 
 def test_a_simulated_201_session_delivers_energy_and_soc_then_ends(server, station, db):
-    with db.session() as session:
-        if session.scalar(select(IdToken).where(IdToken.id_tag == "SIM-CARD-201")) is None:
-            session.add(IdToken(id_tag="SIM-CARD-201", holder_name="Simulated driver"))
+    _simulated_drivers_card(db, "SIM-CARD-201")
     charger = SimulatedCharger201(server.ws_url, station.charge_point_id, station.password,
                                   step_delay=0, meter_interval=3600)
     with running(charger) as loop:
-        def run(coroutine):
-            return asyncio.run_coroutine_threadsafe(coroutine, loop).result(15)
+        run = _runner(loop)
         assert _wait_for(lambda: charger.device_model.value(
             "SampledDataCtrlr", "TxUpdatedMeasurands"))
         transaction_id = run(charger.plug_in(1, "SIM-CARD-201"))
@@ -146,14 +151,11 @@ def test_remote_start_and_stop_through_the_api_drive_the_201_simulator(server, s
 
 def test_a_201_session_ended_while_offline_is_replayed_once_after_reconnecting(server, station,
                                                                               db):
-    with db.session() as session:
-        if session.scalar(select(IdToken).where(IdToken.id_tag == "SIM-CARD-201")) is None:
-            session.add(IdToken(id_tag="SIM-CARD-201", holder_name="Simulated driver"))
+    _simulated_drivers_card(db, "SIM-CARD-201")
     charger = SimulatedCharger201(server.ws_url, station.charge_point_id, station.password,
                                   step_delay=0, meter_interval=3600)
     with running(charger) as loop:
-        def run(coroutine):
-            return asyncio.run_coroutine_threadsafe(coroutine, loop).result(15)
+        run = _runner(loop)
         assert _wait_for(lambda: charger.device_model.value(
             "SampledDataCtrlr", "TxUpdatedMeasurands"))
         transaction_id = run(charger.plug_in(1, "SIM-CARD-201"))

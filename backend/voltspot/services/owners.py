@@ -92,59 +92,50 @@ def viewer_for(session: Session, owner_id: int) -> Viewer | None:
 
 def scope_sites(viewer: Viewer, statement: Select) -> Select:
     """``statement`` (which must involve :class:`Site`) limited to the viewer's sites."""
-    return statement if viewer.is_admin else statement.where(Site.owner_id == viewer.owner_id)
+    return _own_rows(viewer, statement, Site.owner_id)
 
+
+def _one(session: Session, statement: Select, what: str):
+    found = session.scalar(statement)
+    if found is None:
+        raise NotFound(f"no such {what}")
+    return found
+
+
+def _own_rows(viewer: Viewer, statement: Select, owner_column) -> Select:
+    """``statement`` limited to rows the viewer owns by ``owner_column`` (admins: all)."""
+    return statement if viewer.is_admin else statement.where(owner_column == viewer.owner_id)
+
+
+# Each ``owned_*`` returns the viewer's object or raises NotFound, the same for another
+# owner's object as for none at all.
 
 def owned_site(session: Session, viewer: Viewer, site_id: int) -> Site:
-    site = session.scalar(scope_sites(viewer, select(Site).where(Site.id == site_id)))
-    if site is None:
-        raise NotFound("no such site")
-    return site
+    return _one(session, scope_sites(viewer, select(Site).where(Site.id == site_id)), "site")
 
 
 def owned_station(session: Session, viewer: Viewer, charge_point_id: str) -> Station:
     """A station on one of the viewer's sites (admins also reach pending stations)."""
     statement = select(Station).outerjoin(Site).where(Station.charge_point_id == charge_point_id)
-    if not viewer.is_admin:
-        statement = statement.where(Site.owner_id == viewer.owner_id)
-    station = session.scalar(statement)
-    if station is None:
-        raise NotFound("no such station")
-    return station
+    return _one(session, scope_sites(viewer, statement), "station")
 
 
 def owned_connector(session: Session, viewer: Viewer, connector_pk: int) -> Connector:
     statement = select(Connector).join(Station).outerjoin(Site).where(Connector.id == connector_pk)
-    connector = session.scalar(scope_sites(viewer, statement))
-    if connector is None:
-        raise NotFound("no such connector")
-    return connector
+    return _one(session, scope_sites(viewer, statement), "connector")
 
 
 def owned_tariff(session: Session, viewer: Viewer, tariff_id: int) -> Tariff:
     statement = select(Tariff).where(Tariff.id == tariff_id)
-    if not viewer.is_admin:
-        statement = statement.where(Tariff.owner_id == viewer.owner_id)
-    tariff = session.scalar(statement)
-    if tariff is None:
-        raise NotFound("no such tariff")
-    return tariff
+    return _one(session, _own_rows(viewer, statement, Tariff.owner_id), "tariff")
 
 
 def owned_card(session: Session, viewer: Viewer, card_id: int) -> IdToken:
     statement = select(IdToken).where(IdToken.id == card_id)
-    if not viewer.is_admin:
-        statement = statement.where(IdToken.owner_id == viewer.owner_id)
-    card = session.scalar(statement)
-    if card is None:
-        raise NotFound("no such card")
-    return card
+    return _one(session, _own_rows(viewer, statement, IdToken.owner_id), "card")
 
 
 def owned_session(session: Session, viewer: Viewer, session_id: int) -> ChargingSession:
     statement = (select(ChargingSession).join(Station, ChargingSession.station_id == Station.id)
                  .outerjoin(Site).where(ChargingSession.id == session_id))
-    charging = session.scalar(scope_sites(viewer, statement))
-    if charging is None:
-        raise NotFound("no such session")
-    return charging
+    return _one(session, scope_sites(viewer, statement), "session")

@@ -57,7 +57,6 @@ class TransactionEventReport:
     id_tag: str | None = None
     id_token_type: str | None = None
     remote_start_id: int | None = None
-    offline: bool = False
     readings: list[charging.MeterReading] = field(default_factory=list)
 
 

@@ -108,7 +108,7 @@ class ChargePoint201(StationHandlers):
     def on_transaction_event(self, event_type: str, timestamp: str, trigger_reason: str,
                              seq_no: int, transaction_info: dict[str, Any],
                              meter_value: list[dict[str, Any]] | None = None,
-                             offline: bool | None = None, evse: dict[str, Any] | None = None,
+                             evse: dict[str, Any] | None = None,
                              id_token: dict[str, Any] | None = None, **_: Any
                              ) -> call_result.TransactionEvent:
         event = transactions.TransactionEventReport(
@@ -122,7 +122,8 @@ class ChargePoint201(StationHandlers):
             id_tag=(id_token or {}).get("id_token"),
             id_token_type=(id_token or {}).get("type"),
             remote_start_id=transaction_info.get("remote_start_id"),
-            offline=bool(offline), readings=_readings(meter_value))
+            readings=_readings(meter_value))
+        # Events sent offline need nothing special: they carry the time they happened.
         reference = event.charger_transaction_id
         # The periodic meter values of every charger: group-committed like 1.6 MeterValues.
         run = self._run_grouped if event_type == "Updated" and id_token is None else self._run
