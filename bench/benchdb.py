@@ -19,7 +19,7 @@ from voltspot.domain.evse_ids import make_evse_id
 from voltspot.domain.statuses import Registration
 from voltspot.migrate import upgrade
 from voltspot.models import Connector, IdToken, MeterSample, Site, Station
-from voltspot.services.stations import EVSE_COUNTRY, EVSE_OPERATOR
+from voltspot.services.stations.registry import EVSE_COUNTRY, EVSE_OPERATOR
 
 LOCAL_HOSTS = {None, "", "127.0.0.1", "localhost", "::1"}
 

@@ -515,7 +515,7 @@ def in_process(url: str, workload: Workload, calls: int, seed: int) -> list[Brea
     database: the service call alone (with SQL counted), then the whole Flask request."""
     from voltspot.config import load_settings
     from voltspot.db import Database
-    from voltspot.services import driver as service
+    from voltspot.services.driver import journey as service
 
     client = None
     try:

@@ -2,7 +2,7 @@
 plugs and a tariff on every site, and a history of meter samples for some sessions.
 
 Rows go in by Core ``executemany`` with explicit primary keys (EVSE ids are made from the
-station's key, as :func:`voltspot.services.stations.register_station` makes them), so
+station's key, as :func:`voltspot.services.stations.registry.register_station` makes them), so
 10 000 sites take seconds; on PostgreSQL the id sequences are moved past them.
 """
 
@@ -30,7 +30,7 @@ from voltspot.models import (
     Station,
     Tariff,
 )
-from voltspot.services.stations import EVSE_COUNTRY, EVSE_OPERATOR
+from voltspot.services.stations.registry import EVSE_COUNTRY, EVSE_OPERATOR
 
 # name, country, latitude, longitude, time zone
 CITIES: tuple[tuple[str, str, float, float, str], ...] = (

@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from voltspot.db import Database
 from voltspot.migrate import upgrade
-from voltspot.services.stations import register_station
+from voltspot.services.stations.registry import register_station
 
 API_TOKEN = "test-api-token"
 

@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash
 from tests.services.test_reports import make_place
 from voltspot.domain.statuses import SessionStatus
 from voltspot.models import ChargingSession, SiteHourTotal, Station
-from voltspot.services.charging import new_session_token
+from voltspot.services.charging.lifecycle import new_session_token
 
 
 def voltspot(database_url, *args):

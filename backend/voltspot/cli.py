@@ -64,7 +64,7 @@ def station_add(site_name: str, charge_point_id: str, connectors: int, power_kw:
     """Register a station and print the URL and password to configure it with."""
     from voltspot.db import Database
     from voltspot.services.errors import ServiceError
-    from voltspot.services.stations import register_station
+    from voltspot.services.stations.registry import register_station
 
     settings = load_settings()
     database = Database(settings.database_url)
@@ -93,7 +93,7 @@ def payments_reconcile() -> None:
     """Settle recorded captures and releases, and ask the provider about holds nobody
     confirmed (safe to run at any time, any number of times)."""
     from voltspot.runtime import Runtime
-    from voltspot.services.reconcile import reconcile
+    from voltspot.services.payments.reconcile import reconcile
 
     settings = load_settings()
     runtime = Runtime(settings)
@@ -120,7 +120,7 @@ def owner_add(email: str, password: str | None, name: str, admin: bool) -> None:
 
     from voltspot.db import Database
     from voltspot.services.errors import ServiceError
-    from voltspot.services.owners import create_owner
+    from voltspot.services.owner.accounts import create_owner
 
     settings = load_settings()
     plain = password or secrets.token_urlsafe(12)
@@ -147,7 +147,7 @@ def reports_recount() -> None:
     were imported or changed outside Voltspot (the totals are otherwise kept as sessions
     close, and migration 0009 counted those closed before it)."""
     from voltspot.db import Database
-    from voltspot.services.reports import recount_session_totals
+    from voltspot.services.reports.figures import recount_session_totals
 
     database = Database(load_settings().database_url)
     try:

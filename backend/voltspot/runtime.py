@@ -19,10 +19,11 @@ from voltspot.group_commit import GroupCommitter
 from voltspot.models import OcppFrame, utcnow
 from voltspot.ocpp.control import OcppChargerControl
 from voltspot.ocpp.registry import ConnectionRegistry
-from voltspot.services import charging, transactions
-from voltspot.services.payments import DemoGateway, PaymentGateway, settle_pending
-from voltspot.services.reconcile import reconcile
-from voltspot.services.stripe_gateway import StripeGateway
+from voltspot.services.charging import lifecycle as charging
+from voltspot.services.charging import transactions
+from voltspot.services.payments.holds import DemoGateway, PaymentGateway, settle_pending
+from voltspot.services.payments.reconcile import reconcile
+from voltspot.services.payments.stripe_gateway import StripeGateway
 
 log = logging.getLogger(__name__)
 

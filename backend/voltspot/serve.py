@@ -29,7 +29,7 @@ class VoltspotServer(BaseApplication):
 
 def _post_worker_init(worker) -> None:
     from voltspot.runtime import runtime
-    from voltspot.services.stations import mark_all_disconnected
+    from voltspot.services.stations.registry import mark_all_disconnected
 
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -31,9 +31,9 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import axe_check, screenshot, touch_targets_ok
 from tests.support import running
 from tests.web.owner.conftest import PASSWORD, OwnerAccount, make_owner
-from voltspot.services import owner_stations
-from voltspot.services.cards import Billing, CardDetails, register_card
-from voltspot.services.owners import Viewer
+from voltspot.services.owner import stations as owner_stations
+from voltspot.services.owner.accounts import Viewer
+from voltspot.services.owner.cards import Billing, CardDetails, register_card
 from voltspot.simulator import SimulatedCharger
 
 WAIT_MS = 10_000  # the longest any single step may take before the test fails

@@ -103,7 +103,7 @@ def test_a_frame_over_64_kib_closes_the_socket_with_1009(server, station):
 
 def test_a_misbehaving_charger_does_not_disturb_another(server, station, db):
     from tests.conftest import RegisteredStation
-    from voltspot.services.stations import register_station
+    from voltspot.services.stations.registry import register_station
 
     with db.session() as session:
         _, password = register_station(session, site_name="Test site",

@@ -19,7 +19,7 @@ from tests.support import (
 )
 from voltspot.domain.statuses import AuthorizationStatus, SessionStatus
 from voltspot.models import ChargingSession, IdToken, Owner, Station
-from voltspot.services.stations import register_station
+from voltspot.services.stations.registry import register_station
 
 
 def _card(db, **fields) -> str:

@@ -28,9 +28,9 @@ from tests.payments_support import (
 from voltspot.db import Database
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import ChargingSession, Station
-from voltspot.services.charging import new_session_token
-from voltspot.services.stations import register_station
-from voltspot.services.stripe_gateway import StripeGateway
+from voltspot.services.charging.lifecycle import new_session_token
+from voltspot.services.payments.stripe_gateway import StripeGateway
+from voltspot.services.stations.registry import register_station
 
 
 class SlowCaptureProxy:

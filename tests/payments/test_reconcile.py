@@ -20,10 +20,10 @@ from voltspot.db import Database
 from voltspot.domain.pricing import TariffTerms
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import ChargingSession, Station, Tariff, utcnow
-from voltspot.services.charging import new_session_token
-from voltspot.services.payments import DemoGateway, settle_pending
-from voltspot.services.reconcile import capture_before_expiry
-from voltspot.services.stripe_gateway import StripeGateway
+from voltspot.services.charging.lifecycle import new_session_token
+from voltspot.services.payments.holds import DemoGateway, settle_pending
+from voltspot.services.payments.reconcile import capture_before_expiry
+from voltspot.services.payments.stripe_gateway import StripeGateway
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +142,7 @@ def test_a_session_whose_cost_reaches_its_hold_is_stopped_and_the_driver_told(se
 def test_an_owner_refund_is_recorded_with_its_reason_and_limited_to_what_was_taken(db,
                                                                                    station):
     from voltspot.services.errors import InvalidInput
-    from voltspot.services.payments import refund
+    from voltspot.services.payments.holds import refund
 
     session_id = _session_row(db, station, status=SessionStatus.COMPLETED, cost=1200,
                               hold_amount=5000, amount_captured=1200,

@@ -10,7 +10,7 @@ from voltspot.config import load_settings
 from voltspot.domain.statuses import SessionStatus
 from voltspot.models import ChargingSession, OcppFrame, Station, TransactionEvent, utcnow
 from voltspot.runtime import Runtime
-from voltspot.services.charging import new_session_token
+from voltspot.services.charging.lifecycle import new_session_token
 
 
 def _housekeeping(database_url, **settings) -> None:

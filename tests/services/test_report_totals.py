@@ -29,8 +29,10 @@ from voltspot.models import (
     Station,
     Tariff,
 )
-from voltspot.services import charging, payments, reports
-from voltspot.services.owners import Viewer, create_owner
+from voltspot.services.charging import lifecycle as charging
+from voltspot.services.owner.accounts import Viewer, create_owner
+from voltspot.services.payments import holds as payments
+from voltspot.services.reports import figures as reports
 
 PERIOD = (date(2024, 4, 28), date(2024, 5, 6))
 ZONES = ("Europe/Amsterdam", "America/New_York", "Asia/Kolkata", "Australia/Adelaide")

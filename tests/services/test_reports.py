@@ -19,10 +19,11 @@ from voltspot.models import (
     StationEvent,
     StationEventKind,
 )
-from voltspot.services import reports, stations
-from voltspot.services.charging import new_session_token
+from voltspot.services.charging.lifecycle import new_session_token
 from voltspot.services.errors import InvalidInput
-from voltspot.services.owners import Viewer, create_owner
+from voltspot.services.owner.accounts import Viewer, create_owner
+from voltspot.services.reports import figures as reports
+from voltspot.services.stations import registry as stations
 
 
 def utc(*parts: int) -> datetime:

@@ -13,8 +13,8 @@ from voltspot.ocpp.connection import OcppConnection
 from voltspot.ocpp.v16.incoming import ChargePoint16
 from voltspot.ocpp.v201.incoming import ChargePoint201
 from voltspot.runtime import runtime
-from voltspot.services import stations
 from voltspot.services.errors import InvalidInput
+from voltspot.services.stations import registry as stations
 
 log = logging.getLogger("voltspot.ocpp")
 

@@ -9,8 +9,8 @@ from werkzeug.security import generate_password_hash
 
 from voltspot.domain.statuses import ConnectorType
 from voltspot.models import IdToken, Owner, Site, Station, Tariff
-from voltspot.services.owners import create_owner
-from voltspot.services.stations import register_station
+from voltspot.services.owner.accounts import create_owner
+from voltspot.services.stations.registry import register_station
 
 DEMO_SITE = "Voltspot Demo Garage"
 DEMO_PASSWORD = "demo-station-password"

@@ -9,14 +9,15 @@ from flask import Blueprint, Response, abort, jsonify, request
 
 from voltspot.models import Station
 from voltspot.runtime import runtime
-from voltspot.services import commands, stations
 from voltspot.services.charger_control import (
     ChargerError,
     ChargerUnreachable,
     NoAnswer,
     UnknownCommand,
 )
+from voltspot.services.charging import commands
 from voltspot.services.errors import InvalidInput, NotFound
+from voltspot.services.stations import registry as stations
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

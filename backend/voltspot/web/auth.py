@@ -20,7 +20,7 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from voltspot.runtime import runtime
-from voltspot.services import owners
+from voltspot.services.owner import accounts as owners
 from voltspot.web.csrf import csrf_token, protect
 
 bp = Blueprint("auth", __name__, url_prefix="/owner")

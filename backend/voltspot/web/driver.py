@@ -14,9 +14,9 @@ from werkzeug.wrappers import Response
 from voltspot.domain.evse_ids import EvseIdError, normalise_evse_id, url_safe
 from voltspot.domain.pricing import format_money
 from voltspot.runtime import runtime
-from voltspot.services import driver
+from voltspot.services.driver import journey as driver
 from voltspot.services.errors import Conflict, NotFound
-from voltspot.services.payments import PaymentDeclined, PaymentUnavailable
+from voltspot.services.payments.holds import PaymentDeclined, PaymentUnavailable
 
 bp = Blueprint("driver", __name__)
 htmx = HTMX()

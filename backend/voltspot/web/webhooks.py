@@ -8,8 +8,8 @@ import stripe
 from flask import Blueprint, jsonify, request
 
 from voltspot.runtime import runtime
-from voltspot.services.payments import PaymentUnavailable
-from voltspot.services.webhooks import handle_stripe_event
+from voltspot.services.payments.holds import PaymentUnavailable
+from voltspot.services.payments.webhooks import handle_stripe_event
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from voltspot.app import create_app
 from voltspot.runtime import runtime
-from voltspot.services.owners import create_owner
+from voltspot.services.owner.accounts import create_owner
 
 PASSWORD = "correct-horse-battery"
 

@@ -17,11 +17,11 @@ from tests.support import RawCharger
 from tests.web.owner.conftest import csrf_of, make_owner, sign_in
 from voltspot.domain.statuses import SessionStatus
 from voltspot.models import ChargingSession, IdToken, Site
-from voltspot.services import cards
-from voltspot.services.charging import new_session_token
+from voltspot.services.charging.lifecycle import new_session_token
 from voltspot.services.errors import InvalidInput
-from voltspot.services.owners import Viewer
-from voltspot.services.stations import register_station
+from voltspot.services.owner import cards
+from voltspot.services.owner.accounts import Viewer
+from voltspot.services.stations.registry import register_station
 
 
 def new_tag() -> str:

@@ -15,7 +15,7 @@ from tests.services.test_reports import add_event, add_session, make_place, utc
 from tests.web.owner.conftest import csrf_of, make_owner, sign_in
 from voltspot.domain.statuses import ConnectorStatus, Registration
 from voltspot.models import Connector, Station, StationEventKind, utcnow
-from voltspot.services import charging
+from voltspot.services.charging import lifecycle as charging
 
 CUSTOM_MAY = "period=custom&from=2024-05-01&to=2024-05-31"
 

@@ -272,7 +272,7 @@ def test_an_owner_refunds_part_of_a_paid_session_and_the_driver_sees_it(app, db,
     from tests.web.owner.conftest import csrf_of
     from voltspot.domain.statuses import PaymentState, SessionStatus
     from voltspot.models import ChargingSession, Connector, Site, Station
-    from voltspot.services.charging import new_session_token
+    from voltspot.services.charging.lifecycle import new_session_token
 
     with db.session() as session:
         site = Site(name=f"Refund site {owner.id}", owner_id=owner.id)
@@ -305,7 +305,7 @@ def test_another_owner_cannot_refund_a_session(app, db, signed_in, other_owner):
     from tests.web.owner.conftest import csrf_of
     from voltspot.domain.statuses import PaymentState, SessionStatus
     from voltspot.models import ChargingSession, Site, Station
-    from voltspot.services.charging import new_session_token
+    from voltspot.services.charging.lifecycle import new_session_token
 
     with db.session() as session:
         site = Site(name=f"Other refund site {other_owner.id}", owner_id=other_owner.id)

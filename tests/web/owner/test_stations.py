@@ -23,8 +23,8 @@ from tests.support import LibraryCharger, LibraryCharger201, RawCharger
 from tests.web.owner.conftest import PASSWORD, csrf_of, make_owner, sign_in
 from voltspot.domain.statuses import ConnectorStatus, Registration
 from voltspot.models import Connector, OcppFrame, Site, Station, utcnow
-from voltspot.services import owner_stations
-from voltspot.services.owners import Viewer
+from voltspot.services.owner import stations as owner_stations
+from voltspot.services.owner.accounts import Viewer
 
 
 def _unique(prefix: str) -> str:

@@ -13,8 +13,8 @@ from tests.web.owner.test_tariffs import make_site, make_tariff
 from voltspot.domain.evse_ids import url_safe
 from voltspot.models import Connector
 from voltspot.runtime import runtime
-from voltspot.services.owners import Viewer
-from voltspot.services.stickers import sticker_sheet
+from voltspot.services.owner.accounts import Viewer
+from voltspot.services.owner.stickers import sticker_sheet
 
 STICKER = re.compile(r'<article class="vs-sticker" data-evse="([^"]+)">(.*?)</article>', re.S)
 QR_PATH = re.compile(r'<path stroke="#000" d="([^"]+)"')

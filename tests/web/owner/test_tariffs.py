@@ -17,8 +17,8 @@ from voltspot.domain.evse_ids import url_safe
 from voltspot.domain.pricing import estimate
 from voltspot.domain.statuses import SessionStatus
 from voltspot.models import ChargingSession, Connector, Site, Station, Tariff, utcnow
-from voltspot.services.billing import terms_of
-from voltspot.services.stations import register_station
+from voltspot.services.charging.billing import terms_of
+from voltspot.services.stations.registry import register_station
 
 PREVIEW = {"HX-Request": "true", "HX-Target": "tariff-preview"}
 WINDOWS = {"HX-Request": "true", "HX-Target": "tariff-windows"}

@@ -18,8 +18,9 @@ from voltspot.domain.statuses import ConnectorStatus
 from voltspot.models import utcnow
 from voltspot.ocpp.handlers import StationHandlers
 from voltspot.ocpp.timestamps import format_timestamp, parse_timestamp
-from voltspot.services import charging, stations
-from voltspot.services import status as status_service
+from voltspot.services.charging import lifecycle as charging
+from voltspot.services.stations import registry as stations
+from voltspot.services.stations import status as status_service
 
 log = logging.getLogger("voltspot.ocpp")
 

@@ -21,8 +21,11 @@ from voltspot.domain.pricing import minor_digits
 from voltspot.models import utcnow
 from voltspot.ocpp.handlers import StationHandlers
 from voltspot.ocpp.timestamps import format_timestamp, parse_timestamp
-from voltspot.services import charging, provisioning, stations, transactions
-from voltspot.services import status as status_service
+from voltspot.services.charging import lifecycle as charging
+from voltspot.services.charging import transactions
+from voltspot.services.stations import provisioning
+from voltspot.services.stations import registry as stations
+from voltspot.services.stations import status as status_service
 
 log = logging.getLogger("voltspot.ocpp")
 

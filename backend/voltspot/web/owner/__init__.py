@@ -1,6 +1,6 @@
 """The owner page under ``/owner``: one blueprint, its views split by subject into the
 modules of this package. Every view is for a signed-in owner and sees only their sites
-(``g.viewer``; lookups through :mod:`voltspot.services.owners`)."""
+(``g.viewer``; lookups through :mod:`voltspot.services.owner.accounts`)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def viewer():
 def sidebar() -> dict:
     """The sidebar's sites and stations with their status dots, on every owner page."""
     from voltspot.runtime import runtime
-    from voltspot.services.owner_views import sidebar_sites
+    from voltspot.services.owner.sidebar import sidebar_sites
 
     with runtime().db.session() as db_session:
         return {"sidebar_sites": sidebar_sites(db_session, g.viewer)} if g.get("viewer") else {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import render_template
 
 from voltspot.runtime import runtime
-from voltspot.services.owner_board import live_board
+from voltspot.services.owner.board import live_board
 from voltspot.web.driver import htmx
 from voltspot.web.owner import bp, viewer
 

@@ -10,8 +10,8 @@ from datetime import date
 from flask import Response, flash, redirect, render_template, request, url_for
 
 from voltspot.runtime import runtime
-from voltspot.services import cards
 from voltspot.services.errors import Conflict
+from voltspot.services.owner import cards
 from voltspot.web.driver import htmx
 from voltspot.web.owner import bp, viewer
 

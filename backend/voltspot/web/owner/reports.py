@@ -10,9 +10,9 @@ from flask import render_template, request
 
 from voltspot.models import utcnow
 from voltspot.runtime import runtime
-from voltspot.services import reports
 from voltspot.services.errors import InvalidInput
-from voltspot.services.owner_sessions import major_units
+from voltspot.services.owner.sessions import major_units
+from voltspot.services.reports import figures as reports
 from voltspot.web.owner import bp, viewer
 
 

@@ -15,10 +15,11 @@ from flask import (
 )
 
 from voltspot.runtime import runtime
-from voltspot.services import owner_sessions, payments
 from voltspot.services.errors import InvalidInput
-from voltspot.services.owners import owned_session
-from voltspot.services.payments import PaymentDeclined, PaymentUnavailable
+from voltspot.services.owner import sessions as owner_sessions
+from voltspot.services.owner.accounts import owned_session
+from voltspot.services.payments import holds as payments
+from voltspot.services.payments.holds import PaymentDeclined, PaymentUnavailable
 from voltspot.web.driver import htmx
 from voltspot.web.owner import bp, viewer
 

@@ -7,10 +7,10 @@ from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from voltspot.runtime import runtime
-from voltspot.services import owner_stations as service
 from voltspot.services.errors import Conflict, InvalidInput
-from voltspot.services.owner_stations import ActionReply, Credentials, FormInvalid
-from voltspot.services.owners import owned_site
+from voltspot.services.owner import stations as service
+from voltspot.services.owner.accounts import owned_site
+from voltspot.services.owner.stations import ActionReply, Credentials, FormInvalid
 from voltspot.web.driver import htmx
 from voltspot.web.owner import bp, viewer
 

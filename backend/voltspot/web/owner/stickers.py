@@ -9,8 +9,8 @@ from flask import Response, abort, render_template, request, url_for
 
 from voltspot.domain.evse_ids import url_safe
 from voltspot.runtime import runtime
-from voltspot.services import stickers as sticker_service
 from voltspot.services.errors import InvalidInput
+from voltspot.services.owner import stickers as sticker_service
 from voltspot.web.owner import bp, viewer
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from voltspot.runtime import runtime
-from voltspot.services import owner_tariffs
 from voltspot.services.errors import InvalidInput
+from voltspot.services.owner import tariffs as owner_tariffs
 from voltspot.web.driver import htmx
 from voltspot.web.owner import bp, viewer
 

@@ -1,6 +1,7 @@
 """Drivers' RFID cards: the idTags an owner registers, blocks and lets expire.
 
-Chargers' Authorize answers from the same table (:func:`voltspot.services.charging.authorize`),
+Chargers' Authorize answers from the same table
+(:func:`voltspot.services.charging.lifecycle.authorize`),
 so a card blocked or expired here is refused at the next tap. Every lookup goes through the
 viewer: another owner's card is :class:`NotFound`, as if it did not exist.
 
@@ -25,7 +26,7 @@ from voltspot.domain.authorization import card_status
 from voltspot.domain.statuses import AuthorizationStatus
 from voltspot.models import ChargingSession, IdToken, Site, Station, utcnow
 from voltspot.services.errors import Conflict, InvalidInput
-from voltspot.services.owners import Viewer, owned_card
+from voltspot.services.owner.accounts import Viewer, owned_card
 
 MAX_ID_TAG = 20  # OCPP 1.6 IdToken is a CiString20Type
 MAX_HOLDER = 120

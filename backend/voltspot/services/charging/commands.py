@@ -11,7 +11,6 @@ from sqlalchemy import select
 from voltspot.db import Database
 from voltspot.domain.statuses import SessionStatus
 from voltspot.models import ChargingSession, utcnow
-from voltspot.services import transactions
 from voltspot.services.charger_control import (
     START_COMMAND,
     ChargerControl,
@@ -19,9 +18,10 @@ from voltspot.services.charger_control import (
     ChargerUnreachable,
     UnknownCommand,
 )
-from voltspot.services.charging import fail_session, new_session_token
+from voltspot.services.charging import transactions
+from voltspot.services.charging.lifecycle import fail_session, new_session_token
 from voltspot.services.errors import InvalidInput, NotFound
-from voltspot.services.stations import get_station
+from voltspot.services.stations.registry import get_station
 
 log = logging.getLogger(__name__)
 

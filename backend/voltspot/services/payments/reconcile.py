@@ -15,11 +15,11 @@ from voltspot.db import Database
 from voltspot.domain.pricing import format_money
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import ChargingSession, utcnow
-from voltspot.services.billing import bill_for
 from voltspot.services.charger_control import ChargerControl, ChargerError, ChargerUnreachable
-from voltspot.services.charging import fail_session
-from voltspot.services.driver import confirm_hold
-from voltspot.services.payments import PaymentGateway, settle_pending
+from voltspot.services.charging.billing import bill_for
+from voltspot.services.charging.lifecycle import fail_session
+from voltspot.services.driver.journey import confirm_hold
+from voltspot.services.payments.holds import PaymentGateway, settle_pending
 
 log = logging.getLogger(__name__)
 

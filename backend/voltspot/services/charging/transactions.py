@@ -4,7 +4,7 @@ A 2.0.1 charger names its own transactions and reports their life in numbered ev
 (Started, Updated, Ended), which may begin before anyone is authorised (the cable went
 in), may arrive after a remote start's own answer, and are replayed after a reconnect.
 :func:`record_transaction_event` folds each event once into the session it belongs to,
-using the same building blocks as 1.6 (:mod:`voltspot.services.charging`).
+using the same building blocks as 1.6 (:mod:`voltspot.services.charging.lifecycle`).
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ from voltspot.domain.statuses import (
     status_for_charging_state,
 )
 from voltspot.models import ChargingSession, MeterSample, Station, TransactionEvent, utcnow
-from voltspot.services import charging, stations
-from voltspot.services import status as status_service
+from voltspot.services.charging import lifecycle as charging
+from voltspot.services.stations import registry as stations
+from voltspot.services.stations import status as status_service
 
 log = logging.getLogger(__name__)
 

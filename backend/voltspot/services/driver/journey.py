@@ -22,12 +22,12 @@ from voltspot.domain.meter import SOC
 from voltspot.domain.pricing import Bill, TariffTerms, format_money, price_summary
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import ChargingSession, Connector, MeterSample, Site, Station, Tariff, utcnow
-from voltspot.services.billing import bill_for, terms_of
 from voltspot.services.charger_control import ChargerControl, ChargerError, ChargerUnreachable
-from voltspot.services.charging import fail_session, new_session_token
-from voltspot.services.commands import ask_to_start
+from voltspot.services.charging.billing import bill_for, terms_of
+from voltspot.services.charging.commands import ask_to_start
+from voltspot.services.charging.lifecycle import fail_session, new_session_token
 from voltspot.services.errors import Conflict, NotFound, ServiceError
-from voltspot.services.payments import (
+from voltspot.services.payments.holds import (
     HoldState,
     PaymentDeclined,
     PaymentGateway,

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from voltspot.domain.statuses import ConnectorStatus, status_for_connector_status
 from voltspot.models import utcnow
-from voltspot.services import charging, stations
+from voltspot.services.charging import lifecycle as charging
+from voltspot.services.stations import registry as stations
 
 log = logging.getLogger(__name__)
 

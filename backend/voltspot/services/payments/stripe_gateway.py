@@ -8,7 +8,7 @@ import logging
 
 import stripe
 
-from voltspot.services.payments import Hold, HoldState, PaymentDeclined, PaymentUnavailable
+from voltspot.services.payments.holds import Hold, HoldState, PaymentDeclined, PaymentUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from voltspot.domain.availability import station_online
 from voltspot.models import Site, Station, utcnow
-from voltspot.services.owners import Viewer, scope_sites
+from voltspot.services.owner.accounts import Viewer, scope_sites
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from voltspot.domain.statuses import (
     plug_words,
 )
 from voltspot.models import ChargingSession, Site, Station, utcnow
-from voltspot.services.owners import Viewer, scope_sites
+from voltspot.services.owner.accounts import Viewer, scope_sites
 
 # Offline for longer than this many heartbeats is worth an alert (a blip is not).
 OFFLINE_ALERT_HEARTBEATS = 3

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from voltspot.domain.pricing import price_summary
 from voltspot.models import Site, Station, Tariff
-from voltspot.services.billing import terms_of
+from voltspot.services.charging.billing import terms_of
 from voltspot.services.errors import InvalidInput
-from voltspot.services.owners import Viewer, owned_site, owned_station
+from voltspot.services.owner.accounts import Viewer, owned_site, owned_station
 
 # An A4 sheet (210 × 297 mm) with 10 mm margins holds 2 × 3 stickers of 95 × 92 mm.
 PAGE_MM = (210, 297)

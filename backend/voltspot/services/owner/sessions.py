@@ -27,10 +27,10 @@ from voltspot.models import (
     Station,
     utcnow,
 )
-from voltspot.services.billing import bill_as_json, bill_for
+from voltspot.services.charging.billing import bill_as_json, bill_for
 from voltspot.services.errors import InvalidInput
-from voltspot.services.owners import Viewer, owned_session, scope_sites
-from voltspot.services.reports import (
+from voltspot.services.owner.accounts import Viewer, owned_session, scope_sites
+from voltspot.services.reports.figures import (
     SiteChoice,
     at,
     reporting_timezone,

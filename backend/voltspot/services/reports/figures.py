@@ -61,7 +61,7 @@ from voltspot.models import (
 )
 from voltspot.models.base import UTCDateTime
 from voltspot.services.errors import InvalidInput
-from voltspot.services.owners import Viewer, scope_sites
+from voltspot.services.owner.accounts import Viewer, scope_sites
 
 PRESETS = ("7", "30", "90")
 BUCKETS = ("day", "week", "month")
@@ -473,7 +473,7 @@ def count_closed_session(session: Session, charging: ChargingSession) -> None:
     in: the network's, and its station's site's when the station is on one.
 
     Call it once per session, in the transaction that closes it, after its energy and cost
-    are final (:func:`voltspot.services.charging._close` does). The totals keep a closed
+    are final (:func:`voltspot.services.charging.lifecycle._close` does). The totals keep a closed
     session's start, energy, cost and currency as they were then: whatever changes those
     afterwards must change the totals too. A session that never started counts nowhere.
     """

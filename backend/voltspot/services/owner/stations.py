@@ -2,7 +2,7 @@
 password is returned once), adopt pending stations, edit plugs, read a station's OCPP log,
 and remote actions with the charger's answer in one sentence.
 
-Every lookup goes through :mod:`voltspot.services.owners`, so another owner's site,
+Every lookup goes through :mod:`voltspot.services.owner.accounts`, so another owner's site,
 station or plug raises :class:`NotFound`. Form-taking functions read a mapping of field
 name to text (an HTML form) and raise :class:`FormInvalid` with one sentence per wrong
 field. Functions taking a SQLAlchemy session never commit; those that talk to a charger
@@ -32,7 +32,6 @@ from voltspot.domain.availability import station_online
 from voltspot.domain.evse_ids import EvseIdError, make_evse_id, normalise_evse_id
 from voltspot.domain.statuses import ConnectorType, Registration, plug_words
 from voltspot.models import Connector, OcppFrame, Site, Station, utcnow
-from voltspot.services import reports, stations
 from voltspot.services.charger_control import (
     ChargerControl,
     ChargerError,
@@ -40,15 +39,17 @@ from voltspot.services.charger_control import (
     StationOffline,
     UnknownCommand,
 )
-from voltspot.services.commands import send_command
+from voltspot.services.charging.commands import send_command
 from voltspot.services.errors import Conflict, InvalidInput, NotFound
-from voltspot.services.owners import (
+from voltspot.services.owner.accounts import (
     Viewer,
     owned_connector,
     owned_site,
     owned_station,
     scope_sites,
 )
+from voltspot.services.reports import figures as reports
+from voltspot.services.stations import registry as stations
 
 log = logging.getLogger(__name__)
 

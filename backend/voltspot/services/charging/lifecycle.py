@@ -30,9 +30,9 @@ from voltspot.models import (
     Tariff,
     utcnow,
 )
-from voltspot.services.billing import bill_as_json, bill_for, terms_of
-from voltspot.services.reports import count_closed_session
-from voltspot.services.stations import get_station
+from voltspot.services.charging.billing import bill_as_json, bill_for, terms_of
+from voltspot.services.reports.figures import count_closed_session
+from voltspot.services.stations.registry import get_station
 
 log = logging.getLogger(__name__)
 
@@ -398,7 +398,7 @@ def connector_status_changed(session: Session, charge_point_id: str, connector_i
 
 def fail_session(charging: ChargingSession, reason: str) -> None:
     """End a session that never started charging: it frees the plug and its hold is to
-    be released (by :func:`voltspot.services.payments.settle_pending`)."""
+    be released (by :func:`voltspot.services.payments.holds.settle_pending`)."""
     charging.status = SessionStatus.FAILED
     charging.failure_reason = reason
     charging.claimed_connector_pk = None

@@ -33,10 +33,10 @@ from voltspot.domain.pricing import (
 )
 from voltspot.domain.statuses import SessionStatus
 from voltspot.models import ChargingSession, Connector, Site, Station, Tariff
-from voltspot.services.billing import terms_of
-from voltspot.services.driver import hold_sentence
+from voltspot.services.charging.billing import terms_of
+from voltspot.services.driver.journey import hold_sentence
 from voltspot.services.errors import InvalidInput
-from voltspot.services.owners import (
+from voltspot.services.owner.accounts import (
     Viewer,
     owned_connector,
     owned_site,

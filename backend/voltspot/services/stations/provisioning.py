@@ -12,7 +12,7 @@ from voltspot.domain.device_model import SAMPLED_DATA_CTRLR, SAMPLING_VARIABLES,
 from voltspot.domain.statuses import Registration
 from voltspot.models import utcnow
 from voltspot.services.charger_control import ChargerControl, ChargerError, ChargerUnreachable
-from voltspot.services.stations import get_station
+from voltspot.services.stations.registry import get_station
 
 log = logging.getLogger(__name__)
 
