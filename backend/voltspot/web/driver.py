@@ -106,11 +106,11 @@ def _live(token: str) -> driver.LiveSession:
 
 @bp.get("/sessions/<token>")
 def session_page(token: str):
-    live = _live(token)
+    rt = runtime()
     if htmx.target == "live":
-        return render_template("driver/_session_live.html", live=live)
-    form = driver.payment_form(runtime().db, runtime().payments, token)
-    return render_template("driver/session.html", live=live, payment=form,
+        return render_template("driver/_session_live.html", live=_live(token))
+    page = driver.session_page(rt.db, rt.payments, token, rt.settings.remote_start_timeout)
+    return render_template("driver/session.html", live=page.live, payment=page.payment,
                            error=request.args.get("error"))
 
 

@@ -532,6 +532,22 @@ def live_session(db: Database, token: str, remote_start_timeout: int) -> LiveSes
             notice=charging.notice, updated_at=now)
 
 
+@dataclass(frozen=True)
+class SessionPage:
+    """The session page: the live session and, while the driver still has to confirm the
+    card hold, the payment form."""
+
+    live: LiveSession
+    payment: PaymentForm | None
+
+
+def session_page(db: Database, gateway: PaymentGateway, token: str,
+                 remote_start_timeout: int) -> SessionPage:
+    """What the session page behind ``token`` shows now; raises :class:`NotFound`."""
+    return SessionPage(live_session(db, token, remote_start_timeout),
+                       payment_form(db, gateway, token))
+
+
 def stop_session(db: Database, control: ChargerControl, token: str) -> None:
     """The driver's Stop: a running session is stopped at the charger; one still waiting
     for the car is cancelled and its hold released. Raises :class:`Conflict` when the
