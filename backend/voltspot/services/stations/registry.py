@@ -142,13 +142,8 @@ class _VerifiedPasswords:
 _verified = _VerifiedPasswords()
 
 
-def check_credentials(session: Session, charge_point_id: str, password: str | None, *,
-                      accept_unknown: bool) -> Access:
-    """Decide whether a charger may open its OCPP connection (Security Profile 1).
-
-    An unknown id is refused unless ``accept_unknown``: then it is recorded as a pending
-    station for an owner to adopt, and the password it used becomes its password.
-    """
+def _check_credentials(session: Session, charge_point_id: str, password: str | None, *,
+                       accept_unknown: bool) -> Access:
     station = session.scalar(select(Station).where(Station.charge_point_id == charge_point_id))
     if station is None:
         if not accept_unknown:
@@ -167,8 +162,7 @@ def check_credentials(session: Session, charge_point_id: str, password: str | No
     return Access.ALLOWED
 
 
-def preferred_ocpp_version(session: Session, charge_point_id: str) -> str | None:
-    """The OCPP version the station is configured for, if any (None: the newest)."""
+def _preferred_ocpp_version(session: Session, charge_point_id: str) -> str | None:
     return session.scalar(select(Station.ocpp_version_preferred).where(
         Station.charge_point_id == charge_point_id))
 
@@ -184,13 +178,16 @@ class Admission:
 
 def admit(db: Database, charge_point_id: str, password: str | None, *,
           accept_unknown: bool) -> Admission:
-    """:func:`check_credentials` and :func:`preferred_ocpp_version` in one transaction
-    (which records an unknown charger as pending when ``accept_unknown``). Raises
+    """Decide whether a charger may open its OCPP connection (Security Profile 1), and
+    which version its station speaks when offered several.
+
+    An unknown id is refused unless ``accept_unknown``: then it is recorded as a pending
+    station for an owner to adopt, and the password it used becomes its password. Raises
     :class:`InvalidInput` for an unknown id no charger could use."""
     with db.session() as session:
-        access = check_credentials(session, charge_point_id, password,
-                                   accept_unknown=accept_unknown)
-        return Admission(access, preferred_ocpp_version(session, charge_point_id))
+        access = _check_credentials(session, charge_point_id, password,
+                                    accept_unknown=accept_unknown)
+        return Admission(access, _preferred_ocpp_version(session, charge_point_id))
 
 
 def connect(db: Database, charge_point_id: str, connection_id: str, ocpp_version: str) -> int:
@@ -206,9 +203,10 @@ def disconnect(db: Database, charge_point_id: str, connection_id: str) -> None:
 
 
 def disconnect_all(db: Database) -> None:
-    """:func:`mark_all_disconnected` in its own transaction."""
+    """At start-up of the only process holding sockets, nobody is connected yet: every
+    station is recorded as disconnected since it was last heard from."""
     with db.session() as session:
-        mark_all_disconnected(session)
+        _mark_all_disconnected(session)
 
 
 def mark_connected(session: Session, charge_point_id: str, connection_id: str,
@@ -235,8 +233,7 @@ def mark_disconnected(session: Session, charge_point_id: str, connection_id: str
                                  kind=StationEventKind.DISCONNECTED))
 
 
-def mark_all_disconnected(session: Session) -> None:
-    """At start-up of the only process holding sockets, nobody is connected yet."""
+def _mark_all_disconnected(session: Session) -> None:
     now = utcnow()
     for station in session.scalars(select(Station).where(Station.connected.is_(True))):
         station.connected = False
@@ -348,7 +345,7 @@ def record_diagnostics_status(session: Session, charge_point_id: str, status: st
     get_station(session, charge_point_id).diagnostics_status = status
 
 
-def list_stations(session: Session) -> list[Station]:
+def _list_stations(session: Session) -> list[Station]:
     """Every station with its connectors, by charge point id."""
     return list(session.scalars(
         select(Station).options(selectinload(Station.connectors), selectinload(Station.site))
@@ -419,7 +416,7 @@ def _station_info(station: Station) -> StationInfo:
 def station_infos(db: Database) -> list[StationInfo]:
     """Every station with its connectors, by charge point id."""
     with db.session() as session:
-        return [_station_info(station) for station in list_stations(session)]
+        return [_station_info(station) for station in _list_stations(session)]
 
 
 def station_info(db: Database, charge_point_id: str) -> StationInfo:
