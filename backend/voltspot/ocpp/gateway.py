@@ -106,21 +106,21 @@ def ocpp_socket(websocket, charge_point_id: str) -> None:
         websocket.close(reason=CLOSE_PROTOCOL_ERROR, message="unsupported OCPP version")
         return
     version, handler_class = protocol
-    rt = _process()
+    process = _process()
     connection_id = str(uuid.uuid4())
-    station_id = stations.connect(rt.db, charge_point_id, connection_id, version)
-    handlers = handler_class(charge_point_id, station_id, rt.db, rt.committer, rt.settings,
-                             rt.control)
+    station_id = stations.connect(process.db, charge_point_id, connection_id, version)
+    handlers = handler_class(charge_point_id, station_id, process.db, process.committer,
+                             process.settings, process.control)
     connection = OcppConnection(
         websocket, charge_point_id, version, handlers, connection_id=connection_id,
-        frame_log=lambda direction, frame: rt.log_frame(charge_point_id, direction, frame),
-        response_timeout=rt.settings.ocpp_response_timeout)
-    rt.registry.add(connection)
+        frame_log=lambda direction, frame: process.log_frame(charge_point_id, direction, frame),
+        response_timeout=process.settings.ocpp_response_timeout)
+    process.registry.add(connection)
     log.info("%s: connected over OCPP %s from %s", charge_point_id, version, request.remote_addr)
     try:
         connection.serve()
     finally:
-        rt.registry.remove(connection)
-        stations.disconnect(rt.db, charge_point_id, connection.connection_id)
+        process.registry.remove(connection)
+        stations.disconnect(process.db, charge_point_id, connection.connection_id)
         log.info("%s: disconnected", charge_point_id)
 
