@@ -10,6 +10,14 @@ from voltspot.models.charging import (
 )
 from voltspot.models.events import StationEvent, StationEventKind
 from voltspot.models.owners import Owner
+from voltspot.models.roaming import (
+    OcpiCdr,
+    OcpiOutbox,
+    OcpiPartner,
+    OcpiPublished,
+    OcpiSession,
+    OcpiToken,
+)
 from voltspot.models.rollups import NetworkHourTotal, SiteHourTotal
 from voltspot.models.sites import Connector, Site, Station
 from voltspot.models.tariffs import Tariff
@@ -22,6 +30,12 @@ __all__ = [
     "IdToken",
     "MeterSample",
     "NetworkHourTotal",
+    "OcpiCdr",
+    "OcpiOutbox",
+    "OcpiPartner",
+    "OcpiPublished",
+    "OcpiSession",
+    "OcpiToken",
     "OcppFrame",
     "Owner",
     "Site",
