@@ -43,6 +43,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     from voltspot.web.auth import init_oidc
     from voltspot.web.compression import init_compression
     from voltspot.web.driver import bp as driver_bp
+    from voltspot.web.ocpi import bp as ocpi_bp
     from voltspot.web.owner import bp as owner_bp
     from voltspot.web.pwa import bp as pwa_bp
     from voltspot.web.templating import init_templating
@@ -57,6 +58,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(owner_bp)
     app.register_blueprint(webhooks_bp)
+    app.register_blueprint(ocpi_bp)
     init_oidc(app)
 
     @app.get("/healthz")

@@ -10,6 +10,7 @@ import sys
 
 import click
 
+from voltspot.cli_ocpi import ocpi
 from voltspot.config import ConfigError, load_settings
 
 
@@ -258,6 +259,9 @@ def demo(port: int, chargers: int) -> None:
             simulator.wait(timeout=10)
         except subprocess.TimeoutExpired:
             simulator.kill()
+
+
+cli.add_command(ocpi)
 
 
 def main() -> None:

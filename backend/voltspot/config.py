@@ -63,6 +63,12 @@ class Settings:
     stripe_api_base: str = ""
     hold_margin_percent: int = 10
     housekeeping_interval: float = 2.0
+    # OCPI: who Voltspot is to roaming partners, and how long an eMSP gets to answer a
+    # real-time authorisation of an RFID tag we do not know.
+    ocpi_country_code: str = "NL"
+    ocpi_party_id: str = "VSP"
+    ocpi_business_name: str = "Voltspot"
+    ocpi_authorize_timeout: float = 2.0
 
     @property
     def is_production(self) -> bool:
