@@ -21,6 +21,8 @@ from voltspot.services.housekeeping import Housekept, run_housekeeping
 from voltspot.services.payments.holds import DemoGateway, PaymentGateway, settle_pending
 from voltspot.services.payments.reconcile import reconcile
 from voltspot.services.payments.stripe_gateway import StripeGateway
+from voltspot.services.roaming.identity import Identity
+from voltspot.services.roaming.jobs import roaming_loop
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,8 @@ class Runtime:
                                              args=(every_seconds, slow_every),
                                              name="housekeeping", daemon=True)
         self._housekeeper.start()
+        threading.Thread(target=roaming_loop, args=(self.db, Identity.from_settings(
+            self.settings), every_seconds), name="roaming", daemon=True).start()
 
     def _housekeeping(self, every_seconds: float, slow_every: int) -> None:
         for round_number in itertools.count(1):

@@ -1,0 +1,34 @@
+"""Locations and Tariffs modules (we are the sender): GET lists and objects."""
+
+from __future__ import annotations
+
+from flask import Response, g
+
+from voltspot.runtime import runtime
+from voltspot.services.roaming import locations
+from voltspot.web.ocpi import bp
+from voltspot.web.ocpi.transport import authenticated, envelope, identity, paged, window
+
+
+@bp.get("/2.2.1/locations")
+@authenticated()
+def location_list() -> Response:
+    return paged(locations.list_locations(runtime().db, identity(), window(),
+                                          g.caller.partner_id))
+
+
+@bp.get("/2.2.1/locations/<location_id>")
+@bp.get("/2.2.1/locations/<location_id>/<evse_uid>")
+@bp.get("/2.2.1/locations/<location_id>/<evse_uid>/<connector_id>")
+@authenticated()
+def location_object(location_id: str, evse_uid: str | None = None,
+                    connector_id: str | None = None) -> Response:
+    return envelope(locations.get_location(runtime().db, identity(), location_id, evse_uid,
+                                           connector_id, g.caller.partner_id))
+
+
+@bp.get("/2.2.1/tariffs")
+@authenticated()
+def tariff_list() -> Response:
+    return paged(locations.list_tariffs(runtime().db, identity(), window(),
+                                        g.caller.partner_id))
