@@ -75,6 +75,14 @@ def http_error(error: HTTPException) -> Response:
                     message=error.description or error.name, http_status=error.code or 500)
 
 
+@bp.route("/<path:unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def unknown_route(unknown: str) -> Response:
+    # Modules we do not offer (charging profiles, hub client info) are not in our
+    # endpoints list; a call to them still gets an OCPI answer.
+    return envelope(status_code=2000, message=f"no OCPI endpoint at /ocpi/{unknown}",
+                    http_status=404)
+
+
 def authenticated(registration: bool = False) -> Callable:
     """Views behind a partner's token (``g.caller``); ``registration``: token A works too."""
     def decorate(view: Callable) -> Callable:
