@@ -19,6 +19,8 @@ from voltspot.models import utcnow
 from voltspot.ocpp.handlers import StationHandlers
 from voltspot.ocpp.timestamps import format_timestamp, parse_timestamp
 from voltspot.services.charging import lifecycle as charging
+from voltspot.services.roaming.identity import Identity
+from voltspot.services.roaming.tokens import authorize_tag
 from voltspot.services.stations import registry as stations
 from voltspot.services.stations import status as status_service
 
@@ -73,7 +75,9 @@ class ChargePoint16(StationHandlers):
 
     @on(Action.authorize)
     def on_authorize(self, id_tag: str) -> call_result.Authorize:
-        info = self._run(charging.authorize, id_tag)
+        info = authorize_tag(self._db, Identity.from_settings(self._settings),
+                             self.charge_point_id, id_tag,
+                             timeout=self._settings.ocpi_authorize_timeout)
         return call_result.Authorize(id_tag_info=_id_tag_info(info))
 
     @on(Action.start_transaction)

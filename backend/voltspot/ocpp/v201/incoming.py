@@ -23,6 +23,8 @@ from voltspot.ocpp.handlers import StationHandlers
 from voltspot.ocpp.timestamps import format_timestamp, parse_timestamp
 from voltspot.services.charging import lifecycle as charging
 from voltspot.services.charging import transactions
+from voltspot.services.roaming.identity import Identity
+from voltspot.services.roaming.tokens import authorize_tag
 from voltspot.services.stations import provisioning
 from voltspot.services.stations import registry as stations
 from voltspot.services.stations import status as status_service
@@ -104,7 +106,9 @@ class ChargePoint201(StationHandlers):
 
     @on(Action.authorize)
     def on_authorize(self, id_token: dict[str, Any], **_: Any) -> call_result.Authorize:
-        info = self._run(charging.authorize, id_token["id_token"])
+        info = authorize_tag(self._db, Identity.from_settings(self._settings),
+                             self.charge_point_id, id_token["id_token"],
+                             timeout=self._settings.ocpi_authorize_timeout)
         return call_result.Authorize(id_token_info=_id_token_info(info))
 
     @on(Action.transaction_event)

@@ -185,10 +185,15 @@ def _queue_sessions(session: Session, identity: Identity, now: datetime) -> tupl
         .order_by(OcpiSession.session_id)).all()
     sessions = cdrs = 0
     for roaming, charging in rows:
+        if not roaming.evse_uid and charging.connector_pk is not None:
+            # An RFID session learns its EVSE when the charger starts the transaction.
+            roaming.evse_uid = str(charging.connector_pk)
+        if not roaming.evse_uid:
+            continue
         if roaming.response_url and charging.status == SessionStatus.FAILED:
             # The start failed before its CommandResult was queued (a crash in between).
-            _queue_command_result(session, roaming.partner_id, roaming.response_url,
-                                  "FAILED", charging.failure_reason or "the start failed")
+            enqueue_command_result(session, roaming.partner_id, roaming.response_url,
+                                   "FAILED", charging.failure_reason or "the start failed")
             roaming.response_url = None
         bill = bill_for(session, charging, now) if charging.cost is None else None
         cost = charging.cost if charging.cost is not None else (bill.total if bill else None)
@@ -228,8 +233,9 @@ def _create_cdr(session: Session, identity: Identity, roaming: OcpiSession,
             data)
 
 
-def _queue_command_result(session: Session, partner_id: int, response_url: str, result: str,
-                          message: str) -> None:
+def enqueue_command_result(session: Session, partner_id: int, response_url: str,
+                           result: str, message: str) -> None:
+    """Owe the partner the CommandResult of one of its commands (in ``session``)."""
     enqueue(session, partner_id, f"command:{response_url[-48:]}", COMMAND_RESULT, "POST",
             response_url, {"result": result,
                            "message": [{"language": "en", "text": message[:512]}]})
@@ -239,7 +245,7 @@ def queue_command_result(db: Database, partner_id: int, response_url: str, resul
                          message: str) -> None:
     """Owe the partner the CommandResult of one of its commands."""
     with db.session() as session:
-        _queue_command_result(session, partner_id, response_url, result, message)
+        enqueue_command_result(session, partner_id, response_url, result, message)
 
 
 @dataclass(frozen=True)
