@@ -38,7 +38,7 @@ def test_a_partner_that_was_down_gets_every_status_in_order(cpo, odb, emsp: Emsp
             assert session.get(OcpiPartner, partner_id).last_error is not None
         emsp.down = False
         emsp.wait_for(lambda: [r for r in emsp.pushes(path, "PATCH")
-                               if r.body["status"] == "AVAILABLE"], timeout=30)
+                               if r.body["status"] == "AVAILABLE"], timeout=60)
     statuses = [r.body["status"] for r in emsp.pushes(path, "PATCH")]
     assert statuses[-4:] == ["CHARGING", "BLOCKED", "OUTOFORDER", "AVAILABLE"]
     with odb.session() as session:
@@ -101,7 +101,7 @@ def test_pushes_owed_when_voltspot_is_killed_go_after_a_restart_with_one_cdr(kil
 
         emsp.down = False
         start()
-        cdrs = emsp.wait_for(lambda: emsp.pushes("cdrs", "POST"), timeout=30)
+        cdrs = emsp.wait_for(lambda: emsp.pushes("cdrs", "POST"), timeout=60)
         time.sleep(2)
     finally:
         database.dispose()

@@ -89,7 +89,7 @@ def call(method: str, url: str, token: str, *, body: Any = None, version: str | 
         headers.update(routing.headers())
     try:
         response = requests.request(method, url, json=body, headers=headers, timeout=timeout,
-                                    params=params, allow_redirects=False)
+                                    params=params)
     except requests.RequestException as error:
         raise PartnerUnreachable(f"{method} {url}: {type(error).__name__}") from error
     try:

@@ -33,7 +33,9 @@ class Identity:
         return f"{self.base_url}/{VERSION}"
 
     def module_url(self, module: str) -> str:
-        return f"{self.details_url}/{module}"
+        """A module's URL as our version details list it: with a trailing slash, as in
+        the spec's examples (peers append ``{country_code}/{party_id}/{id}`` to it)."""
+        return f"{self.details_url}/{module}/"
 
     def credentials_role(self) -> dict:
         """Our CredentialsRole (we are a CPO)."""

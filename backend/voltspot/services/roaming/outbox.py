@@ -262,8 +262,11 @@ def _backoff(attempts: int, cap: float) -> timedelta:
 
 
 def drain(db: Database, identity: Identity, *, batch: int = 200, timeout: float = 10.0,
-          retry_cap: float = 300.0, lease: float = 60.0) -> Drained:
-    """Send the due pushes of registered partners, each object's in order."""
+          retry_cap: float = 300.0) -> Drained:
+    """Send the due pushes of registered partners, each object's in order. An item is
+    leased for a little longer than a call may take (a process that dies mid-push leaves
+    it to be sent again once the lease runs out)."""
+    lease = timeout + 5
     now = utcnow()
     older = aliased(OcpiOutbox)
     with db.session() as session:
@@ -370,6 +373,13 @@ def _record(db: Database, item_id: int, *, ok: bool, retry: bool, retry_cap: flo
         if ok:
             item.state, item.sent_at, item.last_error = OutboxState.SENT, now, None
             partner.last_push_at = now
+            if partner.last_error is not None:
+                # The partner is back: what waits for it need not sit out its backoff.
+                partner.last_error = None
+                session.execute(update(OcpiOutbox).where(
+                    OcpiOutbox.partner_id == partner.id,
+                    OcpiOutbox.state == OutboxState.PENDING, OcpiOutbox.attempts > 0,
+                    OcpiOutbox.next_attempt_at > now).values(next_attempt_at=now))
             if item.module == "cdrs":
                 cdr = session.scalar(select(OcpiCdr).where(OcpiCdr.ocpi_id == item.body["id"]))
                 if cdr is not None:

@@ -11,7 +11,7 @@ from voltspot.web.ocpi import bp
 from voltspot.web.ocpi.transport import authenticated, envelope, json_body
 
 
-@bp.post("/2.2.1/commands/<command>")
+@bp.post("/2.2.1/commands/<command>", strict_slashes=False)
 @authenticated()
 def command(command: str) -> Response:
     answer = commands.receive_command(runtime().db, runtime().control, g.caller.partner_id,

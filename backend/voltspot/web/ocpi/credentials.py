@@ -11,13 +11,13 @@ from voltspot.web.ocpi import bp
 from voltspot.web.ocpi.transport import authenticated, envelope, identity, json_body
 
 
-@bp.get("/2.2.1/credentials")
+@bp.get("/2.2.1/credentials", strict_slashes=False)
 @authenticated()
 def get_credentials() -> Response:
     return envelope(partners.our_credentials(identity(), g.caller).data)
 
 
-@bp.route("/2.2.1/credentials", methods=["POST", "PUT", "DELETE"])
+@bp.route("/2.2.1/credentials", methods=["POST", "PUT", "DELETE"], strict_slashes=False)
 @authenticated(registration=True)
 def change_credentials() -> Response:
     body = None if request.method == "DELETE" else json_body()

@@ -10,16 +10,16 @@ from voltspot.web.ocpi import bp
 from voltspot.web.ocpi.transport import authenticated, envelope, identity, paged, window
 
 
-@bp.get("/2.2.1/locations")
+@bp.get("/2.2.1/locations", strict_slashes=False)
 @authenticated()
 def location_list() -> Response:
     return paged(locations.list_locations(runtime().db, identity(), window(),
                                           g.caller.partner_id))
 
 
-@bp.get("/2.2.1/locations/<location_id>")
-@bp.get("/2.2.1/locations/<location_id>/<evse_uid>")
-@bp.get("/2.2.1/locations/<location_id>/<evse_uid>/<connector_id>")
+@bp.get("/2.2.1/locations/<location_id>", strict_slashes=False)
+@bp.get("/2.2.1/locations/<location_id>/<evse_uid>", strict_slashes=False)
+@bp.get("/2.2.1/locations/<location_id>/<evse_uid>/<connector_id>", strict_slashes=False)
 @authenticated()
 def location_object(location_id: str, evse_uid: str | None = None,
                     connector_id: str | None = None) -> Response:
@@ -27,7 +27,7 @@ def location_object(location_id: str, evse_uid: str | None = None,
                                            connector_id, g.caller.partner_id))
 
 
-@bp.get("/2.2.1/tariffs")
+@bp.get("/2.2.1/tariffs", strict_slashes=False)
 @authenticated()
 def tariff_list() -> Response:
     return paged(locations.list_tariffs(runtime().db, identity(), window(),

@@ -20,11 +20,11 @@ def _public(response: Response) -> Response:
     return response
 
 
-@bp.get("/open/2.2.1/locations")
+@bp.get("/open/2.2.1/locations", strict_slashes=False)
 def open_locations() -> Response:
     return _public(paged(locations.list_locations(runtime().db, identity(), window())))
 
 
-@bp.get("/open/2.2.1/tariffs")
+@bp.get("/open/2.2.1/tariffs", strict_slashes=False)
 def open_tariffs() -> Response:
     return _public(paged(locations.list_tariffs(runtime().db, identity(), window())))

@@ -12,14 +12,14 @@ from voltspot.web.ocpi.transport import authenticated, envelope, json_body
 _TOKEN_URL = "/2.2.1/tokens/<country_code>/<party_id>/<token_uid>"
 
 
-@bp.get(_TOKEN_URL)
+@bp.get(_TOKEN_URL, strict_slashes=False)
 @authenticated()
 def get_token(country_code: str, party_id: str, token_uid: str) -> Response:
     return envelope(tokens.get_token(runtime().db, g.caller.partner_id, country_code,
                                      party_id, token_uid, request.args.get("type", "RFID")))
 
 
-@bp.put(_TOKEN_URL)
+@bp.put(_TOKEN_URL, strict_slashes=False)
 @authenticated()
 def put_token(country_code: str, party_id: str, token_uid: str) -> Response:
     tokens.put_token(runtime().db, g.caller.partner_id, country_code, party_id, token_uid,
@@ -27,7 +27,7 @@ def put_token(country_code: str, party_id: str, token_uid: str) -> Response:
     return envelope()
 
 
-@bp.patch(_TOKEN_URL)
+@bp.patch(_TOKEN_URL, strict_slashes=False)
 @authenticated()
 def patch_token(country_code: str, party_id: str, token_uid: str) -> Response:
     tokens.patch_token(runtime().db, g.caller.partner_id, country_code, party_id, token_uid,

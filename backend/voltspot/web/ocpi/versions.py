@@ -10,13 +10,13 @@ from voltspot.web.ocpi import bp
 from voltspot.web.ocpi.transport import authenticated, envelope, identity
 
 
-@bp.get("/versions")
+@bp.get("/versions", strict_slashes=False)
 @authenticated(registration=True)
 def versions() -> Response:
     return envelope([{"version": VERSION, "url": identity().details_url}])
 
 
-@bp.get(f"/{VERSION}")
+@bp.get(f"/{VERSION}", strict_slashes=False)
 @authenticated(registration=True)
 def version_details() -> Response:
     us = identity()
