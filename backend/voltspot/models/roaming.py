@@ -78,6 +78,7 @@ class OcpiPartner(Base):
 
 class OcpiToken(Base):
     """A token an eMSP pushed to us (Tokens module, we receive), as the OCPI object.
+    ``uid``, like OCPP idTags, is kept in capitals (a CiString: case does not count).
 
     ``seen_valid_at`` is the last time the partner told us (push or real-time
     authorisation) that it may charge: the "accept tokens seen valid before" policy.

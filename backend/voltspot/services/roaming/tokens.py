@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from voltspot.db import Database
@@ -81,7 +81,7 @@ def _find(session: Session, partner_id: int, country_code: str, party_id: str, u
           token_type: str) -> OcpiToken | None:
     return session.scalar(select(OcpiToken).where(
         OcpiToken.partner_id == partner_id, OcpiToken.country_code == country_code.upper(),
-        OcpiToken.party_id == party_id.upper(), OcpiToken.uid == uid,
+        OcpiToken.party_id == party_id.upper(), OcpiToken.uid == uid.upper(),
         OcpiToken.type == token_type))
 
 
@@ -100,9 +100,10 @@ def put_token(db: Database, partner_id: int, country_code: str, party_id: str, u
     """Store (create or replace) a Token the partner pushed. The object must match the
     URL and belong to one of the partner's parties."""
     token_data = _validated(data)
+    # country_code, party_id and uid are CiStrings: case does not count.
     if (token_data["country_code"].upper(), token_data["party_id"].upper(),
-            token_data["uid"], token_data["type"]) != (country_code.upper(), party_id.upper(),
-                                                      uid, token_type):
+            token_data["uid"].upper(), token_data["type"]) != (
+                country_code.upper(), party_id.upper(), uid.upper(), token_type):
         raise InvalidParameters("the Token's country_code, party_id, uid and type must "
                                 "match the URL")
     with db.session() as session:
@@ -110,7 +111,7 @@ def put_token(db: Database, partner_id: int, country_code: str, party_id: str, u
         token = _find(session, partner_id, country_code, party_id, uid, token_type)
         if token is None:
             token = OcpiToken(partner_id=partner_id, country_code=country_code.upper(),
-                              party_id=party_id.upper(), uid=uid, type=token_type)
+                              party_id=party_id.upper(), uid=uid.upper(), type=token_type)
             session.add(token)
         _apply(token, token_data)
 
@@ -219,7 +220,7 @@ def _candidates(session: Session, identity: Identity, station: Station | None,
     query = query.where(OcpiPartner.owner_id.is_(None) if owner_id is None else or_(
         OcpiPartner.owner_id.is_(None), OcpiPartner.owner_id == owner_id))
     pushed = {token.partner_id: token for token in session.scalars(select(OcpiToken).where(
-        func.upper(OcpiToken.uid) == id_tag.strip().upper(), OcpiToken.type == "RFID"))}
+        OcpiToken.uid == id_tag.strip().upper(), OcpiToken.type == "RFID"))}
     found = []
     for partner in session.scalars(query.order_by(OcpiPartner.id)):
         token = pushed.get(partner.id)
@@ -260,7 +261,7 @@ def _remember_valid(db: Database, partner_id: int, id_tag: str) -> None:
     with db.session() as session:
         for token in session.scalars(select(OcpiToken).where(
                 OcpiToken.partner_id == partner_id,
-                func.upper(OcpiToken.uid) == id_tag.strip().upper())):
+                OcpiToken.uid == id_tag.strip().upper())):
             token.seen_valid_at = utcnow()
 
 
