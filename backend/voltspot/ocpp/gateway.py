@@ -9,6 +9,7 @@ import uuid
 from flask import Blueprint, Response, request
 from flask_sock import Sock
 
+from voltspot.domain.protocol import OcppVersion
 from voltspot.ocpp.connection import OcppConnection
 from voltspot.ocpp.v16.incoming import ChargePoint16
 from voltspot.ocpp.v201.incoming import ChargePoint201
@@ -19,7 +20,8 @@ from voltspot.services.stations import registry as stations
 log = logging.getLogger("voltspot.ocpp")
 
 # Subprotocol → (OCPP version, handler class), newest first.
-PROTOCOLS = {"ocpp2.0.1": ("2.0.1", ChargePoint201), "ocpp1.6": ("1.6", ChargePoint16)}
+PROTOCOLS = {OcppVersion.V201.subprotocol: (OcppVersion.V201, ChargePoint201),
+             OcppVersion.V16.subprotocol: (OcppVersion.V16, ChargePoint16)}
 CLOSE_PROTOCOL_ERROR = 1002
 
 bp = Blueprint("ocpp", __name__)
