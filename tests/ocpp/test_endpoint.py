@@ -8,7 +8,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from tests.support import RawCharger, basic_auth
+from tests.support.http import basic_auth
+from tests.support.raw_charger import RawCharger
 
 
 def test_a_registered_station_with_its_password_connects_over_ocpp16(server, station):
@@ -102,7 +103,7 @@ def test_a_frame_over_64_kib_closes_the_socket_with_1009(server, station):
 
 
 def test_a_misbehaving_charger_does_not_disturb_another(server, station, db):
-    from tests.conftest import RegisteredStation
+    from tests.factories import RegisteredStation
     from voltspot.services.stations.registry import register_station
 
     with db.session() as session:

@@ -11,12 +11,9 @@ import pytest
 from ocpp.v201 import call
 from sqlalchemy import select
 
-from tests.support import (
-    LibraryCharger201,
-    RawCharger201,
-    sampled_value,
-    transaction_event,
-)
+from tests.support.library_charger import LibraryCharger201
+from tests.support.payloads import sampled_value, transaction_event
+from tests.support.raw_charger import RawCharger201
 from voltspot.domain.statuses import AuthorizationStatus, SessionStatus
 from voltspot.models import ChargingSession, IdToken, Owner, Station
 from voltspot.services.stations.registry import register_station

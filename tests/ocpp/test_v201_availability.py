@@ -9,14 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.support import (
-    LibraryCharger201,
-    RawCharger201,
-    command,
-    in_background,
-    now_iso,
-    transaction_event,
-)
+from tests.support.http import command
+from tests.support.library_charger import LibraryCharger201
+from tests.support.payloads import now_iso, transaction_event
+from tests.support.raw_charger import RawCharger201
+from tests.support.waiting import in_background
 from voltspot.domain.statuses import ConnectorStatus
 from voltspot.models import Connector, IdToken, Station
 

@@ -10,14 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import start_server, stop_server
-from tests.support import (
-    LibraryCharger201,
-    RawCharger,
-    RawCharger201,
-    command,
-    transaction_event,
-)
+from tests.support.http import command
+from tests.support.library_charger import LibraryCharger201
+from tests.support.payloads import transaction_event
+from tests.support.raw_charger import RawCharger, RawCharger201
+from tests.support.server import start_server, stop_server
 from voltspot.domain.statuses import Registration
 from voltspot.models import IdToken, Station
 

@@ -12,13 +12,9 @@ from datetime import UTC, datetime, timedelta
 from ocpp.v201 import call
 from sqlalchemy import func, select
 
-from tests.support import (
-    LibraryCharger201,
-    RawCharger201,
-    now_iso,
-    sampled_value,
-    transaction_event,
-)
+from tests.support.library_charger import LibraryCharger201
+from tests.support.payloads import now_iso, sampled_value, transaction_event
+from tests.support.raw_charger import RawCharger201
 from voltspot.domain.statuses import ConnectorStatus, SessionStatus
 from voltspot.models import ChargingSession, Connector, IdToken, MeterSample, Station, Tariff
 

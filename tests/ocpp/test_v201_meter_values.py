@@ -10,13 +10,9 @@ import pytest
 from ocpp.v201 import call
 from sqlalchemy import select
 
-from tests.support import (
-    LibraryCharger201,
-    RawCharger201,
-    now_iso,
-    sampled_value,
-    transaction_event,
-)
+from tests.support.library_charger import LibraryCharger201
+from tests.support.payloads import now_iso, sampled_value, transaction_event
+from tests.support.raw_charger import RawCharger201
 from voltspot.models import ChargingSession, IdToken, MeterSample, Station
 
 

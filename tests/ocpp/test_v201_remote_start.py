@@ -13,16 +13,11 @@ from ocpp.exceptions import GenericError
 from ocpp.v201 import call, call_result
 from sqlalchemy import func, select
 
-from tests.support import (
-    LibraryCharger201,
-    RawCharger201,
-    api,
-    command,
-    in_background,
-    now_iso,
-    sampled_value,
-    transaction_event,
-)
+from tests.support.http import api, command
+from tests.support.library_charger import LibraryCharger201
+from tests.support.payloads import now_iso, sampled_value, transaction_event
+from tests.support.raw_charger import RawCharger201
+from tests.support.waiting import in_background
 from voltspot.domain.statuses import ConnectorStatus, SessionStatus
 from voltspot.models import ChargingSession, Connector, IdToken, MeterSample, Station, Tariff
 

@@ -9,13 +9,8 @@ import uuid
 
 from sqlalchemy import select
 
-from tests.support import (
-    RawCharger,
-    RawCharger201,
-    now_iso,
-    sampled_value,
-    transaction_event,
-)
+from tests.support.payloads import now_iso, sampled_value, transaction_event
+from tests.support.raw_charger import RawCharger, RawCharger201
 from voltspot.domain.meter import ENERGY_REGISTER as ENERGY
 from voltspot.domain.statuses import ConnectorStatus, SessionStatus
 from voltspot.models import ChargingSession, Connector, IdToken, MeterSample, Station

@@ -12,10 +12,17 @@ import pytest
 from ocpp.v16 import call
 from sqlalchemy import select
 
-from tests.conftest import fresh_database, start_server, stop_server
-from tests.payments.test_stripe_gateway import taken
-from tests.payments_support import PUBLISHABLE_KEY, SECRET_KEY, confirm_with_card, localstripe
-from tests.support import LibraryCharger, now_iso, page
+from tests.support.http import page
+from tests.support.library_charger import LibraryCharger
+from tests.support.payloads import now_iso
+from tests.support.server import fresh_database, start_server, stop_server
+from tests.support.stripe_server import (
+    PUBLISHABLE_KEY,
+    SECRET_KEY,
+    confirm_with_card,
+    localstripe,
+    taken,
+)
 from voltspot.db import Database
 from voltspot.domain.pricing import TariffTerms
 from voltspot.domain.statuses import PaymentState, SessionStatus

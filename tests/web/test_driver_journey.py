@@ -12,28 +12,13 @@ import pytest
 from ocpp.v16 import call, call_result
 from sqlalchemy import select
 
-from tests.support import LibraryCharger, now_iso, page
+from tests.support.http import page
+from tests.support.library_charger import LibraryCharger
+from tests.support.payloads import now_iso
 from voltspot.config import load_settings
 from voltspot.domain.statuses import PaymentState, SessionStatus
-from voltspot.models import ChargingSession, IdToken, Station, Tariff
+from voltspot.models import ChargingSession, IdToken, Station
 from voltspot.runtime import Runtime
-
-
-@pytest.fixture
-def priced(db, station):
-    """The station's plugs carry a tariff: €0.39/kWh, €0.35 per session, €50 hold."""
-    with db.session() as session:
-        tariff = Tariff(name=f"T-{station.charge_point_id}", currency="EUR",
-                        energy_price_per_kwh=3900, session_fee=35, hold_amount=5000,
-                        vat_rate_basis_points=2100)
-        session.add(tariff)
-        session.flush()
-        stored = session.scalar(select(Station).where(
-            Station.charge_point_id == station.charge_point_id))
-        for connector in stored.connectors:
-            connector.tariff_id = tariff.id
-        evse = [c.evse_id.replace("*", "-") for c in stored.connectors]
-    return evse
 
 
 @pytest.fixture
