@@ -18,6 +18,7 @@ from voltspot.domain.statuses import ConnectorStatus, PaymentState, SessionStatu
 from voltspot.models import (
     ChargingSession,
     Connector,
+    IdToken,
     Site,
     Station,
     StationEvent,
@@ -130,6 +131,18 @@ def make_place(db: Database, *, stations: int = 1, connectors: int = 2,
             session.flush()
             made[station.charge_point_id] = station.id
         return Place(Viewer(owner_id, False), site.id, made)
+
+
+# --- cards ------------------------------------------------------------------------------
+
+def make_card(db: Database, id_tag: str | None = None, *, billing: str = "invoice",
+              owner_id: int | None = None) -> str:
+    """An RFID card the CSMS accepts (billed by invoice unless ``billing`` says "free");
+    returns its idTag, unique unless given, in capitals as the CSMS stores it."""
+    id_tag = (id_tag or f"C{uuid.uuid4().hex[:12]}").upper()
+    with db.session() as session:
+        session.add(IdToken(id_tag=id_tag, billing=billing, owner_id=owner_id))
+    return id_tag
 
 
 # --- tariffs -----------------------------------------------------------------------------
