@@ -161,16 +161,21 @@ def make_tariff(db: Database, owner_id: int | None, **values: object) -> int:
         return tariff.id
 
 
-def priced_plugs(db: Database, charge_point_id: str) -> list[str]:
-    """Give every plug of the station a new tariff (€0.39/kWh, €0.35 per session, €50 hold,
-    21 % VAT); returns the plugs' EVSE ids as URLs carry them (``NL-VSP-E12-1``)."""
-    tariff_id = make_tariff(db, None, name=f"T-{charge_point_id}")
+def price_plugs(db: Database, charge_point_id: str, tariff_id: int) -> list[str]:
+    """Give every plug of the station the tariff; returns the plugs' EVSE ids as URLs carry
+    them (``NL-VSP-E12-1``)."""
     with db.session() as session:
         stored = session.scalar(select(Station).where(
             Station.charge_point_id == charge_point_id))
         for connector in stored.connectors:
             connector.tariff_id = tariff_id
         return [c.evse_id.replace("*", "-") for c in stored.connectors]
+
+
+def priced_plugs(db: Database, charge_point_id: str) -> list[str]:
+    """Give every plug of the station a new tariff (€0.39/kWh, €0.35 per session, €50 hold,
+    21 % VAT); returns the plugs' EVSE ids as :func:`price_plugs` does."""
+    return price_plugs(db, charge_point_id, make_tariff(db, None, name=f"T-{charge_point_id}"))
 
 
 # --- sessions and station events ---------------------------------------------------------
