@@ -136,12 +136,13 @@ def make_place(db: Database, *, stations: int = 1, connectors: int = 2,
 # --- cards ------------------------------------------------------------------------------
 
 def make_card(db: Database, id_tag: str | None = None, *, billing: str = "invoice",
-              owner_id: int | None = None) -> str:
-    """An RFID card the CSMS accepts (billed by invoice unless ``billing`` says "free");
-    returns its idTag, unique unless given, in capitals as the CSMS stores it."""
+              **fields: object) -> str:
+    """A registered RFID card (billed by invoice unless ``billing`` says "free"; other
+    ``fields`` are IdToken columns: blocked, expires_at, parent_id_tag, owner_id ...);
+    returns its idTag, unique unless given, in capitals as the owner page stores it."""
     id_tag = (id_tag or f"C{uuid.uuid4().hex[:12]}").upper()
     with db.session() as session:
-        session.add(IdToken(id_tag=id_tag, billing=billing, owner_id=owner_id))
+        session.add(IdToken(id_tag=id_tag, billing=billing, **fields))
     return id_tag
 
 

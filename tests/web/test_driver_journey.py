@@ -12,12 +12,13 @@ import pytest
 from ocpp.v16 import call, call_result
 from sqlalchemy import select
 
+from tests.factories import make_card
 from tests.support.http import page
 from tests.support.library_charger import LibraryCharger
 from tests.support.payloads import now_iso
 from voltspot.config import load_settings
 from voltspot.domain.statuses import PaymentState, SessionStatus
-from voltspot.models import ChargingSession, IdToken, Station
+from voltspot.models import ChargingSession, Station
 from voltspot.runtime import Runtime
 
 
@@ -231,8 +232,7 @@ def test_a_card_session_at_the_charger_is_priced_at_the_plugs_tariff(server, db,
 
 
 def test_a_free_card_session_is_not_billed(server, db, charger, priced):
-    with db.session() as session:
-        session.add(IdToken(id_tag="STAFF-CARD-1", billing="free"))
+    make_card(db, "STAFF-CARD-1", billing="free")
     started = charger.send(call.StartTransaction(connector_id=2, id_tag="staff-card-1",
                                                  meter_start=0, timestamp=now_iso()))
     assert started.id_tag_info["status"] == "Accepted"
