@@ -6,8 +6,8 @@ import pytest
 
 from tests.payments_support import PUBLISHABLE_KEY, SECRET_KEY, confirm_with_card, localstripe
 from tests.payments_support import stripe_client as client_for
-from voltspot.services.payments.holds import HoldState
-from voltspot.services.payments.stripe_gateway import StripeGateway
+from voltspot.services.payments.gateways.base import HoldState
+from voltspot.services.payments.gateways.stripe import StripeGateway
 
 
 @pytest.fixture(scope="module")

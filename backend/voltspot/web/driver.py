@@ -16,7 +16,7 @@ from voltspot.domain.pricing import format_money
 from voltspot.runtime import runtime
 from voltspot.services.driver import journey as driver
 from voltspot.services.errors import Conflict, NotFound
-from voltspot.services.payments.holds import PaymentDeclined, PaymentUnavailable
+from voltspot.services.payments.gateways.base import PaymentDeclined, PaymentUnavailable
 
 bp = Blueprint("driver", __name__)
 htmx = HTMX()

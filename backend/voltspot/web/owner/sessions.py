@@ -19,7 +19,7 @@ from voltspot.services.errors import InvalidInput
 from voltspot.services.owner import sessions as owner_sessions
 from voltspot.services.owner.accounts import owned_session
 from voltspot.services.payments import holds as payments
-from voltspot.services.payments.holds import PaymentDeclined, PaymentUnavailable
+from voltspot.services.payments.gateways.base import PaymentDeclined, PaymentUnavailable
 from voltspot.web.driver import htmx
 from voltspot.web.owner import bp, viewer
 
