@@ -15,7 +15,13 @@ from ocpp.v16 import call
 from sqlalchemy import select, update
 
 from tests.conftest import fresh_database, start_server, stop_server
-from tests.payments_support import PUBLISHABLE_KEY, SECRET_KEY, confirm_with_card, localstripe
+from tests.payments_support import (
+    PUBLISHABLE_KEY,
+    SECRET_KEY,
+    WEBHOOK_SECRET,
+    confirm_with_card,
+    localstripe,
+)
 from tests.support import LibraryCharger, page
 from tests.web.test_driver_journey import priced  # noqa: F401 - fixture
 from voltspot.db import Database
@@ -41,7 +47,8 @@ def db(database_url):
     database.dispose()
 
 
-STRIPE_ENV = {"STRIPE_SECRET_KEY": SECRET_KEY, "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY}
+STRIPE_ENV = {"STRIPE_SECRET_KEY": SECRET_KEY, "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
+              "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET}
 
 
 @pytest.fixture(scope="module")
