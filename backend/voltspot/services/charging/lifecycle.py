@@ -13,13 +13,14 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from voltspot.domain.authorization import IdTagInfo, card_status
 from voltspot.domain.meter import MeterValueError, Sample, apply_register, normalise
-from voltspot.domain.sessions import can_fail, check_payment, check_status
+from voltspot.domain.sessions import check_payment, check_status
 from voltspot.domain.statuses import (
     AuthorizationStatus,
     ConnectorStatus,
@@ -52,7 +53,8 @@ def new_session_token() -> str:
 
 
 def new_session(session: Session, *, status: SessionStatus,
-                payment_state: PaymentState = PaymentState.NONE, **fields) -> ChargingSession:
+                payment_state: PaymentState = PaymentState.NONE, **fields: Any
+                ) -> ChargingSession:
     """Add a new session in ``status`` (one the state machine lets a session begin in)
     with a fresh token unless ``fields`` give one; not flushed."""
     charging = ChargingSession(status=check_status(None, status),
@@ -500,15 +502,10 @@ def fail_session(charging: ChargingSession, reason: str) -> None:
     """End a session that never started charging: it frees the plug and its hold is to
     be released (by :func:`voltspot.services.payments.holds.settle_pending`). Raises
     :class:`~voltspot.domain.sessions.ForbiddenTransition` for a session that charged
-    (see :func:`may_fail`)."""
+    (see :func:`voltspot.domain.sessions.can_fail`)."""
     _fail(charging, reason)
     if charging.payment_state in (PaymentState.HELD, PaymentState.AUTHORISING):
         _pay(charging, PaymentState.TO_RELEASE)
-
-
-def may_fail(charging: ChargingSession) -> bool:
-    """Whether the session has not charged yet, so that it may still fail."""
-    return charging.transaction_id is None and can_fail(charging.status)
 
 
 def _fail(charging: ChargingSession, reason: str) -> None:

@@ -21,8 +21,8 @@ from voltspot.domain.pricing import format_money
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import ChargingSession, utcnow
 from voltspot.services.charger_control import ChargerControl, ChargerError, ChargerUnreachable
-from voltspot.services.charging.billing import bill_for
 from voltspot.services.charging import lifecycle
+from voltspot.services.charging.billing import bill_for
 from voltspot.services.driver.journey import ask_charger, confirm_hold
 from voltspot.services.payments.gateways.base import PaymentGateway
 from voltspot.services.payments.holds import settle_pending
