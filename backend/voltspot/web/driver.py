@@ -12,7 +12,7 @@ from flask_htmx import HTMX
 from werkzeug.wrappers import Response
 
 from voltspot.domain.evse_ids import EvseIdError, normalise_evse_id, url_safe
-from voltspot.domain.pricing import format_money
+from voltspot.domain.money import format_money
 from voltspot.runtime import runtime
 from voltspot.services.driver import journey as driver
 from voltspot.services.errors import Conflict, NotFound

@@ -19,7 +19,8 @@ from voltspot.db import Database
 from voltspot.domain.availability import Availability, plug_availability, station_online
 from voltspot.domain.evse_ids import EvseIdError, normalise_evse_id, url_safe
 from voltspot.domain.meter import SOC
-from voltspot.domain.pricing import Bill, TariffTerms, format_money, price_summary
+from voltspot.domain.money import format_money
+from voltspot.domain.pricing import Bill, TariffTerms, price_summary
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import ChargingSession, Connector, MeterSample, Site, Station, Tariff, utcnow
 from voltspot.services.charger_control import ChargerControl, ChargerError, ChargerUnreachable

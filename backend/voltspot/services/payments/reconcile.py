@@ -17,7 +17,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from voltspot.db import Database
-from voltspot.domain.pricing import format_money
+from voltspot.domain.money import format_money
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import ChargingSession, utcnow
 from voltspot.services.charger_control import ChargerControl, ChargerError, ChargerUnreachable

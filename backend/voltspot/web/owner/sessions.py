@@ -14,6 +14,7 @@ from flask import (
     url_for,
 )
 
+from voltspot.domain import money
 from voltspot.runtime import runtime
 from voltspot.services.errors import InvalidInput
 from voltspot.services.owner import sessions as owner_sessions
@@ -26,7 +27,7 @@ from voltspot.web.owner import bp, viewer
 
 @bp.app_template_filter("major_units")
 def major_units(amount: int, currency: str) -> str:
-    return str(owner_sessions.major_units(amount, currency))
+    return str(money.major_units(amount, currency))
 
 
 @bp.get("/sessions")
