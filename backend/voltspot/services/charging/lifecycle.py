@@ -101,7 +101,6 @@ def record_hold_outcome(session: Session, session_id: int, held: bool) -> bool:
         .values(payment_state=target)).rowcount
     if won:
         charging = session.get(ChargingSession, session_id)
-        session.refresh(charging)
         if held:
             _move(charging, SessionStatus.AUTHORISED)
         else:
