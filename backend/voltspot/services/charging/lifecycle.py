@@ -501,7 +501,10 @@ def fail_session(charging: ChargingSession, reason: str) -> None:
     """End a session that never started charging: it frees the plug and its hold is to
     be released (by :func:`voltspot.services.payments.holds.settle_pending`). Raises
     :class:`~voltspot.domain.sessions.ForbiddenTransition` for a session that charged
-    (see :func:`voltspot.domain.sessions.can_fail`)."""
+    (see :func:`voltspot.domain.sessions.can_fail`). A session that failed already keeps
+    its first reason: a charger's late refusal after the driver cancelled changes nothing."""
+    if charging.status == SessionStatus.FAILED:
+        return
     _fail(charging, reason)
     if charging.payment_state in (PaymentState.HELD, PaymentState.AUTHORISING):
         _pay(charging, PaymentState.TO_RELEASE)
