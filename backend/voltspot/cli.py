@@ -98,8 +98,9 @@ def payments_reconcile() -> None:
 
     settings = load_settings()
     runtime = Runtime(settings)
-    outcome = reconcile(runtime.db, runtime.payments, runtime.control,
-                        settings.hold_margin_percent)
+    # No charger control: this process holds no charger connections (the server starts
+    # and stops chargers).
+    outcome = reconcile(runtime.db, runtime.payments, None, settings.hold_margin_percent)
     click.echo(f"settled {outcome.settled}, holds checked {outcome.confirmed}, "
                f"abandoned {outcome.abandoned}, stopped at hold {outcome.stopped}, "
                f"captured before expiry {outcome.expiring}")

@@ -32,6 +32,7 @@ from voltspot.models import (
 from voltspot.services.charging import lifecycle as charging
 from voltspot.services.owner.accounts import Viewer, create_owner
 from voltspot.services.payments import holds as payments
+from voltspot.services.payments.gateways.demo import DemoGateway
 from voltspot.services.reports import figures as reports
 
 PERIOD = (date(2024, 4, 28), date(2024, 5, 6))
@@ -226,8 +227,8 @@ def test_reports_from_the_totals_equal_the_sessions_through_late_arrivals_faults
     # A paid session is captured, then partly refunded: revenue is what sessions cost.
     paid = start(db, first, utc(2024, 5, 1, 15, 20), hold=True)
     stop(db, first, paid, utc(2024, 5, 1, 16), 10_000)
-    payments.settle_pending(db, payments.DemoGateway())
-    payments.refund(db, payments.DemoGateway(), paid, 100, "Slow charging")
+    payments.settle_pending(db, DemoGateway())
+    payments.refund(db, DemoGateway(), paid, 100, "Slow charging")
     with db.session() as session:
         refunded = session.get(ChargingSession, paid)
         assert (refunded.payment_state, refunded.amount_refunded) == (PaymentState.CAPTURED,

@@ -8,15 +8,15 @@ import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import Session
 
-from voltspot.domain import pricing
+from voltspot.domain import money
 from voltspot.domain.meter import ENERGY_REGISTER, POWER, SOC
+from voltspot.domain.money import AmountError, major_units
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import (
     ChargingSession,
@@ -48,11 +48,6 @@ PAYMENT_WORDS = {
     PaymentState.CAPTURED: "Paid", PaymentState.TO_RELEASE: "Releasing",
     PaymentState.RELEASED: "Released", PaymentState.FAILED: "Failed",
 }
-
-
-def major_units(amount: int, currency: str) -> Decimal:
-    """``amount`` minor units as a decimal in major units (1234 EUR cents: 12.34)."""
-    return Decimal(amount).scaleb(-pricing.minor_digits(currency))
 
 
 # --- Filters -------------------------------------------------------------------------
@@ -373,10 +368,6 @@ def minor_units(text: str, currency: str) -> int:
     """An amount typed in major units ("2.50", "2,50") as integer minor units; raises
     :class:`InvalidInput` for anything else."""
     try:
-        value = Decimal(text.strip().replace(",", ".").lstrip("€£$ "))
-    except (InvalidOperation, ValueError):
+        return money.minor_units(text, currency)
+    except AmountError:
         raise InvalidInput(f"{text!r} is not an amount like 2.50") from None
-    minor = value.scaleb(pricing.minor_digits(currency))
-    if minor != minor.to_integral_value() or minor <= 0:
-        raise InvalidInput(f"{text!r} is not an amount like 2.50")
-    return int(minor)

@@ -16,19 +16,25 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
+from voltspot.domain.money import (
+    AmountError,
+    NegativeAmount,
+    decimal_text,
+    minor_digits,
+    parse_amount,
+)
 from voltspot.domain.pricing import (
     Bill,
     PriceWindow,
     TariffTerms,
     TimeBasis,
     estimate,
-    minor_digits,
     price_summary,
 )
 from voltspot.domain.statuses import SessionStatus
@@ -63,8 +69,6 @@ MAX_EXAMPLE_KWH = Decimal(1000)
 MAX_EXAMPLE_MINUTES = Decimal(7 * 24 * 60)
 
 _OPEN_STATUSES = [status for status in SessionStatus if status.is_open]
-_SIGNS = ("€", "£", "$", "zł", "kč", "ft", "lei", "kr")
-_NUMBER = re.compile(r"\d+(\.\d*)?|\.\d+")
 _WINDOW_KEY = re.compile(r"^window-(\d+)-")
 _WINDOW_FIELDS = ("label", "start", "end", "energy_price", "time_price", "idle_fee")
 _FIELDS = ("name", "currency", "energy_price", "time_price", "time_basis", "session_fee",
@@ -136,7 +140,7 @@ def blank_form(currency: str = "EUR") -> TariffForm:
         "name": "", "currency": currency, "energy_price": "", "time_price": "",
         "time_basis": str(TimeBasis.CHARGING), "session_fee": "", "idle_fee": "",
         "idle_grace": "", "idle_cap": "", "vat_rate": "21",
-        "hold_amount": _major(50 * 10 ** digits, digits, digits)}, [])
+        "hold_amount": decimal_text(50 * 10 ** digits, digits, digits)}, [])
 
 
 def form_of(tariff: Tariff) -> TariffForm:
@@ -144,10 +148,10 @@ def form_of(tariff: Tariff) -> TariffForm:
     digits = minor_digits(tariff.currency)
 
     def unit(price: int | None) -> str:
-        return "" if price is None else _major(price, digits + 2, digits)
+        return "" if price is None else decimal_text(price, digits + 2, digits)
 
     def money(amount: int | None) -> str:
-        return "" if amount is None else _major(amount, digits, digits)
+        return "" if amount is None else decimal_text(amount, digits, digits)
 
     windows = []
     for stored in tariff.windows or ():
@@ -170,19 +174,8 @@ def form_of(tariff: Tariff) -> TariffForm:
         "idle_fee": unit(tariff.idle_fee_per_minute) if tariff.idle_fee_per_minute else "",
         "idle_grace": str(tariff.idle_grace_minutes) if tariff.idle_grace_minutes else "",
         "idle_cap": money(tariff.idle_fee_cap),
-        "vat_rate": _major(tariff.vat_rate_basis_points, 2, 0),
+        "vat_rate": decimal_text(tariff.vat_rate_basis_points, 2, 0),
         "hold_amount": money(tariff.hold_amount)}, windows)
-
-
-def _major(stored: int, places: int, least: int) -> str:
-    """``stored`` in units of 10^-places written with trailing zeros dropped down to
-    ``least`` decimals: (3950, 4, 2) is "0.395", (5000, 2, 2) is "50.00"."""
-    text = f"{Decimal(stored).scaleb(-places):f}"
-    if "." not in text:
-        return text
-    whole, decimals = text.split(".")
-    decimals = decimals.rstrip("0").ljust(least, "0")
-    return f"{whole}.{decimals}" if decimals else whole
 
 
 class _Bad(ValueError):
@@ -196,19 +189,11 @@ def _upper_first(text: str) -> str:
 def _decimal(text: str, what: str, example: str, currency: str = "") -> Decimal:
     """An amount typed by a person: spaces and a currency sign or code around it are
     allowed, and a lone decimal comma ("0,39") reads as a point."""
-    cleaned = text.replace("\u00a0", "").replace(" ", "").lower()
-    for sign in (*_SIGNS, currency.lower()):
-        if sign:
-            cleaned = cleaned.removeprefix(sign).removesuffix(sign)
-    if "," in cleaned and "." not in cleaned and cleaned.count(",") == 1:
-        cleaned = cleaned.replace(",", ".")
-    if cleaned.startswith("-") and _NUMBER.fullmatch(cleaned[1:]):
-        raise _Bad(f"{_upper_first(what)} cannot be negative.")
-    if not _NUMBER.fullmatch(cleaned):
-        raise _Bad(f"Write {what} as a number like {example}.")
     try:
-        return Decimal(cleaned)
-    except InvalidOperation:
+        return parse_amount(text, currency)
+    except NegativeAmount:
+        raise _Bad(f"{_upper_first(what)} cannot be negative.") from None
+    except AmountError:
         raise _Bad(f"Write {what} as a number like {example}.") from None
 
 

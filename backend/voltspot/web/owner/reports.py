@@ -8,10 +8,10 @@ from datetime import date
 
 from flask import render_template, request
 
+from voltspot.domain.money import major_units
 from voltspot.models import utcnow
 from voltspot.runtime import runtime
 from voltspot.services.errors import InvalidInput
-from voltspot.services.owner.sessions import major_units
 from voltspot.services.reports import figures as reports
 from voltspot.web.owner import bp, viewer
 
