@@ -121,7 +121,7 @@ def stop_at_hold(db: Database, control: ChargerControl, margin_percent: int) -> 
     stopped = 0
     for session_id, charge_point_id, transaction_id, notice in targets:
         try:
-            accepted = control.stop_charging(charge_point_id, transaction_id)
+            accepted = control.stop_charging(charge_point_id, transaction_id).accepted
         except (ChargerUnreachable, ChargerError) as error:
             log.warning("%s: could not stop transaction %s at its hold, will retry: %s",
                         charge_point_id, transaction_id, error)
