@@ -31,7 +31,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import axe_check, screenshot, touch_targets_ok
 from tests.support import running
 from tests.web.owner.conftest import PASSWORD, OwnerAccount, make_owner
-from voltspot.services.owner import stations as owner_stations
+from voltspot.services.owner import sites
 from voltspot.services.owner.accounts import Viewer
 from voltspot.services.owner.cards import Billing, CardDetails, register_card
 from voltspot.simulator import SimulatedCharger
@@ -107,10 +107,9 @@ def check_screen(page: Page, name: str, known=None) -> None:
 def owner_site(db, owner: OwnerAccount, name: str) -> int:
     """A site of ``owner``'s, made as the site form makes it (the desktop journey covers
     the form itself)."""
-    with db.session() as session:
-        form = {**owner_stations.site_form_values(), "name": name, "address": "Damrak 1",
-                "city": "Amsterdam", "help_phone": "+31 20 123 4567"}
-        return owner_stations.create_site(session, Viewer(owner.id, False), form).id
+    form = {**sites.site_form_values(), "name": name, "address": "Damrak 1",
+            "city": "Amsterdam", "help_phone": "+31 20 123 4567"}
+    return sites.create_site(db, Viewer(owner.id, False), form).id
 
 
 def owner_card(db, owner: OwnerAccount) -> str:

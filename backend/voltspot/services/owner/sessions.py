@@ -30,12 +30,8 @@ from voltspot.models import (
 from voltspot.services.charging.billing import bill_as_json, bill_for
 from voltspot.services.errors import InvalidInput
 from voltspot.services.owner.accounts import Viewer, owned_session, scope_sites
-from voltspot.services.reports.figures import (
-    SiteChoice,
-    at,
-    reporting_timezone,
-    site_choices,
-)
+from voltspot.services.reports.picker import SiteChoice, reporting_timezone, site_choices
+from voltspot.services.reports.sql import at
 
 PAGE_SIZE = 50
 # The station's OCPP log is shown from this long before a session to this long after it.
