@@ -115,9 +115,8 @@ def owner_site(db, owner: OwnerAccount, name: str) -> int:
 def owner_card(db, owner: OwnerAccount) -> str:
     """An RFID card of ``owner``'s, invoiced later (so its sessions are priced); its idTag."""
     id_tag = unique("CARD").upper()
-    with db.session() as session:
-        register_card(session, Viewer(owner.id, False), id_tag,
-                      CardDetails(holder_name="Depot van", billing=Billing.INVOICE))
+    register_card(db, Viewer(owner.id, False), id_tag,
+                  CardDetails(holder_name="Depot van", billing=Billing.INVOICE))
     return id_tag
 
 
