@@ -9,13 +9,25 @@ and the form again, its values kept and each wrong field marked.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
+from typing import Protocol
 
 from voltspot.services.errors import InvalidInput
 
 # The one HTTP status for a form that was understood but has wrong values.
 INVALID_STATUS = 422
+
+
+class FormData(Protocol):
+    """A submitted form whose fields may repeat (ticked boxes): every field name, one text
+    by name, and all the texts of a repeated field. A request's form is one."""
+
+    def __iter__(self) -> Iterator[str]: ...
+
+    def get(self, key: str, default: str = ...) -> str: ...
+
+    def getlist(self, key: str) -> list[str]: ...
 
 
 class FormInvalid(InvalidInput):
