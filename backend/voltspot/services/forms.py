@@ -2,9 +2,10 @@
 sentence per wrong field, and the small parsers below turn a field's text into a value or
 ``None`` (the caller words the sentence, since only it knows what the field is for).
 
-Forms arrive as a plain mapping of field name to text; services never see werkzeug's
-request objects. An entry point answers :class:`FormInvalid` with :data:`INVALID_STATUS`
-and the form again, its values kept and each wrong field marked.
+Forms arrive as a plain mapping of field name to text (:class:`FormData` when a field
+may repeat); services never see the web framework's request objects. An entry point
+answers :class:`FormInvalid` with :data:`INVALID_STATUS` and the form again, its values
+kept and each wrong field marked.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ sessions by hour of day.
 Closed sessions are read from the hourly totals (:mod:`voltspot.services.reports.totals`)
 and open ones from the sessions themselves; the database does the grouping and Python
 only folds the grouped rows. bench/owner_reports.py measures it with a million sessions.
+
+:func:`overview_page` is the report page's unit of work; :func:`overview` is the query,
+run in the caller's transaction.
 """
 
 from __future__ import annotations

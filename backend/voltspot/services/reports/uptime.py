@@ -1,5 +1,8 @@
-"""The uptime report: per station, the share of the period it was connected and the
-share it was up (connected and not faulted)."""
+"""The uptime report: per station, of the time observed in the period, the share it was
+connected and the share it was up (connected with nothing faulted).
+
+:func:`uptime_page` is the report page's unit of work; :func:`uptime` is the query, run
+in the caller's transaction."""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """The utilisation report: per connector, the share of the period a session occupied
-it and the share it was charging."""
+it and the share it was charging.
+
+:func:`utilisation_page` is the report page's unit of work; :func:`utilisation` is the
+query, run in the caller's transaction."""
 
 from __future__ import annotations
 
