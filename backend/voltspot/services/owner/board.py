@@ -68,8 +68,6 @@ def _midnight(timezone: str, now: datetime) -> datetime:
 
 
 def _live_board(session: Session, viewer: Viewer) -> Board:
-    """The board for ``viewer``'s sites at this moment. "Today" is midnight in the
-    timezone of the viewer's first site (UTC without sites)."""
     now = utcnow()
     stations = session.scalars(scope_sites(viewer, select(Station).join(Site).options(
         selectinload(Station.connectors), selectinload(Station.site))).order_by(
@@ -138,6 +136,7 @@ __all__ = ["Board", "live_board"]
 
 
 def live_board(db: Database, viewer: Viewer) -> Board:
-    """The live board for ``viewer``, in a transaction of its own (see :func:`_live_board`)."""
+    """The board for ``viewer``'s sites at this moment. "Today" is midnight in the
+    timezone of the viewer's first site (UTC without sites)."""
     with db.session() as session:
         return _live_board(session, viewer)

@@ -28,8 +28,6 @@ class SidebarSite:
 
 
 def _sidebar_sites(session: Session, viewer: Viewer) -> list[SidebarSite]:
-    """The viewer's sites, each with its stations and whether they are online; for admins
-    also a "Waiting for adoption" group of pending stations without a site."""
     now = utcnow()
     sites = session.scalars(scope_sites(viewer, select(Site).options(
         selectinload(Site.stations))).order_by(Site.name)).all()
@@ -53,6 +51,7 @@ def _sidebar_sites(session: Session, viewer: Viewer) -> list[SidebarSite]:
 
 
 def sidebar_sites(db: Database, viewer: Viewer) -> list[SidebarSite]:
-    """The sidebar for ``viewer``, in a transaction of its own (see :func:`_sidebar_sites`)."""
+    """The viewer's sites, each with its stations and whether they are online; for admins
+    also a "Waiting for adoption" group of pending stations without a site."""
     with db.session() as session:
         return _sidebar_sites(session, viewer)
