@@ -150,7 +150,7 @@ def reports_recount() -> None:
     were imported or changed outside Voltspot (the totals are otherwise kept as sessions
     close, and migration 0009 counted those closed before it)."""
     from voltspot.db import Database
-    from voltspot.services.reports.figures import recount_session_totals
+    from voltspot.services.reports.totals import recount_session_totals
 
     database = Database(load_settings().database_url)
     try:

@@ -39,7 +39,7 @@ from voltspot.models import (
     utcnow,
 )
 from voltspot.services.charging.billing import bill_as_json, bill_for, terms_of
-from voltspot.services.reports.figures import count_closed_session
+from voltspot.services.reports.totals import count_closed_session
 from voltspot.services.stations.registry import get_station
 
 log = logging.getLogger(__name__)
