@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from voltspot.db import Database
-from voltspot.domain.statuses import ConnectorStatus, SessionStatus
+from voltspot.domain.statuses import ConnectorStatus
 from voltspot.models import ChargingSession, Connector, OcpiPartner, OcpiSession, Station
 from voltspot.services.charger_control import (
     ChargerControl,
@@ -147,7 +147,7 @@ def _start_session(db: Database, control: ChargerControl, partner_id: int,
                                    "party_id": token.get("party_id", partner.party_id)},
                         auth_method="COMMAND",
                         authorization_reference=body.get("authorization_reference"),
-                        status=SessionStatus.STARTING, response_url=response_url)
+                        response_url=response_url)
                     session_token = charging.token
             except IntegrityError:
                 problem = "EVSE_OCCUPIED", "another session holds the EVSE"
@@ -198,9 +198,9 @@ def _stop_session(db: Database, control: ChargerControl, partner_id: int,
 
     def stop() -> None:
         try:
-            stopped = control.stop_charging(*target)
-            result = ("ACCEPTED", "the charger is stopping") if stopped else \
-                ("REJECTED", "the charger refused to stop")
+            outcome = control.stop_charging(*target)
+            result = ("ACCEPTED", "the charger is stopping") if outcome.accepted else \
+                ("REJECTED", f"the charger refused to stop ({outcome.status})")
         except NoAnswer:
             result = "TIMEOUT", "the charger did not answer in time"
         except (ChargerUnreachable, ChargerError) as error:
@@ -224,17 +224,13 @@ def _unlock(db: Database, control: ChargerControl, partner_id: int,
 
     def unlock() -> None:
         try:
-            if control.version(charge_point_id) == "2.0.1":
-                answer = control.send(charge_point_id, "UnlockConnector",
-                                      {"evseId": number, "connectorId": 1})
+            outcome = control.unlock(charge_point_id, number)
+            if outcome.accepted:
+                result = "ACCEPTED", "unlocked"
+            elif outcome.status in ("NotSupported", "UnknownConnector"):
+                result = "NOT_SUPPORTED", "the charger cannot unlock this connector"
             else:
-                answer = control.send(charge_point_id, "UnlockConnector",
-                                      {"connectorId": number})
-            status = answer.get("status")
-            result = {"Unlocked": ("ACCEPTED", "unlocked"),
-                      "NotSupported": ("NOT_SUPPORTED", "the charger cannot unlock"),
-                      "UnknownConnector": ("NOT_SUPPORTED", "the charger cannot unlock")}.get(
-                status, ("FAILED", f"the charger answered {status}"))
+                result = "FAILED", f"the charger answered {outcome.status or 'no'}"
         except NoAnswer:
             result = "TIMEOUT", "the charger did not answer in time"
         except (ChargerUnreachable, ChargerError) as error:

@@ -280,7 +280,7 @@ def cdr_token_of(token: dict[str, Any] | None, uid: str, candidate_party: tuple[
 def _open(db: Database, charge_point_id: str, id_tag: str, candidate: _Candidate,
           token: dict[str, Any] | None, auth_method: str,
           authorization_reference: str | None) -> IdTagInfo:
-    """Open an authorised roaming session for the tag on the station; the charger's
+    """Open a starting roaming session for the tag on the station; the charger's
     StartTransaction joins it (as it joins a remote start)."""
     with db.session() as session:
         station = session.scalar(select(Station).where(
@@ -292,28 +292,25 @@ def _open(db: Database, charge_point_id: str, id_tag: str, candidate: _Candidate
                 cdr_token=cdr_token_of(token, id_tag, (partner.country_code or "",
                                                        partner.party_id or "")),
                 auth_method=auth_method, authorization_reference=authorization_reference,
-                status=SessionStatus.AUTHORISED, response_url=None)
+                response_url=None)
     return IdTagInfo(AuthorizationStatus.ACCEPTED)
 
 
 def open_roaming_session(session: Session, station: Station, *, connector: Any, id_tag: str,
                          partner: OcpiPartner, cdr_token: dict[str, Any], auth_method: str,
-                         authorization_reference: str | None, status: SessionStatus,
+                         authorization_reference: str | None,
                          response_url: str | None) -> ChargingSession:
-    """Record a roaming charging session (``connector`` None: the charger picks) and its
-    OCPI side. No card hold: the eMSP pays. Raises
+    """Record a roaming charging session, starting (``connector`` None: the charger
+    picks), and its OCPI side. No card hold: the eMSP pays. Raises
     :class:`sqlalchemy.exc.IntegrityError` when the connector is already claimed by
     another open session."""
     now = utcnow()
-    charging = ChargingSession(
-        token=lifecycle.new_session_token(), station_id=station.id, id_tag=id_tag,
-        status=status, origin="ocpi", requested_at=now, roaming_partner_id=partner.id)
-    if connector is not None:
-        charging.connector_id = connector.connector_id
-        charging.connector_pk = connector.id
-        charging.tariff_id = connector.tariff_id
-        charging.claimed_connector_pk = connector.id
-    session.add(charging)
+    plug = {} if connector is None else {
+        "connector_id": connector.connector_id, "connector_pk": connector.id,
+        "tariff_id": connector.tariff_id, "claimed_connector_pk": connector.id}
+    charging = lifecycle.new_session(
+        session, status=SessionStatus.STARTING, station_id=station.id, id_tag=id_tag,
+        origin="ocpi", requested_at=now, roaming_partner_id=partner.id, **plug)
     session.flush()
     session.add(OcpiSession(
         session_id=charging.id, partner_id=partner.id, ocpi_id=str(charging.id),
