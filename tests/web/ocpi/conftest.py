@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.conftest import LiveServer, fresh_database, start_server, stop_server
+from tests.support.server import LiveServer, fresh_database, start_server, stop_server
 from tests.web.ocpi.emsp import Emsp
 from voltspot.db import Database
 from voltspot.models import Site, Tariff

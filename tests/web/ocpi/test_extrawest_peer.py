@@ -26,7 +26,8 @@ import pytest
 import requests
 from ocpp.v16 import call
 
-from tests.support import LibraryCharger, now_iso
+from tests.support.library_charger import LibraryCharger
+from tests.support.payloads import now_iso
 from tests.web.ocpi.conftest import identity_of, publish_site
 from voltspot.models import OcpiPartner, OcpiToken
 from voltspot.services.roaming import partners

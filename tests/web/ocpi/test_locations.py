@@ -7,7 +7,8 @@ import time
 import pytest
 import requests
 
-from tests.support import RawCharger, now_iso
+from tests.support.payloads import now_iso
+from tests.support.raw_charger import RawCharger
 from tests.web.ocpi.conftest import publish_site, register
 from tests.web.ocpi.emsp import Emsp, missing_fields
 from voltspot.models import Site

@@ -8,8 +8,9 @@ import uuid
 
 import pytest
 
-from tests.conftest import fresh_database, start_server, stop_server
-from tests.support import RawCharger, now_iso
+from tests.support.payloads import now_iso
+from tests.support.raw_charger import RawCharger
+from tests.support.server import fresh_database, start_server, stop_server
 from tests.web.ocpi.conftest import publish_site, register
 from tests.web.ocpi.emsp import Emsp
 from voltspot.db import Database

@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 import uuid
 
-from tests.support import RawCharger, now_iso
+from tests.support.payloads import now_iso
+from tests.support.raw_charger import RawCharger
 from tests.web.ocpi.conftest import publish_site, register
 from tests.web.ocpi.emsp import Emsp
 from voltspot.db import Database

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.web.owner.conftest import csrf_of, sign_in
+from tests.support.owner import csrf_of, sign_in
 from voltspot.domain.statuses import SessionStatus
 from voltspot.models import ChargingSession, OcpiPartner, OcpiSession, Site, Station
 from voltspot.services.stations.registry import register_station
