@@ -118,6 +118,29 @@ def test_a_remote_session_runs_from_start_session_to_one_cdr(cpo, odb, emsp: Ems
     assert emsp.violations == []
 
 
+def test_a_partner_pulls_its_own_sessions_and_cdrs(cpo, odb, emsp: Emsp):
+    register(emsp, cpo, odb)
+    site = publish_site(odb)
+    uid = f"PULL{uuid.uuid4().hex[:8].upper()}"
+    emsp.call_cpo("PUT", f"{cpo.base_url}/ocpi/2.2.1/tokens/DE/TMS/{uid}", json={
+        **_token(uid), "type": "RFID", "whitelist": "ALWAYS"})
+    charger = _plugged_charger(cpo, site)
+    try:
+        assert charger.send(call.Authorize(id_tag=uid)).id_tag_info["status"] == "Accepted"
+        begun = charger.send(call.StartTransaction(connector_id=2, id_tag=uid, meter_start=0,
+                                                   timestamp=now_iso()))
+        charger.send(call.StopTransaction(meter_stop=1500, timestamp=now_iso(),
+                                          transaction_id=begun.transaction_id))
+        emsp.wait_for(lambda: emsp.pushes("cdrs", "POST"))
+    finally:
+        charger.__exit__(None, None, None)
+    sessions = emsp.call_cpo("GET", f"{cpo.base_url}/ocpi/2.2.1/sessions/").json()["data"]
+    assert [(s["cdr_token"]["uid"], s["status"], s["kwh"]) for s in sessions] == [
+        (uid, "COMPLETED", 1.5)]
+    cdrs = emsp.call_cpo("GET", f"{cpo.base_url}/ocpi/2.2.1/cdrs").json()["data"]
+    assert [c["session_id"] for c in cdrs] == [sessions[0]["id"]]
+
+
 def test_start_session_on_an_offline_charger_results_in_evse_inoperative(cpo, odb, emsp: Emsp):
     register(emsp, cpo, odb)
     site = publish_site(odb)

@@ -1,5 +1,5 @@
-"""Locations and Tariffs, we are the sender: the lists and objects partners GET, and the
-same objects in the public open-data feed."""
+"""What partners GET from us, the sender: Locations and Tariffs (also the public
+open-data feed), and their own roaming Sessions and CDRs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voltspot.db import Database
-from voltspot.models import OcpiPartner, OcpiPublished
+from voltspot.models import ChargingSession, OcpiCdr, OcpiPartner, OcpiPublished, OcpiSession
 from voltspot.services.roaming import objects
 from voltspot.services.roaming.errors import UnknownLocation
 from voltspot.services.roaming.identity import Identity
@@ -80,3 +80,29 @@ def list_tariffs(db: Database, identity: Identity, window: Window,
         tariffs = [objects.render_tariff(tariff, site, identity, stamps, tariff.created_at)
                    for tariff, site in objects.tariffs_of(session, sites)]
     return page_of(tariffs, window, _last_updated)
+
+
+def list_sessions(db: Database, identity: Identity, window: Window, partner_id: int) -> Page:
+    """A page of the partner's roaming Sessions (those with an EVSE), as they stand now;
+    ``last_updated`` is their latest change (stop, meter reading, start)."""
+    with db.session() as session:
+        rows = session.execute(
+            select(OcpiSession, ChargingSession)
+            .join(ChargingSession, ChargingSession.id == OcpiSession.session_id)
+            .where(OcpiSession.partner_id == partner_id, OcpiSession.evse_uid != "")
+            .order_by(OcpiSession.session_id)).all()
+        found = []
+        for roaming, charging in rows:
+            changed = max(moment for moment in (charging.created_at, charging.started_at,
+                                                charging.last_sample_at, charging.stopped_at)
+                          if moment is not None)
+            found.append(objects.session_object(charging, roaming, identity, changed))
+    return page_of(found, window, _last_updated)
+
+
+def list_cdrs(db: Database, window: Window, partner_id: int) -> Page:
+    """A page of the CDRs of the partner's roaming sessions, oldest first."""
+    with db.session() as session:
+        cdrs = [cdr.data for cdr in session.scalars(
+            select(OcpiCdr).where(OcpiCdr.partner_id == partner_id).order_by(OcpiCdr.id))]
+    return page_of(cdrs, window, _last_updated)

@@ -1,4 +1,5 @@
-"""Locations and Tariffs modules (we are the sender): GET lists and objects."""
+"""Locations, Tariffs, Sessions and CDRs modules (we are the sender): GET lists and
+objects."""
 
 from __future__ import annotations
 
@@ -32,3 +33,16 @@ def location_object(location_id: str, evse_uid: str | None = None,
 def tariff_list() -> Response:
     return paged(locations.list_tariffs(runtime().db, identity(), window(),
                                         g.caller.partner_id))
+
+
+@bp.get("/2.2.1/sessions", strict_slashes=False)
+@authenticated()
+def session_list() -> Response:
+    return paged(locations.list_sessions(runtime().db, identity(), window(),
+                                         g.caller.partner_id))
+
+
+@bp.get("/2.2.1/cdrs", strict_slashes=False)
+@authenticated()
+def cdr_list() -> Response:
+    return paged(locations.list_cdrs(runtime().db, window(), g.caller.partner_id))
