@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from voltspot.domain import ocpi
@@ -63,11 +63,6 @@ def published_sites(session: Session, owner_id: int | None = None,
     if site_id is not None:
         query = query.where(Site.id == site_id)
     return list(session.scalars(query))
-
-
-def sites_for(session: Session, partner: OcpiPartner) -> list[Site]:
-    """The published sites a partner sees: its owner's, or all for a network-wide one."""
-    return published_sites(session, partner.owner_id)
 
 
 def evses_of(site: Site) -> list[tuple[Station, Connector]]:
@@ -314,12 +309,13 @@ def _amounts_by_kind(bill: Mapping[str, Any] | None) -> dict[str, int]:
     return amounts
 
 
-def partners_seeing(session: Session, site: Site) -> list[OcpiPartner]:
-    """The registered partners a published site goes to."""
-    query = select(OcpiPartner).where(OcpiPartner.state == PartnerState.REGISTERED)
-    if site.owner_id is not None:
-        query = query.where(or_(OcpiPartner.owner_id.is_(None),
-                                OcpiPartner.owner_id == site.owner_id))
-    else:
-        query = query.where(OcpiPartner.owner_id.is_(None))
-    return list(session.scalars(query.order_by(OcpiPartner.id)))
+def registered_partners(session: Session) -> list[OcpiPartner]:
+    return list(session.scalars(select(OcpiPartner).where(
+        OcpiPartner.state == PartnerState.REGISTERED).order_by(OcpiPartner.id)))
+
+
+def partners_seeing(partners: Iterable[OcpiPartner], site: Site) -> list[OcpiPartner]:
+    """Of ``partners``, those a published site goes to: network-wide partners see every
+    site, an owner's partner that owner's sites."""
+    return [partner for partner in partners
+            if partner.owner_id is None or partner.owner_id == site.owner_id]

@@ -102,9 +102,10 @@ def queue_changes(db: Database, identity: Identity) -> Queued:
 def _queue_sites(session: Session, identity: Identity, known: dict[str, OcpiPublished],
                  now: datetime) -> tuple[int, int, int]:
     sites = objects.published_sites(session)
+    registered = objects.registered_partners(session)
     counts = [0, 0, 0]
     for site in sites:
-        partners = objects.partners_seeing(session, site)
+        partners = objects.partners_seeing(registered, site)
         key = objects.location_key(site.id)
         digest = objects.digest_of(objects.location_content(site, identity))
         if key not in known or known[key].digest != digest:
@@ -132,7 +133,8 @@ def _queue_sites(session: Session, identity: Identity, known: dict[str, OcpiPubl
                         f"{identity.country_code}/{identity.party_id}/{site.id}/{connector.id}",
                         {**state, "last_updated": ocpi_time(now)})
                 counts[1] += 1
-    counts[0] += _queue_unpublished(session, identity, known, {s.id for s in sites}, now)
+    counts[0] += _queue_unpublished(session, identity, known, {s.id for s in sites},
+                                    registered, now)
     for tariff, site in objects.tariffs_of(session, sites):
         key = objects.tariff_key(tariff.id)
         content = objects.render_tariff(tariff, site, identity, {}, now)
@@ -140,7 +142,7 @@ def _queue_sites(session: Session, identity: Identity, known: dict[str, OcpiPubl
         if key in known and known[key].digest == digest:
             continue
         _stamp(session, known, key, digest, now)
-        for partner in objects.partners_seeing(session, site):
+        for partner in objects.partners_seeing(registered, site):
             enqueue(session, partner.id, key, "tariffs", "PUT",
                     f"{identity.country_code}/{identity.party_id}/{tariff.id}", content)
             counts[2] += 1
@@ -148,7 +150,8 @@ def _queue_sites(session: Session, identity: Identity, known: dict[str, OcpiPubl
 
 
 def _queue_unpublished(session: Session, identity: Identity, known: dict[str, OcpiPublished],
-                       published: set[int], now: datetime) -> int:
+                       published: set[int], registered: list[OcpiPartner],
+                       now: datetime) -> int:
     """A site taken off roaming: its EVSEs are REMOVED for the partners that had it."""
     queued = 0
     for key, row in known.items():
@@ -165,7 +168,7 @@ def _queue_unpublished(session: Session, identity: Identity, known: dict[str, Oc
         location["publish"] = False
         for evse in location["evses"]:
             evse["status"] = "REMOVED"
-        for partner in objects.partners_seeing(session, site):
+        for partner in objects.partners_seeing(registered, site):
             enqueue(session, partner.id, key, "locations", "PUT",
                     f"{identity.country_code}/{identity.party_id}/{site_id}", location)
             queued += 1
