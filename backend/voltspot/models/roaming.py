@@ -46,7 +46,8 @@ class OcpiPartner(Base):
     Tokens we hand out (token A for registration, token C for their calls) are stored as
     SHA-256 digests only: they are random 256-bit strings, so a digest is as good as a
     slow hash, and a database leak does not let anyone call us. The token *they* gave us
-    (``their_token``, B or C) must be sent on every call, so it is kept as it is.
+    (``their_token``, B or C) must be sent on every call, so it is kept encrypted with a
+    key derived from the secret key (:mod:`voltspot.services.roaming.sealing`).
     """
 
     __tablename__ = "ocpi_partners"

@@ -17,6 +17,8 @@ from voltspot.services.roaming import partners
 from voltspot.services.roaming.identity import Identity
 from voltspot.services.stations.registry import register_station
 
+SECRET_KEY = "ocpi-test-secret-key"
+
 
 @pytest.fixture(scope="module")
 def ocpi_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
@@ -35,13 +37,15 @@ def cpo(ocpi_database_url: str, tmp_path_factory: pytest.TempPathFactory
         ) -> Iterator[LiveServer]:
     live = start_server(ocpi_database_url, tmp_path_factory.mktemp("ocpi-logs") / "cpo.log",
                         housekeeping_interval="0.3", ocpi_party_id="VSP",
-                        ocpi_country_code="NL")
+                        ocpi_country_code="NL", secret_key=SECRET_KEY)
     yield live
     stop_server(live)
 
 
 def identity_of(server: LiveServer) -> Identity:
-    return Identity("NL", "VSP", "Voltspot", server.base_url + "/ocpi")
+    """Our identity as the server has it (the same secret: partner tokens sealed by the
+    test process are read by the server)."""
+    return Identity("NL", "VSP", "Voltspot", server.base_url + "/ocpi", SECRET_KEY)
 
 
 @pytest.fixture

@@ -9,11 +9,12 @@ import sys
 
 import requests
 
-from tests.web.ocpi.conftest import identity_of, register
+from tests.web.ocpi.conftest import SECRET_KEY, identity_of, register
 from tests.web.ocpi.emsp import Emsp
 from voltspot.models import OcpiPartner
 from voltspot.models.roaming import PartnerState
 from voltspot.services.roaming import partners
+from voltspot.services.roaming.sealing import unseal
 
 
 def _token(value: str) -> dict[str, str]:
@@ -60,7 +61,9 @@ def test_an_emsp_registers_with_token_a_and_gets_token_c(cpo, odb, emsp: Emsp):
         partner = session.get(OcpiPartner, partner_id)
         assert partner.state == PartnerState.REGISTERED
         assert (partner.country_code, partner.party_id) == ("DE", "TMS")
-        assert partner.their_token == emsp.token_for_cpo
+        # Their token is kept sealed.
+        assert partner.their_token != emsp.token_for_cpo
+        assert unseal(SECRET_KEY, partner.their_token) == emsp.token_for_cpo
         assert partner.endpoints["locations"]["RECEIVER"].endswith("/2.2.1/locations")
         # Token C is kept as a digest only, token A is spent.
         assert partner.token_c_digest == partners.digest(emsp.cpo_token)
@@ -122,7 +125,7 @@ def test_we_register_with_an_emsp_that_gave_us_token_a(cpo, odb, emsp: Emsp):
 def test_the_cli_registers_with_a_partner_and_prints_token_a_otherwise(cpo, ocpi_database_url,
                                                                          emsp: Emsp):
     env = {"VOLTSPOT_DATABASE_URL": ocpi_database_url, "VOLTSPOT_PUBLIC_URL": cpo.base_url,
-           "PATH": "/usr/bin:/bin"}
+           "VOLTSPOT_SECRET_KEY": SECRET_KEY}
     made = subprocess.run([sys.executable, "-m", "voltspot", "ocpi", "partner", "add",
                            "--name", "CLI partner"], env={**os.environ, **env},
                           capture_output=True, text=True, check=True).stdout

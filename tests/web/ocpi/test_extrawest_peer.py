@@ -28,9 +28,10 @@ from ocpp.v16 import call
 
 from tests.support.library_charger import LibraryCharger
 from tests.support.payloads import now_iso
-from tests.web.ocpi.conftest import identity_of, publish_site
+from tests.web.ocpi.conftest import SECRET_KEY, identity_of, publish_site
 from voltspot.models import OcpiPartner, OcpiToken
 from voltspot.services.roaming import partners
+from voltspot.services.roaming.sealing import unseal
 
 ROOT = Path(__file__).resolve().parents[3]
 PEER_VENV = ROOT / ".venv-ocpi-peer"
@@ -117,7 +118,7 @@ def test_extrawest_emsp_registers_pulls_pushes_and_gets_a_session_and_its_cdr(cp
     # The token we gave them, which they call us with.
     our_token_for_them = peer.store()["cpo"]["credentials"]["token"]
     with odb.session() as session:
-        their_token = session.get(OcpiPartner, view.partner_id).their_token
+        their_token = unseal(SECRET_KEY, session.get(OcpiPartner, view.partner_id).their_token)
     site = publish_site(odb)
 
     pulled = subprocess.run([str(peer.python), "extrawest_emsp.py", "pull",

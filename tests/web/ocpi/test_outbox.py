@@ -11,7 +11,7 @@ import pytest
 from tests.support.payloads import now_iso
 from tests.support.raw_charger import RawCharger
 from tests.support.server import fresh_database, start_server, stop_server
-from tests.web.ocpi.conftest import publish_site, register
+from tests.web.ocpi.conftest import SECRET_KEY, publish_site, register
 from tests.web.ocpi.emsp import Emsp
 from voltspot.db import Database
 from voltspot.models import OcpiCdr, OcpiOutbox, OcpiPartner
@@ -53,7 +53,7 @@ def killable(tmp_path):
 
     def start():
         server = start_server(url, tmp_path / f"server-{len(servers)}.log",
-                              housekeeping_interval="0.3")
+                              housekeeping_interval="0.3", secret_key=SECRET_KEY)
         servers.append(server)
         return server
 

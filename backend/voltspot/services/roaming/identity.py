@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from voltspot.config import Settings
 
@@ -11,18 +11,21 @@ VERSION = "2.2.1"
 
 @dataclass(frozen=True)
 class Identity:
-    """Our party (country code and party id), our name, and the base of our OCPI URLs
-    (``…/ocpi``)."""
+    """Our party (country code and party id), our name, the base of our OCPI URLs
+    (``…/ocpi``), and the secret the partners' tokens are sealed with
+    (:mod:`voltspot.services.roaming.sealing`)."""
 
     country_code: str
     party_id: str
     name: str
     base_url: str
+    secret: str = field(repr=False, default="")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Identity:
         return cls(settings.ocpi_country_code.upper(), settings.ocpi_party_id.upper(),
-                   settings.ocpi_business_name, settings.public_url.rstrip("/") + "/ocpi")
+                   settings.ocpi_business_name, settings.public_url.rstrip("/") + "/ocpi",
+                   settings.secret_key)
 
     @property
     def versions_url(self) -> str:

@@ -48,6 +48,7 @@ from voltspot.services.charging.billing import bill_for
 from voltspot.services.roaming import client, objects
 from voltspot.services.roaming.errors import PartnerUnreachable
 from voltspot.services.roaming.identity import Identity
+from voltspot.services.roaming.sealing import UnreadableToken, unseal
 from voltspot.services.roaming.timestamps import ocpi_time
 
 log = logging.getLogger(__name__)
@@ -345,7 +346,12 @@ def _send(db: Database, identity: Identity, item_id: int, timeout: float,
         item = session.get(OcpiOutbox, item_id)
         partner = session.get(OcpiPartner, item.partner_id)
         url = _target(partner, item)
-        request = (item.method, url, partner.their_token, item.body, partner.version,
+        try:
+            token = unseal(identity.secret, partner.their_token)
+        except UnreadableToken as error:
+            return _record(db, item_id, ok=False, retry=True, retry_cap=retry_cap,
+                           error=str(error))
+        request = (item.method, url, token, item.body, partner.version,
                    client.Routing(identity.country_code, identity.party_id, partner.country_code,
                                   partner.party_id))
         module = item.module

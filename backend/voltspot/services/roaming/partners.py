@@ -32,6 +32,7 @@ from voltspot.services.roaming.errors import (
     Unauthorized,
 )
 from voltspot.services.roaming.identity import VERSION, Identity
+from voltspot.services.roaming.sealing import seal
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +183,8 @@ def register_with(db: Database, identity: Identity, name: str, versions_url: str
     with db.session() as session:
         _check_name_free(session, name)
         partner = OcpiPartner(name=name, owner_id=owner_id, state=PartnerState.REGISTERING,
-                              their_token=token_a, versions_url=versions_url,
+                              their_token=seal(identity.secret, token_a),
+                              versions_url=versions_url,
                               token_c_digest=digest(token_b), roles=[], endpoints={})
         session.add(partner)
         session.flush()
@@ -204,7 +206,7 @@ def register_with(db: Database, identity: Identity, name: str, versions_url: str
         raise
     with db.session() as session:
         partner = session.get(OcpiPartner, partner_id)
-        _apply_credentials(partner, theirs, version, endpoints)
+        _apply_credentials(partner, theirs, version, endpoints, identity.secret)
         partner.versions_url = theirs["url"]
         partner.state = PartnerState.REGISTERED
         partner.registered_at = utcnow()
@@ -265,8 +267,8 @@ def _parse_credentials(data: Any) -> dict[str, Any]:
 
 
 def _apply_credentials(partner: OcpiPartner, credentials: dict[str, Any], version: str,
-                       endpoints: dict[str, dict[str, str]]) -> None:
-    partner.their_token = credentials["token"]
+                       endpoints: dict[str, dict[str, str]], secret: str) -> None:
+    partner.their_token = seal(secret, credentials["token"])
     partner.roles = credentials["roles"]
     main = next((r for r in credentials["roles"] if r.get("role") in ("EMSP", "HUB")),
                 credentials["roles"][0])
@@ -317,7 +319,7 @@ def receive_credentials(db: Database, identity: Identity, caller: Caller, method
     token_c = new_token()
     with db.session() as session:
         partner = session.get(OcpiPartner, caller.partner_id)
-        _apply_credentials(partner, theirs, version, endpoints)
+        _apply_credentials(partner, theirs, version, endpoints, identity.secret)
         partner.versions_url = theirs["url"]
         partner.token_c_digest = digest(token_c)
         partner.token_a_digest = None

@@ -29,6 +29,7 @@ from voltspot.services.charging import lifecycle
 from voltspot.services.roaming import client
 from voltspot.services.roaming.errors import InvalidParameters, PartnerUnreachable, UnknownToken
 from voltspot.services.roaming.identity import Identity
+from voltspot.services.roaming.sealing import UnreadableToken, unseal
 from voltspot.services.roaming.timestamps import parse_ocpi_time
 
 log = logging.getLogger(__name__)
@@ -226,13 +227,23 @@ def _candidates(session: Session, identity: Identity, station: Station | None,
         token = pushed.get(partner.id)
         sender = (partner.endpoints or {}).get("tokens", {}).get("SENDER")
         found.append(_Candidate(
-            partner.id, partner.name, sender, partner.their_token, partner.version,
+            partner.id, partner.name, sender, _their_token(identity, partner), partner.version,
             client.Routing(identity.country_code, identity.party_id, partner.country_code,
                            partner.party_id),
             partner.offline_policy, token.data if token else None,
             token.whitelist if token else None, token.valid if token else None,
             bool(token and token.seen_valid_at)))
     return sorted(found, key=lambda c: c.token is None)
+
+
+def _their_token(identity: Identity, partner: OcpiPartner) -> str | None:
+    if partner.their_token is None:
+        return None
+    try:
+        return unseal(identity.secret, partner.their_token)
+    except UnreadableToken as error:
+        log.error("cannot ask %s about tags: %s", partner.name, error)
+        return None
 
 
 def _ask(candidate: _Candidate, id_tag: str, location_id: str, evse_uids: list[str],
