@@ -102,8 +102,6 @@ class ChargingSession(Base):
     payment_error: Mapped[str | None] = mapped_column(String(300))
     # Why Voltspot itself ended or changed the session, in words for the driver.
     notice: Mapped[str | None] = mapped_column(String(300))
-    # OCPI: the eMSP whose driver this is (it pays; a CDR instead of a receipt).
-    roaming_partner_id: Mapped[int | None] = mapped_column(ForeignKey("ocpi_partners.id"))
 
     station: Mapped[Station] = relationship()
     connector: Mapped[Connector | None] = relationship()

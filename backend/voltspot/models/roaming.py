@@ -105,8 +105,9 @@ class OcpiToken(Base):
 
 
 class OcpiSession(Base):
-    """The roaming side of a charging session: whose driver, which token, how it was
-    authorised, and the command that asked for it (its CommandResult is owed to
+    """The roaming side of a charging session (one row per roaming session: a session
+    with none is not roaming): whose driver (``partner_id``, who pays), which token, how
+    it was authorised, and the command that asked for it (its CommandResult is owed to
     ``response_url``)."""
 
     __tablename__ = "ocpi_sessions"

@@ -12,7 +12,7 @@ from tests.support.library_charger import LibraryCharger
 from tests.support.payloads import now_iso
 from tests.web.ocpi.conftest import PublishedSite, publish_site, register
 from tests.web.ocpi.emsp import Emsp
-from voltspot.models import ChargingSession, OcpiCdr
+from voltspot.models import ChargingSession, OcpiCdr, OcpiSession
 
 
 def _token(uid: str) -> dict:
@@ -112,7 +112,8 @@ def test_a_remote_session_runs_from_start_session_to_one_cdr(cpo, odb, emsp: Ems
     assert len(emsp.pushes("cdrs", "POST")) == 1
     with odb.session() as session:
         charging = session.get(ChargingSession, int(session_id))
-        assert charging.roaming_partner_id is not None and charging.payment_state == "none"
+        assert session.get(OcpiSession, charging.id).partner_id is not None
+        assert charging.payment_state == "none"
         cdr_row = session.query(OcpiCdr).filter_by(session_id=charging.id).one()
         assert cdr_row.acknowledged_at is not None and cdr_row.partner_url.endswith(cdr["id"])
     assert emsp.violations == []

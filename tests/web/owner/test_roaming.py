@@ -72,7 +72,6 @@ def test_roaming_sessions_show_the_partners_name(app, db, owner):
                                    origin="ocpi")
         session.add_all([partner, charging])
         session.flush()
-        charging.roaming_partner_id = partner.id
         session.add(OcpiSession(session_id=charging.id, partner_id=partner.id,
                                 ocpi_id=str(charging.id), cdr_token={}, auth_method="COMMAND",
                                 location_id=str(site_id), evse_uid="1", connector_id="1"))

@@ -1,5 +1,6 @@
-"""OCPI 2.2.1 roaming: partners, their tokens, the push outbox, roaming sessions and CDRs,
-a roaming partner on charging sessions and a per-site "publish to roaming" switch
+"""OCPI 2.2.1 roaming: partners, their tokens, the push outbox, roaming sessions (the
+roaming partner of a charging session) and CDRs, and a per-site "publish to roaming"
+switch
 
 Revision ID: 0010
 Revises: 0009
@@ -134,23 +135,16 @@ def upgrade() -> None:
     with op.batch_alter_table('ocpi_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ocpi_sessions_partner_id'), ['partner_id'], unique=False)
 
-    with op.batch_alter_table('charging_sessions', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('roaming_partner_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_charging_sessions_roaming_partner_id_ocpi_partners'), 'ocpi_partners', ['roaming_partner_id'], ['id'])
-
-    with op.batch_alter_table('sites', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('publish_to_roaming', sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
+    # Added and dropped in place: rebuilding ``sites`` (SQLite's batch mode) would fail on
+    # the stations and sessions that refer to it.
+    op.add_column('sites', sa.Column('publish_to_roaming', sa.Boolean(), nullable=False,
+                                     server_default=sa.false()))
 
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('sites', schema=None) as batch_op:
+    with op.batch_alter_table('sites', recreate='never') as batch_op:
         batch_op.drop_column('publish_to_roaming')
-
-    with op.batch_alter_table('charging_sessions', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_charging_sessions_roaming_partner_id_ocpi_partners'), type_='foreignkey')
-        batch_op.drop_column('roaming_partner_id')
 
     with op.batch_alter_table('ocpi_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ocpi_sessions_partner_id'))

@@ -321,7 +321,7 @@ def open_roaming_session(session: Session, station: Station, *, connector: Any, 
         "tariff_id": connector.tariff_id, "claimed_connector_pk": connector.id}
     charging = lifecycle.new_session(
         session, status=SessionStatus.STARTING, station_id=station.id, id_tag=id_tag,
-        origin="ocpi", requested_at=now, roaming_partner_id=partner.id, **plug)
+        origin="ocpi", requested_at=now, **plug)
     session.flush()
     session.add(OcpiSession(
         session_id=charging.id, partner_id=partner.id, ocpi_id=str(charging.id),
