@@ -199,6 +199,9 @@ def _queue_sessions(session: Session, identity: Identity, now: datetime) -> tupl
             enqueue_command_result(session, roaming.partner_id, roaming.response_url,
                                    "FAILED", charging.failure_reason or "the start failed")
             roaming.response_url = None
+        if roaming.pushed is None and charging.status == SessionStatus.FAILED:
+            # Never began and never told: the CommandResult said so; no INVALID session.
+            continue
         bill = bill_for(session, charging, now) if charging.cost is None else None
         cost = charging.cost if charging.cost is not None else (bill.total if bill else None)
         progress = objects.session_progress(charging, cost)
