@@ -7,7 +7,7 @@ import time
 import uuid
 
 from tests.support.payloads import now_iso
-from tests.support.raw_charger import RawCharger
+from tests.support.raw_charger import RawCharger, RawCharger201
 from tests.web.ocpi.conftest import publish_site, register
 from tests.web.ocpi.emsp import Emsp
 from voltspot.db import Database
@@ -136,3 +136,17 @@ def test_an_rfid_roaming_session_is_pushed_with_auth_request(cpo, odb, emsp: Ems
     assert put[0].body["authorization_reference"] == "auth-88"
     assert put[0].body["evse_uid"] == str(site.connector_pks[1])
     assert put[0].body["cdr_token"]["uid"] == uid
+
+
+def test_a_2_0_1_station_gets_the_emsps_real_time_answer_too(cpo, odb, emsp: Emsp):
+    register(emsp, cpo, odb)
+    site = publish_site(odb)
+    uid = _uid()
+    emsp.authorize_answer = {"allowed": "ALLOWED"}
+    with RawCharger201(cpo.ws_url, site.charge_point_id, site.password) as charger:
+        charger.boot()
+        charger.settle()
+        answer = charger.result("Authorize", {"idToken": {"idToken": uid,
+                                                          "type": "ISO14443"}})
+    assert answer["idTokenInfo"]["status"] == "Accepted"
+    assert emsp.pushes(f"tokens/{uid}/authorize", "POST")
