@@ -150,3 +150,19 @@ def test_a_2_0_1_station_gets_the_emsps_real_time_answer_too(cpo, odb, emsp: Ems
                                                           "type": "ISO14443"}})
     assert answer["idTokenInfo"]["status"] == "Accepted"
     assert emsp.pushes(f"tokens/{uid}/authorize", "POST")
+
+
+def test_a_whitelisted_tag_the_charger_let_in_without_asking_starts_a_roaming_session(
+        cpo, odb, emsp: Emsp):
+    register(emsp, cpo, odb)
+    site = publish_site(odb)
+    uid = _uid()
+    emsp.call_cpo("PUT", _url(cpo, uid), json=_token(uid, whitelist="ALWAYS"))
+    with RawCharger(cpo.ws_url, site.charge_point_id, site.password) as charger:
+        charger.boot()
+        begun = charger.result("StartTransaction", {"connectorId": 1, "idTag": uid,
+                                                    "meterStart": 0, "timestamp": now_iso()})
+    assert begun["idTagInfo"]["status"] == "Accepted"
+    put = emsp.wait_for(lambda: [r for r in emsp.pushes("sessions", "PUT")
+                                 if r.body["cdr_token"]["uid"] == uid])
+    assert put[0].body["auth_method"] == "WHITELIST"

@@ -83,10 +83,11 @@ class ChargePoint16(StationHandlers):
     def on_start_transaction(self, connector_id: int, id_tag: str, meter_start: int,
                              timestamp: str, reservation_id: int | None = None
                              ) -> call_result.StartTransaction:
-        result = self._messages.run(charging.start_transaction, connector_id=connector_id,
-                                    id_tag=id_tag, meter_start=meter_start,
-                                    timestamp=parse_timestamp(timestamp),
-                                    reservation_id=reservation_id)
+        result = self._messages.start_transaction(
+            Identity.from_settings(self._settings),
+            timeout=self._settings.ocpi_authorize_timeout, connector_id=connector_id,
+            id_tag=id_tag, meter_start=meter_start, timestamp=parse_timestamp(timestamp),
+            reservation_id=reservation_id)
         return call_result.StartTransaction(transaction_id=result.transaction_id,
                                             id_tag_info=_id_tag_info(result.id_tag_info))
 
