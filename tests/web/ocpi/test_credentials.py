@@ -135,3 +135,13 @@ def test_the_cli_registers_with_a_partner_and_prints_token_a_otherwise(cpo, ocpi
                              f"{emsp.base_url}/versions", "--token", emsp.token_a],
                             env={**os.environ, **env}, capture_output=True, text=True, check=True)
     assert "Registered with CLI registered (DE*TMS, OCPI 2.2.1)" in joined.stdout
+
+
+def test_unregistering_from_our_side_tells_them_and_shuts_their_token_out(cpo, odb,
+                                                                         emsp: Emsp):
+    partner_id = register(emsp, cpo, odb)
+    view = partners.unregister(odb, identity_of(cpo), partner_id)
+    assert view.state == "unregistered"
+    assert emsp.pushes("credentials", "DELETE")
+    again = emsp.call_cpo("GET", f"{cpo.base_url}/ocpi/2.2.1/credentials")
+    assert again.status_code == 401

@@ -79,3 +79,31 @@ def test_roaming_sessions_show_the_partners_name(app, db, owner):
     client = sign_in(app.test_client(), owner)
     text = client.get("/owner/roaming").get_data(as_text=True)
     assert name in text and "12.35 kWh" in text
+
+
+def test_an_owner_disconnects_a_partner(app, db, owner):
+    with db.session() as session:
+        partner = OcpiPartner(name=f"Old {uuid.uuid4().hex[:4]}", owner_id=owner.id, roles=[],
+                              endpoints={})
+        session.add(partner)
+        session.flush()
+        partner_id = partner.id
+    client = sign_in(app.test_client(), owner)
+    response = client.post(f"/owner/roaming/partners/{partner_id}/disconnect",
+                           data={"csrf_token": csrf_of(client)})
+    assert response.status_code == 302
+    with db.session() as session:
+        assert session.get(OcpiPartner, partner_id).state == "unregistered"
+
+
+def test_another_owners_partner_cannot_be_disconnected(app, db, owner, other_owner):
+    with db.session() as session:
+        partner = OcpiPartner(name=f"Theirs {uuid.uuid4().hex[:4]}", owner_id=other_owner.id,
+                              roles=[], endpoints={})
+        session.add(partner)
+        session.flush()
+        partner_id = partner.id
+    client = sign_in(app.test_client(), owner)
+    response = client.post(f"/owner/roaming/partners/{partner_id}/disconnect",
+                           data={"csrf_token": csrf_of(client)})
+    assert response.status_code == 404

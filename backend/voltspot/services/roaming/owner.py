@@ -155,3 +155,11 @@ def set_offline_policy(db: Database, viewer: Viewer, partner_id: int, policy: st
     """The partner's policy for tags it does not answer about in time."""
     _owned_partner(db, viewer, partner_id)
     return partners.set_offline_policy(db, partner_id, policy)
+
+
+def disconnect(db: Database, viewer: Viewer, identity: Identity, partner_id: int
+               ) -> partners.PartnerView:
+    """Stop roaming with a partner (see :func:`~voltspot.services.roaming.partners.
+    unregister`)."""
+    _owned_partner(db, viewer, partner_id)
+    return partners.unregister(db, identity, partner_id)

@@ -32,7 +32,7 @@ from voltspot.services.roaming.errors import (
     Unauthorized,
 )
 from voltspot.services.roaming.identity import VERSION, Identity
-from voltspot.services.roaming.sealing import seal
+from voltspot.services.roaming.sealing import seal, unseal
 
 log = logging.getLogger(__name__)
 
@@ -354,3 +354,31 @@ def set_offline_policy(db: Database, partner_id: int, policy: str) -> PartnerVie
             raise NotFound("no such partner")
         partner.offline_policy = chosen
         return view_of(partner)
+
+
+def unregister(db: Database, identity: Identity, partner_id: int, *,
+               timeout: float = 10.0) -> PartnerView:
+    """End the registration from our side: nothing more is pushed, their token C stops
+    working, and the partner is told (DELETE on its credentials endpoint; when it cannot
+    be reached the registration ends here all the same, and the reason is kept)."""
+    with db.session() as session:
+        partner = session.get(OcpiPartner, partner_id)
+        if partner is None:
+            raise NotFound("no such partner")
+        was_registered = partner.state == PartnerState.REGISTERED
+        partner.state = PartnerState.UNREGISTERED
+        partner.token_c_digest = partner.token_a_digest = None
+        endpoints = (partner.endpoints or {}).get("credentials", {})
+        url = endpoints.get("RECEIVER") or endpoints.get("SENDER")
+        sealed, version = partner.their_token, partner.version
+    if was_registered and url and sealed:
+        try:
+            answer = client.call("DELETE", url, unseal(identity.secret, sealed),
+                                 version=version, timeout=timeout)
+            if not answer.ok:
+                _record_error(db, partner_id, f"they answered our goodbye with "
+                                              f"{answer.describe()}")
+        except OcpiError as error:
+            _record_error(db, partner_id, f"they could not be told: {error}")
+    with db.session() as session:
+        return view_of(session.get(OcpiPartner, partner_id))

@@ -59,3 +59,9 @@ def roaming_partner_policy(partner_id: int):
     except ServiceError as problem:
         return _page(422, error=str(problem))
     return redirect(url_for("owner.roaming_overview"))
+
+
+@bp.post("/roaming/partners/<int:partner_id>/disconnect")
+def roaming_disconnect(partner_id: int):
+    roaming.disconnect(runtime().db, viewer(), _identity(), partner_id)
+    return redirect(url_for("owner.roaming_overview"))
