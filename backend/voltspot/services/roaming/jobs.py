@@ -14,6 +14,10 @@ from voltspot.services.roaming.identity import Identity
 
 log = logging.getLogger(__name__)
 
+# Locations and tariffs (a site's details, its stations and plugs, prices) reach partners
+# within this; EVSE statuses and sessions within a round.
+FULL_SCAN_SECONDS = 10.0
+
 
 @dataclass(frozen=True)
 class RoamingRound:
@@ -21,21 +25,29 @@ class RoamingRound:
     drained: outbox.Drained
 
 
-def run_roaming(db: Database, identity: Identity, *, retry_cap: float = 300.0) -> RoamingRound:
-    """One round: :func:`~voltspot.services.roaming.outbox.queue_changes`, then
-    :func:`~voltspot.services.roaming.outbox.drain`; each owns its transactions."""
-    queued = outbox.queue_changes(db, identity)
+def run_roaming(db: Database, identity: Identity, *, full: bool = True,
+                retry_cap: float = 300.0) -> RoamingRound:
+    """One round: :func:`~voltspot.services.roaming.outbox.queue_changes` (``full``: the
+    locations and tariffs too), then :func:`~voltspot.services.roaming.outbox.drain`;
+    each owns its transactions."""
+    queued = outbox.queue_changes(db, identity, full=full)
     drained = outbox.drain(db, identity, retry_cap=retry_cap)
     return RoamingRound(queued, drained)
 
 
-def roaming_loop(db: Database, identity: Identity, every_seconds: float) -> None:
+def roaming_loop(db: Database, identity: Identity, every_seconds: float,
+                 full_every_seconds: float = FULL_SCAN_SECONDS) -> None:
     """Run :func:`run_roaming` every ``every_seconds`` for ever (a serving process's
     thread, apart from the other housekeeping so that a slow partner delays nothing
-    else); a failed round is logged and the next one tries again."""
+    else), a full scan at most every ``full_every_seconds``; a failed round is logged and
+    the next one tries again."""
+    last_full = 0.0
     while True:
         time.sleep(every_seconds)
+        full = time.monotonic() - last_full >= full_every_seconds
         try:
-            run_roaming(db, identity)
+            run_roaming(db, identity, full=full)
+            if full:
+                last_full = time.monotonic()
         except Exception:
             log.exception("roaming round failed; trying again in %s s", every_seconds)

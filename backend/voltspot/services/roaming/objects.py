@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from voltspot.domain import ocpi
 from voltspot.domain.pricing import TariffDimension, TariffTerms
-from voltspot.domain.statuses import ConnectorType
+from voltspot.domain.statuses import ConnectorStatus, ConnectorType
 from voltspot.models import ChargingSession, Connector, Site, Station, Tariff
 from voltspot.models.roaming import OcpiPartner, OcpiSession, PartnerState
 from voltspot.services.charging.billing import terms_of
@@ -110,9 +110,9 @@ def location_content(site: Site, identity: Identity) -> dict[str, Any]:
     return {key: value for key, value in location.items() if value is not None}
 
 
-def evse_state(station: Station, connector: Connector) -> dict[str, Any]:
-    """What the EVSE status PATCH carries (its digest decides a PATCH)."""
-    return {"status": ocpi.evse_status(connector.status, station.connected)}
+def evse_state(status: ConnectorStatus | None, online: bool) -> dict[str, Any]:
+    """What an EVSE status PATCH carries (its digest decides a PATCH)."""
+    return {"status": ocpi.evse_status(status, online)}
 
 
 def render_location(site: Site, identity: Identity, stamps: Mapping[str, datetime],
@@ -125,7 +125,7 @@ def render_location(site: Site, identity: Identity, stamps: Mapping[str, datetim
     for evse, (station, connector) in zip(location["evses"], evses_of(site), strict=True):
         stamp = max(site_stamp, stamps.get(evse_key(connector.id), fallback))
         newest = max(newest, stamp)
-        evse.update(evse_state(station, connector))
+        evse.update(evse_state(connector.status, station.connected))
         evse["last_updated"] = ocpi_time(stamp)
         for plug in evse["connectors"]:
             plug["last_updated"] = ocpi_time(site_stamp)

@@ -28,19 +28,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from voltspot.db import Database
 from voltspot.domain.statuses import SessionStatus
 from voltspot.models import (
     ChargingSession,
+    Connector,
     OcpiCdr,
     OcpiOutbox,
     OcpiPartner,
     OcpiPublished,
     OcpiSession,
     Site,
+    Station,
     utcnow,
 )
 from voltspot.models.roaming import OutboxState, PartnerState
@@ -69,14 +71,34 @@ def enqueue(session: Session, partner_id: int, object_key: str, module: str, met
                            next_attempt_at=utcnow()))
 
 
-def _stamp(session: Session, known: dict[str, OcpiPublished], key: str, digest: str,
-           now: datetime) -> None:
-    row = known.get(key)
-    if row is None:
-        row = known[key] = OcpiPublished(object_key=key, digest=digest, at=now)
-        session.add(row)
-    else:
-        row.digest, row.at = digest, now
+class _Known:
+    """The digests (and times) of every object as last queued, read in one query as
+    plain tuples; :meth:`stamp` writes a change through with a Core statement."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._rows: dict[str, tuple[str, datetime]] = {
+            key: (digest, at) for key, digest, at in session.execute(
+                select(OcpiPublished.object_key, OcpiPublished.digest, OcpiPublished.at))}
+
+    def digest(self, key: str) -> str | None:
+        row = self._rows.get(key)
+        return row[0] if row else None
+
+    def stamps(self) -> dict[str, datetime]:
+        return {key: at for key, (_, at) in self._rows.items()}
+
+    def location_keys(self) -> list[str]:
+        return [key for key in self._rows if key.startswith("location:")]
+
+    def stamp(self, key: str, digest: str, now: datetime) -> None:
+        table = OcpiPublished.__table__
+        if key in self._rows:
+            self._session.execute(update(table).where(table.c.object_key == key)
+                                  .values(digest=digest, at=now))
+        else:
+            self._session.execute(insert(table).values(object_key=key, digest=digest, at=now))
+        self._rows[key] = (digest, now)
 
 
 @dataclass(frozen=True)
@@ -90,44 +112,81 @@ class Queued:
     cdrs: int = 0
 
 
-def queue_changes(db: Database, identity: Identity) -> Queued:
-    """Queue a push for everything that changed since the last scan (one transaction)."""
+def queue_changes(db: Database, identity: Identity, *, full: bool = True) -> Queued:
+    """Queue a push for what changed since the last scan (one transaction): EVSE
+    statuses and roaming sessions always; with ``full``, also locations (the site, its
+    stations and plugs), tariffs and sites taken off roaming, which means building every
+    published location and so runs less often."""
     with db.session() as session:
         now = utcnow()
-        known = {row.object_key: row for row in session.scalars(select(OcpiPublished))}
-        locations, evses, tariffs = _queue_sites(session, identity, known, now)
+        known = _Known(session)
+        registered = objects.registered_partners(session)
+        if full:
+            locations, evses, tariffs = _queue_sites(session, identity, known, registered, now)
+        else:
+            locations, evses, tariffs = 0, _queue_statuses(session, identity, known,
+                                                           registered, now), 0
         sessions, cdrs = _queue_sessions(session, identity, now)
         return Queued(locations, evses, tariffs, sessions, cdrs)
 
 
-def _queue_sites(session: Session, identity: Identity, known: dict[str, OcpiPublished],
-                 now: datetime) -> tuple[int, int, int]:
+def _queue_statuses(session: Session, identity: Identity, known: _Known,
+                    registered: list[OcpiPartner], now: datetime) -> int:
+    """PATCH the EVSEs whose status changed, of locations already PUT (a location the
+    full scan has not seen yet goes whole, with its statuses, in that scan)."""
+    rows = session.execute(
+        select(Connector.id, Connector.status, Station.connected, Site.id, Site.owner_id)
+        .join(Station, Station.id == Connector.station_id)
+        .join(Site, Site.id == Station.site_id)
+        .where(Site.publish_to_roaming.is_(True), Site.latitude.is_not(None),
+               Site.longitude.is_not(None))
+        .order_by(Connector.id)).all()
+    queued = 0
+    for connector_pk, status, connected, site_id, owner_id in rows:
+        key = objects.location_key(site_id)
+        if known.digest(key) in (None, REMOVED):
+            continue
+        state = objects.evse_state(status, connected)
+        evse_key = objects.evse_key(connector_pk)
+        digest = objects.digest_of(state)
+        if known.digest(evse_key) == digest:
+            continue
+        known.stamp(evse_key, digest, now)
+        for partner in registered:
+            if partner.owner_id is None or partner.owner_id == owner_id:
+                enqueue(session, partner.id, key, "locations", "PATCH",
+                        f"{identity.country_code}/{identity.party_id}/{site_id}/{connector_pk}",
+                        {**state, "last_updated": ocpi_time(now)})
+                queued += 1
+    return queued
+
+
+def _queue_sites(session: Session, identity: Identity, known: _Known,
+                 registered: list[OcpiPartner], now: datetime) -> tuple[int, int, int]:
     sites = objects.published_sites(session)
-    registered = objects.registered_partners(session)
     counts = [0, 0, 0]
     for site in sites:
         partners = objects.partners_seeing(registered, site)
         key = objects.location_key(site.id)
         digest = objects.digest_of(objects.location_content(site, identity))
-        if key not in known or known[key].digest != digest:
-            _stamp(session, known, key, digest, now)
+        if known.digest(key) != digest:
+            known.stamp(key, digest, now)
             for station, connector in objects.evses_of(site):
-                _stamp(session, known, objects.evse_key(connector.id),
-                       objects.digest_of(objects.evse_state(station, connector)), now)
-            stamps = {k: row.at for k, row in known.items()}
-            location = objects.render_location(site, identity, stamps, now)
+                state = objects.evse_state(connector.status, station.connected)
+                known.stamp(objects.evse_key(connector.id), objects.digest_of(state), now)
+            location = objects.render_location(site, identity, known.stamps(), now)
             for partner in partners:
                 enqueue(session, partner.id, key, "locations", "PUT",
                         f"{identity.country_code}/{identity.party_id}/{site.id}", location)
                 counts[0] += 1
             continue
         for station, connector in objects.evses_of(site):
-            state = objects.evse_state(station, connector)
+            state = objects.evse_state(connector.status, station.connected)
             evse_key = objects.evse_key(connector.id)
             evse_digest = objects.digest_of(state)
-            if evse_key in known and known[evse_key].digest == evse_digest:
+            if known.digest(evse_key) == evse_digest:
                 continue
-            _stamp(session, known, evse_key, evse_digest, now)
+            known.stamp(evse_key, evse_digest, now)
             for partner in partners:
                 # Keyed on the location: a status never overtakes the location's PUT.
                 enqueue(session, partner.id, key, "locations", "PATCH",
@@ -140,9 +199,9 @@ def _queue_sites(session: Session, identity: Identity, known: dict[str, OcpiPubl
         key = objects.tariff_key(tariff.id)
         content = objects.render_tariff(tariff, site, identity, {}, now)
         digest = objects.digest_of({**content, "last_updated": None})
-        if key in known and known[key].digest == digest:
+        if known.digest(key) == digest:
             continue
-        _stamp(session, known, key, digest, now)
+        known.stamp(key, digest, now)
         for partner in objects.partners_seeing(registered, site):
             enqueue(session, partner.id, key, "tariffs", "PUT",
                     f"{identity.country_code}/{identity.party_id}/{tariff.id}", content)
@@ -150,18 +209,18 @@ def _queue_sites(session: Session, identity: Identity, known: dict[str, OcpiPubl
     return counts[0], counts[1], counts[2]
 
 
-def _queue_unpublished(session: Session, identity: Identity, known: dict[str, OcpiPublished],
+def _queue_unpublished(session: Session, identity: Identity, known: _Known,
                        published: set[int], registered: list[OcpiPartner],
                        now: datetime) -> int:
     """A site taken off roaming: its EVSEs are REMOVED for the partners that had it."""
     queued = 0
-    for key, row in known.items():
-        if not key.startswith("location:") or row.digest == REMOVED:
+    for key in known.location_keys():
+        if known.digest(key) == REMOVED:
             continue
         site_id = int(key.split(":")[1])
         if site_id in published:
             continue
-        row.digest, row.at = REMOVED, now
+        known.stamp(key, REMOVED, now)
         site = session.get(Site, site_id)
         if site is None or site.latitude is None or site.longitude is None:
             continue
