@@ -189,8 +189,13 @@ class CommandRouter:
         self._server.start()
 
     def stop(self) -> None:
+        """Stop serving (returns once the inbox is no longer read)."""
         self._stopped.set()
-        self._redis.delete(self._alive_key(self.node_id))
+        if self._server is not None:
+            # Wakes the blocking read at once.
+            self._redis.rpush(self._inbox(self.node_id), json.dumps({"kind": "stop"}))
+            self._server.join(timeout=_POLL_SECONDS + 2)
+        self._redis.delete(self._alive_key(self.node_id), self._inbox(self.node_id))
 
     def _mark_alive(self) -> None:
         self._redis.set(self._alive_key(self.node_id), "1", px=self._alive_ttl_ms)
@@ -215,6 +220,8 @@ class CommandRouter:
                 request = json.loads(item[1])
             except ValueError:
                 log.warning("unreadable request in the command inbox: %.200r", item[1])
+                continue
+            if request.get("kind") == "stop":
                 continue
             if request.get("kind") == "evict":
                 self._on_evict(request)
