@@ -26,6 +26,8 @@ log = logging.getLogger("voltspot.cluster")
 
 # Events a subscriber has not read yet, beyond which the oldest are dropped.
 QUEUE_LIMIT = 256
+# How often the listener looks up from Redis to notice it was stopped.
+_POLL_SECONDS = 0.25
 
 
 def station_topic(charge_point_id: str) -> str:
@@ -209,7 +211,7 @@ class RedisEventBus:
             try:
                 if self._pubsub is None:
                     self._pubsub = self._listen()
-                message = self._pubsub.get_message(timeout=1.0)
+                message = self._pubsub.get_message(timeout=_POLL_SECONDS)
             except Exception:
                 log.exception("lost the event stream from Redis; listening again in 1 s")
                 self._close_pubsub()
