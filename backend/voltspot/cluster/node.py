@@ -20,8 +20,13 @@ def new_node_id() -> str:
 
 def connect(url: str) -> redis.Redis:
     """A Redis client for ``url``. Under gevent's monkey-patching its sockets cooperate
-    with the event loop, so a blocking read parks only the greenlet that made it."""
-    return redis.Redis.from_url(url, socket_connect_timeout=5, health_check_interval=30)
+    with the event loop, so a blocking read parks only the greenlet that made it.
+
+    Reads have no client-side timeout: blocking reads (a routed command's reply, the
+    inbox) carry their own, longer than any fixed one would be; TCP keepalive and the
+    periodic health check find a Redis that went away."""
+    return redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=None,
+                                socket_keepalive=True, health_check_interval=30)
 
 
 @dataclass(frozen=True)

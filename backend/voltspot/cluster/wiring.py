@@ -29,6 +29,7 @@ class Cluster:
     events: EventBus
     control: ChargerControl
     router: CommandRouter | None = None
+    node: RedisNode | None = None
 
     @property
     def shared(self) -> bool:
@@ -65,6 +66,8 @@ class Cluster:
         self.jobs.release_all()
         self.presence.stop()
         self.events.stop()
+        if self.node is not None:
+            self.node.client.close()
 
 
 def local_cluster(control: ChargerControl) -> Cluster:
@@ -86,4 +89,4 @@ def redis_cluster(url: str, local_control: ChargerControl, command_timeout: floa
     return Cluster(node_id=node.node_id, presence=presence,
                    jobs=RedisJobLock(node, ttl=job_ttl), events=RedisEventBus(node),
                    control=RoutedChargerControl(local_control, presence, router),
-                   router=router)
+                   router=router, node=node)
