@@ -39,8 +39,8 @@ def event_stream(bus: EventBus, topics: Iterable[str], *, min_gap: float = 1.0,
 def _events(subscription: Subscription, min_gap: float, keepalive: float,
             duration: float) -> Iterator[str]:
     try:
-        # Tells the browser how soon to reconnect, and the page that the stream is open.
-        yield "retry: 2000\nevent: open\ndata: \n\n"
+        # How soon the browser reconnects; also sends the headers at once.
+        yield "retry: 2000\n\n"
         ends = time.monotonic() + duration
         last_sent = 0.0
         while (left := ends - time.monotonic()) > 0:
