@@ -115,7 +115,9 @@ def test_a_remote_start_from_one_process_reaches_a_charger_on_the_other(processe
         frame = _next_call(charger, "RemoteStartTransaction")
         assert frame[3] == {"idTag": "CLUSTER-1", "connectorId": 1}
         charger.send_raw(json.dumps([3, frame[1], {"status": "Accepted"}]))
-        assert answer.result(timeout=15) == (200, {"status": "Accepted"})
+        status, body = answer.result(timeout=15)
+        assert (status, body["status"]) == (200, "Accepted")
+        assert body["sessionToken"]
 
 
 def test_a_charger_call_error_reaches_the_other_process_as_the_same_error(processes, station):

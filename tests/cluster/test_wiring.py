@@ -29,7 +29,7 @@ def test_a_charger_reconnecting_to_another_process_is_closed_in_the_old_one(
         assert isinstance(b.control, RoutedChargerControl) and b.shared
         a.claim("CP1", "conn-a")
         assert b.presence.holder("CP1") == a.node_id
-        b.claim("CP1", "conn-b")
+        b.evict(b.claim("CP1", "conn-b"), "CP1")
         eventually(lambda: closed == ["CP1"], seconds=3)
         assert a.presence.holder("CP1") == b.node_id
     finally:

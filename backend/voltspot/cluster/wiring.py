@@ -41,10 +41,14 @@ class Cluster:
         reconnected to another process."""
         self.presence.on_lost = close
 
-    def claim(self, charge_point_id: str, connection_id: str) -> None:
-        """A charger connected here: record it and tell the process that held it
-        before, which closes its stale socket."""
-        previous = self.presence.claim(charge_point_id, connection_id)
+    def claim(self, charge_point_id: str, connection_id: str) -> str | None:
+        """A charger connected here: record it. Returns the process that held it until
+        now, to be told with :meth:`evict` (once this connection is recorded)."""
+        return self.presence.claim(charge_point_id, connection_id)
+
+    def evict(self, previous: str | None, charge_point_id: str) -> None:
+        """Tell ``previous`` (if any) that the charger is connected here now: it closes
+        its stale socket."""
         if previous is not None and self.router is not None:
             self.router.evict(previous, charge_point_id)
 
