@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import urllib.request
 import uuid
 from collections.abc import Iterator
 
@@ -120,6 +121,25 @@ def test_a_remote_start_from_one_process_reaches_a_charger_on_the_other(processe
         assert body["sessionToken"]
 
 
+def test_a_driver_page_on_one_process_hears_of_a_charger_on_the_other(processes, station):
+    a, b = processes["a"], processes["b"]
+    charge_point_id, password = station
+    with _booted(a, charge_point_id, password) as charger:
+        answer = in_background(command, b, charge_point_id, "RemoteStartTransaction",
+                               {"idTag": "CLUSTER-2", "connectorId": 1})
+        frame = _next_call(charger, "RemoteStartTransaction")
+        charger.send_raw(json.dumps([3, frame[1], {"status": "Accepted"}]))
+        token = answer.result(timeout=15)[1]["sessionToken"]
+        with urllib.request.urlopen(f"{b.base_url}/sessions/{token}/events",
+                                    timeout=10) as stream:
+            assert stream.readline() == b"retry: 2000\n"
+            assert stream.readline() == b"\n"
+            charger.result("StatusNotification", {"connectorId": 1, "errorCode": "NoError",
+                                                  "status": "Preparing"})
+            assert stream.readline() == b"event: changed\n"
+            assert stream.readline() == b"data: StatusNotification\n"
+
+
 def test_a_charger_call_error_reaches_the_other_process_as_the_same_error(processes, station):
     a, b = processes["a"], processes["b"]
     charge_point_id, password = station
@@ -167,16 +187,40 @@ def _closed(charger: RawCharger) -> bool:
     return False
 
 
+def _holder(prefix: str, kind: str, name: str) -> str | None:
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        value = client.get(f"{prefix}{kind}:{name}")
+    finally:
+        client.close()
+    return value.decode() if value is not None else None
+
+
 def test_after_its_process_is_killed_a_charger_reconnects_to_the_other_and_stays_commanded(
-        processes, station):
+        processes, station, shared):
     a, b = processes["a"], processes["b"]
     charge_point_id, password = station
+    prefix = shared[1]
     with _booted(a, charge_point_id, password):
+        node_a = _holder(prefix, "station", charge_point_id)
+        assert node_a is not None
+        # Make process A run every once-only job: B cannot take them while A lives.
+        b.process.send_signal(signal.SIGSTOP)
+        try:
+            eventually(lambda: all(_holder(prefix, "job", job) == node_a
+                                   for job in ("payments", "presence")),
+                       seconds=3 * PRESENCE_TTL + 5)
+        finally:
+            b.process.send_signal(signal.SIGCONT)
         a.process.send_signal(signal.SIGKILL)
         a.process.wait(timeout=10)
         # Nobody holds the socket: every process soon says so.
         eventually(lambda: not _connected(b, charge_point_id), seconds=PRESENCE_TTL + 5)
         assert command(b, charge_point_id, "ClearCache", {})[0] == 409
+        # ... and the once-only jobs run on B now.
+        eventually(lambda: all(_holder(prefix, "job", job) not in (None, node_a)
+                               for job in ("payments", "presence")),
+                   seconds=PRESENCE_TTL + 5)
     with _booted(b, charge_point_id, password) as charger:
         assert _connected(b, charge_point_id)
         answer = in_background(command, b, charge_point_id, "ClearCache", {})
