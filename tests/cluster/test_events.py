@@ -73,3 +73,27 @@ def test_a_slow_reader_keeps_the_latest_events_and_never_blocks_the_publisher():
         events = subscription.drain()
     assert len(events) == QUEUE_LIMIT
     assert events[-1].data == {"n": QUEUE_LIMIT + 9}
+
+
+def test_a_burst_of_the_same_change_reaches_a_subscriber_at_least_once_and_in_order(
+        two_processes):
+    a, b = two_processes
+    with b.subscribe([station_topic("CP1"), station_topic("CP2")]) as subscription:
+        for _ in range(50):
+            a.publish(Event(station_topic("CP1"), "meter"))
+        a.publish(Event(station_topic("CP2"), "status"))
+        received = []
+        while (event := subscription.get(timeout=3)) is not None:
+            received.append(event)
+            if event.topic == "station:CP2":
+                break
+    assert 1 <= len(received) <= 51
+    assert received[-1] == Event("station:CP2", "status")
+
+
+def test_before_it_is_started_a_bus_publishes_at_once(make_node, two_processes):
+    _, listener = two_processes
+    sender = RedisEventBus(make_node("cli"))
+    with listener.subscribe([session_topic(9)]) as subscription:
+        sender.publish(Event(session_topic(9), "session"))
+        assert subscription.get(timeout=3) == Event("session:9", "session")

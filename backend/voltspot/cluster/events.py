@@ -28,6 +28,8 @@ log = logging.getLogger("voltspot.cluster")
 QUEUE_LIMIT = 256
 # How often the listener looks up from Redis to notice it was stopped.
 _POLL_SECONDS = 0.25
+# Events waiting to be sent to Redis, beyond which new ones are dropped.
+OUTBOX_LIMIT = 10000
 
 
 def station_topic(charge_point_id: str) -> str:
@@ -173,7 +175,13 @@ class LocalEventBus:
 class RedisEventBus:
     """Events of every process through Redis pub/sub: a publisher sends each event to
     Redis only, and one listener per process hands what Redis sends back to the local
-    subscribers (its own events included, so each subscriber sees each event once)."""
+    subscribers (its own events included, so each subscriber sees each event once).
+
+    Once started, publishing only queues the event: a sender sends what has queued up in
+    one round trip, the same event once (a charger's message never waits on Redis, and a
+    burst of meter values costs a few trips, not one each). Before :meth:`start` (a CLI
+    command) events are sent at once.
+    """
 
     def __init__(self, node: RedisNode) -> None:
         self._node = node
@@ -183,9 +191,18 @@ class RedisEventBus:
         self._pubsub: Any = None
         self._stopped = threading.Event()
         self._listener: threading.Thread | None = None
+        self._outbox: queue.Queue[Event] = queue.Queue(OUTBOX_LIMIT)
+        self._sender: threading.Thread | None = None
 
     def publish(self, event: Event) -> None:
-        self._redis.publish(self._prefix + event.topic, event.to_json())
+        if self._sender is None:
+            self._redis.publish(self._prefix + event.topic, event.to_json())
+            return
+        try:
+            self._outbox.put_nowait(event)
+        except queue.Full:
+            log.warning("Redis is not keeping up; a %s event on %s is dropped",
+                        event.kind, event.topic)
 
     def subscribe(self, topics: Iterable[str]) -> Subscription:
         return self._local.subscribe(topics)
@@ -198,6 +215,34 @@ class RedisEventBus:
         self._listener = threading.Thread(target=self._listen_forever, name="event-bus",
                                           daemon=True)
         self._listener.start()
+        self._sender = threading.Thread(target=self._send_forever, name="event-sender",
+                                        daemon=True)
+        self._sender.start()
+
+    def _send_forever(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                first = self._outbox.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                continue
+            messages = dict.fromkeys((self._prefix + event.topic, event.to_json())
+                                     for event in [first, *self._drain_outbox()])
+            try:
+                pipe = self._redis.pipeline(transaction=False)
+                for channel, text in messages:
+                    pipe.publish(channel, text)
+                pipe.execute()
+            except Exception:
+                log.exception("could not publish %s events; they are dropped", len(messages))
+
+    def _drain_outbox(self) -> list[Event]:
+        events = []
+        while len(events) < OUTBOX_LIMIT:
+            try:
+                events.append(self._outbox.get_nowait())
+            except queue.Empty:
+                break
+        return events
 
     def _listen(self) -> Any:
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
@@ -239,6 +284,7 @@ class RedisEventBus:
 
     def stop(self) -> None:
         self._stopped.set()
-        if self._listener is not None:
-            self._listener.join(timeout=3)
+        for thread in (self._sender, self._listener):
+            if thread is not None:
+                thread.join(timeout=3)
         self._close_pubsub()
