@@ -12,15 +12,25 @@ from flask import Flask, jsonify
 from voltspot.config import load_settings
 from voltspot.runtime import Runtime
 
-ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = Path(__file__).resolve().parent
+REPOSITORY = PACKAGE.parents[1]
+
+
+def web_folders() -> tuple[Path, Path]:
+    """The templates and static folders: the repository's ``pwa/templates`` and ``static``
+    when run from a checkout (or an editable install), else the copies a built distribution
+    carries inside the package (see setup.py); so any working directory finds them."""
+    if (REPOSITORY / "pwa" / "templates").is_dir():
+        return REPOSITORY / "pwa" / "templates", REPOSITORY / "static"
+    return PACKAGE / "templates", PACKAGE / "static"
 
 
 def create_app(config: Mapping[str, object] | None = None) -> Flask:
     """Build the application from the environment, with ``config`` overriding settings
     (tests pass a mapping). Raises :class:`~voltspot.config.ConfigError` for bad settings."""
     settings = load_settings(config)
-    app = Flask(__name__, template_folder=str(ROOT / "pwa" / "templates"),
-                static_folder=str(ROOT / "static"))
+    templates, static = web_folders()
+    app = Flask(__name__, template_folder=str(templates), static_folder=str(static))
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
@@ -42,14 +52,13 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     from voltspot.web.auth import bp as auth_bp
     from voltspot.web.auth import init_oidc
     from voltspot.web.compression import init_compression
-    from voltspot.web.csrf import csrf_token
     from voltspot.web.driver import bp as driver_bp
-    from voltspot.web.driver import htmx
     from voltspot.web.owner import bp as owner_bp
     from voltspot.web.pwa import bp as pwa_bp
+    from voltspot.web.templating import init_templating
     from voltspot.web.webhooks import bp as webhooks_bp
 
-    htmx.init_app(app)
+    init_templating(app, demo_payments=app.extensions["voltspot"].payments.is_demo)
     init_compression(app)
     app.register_blueprint(ocpp_bp)
     app.register_blueprint(api_bp)
@@ -59,8 +68,6 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(owner_bp)
     app.register_blueprint(webhooks_bp)
     init_oidc(app)
-    app.jinja_env.globals["csrf_token"] = csrf_token
-    app.jinja_env.globals["demo_payments"] = app.extensions["voltspot"].payments.is_demo
 
     @app.get("/healthz")
     def health():

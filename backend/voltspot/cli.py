@@ -11,6 +11,9 @@ import sys
 import click
 
 from voltspot.config import ConfigError, load_settings
+from voltspot.domain.protocol import OcppVersion
+
+OCPP_VERSIONS = [str(version) for version in OcppVersion]
 
 
 @click.group()
@@ -57,28 +60,29 @@ def station() -> None:
 @click.option("--connectors", required=True, type=click.IntRange(1, 32))
 @click.option("--power-kw", default=22.0, show_default=True, type=float)
 @click.option("--password", default=None, help="16-40 characters; generated if omitted")
-@click.option("--ocpp", "ocpp_version", type=click.Choice(["1.6", "2.0.1"]), default=None,
+@click.option("--ocpp", "ocpp_version", type=click.Choice(OCPP_VERSIONS), default=None,
               help="the version to use when the charger offers both (default: the newest)")
 def station_add(site_name: str, charge_point_id: str, connectors: int, power_kw: float,
                 password: str | None, ocpp_version: str | None) -> None:
     """Register a station and print the URL and password to configure it with."""
     from voltspot.db import Database
     from voltspot.services.errors import ServiceError
-    from voltspot.services.stations.registry import register_station
+    from voltspot.services.stations.registry import add_station
 
     settings = load_settings()
     database = Database(settings.database_url)
     try:
-        with database.session() as session:
-            registered, plain = register_station(
-                session, site_name=site_name, charge_point_id=charge_point_id,
-                connectors=connectors, power_kw=power_kw, password=password)
-            registered.ocpp_version_preferred = ocpp_version
+        registered = add_station(
+            database, site_name=site_name, charge_point_id=charge_point_id,
+            connectors=connectors, power_kw=power_kw, password=password,
+            ocpp_version=ocpp_version)
     except ServiceError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"OCPP URL:        {settings.ocpp_url}/{charge_point_id}")
-    click.echo(f"Charge point id: {charge_point_id}")
-    click.echo(f"Password:        {plain}")
+    finally:
+        database.dispose()
+    click.echo(f"OCPP URL:        {settings.ocpp_url}/{registered.charge_point_id}")
+    click.echo(f"Charge point id: {registered.charge_point_id}")
+    click.echo(f"Password:        {registered.password}")
     click.echo("Set the URL and the password (HTTP Basic auth, OCPP Security Profile 1) in the "
                "charger's configuration; the password is not shown again.")
 
@@ -97,8 +101,9 @@ def payments_reconcile() -> None:
 
     settings = load_settings()
     runtime = Runtime(settings)
-    outcome = reconcile(runtime.db, runtime.payments, runtime.control,
-                        settings.hold_margin_percent)
+    # No charger control: this process holds no charger connections (the server starts
+    # and stops chargers).
+    outcome = reconcile(runtime.db, runtime.payments, None, settings.hold_margin_percent)
     click.echo(f"settled {outcome.settled}, holds checked {outcome.confirmed}, "
                f"abandoned {outcome.abandoned}, stopped at hold {outcome.stopped}, "
                f"captured before expiry {outcome.expiring}")
@@ -120,17 +125,18 @@ def owner_add(email: str, password: str | None, name: str, admin: bool) -> None:
 
     from voltspot.db import Database
     from voltspot.services.errors import ServiceError
-    from voltspot.services.owner.accounts import create_owner
+    from voltspot.services.owner.signin import add_owner
 
     settings = load_settings()
     plain = password or secrets.token_urlsafe(12)
     database = Database(settings.database_url)
     try:
-        with database.session() as session:
-            create_owner(session, email, plain, name=name, admin=admin)
+        created = add_owner(database, email, plain, name=name, admin=admin)
     except ServiceError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Owner {email.strip().lower()} created{' (admin)' if admin else ''}.")
+    finally:
+        database.dispose()
+    click.echo(f"Owner {created} created{' (admin)' if admin else ''}.")
     if password is None:
         click.echo(f"Password: {plain}")
     click.echo(f"Sign in at {settings.public_url.rstrip('/')}/owner/login")
@@ -147,12 +153,11 @@ def reports_recount() -> None:
     were imported or changed outside Voltspot (the totals are otherwise kept as sessions
     close, and migration 0009 counted those closed before it)."""
     from voltspot.db import Database
-    from voltspot.services.reports.figures import recount_session_totals
+    from voltspot.services.reports.totals import recount
 
     database = Database(load_settings().database_url)
     try:
-        with database.session() as session:
-            recount_session_totals(session)
+        recount(database)
     finally:
         database.dispose()
     click.echo("The report totals are counted again from every closed session.")
@@ -175,7 +180,7 @@ def reports_recount() -> None:
 @click.option("--id-tag", "id_tags", multiple=True,
               help="RFID tags the simulated cars use (repeatable)")
 @click.option("--ocpp", "ocpp_versions", multiple=True, default=["1.6"], show_default=True,
-              type=click.Choice(["1.6", "2.0.1"]),
+              type=click.Choice(OCPP_VERSIONS),
               help="OCPP version; repeat to mix, the chargers take the versions in turn "
                    "(--ocpp 1.6 --ocpp 2.0.1: every second charger speaks 2.0.1)")
 @click.option("--measurands", "tx_updated_measurands", default="", show_default=True,
@@ -229,9 +234,10 @@ def demo(port: int, chargers: int) -> None:
     settings = load_settings({"public_url": f"http://127.0.0.1:{port}"})
     upgrade(settings.database_url)
     database = Database(settings.database_url)
-    with database.session() as session:
-        ids = seed_demo(session, chargers)
-    database.dispose()
+    try:
+        ids = seed_demo(database, chargers)
+    finally:
+        database.dispose()
     click.echo(f"Demo site seeded with {len(ids)} stations: {', '.join(ids)}")
     click.echo(f"Owner page: http://127.0.0.1:{port}/owner/login  "
                f"({DEMO_OWNER_EMAIL} / {DEMO_OWNER_PASSWORD})")
