@@ -25,7 +25,7 @@ def cli() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int,
-              help="gunicorn processes; several need sticky WebSockets (and Redis later)")
+              help="gunicorn processes; several need Redis (VOLTSPOT_REDIS_URL)")
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the application with gunicorn's gevent worker."""
     load_settings()

@@ -8,10 +8,9 @@ from playwright.sync_api import Page, expect
 from tests.browser import test_driver_journey as journey
 from tests.browser.test_driver_journey import WAIT_MS, kwh, start_charging
 from tests.browser.test_owner_journey import signed_in
-from tests.web.owner.conftest import make_owner
+from tests.factories import make_owner
 
-# The driver journey's station and simulated charger.
-priced = journey.priced
+# The driver journey's simulated charger.
 simulator = journey.simulator
 
 POLLING = "Voltspot.polling(document.getElementById('{id}'))"

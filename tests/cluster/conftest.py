@@ -17,6 +17,7 @@ import simple_websocket
 from websockets.sync.server import ServerConnection, serve
 
 from voltspot.cluster.node import RedisNode, connect
+from voltspot.domain.protocol import OcppVersion
 from voltspot.ocpp.connection import OcppConnection
 from voltspot.ocpp.control import OcppChargerControl
 from voltspot.ocpp.registry import ConnectionRegistry
@@ -95,7 +96,7 @@ class LocalSockets:
         port = server.socket.getsockname()[1]
         websocket = simple_websocket.Client.connect(f"ws://127.0.0.1:{port}/ocpp/{charge_point_id}",
                                                     subprotocols=["ocpp1.6"])
-        connection = OcppConnection(websocket, charge_point_id, "1.6", object(),
+        connection = OcppConnection(websocket, charge_point_id, OcppVersion.V16, object(),
                                     connection_id=uuid.uuid4().hex,
                                     frame_log=lambda direction, frame: None,
                                     response_timeout=self.timeout)

@@ -7,13 +7,23 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from voltspot.cluster import codec
+from voltspot.domain.protocol import OcppVersion
 from voltspot.domain.statuses import Direction
-from voltspot.services.charger_control import ChargerError, NoAnswer, StartAnswer
+from voltspot.services.charger_control import (
+    ChargerError,
+    NoAnswer,
+    Setting,
+    SettingsRead,
+    StartOutcome,
+)
 
 
 def test_dataclasses_enums_times_and_tuples_come_back_equal():
-    value = {"answer": StartAnswer(True, "tx-1", {"status": "Accepted"}),
-             "direction": Direction.IN, "at": datetime(2026, 1, 2, 3, 4, tzinfo=UTC),
+    value = {"answer": StartOutcome(True, "Accepted", {"status": "Accepted"}, "tx-1"),
+             "settings": SettingsRead(True, "Accepted", {}, (Setting("HeartbeatInterval", "60",
+                                                                     False),), ("Nope",)),
+             "version": OcppVersion.V201, "direction": Direction.IN,
+             "at": datetime(2026, 1, 2, 3, 4, tzinfo=UTC),
              "after": timedelta(seconds=90), "pair": (1, "a"), "list": [None, 1.5]}
     assert codec.loads(codec.dumps(value)) == value
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from tests.support import eventually
+from tests.support.waiting import eventually
 from voltspot.cluster.jobs import LocalJobLock, RedisJobLock
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from tests.support import eventually
+from tests.support.waiting import eventually
 from voltspot.cluster.presence import LocalPresence, RedisPresence
 
 

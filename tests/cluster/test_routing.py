@@ -7,14 +7,14 @@ import time
 
 import pytest
 
-from tests.support import eventually
+from tests.support.waiting import eventually
 from voltspot.cluster import codec
 from voltspot.cluster.presence import RedisPresence
 from voltspot.cluster.routing import CommandRouter, Intent, RoutedChargerControl, UnknownIntent
 from voltspot.services.charger_control import (
     ChargerError,
     NoAnswer,
-    StartAnswer,
+    StartOutcome,
     StationOffline,
     UnknownCommand,
 )
@@ -52,7 +52,7 @@ def test_a_start_from_another_process_reaches_the_charger_and_returns_its_answer
     _, control_b, _, charger = cluster
     answer = control_b.start_charging("CP1", connector_id=1, id_tag="TAG",
                                       remote_start_id=7)
-    assert answer == StartAnswer(True, None, {"status": "Accepted"})
+    assert answer == StartOutcome(True, "Accepted", {"status": "Accepted"})
     assert charger.received[-1][2:] == ["RemoteStartTransaction",
                                         {"idTag": "TAG", "connectorId": 1}]
 
@@ -67,7 +67,7 @@ def test_the_holding_process_uses_its_own_socket(cluster):
 def test_a_charger_call_error_comes_back_as_the_same_error(cluster):
     _, control_b, _, _ = cluster
     with pytest.raises(ChargerError) as raised:
-        control_b.send("CP1", "Reset", {"type": "Soft"})
+        control_b.reset("CP1", hard=False)
     assert raised.value.code == "NotSupported"
     assert "CP1 answered Reset with NotSupported" in str(raised.value)
 
@@ -76,7 +76,7 @@ def test_a_charger_that_does_not_answer_is_no_answer_after_the_timeout(cluster):
     _, control_b, _, _ = cluster
     started = time.monotonic()
     with pytest.raises(NoAnswer, match="gave no answer to UnlockConnector in 1 s"):
-        control_b.send("CP1", "UnlockConnector", {"connectorId": 1})
+        control_b.unlock("CP1", 1)
     assert time.monotonic() - started < 4
 
 

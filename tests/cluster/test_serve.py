@@ -15,14 +15,16 @@ import pytest
 import redis
 
 from tests.cluster.conftest import REDIS_URL
-from tests.conftest import API_TOKEN, LiveServer, _free_port, stop_server
-from tests.support import RawCharger, command, in_background
+from tests.support.http import API_TOKEN, command
+from tests.support.raw_charger import RawCharger
+from tests.support.server import LiveServer, free_port, stop_server
+from tests.support.waiting import in_background
 
 
 def test_several_workers_without_redis_refuse_to_start_with_one_line(tmp_path):
     env = {key: value for key, value in os.environ.items() if key != "VOLTSPOT_REDIS_URL"}
     run = subprocess.run([sys.executable, "-m", "voltspot", "serve", "--workers", "2",
-                          "--port", str(_free_port())],
+                          "--port", str(free_port())],
                          env={**env, "VOLTSPOT_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"},
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2
@@ -34,7 +36,7 @@ def test_several_workers_without_redis_refuse_to_start_with_one_line(tmp_path):
 @pytest.fixture(scope="module")
 def two_workers(database_url, tmp_path_factory) -> Iterator[LiveServer]:
     prefix = f"test-workers-{uuid.uuid4().hex}:"
-    port = _free_port()
+    port = free_port()
     log_path = tmp_path_factory.mktemp("logs") / "workers.log"
     env = {**os.environ, "VOLTSPOT_DATABASE_URL": database_url, "VOLTSPOT_API_TOKEN": API_TOKEN,
            "VOLTSPOT_ENV": "test", "VOLTSPOT_OCPP_RESPONSE_TIMEOUT": "3",

@@ -21,8 +21,10 @@ import redis
 from sqlalchemy import text
 
 from tests.cluster.conftest import REDIS_URL
-from tests.conftest import LiveServer, fresh_database, start_server, stop_server
-from tests.support import RawCharger, api, command, eventually, in_background
+from tests.support.http import api, command
+from tests.support.raw_charger import RawCharger
+from tests.support.server import LiveServer, fresh_database, start_server, stop_server
+from tests.support.waiting import eventually, in_background
 from voltspot.db import Database
 from voltspot.migrate import upgrade
 from voltspot.services.stations.registry import register_station

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support import eventually
+from tests.support.waiting import eventually
 from voltspot.cluster.events import LocalEventBus
 from voltspot.cluster.jobs import LocalJobLock
 from voltspot.cluster.routing import RoutedChargerControl

@@ -12,8 +12,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import LiveServer, start_server, stop_server
-from tests.support import RawCharger, api, basic_auth, eventually
+from tests.support.http import api, basic_auth
+from tests.support.raw_charger import RawCharger
+from tests.support.server import LiveServer, start_server, stop_server
+from tests.support.waiting import eventually
 
 PING_INTERVAL = 1
 

@@ -8,7 +8,9 @@ import urllib.request
 
 import pytest
 
-from tests.support import RawCharger, command, in_background
+from tests.support.http import command
+from tests.support.raw_charger import RawCharger
+from tests.support.waiting import in_background
 
 
 def _next_call(charger: RawCharger, action: str) -> list:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.web.owner.conftest import make_owner, sign_in
+from tests.factories import make_owner
+from tests.support.owner import sign_in
 from voltspot.runtime import runtime
 
 

@@ -46,6 +46,7 @@ def sidebar() -> dict:
 from voltspot.web.owner import (  # noqa: E402, F401
     board,
     cards,
+    live,
     reports,
     sessions,
     stations,
