@@ -21,6 +21,7 @@ from voltspot.ocpp.control import OcppChargerControl
 from voltspot.ocpp.registry import ConnectionRegistry
 from voltspot.services.charging import lifecycle as charging
 from voltspot.services.charging import transactions
+from voltspot.services.load.loop import LoadLoop
 from voltspot.services.payments.holds import DemoGateway, PaymentGateway, settle_pending
 from voltspot.services.payments.reconcile import reconcile
 from voltspot.services.payments.stripe_gateway import StripeGateway
@@ -44,6 +45,7 @@ class Runtime:
                           api_base=settings.stripe_api_base or None)
             if settings.stripe_enabled else DemoGateway())
         self._housekeeper: threading.Thread | None = None
+        self.load = LoadLoop(self.db, self.control, settings.load_interval)
 
     def log_frame(self, charge_point_id: str, direction: Direction, frame: str) -> None:
         """Append a frame to the station's bounded log (written in the next group commit)."""
@@ -56,6 +58,7 @@ class Runtime:
         ``every_seconds``, the rest every ``slow_every`` rounds."""
         if self._housekeeper is not None:
             return
+        self.load.start()
         self._housekeeper = threading.Thread(target=self._housekeeping,
                                              args=(every_seconds, slow_every),
                                              name="housekeeping", daemon=True)

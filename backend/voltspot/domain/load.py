@@ -168,7 +168,8 @@ class Allocation:
         return entry.amps if entry else 0.0
 
 
-def _round_down(amps: float) -> float:
+def round_down(amps: float) -> float:
+    """``amps`` rounded down to the one decimal OCPP limits carry."""
     return math.floor(amps * STEPS_PER_AMP + 1e-6) / STEPS_PER_AMP
 
 
@@ -309,7 +310,7 @@ def allocate(
     caps = _caps(site, admitted, previous)
     shares = fair_share(capacity, caps, paths, phases_of)
     for plug in admitted:
-        target = _round_down(shares[plug.id])
+        target = round_down(shares[plug.id])
         result[plug.id] = _with_hysteresis(site, plug.id, target, previous.get(plug.id), now)
 
     node_load = {node.id: [0.0] * PHASES for node in nodes}

@@ -5,15 +5,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from ocpp.charge_point import remove_nones, serialize_as_dict, snake_to_camel_case
 from ocpp.exceptions import OCPPError
 
 from voltspot.ocpp.connection import OcppConnection
 from voltspot.ocpp.registry import ConnectionRegistry
+from voltspot.ocpp.v16.smart_charging import SmartCharging16
+from voltspot.ocpp.v201.smart_charging import SmartCharging201
 from voltspot.services.charger_control import (
     COMMANDS,
     StartAnswer,
     StationOffline,
     UnknownCommand,
+)
+from voltspot.services.load.intents import (
+    ChargingLimit,
+    CompositeSchedule,
+    LimitOutcome,
+    LimitPurpose,
+    RateUnit,
+    SmartChargingSettings,
 )
 
 
@@ -71,3 +82,31 @@ class OcppChargerControl:
             answer = self.send(charge_point_id, "RequestStopTransaction",
                                {"transactionId": charger_transaction_id})
         return answer.get("status") == "Accepted"
+
+    def _smart(self, charge_point_id: str) -> SmartCharging16 | SmartCharging201:
+        connection = self._connection(charge_point_id)
+
+        def send(message: object) -> dict[str, Any]:
+            payload = remove_nones(snake_to_camel_case(serialize_as_dict(message)))
+            try:
+                return connection.call(type(message).__name__, payload, self._timeout)
+            except OCPPError as error:
+                raise UnknownCommand(f"{type(message).__name__} payload is not valid: "
+                                     f"{error.description}") from None
+        if connection.version == "1.6":
+            return SmartCharging16(send)
+        return SmartCharging201(send)
+
+    def set_charging_limit(self, charge_point_id: str, limit: ChargingLimit) -> LimitOutcome:
+        return self._smart(charge_point_id).set_charging_limit(limit)
+
+    def clear_charging_limit(self, charge_point_id: str, purpose: LimitPurpose,
+                             plug: int | None = None) -> LimitOutcome:
+        return self._smart(charge_point_id).clear_charging_limit(purpose, plug)
+
+    def composite_schedule(self, charge_point_id: str, plug: int, *, duration_s: int = 300,
+                           unit: RateUnit | None = None) -> CompositeSchedule:
+        return self._smart(charge_point_id).composite_schedule(plug, duration_s, unit)
+
+    def read_smart_charging_settings(self, charge_point_id: str) -> SmartChargingSettings:
+        return self._smart(charge_point_id).read_smart_charging_settings()

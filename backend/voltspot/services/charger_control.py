@@ -10,6 +10,14 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from voltspot.services.errors import ServiceError
+from voltspot.services.load.intents import (
+    ChargingLimit,
+    CompositeSchedule,
+    LimitOutcome,
+    LimitPurpose,
+    RateUnit,
+    SmartChargingSettings,
+)
 
 # The commands Voltspot sends, per OCPP version. Operator API and owner page use the
 # version's own names: the meanings differ (1.6 configuration keys versus the 2.0.1 device
@@ -114,4 +122,24 @@ class ChargerControl(Protocol):
 
     def stop_charging(self, charge_point_id: str, charger_transaction_id: str) -> bool:
         """Ask the station to stop the transaction; True when the charger accepted."""
+        ...
+
+    def set_charging_limit(self, charge_point_id: str, limit: ChargingLimit) -> LimitOutcome:
+        """Install ``limit`` (replacing the last one of its purpose and plug)."""
+        ...
+
+    def clear_charging_limit(self, charge_point_id: str, purpose: LimitPurpose,
+                             plug: int | None = None) -> LimitOutcome:
+        """Remove the limits of ``purpose`` on ``plug`` (None: every plug); accepted also
+        when there was none."""
+        ...
+
+    def composite_schedule(self, charge_point_id: str, plug: int, *, duration_s: int = 300,
+                           unit: RateUnit | None = None) -> CompositeSchedule:
+        """What the charger will really allow on ``plug`` over the next ``duration_s``."""
+        ...
+
+    def read_smart_charging_settings(self, charge_point_id: str) -> SmartChargingSettings:
+        """What the charger accepts: smart charging at all, rate units, stack levels and
+        how many profiles it holds."""
         ...

@@ -1,0 +1,399 @@
+"""Recompute a site's allocation from the database and apply it to its chargers.
+
+One round for a site, in the "record intent → act → record the outcome" shape:
+
+1. In one transaction: read the site's tree (limit, circuits, stations, plugs), the
+   sessions charging there and what they draw, the site meter and the last allocation;
+   compute the new allocation (:func:`voltspot.domain.load.allocate`) and store it per plug.
+2. Outside any transaction: install what changed through :class:`ChargerControl`: the
+   fallback (TxDefaultProfile: the site's limit divided by its plugs) and the station cap
+   once per connection, and each running transaction's limit.
+3. In one transaction: record what each charger answered. A charger that rejects profiles
+   is marked so, and from the next round on counted at its full power.
+
+Nothing needed across a restart lives in memory: the next round rebuilds everything from
+the tables.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from voltspot.db import Database
+from voltspot.domain import load as allocator
+from voltspot.domain.statuses import SessionStatus
+from voltspot.models import (
+    ChargingSession,
+    Connector,
+    LoadCircuit,
+    PlugLoad,
+    SiteLoadSettings,
+    SiteMeterReading,
+    Station,
+    StationLoadSettings,
+    utcnow,
+)
+from voltspot.services.charger_control import ChargerControl, ChargerError, ChargerUnreachable
+from voltspot.services.errors import ServiceError
+from voltspot.services.load.intents import (
+    ChargingLimit,
+    LimitPurpose,
+    RateUnit,
+    SmartChargingSettings,
+)
+
+log = logging.getLogger(__name__)
+
+# Sessions whose transaction is running: they get a transaction limit.
+RUNNING = (SessionStatus.CHARGING, SessionStatus.SUSPENDED)
+# Answers that say the charger will not take profiles at all (not a passing refusal).
+REFUSALS = ("Rejected", "NotSupported", "NotImplemented")
+
+
+@dataclass(frozen=True)
+class LimitCommand:
+    """One limit to send to one charger, and the plug row to record it on (None: a
+    station-wide limit)."""
+
+    charge_point_id: str
+    station_id: int
+    connector_pk: int | None
+    limit: ChargingLimit
+
+
+@dataclass(frozen=True)
+class RecomputeOutcome:
+    """What one round did for a site: the allocation and how many limits were sent,
+    accepted and refused."""
+
+    site_id: int
+    allocation: allocator.Allocation
+    sent: int = 0
+    accepted: int = 0
+    refused: int = 0
+    unreachable: int = 0
+    errors: tuple[str, ...] = field(default=())
+
+
+@dataclass
+class _Plan:
+    site: allocator.Site
+    allocation: allocator.Allocation
+    commands: list[LimitCommand]
+
+
+def site_ids_managed(db: Database) -> list[int]:
+    """The sites whose load is managed (an enabled limit is set)."""
+    with db.session() as session:
+        return list(session.scalars(select(SiteLoadSettings.site_id).where(
+            SiteLoadSettings.enabled).order_by(SiteLoadSettings.site_id)))
+
+
+def recompute_site(db: Database, control: ChargerControl, site_id: int,
+                   now: datetime | None = None) -> RecomputeOutcome:
+    """One round for ``site_id`` (see the module docstring). Safe to repeat: a limit the
+    charger already has is not sent again. Raises nothing for a charger's trouble: it is
+    recorded on the plug or station and counted in the outcome."""
+    now = now or utcnow()
+    learn_abilities(db, control, site_id)
+    with db.session() as session:
+        plan = _plan(session, site_id, now)
+    if plan is None:
+        return RecomputeOutcome(site_id, allocator.Allocation({}))
+    results: list[tuple[LimitCommand, str | None, bool]] = []
+    sent = accepted = refused = unreachable = 0
+    errors: list[str] = []
+    for command in plan.commands:
+        sent += 1
+        try:
+            outcome = control.set_charging_limit(command.charge_point_id, command.limit)
+        except ChargerUnreachable as error:
+            unreachable += 1
+            results.append((command, str(error), False))
+            continue
+        except (ChargerError, ServiceError) as error:
+            refused += 1
+            errors.append(str(error))
+            results.append((command, str(error), True))
+            continue
+        if outcome.accepted:
+            accepted += 1
+            results.append((command, None, False))
+        else:
+            refused += 1
+            message = (f"station {command.charge_point_id} answered {outcome.status} to a "
+                       f"{command.limit.purpose} limit of {command.limit.amps:g} A")
+            errors.append(message)
+            results.append((command, message, outcome.status in REFUSALS))
+    if results:
+        with db.session() as session:
+            _record(session, results, utcnow())
+    for message in errors:
+        log.warning("load management: %s", message)
+    return RecomputeOutcome(site_id, plan.allocation, sent, accepted, refused, unreachable,
+                            tuple(errors))
+
+
+def learn_abilities(db: Database, control: ChargerControl, site_id: int) -> int:
+    """Read the smart-charging settings of the site's connected chargers that have not
+    been read since they connected (units, stack levels, profiles held), and keep them.
+    A charger without smart charging is marked as rejecting profiles. Returns how many
+    chargers were read."""
+    with db.session() as session:
+        rows = session.execute(
+            select(Station.id, Station.charge_point_id, Station.connected_at,
+                   StationLoadSettings.settings_read_at)
+            .outerjoin(StationLoadSettings, StationLoadSettings.station_id == Station.id)
+            .where(Station.site_id == site_id, Station.connected)).all()
+    due = [(station_id, charge_point_id) for station_id, charge_point_id, connected_at, read_at
+           in rows if read_at is None or (connected_at is not None and read_at < connected_at)]
+    learned: list[tuple[int, SmartChargingSettings | None, str | None]] = []
+    for station_id, charge_point_id in due:
+        try:
+            learned.append((station_id, control.read_smart_charging_settings(charge_point_id),
+                            None))
+        except ChargerUnreachable:
+            continue
+        except (ChargerError, ServiceError) as error:
+            # Reading is optional: limits are then sent in amps at stack level 0 and 1.
+            learned.append((station_id, None, str(error)))
+    if learned:
+        with db.session() as session:
+            now = utcnow()
+            for station_id, abilities, error in learned:
+                extra = session.get(StationLoadSettings, station_id)
+                if extra is None:
+                    extra = StationLoadSettings(station_id=station_id)
+                    session.add(extra)
+                extra.settings_read_at = now
+                if error is not None:
+                    extra.last_error = error[:300]
+                if abilities is None:
+                    continue
+                extra.charging_rate_unit = abilities.unit.value
+                extra.max_stack_level = abilities.max_stack_level
+                extra.max_profiles_installed = abilities.max_profiles
+                if not abilities.supported:
+                    extra.rejects_profiles = True
+                    extra.last_error = "the charger reports no smart charging"
+    return len(learned)
+
+
+def _plan(session: Session, site_id: int, now: datetime) -> _Plan | None:
+    settings = session.get(SiteLoadSettings, site_id)
+    if settings is None or not settings.enabled:
+        return None
+    stations = list(session.scalars(select(Station).where(Station.site_id == site_id)
+                                    .order_by(Station.id)))
+    station_settings = {row.station_id: row for row in session.scalars(
+        select(StationLoadSettings).where(
+            StationLoadSettings.station_id.in_([station.id for station in stations])))}
+    connectors = list(session.scalars(select(Connector).where(
+        Connector.station_id.in_([station.id for station in stations]))
+        .order_by(Connector.station_id, Connector.connector_id)))
+    running = {row.connector_pk: row for row in session.scalars(
+        select(ChargingSession).where(
+            ChargingSession.station_id.in_([station.id for station in stations]),
+            ChargingSession.status.in_(RUNNING),
+            ChargingSession.connector_pk.is_not(None)))}
+    rows = {row.connector_pk: row for row in session.scalars(
+        select(PlugLoad).where(PlugLoad.connector_pk.in_([c.id for c in connectors])))}
+    circuits = list(session.scalars(select(LoadCircuit).where(LoadCircuit.site_id == site_id)))
+
+    by_station: dict[int, list[Connector]] = {}
+    for connector in connectors:
+        by_station.setdefault(connector.station_id, []).append(connector)
+    site_phases = settings.phases
+    plug_nodes: dict[int | None, list[allocator.Node]] = {}
+    previous: dict[str, allocator.Previous] = {}
+    for station in stations:
+        extra = station_settings.get(station.id) or StationLoadSettings(station_id=station.id)
+        phases = tuple(range(min(site_phases, extra.phases or 3)))
+        controllable = station.connected and not extra.rejects_profiles
+        plugs = []
+        for connector in by_station.get(station.id, []):
+            charging = running.get(connector.id)
+            row = rows.get(connector.id)
+            max_amps = connector.max_power_w / (allocator.NOMINAL_VOLTAGE * len(phases))
+            if not station.connected and not extra.rejects_profiles and row is not None \
+                    and row.applied_amps is not None:
+                # An offline charger keeps the last limit it took.
+                max_amps = min(max_amps, row.applied_amps)
+            drawn = None
+            if charging is not None and charging.power_w is not None:
+                drawn = charging.power_w / (allocator.NOMINAL_VOLTAGE * len(phases))
+            if charging is not None and row is not None and row.session_id == charging.id \
+                    and row.amps is not None and row.since is not None:
+                previous[str(connector.id)] = allocator.Previous(row.amps, row.since)
+            plugs.append(allocator.Plug(
+                id=str(connector.id),
+                max_amps=max_amps,
+                phases=phases,
+                priority=row.priority if row is not None else 0,
+                charging=charging is not None,
+                session_started_at=(charging.started_at or charging.created_at)
+                if charging is not None else None,
+                drawn_amps=drawn,
+                controllable=controllable,
+            ))
+        limit = allocator.UNLIMITED if extra.max_amps is None else allocator.phase_limits(
+            extra.max_amps, 3)
+        plug_nodes.setdefault(extra.circuit_id, []).append(
+            allocator.Node(f"station-{station.id}", limit, plugs=tuple(plugs)))
+
+    def circuit_node(circuit: LoadCircuit) -> allocator.Node:
+        children = [circuit_node(child) for child in circuits if child.parent_id == circuit.id]
+        return allocator.Node(
+            f"circuit-{circuit.id}", allocator.phase_limits(circuit.limit_amps, circuit.phases),
+            children=tuple(children + plug_nodes.get(circuit.id, [])))
+
+    top = [circuit_node(circuit) for circuit in circuits if circuit.parent_id is None]
+    root = allocator.Node(f"site-{site_id}",
+                          allocator.phase_limits(settings.limit_amps, site_phases),
+                          children=tuple(top + plug_nodes.get(None, [])))
+    site = allocator.Site(root, min_amps=settings.min_amps, margin_amps=settings.margin_amps,
+                          other_load_amps=_other_load(session, settings, now))
+    allocation = allocator.allocate(site, previous, now)
+
+    commands: list[LimitCommand] = []
+    stations_by_id = {station.id: station for station in stations}
+    # The fallback is safe with every plug at it at once (below the 6 A a car needs, cars
+    # wait for Voltspot rather than overload the site).
+    plug_count = max(1, len(connectors))
+    fallback = allocator.round_down(
+        max(settings.limit_amps - settings.margin_amps, 0) / plug_count)
+    for station in stations:
+        extra = station_settings.get(station.id)
+        if extra is None:
+            extra = StationLoadSettings(station_id=station.id, phases=3, rejects_profiles=False,
+                                        stack_level_zero_only=False)
+            session.add(extra)
+            station_settings[station.id] = extra
+        if not station.connected or extra.rejects_profiles:
+            continue
+        phases = min(site_phases, extra.phases or 3)
+        connected_at = station.connected_at or now
+        plug_limit = min(fallback, _cap(extra))
+        if extra.fallback_installed_at is None or extra.fallback_installed_at < connected_at \
+                or extra.fallback_amps != plug_limit:
+            commands.append(LimitCommand(station.charge_point_id, station.id, None, _limit(
+                extra, LimitPurpose.PLUG_DEFAULT, plug_limit, phases)))
+            if extra.max_amps is not None:
+                commands.append(LimitCommand(station.charge_point_id, station.id, None, _limit(
+                    extra, LimitPurpose.STATION_MAX, extra.max_amps, phases)))
+
+    for connector in connectors:
+        station = stations_by_id[connector.station_id]
+        row = rows.get(connector.id)
+        if row is None:
+            row = PlugLoad(connector_pk=connector.id, priority=0, paused=False)
+            session.add(row)
+        row.site_id = site_id
+        charging = running.get(connector.id)
+        entry = allocation.plugs.get(str(connector.id))
+        if charging is None or entry is None:
+            if row.session_id is not None or row.amps is not None:
+                row.session_id = None
+                row.amps = row.target_amps = row.drawn_amps = row.since = None
+                row.applied_amps = row.applied_at = row.apply_error = None
+                row.paused, row.pause_reason = False, None
+            continue
+        new_session = row.session_id != charging.id
+        if new_session:
+            row.applied_amps = row.applied_at = row.apply_error = None
+        if new_session or row.amps is None or abs(row.amps - entry.amps) >= 0.05:
+            row.since = now
+        row.session_id = charging.id
+        row.amps = entry.amps
+        row.target_amps = entry.target_amps
+        row.paused = entry.paused
+        row.pause_reason = str(entry.reason) if entry.reason else None
+        row.drawn_amps = None if charging.power_w is None else round(
+            charging.power_w / (allocator.NOMINAL_VOLTAGE * len(_phases_of(site, connector))),
+            1)
+        row.computed_at = now
+        extra = station_settings.get(station.id)
+        if not entry.controllable or extra is None or not station.connected:
+            continue
+        if charging.charger_transaction_id is None:
+            continue
+        stale = row.applied_at is None or (
+            station.connected_at is not None and row.applied_at < station.connected_at)
+        if stale or row.applied_amps is None or abs(row.applied_amps - entry.amps) >= 0.05:
+            commands.append(LimitCommand(station.charge_point_id, station.id, connector.id,
+                                         _limit(extra, LimitPurpose.TRANSACTION, entry.amps,
+                                                min(site_phases, extra.phases or 3),
+                                                plug=connector.connector_id,
+                                                transaction=charging.charger_transaction_id)))
+    return _Plan(site, allocation, commands)
+
+
+def _phases_of(site: allocator.Site, connector: Connector) -> tuple[int, ...]:
+    for plug in site.root.all_plugs():
+        if plug.id == str(connector.id):
+            return plug.phases
+    return allocator.ALL_PHASES
+
+
+def _cap(extra: StationLoadSettings) -> float:
+    return extra.max_amps if extra.max_amps is not None else float("inf")
+
+
+def _limit(extra: StationLoadSettings, purpose: LimitPurpose, amps: float, phases: int,
+           plug: int = 0, transaction: str | None = None) -> ChargingLimit:
+    """A limit as this station takes it: its unit, its stack levels, its profile kind."""
+    unit = RateUnit.WATTS if extra.charging_rate_unit == "W" else RateUnit.AMPS
+    # The transaction limit sits one level above the fallback where the charger allows
+    # it, so an installer's own level-0 profile of the same purpose is not overwritten.
+    stack_level = 0
+    if purpose is LimitPurpose.TRANSACTION and not extra.stack_level_zero_only and (
+            extra.max_stack_level is None or extra.max_stack_level >= 1):
+        stack_level = 1
+    return ChargingLimit(purpose=purpose, amps=amps, plug=plug, phases=phases,
+                         charger_transaction_id=transaction, stack_level=stack_level,
+                         unit=unit, relative=str(extra.profile_kind) == "Relative")
+
+
+def _other_load(session: Session, settings: SiteLoadSettings, now: datetime
+                ) -> tuple[float, float, float]:
+    """The building's own load: the site meter's last reading while it is fresh; once it
+    is stale, the owner's conservative assumption; nothing when there is no meter."""
+    if settings.meter_key_hash is None:
+        return (0.0, 0.0, 0.0)
+    reading = session.scalar(select(SiteMeterReading).where(
+        SiteMeterReading.site_id == settings.site_id)
+        .order_by(SiteMeterReading.taken_at.desc()).limit(1))
+    if reading is not None and now - reading.taken_at <= timedelta(
+            seconds=settings.meter_max_age_seconds):
+        return (reading.l1_amps, reading.l2_amps, reading.l3_amps)
+    fallback = settings.meter_fallback_amps
+    return (fallback, fallback, fallback)
+
+
+def _record(session: Session, results: list[tuple[LimitCommand, str | None, bool]],
+            now: datetime) -> None:
+    for command, error, refused in results:
+        extra = session.get(StationLoadSettings, command.station_id)
+        if command.connector_pk is None:
+            if extra is not None and error is None \
+                    and command.limit.purpose is LimitPurpose.PLUG_DEFAULT:
+                extra.fallback_amps = command.limit.amps
+                extra.fallback_installed_at = now
+        else:
+            row = session.get(PlugLoad, command.connector_pk)
+            if row is not None:
+                row.apply_error = error
+                if error is None:
+                    row.applied_amps = command.limit.amps
+                    row.applied_at = now
+        if extra is not None:
+            if refused:
+                # Counted at full power from the next round on; the owner sees why.
+                extra.rejects_profiles = True
+            if error is not None:
+                extra.last_error = error[:300]

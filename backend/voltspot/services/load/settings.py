@@ -1,0 +1,283 @@
+"""What an owner sets for load management, and the live view of a site's load.
+
+The limit is kept in amps per phase (what the allocator and the chargers use); an owner
+may enter it in kilowatts, which is converted at the nominal 230 V and remembered as
+entered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from voltspot.db import Database
+from voltspot.domain import load as allocator
+from voltspot.models import (
+    ChargingSession,
+    Connector,
+    PlugLoad,
+    Site,
+    SiteLoadSettings,
+    Station,
+    StationLoadSettings,
+)
+from voltspot.services.errors import InvalidInput, NotFound
+from voltspot.services.owner.accounts import Viewer, owned_site
+
+MAX_AMPS = 4000.0
+MAX_KW = 3000.0
+
+
+@dataclass(frozen=True)
+class SiteLimit:
+    """A site's connection limit as stored: ``amps`` per phase on ``phases`` phases
+    (``kw`` when entered in kilowatts), less ``margin_amps``; cars get ``min_amps`` or
+    pause."""
+
+    site_id: int
+    site_name: str
+    amps: float
+    phases: int
+    kw: float | None
+    margin_amps: float
+    min_amps: float
+    enabled: bool
+
+    @property
+    def usable_amps(self) -> float:
+        return max(self.amps - self.margin_amps, 0.0)
+
+    @property
+    def usable_kw(self) -> float:
+        return allocator.amps_to_kw(self.usable_amps, self.phases)
+
+    def describe(self) -> str:
+        """One line for people: "32 A × 3 phases (22.1 kW), 2 A margin"."""
+        text = (f"{self.amps:g} A × {self.phases} phase{'s' if self.phases > 1 else ''} "
+                f"({allocator.amps_to_kw(self.amps, self.phases):.1f} kW)")
+        if self.margin_amps:
+            text += f", {self.margin_amps:g} A margin"
+        return text
+
+
+@dataclass(frozen=True)
+class PlugLoadView:
+    """One plug on the live view."""
+
+    charge_point_id: str
+    connector_id: int
+    evse_id: str | None
+    charging: bool
+    allocated_amps: float | None
+    drawn_amps: float | None
+    allocated_kw: float | None
+    drawn_kw: float | None
+    paused: bool
+    why: str
+    priority: int
+    rejects_profiles: bool
+    error: str | None
+
+
+@dataclass(frozen=True)
+class SiteLoadView:
+    """A site's live load: its limit (None when not managed), each plug, and totals."""
+
+    site_id: int
+    site_name: str
+    limit: SiteLimit | None
+    plugs: tuple[PlugLoadView, ...]
+    allocated_kw: float
+    drawn_kw: float
+    charging: int
+    computed_at: datetime | None
+
+    @property
+    def percent_used(self) -> int:
+        if self.limit is None or self.limit.usable_kw <= 0:
+            return 0
+        return min(100, round(100 * self.allocated_kw / self.limit.usable_kw))
+
+
+def _number(raw: object, name: str, low: float, high: float) -> float:
+    try:
+        value = float(str(raw).strip().replace(",", "."))
+    except ValueError:
+        raise InvalidInput(f"{name} must be a number") from None
+    if not low <= value <= high:
+        raise InvalidInput(f"{name} must be between {low:g} and {high:g}")
+    return value
+
+
+def _apply(session: Session, site: Site, *, amps: float | None, kw: float | None, phases: int,
+           margin_amps: float | None, min_amps: float | None) -> SiteLimit:
+    if (amps is None) == (kw is None):
+        raise InvalidInput("give the limit either in amps per phase or in kW")
+    if phases not in (1, 3):
+        raise InvalidInput("a site's connection has 1 or 3 phases")
+    if kw is not None:
+        kw = _number(kw, "the limit in kW", 1, MAX_KW)
+        amps = allocator.round_down(allocator.kw_to_amps(kw, phases))
+    amps = _number(amps, "the limit in amps", 6, MAX_AMPS)
+    settings = session.get(SiteLoadSettings, site.id)
+    if settings is None:
+        settings = SiteLoadSettings(site_id=site.id, limit_amps=amps, margin_amps=0.0,
+                                    min_amps=6.0, enabled=True)
+        session.add(settings)
+    settings.limit_amps = amps
+    settings.limit_kw = kw
+    settings.phases = phases
+    settings.enabled = True
+    if margin_amps is not None:
+        settings.margin_amps = _number(margin_amps, "the margin", 0, amps - 1)
+    if min_amps is not None:
+        settings.min_amps = _number(min_amps, "the minimum per car", 6, 32)
+    session.flush()
+    return _limit_of(site, settings)
+
+
+def _limit_of(site: Site, settings: SiteLoadSettings) -> SiteLimit:
+    return SiteLimit(site.id, site.name, settings.limit_amps, settings.phases,
+                     settings.limit_kw, settings.margin_amps, settings.min_amps,
+                     settings.enabled)
+
+
+def set_site_limit_by_name(db: Database, site_name: str, *, amps: float | None = None,
+                           kw: float | None = None, phases: int = 3,
+                           margin_amps: float | None = None,
+                           min_amps: float | None = None) -> SiteLimit:
+    """Set the connection limit of the site named ``site_name`` (operators' scripts).
+
+    Exactly one of ``amps`` (per phase) and ``kw``. Raises :class:`NotFound` for an unknown
+    site and :class:`InvalidInput` for a limit a site cannot have.
+    """
+    with db.session() as session:
+        site = session.scalar(select(Site).where(Site.name == site_name))
+        if site is None:
+            raise NotFound(f"no site named {site_name!r}")
+        return _apply(session, site, amps=amps, kw=kw, phases=phases,
+                      margin_amps=margin_amps, min_amps=min_amps)
+
+
+def set_site_limit(db: Database, viewer: Viewer, site_id: int,
+                   form: Mapping[str, str]) -> SiteLimit:
+    """The owner's limit editor: ``unit`` "A" (``amps``, ``phases``) or "kW" (``kw``,
+    ``phases``), ``margin`` and ``min_amps``; ``enabled`` "off" turns load management off.
+    Raises :class:`InvalidInput` with one sentence."""
+    with db.session() as session:
+        site = owned_site(session, viewer, site_id)
+        if form.get("enabled") == "off":
+            settings = session.get(SiteLoadSettings, site.id)
+            if settings is not None:
+                settings.enabled = False
+                return _limit_of(site, settings)
+            raise InvalidInput("this site has no limit to turn off")
+        try:
+            phases = int(form.get("phases", "3"))
+        except ValueError:
+            raise InvalidInput("a site's connection has 1 or 3 phases") from None
+        in_kw = form.get("unit") == "kW"
+        return _apply(session, site,
+                      amps=None if in_kw else form.get("amps", ""),
+                      kw=form.get("kw", "") if in_kw else None, phases=phases,
+                      margin_amps=form.get("margin") or None,
+                      min_amps=form.get("min_amps") or None)  # type: ignore[arg-type]
+
+
+def site_limit(db: Database, viewer: Viewer, site_id: int) -> tuple[str, SiteLimit | None]:
+    """The site's name and its limit (None when load management was never set up)."""
+    with db.session() as session:
+        site = owned_site(session, viewer, site_id)
+        settings = session.get(SiteLoadSettings, site.id)
+        return site.name, (_limit_of(site, settings) if settings is not None else None)
+
+
+def site_load(db: Database, viewer: Viewer, site_id: int) -> SiteLoadView:
+    """The live view of a site's load: every plug's allocated and drawn power, which plug
+    is paused and why, and the totals against the limit."""
+    with db.session() as session:
+        site = owned_site(session, viewer, site_id)
+        return _site_load(session, site)
+
+
+def _site_load(session: Session, site: Site) -> SiteLoadView:
+    settings = session.get(SiteLoadSettings, site.id)
+    limit = _limit_of(site, settings) if settings is not None else None
+    site_phases = limit.phases if limit else 3
+    rows = session.execute(
+        select(Station, Connector, PlugLoad, StationLoadSettings)
+        .join(Connector, Connector.station_id == Station.id)
+        .outerjoin(PlugLoad, PlugLoad.connector_pk == Connector.id)
+        .outerjoin(StationLoadSettings, StationLoadSettings.station_id == Station.id)
+        .where(Station.site_id == site.id)
+        .order_by(Station.charge_point_id, Connector.connector_id)).all()
+    open_sessions = set(session.scalars(select(ChargingSession.connector_pk).where(
+        ChargingSession.connector_pk.in_([row[1].id for row in rows]),
+        ChargingSession.stopped_at.is_(None),
+        ChargingSession.started_at.is_not(None))))
+    plugs = []
+    allocated_kw = drawn_kw = 0.0
+    computed_at = None
+    for station, connector, load, extra in rows:
+        phases = min(site_phases, (extra.phases if extra else 3) or 3)
+        charging = load is not None and load.session_id is not None
+        allocated = load.amps if charging else None
+        drawn = load.drawn_amps if charging else None
+        rejects = bool(extra and extra.rejects_profiles)
+        if charging and rejects:
+            allocated = connector.max_power_w / (allocator.NOMINAL_VOLTAGE * phases)
+        kw = allocator.amps_to_kw(allocated, phases) if allocated is not None else None
+        drawn_power = allocator.amps_to_kw(drawn, phases) if drawn is not None else None
+        allocated_kw += kw or 0.0
+        drawn_kw += drawn_power or 0.0
+        if load is not None and load.computed_at is not None:
+            computed_at = max(computed_at or load.computed_at, load.computed_at)
+        plugs.append(PlugLoadView(
+            charge_point_id=station.charge_point_id, connector_id=connector.connector_id,
+            evse_id=connector.evse_id, charging=charging or connector.id in open_sessions,
+            allocated_amps=allocated, drawn_amps=drawn, allocated_kw=kw, drawn_kw=drawn_power,
+            paused=bool(charging and load.paused), why=_why(load, rejects, charging),
+            priority=load.priority if load is not None else 0, rejects_profiles=rejects,
+            error=(load.apply_error if load is not None else None)
+            or (extra.last_error if extra is not None and rejects else None)))
+    return SiteLoadView(site.id, site.name, limit, tuple(plugs), round(allocated_kw, 1),
+                        round(drawn_kw, 1), sum(1 for plug in plugs if plug.charging),
+                        computed_at)
+
+
+def _why(load: PlugLoad | None, rejects: bool, charging: bool) -> str:
+    if not charging or load is None:
+        return ""
+    if rejects:
+        return "Its charger ignores limits: counted at full power"
+    if load.paused and load.pause_reason == str(allocator.PauseReason.HELD):
+        return "Paused: waits a moment before resuming, so limits do not flap"
+    if load.paused:
+        return "Paused: no room for the minimum current; resumes when a car leaves"
+    if load.target_amps is not None and load.amps is not None \
+            and load.target_amps > load.amps + 0.05:
+        return "Raised shortly (limits change at most every 30 s)"
+    return "Sharing"
+
+
+def set_plug_priority(db: Database, viewer: Viewer, connector_pk: int, priority: int) -> None:
+    """A plug's priority: higher keeps charging when others pause (staff or taxi bays)."""
+    if not -10 <= priority <= 10:
+        raise InvalidInput("a priority is between -10 and 10")
+    with db.session() as session:
+        connector = session.get(Connector, connector_pk)
+        if connector is None:
+            raise NotFound("no such plug")
+        station = session.get(Station, connector.station_id)
+        if station is None or station.site_id is None:
+            raise NotFound("no such plug")
+        owned_site(session, viewer, station.site_id)
+        row = session.get(PlugLoad, connector_pk)
+        if row is None:
+            row = PlugLoad(connector_pk=connector_pk, site_id=station.site_id, paused=False)
+            session.add(row)
+        row.priority = priority
