@@ -41,6 +41,8 @@ class SiteLoadSettings(Base):
     limit_kw: Mapped[float | None]
     margin_amps: Mapped[float] = mapped_column(default=0.0)
     min_amps: Mapped[float] = mapped_column(default=6.0)
+    # A plug's limit is raised (or a paused car resumed) only after it was held this long.
+    hold_seconds: Mapped[int] = mapped_column(default=30)
     # The site meter: a hash of the key a meter presents; None when there is no meter.
     meter_key_hash: Mapped[str | None] = mapped_column(String(128))
     meter_max_age_seconds: Mapped[int] = mapped_column(default=120)

@@ -40,6 +40,7 @@ def upgrade() -> None:
     sa.Column('limit_kw', sa.Double(), nullable=True),
     sa.Column('margin_amps', sa.Double(), nullable=False),
     sa.Column('min_amps', sa.Double(), nullable=False),
+    sa.Column('hold_seconds', sa.Integer(), nullable=False),
     sa.Column('meter_key_hash', sa.String(length=128), nullable=True),
     sa.Column('meter_max_age_seconds', sa.Integer(), nullable=False),
     sa.Column('meter_fallback_amps', sa.Double(), nullable=False),

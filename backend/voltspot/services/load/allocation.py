@@ -257,7 +257,8 @@ def _plan(session: Session, site_id: int, now: datetime) -> _Plan | None:
                           allocator.phase_limits(settings.limit_amps, site_phases),
                           children=tuple(top + plug_nodes.get(None, [])))
     site = allocator.Site(root, min_amps=settings.min_amps, margin_amps=settings.margin_amps,
-                          other_load_amps=_other_load(session, settings, now))
+                          other_load_amps=_other_load(session, settings, now),
+                          hold_seconds=settings.hold_seconds)
     allocation = allocator.allocate(site, previous, now)
 
     commands: list[LimitCommand] = []

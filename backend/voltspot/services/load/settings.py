@@ -114,7 +114,8 @@ def _number(raw: object, name: str, low: float, high: float) -> float:
 
 
 def _apply(session: Session, site: Site, *, amps: float | None, kw: float | None, phases: int,
-           margin_amps: float | None, min_amps: float | None) -> SiteLimit:
+           margin_amps: float | None, min_amps: float | None,
+           hold_seconds: int | None = None) -> SiteLimit:
     if (amps is None) == (kw is None):
         raise InvalidInput("give the limit either in amps per phase or in kW")
     if phases not in (1, 3):
@@ -126,7 +127,7 @@ def _apply(session: Session, site: Site, *, amps: float | None, kw: float | None
     settings = session.get(SiteLoadSettings, site.id)
     if settings is None:
         settings = SiteLoadSettings(site_id=site.id, limit_amps=amps, margin_amps=0.0,
-                                    min_amps=6.0, enabled=True)
+                                    min_amps=6.0, enabled=True, hold_seconds=30)
         session.add(settings)
     settings.limit_amps = amps
     settings.limit_kw = kw
@@ -136,6 +137,8 @@ def _apply(session: Session, site: Site, *, amps: float | None, kw: float | None
         settings.margin_amps = _number(margin_amps, "the margin", 0, amps - 1)
     if min_amps is not None:
         settings.min_amps = _number(min_amps, "the minimum per car", 6, 32)
+    if hold_seconds is not None:
+        settings.hold_seconds = int(_number(hold_seconds, "the hold time", 0, 3600))
     session.flush()
     return _limit_of(site, settings)
 
@@ -149,7 +152,8 @@ def _limit_of(site: Site, settings: SiteLoadSettings) -> SiteLimit:
 def set_site_limit_by_name(db: Database, site_name: str, *, amps: float | None = None,
                            kw: float | None = None, phases: int = 3,
                            margin_amps: float | None = None,
-                           min_amps: float | None = None) -> SiteLimit:
+                           min_amps: float | None = None,
+                           hold_seconds: int | None = None) -> SiteLimit:
     """Set the connection limit of the site named ``site_name`` (operators' scripts).
 
     Exactly one of ``amps`` (per phase) and ``kw``. Raises :class:`NotFound` for an unknown
@@ -160,7 +164,7 @@ def set_site_limit_by_name(db: Database, site_name: str, *, amps: float | None =
         if site is None:
             raise NotFound(f"no site named {site_name!r}")
         return _apply(session, site, amps=amps, kw=kw, phases=phases,
-                      margin_amps=margin_amps, min_amps=min_amps)
+                      margin_amps=margin_amps, min_amps=min_amps, hold_seconds=hold_seconds)
 
 
 def set_site_limit(db: Database, viewer: Viewer, site_id: int,
