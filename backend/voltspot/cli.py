@@ -257,6 +257,38 @@ def demo(port: int, chargers: int) -> None:
             simulator.kill()
 
 
+@cli.group()
+def site() -> None:
+    """Sites: the grid connection their chargers share."""
+
+
+@site.command("limit")
+@click.option("--site", "site_name", required=True, help="the site's name")
+@click.option("--amps", type=float, default=None, help="the limit in amps per phase")
+@click.option("--phases", type=click.Choice(["1", "3"]), default="3", show_default=True)
+@click.option("--kw", type=float, default=None, help="the limit in kW (instead of --amps)")
+@click.option("--margin", type=float, default=None, help="amps kept free on every phase")
+@click.option("--min-amps", type=float, default=None,
+              help="the least current per car (default 6); below it, newest cars pause")
+def site_limit(site_name: str, amps: float | None, phases: str, kw: float | None,
+               margin: float | None, min_amps: float | None) -> None:
+    """Set the site's connection limit; its charging cars then share it."""
+    from voltspot.db import Database
+    from voltspot.services.errors import ServiceError
+    from voltspot.services.load.settings import set_site_limit_by_name
+
+    database = Database(load_settings().database_url)
+    try:
+        limit = set_site_limit_by_name(database, site_name, amps=amps, kw=kw,
+                                       phases=int(phases), margin_amps=margin,
+                                       min_amps=min_amps)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        database.dispose()
+    click.echo(f"{limit.site_name}: {limit.describe()}, shared among its charging cars")
+
+
 def main() -> None:
     """Entry point: a bad setting is one line naming it, never a traceback."""
     try:
