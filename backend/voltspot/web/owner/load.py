@@ -1,0 +1,51 @@
+"""A site's load: the connection limit editor and the live view of how its cars share it
+(each plug's allocated and drawn power, which is paused and why)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+
+from voltspot.runtime import runtime
+from voltspot.services.errors import InvalidInput
+from voltspot.services.load import settings as load_service
+from voltspot.web.driver import htmx
+from voltspot.web.owner import bp, viewer
+
+
+def _values(limit: load_service.SiteLimit | None) -> dict[str, str]:
+    if limit is None:
+        return {"unit": "A", "amps": "", "kw": "", "phases": "3", "margin": "0",
+                "min_amps": "6"}
+    return {"unit": "kW" if limit.kw is not None else "A", "amps": f"{limit.amps:g}",
+            "kw": f"{limit.kw:g}" if limit.kw is not None else "",
+            "phases": str(limit.phases), "margin": f"{limit.margin_amps:g}",
+            "min_amps": f"{limit.min_amps:g}"}
+
+
+def _page(site_id: int, values: dict[str, str] | None = None, error: str | None = None,
+          status: int = 200):
+    view = load_service.site_load(runtime().db, viewer(), site_id)
+    if htmx.target == "site-load":
+        return render_template("owner/_load_live.html", view=view), status
+    return render_template("owner/load.html", view=view,
+                           values=values if values is not None else _values(view.limit),
+                           error=error), status
+
+
+@bp.get("/sites/<int:site_id>/load")
+def site_load(site_id: int):
+    return _page(site_id)
+
+
+@bp.post("/sites/<int:site_id>/load")
+def save_site_load(site_id: int):
+    try:
+        limit = load_service.set_site_limit(runtime().db, viewer(), site_id, request.form)
+    except InvalidInput as problem:
+        return _page(site_id, dict(request.form), str(problem), 422)
+    if limit.enabled:
+        flash(f"The cars at {limit.site_name} now share {limit.describe()}.", "success")
+    else:
+        flash(f"Load management is off at {limit.site_name}: every plug may draw its full "
+              "power.", "success")
+    return redirect(url_for("owner.site_load", site_id=site_id))

@@ -1,0 +1,130 @@
+"""Recomputing a site's allocation from the database: what is stored per plug, what is
+sent to which charger, and what a refusal or an unreachable charger leaves behind."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from voltspot.domain.statuses import SessionStatus
+from voltspot.models import (
+    ChargingSession,
+    Connector,
+    PlugLoad,
+    Site,
+    SiteLoadSettings,
+    Station,
+    StationLoadSettings,
+)
+from voltspot.ocpp.control import OcppChargerControl
+from voltspot.ocpp.registry import ConnectionRegistry
+from voltspot.services.charging.lifecycle import new_session_token
+from voltspot.services.load.allocation import recompute_site
+
+T0 = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+
+
+def _site(db, *, amps: float, stations: int = 2, plugs: int = 2, connected: bool = True
+          ) -> tuple[int, list[int]]:
+    """A site with a limit and ``stations`` stations marked connected (no socket behind
+    them: every command finds the station offline). Returns the site and connector ids."""
+    tag = uuid.uuid4().hex[:8]
+    with db.session() as session:
+        site = Site(name=f"Load {tag}")
+        session.add(site)
+        session.flush()
+        session.add(SiteLoadSettings(site_id=site.id, limit_amps=amps, phases=3, margin_amps=0,
+                                     min_amps=6, hold_seconds=30, enabled=True))
+        connectors = []
+        for n in range(stations):
+            station = Station(charge_point_id=f"AL{n}-{tag}", site_id=site.id,
+                              connected=connected, connected_at=T0 - timedelta(hours=1))
+            station.connectors = [Connector(connector_id=c) for c in range(1, plugs + 1)]
+            session.add(station)
+            session.flush()
+            connectors += [c.id for c in station.connectors]
+        return site.id, connectors
+
+
+def _charge(db, connector_pk: int, minutes_ago: int, power_w: float | None = None) -> int:
+    with db.session() as session:
+        connector = session.get(Connector, connector_pk)
+        started = T0 - timedelta(minutes=minutes_ago)
+        charging = ChargingSession(
+            token=new_session_token(), station_id=connector.station_id,
+            connector_pk=connector.id, connector_id=connector.connector_id,
+            status=SessionStatus.CHARGING, started_at=started, created_at=started,
+            charger_transaction_id=str(1000 + connector_pk), power_w=power_w)
+        session.add(charging)
+        session.flush()
+        return charging.id
+
+
+def _loads(db, connectors: list[int]) -> dict[int, PlugLoad]:
+    with db.session() as session:
+        return {row.connector_pk: row for row in session.scalars(
+            select(PlugLoad).where(PlugLoad.connector_pk.in_(connectors)))}
+
+
+def _control() -> OcppChargerControl:
+    return OcppChargerControl(ConnectionRegistry(), timeout=1)
+
+
+def test_the_allocation_is_stored_per_plug_and_the_newest_car_pauses(db):
+    site_id, plugs = _site(db, amps=16)
+    for minutes_ago, plug in zip((30, 20, 10), plugs, strict=False):
+        _charge(db, plug, minutes_ago)
+    outcome = recompute_site(db, _control(), site_id, now=T0)
+    loads = _loads(db, plugs)
+    assert [loads[p].amps for p in plugs[:3]] == [8.0, 8.0, 0.0]
+    assert loads[plugs[2]].paused and loads[plugs[2]].pause_reason == "no_room"
+    assert loads[plugs[3]].session_id is None
+    # Two fallbacks and two transaction limits were tried; every station is unreachable.
+    assert (outcome.sent, outcome.unreachable) == (5, 5)
+    assert all(loads[p].applied_amps is None for p in plugs[:3])
+
+
+def test_after_a_restart_limits_come_down_at_once_and_go_up_only_after_the_hold(db):
+    site_id, plugs = _site(db, amps=32)
+    first = _charge(db, plugs[0], 30)
+    second = _charge(db, plugs[1], 20)
+    recompute_site(db, _control(), site_id, now=T0)
+    assert [_loads(db, plugs)[p].amps for p in plugs[:2]] == [16, 16]
+    with db.session() as session:
+        session.get(ChargingSession, second).status = SessionStatus.COMPLETED
+    # Each round is a fresh start from the tables (as after a restart): the previous
+    # allocation and its time come from them.
+    soon = T0 + timedelta(seconds=10)
+    recompute_site(db, _control(), site_id, now=soon)
+    assert _loads(db, plugs)[plugs[0]].amps == 16
+    recompute_site(db, _control(), site_id, now=T0 + timedelta(seconds=31))
+    loads = _loads(db, plugs)
+    assert (loads[plugs[0]].amps, loads[plugs[0]].session_id) == (31.8, first)
+    assert loads[plugs[1]].session_id is None
+
+
+def test_a_station_that_rejects_profiles_counts_at_its_full_power(db):
+    site_id, plugs = _site(db, amps=63)
+    with db.session() as session:
+        station_id = session.get(Connector, plugs[2]).station_id
+        session.add(StationLoadSettings(station_id=station_id, rejects_profiles=True))
+    _charge(db, plugs[0], 30)
+    _charge(db, plugs[2], 20)
+    recompute_site(db, _control(), site_id, now=T0)
+    loads = _loads(db, plugs)
+    # 22 kW on three phases: 31.8 A, leaving 31.1 A (rounded down) for the other car.
+    assert loads[plugs[0]].amps == 31.1
+
+
+def test_a_car_drawing_less_than_allowed_leaves_the_rest_to_the_other(db):
+    site_id, plugs = _site(db, amps=32)
+    _charge(db, plugs[0], 30, power_w=16 * 690)
+    lazy = _charge(db, plugs[1], 20)
+    recompute_site(db, _control(), site_id, now=T0)
+    with db.session() as session:
+        session.get(ChargingSession, lazy).power_w = 5 * 690
+    recompute_site(db, _control(), site_id, now=T0 + timedelta(minutes=5))
+    loads = _loads(db, plugs)
+    assert (loads[plugs[0]].amps, loads[plugs[1]].amps) == (25, 7)

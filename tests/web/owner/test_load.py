@@ -1,0 +1,65 @@
+"""The owner's load page: the site's limit editor and the live view of its plugs."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tests.services.test_load_allocation import T0, _charge, _control, _site
+from tests.web.owner.conftest import csrf_of
+from voltspot.models import Site, SiteLoadSettings
+from voltspot.services.load.allocation import recompute_site
+
+
+def _own(db, site_id: int, owner_id: int) -> None:
+    with db.session() as session:
+        session.get(Site, site_id).owner_id = owner_id
+
+
+def test_an_owner_sets_the_limit_in_kilowatts_and_sees_it_in_amps(signed_in, owner, db):
+    site_id, _ = _site(db, amps=32)
+    _own(db, site_id, owner.id)
+    response = signed_in.post(f"/owner/sites/{site_id}/load", data={
+        "unit": "kW", "kw": "40", "phases": "3", "margin": "2", "min_amps": "6",
+        "csrf_token": csrf_of(signed_in)})
+    assert response.status_code == 302
+    page = signed_in.get(f"/owner/sites/{site_id}/load").get_data(as_text=True)
+    assert "57.9 A × 3 phases (40.0 kW), 2 A margin" in page
+    with db.session() as session:
+        stored = session.get(SiteLoadSettings, site_id)
+        assert (stored.limit_amps, stored.limit_kw, stored.margin_amps) == (57.9, 40.0, 2.0)
+
+
+def test_a_limit_that_is_not_a_number_is_refused_in_one_sentence(signed_in, owner, db):
+    site_id, _ = _site(db, amps=32)
+    _own(db, site_id, owner.id)
+    response = signed_in.post(f"/owner/sites/{site_id}/load", data={
+        "unit": "A", "amps": "lots", "phases": "3", "csrf_token": csrf_of(signed_in)})
+    assert response.status_code == 422
+    assert "the limit in amps must be a number" in response.get_data(as_text=True)
+
+
+def test_the_live_view_shows_each_cars_share_and_who_is_paused_and_why(signed_in, owner, db):
+    site_id, plugs = _site(db, amps=16)
+    _own(db, site_id, owner.id)
+    for minutes_ago, plug in zip((30, 20, 10), plugs, strict=False):
+        _charge(db, plug, minutes_ago)
+    recompute_site(db, _control(), site_id, now=T0)
+    fragment = signed_in.get(f"/owner/sites/{site_id}/load",
+                             headers={"HX-Request": "true", "HX-Target": "site-load"})
+    text = fragment.get_data(as_text=True)
+    assert text.lstrip().startswith('<section id="site-load"')
+    assert text.count('data-paused="yes"') == 1
+    assert "no room for the minimum current; resumes when a car leaves" in text
+    assert "(8 A)" in text
+
+
+def test_another_owners_site_load_can_be_neither_seen_nor_changed(signed_in, other_owner, db):
+    site_id, _ = _site(db, amps=32)
+    _own(db, site_id, other_owner.id)
+    assert signed_in.get(f"/owner/sites/{site_id}/load").status_code == 404
+    response = signed_in.post(f"/owner/sites/{site_id}/load", data={
+        "unit": "A", "amps": "100", "phases": "3", "csrf_token": csrf_of(signed_in)})
+    assert response.status_code == 404
+    with db.session() as session:
+        assert session.scalar(select(SiteLoadSettings.limit_amps).where(
+            SiteLoadSettings.site_id == site_id)) == 32
