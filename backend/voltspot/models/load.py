@@ -47,6 +47,8 @@ class SiteLoadSettings(Base):
     meter_key_hash: Mapped[str | None] = mapped_column(String(128))
     meter_max_age_seconds: Mapped[int] = mapped_column(default=120)
     meter_fallback_amps: Mapped[float] = mapped_column(default=0.0)
+    # When the load loop last recomputed the site.
+    computed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -115,7 +117,6 @@ class PlugLoad(Base):
     applied_amps: Mapped[float | None]
     applied_at: Mapped[datetime | None]
     apply_error: Mapped[str | None] = mapped_column(String(300))
-    computed_at: Mapped[datetime | None]
 
 
 class SiteMeterReading(Base):

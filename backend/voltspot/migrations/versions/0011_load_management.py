@@ -44,6 +44,7 @@ def upgrade() -> None:
     sa.Column('meter_key_hash', sa.String(length=128), nullable=True),
     sa.Column('meter_max_age_seconds', sa.Integer(), nullable=False),
     sa.Column('meter_fallback_amps', sa.Double(), nullable=False),
+    sa.Column('computed_at', voltspot.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('updated_at', voltspot.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_site_load_settings_site_id_sites')),
     sa.PrimaryKeyConstraint('site_id', name=op.f('pk_site_load_settings'))
@@ -97,7 +98,6 @@ def upgrade() -> None:
     sa.Column('applied_amps', sa.Double(), nullable=True),
     sa.Column('applied_at', voltspot.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('apply_error', sa.String(length=300), nullable=True),
-    sa.Column('computed_at', voltspot.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['connector_pk'], ['connectors.id'], name=op.f('fk_plug_loads_connector_pk_connectors')),
     sa.ForeignKeyConstraint(['session_id'], ['charging_sessions.id'], name=op.f('fk_plug_loads_session_id_charging_sessions')),
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_plug_loads_site_id_sites')),

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -85,6 +86,15 @@ class _Plan:
     site: allocator.Site
     allocation: allocator.Allocation
     commands: list[LimitCommand]
+    # Connected chargers whose smart-charging settings were not read since they connected.
+    unread: list[tuple[int, str]]
+
+
+def _update(row: object, **values: object) -> None:
+    """Set only what changed: most plugs keep their limit from one round to the next."""
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
 
 
 def site_ids_managed(db: Database) -> list[int]:
@@ -100,9 +110,16 @@ def recompute_site(db: Database, control: ChargerControl, site_id: int,
     charger already has is not sent again. Raises nothing for a charger's trouble: it is
     recorded on the plug or station and counted in the outcome."""
     now = now or utcnow()
-    learn_abilities(db, control, site_id)
     with db.session() as session:
         plan = _plan(session, site_id, now)
+        if plan is not None and plan.unread:
+            # Limits go out in the unit and at the stack levels the charger takes: read
+            # those first, then plan again from the same state.
+            session.rollback()
+    if plan is not None and plan.unread:
+        learn_abilities(db, control, plan.unread)
+        with db.session() as session:
+            plan = _plan(session, site_id, now)
     if plan is None:
         return RecomputeOutcome(site_id, allocator.Allocation({}))
     results: list[tuple[LimitCommand, str | None, bool]] = []
@@ -139,19 +156,11 @@ def recompute_site(db: Database, control: ChargerControl, site_id: int,
                             tuple(errors))
 
 
-def learn_abilities(db: Database, control: ChargerControl, site_id: int) -> int:
-    """Read the smart-charging settings of the site's connected chargers that have not
-    been read since they connected (units, stack levels, profiles held), and keep them.
-    A charger without smart charging is marked as rejecting profiles. Returns how many
-    chargers were read."""
-    with db.session() as session:
-        rows = session.execute(
-            select(Station.id, Station.charge_point_id, Station.connected_at,
-                   StationLoadSettings.settings_read_at)
-            .outerjoin(StationLoadSettings, StationLoadSettings.station_id == Station.id)
-            .where(Station.site_id == site_id, Station.connected)).all()
-    due = [(station_id, charge_point_id) for station_id, charge_point_id, connected_at, read_at
-           in rows if read_at is None or (connected_at is not None and read_at < connected_at)]
+def learn_abilities(db: Database, control: ChargerControl,
+                    due: list[tuple[int, str]]) -> int:
+    """Read the smart-charging settings of the chargers ``due`` (station id, charge point
+    id): units, stack levels, profiles held; and keep them. A charger without smart
+    charging is marked as rejecting profiles. Returns how many chargers answered."""
     learned: list[tuple[int, SmartChargingSettings | None, str | None]] = []
     for station_id, charge_point_id in due:
         try:
@@ -188,29 +197,37 @@ def _plan(session: Session, site_id: int, now: datetime) -> _Plan | None:
     settings = session.get(SiteLoadSettings, site_id)
     if settings is None or not settings.enabled:
         return None
-    stations = list(session.scalars(select(Station).where(Station.site_id == site_id)
-                                    .order_by(Station.id)))
+    # Plain rows for what is only read (a round runs every few seconds for every site:
+    # bench/load_allocation.py); ORM objects for what a round may change.
+    stations = session.execute(
+        select(Station.id, Station.charge_point_id, Station.connected, Station.connected_at)
+        .where(Station.site_id == site_id).order_by(Station.id)).all()
+    station_ids = [station.id for station in stations]
     station_settings = {row.station_id: row for row in session.scalars(
-        select(StationLoadSettings).where(
-            StationLoadSettings.station_id.in_([station.id for station in stations])))}
-    connectors = list(session.scalars(select(Connector).where(
-        Connector.station_id.in_([station.id for station in stations]))
-        .order_by(Connector.station_id, Connector.connector_id)))
-    running = {row.connector_pk: row for row in session.scalars(
-        select(ChargingSession).where(
-            ChargingSession.station_id.in_([station.id for station in stations]),
-            ChargingSession.status.in_(RUNNING),
-            ChargingSession.connector_pk.is_not(None)))}
+        select(StationLoadSettings).where(StationLoadSettings.station_id.in_(station_ids)))}
+    connectors = session.execute(
+        select(Connector.id, Connector.station_id, Connector.connector_id,
+               Connector.max_power_w)
+        .where(Connector.station_id.in_(station_ids))
+        .order_by(Connector.station_id, Connector.connector_id)).all()
+    running = {row.connector_pk: row for row in session.execute(
+        select(ChargingSession.id, ChargingSession.connector_pk, ChargingSession.started_at,
+               ChargingSession.created_at, ChargingSession.power_w,
+               ChargingSession.charger_transaction_id)
+        .where(ChargingSession.station_id.in_(station_ids),
+               ChargingSession.status.in_(RUNNING),
+               ChargingSession.connector_pk.is_not(None)))}
     rows = {row.connector_pk: row for row in session.scalars(
         select(PlugLoad).where(PlugLoad.connector_pk.in_([c.id for c in connectors])))}
     circuits = list(session.scalars(select(LoadCircuit).where(LoadCircuit.site_id == site_id)))
 
-    by_station: dict[int, list[Connector]] = {}
+    by_station: dict[int, list[Any]] = {}
     for connector in connectors:
         by_station.setdefault(connector.station_id, []).append(connector)
     site_phases = settings.phases
     plug_nodes: dict[int | None, list[allocator.Node]] = {}
     previous: dict[str, allocator.Previous] = {}
+    drawn_amps: dict[int, float | None] = {}
     for station in stations:
         extra = station_settings.get(station.id) or StationLoadSettings(station_id=station.id)
         phases = tuple(range(min(site_phases, extra.phases or 3)))
@@ -227,6 +244,7 @@ def _plan(session: Session, site_id: int, now: datetime) -> _Plan | None:
             drawn = None
             if charging is not None and charging.power_w is not None:
                 drawn = charging.power_w / (allocator.NOMINAL_VOLTAGE * len(phases))
+            drawn_amps[connector.id] = drawn
             if charging is not None and row is not None and row.session_id == charging.id \
                     and row.amps is not None and row.since is not None:
                 previous[str(connector.id)] = allocator.Previous(row.amps, row.since)
@@ -262,6 +280,7 @@ def _plan(session: Session, site_id: int, now: datetime) -> _Plan | None:
     allocation = allocator.allocate(site, previous, now)
 
     commands: list[LimitCommand] = []
+    unread = []
     stations_by_id = {station.id: station for station in stations}
     # The fallback is safe with every plug at it at once (below the 6 A a car needs, cars
     # wait for Voltspot rather than overload the site).
@@ -275,10 +294,14 @@ def _plan(session: Session, site_id: int, now: datetime) -> _Plan | None:
                                         stack_level_zero_only=False)
             session.add(extra)
             station_settings[station.id] = extra
-        if not station.connected or extra.rejects_profiles:
+        if not station.connected:
+            continue
+        connected_at = station.connected_at or now
+        if extra.settings_read_at is None or extra.settings_read_at < connected_at:
+            unread.append((station.id, station.charge_point_id))
+        if extra.rejects_profiles:
             continue
         phases = min(site_phases, extra.phases or 3)
-        connected_at = station.connected_at or now
         plug_limit = min(fallback, _cap(extra))
         if extra.fallback_installed_at is None or extra.fallback_installed_at < connected_at \
                 or extra.fallback_amps != plug_limit:
@@ -294,30 +317,24 @@ def _plan(session: Session, site_id: int, now: datetime) -> _Plan | None:
         if row is None:
             row = PlugLoad(connector_pk=connector.id, priority=0, paused=False)
             session.add(row)
-        row.site_id = site_id
+        _update(row, site_id=site_id)
         charging = running.get(connector.id)
         entry = allocation.plugs.get(str(connector.id))
         if charging is None or entry is None:
             if row.session_id is not None or row.amps is not None:
-                row.session_id = None
-                row.amps = row.target_amps = row.drawn_amps = row.since = None
-                row.applied_amps = row.applied_at = row.apply_error = None
-                row.paused, row.pause_reason = False, None
+                _update(row, session_id=None, amps=None, target_amps=None, drawn_amps=None,
+                        since=None, applied_amps=None, applied_at=None, apply_error=None,
+                        paused=False, pause_reason=None)
             continue
         new_session = row.session_id != charging.id
         if new_session:
-            row.applied_amps = row.applied_at = row.apply_error = None
+            _update(row, applied_amps=None, applied_at=None, apply_error=None)
         if new_session or row.amps is None or abs(row.amps - entry.amps) >= 0.05:
             row.since = now
-        row.session_id = charging.id
-        row.amps = entry.amps
-        row.target_amps = entry.target_amps
-        row.paused = entry.paused
-        row.pause_reason = str(entry.reason) if entry.reason else None
-        row.drawn_amps = None if charging.power_w is None else round(
-            charging.power_w / (allocator.NOMINAL_VOLTAGE * len(_phases_of(site, connector))),
-            1)
-        row.computed_at = now
+        drawn = drawn_amps.get(connector.id)
+        _update(row, session_id=charging.id, amps=entry.amps, target_amps=entry.target_amps,
+                paused=entry.paused, pause_reason=str(entry.reason) if entry.reason else None,
+                drawn_amps=None if drawn is None else round(drawn, 1))
         extra = station_settings.get(station.id)
         if not entry.controllable or extra is None or not station.connected:
             continue
@@ -331,14 +348,8 @@ def _plan(session: Session, site_id: int, now: datetime) -> _Plan | None:
                                                 min(site_phases, extra.phases or 3),
                                                 plug=connector.connector_id,
                                                 transaction=charging.charger_transaction_id)))
-    return _Plan(site, allocation, commands)
-
-
-def _phases_of(site: allocator.Site, connector: Connector) -> tuple[int, ...]:
-    for plug in site.root.all_plugs():
-        if plug.id == str(connector.id):
-            return plug.phases
-    return allocator.ALL_PHASES
+    settings.computed_at = now
+    return _Plan(site, allocation, commands, unread)
 
 
 def _cap(extra: StationLoadSettings) -> float:

@@ -1,13 +1,18 @@
-"""The load-management job: every managed site recomputed every few seconds, and sooner
-after a start, stop, status change or meter reading (a poke), pokes close together counted
-once."""
+"""The load-management job: every managed site recomputed every ``load_interval`` seconds,
+and a site sooner after a start, stop, status change or meter reading there (a poke); the
+pokes of one moment count once.
+
+Cost (bench/load_allocation.py): a round of a 200-plug site is ~20 ms of CPU, nearly all
+of it reading the site from the database; 10 000 plugs in 50 such sites with a round every
+15 s take ~7 % of a core, every 30 s ~4 %.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from voltspot.db import Database
@@ -33,11 +38,14 @@ class RoundOutcome:
     refused: int = 0
 
 
-def run_round(db: Database, control: ChargerControl) -> list[RecomputeOutcome]:
-    """Recompute and apply every managed site once; a site's failure is logged and the
-    others still run."""
+def run_round(db: Database, control: ChargerControl,
+              site_ids: Iterable[int] | None = None) -> list[RecomputeOutcome]:
+    """Recompute and apply ``site_ids`` (default: every managed site) once; a site's
+    failure is logged and the others still run."""
     outcomes = []
-    for site_id in site_ids_managed(db):
+    managed = site_ids_managed(db)
+    wanted = managed if site_ids is None else [s for s in managed if s in set(site_ids)]
+    for site_id in wanted:
         try:
             outcomes.append(recompute_site(db, control, site_id))
         except Exception:
@@ -50,7 +58,7 @@ class LoadLoop:
     :meth:`poke`. ``once`` (a cluster job lock's ``run``) keeps it to one process at a
     time; without it, this process runs every round."""
 
-    def __init__(self, db: Database, control: ChargerControl, every_seconds: float = 5.0,
+    def __init__(self, db: Database, control: ChargerControl, every_seconds: float = 15.0,
                  debounce_seconds: float = 0.5, once: Once | None = None) -> None:
         self._db = db
         self._control = control
@@ -58,20 +66,28 @@ class LoadLoop:
         self._debounce = debounce_seconds
         self._once = once
         self._wake = threading.Event()
+        self._dirty: set[int] = set()
+        self._guard = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def poke(self) -> None:
-        """Something changed at a site (a session started or stopped, a plug's status, a
-        meter reading): recompute soon."""
+    def poke(self, site_id: int) -> None:
+        """Something changed at ``site_id`` (a session started or stopped, a plug's
+        status, a meter reading): recompute it soon."""
+        with self._guard:
+            self._dirty.add(site_id)
         self._wake.set()
 
-    def run_once(self) -> RoundOutcome:
-        """One round now (in this thread), under the job lock when there is one."""
+    def run_once(self, site_ids: Iterable[int] | None = None) -> RoundOutcome:
+        """One round now (in this thread) of ``site_ids`` (default: every managed site),
+        under the job lock when there is one."""
+        def work() -> list[RecomputeOutcome]:
+            return run_round(self._db, self._control, site_ids)
+
         if self._once is None:
-            outcomes: list[RecomputeOutcome] | None = run_round(self._db, self._control)
+            outcomes: list[RecomputeOutcome] | None = work()
             ran = True
         else:
-            ran, outcomes = self._once(JOB, lambda: run_round(self._db, self._control))
+            ran, outcomes = self._once(JOB, work)
         outcomes = outcomes or []
         return RoundOutcome(ran, len(outcomes), sum(o.sent for o in outcomes),
                             sum(o.refused for o in outcomes))
@@ -84,14 +100,21 @@ class LoadLoop:
         self._thread.start()
 
     def _run(self) -> None:
+        deadline = time.monotonic() + self._every
         while True:
-            if self._wake.wait(self._every):
+            sites: set[int] | None = None
+            if self._wake.wait(max(deadline - time.monotonic(), 0)):
                 # Let the events of one moment (a start is a status change, a transaction
                 # and a meter value) arrive before counting them once.
                 time.sleep(self._debounce)
-            self._wake.clear()
+                self._wake.clear()
+                with self._guard:
+                    sites, self._dirty = self._dirty, set()
+            if time.monotonic() >= deadline:
+                sites = None
+                deadline = time.monotonic() + self._every
             try:
-                self.run_once()
+                self.run_once(sites)
             except Exception:
                 log.exception("load management round failed; trying again in %s s",
                               self._every)

@@ -225,7 +225,6 @@ def _site_load(session: Session, site: Site) -> SiteLoadView:
         ChargingSession.started_at.is_not(None))))
     plugs = []
     allocated_kw = drawn_kw = 0.0
-    computed_at = None
     for station, connector, load, extra in rows:
         phases = min(site_phases, (extra.phases if extra else 3) or 3)
         charging = load is not None and load.session_id is not None
@@ -238,8 +237,6 @@ def _site_load(session: Session, site: Site) -> SiteLoadView:
         drawn_power = allocator.amps_to_kw(drawn, phases) if drawn is not None else None
         allocated_kw += kw or 0.0
         drawn_kw += drawn_power or 0.0
-        if load is not None and load.computed_at is not None:
-            computed_at = max(computed_at or load.computed_at, load.computed_at)
         plugs.append(PlugLoadView(
             charge_point_id=station.charge_point_id, connector_id=connector.connector_id,
             evse_id=connector.evse_id, charging=charging or connector.id in open_sessions,
@@ -250,7 +247,7 @@ def _site_load(session: Session, site: Site) -> SiteLoadView:
             or (extra.last_error if extra is not None and rejects else None)))
     return SiteLoadView(site.id, site.name, limit, tuple(plugs), round(allocated_kw, 1),
                         round(drawn_kw, 1), sum(1 for plug in plugs if plug.charging),
-                        computed_at)
+                        settings.computed_at if settings is not None else None)
 
 
 def _why(load: PlugLoad | None, rejects: bool, charging: bool) -> str:
