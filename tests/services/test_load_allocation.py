@@ -17,6 +17,7 @@ from voltspot.models import (
     SiteLoadSettings,
     Station,
     StationLoadSettings,
+    utcnow,
 )
 from voltspot.ocpp.control import OcppChargerControl
 from voltspot.ocpp.registry import ConnectionRegistry
@@ -128,3 +129,27 @@ def test_a_car_drawing_less_than_allowed_leaves_the_rest_to_the_other(db):
     recompute_site(db, _control(), site_id, now=T0 + timedelta(minutes=5))
     loads = _loads(db, plugs)
     assert (loads[plugs[0]].amps, loads[plugs[1]].amps) == (25, 7)
+
+
+def test_a_car_drawing_more_than_its_accepted_limit_is_flagged_after_a_minute(db):
+    from voltspot.services.load.settings import _site_load
+
+    site_id, plugs = _site(db, amps=32)
+    first = _charge(db, plugs[0], 30, power_w=16 * 690)
+    _charge(db, plugs[1], 20, power_w=16 * 690)
+    recompute_site(db, _control(), site_id, now=T0)
+    with db.session() as session:
+        # As after the charger accepted its limit, then let the car draw 20 A anyway.
+        row = session.get(PlugLoad, plugs[0])
+        row.applied_amps, row.applied_at = 16.0, T0
+        session.get(ChargingSession, first).power_w = 20 * 690
+    recompute_site(db, _control(), site_id, now=T0 + timedelta(seconds=15))
+    assert _loads(db, plugs)[plugs[0]].over_limit_since == T0 + timedelta(seconds=15)
+    with db.session() as session:
+        session.get(PlugLoad, plugs[0]).over_limit_since = utcnow() - timedelta(seconds=30)
+        view = _site_load(session, session.get(Site, site_id))
+    assert not view.ignoring
+    with db.session() as session:
+        session.get(PlugLoad, plugs[0]).over_limit_since = utcnow() - timedelta(minutes=5)
+        view = _site_load(session, session.get(Site, site_id))
+    assert [(plug.connector_id, plug.drawn_amps) for plug in view.ignoring] == [(1, 20.0)]

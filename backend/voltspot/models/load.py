@@ -117,6 +117,8 @@ class PlugLoad(Base):
     applied_amps: Mapped[float | None]
     applied_at: Mapped[datetime | None]
     apply_error: Mapped[str | None] = mapped_column(String(300))
+    # Since when the car has drawn clearly more than its charger was told to allow.
+    over_limit_since: Mapped[datetime | None]
 
 
 class SiteMeterReading(Base):

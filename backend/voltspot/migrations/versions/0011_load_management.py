@@ -98,6 +98,7 @@ def upgrade() -> None:
     sa.Column('applied_amps', sa.Double(), nullable=True),
     sa.Column('applied_at', voltspot.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('apply_error', sa.String(length=300), nullable=True),
+    sa.Column('over_limit_since', voltspot.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['connector_pk'], ['connectors.id'], name=op.f('fk_plug_loads_connector_pk_connectors')),
     sa.ForeignKeyConstraint(['session_id'], ['charging_sessions.id'], name=op.f('fk_plug_loads_session_id_charging_sessions')),
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_plug_loads_site_id_sites')),

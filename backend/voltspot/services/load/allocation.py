@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 
 # Sessions whose transaction is running: they get a transaction limit.
 RUNNING = (SessionStatus.CHARGING, SessionStatus.SUSPENDED)
+# A car drawing this much more than its charger accepted is ignoring its limit.
+OVER_LIMIT_AMPS = 1.0
 # Answers that say the charger will not take profiles at all (not a passing refusal).
 REFUSALS = ("Rejected", "NotSupported", "NotImplemented")
 
@@ -335,6 +337,12 @@ def _plan(session: Session, site_id: int, now: datetime) -> _Plan | None:
         _update(row, session_id=charging.id, amps=entry.amps, target_amps=entry.target_amps,
                 paused=entry.paused, pause_reason=str(entry.reason) if entry.reason else None,
                 drawn_amps=None if drawn is None else round(drawn, 1))
+        over = (entry.controllable and drawn is not None and row.applied_amps is not None
+                and drawn > row.applied_amps + OVER_LIMIT_AMPS)
+        if not over:
+            _update(row, over_limit_since=None)
+        elif row.over_limit_since is None:
+            row.over_limit_since = now
         extra = station_settings.get(station.id)
         if not entry.controllable or extra is None or not station.connected:
             continue

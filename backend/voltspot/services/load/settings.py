@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,11 +24,14 @@ from voltspot.models import (
     SiteLoadSettings,
     Station,
     StationLoadSettings,
+    utcnow,
 )
 from voltspot.services.errors import InvalidInput, NotFound
 from voltspot.services.owner.accounts import Viewer, owned_site
 
 MAX_AMPS = 4000.0
+# A charger letting its car draw more than allowed for this long is shown to the owner.
+IGNORED_AFTER = timedelta(minutes=1)
 MAX_KW = 3000.0
 
 
@@ -78,6 +81,8 @@ class PlugLoadView:
     drawn_kw: float | None
     paused: bool
     why: str
+    # The charger has let the car draw more than allowed for longer than a minute.
+    ignores_limit: bool
     priority: int
     rejects_profiles: bool
     error: str | None
@@ -95,6 +100,11 @@ class SiteLoadView:
     drawn_kw: float
     charging: int
     computed_at: datetime | None
+
+    @property
+    def ignoring(self) -> tuple[PlugLoadView, ...]:
+        """The plugs whose charger ignores its limit (an alert for the owner)."""
+        return tuple(plug for plug in self.plugs if plug.ignores_limit)
 
     @property
     def percent_used(self) -> int:
@@ -225,6 +235,7 @@ def _site_load(session: Session, site: Site) -> SiteLoadView:
         ChargingSession.started_at.is_not(None))))
     plugs = []
     allocated_kw = drawn_kw = 0.0
+    now = utcnow()
     for station, connector, load, extra in rows:
         phases = min(site_phases, (extra.phases if extra else 3) or 3)
         charging = load is not None and load.session_id is not None
@@ -242,6 +253,8 @@ def _site_load(session: Session, site: Site) -> SiteLoadView:
             evse_id=connector.evse_id, charging=charging or connector.id in open_sessions,
             allocated_amps=allocated, drawn_amps=drawn, allocated_kw=kw, drawn_kw=drawn_power,
             paused=bool(charging and load.paused), why=_why(load, rejects, charging),
+            ignores_limit=bool(charging and load.over_limit_since is not None
+                               and now - load.over_limit_since > IGNORED_AFTER),
             priority=load.priority if load is not None else 0, rejects_profiles=rejects,
             error=(load.apply_error if load is not None else None)
             or (extra.last_error if extra is not None and rejects else None)))
