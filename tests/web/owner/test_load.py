@@ -6,7 +6,14 @@ from sqlalchemy import select
 
 from tests.services.test_load_allocation import T0, _charge, _control, _site
 from tests.web.owner.conftest import csrf_of
-from voltspot.models import Site, SiteLoadSettings
+from voltspot.models import (
+    Connector,
+    LoadCircuit,
+    PlugLoad,
+    Site,
+    SiteLoadSettings,
+    StationLoadSettings,
+)
 from voltspot.services.load.allocation import recompute_site
 
 
@@ -63,3 +70,44 @@ def test_another_owners_site_load_can_be_neither_seen_nor_changed(signed_in, oth
     with db.session() as session:
         assert session.scalar(select(SiteLoadSettings.limit_amps).where(
             SiteLoadSettings.site_id == site_id)) == 32
+
+
+def test_an_owner_puts_a_station_in_a_circuit_with_a_cap_and_a_priority_bay(
+        signed_in, owner, db):
+    site_id, plugs = _site(db, amps=63)
+    _own(db, site_id, owner.id)
+    response = signed_in.post(f"/owner/sites/{site_id}/load/circuits", data={
+        "name": "Garage level -1", "amps": "25", "phases": "3",
+        "csrf_token": csrf_of(signed_in)})
+    assert response.status_code == 302
+    with db.session() as session:
+        circuit = session.scalar(select(LoadCircuit).where(LoadCircuit.site_id == site_id))
+        station = session.get(Connector, plugs[0]).station
+        charge_point_id, station_id = station.charge_point_id, station.id
+    response = signed_in.post(f"/owner/sites/{site_id}/load/stations/{charge_point_id}", data={
+        "max_amps": "16", "circuit": str(circuit.id), "stack_level_zero_only": "on",
+        "priority-1": "2", "priority-2": "0", "csrf_token": csrf_of(signed_in)})
+    assert response.status_code == 302
+    with db.session() as session:
+        extra = session.get(StationLoadSettings, station_id)
+        assert (extra.max_amps, extra.circuit_id, extra.stack_level_zero_only,
+                extra.rejects_profiles) == (16.0, circuit.id, True, False)
+        assert session.get(PlugLoad, plugs[0]).priority == 2
+    page = signed_in.get(f"/owner/sites/{site_id}/load").get_data(as_text=True)
+    assert "Garage level -1 (25 A)" in page
+
+
+def test_a_circuit_of_another_site_cannot_be_chosen(signed_in, owner, db):
+    site_id, plugs = _site(db, amps=63)
+    other_site, _ = _site(db, amps=63)
+    _own(db, site_id, owner.id)
+    _own(db, other_site, owner.id)
+    signed_in.post(f"/owner/sites/{other_site}/load/circuits", data={
+        "name": "Elsewhere", "amps": "25", "csrf_token": csrf_of(signed_in)})
+    with db.session() as session:
+        foreign = session.scalar(select(LoadCircuit.id).where(LoadCircuit.site_id == other_site))
+        charge_point_id = session.get(Connector, plugs[0]).station.charge_point_id
+    response = signed_in.post(f"/owner/sites/{site_id}/load/stations/{charge_point_id}", data={
+        "circuit": str(foreign), "csrf_token": csrf_of(signed_in)})
+    assert response.status_code == 422
+    assert "pick one of this site&#39;s circuits" in response.get_data(as_text=True)

@@ -19,6 +19,7 @@ from voltspot.domain import load as allocator
 from voltspot.models import (
     ChargingSession,
     Connector,
+    LoadCircuit,
     PlugLoad,
     Site,
     SiteLoadSettings,
@@ -26,6 +27,7 @@ from voltspot.models import (
     StationLoadSettings,
     utcnow,
 )
+from voltspot.models.load import ProfileKind
 from voltspot.services.errors import InvalidInput, NotFound
 from voltspot.services.owner.accounts import Viewer, owned_site
 
@@ -278,20 +280,149 @@ def _why(load: PlugLoad | None, rejects: bool, charging: bool) -> str:
     return "Sharing"
 
 
-def set_plug_priority(db: Database, viewer: Viewer, connector_pk: int, priority: int) -> None:
-    """A plug's priority: higher keeps charging when others pause (staff or taxi bays)."""
-    if not -10 <= priority <= 10:
-        raise InvalidInput("a priority is between -10 and 10")
+@dataclass(frozen=True)
+class CircuitView:
+    id: int
+    name: str
+    amps: float
+    phases: int
+    parent_id: int | None
+
+
+@dataclass(frozen=True)
+class StationLoadView:
+    """A station's load settings as the owner edits them, and what its charger said."""
+
+    charge_point_id: str
+    max_amps: float | None
+    circuit_id: int | None
+    rejects_profiles: bool
+    stack_level_zero_only: bool
+    relative_profiles: bool
+    charger_says: str
+    last_error: str | None
+    plugs: tuple[tuple[int, int], ...]  # (plug number, priority)
+
+
+@dataclass(frozen=True)
+class SiteTree:
+    """The site's circuits and stations, for the owner's load settings."""
+
+    circuits: tuple[CircuitView, ...]
+    stations: tuple[StationLoadView, ...]
+
+
+def site_tree(db: Database, viewer: Viewer, site_id: int) -> SiteTree:
+    """The site's circuits, and each station's cap, circuit and smart-charging switches."""
     with db.session() as session:
-        connector = session.get(Connector, connector_pk)
-        if connector is None:
-            raise NotFound("no such plug")
-        station = session.get(Station, connector.station_id)
-        if station is None or station.site_id is None:
-            raise NotFound("no such plug")
-        owned_site(session, viewer, station.site_id)
-        row = session.get(PlugLoad, connector_pk)
-        if row is None:
-            row = PlugLoad(connector_pk=connector_pk, site_id=station.site_id, paused=False)
-            session.add(row)
-        row.priority = priority
+        site = owned_site(session, viewer, site_id)
+        circuits = tuple(CircuitView(c.id, c.name, c.limit_amps, c.phases, c.parent_id)
+                         for c in session.scalars(select(LoadCircuit).where(
+                             LoadCircuit.site_id == site.id).order_by(LoadCircuit.id)))
+        stations = []
+        for station in session.scalars(select(Station).where(Station.site_id == site.id)
+                                       .order_by(Station.charge_point_id)):
+            extra = session.get(StationLoadSettings, station.id)
+            priorities = {row.connector_pk: row.priority for row in session.scalars(
+                select(PlugLoad).where(PlugLoad.connector_pk.in_(
+                    [c.id for c in station.connectors])))}
+            said = "Not read yet: it is read when the charger connects."
+            if extra is not None and extra.settings_read_at is not None:
+                said = (f"Takes limits in {'watts' if extra.charging_rate_unit == 'W' else 'amps'}"
+                        f"; stack levels up to {extra.max_stack_level}"
+                        if extra.max_stack_level is not None
+                        else "Did not say which limits it takes.")
+            stations.append(StationLoadView(
+                station.charge_point_id,
+                extra.max_amps if extra else None, extra.circuit_id if extra else None,
+                bool(extra and extra.rejects_profiles),
+                bool(extra and extra.stack_level_zero_only),
+                bool(extra and str(extra.profile_kind) == ProfileKind.RELATIVE), said,
+                extra.last_error if extra else None,
+                tuple((c.connector_id, priorities.get(c.id, 0)) for c in station.connectors)))
+        return SiteTree(circuits, tuple(stations))
+
+
+def set_station_load(db: Database, viewer: Viewer, site_id: int, charge_point_id: str,
+                     form: Mapping[str, str]) -> None:
+    """A station's load settings from the owner's form: ``max_amps`` (empty: none),
+    ``circuit`` (empty: directly on the site), the switches ``rejects_profiles``,
+    ``stack_level_zero_only`` and ``relative`` ("on" when ticked), and ``priority-<plug>``
+    per plug. Raises :class:`InvalidInput` with one sentence."""
+    with db.session() as session:
+        site = owned_site(session, viewer, site_id)
+        station = session.scalar(select(Station).where(
+            Station.charge_point_id == charge_point_id, Station.site_id == site.id))
+        if station is None:
+            raise NotFound(f"no station {charge_point_id!r} on this site")
+        extra = session.get(StationLoadSettings, station.id)
+        if extra is None:
+            extra = StationLoadSettings(station_id=station.id)
+            session.add(extra)
+        raw_max = (form.get("max_amps") or "").strip()
+        extra.max_amps = _number(raw_max, "the station's maximum", 6, MAX_AMPS) if raw_max \
+            else None
+        circuit = (form.get("circuit") or "").strip()
+        if circuit:
+            found = session.scalar(select(LoadCircuit.id).where(
+                LoadCircuit.id == _whole(circuit, "the circuit"),
+                LoadCircuit.site_id == site.id))
+            if found is None:
+                raise InvalidInput("pick one of this site's circuits")
+            extra.circuit_id = found
+        else:
+            extra.circuit_id = None
+        was_rejecting = extra.rejects_profiles
+        extra.rejects_profiles = form.get("rejects_profiles") == "on"
+        if was_rejecting and not extra.rejects_profiles:
+            # Try the charger again: read its settings and send its limits anew.
+            extra.settings_read_at = extra.fallback_installed_at = None
+            extra.last_error = None
+        extra.stack_level_zero_only = form.get("stack_level_zero_only") == "on"
+        extra.profile_kind = (ProfileKind.RELATIVE if form.get("relative") == "on"
+                              else ProfileKind.ABSOLUTE)
+        for connector in station.connectors:
+            raw = (form.get(f"priority-{connector.connector_id}") or "0").strip()
+            priority = int(_whole(raw, "a plug's priority"))
+            if not -10 <= priority <= 10:
+                raise InvalidInput("a plug's priority is between -10 and 10")
+            row = session.get(PlugLoad, connector.id)
+            if row is None:
+                row = PlugLoad(connector_pk=connector.id, site_id=site.id, paused=False)
+                session.add(row)
+            row.priority = priority
+
+
+def add_circuit(db: Database, viewer: Viewer, site_id: int, form: Mapping[str, str]
+                ) -> CircuitView:
+    """A circuit (stations behind their own fuse) on the site, or inside ``parent``:
+    ``name``, ``amps`` per phase, ``phases``. Raises :class:`InvalidInput`."""
+    with db.session() as session:
+        site = owned_site(session, viewer, site_id)
+        name = (form.get("name") or "").strip()
+        if not name or len(name) > 100:
+            raise InvalidInput("give the circuit a name of at most 100 characters")
+        amps = _number(form.get("amps", ""), "the circuit's limit", 6, MAX_AMPS)
+        phases = int(_whole(form.get("phases") or "3", "the phases"))
+        if phases not in (1, 3):
+            raise InvalidInput("a circuit has 1 or 3 phases")
+        parent = (form.get("parent") or "").strip()
+        parent_id = None
+        if parent:
+            parent_id = session.scalar(select(LoadCircuit.id).where(
+                LoadCircuit.id == _whole(parent, "the parent circuit"),
+                LoadCircuit.site_id == site.id))
+            if parent_id is None:
+                raise InvalidInput("pick one of this site's circuits as its parent")
+        circuit = LoadCircuit(site_id=site.id, parent_id=parent_id, name=name,
+                              limit_amps=amps, phases=phases)
+        session.add(circuit)
+        session.flush()
+        return CircuitView(circuit.id, name, amps, phases, parent_id)
+
+
+def _whole(raw: str, name: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a whole number") from None

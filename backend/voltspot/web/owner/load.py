@@ -27,7 +27,8 @@ def _page(site_id: int, values: dict[str, str] | None = None, error: str | None 
     view = load_service.site_load(runtime().db, viewer(), site_id)
     if htmx.target == "site-load":
         return render_template("owner/_load_live.html", view=view), status
-    return render_template("owner/load.html", view=view,
+    tree = load_service.site_tree(runtime().db, viewer(), site_id)
+    return render_template("owner/load.html", view=view, tree=tree,
                            values=values if values is not None else _values(view.limit),
                            error=error), status
 
@@ -48,4 +49,25 @@ def save_site_load(site_id: int):
     else:
         flash(f"Load management is off at {limit.site_name}: every plug may draw its full "
               "power.", "success")
+    return redirect(url_for("owner.site_load", site_id=site_id))
+
+
+@bp.post("/sites/<int:site_id>/load/stations/<charge_point_id>")
+def save_station_load(site_id: int, charge_point_id: str):
+    try:
+        load_service.set_station_load(runtime().db, viewer(), site_id, charge_point_id,
+                                      request.form)
+    except InvalidInput as problem:
+        return _page(site_id, error=f"{charge_point_id}: {problem}", status=422)
+    flash(f"{charge_point_id}'s load settings are saved.", "success")
+    return redirect(url_for("owner.site_load", site_id=site_id))
+
+
+@bp.post("/sites/<int:site_id>/load/circuits")
+def add_circuit(site_id: int):
+    try:
+        circuit = load_service.add_circuit(runtime().db, viewer(), site_id, request.form)
+    except InvalidInput as problem:
+        return _page(site_id, error=str(problem), status=422)
+    flash(f"Circuit {circuit.name} is added; put its stations in it below.", "success")
     return redirect(url_for("owner.site_load", site_id=site_id))
