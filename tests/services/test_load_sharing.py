@@ -15,7 +15,14 @@ from sqlalchemy import select
 from tests.conftest import LiveServer, fresh_database, start_server, stop_server
 from tests.support import eventually, running
 from voltspot.db import Database
-from voltspot.models import Connector, IdToken, PlugLoad, Station, StationLoadSettings
+from voltspot.models import (
+    Connector,
+    IdToken,
+    PlugLoad,
+    Station,
+    StationLoadSettings,
+    utcnow,
+)
 from voltspot.services.load.settings import set_site_limit_by_name
 from voltspot.services.stations.registry import register_station
 from voltspot.simulator import SimulatedCharger, SimulatedCharger201
@@ -153,3 +160,46 @@ def test_every_charger_gets_a_fallback_limit_that_keeps_the_site_safe_without_vo
         # Four plugs on the site: 8 A each when every car charges on the fallback.
         eventually(lambda: charger.allowed_amps(1) == pytest.approx(8.0), seconds=10)
         assert charger.allowed_amps(2) == pytest.approx(8.0)
+
+
+def test_after_a_restart_chargers_keep_their_limits_then_get_fresh_ones(
+        load_db, tmp_path_factory):
+    _, stations = _site(load_db, 32, stations=2)
+    url = str(load_db.engine.url.render_as_string(hide_password=False))
+    first = start_server(url, tmp_path_factory.mktemp("restart") / "first.log",
+                         load_interval="0.5")
+    chargers = [SimulatedCharger(first.ws_url, cp, pw, step_delay=0, meter_interval=3600)
+                for cp, pw in stations]
+    cars = [(0, 1), (0, 2), (1, 1)]
+
+    def allowed() -> list[float]:
+        return [chargers[index].allowed_amps(plug) for index, plug in cars]
+
+    try:
+        with ExitStack() as stack:
+            loops = [stack.enter_context(running(charger)) for charger in chargers]
+            for index, plug in cars:
+                _run(loops[index], chargers[index].plug_in(plug, "LOAD-CARD"))
+            assert _once(allowed, lambda amps: min(amps) > 9) == pytest.approx([10.6] * 3)
+            stop_server(first)
+            # Voltspot is gone: each charger keeps the last limit it took.
+            assert allowed() == pytest.approx([10.6] * 3)
+            restarted_at = utcnow()
+            restarted = start_server(url, tmp_path_factory.mktemp("restart") / "second.log",
+                                     load_interval="0.5")
+            try:
+                for charger in chargers:
+                    charger.url = f"{restarted.ws_url}/{charger.id}"
+                eventually(lambda: all(charger.booted.is_set() and charger.boot_count >= 2
+                                       for charger in chargers), seconds=20)
+                # Fresh limits for the new connections, recomputed from the database.
+                eventually(lambda: [
+                    row.applied_amps for row in _plug_loads(load_db, [cp for cp, _ in stations])
+                    if row.applied_at is not None and row.applied_at > restarted_at
+                ] == [10.6] * 3, seconds=15)
+                assert sum(allowed()) <= 32
+            finally:
+                stop_server(restarted)
+    finally:
+        if first.process.poll() is None:
+            stop_server(first)
