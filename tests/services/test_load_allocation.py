@@ -14,6 +14,7 @@ from voltspot.models import (
     Connector,
     PlugLoad,
     Site,
+    SiteLoadSample,
     SiteLoadSettings,
     Station,
     StationLoadSettings,
@@ -153,3 +154,18 @@ def test_a_car_drawing_more_than_its_accepted_limit_is_flagged_after_a_minute(db
         session.get(PlugLoad, plugs[0]).over_limit_since = utcnow() - timedelta(minutes=5)
         view = _site_load(session, session.get(Site, site_id))
     assert [(plug.connector_id, plug.drawn_amps) for plug in view.ignoring] == [(1, 20.0)]
+
+
+def test_the_sites_power_is_sampled_once_a_minute_for_the_owners_chart(db):
+    site_id, plugs = _site(db, amps=32)
+    _charge(db, plugs[0], 30, power_w=20 * 690)
+    for seconds in (0, 20, 40, 65):
+        recompute_site(db, _control(), site_id, now=T0 + timedelta(seconds=seconds))
+    with db.session() as session:
+        samples = session.execute(select(
+            SiteLoadSample.at, SiteLoadSample.limit_w, SiteLoadSample.allocated_w,
+            SiteLoadSample.drawn_w).where(SiteLoadSample.site_id == site_id)
+            .order_by(SiteLoadSample.at)).all()
+    # 32 A on three phases at 230 V: 22 080 W; one car allowed 31.8 A, drawing 20 A.
+    assert [tuple(sample) for sample in samples] == [
+        (T0, 22080, 21942, 13800), (T0 + timedelta(minutes=1), 22080, 21942, 13800)]

@@ -12,6 +12,7 @@ from voltspot.models.events import StationEvent, StationEventKind
 from voltspot.models.load import (
     LoadCircuit,
     PlugLoad,
+    SiteLoadSample,
     SiteLoadSettings,
     SiteMeterReading,
     StationLoadSettings,
@@ -35,6 +36,7 @@ __all__ = [
     "PlugLoad",
     "Site",
     "SiteHourTotal",
+    "SiteLoadSample",
     "SiteLoadSettings",
     "SiteMeterReading",
     "Station",

@@ -133,3 +133,16 @@ class SiteMeterReading(Base):
     l1_amps: Mapped[float]
     l2_amps: Mapped[float]
     l3_amps: Mapped[float]
+
+
+class SiteLoadSample(Base):
+    """A site's power at a minute: the limit, what its cars were allowed and what they
+    drew (W), for the owner's chart of the day. One row per site per minute at most."""
+
+    __tablename__ = "site_load_samples"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(primary_key=True)
+    limit_w: Mapped[int]
+    allocated_w: Mapped[int]
+    drawn_w: Mapped[int]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from tests.services.test_load_allocation import T0, _charge, _control, _site
@@ -11,8 +13,10 @@ from voltspot.models import (
     LoadCircuit,
     PlugLoad,
     Site,
+    SiteLoadSample,
     SiteLoadSettings,
     StationLoadSettings,
+    utcnow,
 )
 from voltspot.services.load.allocation import recompute_site
 
@@ -111,3 +115,16 @@ def test_a_circuit_of_another_site_cannot_be_chosen(signed_in, owner, db):
         "circuit": str(foreign), "csrf_token": csrf_of(signed_in)})
     assert response.status_code == 422
     assert "pick one of this site&#39;s circuits" in response.get_data(as_text=True)
+
+
+def test_the_page_charts_the_days_power_against_the_limit(signed_in, owner, db):
+    site_id, _ = _site(db, amps=32)
+    _own(db, site_id, owner.id)
+    now = utcnow().replace(second=0, microsecond=0)
+    with db.session() as session:
+        for minutes, drawn in ((90, 11000), (60, 20000), (30, 15000)):
+            session.add(SiteLoadSample(site_id=site_id, at=now - timedelta(minutes=minutes),
+                                       limit_w=22080, allocated_w=22000, drawn_w=drawn))
+    page = signed_in.get(f"/owner/sites/{site_id}/load").get_data(as_text=True)
+    assert "peak drawn 20.0 kW" in page
+    assert page.count("<polyline") == 3

@@ -49,6 +49,15 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_site_load_settings_site_id_sites')),
     sa.PrimaryKeyConstraint('site_id', name=op.f('pk_site_load_settings'))
     )
+    op.create_table('site_load_samples',
+    sa.Column('site_id', sa.Integer(), nullable=False),
+    sa.Column('at', voltspot.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('limit_w', sa.Integer(), nullable=False),
+    sa.Column('allocated_w', sa.Integer(), nullable=False),
+    sa.Column('drawn_w', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_site_load_samples_site_id_sites')),
+    sa.PrimaryKeyConstraint('site_id', 'at', name=op.f('pk_site_load_samples'))
+    )
     op.create_table('site_meter_readings',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('site_id', sa.Integer(), nullable=False),
@@ -121,6 +130,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_site_meter_readings_site_taken')
 
     op.drop_table('site_meter_readings')
+    op.drop_table('site_load_samples')
     op.drop_table('site_load_settings')
     with op.batch_alter_table('load_circuits', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_load_circuits_site_id'))

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from voltspot.db import Database
@@ -33,6 +33,7 @@ from voltspot.models import (
     Connector,
     LoadCircuit,
     PlugLoad,
+    SiteLoadSample,
     SiteLoadSettings,
     SiteMeterReading,
     Station,
@@ -52,6 +53,8 @@ log = logging.getLogger(__name__)
 
 # Sessions whose transaction is running: they get a transaction limit.
 RUNNING = (SessionStatus.CHARGING, SessionStatus.SUSPENDED)
+# The owner's chart shows a day; two are kept.
+SAMPLES_KEPT = timedelta(days=2)
 # A car drawing this much more than its charger accepted is ignoring its limit.
 OVER_LIMIT_AMPS = 1.0
 # Answers that say the charger will not take profiles at all (not a passing refusal).
@@ -356,8 +359,32 @@ def _plan(session: Session, site_id: int, now: datetime) -> _Plan | None:
                                                 min(site_phases, extra.phases or 3),
                                                 plug=connector.connector_id,
                                                 transaction=charging.charger_transaction_id)))
+    minute = now.replace(second=0, microsecond=0)
+    if settings.computed_at is None or settings.computed_at < minute:
+        _sample(session, site_id, site, allocation, drawn_amps, minute)
     settings.computed_at = now
     return _Plan(site, allocation, commands, unread)
+
+
+def _sample(session: Session, site_id: int, site: allocator.Site,
+            allocation: allocator.Allocation, drawn_amps: dict[int, float | None],
+            minute: datetime) -> None:
+    """Keep the site's power at this minute for the owner's chart (two days of it)."""
+    volts = allocator.NOMINAL_VOLTAGE
+    root = site.root
+    usable = sum(max(limit - site.margin_amps - other, 0.0) for limit, other
+                 in zip(root.limit_amps, site.other_load_amps, strict=True))
+    allocated = drawn = 0.0
+    for plug in root.all_plugs():
+        entry = allocation.plugs.get(plug.id)
+        if entry is not None:
+            allocated += entry.amps * len(plug.phases)
+        drawn += (drawn_amps.get(int(plug.id)) or 0.0) * len(plug.phases)
+    session.merge(SiteLoadSample(site_id=site_id, at=minute, limit_w=int(usable * volts),
+                                 allocated_w=int(allocated * volts),
+                                 drawn_w=int(drawn * volts)))
+    session.execute(delete(SiteLoadSample).where(
+        SiteLoadSample.site_id == site_id, SiteLoadSample.at < minute - SAMPLES_KEPT))
 
 
 def _cap(extra: StationLoadSettings) -> float:

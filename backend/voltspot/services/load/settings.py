@@ -22,6 +22,7 @@ from voltspot.models import (
     LoadCircuit,
     PlugLoad,
     Site,
+    SiteLoadSample,
     SiteLoadSettings,
     Station,
     StationLoadSettings,
@@ -426,3 +427,42 @@ def _whole(raw: str, name: str) -> int:
         return int(raw)
     except ValueError:
         raise InvalidInput(f"{name} must be a whole number") from None
+
+
+@dataclass(frozen=True)
+class DayChart:
+    """A site's power over the last 24 hours, as SVG polyline points (x: minutes into
+    the window, 0-1440; y: 0-100 % of ``top_kw``), with the figures for a caption."""
+
+    top_kw: float
+    limit: str
+    allocated: str
+    drawn: str
+    samples: int
+    peak_drawn_kw: float
+
+
+def day_chart(db: Database, viewer: Viewer, site_id: int) -> DayChart:
+    """The site's power against its limit over the last 24 hours (a sample a minute)."""
+    now = utcnow()
+    start = now - timedelta(days=1)
+    with db.session() as session:
+        site = owned_site(session, viewer, site_id)
+        rows = session.execute(select(
+            SiteLoadSample.at, SiteLoadSample.limit_w, SiteLoadSample.allocated_w,
+            SiteLoadSample.drawn_w).where(
+            SiteLoadSample.site_id == site.id, SiteLoadSample.at >= start)
+            .order_by(SiteLoadSample.at)).all()
+    top = max([row.limit_w for row in rows] + [row.drawn_w for row in rows] + [1]) * 1.1
+
+    def points(values: list[tuple[datetime, int]]) -> str:
+        return " ".join(f"{(at - start).total_seconds() / 60:.0f},{100 - 100 * w / top:.1f}"
+                        for at, w in values)
+
+    return DayChart(
+        top_kw=round(top / 1000, 1),
+        limit=points([(row.at, row.limit_w) for row in rows]),
+        allocated=points([(row.at, row.allocated_w) for row in rows]),
+        drawn=points([(row.at, row.drawn_w) for row in rows]),
+        samples=len(rows),
+        peak_drawn_kw=round(max([row.drawn_w for row in rows] + [0]) / 1000, 1))

@@ -28,7 +28,8 @@ def _page(site_id: int, values: dict[str, str] | None = None, error: str | None 
     if htmx.target == "site-load":
         return render_template("owner/_load_live.html", view=view), status
     tree = load_service.site_tree(runtime().db, viewer(), site_id)
-    return render_template("owner/load.html", view=view, tree=tree,
+    chart = load_service.day_chart(runtime().db, viewer(), site_id)
+    return render_template("owner/load.html", view=view, tree=tree, chart=chart,
                            values=values if values is not None else _values(view.limit),
                            error=error), status
 
