@@ -169,3 +169,21 @@ def test_the_sites_power_is_sampled_once_a_minute_for_the_owners_chart(db):
     # 32 A on three phases at 230 V: 22 080 W; one car allowed 31.8 A, drawing 20 A.
     assert [tuple(sample) for sample in samples] == [
         (T0, 22080, 21942, 13800), (T0 + timedelta(minutes=1), 22080, 21942, 13800)]
+
+
+def test_a_driver_is_told_the_power_shared_and_that_a_pause_resumes(db):
+    from voltspot.services.load.driver import share_note
+
+    site_id, plugs = _site(db, amps=16)
+    tokens = []
+    for minutes_ago, plug in zip((30, 20, 10), plugs, strict=False):
+        charging_id = _charge(db, plug, minutes_ago)
+        with db.session() as session:
+            tokens.append(session.get(ChargingSession, charging_id).token)
+    recompute_site(db, _control(), site_id, now=T0)
+    sharing = share_note(db, tokens[0])
+    assert (sharing.allowed_kw, sharing.cars, sharing.paused) == (5.5, 3, False)
+    assert sharing.sentence == ("Charging at up to 5.5 kW — this site shares its power "
+                                "between 3 cars.")
+    paused = share_note(db, tokens[2])
+    assert paused.paused and "resumes by itself" in paused.sentence
