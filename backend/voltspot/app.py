@@ -45,6 +45,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     from voltspot.web.csrf import csrf_token
     from voltspot.web.driver import bp as driver_bp
     from voltspot.web.driver import htmx
+    from voltspot.web.meter import bp as meter_bp
     from voltspot.web.owner import bp as owner_bp
     from voltspot.web.pwa import bp as pwa_bp
     from voltspot.web.webhooks import bp as webhooks_bp
@@ -58,6 +59,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(owner_bp)
     app.register_blueprint(webhooks_bp)
+    app.register_blueprint(meter_bp)
     init_oidc(app)
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["demo_payments"] = app.extensions["voltspot"].payments.is_demo

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 
 from voltspot.runtime import runtime
 from voltspot.services.errors import InvalidInput
+from voltspot.services.load import meter as meter_service
 from voltspot.services.load import settings as load_service
 from voltspot.web.driver import htmx
 from voltspot.web.owner import bp, viewer
@@ -23,15 +24,21 @@ def _values(limit: load_service.SiteLimit | None) -> dict[str, str]:
 
 
 def _page(site_id: int, values: dict[str, str] | None = None, error: str | None = None,
-          status: int = 200):
+          status: int = 200, meter_key: str | None = None):
     view = load_service.site_load(runtime().db, viewer(), site_id)
     if htmx.target == "site-load":
         return render_template("owner/_load_live.html", view=view), status
     tree = load_service.site_tree(runtime().db, viewer(), site_id)
     chart = load_service.day_chart(runtime().db, viewer(), site_id)
-    return render_template("owner/load.html", view=view, tree=tree, chart=chart,
-                           values=values if values is not None else _values(view.limit),
-                           error=error), status
+    page = render_template(
+        "owner/load.html", view=view, tree=tree, chart=chart,
+        meter=meter_service.meter_status(runtime().db, viewer(), site_id),
+        meter_key=meter_key, values=values if values is not None else _values(view.limit),
+        meter_url=runtime().settings.public_url.rstrip("/")
+        + url_for("meter.reading", site_id=site_id), error=error)
+    # A new meter key is shown this once: no cache, no back-button copy.
+    headers = {"Cache-Control": "no-store"} if meter_key else {}
+    return Response(page, status=status, headers=headers, mimetype="text/html")
 
 
 @bp.get("/sites/<int:site_id>/load")
@@ -72,3 +79,12 @@ def add_circuit(site_id: int):
         return _page(site_id, error=str(problem), status=422)
     flash(f"Circuit {circuit.name} is added; put its stations in it below.", "success")
     return redirect(url_for("owner.site_load", site_id=site_id))
+
+
+@bp.post("/sites/<int:site_id>/load/meter")
+def new_meter_key(site_id: int):
+    try:
+        key = meter_service.new_meter_key(runtime().db, viewer(), site_id, request.form)
+    except InvalidInput as problem:
+        return _page(site_id, error=str(problem), status=422)
+    return _page(site_id, meter_key=key)
