@@ -4,43 +4,20 @@ receipt. Every URL is a full page; htmx requests get the fragment that changes."
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_htmx import HTMX
 from werkzeug.wrappers import Response
 
 from voltspot.domain.evse_ids import EvseIdError, normalise_evse_id, url_safe
-from voltspot.domain.pricing import format_money
 from voltspot.runtime import runtime
 from voltspot.services.driver import journey as driver
 from voltspot.services.errors import Conflict, NotFound
 from voltspot.services.payments.holds import PaymentDeclined, PaymentUnavailable
+from voltspot.web.templating import htmx
 
 bp = Blueprint("driver", __name__)
-htmx = HTMX()
 
 CONNECTOR_TYPES = ("Type 2", "CCS", "CHAdeMO")
-
-
-@bp.app_template_filter("money")
-def money(amount: int | None, currency: str | None) -> str:
-    return "—" if amount is None or currency is None else format_money(amount, currency)
-
-
-@bp.app_template_filter("local_time")
-def local_time(moment: datetime | None, timezone: str = "UTC",
-               pattern: str = "%d %b %Y, %H:%M") -> str:
-    return "" if moment is None else moment.astimezone(ZoneInfo(timezone)).strftime(pattern)
-
-
-@bp.app_template_filter("duration")
-def duration(span) -> str:
-    if span is None:
-        return "—"
-    minutes = int(span.total_seconds() // 60)
-    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
 
 
 @bp.errorhandler(NotFound)
@@ -65,8 +42,7 @@ def find_spot():
         else None,
         min_power_kw=_float("min_kw"))
     query = request.args.get("q", "")[:100]
-    with runtime().db.session() as session:
-        spots = driver.find_spots(session, near=near, query=query, filters=filters)
+    spots = driver.find_spots(runtime().db, near=near, query=query, filters=filters)
     context = dict(spots=spots, query=query, filters=filters, near=near,
                    connector_types=CONNECTOR_TYPES)
     if htmx and htmx.target == "spots":
@@ -76,14 +52,12 @@ def find_spot():
 
 @bp.get("/sites/<int:site_id>")
 def site(site_id: int):
-    with runtime().db.session() as session:
-        view = driver.site_view(session, site_id)
+    view = driver.site_view(runtime().db, site_id)
     return render_template("driver/site.html", site=view)
 
 
 def _plug_page(evse: str, error: str | None = None, status: int = 200):
-    with runtime().db.session() as session:
-        page = driver.plug_page(session, evse)
+    page = driver.plug_page(runtime().db, evse)
     return render_template("driver/plug.html", page=page, error=error,
                            start_key=secrets.token_urlsafe(16)), status
 
@@ -132,11 +106,11 @@ def _live(token: str) -> driver.LiveSession:
 
 @bp.get("/sessions/<token>")
 def session_page(token: str):
-    live = _live(token)
+    rt = runtime()
     if htmx.target == "live":
-        return render_template("driver/_session_live.html", live=live)
-    form = driver.payment_form(runtime().db, runtime().payments, token)
-    return render_template("driver/session.html", live=live, payment=form,
+        return render_template("driver/_session_live.html", live=_live(token))
+    page = driver.session_page(rt.db, rt.payments, token, rt.settings.remote_start_timeout)
+    return render_template("driver/session.html", live=page.live, payment=page.payment,
                            error=request.args.get("error"))
 
 

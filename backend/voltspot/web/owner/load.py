@@ -9,8 +9,8 @@ from voltspot.runtime import runtime
 from voltspot.services.errors import InvalidInput
 from voltspot.services.load import meter as meter_service
 from voltspot.services.load import settings as load_service
-from voltspot.web.driver import htmx
 from voltspot.web.owner import bp, viewer
+from voltspot.web.templating import htmx
 
 
 def _values(limit: load_service.SiteLimit | None) -> dict[str, str]:
