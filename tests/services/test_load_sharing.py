@@ -203,3 +203,29 @@ def test_after_a_restart_chargers_keep_their_limits_then_get_fresh_ones(
     finally:
         if first.process.poll() is None:
             stop_server(first)
+
+
+def test_a_charger_that_accepts_limits_but_ignores_them_is_found_out(load_server, load_db):
+    _, stations = _site(load_db, 40, stations=2)
+    obeying = SimulatedCharger(load_server.ws_url, *stations[0], step_delay=0,
+                               meter_interval=3600)
+    faulty = SimulatedCharger201(load_server.ws_url, *stations[1], step_delay=0,
+                                 meter_interval=3600)
+    faulty.profiles.ignore = True
+    with ExitStack() as stack:
+        obeying_loop = stack.enter_context(running(obeying))
+        faulty_loop = stack.enter_context(running(faulty))
+        _run(faulty_loop, faulty.plug_in(1, "LOAD-CARD"))
+        _run(obeying_loop, obeying.plug_in(1, "LOAD-CARD"))
+
+        def error() -> str | None:
+            with load_db.session() as session:
+                extra = session.scalar(select(StationLoadSettings).join(
+                    Station, Station.id == StationLoadSettings.station_id).where(
+                    Station.charge_point_id == stations[1][0]))
+                return extra.last_error if extra is not None and extra.rejects_profiles \
+                    else None
+
+        assert "ignores limits" in eventually(error, seconds=10)
+        # From then on it counts at full power (31.8 A); the other car gets the rest.
+        eventually(lambda: obeying.allowed_amps(1) == pytest.approx(8.1), seconds=10)

@@ -81,11 +81,13 @@ def _epoch(text: str | None, default: float) -> float:
 @dataclass
 class ProfileStore:
     """A charger's profiles. ``reject`` refuses every profile (a charger without working
-    smart charging); ``stack_level_zero_only`` refuses any other stack level;
-    ``max_profiles`` bounds how many it holds."""
+    smart charging); ``ignore`` accepts them and goes on at full power (a faulty one);
+    ``stack_level_zero_only`` refuses any other stack level; ``max_profiles`` bounds how
+    many it holds."""
 
     max_power_w: float
     reject: bool = False
+    ignore: bool = False
     stack_level_zero_only: bool = False
     max_stack_level: int = 8
     max_profiles: int = 16
@@ -156,6 +158,8 @@ class ProfileStore:
     def limit_w(self, plug: int, transaction_id: str | None, at: float) -> float:
         """The power the charger allows on ``plug`` at ``at`` (epoch seconds)."""
         limit = self.max_power_w
+        if self.ignore:
+            return limit
         station = self._best(STATION_MAX, 0, at, None)
         if station is not None:
             limit = min(limit, station)

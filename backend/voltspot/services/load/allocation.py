@@ -70,6 +70,8 @@ class LimitCommand:
     station_id: int
     connector_pk: int | None
     limit: ChargingLimit
+    # Ask the charger's composite schedule afterwards: does it really do what it accepted?
+    verify: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,8 +146,14 @@ def recompute_site(db: Database, control: ChargerControl, site_id: int,
             results.append((command, str(error), True))
             continue
         if outcome.accepted:
-            accepted += 1
-            results.append((command, None, False))
+            ignored = _ignored(control, command) if command.verify else None
+            if ignored is None:
+                accepted += 1
+                results.append((command, None, False))
+            else:
+                refused += 1
+                errors.append(ignored)
+                results.append((command, ignored, True))
         else:
             refused += 1
             message = (f"station {command.charge_point_id} answered {outcome.status} to a "
@@ -159,6 +167,21 @@ def recompute_site(db: Database, control: ChargerControl, site_id: int,
         log.warning("load management: %s", message)
     return RecomputeOutcome(site_id, plan.allocation, sent, accepted, refused, unreachable,
                             tuple(errors))
+
+
+def _ignored(control: ChargerControl, command: LimitCommand) -> str | None:
+    """Why the charger will not do what it accepted (its composite schedule allows more),
+    or None when it will, or cannot say."""
+    try:
+        schedule = control.composite_schedule(command.charge_point_id, command.limit.plug,
+                                              duration_s=60, unit=command.limit.unit)
+    except (ChargerUnreachable, ChargerError, ServiceError):
+        return None
+    allows = schedule.limit_now_amps(command.limit.phases) if schedule.accepted else None
+    if allows is None or allows <= command.limit.amps + OVER_LIMIT_AMPS:
+        return None
+    return (f"station {command.charge_point_id} accepted {command.limit.amps:g} A on plug "
+            f"{command.limit.plug} but its schedule allows {allows:.1f} A: it ignores limits")
 
 
 def learn_abilities(db: Database, control: ChargerControl,
@@ -358,7 +381,8 @@ def _plan(session: Session, site_id: int, now: datetime) -> _Plan | None:
                                          _limit(extra, LimitPurpose.TRANSACTION, entry.amps,
                                                 min(site_phases, extra.phases or 3),
                                                 plug=connector.connector_id,
-                                                transaction=charging.charger_transaction_id)))
+                                                transaction=charging.charger_transaction_id),
+                                         verify=row.applied_amps is None))
     minute = now.replace(second=0, microsecond=0)
     if settings.computed_at is None or settings.computed_at < minute:
         _sample(session, site_id, site, allocation, drawn_amps, minute)
