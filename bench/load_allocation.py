@@ -43,12 +43,9 @@ from voltspot.models import (
     Station,
     StationLoadSettings,
 )
+from voltspot.services.charger_control import CommandOutcome
 from voltspot.services.load.allocation import recompute_site
-from voltspot.services.load.intents import (
-    ChargingLimit,
-    LimitOutcome,
-    SmartChargingSettings,
-)
+from voltspot.services.load.intents import ChargingLimit, SmartChargingSettings
 
 PLUGS_PER_SITE = 200
 CHARGING = 150
@@ -63,12 +60,12 @@ class AcceptingControl:
     def __init__(self) -> None:
         self.sent = 0
 
-    def set_charging_limit(self, charge_point_id: str, limit: ChargingLimit) -> LimitOutcome:
+    def set_charging_limit(self, charge_point_id: str, limit: ChargingLimit) -> CommandOutcome:
         self.sent += 1
-        return LimitOutcome(True, "Accepted")
+        return CommandOutcome(True, "Accepted")
 
     def read_smart_charging_settings(self, charge_point_id: str) -> SmartChargingSettings:
-        return SmartChargingSettings(True, max_stack_level=8, max_profiles=16)
+        return SmartChargingSettings(True, "Accepted", max_stack_level=8, max_profiles=16)
 
 
 def tree(rng: random.Random) -> allocator.Site:

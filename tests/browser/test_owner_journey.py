@@ -28,9 +28,10 @@ from contextlib import ExitStack
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import axe_check, screenshot, touch_targets_ok
-from tests.support import running
-from tests.web.owner.conftest import PASSWORD, OwnerAccount, make_owner
+from tests.factories import OwnerAccount, make_owner
+from tests.support.browser import axe_check, screenshot, touch_targets_ok
+from tests.support.owner import PASSWORD
+from tests.support.waiting import running
 from voltspot.services.owner import stations as owner_stations
 from voltspot.services.owner.accounts import Viewer
 from voltspot.services.owner.cards import Billing, CardDetails, register_card

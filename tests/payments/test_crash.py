@@ -16,14 +16,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import fresh_database, start_server, stop_server
-from tests.payments.test_stripe_gateway import taken
-from tests.payments_support import (
+from tests.support.server import fresh_database, start_server, stop_server
+from tests.support.stripe_server import (
     PUBLISHABLE_KEY,
     SECRET_KEY,
     WEBHOOK_SECRET,
     confirm_with_card,
     localstripe,
+    taken,
 )
 from voltspot.db import Database
 from voltspot.domain.statuses import PaymentState, SessionStatus

@@ -12,14 +12,22 @@ import pytest
 from ocpp.v16 import call
 from sqlalchemy import select
 
-from tests.conftest import fresh_database, start_server, stop_server
-from tests.payments.test_stripe_gateway import taken
-from tests.payments_support import PUBLISHABLE_KEY, SECRET_KEY, confirm_with_card, localstripe
-from tests.support import LibraryCharger, now_iso, page
+from tests.factories import make_tariff, price_plugs
+from tests.support.http import page
+from tests.support.library_charger import LibraryCharger
+from tests.support.payloads import now_iso
+from tests.support.server import fresh_database, start_server, stop_server
+from tests.support.stripe_server import (
+    PUBLISHABLE_KEY,
+    SECRET_KEY,
+    confirm_with_card,
+    localstripe,
+    taken,
+)
 from voltspot.db import Database
 from voltspot.domain.pricing import TariffTerms
 from voltspot.domain.statuses import PaymentState, SessionStatus
-from voltspot.models import ChargingSession, Station, Tariff, utcnow
+from voltspot.models import ChargingSession, Station, utcnow
 from voltspot.services.charging.lifecycle import new_session_token
 from voltspot.services.payments.holds import DemoGateway, settle_pending
 from voltspot.services.payments.reconcile import capture_before_expiry
@@ -104,16 +112,9 @@ def test_a_capture_done_just_before_a_crash_is_recorded_once(db, station):
 
 def test_a_session_whose_cost_reaches_its_hold_is_stopped_and_the_driver_told(server, db,
                                                                               station):
-    with db.session() as session:
-        tariff = Tariff(name=f"T-{station.charge_point_id}", currency="EUR",
-                        energy_price_per_kwh=50000, hold_amount=1000, vat_rate_basis_points=2100)
-        session.add(tariff)
-        session.flush()
-        stored = session.scalar(select(Station).where(
-            Station.charge_point_id == station.charge_point_id))
-        for connector in stored.connectors:
-            connector.tariff_id = tariff.id
-        evse = stored.connectors[0].evse_id.replace("*", "-")
+    tariff_id = make_tariff(db, None, name=f"T-{station.charge_point_id}",
+                            energy_price_per_kwh=50000, hold_amount=1000, session_fee=0)
+    evse = price_plugs(db, station.charge_point_id, tariff_id)[0]
     with LibraryCharger(server.ws_url, station.charge_point_id, station.password) as charger:
         charger.boot()
         charger.send(call.StatusNotification(connector_id=1, error_code="NoError",

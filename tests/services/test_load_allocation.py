@@ -3,11 +3,17 @@ sent to which charger, and what a refusal or an unreachable charger leaves behin
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from tests.support.load import (
+    T0,
+    make_load_site,
+    offline_control,
+    plug_loads,
+    start_charging,
+)
 from voltspot.domain.statuses import SessionStatus
 from voltspot.models import (
     ChargingSession,
@@ -15,71 +21,18 @@ from voltspot.models import (
     PlugLoad,
     Site,
     SiteLoadSample,
-    SiteLoadSettings,
-    Station,
     StationLoadSettings,
     utcnow,
 )
-from voltspot.ocpp.control import OcppChargerControl
-from voltspot.ocpp.registry import ConnectionRegistry
-from voltspot.services.charging.lifecycle import new_session_token
 from voltspot.services.load.allocation import recompute_site
-
-T0 = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
-
-
-def _site(db, *, amps: float, stations: int = 2, plugs: int = 2, connected: bool = True
-          ) -> tuple[int, list[int]]:
-    """A site with a limit and ``stations`` stations marked connected (no socket behind
-    them: every command finds the station offline). Returns the site and connector ids."""
-    tag = uuid.uuid4().hex[:8]
-    with db.session() as session:
-        site = Site(name=f"Load {tag}")
-        session.add(site)
-        session.flush()
-        session.add(SiteLoadSettings(site_id=site.id, limit_amps=amps, phases=3, margin_amps=0,
-                                     min_amps=6, hold_seconds=30, enabled=True))
-        connectors = []
-        for n in range(stations):
-            station = Station(charge_point_id=f"AL{n}-{tag}", site_id=site.id,
-                              connected=connected, connected_at=T0 - timedelta(hours=1))
-            station.connectors = [Connector(connector_id=c) for c in range(1, plugs + 1)]
-            session.add(station)
-            session.flush()
-            connectors += [c.id for c in station.connectors]
-        return site.id, connectors
-
-
-def _charge(db, connector_pk: int, minutes_ago: int, power_w: float | None = None) -> int:
-    with db.session() as session:
-        connector = session.get(Connector, connector_pk)
-        started = T0 - timedelta(minutes=minutes_ago)
-        charging = ChargingSession(
-            token=new_session_token(), station_id=connector.station_id,
-            connector_pk=connector.id, connector_id=connector.connector_id,
-            status=SessionStatus.CHARGING, started_at=started, created_at=started,
-            charger_transaction_id=str(1000 + connector_pk), power_w=power_w)
-        session.add(charging)
-        session.flush()
-        return charging.id
-
-
-def _loads(db, connectors: list[int]) -> dict[int, PlugLoad]:
-    with db.session() as session:
-        return {row.connector_pk: row for row in session.scalars(
-            select(PlugLoad).where(PlugLoad.connector_pk.in_(connectors)))}
-
-
-def _control() -> OcppChargerControl:
-    return OcppChargerControl(ConnectionRegistry(), timeout=1)
 
 
 def test_the_allocation_is_stored_per_plug_and_the_newest_car_pauses(db):
-    site_id, plugs = _site(db, amps=16)
+    site_id, plugs = make_load_site(db, amps=16)
     for minutes_ago, plug in zip((30, 20, 10), plugs, strict=False):
-        _charge(db, plug, minutes_ago)
-    outcome = recompute_site(db, _control(), site_id, now=T0)
-    loads = _loads(db, plugs)
+        start_charging(db, plug, minutes_ago)
+    outcome = recompute_site(db, offline_control(), site_id, now=T0)
+    loads = plug_loads(db, plugs)
     assert [loads[p].amps for p in plugs[:3]] == [8.0, 8.0, 0.0]
     assert loads[plugs[2]].paused and loads[plugs[2]].pause_reason == "no_room"
     assert loads[plugs[3]].session_id is None
@@ -89,63 +42,63 @@ def test_the_allocation_is_stored_per_plug_and_the_newest_car_pauses(db):
 
 
 def test_after_a_restart_limits_come_down_at_once_and_go_up_only_after_the_hold(db):
-    site_id, plugs = _site(db, amps=32)
-    first = _charge(db, plugs[0], 30)
-    second = _charge(db, plugs[1], 20)
-    recompute_site(db, _control(), site_id, now=T0)
-    assert [_loads(db, plugs)[p].amps for p in plugs[:2]] == [16, 16]
+    site_id, plugs = make_load_site(db, amps=32)
+    first = start_charging(db, plugs[0], 30)
+    second = start_charging(db, plugs[1], 20)
+    recompute_site(db, offline_control(), site_id, now=T0)
+    assert [plug_loads(db, plugs)[p].amps for p in plugs[:2]] == [16, 16]
     with db.session() as session:
         session.get(ChargingSession, second).status = SessionStatus.COMPLETED
     # Each round is a fresh start from the tables (as after a restart): the previous
     # allocation and its time come from them.
     soon = T0 + timedelta(seconds=10)
-    recompute_site(db, _control(), site_id, now=soon)
-    assert _loads(db, plugs)[plugs[0]].amps == 16
-    recompute_site(db, _control(), site_id, now=T0 + timedelta(seconds=31))
-    loads = _loads(db, plugs)
+    recompute_site(db, offline_control(), site_id, now=soon)
+    assert plug_loads(db, plugs)[plugs[0]].amps == 16
+    recompute_site(db, offline_control(), site_id, now=T0 + timedelta(seconds=31))
+    loads = plug_loads(db, plugs)
     assert (loads[plugs[0]].amps, loads[plugs[0]].session_id) == (31.8, first)
     assert loads[plugs[1]].session_id is None
 
 
 def test_a_station_that_rejects_profiles_counts_at_its_full_power(db):
-    site_id, plugs = _site(db, amps=63)
+    site_id, plugs = make_load_site(db, amps=63)
     with db.session() as session:
         station_id = session.get(Connector, plugs[2]).station_id
         session.add(StationLoadSettings(station_id=station_id, rejects_profiles=True))
-    _charge(db, plugs[0], 30)
-    _charge(db, plugs[2], 20)
-    recompute_site(db, _control(), site_id, now=T0)
-    loads = _loads(db, plugs)
+    start_charging(db, plugs[0], 30)
+    start_charging(db, plugs[2], 20)
+    recompute_site(db, offline_control(), site_id, now=T0)
+    loads = plug_loads(db, plugs)
     # 22 kW on three phases: 31.8 A, leaving 31.1 A (rounded down) for the other car.
     assert loads[plugs[0]].amps == 31.1
 
 
 def test_a_car_drawing_less_than_allowed_leaves_the_rest_to_the_other(db):
-    site_id, plugs = _site(db, amps=32)
-    _charge(db, plugs[0], 30, power_w=16 * 690)
-    lazy = _charge(db, plugs[1], 20)
-    recompute_site(db, _control(), site_id, now=T0)
+    site_id, plugs = make_load_site(db, amps=32)
+    start_charging(db, plugs[0], 30, power_w=16 * 690)
+    lazy = start_charging(db, plugs[1], 20)
+    recompute_site(db, offline_control(), site_id, now=T0)
     with db.session() as session:
         session.get(ChargingSession, lazy).power_w = 5 * 690
-    recompute_site(db, _control(), site_id, now=T0 + timedelta(minutes=5))
-    loads = _loads(db, plugs)
+    recompute_site(db, offline_control(), site_id, now=T0 + timedelta(minutes=5))
+    loads = plug_loads(db, plugs)
     assert (loads[plugs[0]].amps, loads[plugs[1]].amps) == (25, 7)
 
 
 def test_a_car_drawing_more_than_its_accepted_limit_is_flagged_after_a_minute(db):
     from voltspot.services.load.settings import _site_load
 
-    site_id, plugs = _site(db, amps=32)
-    first = _charge(db, plugs[0], 30, power_w=16 * 690)
-    _charge(db, plugs[1], 20, power_w=16 * 690)
-    recompute_site(db, _control(), site_id, now=T0)
+    site_id, plugs = make_load_site(db, amps=32)
+    first = start_charging(db, plugs[0], 30, power_w=16 * 690)
+    start_charging(db, plugs[1], 20, power_w=16 * 690)
+    recompute_site(db, offline_control(), site_id, now=T0)
     with db.session() as session:
         # As after the charger accepted its limit, then let the car draw 20 A anyway.
         row = session.get(PlugLoad, plugs[0])
         row.applied_amps, row.applied_at = 16.0, T0
         session.get(ChargingSession, first).power_w = 20 * 690
-    recompute_site(db, _control(), site_id, now=T0 + timedelta(seconds=15))
-    assert _loads(db, plugs)[plugs[0]].over_limit_since == T0 + timedelta(seconds=15)
+    recompute_site(db, offline_control(), site_id, now=T0 + timedelta(seconds=15))
+    assert plug_loads(db, plugs)[plugs[0]].over_limit_since == T0 + timedelta(seconds=15)
     with db.session() as session:
         session.get(PlugLoad, plugs[0]).over_limit_since = utcnow() - timedelta(seconds=30)
         view = _site_load(session, session.get(Site, site_id))
@@ -157,10 +110,10 @@ def test_a_car_drawing_more_than_its_accepted_limit_is_flagged_after_a_minute(db
 
 
 def test_the_sites_power_is_sampled_once_a_minute_for_the_owners_chart(db):
-    site_id, plugs = _site(db, amps=32)
-    _charge(db, plugs[0], 30, power_w=20 * 690)
+    site_id, plugs = make_load_site(db, amps=32)
+    start_charging(db, plugs[0], 30, power_w=20 * 690)
     for seconds in (0, 20, 40, 65):
-        recompute_site(db, _control(), site_id, now=T0 + timedelta(seconds=seconds))
+        recompute_site(db, offline_control(), site_id, now=T0 + timedelta(seconds=seconds))
     with db.session() as session:
         samples = session.execute(select(
             SiteLoadSample.at, SiteLoadSample.limit_w, SiteLoadSample.allocated_w,
@@ -174,13 +127,13 @@ def test_the_sites_power_is_sampled_once_a_minute_for_the_owners_chart(db):
 def test_a_driver_is_told_the_power_shared_and_that_a_pause_resumes(db):
     from voltspot.services.load.driver import share_note
 
-    site_id, plugs = _site(db, amps=16)
+    site_id, plugs = make_load_site(db, amps=16)
     tokens = []
     for minutes_ago, plug in zip((30, 20, 10), plugs, strict=False):
-        charging_id = _charge(db, plug, minutes_ago)
+        charging_id = start_charging(db, plug, minutes_ago)
         with db.session() as session:
             tokens.append(session.get(ChargingSession, charging_id).token)
-    recompute_site(db, _control(), site_id, now=T0)
+    recompute_site(db, offline_control(), site_id, now=T0)
     sharing = share_note(db, tokens[0])
     assert (sharing.allowed_kw, sharing.cars, sharing.paused) == (5.5, 3, False)
     assert sharing.sentence == ("Charging at up to 5.5 kW — this site shares its power "

@@ -12,8 +12,8 @@ from contextlib import ExitStack
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import LiveServer, fresh_database, start_server, stop_server
-from tests.support import eventually, running
+from tests.support.server import LiveServer, fresh_database, start_server, stop_server
+from tests.support.waiting import eventually, running
 from voltspot.db import Database
 from voltspot.models import (
     Connector,

@@ -16,7 +16,7 @@ import pytest
 from alembic import command
 from sqlalchemy import select
 
-from tests.conftest import fresh_database
+from tests.support.server import fresh_database
 from voltspot.db import Database
 from voltspot.domain.statuses import ConnectorStatus, PaymentState, Registration
 from voltspot.migrate import alembic_config, upgrade

@@ -2,94 +2,23 @@
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from voltspot.domain.statuses import ConnectorStatus, PaymentState, SessionStatus
+from tests.factories import add_event, add_session, make_place, utc
+from voltspot.domain.statuses import ConnectorStatus, SessionStatus
 from voltspot.models import (
     ChargingSession,
-    Connector,
-    Site,
-    Station,
     StationEvent,
     StationEventKind,
 )
-from voltspot.services.charging.lifecycle import new_session_token
 from voltspot.services.errors import InvalidInput
-from voltspot.services.owner.accounts import Viewer, create_owner
+from voltspot.services.owner.accounts import Viewer
 from voltspot.services.reports import figures as reports
 from voltspot.services.stations import registry as stations
-
-
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
-
-
-@dataclass
-class Place:
-    """An owner with one site and its stations (charge point id -> station id)."""
-
-    viewer: Viewer
-    site_id: int
-    stations: dict[str, int]
-
-
-def make_place(db, *, stations: int = 1, connectors: int = 2, timezone: str = "Europe/Amsterdam",
-               owner_id: int | None = None) -> Place:
-    """A new owner (unless ``owner_id``) with a site holding ``stations`` stations."""
-    tag = uuid.uuid4().hex[:8]
-    with db.session() as session:
-        if owner_id is None:
-            owner_id = create_owner(session, f"rep-{tag}@example.org", None).id
-        site = Site(name=f"Site {tag}", owner_id=owner_id, timezone=timezone)
-        session.add(site)
-        session.flush()
-        made = {}
-        for n in range(1, stations + 1):
-            station = Station(charge_point_id=f"R{n}-{tag}", site_id=site.id)
-            station.connectors = [Connector(connector_id=c) for c in range(1, connectors + 1)]
-            session.add(station)
-            session.flush()
-            made[station.charge_point_id] = station.id
-        return Place(Viewer(owner_id, False), site.id, made)
-
-
-def add_session(session, station_id: int, started_at: datetime | None, *,
-                minutes: float = 60, connector_id: int = 1, energy_wh: int = 10_000,
-                cost: int | None = None, currency: str | None = None,
-                charging_minutes: float | None = None, id_tag: str | None = None,
-                payment_state: PaymentState = PaymentState.NONE,
-                status: SessionStatus = SessionStatus.COMPLETED,
-                stop_reason: str | None = "EVDisconnected",
-                created_at: datetime | None = None) -> ChargingSession:
-    """A session on ``station_id``; ``minutes`` from start to stop (``None`` = still open).
-    A closed one is counted in the report totals, as closing it through the services does."""
-    stopped = None if minutes is None or started_at is None else started_at + timedelta(
-        minutes=minutes)
-    charging = ChargingSession(
-        token=new_session_token(), station_id=station_id, connector_id=connector_id,
-        status=status, started_at=started_at, stopped_at=stopped, energy_wh=energy_wh,
-        cost=cost, currency=currency, id_tag=id_tag, payment_state=payment_state,
-        stop_reason=stop_reason if stopped else None,
-        created_at=created_at or started_at or datetime.now(UTC),
-        charging_ended_at=None if charging_minutes is None
-        else started_at + timedelta(minutes=charging_minutes))
-    session.add(charging)
-    session.flush()
-    if stopped is not None:
-        reports.count_closed_session(session, charging)
-    return charging
-
-
-def add_event(session, station_id: int, at: datetime, kind: StationEventKind,
-              connector_id: int | None = None, status: ConnectorStatus | None = None) -> None:
-    session.add(StationEvent(station_id=station_id, at=at, kind=kind,
-                             connector_id=connector_id, status=status))
 
 
 def custom(first: date, last: date, timezone: str = "Europe/Amsterdam") -> reports.Period:

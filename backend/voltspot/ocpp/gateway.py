@@ -12,6 +12,7 @@ from flask_sock import Sock
 
 from voltspot.config import Settings
 from voltspot.db import Database
+from voltspot.domain.protocol import OcppVersion
 from voltspot.domain.statuses import Direction
 from voltspot.group_commit import GroupCommitter
 from voltspot.ocpp.connection import OcppConnection
@@ -25,7 +26,8 @@ from voltspot.services.stations import registry as stations
 log = logging.getLogger("voltspot.ocpp")
 
 # Subprotocol → (OCPP version, handler class), newest first.
-PROTOCOLS = {"ocpp2.0.1": ("2.0.1", ChargePoint201), "ocpp1.6": ("1.6", ChargePoint16)}
+PROTOCOLS = {OcppVersion.V201.subprotocol: (OcppVersion.V201, ChargePoint201),
+             OcppVersion.V16.subprotocol: (OcppVersion.V16, ChargePoint16)}
 CLOSE_PROTOCOL_ERROR = 1002
 
 bp = Blueprint("ocpp", __name__)

@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from tests.support import RawCharger
-from tests.web.owner.conftest import csrf_of, make_owner, sign_in
+from tests.factories import make_owner
+from tests.support.owner import csrf_of, sign_in
+from tests.support.raw_charger import RawCharger
 from voltspot.domain.statuses import SessionStatus
 from voltspot.models import ChargingSession, IdToken, Site
 from voltspot.services.charging.lifecycle import new_session_token

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from tests.services.test_load_allocation import T0, _charge, _control, _site
-from tests.web.owner.conftest import csrf_of
+from tests.support.load import T0, make_load_site, offline_control, start_charging
+from tests.support.owner import csrf_of
 from voltspot.models import (
     Connector,
     LoadCircuit,
@@ -27,7 +27,7 @@ def _own(db, site_id: int, owner_id: int) -> None:
 
 
 def test_an_owner_sets_the_limit_in_kilowatts_and_sees_it_in_amps(signed_in, owner, db):
-    site_id, _ = _site(db, amps=32)
+    site_id, _ = make_load_site(db, amps=32)
     _own(db, site_id, owner.id)
     response = signed_in.post(f"/owner/sites/{site_id}/load", data={
         "unit": "kW", "kw": "40", "phases": "3", "margin": "2", "min_amps": "6",
@@ -41,7 +41,7 @@ def test_an_owner_sets_the_limit_in_kilowatts_and_sees_it_in_amps(signed_in, own
 
 
 def test_a_limit_that_is_not_a_number_is_refused_in_one_sentence(signed_in, owner, db):
-    site_id, _ = _site(db, amps=32)
+    site_id, _ = make_load_site(db, amps=32)
     _own(db, site_id, owner.id)
     response = signed_in.post(f"/owner/sites/{site_id}/load", data={
         "unit": "A", "amps": "lots", "phases": "3", "csrf_token": csrf_of(signed_in)})
@@ -50,11 +50,11 @@ def test_a_limit_that_is_not_a_number_is_refused_in_one_sentence(signed_in, owne
 
 
 def test_the_live_view_shows_each_cars_share_and_who_is_paused_and_why(signed_in, owner, db):
-    site_id, plugs = _site(db, amps=16)
+    site_id, plugs = make_load_site(db, amps=16)
     _own(db, site_id, owner.id)
     for minutes_ago, plug in zip((30, 20, 10), plugs, strict=False):
-        _charge(db, plug, minutes_ago)
-    recompute_site(db, _control(), site_id, now=T0)
+        start_charging(db, plug, minutes_ago)
+    recompute_site(db, offline_control(), site_id, now=T0)
     fragment = signed_in.get(f"/owner/sites/{site_id}/load",
                              headers={"HX-Request": "true", "HX-Target": "site-load"})
     text = fragment.get_data(as_text=True)
@@ -65,7 +65,7 @@ def test_the_live_view_shows_each_cars_share_and_who_is_paused_and_why(signed_in
 
 
 def test_another_owners_site_load_can_be_neither_seen_nor_changed(signed_in, other_owner, db):
-    site_id, _ = _site(db, amps=32)
+    site_id, _ = make_load_site(db, amps=32)
     _own(db, site_id, other_owner.id)
     assert signed_in.get(f"/owner/sites/{site_id}/load").status_code == 404
     response = signed_in.post(f"/owner/sites/{site_id}/load", data={
@@ -78,7 +78,7 @@ def test_another_owners_site_load_can_be_neither_seen_nor_changed(signed_in, oth
 
 def test_an_owner_puts_a_station_in_a_circuit_with_a_cap_and_a_priority_bay(
         signed_in, owner, db):
-    site_id, plugs = _site(db, amps=63)
+    site_id, plugs = make_load_site(db, amps=63)
     _own(db, site_id, owner.id)
     response = signed_in.post(f"/owner/sites/{site_id}/load/circuits", data={
         "name": "Garage level -1", "amps": "25", "phases": "3",
@@ -102,8 +102,8 @@ def test_an_owner_puts_a_station_in_a_circuit_with_a_cap_and_a_priority_bay(
 
 
 def test_a_circuit_of_another_site_cannot_be_chosen(signed_in, owner, db):
-    site_id, plugs = _site(db, amps=63)
-    other_site, _ = _site(db, amps=63)
+    site_id, plugs = make_load_site(db, amps=63)
+    other_site, _ = make_load_site(db, amps=63)
     _own(db, site_id, owner.id)
     _own(db, other_site, owner.id)
     signed_in.post(f"/owner/sites/{other_site}/load/circuits", data={
@@ -118,7 +118,7 @@ def test_a_circuit_of_another_site_cannot_be_chosen(signed_in, owner, db):
 
 
 def test_the_page_charts_the_days_power_against_the_limit(signed_in, owner, db):
-    site_id, _ = _site(db, amps=32)
+    site_id, _ = make_load_site(db, amps=32)
     _own(db, site_id, owner.id)
     now = utcnow().replace(second=0, microsecond=0)
     with db.session() as session:

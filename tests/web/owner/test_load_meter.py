@@ -8,14 +8,14 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from tests.services.test_load_allocation import _charge, _control, _loads, _site
-from tests.web.owner.conftest import csrf_of
+from tests.support.load import make_load_site, offline_control, plug_loads, start_charging
+from tests.support.owner import csrf_of
 from voltspot.models import Site, SiteMeterReading, utcnow
 from voltspot.services.load.allocation import recompute_site
 
 
 def _meter_key(client, db, owner) -> tuple[int, list[int], str]:
-    site_id, plugs = _site(db, amps=32)
+    site_id, plugs = make_load_site(db, amps=32)
     with db.session() as session:
         session.get(Site, site_id).owner_id = owner.id
     page = client.post(f"/owner/sites/{site_id}/load/meter", data={
@@ -32,10 +32,10 @@ def test_a_meters_reading_leaves_the_buildings_load_free(signed_in, owner, db):
                               json={"l1": 12, "l2": 10, "l3": 8},
                               headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 201
-    _charge(db, plugs[0], 30)
-    recompute_site(db, _control(), site_id)
+    start_charging(db, plugs[0], 30)
+    recompute_site(db, offline_control(), site_id)
     # 32 A less the busiest phase's 12 A.
-    assert _loads(db, plugs)[plugs[0]].amps == 20
+    assert plug_loads(db, plugs)[plugs[0]].amps == 20
 
 
 def test_a_silent_meter_falls_back_to_the_owners_assumption(signed_in, owner, db):
@@ -43,9 +43,9 @@ def test_a_silent_meter_falls_back_to_the_owners_assumption(signed_in, owner, db
     with db.session() as session:
         session.add(SiteMeterReading(site_id=site_id, taken_at=utcnow() - timedelta(minutes=5),
                                      l1_amps=1, l2_amps=1, l3_amps=1))
-    _charge(db, plugs[0], 30)
-    recompute_site(db, _control(), site_id)
-    assert _loads(db, plugs)[plugs[0]].amps == 12
+    start_charging(db, plugs[0], 30)
+    recompute_site(db, offline_control(), site_id)
+    assert plug_loads(db, plugs)[plugs[0]].amps == 12
 
 
 def test_a_reading_with_a_wrong_key_is_refused(signed_in, owner, db):

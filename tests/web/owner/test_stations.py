@@ -18,9 +18,11 @@ from ocpp.exceptions import NotImplementedError as OcppNotImplemented
 from ocpp.v16 import call_result
 from sqlalchemy import select
 
-from tests.conftest import start_server, stop_server
-from tests.support import LibraryCharger, LibraryCharger201, RawCharger
-from tests.web.owner.conftest import PASSWORD, csrf_of, make_owner, sign_in
+from tests.factories import make_owner
+from tests.support.library_charger import LibraryCharger, LibraryCharger201
+from tests.support.owner import PASSWORD, csrf_of, sign_in
+from tests.support.raw_charger import RawCharger
+from tests.support.server import start_server, stop_server
 from voltspot.domain.statuses import ConnectorStatus, Registration
 from voltspot.models import Connector, OcppFrame, Site, Station, utcnow
 from voltspot.services.owner import stations as owner_stations

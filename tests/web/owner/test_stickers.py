@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import segno
 
-from tests.web.owner.test_tariffs import make_site, make_tariff
+from tests.factories import make_site, make_tariff
 from voltspot.domain.evse_ids import url_safe
 from voltspot.models import Connector
 from voltspot.runtime import runtime

@@ -10,10 +10,10 @@ from typing import Any
 
 from ocpp.v16 import call
 
+from voltspot.services.charger_control import CommandOutcome
 from voltspot.services.load.intents import (
     ChargingLimit,
     CompositeSchedule,
-    LimitOutcome,
     LimitPurpose,
     RateUnit,
     SchedulePeriod,
@@ -36,9 +36,9 @@ SETTINGS_KEYS = (
 )
 
 
-def _status(answer: dict[str, Any], *accepting: str) -> LimitOutcome:
+def _status(answer: dict[str, Any], *accepting: str) -> CommandOutcome:
     status = str(answer.get("status", ""))
-    return LimitOutcome(status in accepting, status, answer)
+    return CommandOutcome(status in accepting, status, answer)
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -82,14 +82,14 @@ class SmartCharging16:
     def __init__(self, send: Send) -> None:
         self._send = send
 
-    def set_charging_limit(self, limit: ChargingLimit) -> LimitOutcome:
+    def set_charging_limit(self, limit: ChargingLimit) -> CommandOutcome:
         plug = 0 if limit.purpose is LimitPurpose.STATION_MAX else limit.plug
         answer = self._send(call.SetChargingProfile(connector_id=plug,
                                                     cs_charging_profiles=profile(limit)))
         return _status(answer, "Accepted")
 
     def clear_charging_limit(self, purpose: LimitPurpose, plug: int | None = None
-                             ) -> LimitOutcome:
+                             ) -> CommandOutcome:
         # Cleared by purpose (and plug) rather than by id: that also removes profiles
         # someone else installed for the same purpose, which would otherwise cap the car.
         connector = 0 if purpose is LimitPurpose.STATION_MAX else plug
@@ -106,13 +106,13 @@ class SmartCharging16:
         status = str(answer.get("status", ""))
         schedule = answer.get("chargingSchedule") or {}
         if status != "Accepted" or not schedule:
-            return CompositeSchedule(status == "Accepted", status, answer=answer)
+            return CompositeSchedule(status == "Accepted", status, answer)
         periods = tuple(
             SchedulePeriod(int(period["startPeriod"]), float(period["limit"]),
                            period.get("numberPhases"))
             for period in schedule.get("chargingSchedulePeriod") or [])
-        return CompositeSchedule(True, status, RateUnit(schedule["chargingRateUnit"]),
-                                 periods, answer)
+        return CompositeSchedule(True, status, answer, RateUnit(schedule["chargingRateUnit"]),
+                                 periods)
 
     def read_smart_charging_settings(self) -> SmartChargingSettings:
         answer = self._send(call.GetConfiguration(key=list(SETTINGS_KEYS)))
@@ -127,9 +127,8 @@ class SmartCharging16:
                                               ("Power", RateUnit.WATTS))
                       if word.lower() in units_text.lower())
         return SmartChargingSettings(
-            supported=supported,
+            True, "Accepted", answer, supported=supported,
             units=units or (RateUnit.AMPS,),
             max_stack_level=_int_or_none(values.get("ChargeProfileMaxStackLevel")),
             max_profiles=_int_or_none(values.get("MaxChargingProfilesInstalled")),
-            answer=answer,
         )

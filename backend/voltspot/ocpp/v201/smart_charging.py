@@ -10,10 +10,10 @@ from typing import Any
 
 from ocpp.v201 import call
 
+from voltspot.services.charger_control import CommandOutcome
 from voltspot.services.load.intents import (
     ChargingLimit,
     CompositeSchedule,
-    LimitOutcome,
     LimitPurpose,
     RateUnit,
     SchedulePeriod,
@@ -38,9 +38,9 @@ SETTINGS_VARIABLES = (
 )
 
 
-def _status(answer: dict[str, Any], *accepting: str) -> LimitOutcome:
+def _status(answer: dict[str, Any], *accepting: str) -> CommandOutcome:
     status = str(answer.get("status", ""))
-    return LimitOutcome(status in accepting, status, answer)
+    return CommandOutcome(status in accepting, status, answer)
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -84,14 +84,14 @@ class SmartCharging201:
     def __init__(self, send: Send) -> None:
         self._send = send
 
-    def set_charging_limit(self, limit: ChargingLimit) -> LimitOutcome:
+    def set_charging_limit(self, limit: ChargingLimit) -> CommandOutcome:
         evse = 0 if limit.purpose is LimitPurpose.STATION_MAX else limit.plug
         answer = self._send(call.SetChargingProfile(evse_id=evse,
                                                     charging_profile=profile(limit)))
         return _status(answer, "Accepted")
 
     def clear_charging_limit(self, purpose: LimitPurpose, plug: int | None = None
-                             ) -> LimitOutcome:
+                             ) -> CommandOutcome:
         criteria: dict[str, Any] = {"charging_profile_purpose": PURPOSE[purpose]}
         evse = 0 if purpose is LimitPurpose.STATION_MAX else plug
         if evse is not None:
@@ -107,13 +107,13 @@ class SmartCharging201:
         status = str(answer.get("status", ""))
         schedule = answer.get("schedule") or {}
         if status != "Accepted" or not schedule:
-            return CompositeSchedule(status == "Accepted", status, answer=answer)
+            return CompositeSchedule(status == "Accepted", status, answer)
         periods = tuple(
             SchedulePeriod(int(period["startPeriod"]), float(period["limit"]),
                            period.get("numberPhases"))
             for period in schedule.get("chargingSchedulePeriod") or [])
-        return CompositeSchedule(True, status, RateUnit(schedule["chargingRateUnit"]),
-                                 periods, answer)
+        return CompositeSchedule(True, status, answer, RateUnit(schedule["chargingRateUnit"]),
+                                 periods)
 
     def read_smart_charging_settings(self) -> SmartChargingSettings:
         request = []
@@ -132,9 +132,8 @@ class SmartCharging201:
         units = tuple(RateUnit(word.strip()) for word in values.get("RateUnit", "A").split(",")
                       if word.strip() in ("A", "W"))
         return SmartChargingSettings(
-            supported=enabled,
+            True, "Accepted", answer, supported=enabled,
             units=units or (RateUnit.AMPS,),
             max_stack_level=_int_or_none(values.get("ProfileStackLevel")),
             max_profiles=_int_or_none(values.get("Entries")),
-            answer=answer,
         )

@@ -564,7 +564,7 @@ def stop_session(db: Database, control: ChargerControl, token: str) -> None:
         charge_point_id = charging.station.charge_point_id
         charger_transaction_id = charging.charger_transaction_id
     try:
-        accepted = control.stop_charging(charge_point_id, charger_transaction_id)
+        accepted = control.stop_charging(charge_point_id, charger_transaction_id).accepted
     except (ChargerUnreachable, ChargerError):
         raise Conflict("We could not reach the charger to stop it. Unplug your car to end "
                        "the session; you pay only for the energy delivered.") from None

@@ -1,5 +1,6 @@
 """The smart-charging intents of :class:`~voltspot.services.charger_control.ChargerControl`:
-what a charging limit is, and the small outcomes a charger's answers are read into.
+what a charging limit is, and the outcomes a charger's answers are read into (setting and
+clearing a limit answer a plain :class:`CommandOutcome`).
 
 Version-neutral: the 1.6 and 2.0.1 messages are built in ``voltspot.ocpp.v16.smart_charging``
 and ``voltspot.ocpp.v201.smart_charging``.
@@ -7,11 +8,11 @@ and ``voltspot.ocpp.v201.smart_charging``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from voltspot.domain.load import NOMINAL_VOLTAGE
+from voltspot.services.charger_control import CommandOutcome
 
 
 class LimitPurpose(StrEnum):
@@ -74,16 +75,6 @@ class ChargingLimit:
 
 
 @dataclass(frozen=True)
-class LimitOutcome:
-    """A charger's answer to setting or clearing a limit: ``accepted`` and its own status
-    word ("Accepted", "Rejected", "NotSupported", "Unknown"), and its whole reply."""
-
-    accepted: bool
-    status: str
-    answer: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class SchedulePeriod:
     """From ``start_s`` seconds after the schedule's start: ``limit`` in the schedule's unit."""
 
@@ -93,14 +84,11 @@ class SchedulePeriod:
 
 
 @dataclass(frozen=True)
-class CompositeSchedule:
+class CompositeSchedule(CommandOutcome):
     """What the charger says it will really do on a plug (all its limits combined)."""
 
-    accepted: bool
-    status: str
     unit: RateUnit | None = None
     periods: tuple[SchedulePeriod, ...] = ()
-    answer: dict[str, Any] = field(default_factory=dict)
 
     def limit_now_amps(self, phases: int = 3) -> float | None:
         """The limit of the first period, in amps per phase; None without a schedule."""
@@ -113,18 +101,17 @@ class CompositeSchedule:
 
 
 @dataclass(frozen=True)
-class SmartChargingSettings:
+class SmartChargingSettings(CommandOutcome):
     """A charger's smart-charging abilities as it reported them.
 
     ``supported``: it has smart charging at all; ``units``: the rate units it takes;
     ``max_stack_level`` and ``max_profiles``: None when it did not say.
     """
 
-    supported: bool
+    supported: bool = True
     units: tuple[RateUnit, ...] = (RateUnit.AMPS,)
     max_stack_level: int | None = None
     max_profiles: int | None = None
-    answer: dict[str, Any] = field(default_factory=dict)
 
     @property
     def unit(self) -> RateUnit:
