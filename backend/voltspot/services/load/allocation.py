@@ -382,7 +382,10 @@ def _plan(session: Session, site_id: int, now: datetime) -> _Plan | None:
                                                 min(site_phases, extra.phases or 3),
                                                 plug=connector.connector_id,
                                                 transaction=charging.charger_transaction_id),
-                                         verify=row.applied_amps is None))
+                                         # Where ignoring it would matter: a new
+                                         # session's first limit, and every decrease.
+                                         verify=row.applied_amps is None
+                                         or entry.amps < row.applied_amps))
     minute = now.replace(second=0, microsecond=0)
     if settings.computed_at is None or settings.computed_at < minute:
         _sample(session, site_id, site, allocation, drawn_amps, minute)
