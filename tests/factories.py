@@ -27,7 +27,7 @@ from voltspot.models import (
 )
 from voltspot.services.charging.lifecycle import new_session_token
 from voltspot.services.owner.accounts import Viewer, create_owner
-from voltspot.services.reports import figures as reports
+from voltspot.services.reports.totals import count_closed_session
 from voltspot.services.stations.registry import register_station
 
 
@@ -205,7 +205,7 @@ def add_session(session, station_id: int, started_at: datetime | None, *,
     session.add(charging)
     session.flush()
     if stopped is not None:
-        reports.count_closed_session(session, charging)
+        count_closed_session(session, charging)
     return charging
 
 

@@ -29,7 +29,7 @@ from voltspot.db import Database
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import ChargingSession, Station
 from voltspot.services.charging.lifecycle import new_session_token
-from voltspot.services.payments.stripe_gateway import StripeGateway
+from voltspot.services.payments.gateways.stripe import StripeGateway
 from voltspot.services.stations.registry import register_station
 
 

@@ -12,8 +12,8 @@ from tests.support.stripe_server import (
     taken,
 )
 from tests.support.stripe_server import stripe_client as client_for
-from voltspot.services.payments.holds import HoldState
-from voltspot.services.payments.stripe_gateway import StripeGateway
+from voltspot.services.payments.gateways.base import HoldState
+from voltspot.services.payments.gateways.stripe import StripeGateway
 
 
 @pytest.fixture(scope="module")
