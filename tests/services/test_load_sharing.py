@@ -229,3 +229,22 @@ def test_a_charger_that_accepts_limits_but_ignores_them_is_found_out(load_server
         assert "ignores limits" in eventually(error, seconds=10)
         # From then on it counts at full power (31.8 A); the other car gets the rest.
         eventually(lambda: obeying.allowed_amps(1) == pytest.approx(8.1), seconds=10)
+
+
+def test_a_car_that_starts_gets_its_share_without_waiting_for_the_next_round(
+        load_db, tmp_path_factory):
+    # Rounds of every site only once a minute: the start itself must bring the limits.
+    _, stations = _site(load_db, 32, stations=1)
+    url = str(load_db.engine.url.render_as_string(hide_password=False))
+    slow = start_server(url, tmp_path_factory.mktemp("slow") / "server.log",
+                        load_interval="60")
+    try:
+        charger = SimulatedCharger(slow.ws_url, *stations[0], step_delay=0,
+                                   meter_interval=3600)
+        with running(charger) as loop:
+            _run(loop, charger.plug_in(1, "LOAD-CARD"))
+            _run(loop, charger.plug_in(2, "LOAD-CARD"))
+            eventually(lambda: [charger.allowed_amps(1), charger.allowed_amps(2)]
+                       == pytest.approx([16.0, 16.0]), seconds=8)
+    finally:
+        stop_server(slow)
