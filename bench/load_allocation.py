@@ -12,7 +12,8 @@ Three figures, CPU time of this process (``time.process_time``):
   managed site each ``load_interval`` (default 15 s), so its cost does not grow with how
   often plugs report; a site with news (a start, a stop) is recomputed sooner, which adds
   one round per such event (counted here for sessions of two hours on average: every plug
-  starts and stops once per two hours).
+  starts and stops once per two hours), and the loop asks the database for such news
+  every second (timed on all 50 sites).
 
 Goal (issue #13): under 5 % of one core. The last line is JSON.
 
@@ -44,8 +45,14 @@ from voltspot.models import (
     StationLoadSettings,
 )
 from voltspot.services.charger_control import CommandOutcome
-from voltspot.services.load.allocation import recompute_site
-from voltspot.services.load.intents import ChargingLimit, SmartChargingSettings
+from voltspot.services.load.allocation import recompute_site, sites_with_news
+from voltspot.services.load.intents import (
+    ChargingLimit,
+    CompositeSchedule,
+    RateUnit,
+    SchedulePeriod,
+    SmartChargingSettings,
+)
 
 PLUGS_PER_SITE = 200
 CHARGING = 150
@@ -59,10 +66,18 @@ class AcceptingControl:
 
     def __init__(self) -> None:
         self.sent = 0
+        self._limits: dict[tuple[str, int], float] = {}
 
     def set_charging_limit(self, charge_point_id: str, limit: ChargingLimit) -> CommandOutcome:
         self.sent += 1
+        self._limits[charge_point_id, limit.plug] = limit.amps
         return CommandOutcome(True, "Accepted")
+
+    def composite_schedule(self, charge_point_id: str, plug: int, *, duration_s: int = 300,
+                           unit: RateUnit | None = None) -> CompositeSchedule:
+        limit = self._limits.get((charge_point_id, plug), 0.0)
+        return CompositeSchedule(True, "Accepted", {}, RateUnit.AMPS,
+                                 (SchedulePeriod(0, limit),))
 
     def read_smart_charging_settings(self, charge_point_id: str) -> SmartChargingSettings:
         return SmartChargingSettings(True, "Accepted", max_stack_level=8, max_profiles=16)
@@ -170,13 +185,23 @@ def main() -> None:
         rng = random.Random(2)
         site_id, sessions = seed_site(db, rng)
         round_ms, sent = time_rounds(db, site_id, sessions, args.rounds, rng)
+        for _ in range(SITES_FOR_10K - 1):
+            seed_site(db, rng)
+        since = datetime.now(UTC)
+        watch_times = []
+        for _ in range(args.rounds):
+            started = time.process_time()
+            sites_with_news(db, since)
+            watch_times.append(time.process_time() - started)
+        watch_ms = statistics.median(watch_times) * 1000
         db.dispose()
     print(f"one round of a {PLUGS_PER_SITE}-plug site from SQLite: {round_ms:.1f} ms CPU "
           f"({sent} limits sent after one car in ten changed its draw)")
 
+    print(f"watching {SITES_FOR_10K} sites for news: {watch_ms:.1f} ms CPU a second")
     periodic = SITES_FOR_10K * round_ms / 1000 / args.interval * 100
     events_per_s = 10_000 * 2 / (args.session_hours * 3600)
-    with_events = periodic + events_per_s * round_ms / 1000 * 100
+    with_events = periodic + events_per_s * round_ms / 1000 * 100 + watch_ms / 10
     print(f"10 000 plugs ({SITES_FOR_10K} sites), a round every {args.interval:g} s: "
           f"{periodic:.1f} % of one core; with a round per start and stop "
           f"({events_per_s:.1f}/s): {with_events:.1f} % (goal < {GOAL_PERCENT:g} %)")
@@ -184,6 +209,7 @@ def main() -> None:
         "allocate_ms_200_plugs": round(allocate_ms, 2),
         "round_ms_200_plugs_sqlite": round(round_ms, 2),
         "limits_sent_per_round": sent,
+        "watch_ms_per_second_10k_plugs": round(watch_ms, 2),
         "core_percent_10k_plugs_periodic": round(periodic, 2),
         "core_percent_10k_plugs_with_events": round(with_events, 2),
         "interval_s": args.interval,
