@@ -19,6 +19,8 @@ from voltspot.models import (
     Connector,
     IdToken,
     PlugLoad,
+    Site,
+    SiteLoadSettings,
     Station,
     StationLoadSettings,
     utcnow,
@@ -248,3 +250,20 @@ def test_a_car_that_starts_gets_its_share_without_waiting_for_the_next_round(
                        == pytest.approx([16.0, 16.0]), seconds=8)
     finally:
         stop_server(slow)
+
+
+def test_turning_load_management_off_gives_the_chargers_their_full_power_back(
+        load_server, load_db):
+    name, stations = _site(load_db, 32, stations=1)
+    charger = SimulatedCharger201(load_server.ws_url, *stations[0], step_delay=0,
+                                  meter_interval=3600)
+    with running(charger) as loop:
+        _run(loop, charger.plug_in(1, "LOAD-CARD"))
+        _run(loop, charger.plug_in(2, "LOAD-CARD"))
+        eventually(lambda: charger.allowed_amps(1) == pytest.approx(16.0), seconds=10)
+        with load_db.session() as session:
+            site_id = session.scalar(select(Site.id).where(Site.name == name))
+            session.get(SiteLoadSettings, site_id).enabled = False
+        eventually(lambda: [charger.allowed_amps(1), charger.allowed_amps(2)]
+                   == pytest.approx([22000 / 690] * 2), seconds=10)
+        assert not charger.profiles.profiles

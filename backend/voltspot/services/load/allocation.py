@@ -9,7 +9,13 @@ One round for a site, in the "record intent → act → record the outcome" shap
    fallback (TxDefaultProfile: the site's limit divided by its plugs) and the station cap
    once per connection, and each running transaction's limit.
 3. In one transaction: record what each charger answered. A charger that rejects profiles
-   is marked so, and from the next round on counted at its full power.
+   is marked so, and from the next round on counted at its full power; so is one that
+   accepts a limit while its composite schedule (asked after a session's first limit and
+   after every decrease) shows it will not keep to it. Lowered limits go out before raised
+   ones, so that the sum stays within the limits while the commands go out one by one.
+
+A site whose load management is turned off gets its limits cleared
+(:func:`release_site`), so its chargers go back to full power.
 
 Nothing needed across a restart lives in memory: the next round rebuilds everything from
 the tables.
@@ -130,6 +136,50 @@ def sites_with_news(db: Database, since: datetime) -> set[int]:
         connected = session.scalars(select(Station.site_id).where(
             Station.connected_at > since, Station.site_id.in_(managed)))
         return {site_id for site_id in (*started, *ended, *connected) if site_id is not None}
+
+
+def sites_to_release(db: Database) -> list[int]:
+    """Sites whose load management is off while their chargers may still hold limits."""
+    with db.session() as session:
+        return list(session.scalars(
+            select(SiteLoadSettings.site_id).distinct()
+            .join(Station, Station.site_id == SiteLoadSettings.site_id)
+            .join(StationLoadSettings, StationLoadSettings.station_id == Station.id)
+            .where(~SiteLoadSettings.enabled,
+                   StationLoadSettings.fallback_installed_at.is_not(None))))
+
+
+def release_site(db: Database, control: ChargerControl, site_id: int) -> int:
+    """Clear every limit Voltspot installed on the site's connected chargers (the site's
+    load management is off) and forget its allocation. Returns how many chargers were
+    cleared; one that cannot be reached is tried again next round."""
+    with db.session() as session:
+        due = session.execute(
+            select(Station.id, Station.charge_point_id)
+            .join(StationLoadSettings, StationLoadSettings.station_id == Station.id)
+            .where(Station.site_id == site_id, Station.connected,
+                   StationLoadSettings.fallback_installed_at.is_not(None))).all()
+    cleared = []
+    for station_id, charge_point_id in due:
+        try:
+            for purpose in (LimitPurpose.TRANSACTION, LimitPurpose.PLUG_DEFAULT,
+                            LimitPurpose.STATION_MAX):
+                control.clear_charging_limit(charge_point_id, purpose)
+        except (ChargerUnreachable, ChargerError, ServiceError) as error:
+            log.warning("load management: limits of %s not cleared: %s", charge_point_id,
+                        error)
+            continue
+        cleared.append(station_id)
+    with db.session() as session:
+        for station_id in cleared:
+            extra = session.get(StationLoadSettings, station_id)
+            if extra is not None:
+                extra.fallback_installed_at = extra.fallback_amps = None
+        for row in session.scalars(select(PlugLoad).where(PlugLoad.site_id == site_id,
+                                                          PlugLoad.session_id.is_not(None))):
+            _update(row, session_id=None, amps=None, target_amps=None, since=None,
+                    applied_amps=None, applied_at=None, paused=False, pause_reason=None)
+    return len(cleared)
 
 
 def recompute_site(db: Database, control: ChargerControl, site_id: int,

@@ -22,7 +22,9 @@ from voltspot.services.charger_control import ChargerControl
 from voltspot.services.load.allocation import (
     RecomputeOutcome,
     recompute_site,
+    release_site,
     site_ids_managed,
+    sites_to_release,
     sites_with_news,
 )
 
@@ -47,9 +49,16 @@ class RoundOutcome:
 
 def run_round(db: Database, control: ChargerControl,
               site_ids: Iterable[int] | None = None) -> list[RecomputeOutcome]:
-    """Recompute and apply ``site_ids`` (default: every managed site) once; a site's
-    failure is logged and the others still run."""
+    """Recompute and apply ``site_ids`` (default: every managed site, and clear the limits
+    of sites whose load management was turned off) once; a site's failure is logged and
+    the others still run."""
     outcomes = []
+    for site_id in sites_to_release(db) if site_ids is None else ():
+        try:
+            release_site(db, control, site_id)
+        except Exception:
+            log.exception("releasing the limits of site %s failed; next round retries",
+                          site_id)
     managed = site_ids_managed(db)
     wanted = managed if site_ids is None else [s for s in managed if s in set(site_ids)]
     for site_id in wanted:
