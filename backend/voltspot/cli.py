@@ -193,10 +193,14 @@ def reports_recount() -> None:
 @click.option("--unlock", "unlock_connector", default="Unlocked", show_default=True,
               type=click.Choice(["Unlocked", "NotImplemented"]),
               help="2.0.1: the answer to UnlockConnector (NotImplemented: a CALLERROR)")
+@click.option("--profiles", default="obey", show_default=True,
+              type=click.Choice(["obey", "reject", "ignore", "level0"]),
+              help="how the chargers treat charging profiles (load management)")
 def simulate(url: str, charge_point_id: str, password: str | None, count: int,
              connectors: int, power_kw: float, meter_interval: float, speed: float,
              auto_sessions: bool, id_tags: tuple[str, ...], ocpp_versions: tuple[str, ...],
-             tx_updated_measurands: str, tx_start_point: str, unlock_connector: str) -> None:
+             tx_updated_measurands: str, tx_start_point: str, unlock_connector: str,
+             profiles: str) -> None:
     """Run simulated OCPP 1.6J or 2.0.1 chargers against a CSMS (2.0.1 chargers have one
     EVSE per --connectors, each with one connector)."""
     from voltspot.simulator.charger_v201 import MEASURANDS
@@ -213,7 +217,7 @@ def simulate(url: str, charge_point_id: str, password: str | None, count: int,
         meter_interval=meter_interval, auto_sessions=auto_sessions, speed=speed,
         id_tags=list(id_tags) or None, ocpp_versions=ocpp_versions,
         tx_updated_measurands=tx_updated_measurands, tx_start_point=tx_start_point,
-        unlock_connector=unlock_connector)
+        unlock_connector=unlock_connector, profiles=profiles)
 
 
 @cli.command()
