@@ -255,7 +255,8 @@ def _site_load(session: Session, site: Site) -> SiteLoadView:
             charge_point_id=station.charge_point_id, connector_id=connector.connector_id,
             evse_id=connector.evse_id, charging=charging or connector.id in open_sessions,
             allocated_amps=allocated, drawn_amps=drawn, allocated_kw=kw, drawn_kw=drawn_power,
-            paused=bool(charging and load.paused), why=_why(load, rejects, charging),
+            paused=bool(charging and load.paused),
+            why=_why(load, rejects, charging, settings.hold_seconds if settings else 30),
             ignores_limit=bool(charging and load.over_limit_since is not None
                                and now - load.over_limit_since > IGNORED_AFTER),
             priority=load.priority if load is not None else 0, rejects_profiles=rejects,
@@ -266,7 +267,7 @@ def _site_load(session: Session, site: Site) -> SiteLoadView:
                         settings.computed_at if settings is not None else None)
 
 
-def _why(load: PlugLoad | None, rejects: bool, charging: bool) -> str:
+def _why(load: PlugLoad | None, rejects: bool, charging: bool, hold_seconds: int) -> str:
     if not charging or load is None:
         return ""
     if rejects:
@@ -277,7 +278,7 @@ def _why(load: PlugLoad | None, rejects: bool, charging: bool) -> str:
         return "Paused: no room for the minimum current; resumes when a car leaves"
     if load.target_amps is not None and load.amps is not None \
             and load.target_amps > load.amps + 0.05:
-        return "Raised shortly (limits change at most every 30 s)"
+        return f"Raised shortly (a limit is held at least {hold_seconds} s)"
     return "Sharing"
 
 
