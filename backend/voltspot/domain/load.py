@@ -227,34 +227,46 @@ def fair_share(
 
     Every unfrozen plug rises by the same step until a plug reaches its cap or a (node,
     phase) it draws on is exhausted; the plugs stopped there freeze. Returns amps per plug.
+    Each step costs the number of rising plugs plus the number of (node, phase) pairs: the
+    rising count of each pair is kept up to date rather than recounted.
     """
     level = {plug_id: 0.0 for plug_id in caps}
-    used = {node_id: [0.0] * PHASES for node_id in capacity}
-    members: dict[tuple[str, int], set[str]] = {}
+    keys_of: dict[str, list[tuple[str, int]]] = {}
+    members: dict[tuple[str, int], list[str]] = {}
     for plug_id in caps:
-        for node in paths[plug_id]:
-            for phase in phases_of[plug_id]:
-                members.setdefault((node.id, phase), set()).add(plug_id)
+        keys = [(node.id, phase) for node in paths[plug_id] for phase in phases_of[plug_id]]
+        keys_of[plug_id] = keys
+        for key in keys:
+            members.setdefault(key, []).append(plug_id)
     active = {plug_id for plug_id in caps if caps[plug_id] > _EPSILON}
+    rising = dict.fromkeys(members, 0)
+    for plug_id in active:
+        for key in keys_of[plug_id]:
+            rising[key] += 1
+    used = dict.fromkeys(members, 0.0)
     while active:
         step = min(caps[plug_id] - level[plug_id] for plug_id in active)
-        for (node_id, phase), plug_ids in members.items():
-            rising = len(plug_ids & active)
-            if rising:
-                slack = capacity[node_id][phase] - used[node_id][phase]
-                step = min(step, max(slack, 0.0) / rising)
+        for key, count in rising.items():
+            if count:
+                node_id, phase = key
+                slack = capacity[node_id][phase] - used[key]
+                step = min(step, max(slack, 0.0) / count)
         for plug_id in active:
             level[plug_id] += step
-            for node in paths[plug_id]:
-                for phase in phases_of[plug_id]:
-                    used[node.id][phase] += step
+        for key, count in rising.items():
+            if count:
+                used[key] += step * count
         frozen = {plug_id for plug_id in active if caps[plug_id] - level[plug_id] <= _EPSILON}
-        for (node_id, phase), plug_ids in members.items():
-            if capacity[node_id][phase] - used[node_id][phase] <= _EPSILON:
-                frozen |= plug_ids & active
+        for key, count in rising.items():
+            node_id, phase = key
+            if count and capacity[node_id][phase] - used[key] <= _EPSILON:
+                frozen.update(plug_id for plug_id in members[key] if plug_id in active)
         if not frozen:  # pragma: no cover - each step saturates something by construction
             break
         active -= frozen
+        for plug_id in frozen:
+            for key in keys_of[plug_id]:
+                rising[key] -= 1
     return level
 
 
