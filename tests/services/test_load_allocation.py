@@ -24,6 +24,7 @@ from voltspot.models import (
     StationLoadSettings,
     utcnow,
 )
+from voltspot.services.driver.live import live_session
 from voltspot.services.load.allocation import recompute_site
 
 
@@ -140,3 +141,5 @@ def test_a_driver_is_told_the_power_shared_and_that_a_pause_resumes(db):
                                 "between 3 cars.")
     paused = share_note(db, tokens[2])
     assert paused.paused and "resumes by itself" in paused.sentence
+    # The driver's live page says it where it says everything Voltspot did to a session.
+    assert live_session(db, tokens[0], 120).notice == sharing.sentence

@@ -33,7 +33,8 @@ def make_load_site(db, *, amps: float, stations: int = 2, plugs: int = 2, connec
         for n in range(stations):
             station = Station(charge_point_id=f"AL{n}-{tag}", site_id=site.id,
                               connected=connected, connected_at=T0 - timedelta(hours=1))
-            station.connectors = [Connector(connector_id=c) for c in range(1, plugs + 1)]
+            station.connectors = [Connector(connector_id=c, evse_id=f"NL*VSP*E{tag}{n}{c}".upper())
+                                  for c in range(1, plugs + 1)]
             session.add(station)
             session.flush()
             connectors += [c.id for c in station.connectors]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from voltspot.db import Database
 from voltspot.domain import load as allocator
@@ -27,25 +28,32 @@ def share_note(db: Database, session_token: str) -> ShareNote | None:
     """The sharing note of the session reached by ``session_token``; None when its site's
     load is not managed or the session has no allocation yet."""
     with db.session() as session:
-        row = session.execute(
-            select(PlugLoad, SiteLoadSettings, StationLoadSettings.phases)
-            .join(ChargingSession, ChargingSession.id == PlugLoad.session_id)
-            .join(SiteLoadSettings, SiteLoadSettings.site_id == PlugLoad.site_id)
-            .outerjoin(StationLoadSettings,
-                       StationLoadSettings.station_id == ChargingSession.station_id)
-            .where(ChargingSession.token == session_token, SiteLoadSettings.enabled)).first()
-        if row is None or row[0].amps is None:
-            return None
-        load, settings, station_phases = row
-        cars = session.scalar(select(func.count()).select_from(PlugLoad).where(
-            PlugLoad.site_id == load.site_id, PlugLoad.session_id.is_not(None))) or 1
+        charging_id = session.scalar(select(ChargingSession.id).where(
+            ChargingSession.token == session_token))
+        return None if charging_id is None else share_note_of(session, charging_id)
+
+
+def share_note_of(session: Session, charging_id: int) -> ShareNote | None:
+    """:func:`share_note` inside a unit of work that already has the session's id (the
+    driver's live page)."""
+    row = session.execute(
+        select(PlugLoad, SiteLoadSettings, StationLoadSettings.phases)
+        .join(ChargingSession, ChargingSession.id == PlugLoad.session_id)
+        .join(SiteLoadSettings, SiteLoadSettings.site_id == PlugLoad.site_id)
+        .outerjoin(StationLoadSettings,
+                   StationLoadSettings.station_id == ChargingSession.station_id)
+        .where(ChargingSession.id == charging_id, SiteLoadSettings.enabled)).first()
+    if row is None or row[0].amps is None:
+        return None
+    load, settings, station_phases = row
+    cars = session.scalar(select(func.count()).select_from(PlugLoad).where(
+        PlugLoad.site_id == load.site_id, PlugLoad.session_id.is_not(None))) or 1
     phases = min(settings.phases, station_phases or 3)
     allowed_kw = round(allocator.amps_to_kw(load.amps, phases), 1)
-    others = cars - 1
     if load.paused:
         sentence = (f"Paused for now: this site shares its power between {cars} cars. "
                     "Charging resumes by itself, in turn, as soon as there is room.")
-    elif others:
+    elif cars > 1:
         sentence = (f"Charging at up to {allowed_kw:g} kW — this site shares its power "
                     f"between {cars} cars.")
     else:
