@@ -122,8 +122,9 @@ def site_ids_managed(db: Database) -> list[int]:
 
 def sites_with_news(db: Database, since: datetime) -> set[int]:
     """The managed sites where, since ``since``, a session started, a session with a
-    limit ended, or a charger (re)connected: those to recompute without waiting for the
-    next round. Three indexed or small queries, cheap enough to ask every second."""
+    limit ended, a charger (re)connected or the site meter posted: those to recompute
+    without waiting for the next round. Indexed or small queries, cheap enough to ask
+    every second."""
     managed = select(SiteLoadSettings.site_id).where(SiteLoadSettings.enabled)
     with db.session() as session:
         started = session.scalars(
@@ -135,7 +136,10 @@ def sites_with_news(db: Database, since: datetime) -> set[int]:
             .where(ChargingSession.status.not_in(RUNNING), PlugLoad.site_id.in_(managed)))
         connected = session.scalars(select(Station.site_id).where(
             Station.connected_at > since, Station.site_id.in_(managed)))
-        return {site_id for site_id in (*started, *ended, *connected) if site_id is not None}
+        metered = session.scalars(select(SiteMeterReading.site_id).where(
+            SiteMeterReading.site_id.in_(managed), SiteMeterReading.taken_at > since))
+        return {site_id for site_id in (*started, *ended, *connected, *metered)
+                if site_id is not None}
 
 
 def sites_to_release(db: Database) -> list[int]:

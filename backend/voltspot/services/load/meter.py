@@ -8,9 +8,9 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from voltspot.db import Database
 from voltspot.domain import load as allocator
@@ -19,6 +19,7 @@ from voltspot.services.errors import InvalidInput, NotFound, ServiceError
 from voltspot.services.owner.accounts import Viewer, owned_site
 
 MAX_READING_AMPS = 4000.0
+READINGS_KEPT = timedelta(days=1)
 
 
 class MeterKeyInvalid(ServiceError):
@@ -106,6 +107,10 @@ def record_reading(db: Database, site_id: int, key: str, reading: Mapping[str, o
             raise InvalidInput("send l1, l2 and l3 in amps, or kw, as numbers") from None
         if any(not 0 <= value <= MAX_READING_AMPS for value in amps):
             raise InvalidInput(f"each phase is between 0 and {MAX_READING_AMPS:g} A")
-        session.add(SiteMeterReading(site_id=site_id, taken_at=utcnow(), l1_amps=amps[0],
+        now = utcnow()
+        session.add(SiteMeterReading(site_id=site_id, taken_at=now, l1_amps=amps[0],
                                      l2_amps=amps[1], l3_amps=amps[2]))
+        # Only the latest reading counts; a day is kept for looking back.
+        session.execute(delete(SiteMeterReading).where(
+            SiteMeterReading.site_id == site_id, SiteMeterReading.taken_at < now - READINGS_KEPT))
         return site_id
