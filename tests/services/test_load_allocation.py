@@ -25,7 +25,7 @@ from voltspot.models import (
     utcnow,
 )
 from voltspot.services.driver.live import live_session
-from voltspot.services.load.allocation import recompute_site
+from voltspot.services.load.allocation import recompute_site, sites_with_news
 
 
 def test_the_allocation_is_stored_per_plug_and_the_newest_car_pauses(db):
@@ -143,3 +143,22 @@ def test_a_driver_is_told_the_power_shared_and_that_a_pause_resumes(db):
     assert paused.paused and "resumes by itself" in paused.sentence
     # The driver's live page says it where it says everything Voltspot did to a session.
     assert live_session(db, tokens[0], 120).notice == sharing.sentence
+
+
+def test_a_start_an_end_and_a_reconnect_are_news_for_their_site_only(db):
+    site_id, plugs = make_load_site(db, amps=32)
+    quiet_site, _ = make_load_site(db, amps=32)
+    since = T0 - timedelta(minutes=1)
+    charging = start_charging(db, plugs[0], 0)
+    assert site_id in sites_with_news(db, since)
+    assert quiet_site not in sites_with_news(db, since)
+    recompute_site(db, offline_control(), site_id, now=T0)
+    assert site_id not in sites_with_news(db, T0)
+    with db.session() as session:
+        session.get(ChargingSession, charging).status = SessionStatus.COMPLETED
+    assert sites_with_news(db, T0) >= {site_id}
+    recompute_site(db, offline_control(), site_id, now=T0)
+    with db.session() as session:
+        station = session.get(Connector, plugs[0]).station
+        station.connected_at = T0 + timedelta(seconds=5)
+    assert site_id in sites_with_news(db, T0)
