@@ -24,6 +24,7 @@ the tables.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,6 +60,8 @@ log = logging.getLogger(__name__)
 
 # Sessions whose transaction is running: they get a transaction limit.
 RUNNING = (SessionStatus.CHARGING, SessionStatus.SUSPENDED)
+# Stations sent their limits at the same time (each station's in order).
+MAX_PARALLEL = 16
 # The owner's chart shows a day; two are kept.
 SAMPLES_KEPT = timedelta(days=2)
 # A car drawing this much more than its charger accepted is ignoring its limit.
@@ -204,44 +207,66 @@ def recompute_site(db: Database, control: ChargerControl, site_id: int,
             plan = _plan(session, site_id, now)
     if plan is None:
         return RecomputeOutcome(site_id, allocator.Allocation({}))
-    results: list[tuple[LimitCommand, str | None, bool]] = []
-    sent = accepted = refused = unreachable = 0
-    errors: list[str] = []
-    for command in plan.commands:
-        sent += 1
-        try:
-            outcome = control.set_charging_limit(command.charge_point_id, command.limit)
-        except ChargerUnreachable as error:
-            unreachable += 1
-            results.append((command, str(error), False))
-            continue
-        except (ChargerError, ServiceError) as error:
-            refused += 1
-            errors.append(str(error))
-            results.append((command, str(error), True))
-            continue
-        if outcome.accepted:
-            ignored = _ignored(control, command) if command.verify else None
-            if ignored is None:
-                accepted += 1
-                results.append((command, None, False))
-            else:
-                refused += 1
-                errors.append(ignored)
-                results.append((command, ignored, True))
-        else:
-            refused += 1
-            message = (f"station {command.charge_point_id} answered {outcome.status} to a "
-                       f"{command.limit.purpose} limit of {command.limit.amps:g} A")
-            errors.append(message)
-            results.append((command, message, outcome.status in REFUSALS))
+    results = _send_all(control, plan.commands)
+    sent = len(results)
+    unreachable = sum(1 for _, _, kind in results if kind == "unreachable")
+    refused = sum(1 for _, _, kind in results if kind in ("refused", "rejects"))
+    accepted = sent - unreachable - refused
+    errors = [error for _, error, kind in results if error and kind != "unreachable"]
     if results:
         with db.session() as session:
-            _record(session, results, utcnow())
+            _record(session, [(command, error, kind == "rejects")
+                              for command, error, kind in results], utcnow())
     for message in errors:
         log.warning("load management: %s", message)
     return RecomputeOutcome(site_id, plan.allocation, sent, accepted, refused, unreachable,
                             tuple(errors))
+
+
+def _send_all(control: ChargerControl, commands: list[LimitCommand]
+              ) -> list[tuple[LimitCommand, str | None, str]]:
+    """Send ``commands``: every lowering first, then the rest; each station's in order,
+    different stations at once (a charger slow to answer holds up only itself). Returns
+    each command with its error (None when accepted) and its kind of outcome: "accepted",
+    "unreachable", "refused" or "rejects" (the charger will not take limits at all)."""
+    results: list[tuple[LimitCommand, str | None, str]] = []
+    for batch in ([c for c in commands if c.lowers], [c for c in commands if not c.lowers]):
+        by_station: dict[str, list[LimitCommand]] = {}
+        for command in batch:
+            by_station.setdefault(command.charge_point_id, []).append(command)
+        if len(by_station) <= 1:
+            for queue in by_station.values():
+                results += _send_station(control, queue)
+            continue
+        with ThreadPoolExecutor(max_workers=min(len(by_station), MAX_PARALLEL),
+                                thread_name_prefix="load-limits") as pool:
+            for done in pool.map(lambda queue: _send_station(control, queue),
+                                 by_station.values()):
+                results += done
+    return results
+
+
+def _send_station(control: ChargerControl, commands: list[LimitCommand]
+                  ) -> list[tuple[LimitCommand, str | None, str]]:
+    results: list[tuple[LimitCommand, str | None, str]] = []
+    for command in commands:
+        try:
+            outcome = control.set_charging_limit(command.charge_point_id, command.limit)
+        except ChargerUnreachable as error:
+            results.append((command, str(error), "unreachable"))
+            continue
+        except (ChargerError, ServiceError) as error:
+            results.append((command, str(error), "rejects"))
+            continue
+        if not outcome.accepted:
+            message = (f"station {command.charge_point_id} answered {outcome.status} to a "
+                       f"{command.limit.purpose} limit of {command.limit.amps:g} A")
+            results.append((command, message,
+                             "rejects" if outcome.status in REFUSALS else "refused"))
+            continue
+        ignored = _ignored(control, command) if command.verify else None
+        results.append((command, ignored, "accepted" if ignored is None else "rejects"))
+    return results
 
 
 def _ignored(control: ChargerControl, command: LimitCommand) -> str | None:
@@ -463,7 +488,6 @@ def _plan(session: Session, site_id: int, now: datetime) -> _Plan | None:
                                          or entry.amps < row.applied_amps,
                                          lowers=row.applied_amps is not None
                                          and entry.amps < row.applied_amps))
-    commands.sort(key=lambda command: not command.lowers)
     minute = now.replace(second=0, microsecond=0)
     if settings.computed_at is None or settings.computed_at < minute:
         _sample(session, site_id, site, allocation, drawn_amps, minute)
