@@ -37,8 +37,9 @@ def test_the_allocation_is_stored_per_plug_and_the_newest_car_pauses(db):
     assert [loads[p].amps for p in plugs[:3]] == [8.0, 8.0, 0.0]
     assert loads[plugs[2]].paused and loads[plugs[2]].pause_reason == "no_room"
     assert loads[plugs[3]].session_id is None
-    # Two fallbacks and two transaction limits were tried; every station is unreachable.
-    assert (outcome.sent, outcome.unreachable) == (5, 5)
+    # Each station's fallback and cap, and three transaction limits (0 A for the paused
+    # car) were tried; every station is unreachable.
+    assert (outcome.sent, outcome.unreachable) == (7, 7)
     assert all(loads[p].applied_amps is None for p in plugs[:3])
 
 

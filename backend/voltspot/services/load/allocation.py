@@ -328,7 +328,8 @@ def _plan(session: Session, site_id: int, now: datetime) -> _Plan | None:
     # Plain rows for what is only read (a round runs every few seconds for every site:
     # bench/load_allocation.py); ORM objects for what a round may change.
     stations = session.execute(
-        select(Station.id, Station.charge_point_id, Station.connected, Station.connected_at)
+        select(Station.id, Station.charge_point_id, Station.connected, Station.connected_at,
+               Station.max_power_w)
         .where(Station.site_id == site_id).order_by(Station.id)).all()
     station_ids = [station.id for station in stations]
     station_settings = {row.station_id: row for row in session.scalars(
@@ -435,9 +436,12 @@ def _plan(session: Session, site_id: int, now: datetime) -> _Plan | None:
                 or extra.fallback_amps != plug_limit:
             commands.append(LimitCommand(station.charge_point_id, station.id, None, _limit(
                 extra, LimitPurpose.PLUG_DEFAULT, plug_limit, phases)))
-            if extra.max_amps is not None:
-                commands.append(LimitCommand(station.charge_point_id, station.id, None, _limit(
-                    extra, LimitPurpose.STATION_MAX, extra.max_amps, phases)))
+            # The owner's cap, or the station's own maximum when there is none (which
+            # undoes a cap the owner removed).
+            cap = extra.max_amps if extra.max_amps is not None else allocator.round_down(
+                station.max_power_w / (allocator.NOMINAL_VOLTAGE * phases))
+            commands.append(LimitCommand(station.charge_point_id, station.id, None, _limit(
+                extra, LimitPurpose.STATION_MAX, cap, phases)))
 
     for connector in connectors:
         station = stations_by_id[connector.station_id]

@@ -362,8 +362,10 @@ def set_station_load(db: Database, viewer: Viewer, site_id: int, charge_point_id
             extra = StationLoadSettings(station_id=station.id)
             session.add(extra)
         raw_max = (form.get("max_amps") or "").strip()
-        extra.max_amps = _number(raw_max, "the station's maximum", 6, MAX_AMPS) if raw_max \
-            else None
+        max_amps = _number(raw_max, "the station's maximum", 6, MAX_AMPS) if raw_max else None
+        if max_amps != extra.max_amps:
+            # The next round installs the new cap (with the fallback) on the charger.
+            extra.max_amps, extra.fallback_installed_at = max_amps, None
         circuit = (form.get("circuit") or "").strip()
         if circuit:
             found = session.scalar(select(LoadCircuit.id).where(
