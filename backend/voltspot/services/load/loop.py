@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from voltspot.db import Database
 from voltspot.models import utcnow
@@ -48,11 +49,11 @@ class RoundOutcome:
     refused: int = 0
 
 
-def run_round(db: Database, control: ChargerControl,
-              site_ids: Iterable[int] | None = None) -> list[RecomputeOutcome]:
-    """Recompute and apply ``site_ids`` (default: every managed site, and clear the limits
-    of sites whose load management was turned off) once; a site's failure is logged and
-    the others still run."""
+def run_round(db: Database, control: ChargerControl, site_ids: Iterable[int] | None = None,
+              news_since: datetime | None = None) -> list[RecomputeOutcome]:
+    """Recompute and apply ``site_ids`` and the sites with news since ``news_since``
+    (default: every managed site, and clear the limits of sites whose load management was
+    turned off) once; a site's failure is logged and the others still run."""
     outcomes = []
     for site_id in sites_to_release(db) if site_ids is None else ():
         try:
@@ -60,8 +61,14 @@ def run_round(db: Database, control: ChargerControl,
         except Exception:
             log.exception("releasing the limits of site %s failed; next round retries",
                           site_id)
+    if site_ids is not None:
+        site_ids = set(site_ids)
+        if news_since is not None:
+            site_ids |= sites_with_news(db, news_since)
+        if not site_ids:
+            return []
     managed = site_ids_managed(db)
-    wanted = managed if site_ids is None else [s for s in managed if s in set(site_ids)]
+    wanted = managed if site_ids is None else [s for s in managed if s in site_ids]
     for site_id in wanted:
         try:
             outcomes.append(recompute_site(db, control, site_id))
@@ -96,11 +103,14 @@ class LoadLoop:
             self._dirty.add(site_id)
         self._wake.set()
 
-    def run_once(self, site_ids: Iterable[int] | None = None) -> RoundOutcome:
-        """One round now (in this thread) of ``site_ids`` (default: every managed site),
-        under the job lock when there is one."""
+    def run_once(self, site_ids: Iterable[int] | None = None,
+                 news_since: datetime | None = None) -> RoundOutcome:
+        """One round now (in this thread) of ``site_ids`` and the sites with news since
+        ``news_since`` (default: every managed site), under the job lock when there is
+        one (the news are looked for under it too: only the process running the job
+        asks)."""
         def work() -> list[RecomputeOutcome]:
-            return run_round(self._db, self._control, site_ids)
+            return run_round(self._db, self._control, site_ids, news_since)
 
         if self._once is None:
             outcomes: list[RecomputeOutcome] | None = work()
@@ -122,24 +132,21 @@ class LoadLoop:
         deadline = time.monotonic() + self._every
         watched = utcnow()
         while True:
-            woken = self._wake.wait(max(min(deadline - time.monotonic(), self._watch), 0))
+            if self._wake.wait(max(min(deadline - time.monotonic(), self._watch), 0)):
+                # Let the events of one moment (a meter reading and what follows it)
+                # arrive before counting them once.
+                time.sleep(self._debounce)
+            self._wake.clear()
+            with self._guard:
+                sites: set[int] | None = self._dirty
+                self._dirty = set()
+            if time.monotonic() >= deadline:
+                sites = None
+                deadline = time.monotonic() + self._every
+            checked = utcnow()
             try:
-                checked = utcnow()
-                news = sites_with_news(self._db, watched)
+                self.run_once(sites, news_since=watched)
                 watched = checked
-                if news or woken:
-                    # Let the events of one moment (a start is a status change, a
-                    # transaction and a meter value) arrive before counting them once.
-                    time.sleep(self._debounce)
-                self._wake.clear()
-                with self._guard:
-                    sites: set[int] | None = self._dirty | news
-                    self._dirty = set()
-                if time.monotonic() >= deadline:
-                    sites = None
-                    deadline = time.monotonic() + self._every
-                if sites is None or sites:
-                    self.run_once(sites)
             except Exception:
                 log.exception("load management round failed; trying again in %s s",
                               self._watch)
