@@ -56,6 +56,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     from voltspot.web.compression import init_compression
     from voltspot.web.driver import bp as driver_bp
     from voltspot.web.live import bp as live_bp
+    from voltspot.web.meter import bp as meter_bp
     from voltspot.web.owner import bp as owner_bp
     from voltspot.web.pwa import bp as pwa_bp
     from voltspot.web.templating import init_templating
@@ -71,6 +72,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(owner_bp)
     app.register_blueprint(webhooks_bp)
+    app.register_blueprint(meter_bp)
     init_oidc(app)
 
     @app.get("/healthz")

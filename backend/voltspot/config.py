@@ -70,6 +70,8 @@ class Settings:
     stripe_api_base: str = ""
     hold_margin_percent: int = 10
     housekeeping_interval: float = 2.0
+    # Seconds between load-management rounds of every site (a site with news goes sooner).
+    load_interval: float = 15.0
 
     @property
     def is_production(self) -> bool:

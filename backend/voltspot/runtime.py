@@ -20,6 +20,7 @@ from voltspot.models import OcppFrame, utcnow
 from voltspot.ocpp.control import OcppChargerControl
 from voltspot.ocpp.registry import ConnectionRegistry
 from voltspot.services.housekeeping import Housekept, run_housekeeping
+from voltspot.services.load.loop import LoadLoop
 from voltspot.services.payments.gateways.base import PaymentGateway
 from voltspot.services.payments.gateways.demo import DemoGateway
 from voltspot.services.payments.gateways.stripe import StripeGateway
@@ -57,6 +58,9 @@ class Runtime:
             if settings.stripe_enabled else DemoGateway())
         self._housekeeper: threading.Thread | None = None
         self._frames_trimmed_up_to = 0
+        # One process of the installation runs load management at a time.
+        self.load = LoadLoop(self.db, self.control, settings.load_interval,
+                             once=self.cluster.jobs.run)
 
     def _close_stale(self, charge_point_id: str) -> None:
         connection = self.registry.get(charge_point_id)
@@ -82,6 +86,7 @@ class Runtime:
         ``every_seconds``, the rest every ``slow_every`` rounds."""
         if self._housekeeper is not None:
             return
+        self.load.start()
         self._housekeeper = threading.Thread(target=self._housekeeping,
                                              args=(every_seconds, slow_every),
                                              name="housekeeping", daemon=True)
