@@ -113,19 +113,20 @@ class Access(StrEnum):
 
 
 class _VerifiedPasswords:
-    """The outcome of recent password checks, keyed on a digest of the station id, the
-    password and the stored hash: hashes are deliberately slow, and a reconnect storm of
-    thousands of chargers must not redo that work for a password already checked against
-    the same stored hash. A new stored hash makes a new key; no plaintext is kept."""
+    """The outcome of recent password checks, keyed on a digest of the password and the
+    stored hash: hashes are deliberately slow, and a reconnect storm of thousands of
+    chargers must not redo that work for a password already checked against the same
+    stored hash. The outcome depends on those two alone (the hash carries its salt), so
+    stations provisioned with one hash share one check. A new stored hash makes a new
+    key; no plaintext is kept."""
 
     def __init__(self, size: int = 65536) -> None:
         self._size = size
         self._outcomes: OrderedDict[str, bool] = OrderedDict()
         self._lock = threading.Lock()
 
-    def matches(self, charge_point_id: str, password_hash: str, password: str) -> bool:
-        key = hashlib.sha256("\0".join((charge_point_id, password_hash, password))
-                             .encode()).hexdigest()
+    def matches(self, password_hash: str, password: str) -> bool:
+        key = hashlib.sha256("\0".join((password_hash, password)).encode()).hexdigest()
         with self._lock:
             known = self._outcomes.get(key)
             if known is not None:
@@ -155,7 +156,7 @@ def _check_credentials(session: Session, charge_point_id: str, password: str | N
         return Access.PENDING
     if station.password_hash is not None and (
             password is None
-            or not _verified.matches(charge_point_id, station.password_hash, password)):
+            or not _verified.matches(station.password_hash, password)):
         return Access.BAD_PASSWORD
     if station.registration == Registration.PENDING:
         return Access.PENDING
