@@ -6,6 +6,11 @@ runs one writer that takes every write waiting in its queue, applies them in a s
 transaction and then wakes each waiter. A write that fails is retried alone, so one bad
 frame never costs another charger its data. Rows nobody waits for (the frame log) are
 appended and inserted with one statement per batch.
+
+Writes may name a *prepare* step and a key: once per batch, before any write runs, each
+prepare step gets the batch's session and the keys of the writes naming it, so that what
+every write would look up on its own (a station by its id, say) is read for the whole
+batch in one query.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from sqlalchemy import insert
@@ -30,12 +35,20 @@ T = TypeVar("T")
 # result goes back to whoever submitted it once the batch is durable.
 Write = Callable[[Session], T]
 
+# Reads ahead for a batch: gets the batch's session and the keys of the writes that named
+# it. Only an optimisation: every write must give the same result without it (a write
+# retried alone runs without it).
+Prepare = Callable[[Session, list[Any]], None]
+
 
 class _Pending:
-    __slots__ = ("write", "done", "result", "error")
+    __slots__ = ("write", "prepare", "key", "done", "result", "error")
 
-    def __init__(self, write: Write[Any] | None, wait: bool) -> None:
+    def __init__(self, write: Write[Any] | None, wait: bool, prepare: Prepare | None = None,
+                 key: Hashable = None) -> None:
         self.write = write
+        self.prepare = prepare
+        self.key = key
         self.done = threading.Event() if wait else None
         self.result: Any = None
         self.error: BaseException | None = None
@@ -53,13 +66,15 @@ class GroupCommitter:
         self._lock = threading.Lock()
         self._writer: threading.Thread | None = None
 
-    def submit(self, write: Write[T], timeout: float = 30.0) -> T:
+    def submit(self, write: Write[T], timeout: float = 30.0, *, prepare: Prepare | None = None,
+               key: Hashable = None) -> T:
         """Run ``write(session)`` in the next batch; return its result once committed.
 
-        Re-raises the write's own exception; raises ``TimeoutError`` if the batch has not
-        committed within ``timeout`` seconds.
+        ``prepare``, when given, is run once for the batch with the ``key`` of every write
+        naming it (see :data:`Prepare`). Re-raises the write's own exception; raises
+        ``TimeoutError`` if the batch has not committed within ``timeout`` seconds.
         """
-        pending = _Pending(write, wait=True)
+        pending = _Pending(write, wait=True, prepare=prepare, key=key)
         self._enqueue(pending)
         if not pending.done.wait(timeout):
             raise TimeoutError("the database did not commit in time")
@@ -102,6 +117,7 @@ class GroupCommitter:
         writes = [pending for pending in batch if pending.write is not None]
         try:
             with self._db.session(autoflush=False) as session:
+                self._prepare(session, writes)
                 for pending in writes:
                     pending.result = pending.write(session)
                 self._insert_rows(session, rows)
@@ -116,6 +132,15 @@ class GroupCommitter:
             return
         for pending in writes:
             pending.done.set()
+
+    @staticmethod
+    def _prepare(session: Session, writes: list[_Pending]) -> None:
+        keys: dict[Prepare, list[Any]] = {}
+        for pending in writes:
+            if pending.prepare is not None:
+                keys.setdefault(pending.prepare, []).append(pending.key)
+        for prepare, prepared_keys in keys.items():
+            prepare(session, prepared_keys)
 
     @staticmethod
     def _insert_rows(session: Session, rows: list[tuple[type[Base], dict[str, Any]]]) -> None:
