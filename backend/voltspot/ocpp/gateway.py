@@ -110,7 +110,7 @@ def ocpp_socket(websocket, charge_point_id: str) -> None:
     version, handler_class = protocol
     process = _process()
     connection_id = str(uuid.uuid4())
-    station_id = stations.connect(process.db, charge_point_id, connection_id, version)
+    station_id = stations.connect(process.committer, charge_point_id, connection_id, version)
     handlers = handler_class(charge_point_id, station_id, process.db, process.committer,
                              process.settings, process.control)
     connection = OcppConnection(
@@ -123,6 +123,6 @@ def ocpp_socket(websocket, charge_point_id: str) -> None:
         connection.serve()
     finally:
         process.registry.remove(connection)
-        stations.disconnect(process.db, charge_point_id, connection.connection_id)
+        stations.disconnect(process.committer, charge_point_id, connection.connection_id)
         log.info("%s: disconnected", charge_point_id)
 

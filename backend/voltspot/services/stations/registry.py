@@ -19,6 +19,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from voltspot.db import Database
 from voltspot.domain.evse_ids import make_evse_id
 from voltspot.domain.statuses import ConnectorStatus, Registration
+from voltspot.group_commit import GroupCommitter
 from voltspot.models import Connector, Site, Station, StationEvent, StationEventKind, utcnow
 from voltspot.services.errors import Conflict, InvalidInput, NotFound
 
@@ -38,12 +39,17 @@ _LOADED = "voltspot.stations"
 def get_station(session: Session, charge_point_id: str) -> Station:
     """The station with ``charge_point_id``; raises :class:`NotFound`. A station read
     ahead into this session by :func:`load_stations` costs no query."""
+    station = _find_station(session, charge_point_id)
+    if station is None:
+        raise NotFound(f"no station with charge point id {charge_point_id!r}")
+    return station
+
+
+def _find_station(session: Session, charge_point_id: str) -> Station | None:
     station = session.info.get(_LOADED, {}).get(charge_point_id)
     if station is None:
         station = session.scalar(select(Station).where(
             Station.charge_point_id == charge_point_id))
-    if station is None:
-        raise NotFound(f"no station with charge point id {charge_point_id!r}")
     return station
 
 
@@ -165,31 +171,6 @@ class _VerifiedPasswords:
 _verified = _VerifiedPasswords()
 
 
-def _check_credentials(session: Session, charge_point_id: str, password: str | None, *,
-                       accept_unknown: bool) -> Access:
-    station = session.scalar(select(Station).where(Station.charge_point_id == charge_point_id))
-    if station is None:
-        if not accept_unknown:
-            return Access.UNKNOWN
-        validate_charge_point_id(charge_point_id)
-        session.add(Station(charge_point_id=charge_point_id, registration=Registration.PENDING,
-                            password_hash=generate_password_hash(password) if password else None))
-        session.flush()
-        return Access.PENDING
-    if station.password_hash is not None and (
-            password is None
-            or not _verified.matches(station.password_hash, password)):
-        return Access.BAD_PASSWORD
-    if station.registration == Registration.PENDING:
-        return Access.PENDING
-    return Access.ALLOWED
-
-
-def _preferred_ocpp_version(session: Session, charge_point_id: str) -> str | None:
-    return session.scalar(select(Station.ocpp_version_preferred).where(
-        Station.charge_point_id == charge_point_id))
-
-
 @dataclass(frozen=True)
 class Admission:
     """Whether a connecting charger may open its socket, and the OCPP version its
@@ -208,21 +189,41 @@ def admit(db: Database, charge_point_id: str, password: str | None, *,
     station for an owner to adopt, and the password it used becomes its password. Raises
     :class:`InvalidInput` for an unknown id no charger could use."""
     with db.session() as session:
-        access = _check_credentials(session, charge_point_id, password,
-                                    accept_unknown=accept_unknown)
-        return Admission(access, _preferred_ocpp_version(session, charge_point_id))
+        # One query; the slow password check comes after, holding no connection.
+        station = session.execute(select(
+            Station.password_hash, Station.registration, Station.ocpp_version_preferred)
+            .where(Station.charge_point_id == charge_point_id)).first()
+        if station is None:
+            if not accept_unknown:
+                return Admission(Access.UNKNOWN, None)
+            validate_charge_point_id(charge_point_id)
+            session.add(Station(
+                charge_point_id=charge_point_id, registration=Registration.PENDING,
+                password_hash=generate_password_hash(password) if password else None))
+            return Admission(Access.PENDING, None)
+    if station.password_hash is not None and (
+            password is None or not _verified.matches(station.password_hash, password)):
+        return Admission(Access.BAD_PASSWORD, station.ocpp_version_preferred)
+    access = Access.PENDING if station.registration == Registration.PENDING else Access.ALLOWED
+    return Admission(access, station.ocpp_version_preferred)
 
 
-def connect(db: Database, charge_point_id: str, connection_id: str, ocpp_version: str) -> int:
-    """:func:`mark_connected` in its own transaction; returns the station's primary key."""
-    with db.session() as session:
-        return mark_connected(session, charge_point_id, connection_id, ocpp_version)
+def connect(committer: GroupCommitter, charge_point_id: str, connection_id: str,
+            ocpp_version: str) -> int:
+    """:func:`mark_connected` in the group-commit writer's next batch (a reconnect storm's
+    connections are committed together); returns the station's primary key once
+    committed."""
+    return committer.submit(
+        lambda session: mark_connected(session, charge_point_id, connection_id, ocpp_version),
+        prepare=load_stations, key=charge_point_id)
 
 
-def disconnect(db: Database, charge_point_id: str, connection_id: str) -> None:
-    """:func:`mark_disconnected` in its own transaction."""
-    with db.session() as session:
-        mark_disconnected(session, charge_point_id, connection_id)
+def disconnect(committer: GroupCommitter, charge_point_id: str, connection_id: str) -> None:
+    """:func:`mark_disconnected` in the group-commit writer's next batch; returns once
+    committed."""
+    committer.submit(
+        lambda session: mark_disconnected(session, charge_point_id, connection_id),
+        prepare=load_stations, key=charge_point_id)
 
 
 def disconnect_all(db: Database) -> None:
@@ -249,7 +250,7 @@ def mark_connected(session: Session, charge_point_id: str, connection_id: str,
 
 def mark_disconnected(session: Session, charge_point_id: str, connection_id: str) -> None:
     """Record that a socket closed, unless a newer socket has already replaced it."""
-    station = session.scalar(select(Station).where(Station.charge_point_id == charge_point_id))
+    station = _find_station(session, charge_point_id)
     if station is not None and station.connection_id == connection_id:
         station.connected = False
         session.add(StationEvent(station_id=station.id, at=utcnow(),
