@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
@@ -56,11 +57,17 @@ class _Pending:
 
 class GroupCommitter:
     """Apply writes in batches of at most ``max_batch``; under gevent the writer is a
-    greenlet (``threading`` is patched), elsewhere a thread."""
+    greenlet (``threading`` is patched), elsewhere a thread.
 
-    def __init__(self, db: Database, max_batch: int = 500) -> None:
+    Once a write arrives the writer waits up to ``linger`` seconds for others before it
+    commits: a fleet's messages trickle in a few milliseconds apart, and a transaction
+    per message would cost each the whole commit and read-ahead, where a batch of several
+    shares them (it adds at most ``linger`` to an answer)."""
+
+    def __init__(self, db: Database, max_batch: int = 500, linger: float = 0.01) -> None:
         self._db = db
         self._max_batch = max_batch
+        self._linger = linger
         self._queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
         self._rows: list[tuple[type[Base], dict[str, Any]]] = []
         self._lock = threading.Lock()
@@ -105,11 +112,18 @@ class GroupCommitter:
     def _run(self) -> None:
         while True:
             batch = [self._queue.get()]
+            until = time.monotonic() + self._linger
             while len(batch) < self._max_batch:
                 try:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
-                    break
+                    left = until - time.monotonic()
+                    if left <= 0:
+                        break
+                    try:
+                        batch.append(self._queue.get(timeout=left))
+                    except queue.Empty:
+                        break
             self._commit(batch)
 
     def _commit(self, batch: list[_Pending]) -> None:

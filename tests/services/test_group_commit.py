@@ -75,3 +75,43 @@ def test_appended_rows_are_inserted_even_when_a_write_in_their_batch_fails(db):
         committer.submit(bad)
     committer.submit(lambda session: None)
     assert _frames(db, "GC-3") == 1
+
+
+def test_writes_arriving_while_the_writer_lingers_share_one_transaction(db):
+    committer = GroupCommitter(db, linger=0.5)
+    sessions = []
+
+    def write(session):
+        sessions.append(session)
+        session.add(OcppFrame(charge_point_id="GC-5", direction="in", frame="[]"))
+
+    threads = [threading.Thread(target=committer.submit, args=(write,)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(sessions) == 2
+    assert sessions[0] is sessions[1]
+    assert _frames(db, "GC-5") == 2
+
+
+def test_a_batch_reads_ahead_once_for_all_the_keys_of_its_writes(db):
+    committer = GroupCommitter(db, linger=0.5)
+    prepared: list[list[str]] = []
+    seen: list[object] = []
+
+    def prepare(session, keys):
+        prepared.append(sorted(keys))
+        session.info["read ahead"] = sorted(keys)
+
+    def submit(key):
+        committer.submit(lambda session: seen.append(session.info["read ahead"]),
+                         prepare=prepare, key=key)
+
+    threads = [threading.Thread(target=submit, args=(key,)) for key in ("GC-A", "GC-B")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert prepared == [["GC-A", "GC-B"]]
+    assert seen == [["GC-A", "GC-B"], ["GC-A", "GC-B"]]
