@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from voltspot.group_commit import GroupCommitter
-from voltspot.models import OcppFrame
+from voltspot.models import OcppFrame, Station
+from voltspot.services.station_messages import StationMessages
+from voltspot.services.stations import registry
 
 
 def _frames(db, charge_point_id):
@@ -115,3 +117,26 @@ def test_a_batch_reads_ahead_once_for_all_the_keys_of_its_writes(db):
         thread.join()
     assert prepared == [["GC-A", "GC-B"]]
     assert seen == [["GC-A", "GC-B"], ["GC-A", "GC-B"]]
+
+
+def test_a_batch_of_many_chargers_messages_reads_their_stations_in_one_query(db):
+    ids = [f"GC-S{n}" for n in range(3)]
+    with db.session() as session:
+        for charge_point_id in ids:
+            registry.register_station(session, site_name="GC", charge_point_id=charge_point_id,
+                                      connectors=1, password="a-password-of-16+")
+    committer = GroupCommitter(db, linger=0.5)
+    statements: list[str] = []
+    event.listen(db.engine, "before_cursor_execute",
+                 lambda _conn, _cursor, statement, *_: statements.append(statement))
+    threads = [threading.Thread(target=StationMessages(cp_id, db, committer, None).run_grouped,
+                                args=(registry.record_seen,)) for cp_id in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len([s for s in statements if "FROM stations" in s]) == 1
+    with db.session() as session:
+        seen = session.scalars(select(Station.last_seen_at).where(
+            Station.charge_point_id.in_(ids))).all()
+    assert len(seen) == 3 and None not in seen
