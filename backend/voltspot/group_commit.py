@@ -5,7 +5,9 @@ once per frame caps throughput at the database's commit rate. :class:`GroupCommi
 runs one writer that takes every write waiting in its queue, applies them in a single
 transaction and then wakes each waiter. A write that fails is retried alone, so one bad
 frame never costs another charger its data. Rows nobody waits for (the frame log) are
-appended and inserted with one statement per batch.
+appended and inserted with one statement per batch: the next batch of writes, or, when
+no write comes within ``rows_delay`` seconds, a batch of their own (two frames a message
+must not cost two more commits).
 
 Writes may name a *prepare* step and a key: once per batch, before any write runs, each
 prepare step gets the batch's session and the keys of the writes naming it, so that what
@@ -64,13 +66,16 @@ class GroupCommitter:
     per message would cost each the whole commit and read-ahead, where a batch of several
     shares them (it adds at most ``linger`` to an answer)."""
 
-    def __init__(self, db: Database, max_batch: int = 500, linger: float = 0.01) -> None:
+    def __init__(self, db: Database, max_batch: int = 500, linger: float = 0.01,
+                 rows_delay: float = 0.5) -> None:
         self._db = db
         self._max_batch = max_batch
         self._linger = linger
+        self._rows_delay = rows_delay
         self._queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
         self._rows: list[tuple[type[Base], dict[str, Any]]] = []
         self._lock = threading.Lock()
+        self._rows_lock = threading.Lock()
         self._writer: threading.Thread | None = None
 
     def submit(self, write: Write[T], timeout: float = 30.0, *, prepare: Prepare | None = None,
@@ -91,10 +96,13 @@ class GroupCommitter:
 
     def append(self, model: type[Base], row: dict[str, Any]) -> None:
         """Insert ``row`` into ``model``'s table in the next batch, without waiting (for rows
-        nobody is answered on, like the frame log). A batch whose rows cannot be inserted
-        is logged and dropped."""
-        self._rows.append((model, row))
-        self._enqueue(_Pending(None, wait=False))
+        nobody is answered on, like the frame log), at the latest ``rows_delay`` seconds
+        later. A batch whose rows cannot be inserted is logged and dropped."""
+        with self._rows_lock:
+            first = not self._rows
+            self._rows.append((model, row))
+        if first:  # the writer may be asleep with nothing to do: tell it rows wait
+            self._enqueue(_Pending(None, wait=False))
 
     def _enqueue(self, pending: _Pending) -> None:
         self._ensure_writer()
@@ -112,6 +120,13 @@ class GroupCommitter:
     def _run(self) -> None:
         while True:
             batch = [self._queue.get()]
+            if batch[0].write is None:
+                # Rows only: they ride with the next write's batch, if one comes soon.
+                try:
+                    batch.append(self._queue.get(timeout=self._rows_delay))
+                except queue.Empty:
+                    self._commit(batch)
+                    continue
             until = time.monotonic() + self._linger
             while len(batch) < self._max_batch:
                 try:
@@ -127,7 +142,8 @@ class GroupCommitter:
             self._commit(batch)
 
     def _commit(self, batch: list[_Pending]) -> None:
-        rows, self._rows = self._rows, []
+        with self._rows_lock:
+            rows, self._rows = self._rows, []
         writes = [pending for pending in batch if pending.write is not None]
         try:
             with self._db.session(autoflush=False) as session:

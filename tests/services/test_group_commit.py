@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from sqlalchemy import event, func, select
@@ -140,3 +141,15 @@ def test_a_batch_of_many_chargers_messages_reads_their_stations_in_one_query(db)
         seen = session.scalars(select(Station.last_seen_at).where(
             Station.charge_point_id.in_(ids))).all()
     assert len(seen) == 3 and None not in seen
+
+
+def test_appended_rows_ride_with_the_next_write_or_are_inserted_on_their_own(db):
+    committer = GroupCommitter(db, rows_delay=0.3)
+    committer.append(OcppFrame, {"charge_point_id": "GC-6", "direction": "in", "frame": "a"})
+    committer.submit(lambda session: None)
+    assert _frames(db, "GC-6") == 1
+    committer.append(OcppFrame, {"charge_point_id": "GC-6", "direction": "out", "frame": "b"})
+    deadline = time.monotonic() + 5
+    while _frames(db, "GC-6") < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _frames(db, "GC-6") == 2
