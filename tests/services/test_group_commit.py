@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import event, func, select
 
 from voltspot.group_commit import GroupCommitter
-from voltspot.models import OcppFrame, Station
+from voltspot.models import ChargingSession, OcppFrame, Station, utcnow
+from voltspot.services.charging import lifecycle
 from voltspot.services.station_messages import StationMessages
 from voltspot.services.stations import registry
 
@@ -153,3 +154,35 @@ def test_appended_rows_ride_with_the_next_write_or_are_inserted_on_their_own(db)
     while _frames(db, "GC-6") < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _frames(db, "GC-6") == 2
+
+
+def test_a_batch_of_meter_values_reads_its_transactions_in_one_query(db):
+    ids = [f"GC-M{n}" for n in range(3)]
+    with db.session() as session:
+        for charge_point_id in ids:
+            registry.register_station(session, site_name="GC", charge_point_id=charge_point_id,
+                                      connectors=1, password="a-password-of-16+")
+    committer = GroupCommitter(db, linger=0.5)
+    chargers = {cp_id: StationMessages(cp_id, db, committer, None) for cp_id in ids}
+    started = {cp_id: messages.run_grouped(
+        lifecycle.start_transaction, connector_id=1, id_tag="GC-TAG", meter_start=0,
+        timestamp=utcnow()) for cp_id, messages in chargers.items()}
+    with db.session() as session:
+        station_ids = {cp_id: registry.get_station(session, cp_id).id for cp_id in ids}
+    statements: list[str] = []
+    event.listen(db.engine, "before_cursor_execute",
+                 lambda _conn, _cursor, statement, *_: statements.append(statement))
+    reading = [lifecycle.MeterReading(utcnow(), [
+        {"value": "1000", "measurand": "Energy.Active.Import.Register", "unit": "Wh"}])]
+    threads = [threading.Thread(target=chargers[cp_id].record_meter_values,
+                                args=(1, started[cp_id].transaction_id, reading),
+                                kwargs={"station_id": station_ids[cp_id]}) for cp_id in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len([s for s in statements if "FROM charging_sessions" in s]) == 1
+    with db.session() as session:
+        energy = session.scalars(select(ChargingSession.energy_wh).where(
+            ChargingSession.id.in_([r.transaction_id for r in started.values()]))).all()
+    assert energy == [1000, 1000, 1000]

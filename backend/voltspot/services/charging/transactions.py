@@ -169,6 +169,8 @@ def forget_old_events(session: Session, now: datetime) -> int:
 # Where :func:`load_by_charger_ids` leaves the sessions it read, in ``session.info``, by
 # (station id, charger transaction id).
 _LOADED = "voltspot.sessions_by_charger_id"
+# Where :func:`load_sessions` keeps the sessions it read.
+_HELD = "voltspot.sessions_read_ahead"
 
 
 def load_by_charger_ids(session: Session, keys: list[tuple[int, str]]) -> None:
@@ -189,8 +191,10 @@ def load_sessions(session: Session, transaction_ids: list[int]) -> None:
     """Read the sessions of many transaction ids (our transaction ids are the sessions'
     keys) into ``session`` in one query, where looking each up by key finds it without
     a query of its own (a group-commit batch's read-ahead for 1.6 MeterValues)."""
-    session.scalars(select(ChargingSession).where(
-        ChargingSession.id.in_(set(transaction_ids)))).all()
+    # Held in ``session.info``: the session's identity map keeps unchanged objects only as
+    # long as something else refers to them.
+    session.info.setdefault(_HELD, []).extend(session.scalars(select(ChargingSession).where(
+        ChargingSession.id.in_(set(transaction_ids)))))
 
 
 def _by_charger_id(session: Session, station_id: int,
