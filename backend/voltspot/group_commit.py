@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from voltspot.db import Database
@@ -37,6 +37,22 @@ T = TypeVar("T")
 # A write to apply in a batch: it gets the batch's session, never commits it, and its
 # result goes back to whoever submitted it once the batch is durable.
 Write = Callable[[Session], T]
+
+# Where a batch's session collects the rows its writes insert with :func:`insert_rows`.
+_BATCH_ROWS = "voltspot.group_commit.rows"
+
+
+def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` into ``table`` in ``session``'s transaction. In a group-commit
+    batch they are inserted with every other write's rows for that table, in one
+    statement just before the batch commits (a round trip per write is what a batch is
+    for saving); elsewhere at once. Nothing in the same write may read them back."""
+    collected = session.info.get(_BATCH_ROWS)
+    if collected is None:
+        session.execute(insert(table), rows)
+    else:
+        collected.setdefault(table, []).extend(rows)
+
 
 # Reads ahead for a batch: gets the batch's session and the keys of the writes that named
 # it. Only an optimisation: every write must give the same result without it (a write
@@ -148,8 +164,10 @@ class GroupCommitter:
         try:
             with self._db.session(autoflush=False) as session:
                 self._prepare(session, writes)
+                session.info[_BATCH_ROWS] = {}
                 for pending in writes:
                     pending.result = pending.write(session)
+                self._insert_collected(session)
                 self._insert_rows(session, rows)
         except Exception as error:
             # Find the culprit: each write alone, then the appended rows on their own.
@@ -173,6 +191,12 @@ class GroupCommitter:
             prepare(session, prepared_keys)
 
     @staticmethod
+    def _insert_collected(session: Session) -> None:
+        session.flush()  # the rows may refer to what the writes added
+        for table, table_rows in session.info.pop(_BATCH_ROWS).items():
+            session.execute(insert(table), table_rows)
+
+    @staticmethod
     def _insert_rows(session: Session, rows: list[tuple[type[Base], dict[str, Any]]]) -> None:
         by_model: dict[type[Base], list[dict[str, Any]]] = {}
         for model, row in rows:
@@ -183,7 +207,9 @@ class GroupCommitter:
     def _commit_alone(self, pending: _Pending) -> None:
         try:
             with self._db.session(autoflush=False) as session:
+                session.info[_BATCH_ROWS] = {}
                 pending.result = pending.write(session)
+                self._insert_collected(session)
         except Exception as error:
             self._fail(pending, error)
             return

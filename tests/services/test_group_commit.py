@@ -156,7 +156,7 @@ def test_appended_rows_ride_with_the_next_write_or_are_inserted_on_their_own(db)
     assert _frames(db, "GC-6") == 2
 
 
-def test_a_batch_of_meter_values_reads_its_transactions_in_one_query(db):
+def test_a_batch_of_meter_values_reads_its_transactions_and_inserts_its_samples_once(db):
     ids = [f"GC-M{n}" for n in range(3)]
     with db.session() as session:
         for charge_point_id in ids:
@@ -182,6 +182,7 @@ def test_a_batch_of_meter_values_reads_its_transactions_in_one_query(db):
     for thread in threads:
         thread.join()
     assert len([s for s in statements if "FROM charging_sessions" in s]) == 1
+    assert len([s for s in statements if s.startswith("INSERT INTO meter_samples")]) == 1
     with db.session() as session:
         energy = session.scalars(select(ChargingSession.energy_wh).where(
             ChargingSession.id.in_([r.transaction_id for r in started.values()]))).all()
