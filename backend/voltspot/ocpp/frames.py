@@ -12,6 +12,7 @@ import decimal
 import functools
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +140,10 @@ def parse_frame(text: str | bytes) -> Call | CallResult | CallError:
         raise FormatViolationError(description=str(error)) from None
     except _TooLarge as error:
         raise PropertyConstraintViolationError(description=str(error)) from None
-    except (ValueError, RecursionError):
+    except RecursionError:
+        raise FormatViolationError(
+            description=f"the frame nests deeper than {MAX_DEPTH} levels") from None
+    except ValueError:
         raise FormatViolationError(description="frame is not valid JSON") from None
     if _too_deep(message):
         raise FormatViolationError(
@@ -208,13 +212,20 @@ def _check_strings(value: Any) -> None:
                     description="strings must not contain lone surrogates") from None
 
 
+# The start of a CALL whose id is readable even if the rest of the frame is not.
+_CALL_START = re.compile(r'\s*\[\s*[0-9.]+\s*,\s*"([^"\\]+)"')
+
+
 def unique_id_of(text: str | bytes) -> str:
     """The message id of a frame we could not parse, whole, when one can be read (so that
     the charger can pair the error with its call); else ``"-1"``, as OCPP-J 2.0.1 says."""
-    try:
-        message = _loads(text) if isinstance(text, str) else None
-    except (ValueError, RecursionError):
+    if not isinstance(text, str):
         return "-1"
+    try:
+        message = json.loads(text)
+    except (ValueError, RecursionError):
+        start = _CALL_START.match(text)
+        return start.group(1) if start else "-1"
     if isinstance(message, list) and len(message) > 1 and isinstance(message[1], str) \
             and message[1]:
         return message[1]
