@@ -4,10 +4,17 @@ service use case, run on the service side as its own unit of work
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
+
+from ocpp.exceptions import PropertyConstraintViolationError
+
 from voltspot.config import Settings
 from voltspot.db import Database
+from voltspot.domain.meter import MeterValueError, normalise, plausible_register
 from voltspot.group_commit import GroupCommitter
 from voltspot.services.charger_control import ChargerControl
+from voltspot.services.charging.lifecycle import MeterReading
 from voltspot.services.station_messages import StationMessages
 
 
@@ -23,3 +30,34 @@ class StationHandlers:
         self.station_id = station_id
         self._settings = settings
         self._messages = StationMessages(charge_point_id, db, committer, control)
+
+
+def checked_register(value_wh: float, field: str) -> int:
+    """``value_wh`` when an energy meter can show it; else PropertyConstraintViolation
+    (the charger is told, nothing reaches a bill or the database)."""
+    if not plausible_register(value_wh):
+        raise PropertyConstraintViolationError(
+            description=f"{field} {value_wh:.0f} Wh is not a reading an energy meter shows")
+    return int(value_wh)
+
+
+def checked_readings(readings: Iterable[MeterReading]) -> list[MeterReading]:
+    """``readings`` when every number in them is finite and every energy register one a
+    meter can show (see :func:`checked_register`); else PropertyConstraintViolation.
+    Values that are not numbers at all are left to the meter service, which skips them."""
+    readings = list(readings)
+    for reading in readings:
+        for raw in reading.sampled_values:
+            try:
+                if not math.isfinite(float(raw.get("value"))):
+                    raise PropertyConstraintViolationError(
+                        description=f"{raw.get('value')!r:.40} is not a finite number")
+            except (TypeError, ValueError):
+                continue
+            try:
+                sample = normalise(reading.timestamp, **raw)
+            except (MeterValueError, TypeError):
+                continue
+            if sample.measurand.startswith("Energy.") and sample.unit in ("Wh", "varh"):
+                checked_register(sample.value, sample.measurand)
+    return readings

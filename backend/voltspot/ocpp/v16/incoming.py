@@ -16,7 +16,7 @@ from ocpp.v16.enums import Action, DataTransferStatus, RegistrationStatus
 from voltspot.domain.authorization import IdTagInfo
 from voltspot.domain.clock import utcnow
 from voltspot.domain.statuses import ConnectorStatus
-from voltspot.ocpp.handlers import StationHandlers
+from voltspot.ocpp.handlers import StationHandlers, checked_readings, checked_register
 from voltspot.ocpp.timestamps import format_timestamp, parse_timestamp
 from voltspot.services.charging import lifecycle as charging
 from voltspot.services.stations import registry as stations
@@ -34,8 +34,9 @@ def _id_tag_info(info: IdTagInfo) -> dict[str, Any]:
 
 
 def _readings(meter_value: list[dict[str, Any]]) -> list[charging.MeterReading]:
-    return [charging.MeterReading(parse_timestamp(item["timestamp"]), item["sampled_value"])
-            for item in meter_value]
+    return checked_readings(
+        charging.MeterReading(parse_timestamp(item["timestamp"]), item["sampled_value"])
+        for item in meter_value)
 
 
 class ChargePoint16(StationHandlers):
@@ -82,7 +83,8 @@ class ChargePoint16(StationHandlers):
                              timestamp: str, reservation_id: int | None = None
                              ) -> call_result.StartTransaction:
         result = self._messages.run(charging.start_transaction, connector_id=connector_id,
-                                    id_tag=id_tag, meter_start=meter_start,
+                                    id_tag=id_tag,
+                                    meter_start=checked_register(meter_start, "meterStart"),
                                     timestamp=parse_timestamp(timestamp),
                                     reservation_id=reservation_id)
         return call_result.StartTransaction(transaction_id=result.transaction_id,
@@ -101,7 +103,8 @@ class ChargePoint16(StationHandlers):
                             transaction_data: list[dict[str, Any]] | None = None
                             ) -> call_result.StopTransaction:
         info = self._messages.run(charging.stop_transaction, transaction_id=transaction_id,
-                                  meter_stop=meter_stop, timestamp=parse_timestamp(timestamp),
+                                  meter_stop=checked_register(meter_stop, "meterStop"),
+                                  timestamp=parse_timestamp(timestamp),
                                   reason=reason, id_tag=id_tag,
                                   transaction_data=_readings(transaction_data or []))
         return call_result.StopTransaction(id_tag_info=_id_tag_info(info) if info else None)

@@ -11,6 +11,7 @@ import logging
 import threading
 from typing import Any
 
+from ocpp.exceptions import PropertyConstraintViolationError
 from ocpp.routing import after, on
 from ocpp.v201 import call_result
 from ocpp.v201.enums import Action, DataTransferStatusEnumType, RegistrationStatusEnumType
@@ -18,7 +19,7 @@ from ocpp.v201.enums import Action, DataTransferStatusEnumType, RegistrationStat
 from voltspot.domain.authorization import IdTagInfo
 from voltspot.domain.clock import utcnow
 from voltspot.domain.money import major_units
-from voltspot.ocpp.handlers import StationHandlers
+from voltspot.ocpp.handlers import StationHandlers, checked_readings
 from voltspot.ocpp.timestamps import format_timestamp, parse_timestamp
 from voltspot.services.charging import lifecycle as charging
 from voltspot.services.charging import transactions
@@ -26,6 +27,9 @@ from voltspot.services.stations import registry as stations
 from voltspot.services.stations import status as status_service
 
 log = logging.getLogger("voltspot.ocpp")
+
+# Unit multipliers (powers of ten) beyond any meter's: from milli to giga and a margin.
+MAX_MULTIPLIER = 12
 
 
 def _id_token_info(info: IdTagInfo) -> dict[str, Any]:
@@ -42,7 +46,11 @@ def _sampled_value(raw: dict[str, Any]) -> dict[str, Any]:
     """A 2.0.1 sampledValue in the shape the meter domain reads (1.6's): the unit's
     power-of-ten multiplier applied, signed meter data marked as such."""
     unit = raw.get("unit_of_measure") or {}
-    value = raw["value"] * 10 ** unit.get("multiplier", 0)
+    multiplier = unit.get("multiplier", 0)
+    if not -MAX_MULTIPLIER <= multiplier <= MAX_MULTIPLIER:
+        raise PropertyConstraintViolationError(
+            description=f"unit multiplier {multiplier} is not a power of ten a meter uses")
+    value = raw["value"] * 10.0 ** multiplier
     sample = {"value": str(value), "measurand": raw.get("measurand"),
               "unit": unit.get("unit"), "phase": raw.get("phase"),
               "context": raw.get("context"), "location": raw.get("location")}
@@ -50,9 +58,10 @@ def _sampled_value(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _readings(meter_value: list[dict[str, Any]] | None) -> list[charging.MeterReading]:
-    return [charging.MeterReading(parse_timestamp(item["timestamp"]),
-                                  [_sampled_value(raw) for raw in item["sampled_value"]])
-            for item in meter_value or []]
+    return checked_readings(
+        charging.MeterReading(parse_timestamp(item["timestamp"]),
+                              [_sampled_value(raw) for raw in item["sampled_value"]])
+        for item in meter_value or [])
 
 
 class ChargePoint201(StationHandlers):

@@ -19,7 +19,13 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from voltspot.domain.authorization import IdTagInfo, card_status
-from voltspot.domain.meter import MeterValueError, Sample, apply_register, normalise
+from voltspot.domain.meter import (
+    MeterValueError,
+    Sample,
+    allowed_rise_wh,
+    apply_register,
+    normalise,
+)
 from voltspot.domain.sessions import check_payment, check_status
 from voltspot.domain.statuses import (
     AuthorizationStatus,
@@ -38,7 +44,7 @@ from voltspot.models import (
     Tariff,
     utcnow,
 )
-from voltspot.services.charging.billing import bill_as_json, bill_for, terms_of
+from voltspot.services.charging.billing import bill_as_json, bill_for, plug_power_w, terms_of
 from voltspot.services.reports.totals import count_closed_session
 from voltspot.services.stations.registry import get_station
 
@@ -334,8 +340,10 @@ def record_meter_values(session: Session, charge_point_id: str, connector_id: in
                         station_id: int | None = None) -> None:
     """Store every readable sample and update the session's live energy, power and SoC.
 
-    Samples go with the transaction given, else with the connector's running session. A
-    value that cannot be read is logged and skipped; the others are still kept.
+    Samples go with the transaction given, else (none given) with the connector's running
+    session; samples naming a transaction this station does not have are kept for the
+    station alone, never applied to another session. A value that cannot be read is
+    logged and skipped; the others are still kept.
     ``station_id``, when the caller already knows it, saves looking the station up on
     this path that every charger takes every few seconds.
     """
@@ -376,6 +384,7 @@ def _session_for_samples(session: Session, station_id: int, connector_id: int,
         if (found is not None and found.station_id == station_id
                 and found.transaction_id == transaction_id):
             return found
+        return None
     if connector_id == 0:
         return None
     return running_on(session, station_id, connector_id)
@@ -388,12 +397,13 @@ def _apply_sample(charging: ChargingSession, sample: Sample, charge_point_id: st
         # counts from the first register reading.
         charging.meter_start_wh = int(round(sample.value))
     if sample.is_total_energy_register:
-        result = apply_register(charging.meter_start_wh, charging.max_register_wh, sample.value)
+        result = apply_register(charging.meter_start_wh, charging.max_register_wh, sample.value,
+                                _allowed_rise(charging, sample.value, sample.taken_at))
         charging.max_register_wh = result.max_register_wh
         if charging.stopped_at is None:
             charging.energy_wh = result.energy_wh
         if result.anomaly:
-            charging.meter_anomaly = result.anomaly
+            charging.meter_anomaly = result.anomaly[:200]
             log.warning("%s: transaction %s: %s", charge_point_id, charging.transaction_id,
                         result.anomaly)
     elif is_newest and sample.is_total_power:
@@ -402,6 +412,23 @@ def _apply_sample(charging: ChargingSession, sample: Sample, charge_point_id: st
         charging.soc_percent = sample.value
     if is_newest:
         charging.last_sample_at = sample.taken_at
+
+
+# No plug delivers less: rises below this bound need no look-up of the plug's power.
+_SMALLEST_PLUG_W = 3700
+
+
+def _allowed_rise(charging: ChargingSession, reading_wh: float, at: datetime) -> float | None:
+    """How far the register may rise above its highest so far by ``at`` (None: no
+    limit, before there is a start)."""
+    highest = charging.max_register_wh if charging.max_register_wh is not None \
+        else charging.meter_start_wh
+    if highest is None:
+        return None
+    since = charging.last_sample_at or charging.charger_started_at or at
+    if reading_wh - highest <= allowed_rise_wh(at - since, _SMALLEST_PLUG_W):
+        return None
+    return allowed_rise_wh(at - since, plug_power_w(charging))
 
 
 def stop_transaction(session: Session, charge_point_id: str, *, transaction_id: int,
@@ -442,11 +469,12 @@ def close_transaction(session: Session, charging: ChargingSession, *, meter_stop
 def _close(charging: ChargingSession, meter_stop: int | None, at: datetime, reason: str,
            session: Session) -> None:
     if meter_stop is not None:
-        result = apply_register(charging.meter_start_wh, charging.max_register_wh, meter_stop)
+        result = apply_register(charging.meter_start_wh, charging.max_register_wh, meter_stop,
+                                _allowed_rise(charging, meter_stop, at))
         charging.max_register_wh = result.max_register_wh
         charging.energy_wh = result.energy_wh
         if result.anomaly:
-            charging.meter_anomaly = result.anomaly
+            charging.meter_anomaly = result.anomaly[:200]
     charging.meter_stop_wh = meter_stop
     charging.stopped_at = at
     charging.stop_reason = reason
