@@ -391,6 +391,11 @@ def _session_for_samples(session: Session, station_id: int, connector_id: int,
 
 
 def _apply_sample(charging: ChargingSession, sample: Sample, charge_point_id: str) -> None:
+    if charging.stopped_at is not None:
+        return  # a closed session changes only by explicit corrections (a late stop)
+    if sample.is_total_energy_register and sample.context == "Transaction.Begin":
+        _start_reading(charging, sample.value)
+        return
     is_newest = charging.last_sample_at is None or sample.taken_at >= charging.last_sample_at
     if sample.is_total_energy_register and charging.meter_start_wh is None:
         # A 2.0.1 transaction whose Started carried no Transaction.Begin reading: energy
@@ -412,6 +417,22 @@ def _apply_sample(charging: ChargingSession, sample: Sample, charge_point_id: st
         charging.soc_percent = sample.value
     if is_newest:
         charging.last_sample_at = sample.taken_at
+
+
+def _start_reading(charging: ChargingSession, value_wh: float) -> None:
+    """The transaction's start reading (context Transaction.Begin) is its start, also when
+    it comes late: a 2.0.1 charger with empty TxStartedMeasurands sends it only with
+    Ended, after readings that began counting from the first periodic one. A session
+    billed from its authorisation (the car plugged in first) keeps that start."""
+    if charging.started_at is not None and charging.charger_started_at is not None \
+            and charging.started_at > charging.charger_started_at:
+        return
+    start = int(round(value_wh))
+    highest = max(start, charging.max_register_wh if charging.max_register_wh is not None
+                  else start)
+    charging.meter_start_wh = start
+    charging.max_register_wh = highest
+    charging.energy_wh = highest - start
 
 
 # No plug delivers less: rises below this bound need no look-up of the plug's power.
