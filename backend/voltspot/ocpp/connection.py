@@ -40,11 +40,14 @@ log = logging.getLogger("voltspot.ocpp")
 
 FrameLog = Callable[[Direction, str], None]
 
-# Frames read from one charger's socket and not yet handled. When full, its socket is no
-# longer read (TCP pushes back on the charger) for up to STALL_SECONDS, then closed.
+# Frames read from one charger's socket and not yet handled. OCPP-J lets a charger have
+# one CALL of its own outstanding; a charger that keeps this many waiting is not waiting
+# for its answers. While it is full the socket is not read (TCP pushes back on the
+# charger); full for INBOX_FULL_SECONDS on end, the connection is closed.
 MAX_QUEUED_FRAMES = 32
-# How long the inbox may stay full, or one of our frames wait for the charger to read it.
-STALL_SECONDS = 20.0
+INBOX_FULL_SECONDS = 10.0
+# How long one of our frames may wait for the charger to read it.
+SEND_STALL_SECONDS = 30.0
 # Calls a charger may send: a burst (an offline queue replayed), then a sustained rate far
 # above what any charger needs (a busy one sends a few a second).
 CALL_BURST = 2000
@@ -56,33 +59,45 @@ CLOSE_POLICY = 1008
 
 class _Inbox(list):
     """simple-websocket's list of received messages, bounded: ``append`` (called by the
-    socket's reader) waits while :data:`MAX_QUEUED_FRAMES` are queued, which stops the
-    reading; after ``stall`` seconds without room it calls ``overflow`` and drops the
-    frame."""
+    socket's reader) waits while ``limit`` frames are queued, which stops the reading.
+    Once the inbox has stayed full (never drained to half) for ``full_for`` seconds,
+    ``overflow`` is called and the frame dropped."""
 
     def __init__(self, overflow: Callable[[], None], limit: int = MAX_QUEUED_FRAMES,
-                 stall: float = STALL_SECONDS) -> None:
+                 full_for: float = INBOX_FULL_SECONDS) -> None:
         super().__init__()
         self._room = threading.Condition()
         self._overflow = overflow
         self._limit = limit
-        self._stall = stall
+        self._full_for = full_for
+        self._full_since: float | None = None
         self.overflowed = False
 
     def append(self, item: object) -> None:
+        overflowing = False
         with self._room:
-            if not self._room.wait_for(lambda: len(self) < self._limit or self.overflowed,
-                                       timeout=self._stall) or self.overflowed:
-                self.overflowed = True
-                self._room.notify_all()
-            else:
+            if len(self) >= self._limit and not self.overflowed:
+                if self._full_since is None:
+                    self._full_since = time.monotonic()
+                left = self._full_since + self._full_for - time.monotonic()
+                self._room.wait_for(lambda: len(self) < self._limit or self.overflowed,
+                                    timeout=max(left, 0))
+                if len(self) >= self._limit or \
+                        time.monotonic() - self._full_since >= self._full_for:
+                    self.overflowed = True
+                    self._room.notify_all()
+                    overflowing = True
+            if not self.overflowed:
                 super().append(item)
                 return
-        self._overflow()
+        if overflowing:
+            self._overflow()
 
     def pop(self, index: int = -1) -> object:
         with self._room:
             item = super().pop(index)
+            if len(self) <= self._limit // 2:
+                self._full_since = None
             self._room.notify()
             return item
 
@@ -172,8 +187,9 @@ class OcppConnection:
         return True
 
     def _inbox_overflowed(self) -> None:
-        log.warning("%s: sent %d frames it did not wait the answers of, for %.0f s; "
-                    "closing", self.charge_point_id, MAX_QUEUED_FRAMES, STALL_SECONDS)
+        log.warning("%s: kept %d frames waiting for %.0f s (it does not wait for its "
+                    "answers); closing", self.charge_point_id, MAX_QUEUED_FRAMES,
+                    INBOX_FULL_SECONDS)
         self._drop()
 
     def _drop(self) -> None:
@@ -208,7 +224,7 @@ class OcppConnection:
             if not _GEVENT:
                 self.websocket.send(text)
                 return
-            timer = _SendTimeout(STALL_SECONDS)
+            timer = _SendTimeout(SEND_STALL_SECONDS)
             timer.start()
             try:
                 self.websocket.send(text)
@@ -216,7 +232,7 @@ class OcppConnection:
                 if timeout is not timer:
                     raise
                 log.warning("%s: has not read what we sent for %.0f s; closing",
-                            self.charge_point_id, STALL_SECONDS)
+                            self.charge_point_id, SEND_STALL_SECONDS)
                 self._drop()
                 raise StationOffline(self.charge_point_id) from None
             finally:
