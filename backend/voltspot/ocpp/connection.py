@@ -260,6 +260,7 @@ class OcppConnection:
     def _on_call(self, call: Call) -> None:
         try:
             frames.check_action(call.action, self.version, self._actions)
+            self._handlers.check_admitted(call.action)
             frames.validate(MessageType.Call, call.action, call.payload, self.version)
             handler = self._routes[call.action]["_on_action"]
             result = handler(**frames.snake_case_keys(call.payload))

@@ -31,6 +31,25 @@ class StationHandlers:
         self._settings = settings
         self._messages = StationMessages(charge_point_id, db, committer, control)
 
+    def check_admitted(self, action: str) -> None:
+        """Raise the CallError for ``action`` when the station's registration does not
+        let it send that message; every message is let through unless a version says
+        otherwise."""
+
+
+# The most connectors a station has (as registering one allows): a status for a connector
+# id beyond it, or below 0, is refused rather than adding a phantom plug.
+MAX_CONNECTORS = 32
+
+
+def checked_connector(connector_id: int, field: str = "connectorId") -> int:
+    """``connector_id`` when a station can have it (0, the station itself, to
+    :data:`MAX_CONNECTORS`); else PropertyConstraintViolation."""
+    if not 0 <= connector_id <= MAX_CONNECTORS:
+        raise PropertyConstraintViolationError(
+            description=f"{field} {connector_id} is not one of this station's connectors")
+    return connector_id
+
 
 def checked_register(value_wh: float, field: str) -> int:
     """``value_wh`` when an energy meter can show it; else PropertyConstraintViolation

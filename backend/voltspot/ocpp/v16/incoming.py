@@ -16,7 +16,12 @@ from ocpp.v16.enums import Action, DataTransferStatus, RegistrationStatus
 from voltspot.domain.authorization import IdTagInfo
 from voltspot.domain.clock import utcnow
 from voltspot.domain.statuses import ConnectorStatus
-from voltspot.ocpp.handlers import StationHandlers, checked_readings, checked_register
+from voltspot.ocpp.handlers import (
+    StationHandlers,
+    checked_connector,
+    checked_readings,
+    checked_register,
+)
 from voltspot.ocpp.timestamps import format_timestamp, parse_timestamp
 from voltspot.services.charging import lifecycle as charging
 from voltspot.services.stations import registry as stations
@@ -68,7 +73,8 @@ class ChargePoint16(StationHandlers):
                                timestamp: str | None = None, info: str | None = None,
                                vendor_error_code: str | None = None,
                                **_: Any) -> call_result.StatusNotification:
-        self._messages.run(status_service.record_status, connector_id, ConnectorStatus(status),
+        self._messages.run(status_service.record_status, checked_connector(connector_id),
+                           ConnectorStatus(status),
                            error_code, parse_timestamp(timestamp) if timestamp else None, info,
                            vendor_error_code)
         return call_result.StatusNotification()

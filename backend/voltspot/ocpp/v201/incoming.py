@@ -11,7 +11,7 @@ import logging
 import threading
 from typing import Any
 
-from ocpp.exceptions import PropertyConstraintViolationError
+from ocpp.exceptions import PropertyConstraintViolationError, SecurityError
 from ocpp.routing import after, on
 from ocpp.v201 import call_result
 from ocpp.v201.enums import Action, DataTransferStatusEnumType, RegistrationStatusEnumType
@@ -19,7 +19,8 @@ from ocpp.v201.enums import Action, DataTransferStatusEnumType, RegistrationStat
 from voltspot.domain.authorization import IdTagInfo
 from voltspot.domain.clock import utcnow
 from voltspot.domain.money import major_units
-from voltspot.ocpp.handlers import StationHandlers, checked_readings
+from voltspot.domain.statuses import Registration
+from voltspot.ocpp.handlers import StationHandlers, checked_connector, checked_readings
 from voltspot.ocpp.timestamps import format_timestamp, parse_timestamp
 from voltspot.services.charging import lifecycle as charging
 from voltspot.services.charging import transactions
@@ -27,6 +28,10 @@ from voltspot.services.stations import registry as stations
 from voltspot.services.stations import status as status_service
 
 log = logging.getLogger("voltspot.ocpp")
+
+# What a Pending or Rejected station may send (B02.FR.09, B03.FR.07): its boot, and the
+# reports the CSMS asks for while it is pending (B02.FR.01).
+_WHILE_NOT_ACCEPTED = frozenset({"BootNotification", "NotifyReport"})
 
 # Unit multipliers (powers of ten) beyond any meter's: from milli to giga and a margin.
 MAX_MULTIPLIER = 12
@@ -72,6 +77,20 @@ class ChargePoint201(StationHandlers):
         # Open transactions with an event recorded as new over this connection: the
         # charger's replays, which come first after a reconnect, are over for them.
         self._new_over_this_connection: set[str] = set()
+        # The registration the station last booted with (read once when it sends before
+        # booting over this connection).
+        self._registration: Registration | None = None
+
+    def check_admitted(self, action: str) -> None:
+        """A Pending or Rejected station's messages other than its boot (and the reports
+        asked of it) are answered SecurityError (B02.FR.09, B03.FR.07)."""
+        if action in _WHILE_NOT_ACCEPTED:
+            return
+        if self._registration is None:
+            self._registration = self._messages.run(stations.registration_of)
+        if self._registration != Registration.ACCEPTED:
+            raise SecurityError(description=f"{action} is not allowed while the station's "
+                                f"registration is {self._registration}")
 
     @on(Action.boot_notification)
     def on_boot_notification(self, charging_station: dict[str, Any], reason: str,
@@ -84,6 +103,7 @@ class ChargePoint201(StationHandlers):
             iccid=modem.get("iccid"), imsi=modem.get("imsi"), boot_reason=reason)
         registration, interval = self._messages.run(stations.record_boot, info,
                                                     self._settings.heartbeat_interval)
+        self._registration = registration
         self._new_over_this_connection.clear()  # a rebooted charger may number anew
         return call_result.BootNotification(current_time=format_timestamp(utcnow()),
                                             interval=interval,
@@ -104,7 +124,8 @@ class ChargePoint201(StationHandlers):
     @on(Action.status_notification)
     def on_status_notification(self, timestamp: str, connector_status: str, evse_id: int,
                                connector_id: int, **_: Any) -> call_result.StatusNotification:
-        self._messages.run(status_service.record_evse_status, evse_id, connector_id,
+        self._messages.run(status_service.record_evse_status,
+                           checked_connector(evse_id, "evseId"), connector_id,
                            connector_status, parse_timestamp(timestamp))
         return call_result.StatusNotification()
 

@@ -191,6 +191,10 @@ def starting_session(session: Session, station: Station, id_tag: str,
     return None
 
 
+# The transactionId a charger is given for a transaction that was not recorded.
+NOT_RECORDED = 0
+
+
 @dataclass(frozen=True)
 class StartResult:
     transaction_id: int
@@ -204,10 +208,18 @@ def start_transaction(session: Session, charge_point_id: str, *, connector_id: i
 
     The same StartTransaction sent again after a reconnect (same connector, tag, start
     time and meter reading) returns the first transactionId and creates nothing. A
+    station that is not Accepted gets :data:`NOT_RECORDED` and Invalid, and nothing is
+    recorded. A
     transaction whose tag is not accepted is still recorded (it may have happened offline,
     and the energy was delivered); the charger is told the tag's status so it can stop.
     """
     station = get_station(session, charge_point_id)
+    if station.registration != Registration.ACCEPTED:
+        # Nothing is recorded for a station the operator has not let in; its charger is
+        # told the tag is invalid, so it stops.
+        log.warning("%s: StartTransaction from a %s station; not recorded", charge_point_id,
+                    station.registration)
+        return StartResult(NOT_RECORDED, IdTagInfo(AuthorizationStatus.INVALID))
     duplicate = session.scalar(select(ChargingSession).where(
         ChargingSession.station_id == station.id,
         ChargingSession.connector_id == connector_id,

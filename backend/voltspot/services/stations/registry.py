@@ -269,6 +269,11 @@ def record_boot(session: Session, charge_point_id: str, info: BootInfo,
     return station.registration, station.heartbeat_interval
 
 
+def registration_of(session: Session, charge_point_id: str) -> Registration:
+    """Whether the station is Accepted, Pending or Rejected (its BootNotification answer)."""
+    return get_station(session, charge_point_id).registration
+
+
 def record_seen(session: Session, charge_point_id: str) -> None:
     """A heartbeat (or any message): the station is alive now."""
     get_station(session, charge_point_id).last_seen_at = utcnow()
