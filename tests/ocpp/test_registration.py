@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import make_card
+from tests.support.http import command
 from tests.support.payloads import now_iso
 from tests.support.raw_charger import RawCharger, RawCharger201
 from voltspot.domain.statuses import Registration
@@ -71,3 +72,18 @@ def test_a_2_0_1_status_for_an_evse_no_station_has_is_refused_and_adds_no_plug(
             "connectorId": 1})
     assert answer[2] == "PropertyConstraintViolation"
     assert _count(db, station, Connector) == 2
+
+
+@pytest.mark.parametrize("charger_class", [RawCharger, RawCharger201])
+def test_the_api_refuses_to_command_a_rejected_station_and_sends_it_nothing(
+        server, station, db, charger_class):
+    _register_as(db, station, Registration.REJECTED)
+    with charger_class(server.ws_url, station.charge_point_id, station.password) as charger:
+        assert charger.boot()["status"] == "Rejected"
+        action = "Reset" if charger_class is RawCharger else "ClearCache"
+        payload = {"type": "Soft"} if charger_class is RawCharger else {}
+        status, body = command(server, station.charge_point_id, action, payload)
+        assert status == 409
+        assert "rejected" in body["error"]
+        with pytest.raises(TimeoutError):
+            charger.receive(timeout=0.5)

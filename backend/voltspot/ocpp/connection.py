@@ -27,7 +27,12 @@ from ocpp.routing import create_route_map
 from voltspot.domain.protocol import OcppVersion
 from voltspot.domain.statuses import Direction
 from voltspot.ocpp import frames
-from voltspot.services.charger_control import ChargerError, NoAnswer, StationOffline
+from voltspot.services.charger_control import (
+    ChargerError,
+    ChargerUnreachable,
+    NoAnswer,
+    StationOffline,
+)
 
 try:
     from gevent import Timeout as _SendTimeout
@@ -55,6 +60,15 @@ CALLS_PER_SECOND = 200.0
 # Close codes (RFC 6455): too big, policy violation.
 CLOSE_TOO_BIG = 1009
 CLOSE_POLICY = 1008
+
+
+class StationRejected(ChargerUnreachable):
+    """The station is Rejected: the CSMS sends it nothing (OCPP 2.0.1 B03.FR.08)."""
+
+    def __init__(self, charge_point_id: str) -> None:
+        super().__init__(f"station {charge_point_id} is rejected; accept it before sending "
+                         "it commands")
+        self.charge_point_id = charge_point_id
 
 
 class _Inbox(list):
@@ -301,13 +315,17 @@ class OcppConnection:
              ) -> dict[str, Any]:
         """Send a CALL and return the charger's CALLRESULT payload (camelCase keys).
 
-        Raises :class:`StationOffline` if the socket is gone, :class:`NoAnswer` after
+        Raises :class:`StationRejected` for a Rejected station (nothing is sent),
+        :class:`StationOffline` if the socket is gone, :class:`NoAnswer` after
         ``timeout`` seconds and :class:`ChargerError` for a CALLERROR. The payload is
         validated before sending; a reply that breaks its schema is logged and still
         returned, since chargers often answer with small deviations.
         """
         timeout = self.response_timeout if timeout is None else timeout
         frames.validate(MessageType.Call, action, payload, self.version)
+        refuses = getattr(self._handlers, "refuses_commands", None)
+        if refuses is not None and refuses():
+            raise StationRejected(self.charge_point_id)
         if not self._call_lock.acquire(timeout=timeout):
             raise NoAnswer(self.charge_point_id, action, timeout)
         try:

@@ -12,10 +12,12 @@ from ocpp.exceptions import PropertyConstraintViolationError
 from voltspot.config import Settings
 from voltspot.db import Database
 from voltspot.domain.meter import MeterValueError, normalise, plausible_register
+from voltspot.domain.statuses import Registration
 from voltspot.group_commit import GroupCommitter
 from voltspot.services.charger_control import ChargerControl
 from voltspot.services.charging.lifecycle import MeterReading
 from voltspot.services.station_messages import StationMessages
+from voltspot.services.stations import registry as stations
 
 
 class StationHandlers:
@@ -30,6 +32,21 @@ class StationHandlers:
         self.station_id = station_id
         self._settings = settings
         self._messages = StationMessages(charge_point_id, db, committer, control)
+        # The registration the station last booted with (read once when it sends before
+        # booting over this connection).
+        self._registration: Registration | None = None
+
+    @property
+    def registration(self) -> Registration:
+        """The station's registration: the last boot's answer over this connection, else
+        the one stored."""
+        if self._registration is None:
+            self._registration = self._messages.run(stations.registration_of)
+        return self._registration
+
+    def refuses_commands(self) -> bool:
+        """True for a Rejected station: the CSMS sends it nothing (2.0.1 B03.FR.08)."""
+        return self.registration == Registration.REJECTED
 
     def check_admitted(self, action: str) -> None:
         """Raise the CallError for ``action`` when the station's registration does not

@@ -59,6 +59,7 @@ class ChargePoint16(StationHandlers):
             meter_serial_number=optional.get("meter_serial_number"))
         registration, interval = self._messages.run(stations.record_boot, info,
                                                     self._settings.heartbeat_interval)
+        self._registration = registration
         return call_result.BootNotification(
             current_time=format_timestamp(utcnow()), interval=interval,
             status=RegistrationStatus(str(registration)))

@@ -77,20 +77,13 @@ class ChargePoint201(StationHandlers):
         # Open transactions with an event recorded as new over this connection: the
         # charger's replays, which come first after a reconnect, are over for them.
         self._new_over_this_connection: set[str] = set()
-        # The registration the station last booted with (read once when it sends before
-        # booting over this connection).
-        self._registration: Registration | None = None
 
     def check_admitted(self, action: str) -> None:
         """A Pending or Rejected station's messages other than its boot (and the reports
         asked of it) are answered SecurityError (B02.FR.09, B03.FR.07)."""
-        if action in _WHILE_NOT_ACCEPTED:
-            return
-        if self._registration is None:
-            self._registration = self._messages.run(stations.registration_of)
-        if self._registration != Registration.ACCEPTED:
+        if action not in _WHILE_NOT_ACCEPTED and self.registration != Registration.ACCEPTED:
             raise SecurityError(description=f"{action} is not allowed while the station's "
-                                f"registration is {self._registration}")
+                                f"registration is {self.registration}")
 
     @on(Action.boot_notification)
     def on_boot_notification(self, charging_station: dict[str, Any], reason: str,
