@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from voltspot.domain.authorization import IdTagInfo, card_status
@@ -41,11 +41,13 @@ from voltspot.models import (
     IdToken,
     MeterSample,
     Station,
+    StationEvent,
+    StationEventKind,
     Tariff,
     utcnow,
 )
 from voltspot.services.charging.billing import bill_as_json, bill_for, plug_power_w, terms_of
-from voltspot.services.reports.totals import count_closed_session
+from voltspot.services.reports.totals import count_closed_session, uncount_closed_session
 from voltspot.services.stations.registry import get_station
 
 log = logging.getLogger(__name__)
@@ -489,6 +491,8 @@ def stop_transaction(session: Session, charge_point_id: str, *, transaction_id: 
                             transaction_id, transaction_data, station_id=station.id)
     if charging.stopped_at is None:
         _close(charging, meter_stop, timestamp, reason or "Local", session)
+    elif charging.stop_reason == ENDED_WITHOUT_STOP:
+        _correct_close(charging, meter_stop, timestamp, reason or "Local", session)
     return info
 
 
@@ -523,6 +527,71 @@ def _close(charging: ChargingSession, meter_stop: int | None, at: datetime, reas
     count_closed_session(session, charging)
 
 
+# A transaction the charger never stopped (the demo restarted, a stop lost): closed by
+# :func:`close_abandoned` with this stop reason, until a late stop corrects it.
+ENDED_WITHOUT_STOP = "NoStopFromCharger"
+ENDED_WITHOUT_STOP_NOTICE = ("Ended without a stop from the charger: billed to its last "
+                             "meter reading")
+# How long a plug may report Available (no car) under a running transaction, or a
+# rebooted station stay silent about it, before the transaction is taken as over.
+ABANDONED_AFTER = timedelta(minutes=2)
+
+
+def close_abandoned(session: Session, now: datetime,
+                    grace: timedelta = ABANDONED_AFTER) -> int:
+    """Close the transactions no stop will come for: their plug has reported Available
+    (no car) for ``grace`` since they started, or their station booted again ``grace``
+    ago and has said nothing of them since. Each is closed at its last reading, billed to
+    it and flagged (:data:`ENDED_WITHOUT_STOP`); a StopTransaction that arrives later
+    still corrects it. Returns how many were closed."""
+    cutoff = now - grace
+    activity = func.coalesce(ChargingSession.last_sample_at, ChargingSession.started_at)
+    abandoned = session.scalars(
+        select(ChargingSession)
+        .join(Station, Station.id == ChargingSession.station_id)
+        .outerjoin(Connector, Connector.id == ChargingSession.connector_pk)
+        .where(ChargingSession.transaction_id.is_not(None),
+               ChargingSession.stopped_at.is_(None),
+               or_(and_(Connector.status == ConnectorStatus.AVAILABLE,
+                        Connector.status_at > ChargingSession.started_at,
+                        Connector.status_at < cutoff),
+                   and_(Station.last_boot_at < cutoff, Station.last_boot_at > activity)))
+        .order_by(ChargingSession.id)).all()
+    for charging in abandoned:
+        log.warning("%s: transaction %s was never stopped by its charger; closed at its "
+                    "last reading", charging.station.charge_point_id, charging.transaction_id)
+        _close(charging, None, charging.last_sample_at or charging.started_at or now,
+               ENDED_WITHOUT_STOP, session)
+        charging.notice = ENDED_WITHOUT_STOP_NOTICE
+    return len(abandoned)
+
+
+def _correct_close(charging: ChargingSession, meter_stop: int, at: datetime, reason: str,
+                   session: Session) -> None:
+    """The late stop of a transaction closed without one: its reading, time and reason
+    replace the guessed ones, and the bill (and the report totals) follow, while the
+    payment has not been taken yet."""
+    if charging.payment_state not in (PaymentState.NONE, PaymentState.TO_SETTLE):
+        log.warning("%s: late stop for transaction %s after its payment was settled; "
+                    "kept as billed", charging.station.charge_point_id,
+                    charging.transaction_id)
+        return
+    uncount_closed_session(session, charging)
+    result = apply_register(charging.meter_start_wh, charging.max_register_wh, meter_stop,
+                            _allowed_rise(charging, meter_stop, at))
+    charging.max_register_wh = result.max_register_wh
+    charging.energy_wh = result.energy_wh
+    charging.meter_stop_wh = meter_stop
+    charging.stopped_at = at
+    charging.stop_reason = reason
+    charging.notice = None
+    session.flush()
+    bill = bill_for(session, charging, at)
+    if bill is not None:
+        charging.cost, charging.bill = bill.total, bill_as_json(bill)
+    count_closed_session(session, charging)
+
+
 def running_on(session: Session, station_id: int, connector_id: int
                ) -> ChargingSession | None:
     """The transaction running on the station's connector, if any (the newest, should a
@@ -538,9 +607,13 @@ def connector_status_changed(session: Session, charge_point_id: str, connector_i
                              status: ConnectorStatus, at: datetime) -> None:
     """Follow a connector's new status in its running session: suspended or finishing
     marks the end of charging (idle time starts), charging again clears it, and a fault
-    ends the session, billed up to its last reading."""
-    running = running_on(session, get_station(session, charge_point_id).id, connector_id)
+    ends the session, billed up to its last reading. A plug back to Available with no
+    transaction ends the remote starts waiting on it (see :func:`_give_up_starts`)."""
+    station_id = get_station(session, charge_point_id).id
+    running = running_on(session, station_id, connector_id)
     if running is None:
+        if status == ConnectorStatus.AVAILABLE:
+            _give_up_starts(session, charge_point_id, station_id, connector_id, at)
         return
     if status == ConnectorStatus.FAULTED:
         log.warning("%s: connector %s faulted during transaction %s; session ended",
@@ -556,6 +629,30 @@ def connector_status_changed(session: Session, charge_point_id: str, connector_i
         running.charging_ended_at = None
     elif status in (ConnectorStatus.SUSPENDED_EV, ConnectorStatus.FINISHING):
         running.charging_ended_at = running.charging_ended_at or at
+
+
+def _give_up_starts(session: Session, charge_point_id: str, station_id: int,
+                    connector_id: int, at: datetime) -> None:
+    """A plug that went back to Available after the remote start asked for it (it showed
+    something else since, Preparing for the cable) has given up waiting for the car, as
+    a charger does after its ConnectionTimeOut: the start has failed, now."""
+    waiting = session.scalars(select(ChargingSession).where(
+        ChargingSession.station_id == station_id,
+        ChargingSession.connector_id == connector_id,
+        ChargingSession.status == SessionStatus.STARTING,
+        ChargingSession.transaction_id.is_(None),
+        ChargingSession.requested_at < at)).all()
+    for charging in waiting:
+        left_available = session.scalar(select(StationEvent.id).where(
+            StationEvent.station_id == station_id,
+            StationEvent.kind == StationEventKind.STATUS,
+            StationEvent.connector_id == connector_id,
+            StationEvent.status != ConnectorStatus.AVAILABLE,
+            StationEvent.at >= charging.requested_at, StationEvent.at < at).limit(1))
+        if left_available is not None:
+            log.info("%s: connector %s is Available again; the remote start of session %s "
+                     "failed", charge_point_id, connector_id, charging.id)
+            fail_session(charging, "The charger stopped waiting for the car")
 
 
 def fail_session(charging: ChargingSession, reason: str) -> None:
