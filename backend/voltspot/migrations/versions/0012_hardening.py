@@ -15,13 +15,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('sites') as batch:
-        batch.add_column(sa.Column('tariff_id', sa.Integer(), nullable=True))
-        batch.create_foreign_key('fk_sites_tariff_id_tariffs', 'tariffs', ['tariff_id'],
-                                 ['id'], ondelete='SET NULL')
+    # A plain ADD COLUMN: rebuilding ``sites`` (SQLite's batch mode) would drop a table
+    # the stations refer to. SQLite cannot add the foreign key to an existing table.
+    op.add_column('sites', sa.Column('tariff_id', sa.Integer(), nullable=True))
+    if op.get_bind().dialect.name != 'sqlite':
+        op.create_foreign_key('fk_sites_tariff_id_tariffs', 'sites', 'tariffs', ['tariff_id'],
+                              ['id'], ondelete='SET NULL')
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('sites') as batch:
-        batch.drop_constraint('fk_sites_tariff_id_tariffs', type_='foreignkey')
-        batch.drop_column('tariff_id')
+    if op.get_bind().dialect.name != 'sqlite':
+        op.drop_constraint('fk_sites_tariff_id_tariffs', 'sites', type_='foreignkey')
+    op.drop_column('sites', 'tariff_id')
