@@ -1,5 +1,6 @@
-"""The serving process's periodic clean-up: remote starts whose car never came, 2.0.1
-events too old to be replayed, and each station's bounded frame log."""
+"""The serving process's periodic clean-up: remote starts whose car never came,
+transactions no stop will come for, 2.0.1 events too old to be replayed, and each
+station's bounded frame log."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session, aliased
 
 from voltspot.db import Database
 from voltspot.models import OcppFrame, utcnow
-from voltspot.services.charging.lifecycle import expire_unstarted
+from voltspot.services.charging.lifecycle import close_abandoned, expire_unstarted
 from voltspot.services.charging.transactions import forget_old_events
 
 log = logging.getLogger(__name__)
@@ -28,24 +29,29 @@ class Housekept:
     trimmed_stations: int
     deleted_frames: int
     frames_seen_up_to: int
+    abandoned_sessions: int = 0
 
 
 def run_housekeeping(db: Database, *, remote_start_timeout: float, frames_per_station: int,
                      frames_since: int = 0) -> Housekept:
     """Fail remote starts asked for more than ``remote_start_timeout`` seconds ago whose
-    car never started, forget 2.0.1 events too old to be replayed, and trim to its
-    ``frames_per_station`` newest the frame log of each station that logged a frame with
-    an id above ``frames_since`` (0: every station). Each job commits on its own."""
+    car never started, close the transactions no stop will come for
+    (:func:`~voltspot.services.charging.lifecycle.close_abandoned`), forget 2.0.1 events
+    too old to be replayed, and trim to its ``frames_per_station`` newest the frame log of
+    each station that logged a frame with an id above ``frames_since`` (0: every
+    station). Each job commits on its own."""
     with db.session() as session:
         expired = expire_unstarted(session, timedelta(seconds=remote_start_timeout))
     if expired:
         log.info("%s remote starts expired without a transaction", expired)
     with db.session() as session:
+        abandoned = close_abandoned(session, utcnow())
+    with db.session() as session:
         forgotten = forget_old_events(session, utcnow())
     with db.session() as session:
         trimmed, deleted, seen_up_to = _trim_frame_logs(session, frames_per_station,
                                                         frames_since)
-    return Housekept(expired, forgotten, trimmed, deleted, seen_up_to)
+    return Housekept(expired, forgotten, trimmed, deleted, seen_up_to, abandoned)
 
 
 def _trim_frame_logs(session: Session, keep: int, since: int) -> tuple[int, int, int]:

@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 # checked): nothing for the CSMS to look up.
 _CHARGER_DECIDED = {"NoAuthorization"}
 
+_CHARGING_NOW = {ConnectorStatus.CHARGING, ConnectorStatus.SUSPENDED_EV,
+                 ConnectorStatus.SUSPENDED_EVSE}
+
 # Trigger reasons of the routine meter-value events every charging transaction sends.
 _PERIODIC = {"MeterValuePeriodic", "MeterValueClock"}
 
@@ -102,6 +105,12 @@ def record_transaction_event(session: Session, charge_point_id: str,
         log.info("%s: transaction %s event %s replayed; already recorded", charge_point_id,
                  event.charger_transaction_id, event.seq_no)
         return replace(_answer(info, charging_session, event), replayed=True)
+    if charging_session is not None and charging_session.stopped_at is not None:
+        # A closed session changes only by explicit corrections, never by a late event.
+        log.warning("%s: %s event %s for transaction %s after it ended; not applied",
+                    charge_point_id, event.event_type, event.seq_no,
+                    event.charger_transaction_id)
+        return _answer(info, charging_session, event)
     id_tag = None if event.id_token_type in _CHARGER_DECIDED else event.id_tag
     asked = _asking_session(session, station_id, event)
     if asked is not None and id_tag is None:
@@ -359,6 +368,11 @@ def _follow_charging_state(session: Session, charge_point_id: str,
         return  # the cable is out: the charger's StatusNotification says Available
     status = status_for_charging_state(event.charging_state,
                                        ended=event.event_type == "Ended")
+    if status is None and event.event_type == "Ended" and charging_session.connector is not None \
+            and charging_session.connector.status in _CHARGING_NOW:
+        # Some firmware ends with Idle and sends no StatusNotification while the car is
+        # still plugged in: a plug whose transaction ended is never shown as charging.
+        status = ConnectorStatus.FINISHING
     if status is None or charging_session.connector_id is None:
         return
     if event.trigger_reason in _PERIODIC and \

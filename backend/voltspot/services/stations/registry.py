@@ -96,7 +96,7 @@ def register_station(session: Session, *, site_name: str, charge_point_id: str,
     session.flush()
     for number in range(1, connectors + 1):
         station.connectors.append(Connector(
-            connector_id=number, max_power_w=power_w,
+            connector_id=number, max_power_w=power_w, tariff_id=site.tariff_id,
             evse_id=make_evse_id(EVSE_COUNTRY, EVSE_OPERATOR, station.id, number)))
     session.flush()
     return station, password
@@ -299,6 +299,11 @@ def record_boot(session: Session, charge_point_id: str, info: BootInfo,
     return station.registration, station.heartbeat_interval
 
 
+def registration_of(session: Session, charge_point_id: str) -> Registration:
+    """Whether the station is Accepted, Pending or Rejected (its BootNotification answer)."""
+    return get_station(session, charge_point_id).registration
+
+
 def record_seen(session: Session, charge_point_id: str) -> None:
     """A heartbeat (or any message): the station is alive now."""
     get_station(session, charge_point_id).last_seen_at = utcnow()
@@ -329,7 +334,8 @@ def record_status(session: Session, charge_point_id: str, connector_id: int,
         return True
     connector = next((c for c in station.connectors if c.connector_id == connector_id), None)
     if connector is None:
-        connector = Connector(connector_id=connector_id, max_power_w=station.max_power_w)
+        connector = Connector(connector_id=connector_id, max_power_w=station.max_power_w,
+                              tariff_id=station.site.tariff_id if station.site else None)
         station.connectors.append(connector)
     if connector.status_at is not None and at < connector.status_at:
         return False
