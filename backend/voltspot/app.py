@@ -45,12 +45,14 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     from voltspot.web.csrf import csrf_token
     from voltspot.web.driver import bp as driver_bp
     from voltspot.web.driver import htmx
+    from voltspot.web.i18n import init_i18n
     from voltspot.web.owner import bp as owner_bp
     from voltspot.web.pwa import bp as pwa_bp
     from voltspot.web.webhooks import bp as webhooks_bp
 
     htmx.init_app(app)
     init_compression(app)
+    init_i18n(app)
     app.register_blueprint(ocpp_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(pwa_bp)

@@ -12,7 +12,7 @@
     var match = /\/c\/([A-Za-z0-9*\-]+)/.exec(text);
     var code = match ? match[1] : text.trim();
     done = true;
-    status.textContent = "Found " + code + ", opening…";
+    status.textContent = Voltspot.word("found code", code);
     window.location.href = "/scan?code=" + encodeURIComponent(code);
   }
 
@@ -31,7 +31,7 @@
   }
 
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-    status.textContent = "This browser cannot use the camera here; type the code below.";
+    status.textContent = Voltspot.word("no camera api");
     return;
   }
   navigator.mediaDevices.getUserMedia({video: {facingMode: "environment"}, audio: false})
@@ -39,10 +39,10 @@
       video.srcObject = stream;
       video.hidden = false;
       video.play();
-      status.textContent = "Looking for a QR code…";
+      status.textContent = Voltspot.word("looking");
       window.requestAnimationFrame(tick);
     })
     .catch(function () {
-      status.textContent = "No camera access; type the code printed under the QR code below.";
+      status.textContent = Voltspot.word("no camera");
     });
 })();

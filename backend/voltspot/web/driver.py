@@ -4,15 +4,13 @@ receipt. Every URL is a full page; htmx requests get the fragment that changes."
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_htmx import HTMX
 from werkzeug.wrappers import Response
 
 from voltspot.domain.evse_ids import EvseIdError, normalise_evse_id, url_safe
-from voltspot.domain.pricing import format_money
 from voltspot.runtime import runtime
 from voltspot.services.driver import journey as driver
 from voltspot.services.errors import Conflict, NotFound
@@ -22,25 +20,6 @@ bp = Blueprint("driver", __name__)
 htmx = HTMX()
 
 CONNECTOR_TYPES = ("Type 2", "CCS", "CHAdeMO")
-
-
-@bp.app_template_filter("money")
-def money(amount: int | None, currency: str | None) -> str:
-    return "—" if amount is None or currency is None else format_money(amount, currency)
-
-
-@bp.app_template_filter("local_time")
-def local_time(moment: datetime | None, timezone: str = "UTC",
-               pattern: str = "%d %b %Y, %H:%M") -> str:
-    return "" if moment is None else moment.astimezone(ZoneInfo(timezone)).strftime(pattern)
-
-
-@bp.app_template_filter("duration")
-def duration(span) -> str:
-    if span is None:
-        return "—"
-    minutes = int(span.total_seconds() // 60)
-    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
 
 
 @bp.errorhandler(NotFound)
@@ -120,8 +99,9 @@ def scan():
         candidate = code.rsplit("/c/", 1)[-1]
         try:
             return redirect(url_for("driver.plug", evse=url_safe(normalise_evse_id(candidate))))
-        except EvseIdError as invalid:
-            error = str(invalid).replace("is not an EVSE id", "is not a charger code")
+        except EvseIdError:
+            error = _("“%(code)s” is not a charger code. It looks like NL*VSP*E12*1 and is "
+                      "printed under the QR code.", code=candidate)
     return render_template("driver/scan.html", code=code, error=error)
 
 

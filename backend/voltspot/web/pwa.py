@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template, url_for
+from flask_babel import gettext as _
 
 bp = Blueprint("pwa", __name__)
 
@@ -92,20 +93,21 @@ self.addEventListener("fetch", (event) => {
 def relative_age(moment: datetime, now: datetime | None = None) -> str:
     """How long ago ``moment`` was, in the words drivers see: ``"just now"`` (under 5 s),
     ``"12 s ago"``, ``"5 min ago"``, ``"3 h ago"``, ``"2 d ago"``. A naive ``moment`` is
-    taken as UTC; a moment in the future (clock skew) reads ``"just now"``. Must stay in step
-    with ``formatAge`` in ``static/js/app.js``."""
+    taken as UTC; a moment in the future (clock skew) reads ``"just now"``. In the request's
+    language (English outside a request). Must stay in step with ``formatAge`` in
+    ``static/js/app.js``, which reads the same words from the page's ``#vs-words``."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     seconds = int(((now or datetime.now(UTC)) - moment).total_seconds())
     if seconds < 5:
-        return "just now"
+        return _("just now")
     if seconds < 60:
-        return f"{seconds} s ago"
+        return _("%(num)s s ago", num=seconds)
     if seconds < 3600:
-        return f"{seconds // 60} min ago"
+        return _("%(num)s min ago", num=seconds // 60)
     if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} d ago"
+        return _("%(num)s h ago", num=seconds // 3600)
+    return _("%(num)s d ago", num=seconds // 86400)
 
 
 def utc_iso(moment: datetime) -> str:
