@@ -44,6 +44,8 @@ from flask import Blueprint, Flask, Response, redirect, request, url_for
 from flask_babel import Babel, Domain, get_locale
 from flask_babel import gettext as _
 
+from voltspot.domain.pricing import format_money, format_unit_price
+
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
 
 # The languages drivers can choose, each named in itself; the first is the default.
@@ -55,6 +57,8 @@ LANGUAGES = {
     "es": "Español",
 }
 DEFAULT_LANGUAGE = "en"
+# English is written the European way (24-hour clock, day before month), as before.
+FORMAT_LOCALES = {"en": "en_GB"}
 # Pages not translated yet: they stay wholly English (lang="en", English numbers).
 ENGLISH_ONLY_BLUEPRINTS = frozenset({"owner", "auth"})
 COOKIE = "voltspot_lang"
@@ -104,23 +108,34 @@ def select_language() -> str:
     return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT_LANGUAGE
 
 
+def _select_locale() -> str:
+    language = select_language()
+    return FORMAT_LOCALES.get(language, language)
+
+
 def current_locale() -> Locale:
     """The request's locale; English outside a request."""
-    return get_locale() or Locale.parse(DEFAULT_LANGUAGE)
+    return get_locale() or Locale.parse(FORMAT_LOCALES[DEFAULT_LANGUAGE])
 
 
 def money(amount_minor: int | None, currency: str | None) -> str:
     """``amount_minor`` minor units of ``currency`` for the locale: 3500 EUR is "€35.00"
-    in English, "35,00 €" in German; "—" when either is unknown."""
+    in English, "35,00 €" in German; "—" when either is unknown. English keeps
+    ``pricing.format_money``'s spelling ("SEK 35.00", not Babel's "SEK35.00"), which the
+    owner's pages and the stickers use too."""
     if amount_minor is None or currency is None:
         return "—"
+    if current_locale().language == DEFAULT_LANGUAGE:
+        return format_money(amount_minor, currency)
     major = Decimal(amount_minor).scaleb(-get_currency_precision(currency))
     return format_currency(major, currency, locale=current_locale())
 
 
 def unit_amount(price_centi_minor: int, currency: str) -> str:
     """A unit price in 1/100 of the minor unit (the tariffs' unit), with up to two extra
-    decimals when needed: 3900 EUR is "€0.39", 3950 "€0.395"."""
+    decimals when needed: 3900 EUR is "€0.39", 3950 "€0.395" (English as ``money``)."""
+    if current_locale().language == DEFAULT_LANGUAGE:
+        return format_unit_price(price_centi_minor, currency, "").removesuffix("/")
     major = Decimal(price_centi_minor).scaleb(-2 - get_currency_precision(currency))
     return format_currency(major.normalize(), currency, locale=current_locale(),
                            decimal_quantization=False)
@@ -139,11 +154,15 @@ def number(value: float | Decimal, decimals: int = 0, most: int | None = None) -
     return format_decimal(value, format=pattern, locale=current_locale())
 
 
-def local_time(moment: datetime | None, timezone: str = "UTC") -> str:
-    """A UTC moment as date and time of day in ``timezone``: "Dec 7, 2026, 14:05"."""
+def local_time(moment: datetime | None, timezone: str = "UTC", pattern: str | None = None
+               ) -> str:
+    """A UTC moment as date and time of day in ``timezone``, the locale's way ("7 Dec
+    2026, 14:05", "07.12.2026, 14:05"), or by the ``strftime`` ``pattern`` when given."""
     if moment is None:
         return ""
     local = moment.astimezone(ZoneInfo(timezone))
+    if pattern is not None:
+        return local.strftime(pattern)
     locale = current_locale()
     return f"{format_date(local, 'medium', locale=locale)}, {time_of_day(local)}"
 
@@ -203,7 +222,7 @@ def init_i18n(app: Flask) -> None:
     """Install Flask-Babel with the compiled catalogs, the locale selector, the language
     switch, the formatting filters and the template globals ``languages``,
     ``current_language`` and ``page_is_translated``."""
-    babel = Babel(app, locale_selector=select_language)
+    babel = Babel(app, locale_selector=_select_locale)
     # Flask-Babel reads .mo files from disk; ours are compiled from the .po at start-up.
     babel.domain_instance = _CatalogDomain(_catalogs())
     app.register_blueprint(bp)
