@@ -196,6 +196,17 @@ def _local_path(target: str | None) -> str:
     return target
 
 
+def page_to_return_to() -> str:
+    """Where the language switch brings the driver back: this page, or for the answer to
+    a form (a refused start) the page the form was on."""
+    if request.method == "GET":
+        return request.full_path if request.query_string else request.path
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path:
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return url_for("driver.find_spot")
+
+
 @bp.get("/language/<code>")
 def switch(code: str) -> Response:
     """Remember ``code`` as the driver's language and go back to ``next``."""
@@ -221,7 +232,7 @@ def _catalogs() -> dict[str, Translations]:
 def init_i18n(app: Flask) -> None:
     """Install Flask-Babel with the compiled catalogs, the locale selector, the language
     switch, the formatting filters and the template globals ``languages``,
-    ``current_language`` and ``page_is_translated``."""
+    ``current_language``, ``page_is_translated`` and ``page_to_return_to``."""
     babel = Babel(app, locale_selector=_select_locale)
     # Flask-Babel reads .mo files from disk; ours are compiled from the .po at start-up.
     babel.domain_instance = _CatalogDomain(_catalogs())
@@ -231,6 +242,7 @@ def init_i18n(app: Flask) -> None:
                                  local_time=local_time, time_of_day=time_of_day,
                                  duration=duration)
     app.jinja_env.globals.update(languages=LANGUAGES, page_is_translated=page_is_translated,
+                                 page_to_return_to=page_to_return_to,
                                  current_language=lambda: current_locale().language)
     from voltspot.web.driver_text import init_driver_text
 
