@@ -118,6 +118,11 @@ def current_locale() -> Locale:
     return get_locale() or Locale.parse(FORMAT_LOCALES[DEFAULT_LANGUAGE])
 
 
+def current_language() -> str:
+    """The request's language code ("de"); English outside a request."""
+    return current_locale().language
+
+
 def money(amount_minor: int | None, currency: str | None) -> str:
     """``amount_minor`` minor units of ``currency`` for the locale: 3500 EUR is "€35.00"
     in English, "35,00 €" in German; "—" when either is unknown. English keeps
@@ -219,7 +224,7 @@ def switch(code: str) -> Response:
 
 def _vary(response: Response) -> Response:
     # The same page reads differently per language: shared caches must keep them apart.
-    if response.mimetype == "text/html":
+    if response.mimetype in ("text/html", "application/manifest+json"):
         response.vary.update(("Accept-Language", "Cookie"))
     return response
 
@@ -243,7 +248,7 @@ def init_i18n(app: Flask) -> None:
                                  duration=duration)
     app.jinja_env.globals.update(languages=LANGUAGES, page_is_translated=page_is_translated,
                                  page_to_return_to=page_to_return_to,
-                                 current_language=lambda: current_locale().language)
+                                 current_language=current_language)
     from voltspot.web.driver_text import init_driver_text
 
     init_driver_text(app)
