@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from voltspot.app import create_app
-from voltspot.models import Station
+from voltspot.models import Site, Station, Tariff
 from voltspot.runtime import runtime
 
 
@@ -51,3 +51,24 @@ def test_a_code_typed_with_spaces_opens_its_plug(client, db, station):
     response = client.get("/scan", query_string={"code": typed})
     assert response.status_code == 302
     assert response.headers["Location"] == "/c/" + evse_id.replace("*", "-")
+
+
+def test_a_plug_that_cannot_start_says_why_and_gives_the_help_number_as_a_link(client, db,
+                                                                               station):
+    with db.session() as session:
+        stored = session.scalar(select(Station).where(
+            Station.charge_point_id == station.charge_point_id))
+        tariff = Tariff(name=f"T-{station.charge_point_id}", currency="EUR",
+                        energy_price_per_kwh=3900, hold_amount=5000, vat_rate_basis_points=2100)
+        session.add(tariff)
+        session.flush()
+        for connector in stored.connectors:
+            connector.tariff_id = tariff.id
+        session.get(Site, stored.site_id).help_phone = "+31 20 123 4567"
+        evse = min(stored.connectors, key=lambda c: c.connector_id).evse_id.replace("*", "-")
+    html = client.get(f"/c/{evse}").get_data(as_text=True)
+    start = html[html.index("<button"):html.index("</button>")]
+    assert "disabled" in start and "Start charging" in start
+    assert "This charger is offline right now." in html
+    assert '<a href="tel:+31201234567">+31 20 123 4567</a>' in html
+    assert "No other plug here is free right now." in html

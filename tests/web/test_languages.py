@@ -135,8 +135,9 @@ def _get(server, path: str, language: str | None = None, cookie: str | None = No
 
 @pytest.fixture
 def driver_pages(db, server, station):
-    """Every driver page, with a connected charger, a priced plug and a session in each
-    state the session page shows; yields the paths."""
+    """Every driver page, with a connected charger, two priced plugs (the first in use, so
+    its page links the second) and a session in each state the session page shows; yields
+    the paths."""
     with db.session() as session:
         tariff = Tariff(name=f"T-{station.charge_point_id}", currency="EUR",
                         energy_price_per_kwh=3900, time_price_per_minute=5, session_fee=35,
@@ -174,6 +175,7 @@ def driver_pages(db, server, station):
                 energy_wh=12345, power_w=7200 if name == "charging" else None,
                 soc_percent=55 if name == "charging" else None,
                 amount_captured=520 if name == "completed" else None,
+                claimed_connector_pk=connector_pk if name == "charging" else None,
                 failure_reason="The charger did not answer" if name == "failed" else None))
     with LibraryCharger(server.ws_url, station.charge_point_id, station.password) as charger:
         charger.boot()
