@@ -1,9 +1,12 @@
 """No dead ends on a phone (390x844), in English and German: the scanner from the start
-page, and a code typed with spaces that opens its plug with the plug's own address."""
+page, a code typed with spaces that opens its plug with the plug's own address, and the
+price in force now before the price list."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -11,7 +14,7 @@ from sqlalchemy import select
 
 from tests.browser.conftest import axe_check, screenshot, touch_targets_ok
 from tests.browser.test_driver_journey import another_page, no_map_tiles
-from voltspot.models import Station
+from voltspot.models import Site, Station, Tariff
 
 WAIT_MS = 10_000
 WORDS = {
@@ -64,3 +67,42 @@ def test_a_code_typed_with_spaces_opens_the_plug_at_its_own_address(browser: Bro
         page.reload()
         expect(page.get_by_role("heading", level=1)).to_contain_text(words["plug"])
         screenshot(page, f"typed-code-{locale}")
+
+
+@pytest.fixture
+def window_now(db, station) -> tuple[str, str]:
+    """Plug 1 priced €0.39/kWh, but €0.29/kWh in a window from an hour ago to two hours from
+    now (site time); returns the plug's path and the window's end as HH:MM."""
+    with db.session() as session:
+        stored = session.scalar(select(Station).where(
+            Station.charge_point_id == station.charge_point_id))
+        local = datetime.now(ZoneInfo(session.get(Site, stored.site_id).timezone))
+        start, end = ((local + timedelta(hours=hours)).strftime("%H:%M") for hours in (-1, 2))
+        tariff = Tariff(name=f"T-{station.charge_point_id}", currency="EUR",
+                        energy_price_per_kwh=3900, hold_amount=5000, vat_rate_basis_points=2100,
+                        windows=[{"label": "", "days": list(range(7)), "start": start,
+                                  "end": end, "energy_price_per_kwh": 2900}])
+        session.add(tariff)
+        session.flush()
+        for connector in stored.connectors:
+            connector.tariff_id = tariff.id
+        first = min(stored.connectors, key=lambda c: c.connector_id)
+        return f"/c/{first.evse_id.replace('*', '-')}", end
+
+
+@pytest.mark.parametrize(("locale", "expected"), [
+    ("en-GB", "Now €0.29/kWh until {end}, then €0.39/kWh"),
+    ("de-DE", "Jetzt 0,29\xa0€/kWh bis {end}, danach 0,39\xa0€/kWh"),
+])
+def test_the_plug_page_leads_with_the_price_in_force_now(browser: Browser, server, window_now,
+                                                         locale, expected):
+    path, end = window_now
+    with another_page(browser, locale=locale) as page:
+        page.goto(server.base_url + path)
+        price = page.get_by_role("region", name=re.compile("^(Price|Preis)$"))
+        now_line = price.get_by_test_id("price-now")
+        expect(now_line).to_have_text(expected.format(end=end))
+        box, lines = now_line.bounding_box(), price.locator("li").first.bounding_box()
+        assert box and lines and box["y"] < lines["y"], "the price now comes first"
+        screenshot(page, f"price-now-{locale}")
+        axe_check(page)

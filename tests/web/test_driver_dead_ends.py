@@ -4,20 +4,29 @@ long press on its icon, and a code typed with spaces still finds its plug."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from datetime import UTC, datetime, time
 
 import pytest
 from sqlalchemy import select
 
 from voltspot.app import create_app
+from voltspot.domain.pricing import PriceWindow, TariffTerms
 from voltspot.models import Site, Station, Tariff
 from voltspot.runtime import runtime
+from voltspot.web.driver_text import price_now
 
 
 @pytest.fixture
-def client(database_url):
+def app(database_url):
     app = create_app({"database_url": database_url})
-    yield app.test_client()
+    yield app
     runtime(app).db.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
 
 
 def test_the_start_page_offers_the_scanner_before_anything_else(client):
@@ -72,3 +81,26 @@ def test_a_plug_that_cannot_start_says_why_and_gives_the_help_number_as_a_link(c
     assert "This charger is offline right now." in html
     assert '<a href="tel:+31201234567">+31 20 123 4567</a>' in html
     assert "No other plug here is free right now." in html
+
+
+DAY_AND_NIGHT = TariffTerms(
+    currency="EUR", vat_rate_basis_points=2100, energy_price_per_kwh=3900,
+    timezone="Europe/Amsterdam",
+    windows=(PriceWindow(start=time(8), end=time(18), energy_price_per_kwh=2900),))
+
+
+@pytest.mark.parametrize(("language", "utc_hour", "expected"), [
+    ("en", 11, "Now €0.29/kWh until 18:00, then €0.39/kWh"),
+    ("en", 19, "Now €0.39/kWh until 08:00, then €0.29/kWh"),
+    ("de", 11, "Jetzt 0,29\xa0€/kWh bis 18:00, danach 0,39\xa0€/kWh"),
+    ("fr", 19, "Maintenant 0,39\xa0€/kWh jusqu'à 08:00, puis 0,29\xa0€/kWh"),
+])
+def test_the_price_in_force_now_comes_with_when_it_changes(app, language, utc_hour, expected):
+    now = datetime(2026, 12, 7, utc_hour, tzinfo=UTC)  # Amsterdam is UTC+1 in December
+    with app.test_request_context(headers={"Accept-Language": language}):
+        assert price_now(DAY_AND_NIGHT, now) == expected
+
+
+def test_a_price_without_windows_has_no_now_line(app):
+    with app.test_request_context():
+        assert price_now(replace(DAY_AND_NIGHT, windows=()), datetime.now(UTC)) == ""

@@ -10,7 +10,9 @@ Every function is also a Jinja filter of the same name (see :func:`init_driver_t
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from babel.dates import get_day_names
 from flask import Flask
@@ -19,7 +21,14 @@ from flask_babel import lazy_gettext
 
 from voltspot.domain.availability import Availability
 from voltspot.domain.pricing import BillLine, PriceWindow, TariffDimension, TariffTerms, TimeBasis
-from voltspot.web.i18n import current_locale, money, number, unit_amount, unit_price
+from voltspot.web.i18n import (
+    current_locale,
+    money,
+    number,
+    time_of_day,
+    unit_amount,
+    unit_price,
+)
 
 # The pill's word for each state, as a lazy string: translated when the page is rendered.
 AVAILABILITY_WORDS = {
@@ -148,6 +157,51 @@ def price_lines(terms: TariffTerms | None) -> list[str]:
     return items
 
 
+def _prices_at(terms: TariffTerms, local: datetime) -> tuple[int, int]:
+    """The energy and time prices in force at the local wall-clock moment ``local``: each
+    from the first window that covers it and sets it, else the base price."""
+    energy = next((w.energy_price_per_kwh for w in terms.windows
+                   if w.energy_price_per_kwh is not None and w.covers(local)),
+                  terms.energy_price_per_kwh)
+    per_minute = next((w.time_price_per_minute for w in terms.windows
+                       if w.time_price_per_minute is not None and w.covers(local)),
+                      terms.time_price_per_minute)
+    return energy, per_minute
+
+
+def _prices_text(terms: TariffTerms, prices: tuple[int, int]) -> str:
+    energy, per_minute = prices
+    parts = []
+    if energy:
+        parts.append(unit_price(energy, terms.currency, "kWh"))
+    if per_minute:
+        parts.append(_per_minute(per_minute, terms.currency, terms.time_price_basis))
+    return " + ".join(parts) or _("Free")
+
+
+def price_now(terms: TariffTerms | None, now: datetime | None = None) -> str:
+    """For a tariff with price windows, the price in force now and until when:
+    "Now €0.29/kWh until 18:00, then €0.39/kWh" (the change only when it comes within a
+    day); "" for a tariff with one price all day. ``now`` is UTC (default: the clock)."""
+    if terms is None or not terms.windows:
+        return ""
+    zone = ZoneInfo(terms.timezone)
+    local = (now or datetime.now(UTC)).astimezone(zone)
+    current = _prices_at(terms, local)
+    # Prices change only at a window's edge: look at each edge in the next day, in order.
+    edges = sorted({datetime.combine(local.date() + timedelta(days=offset), moment, zone)
+                    for offset in (0, 1, 2) for window in terms.windows
+                    for moment in (window.start, window.end)})
+    for edge in edges:
+        if local < edge <= local + timedelta(days=1):
+            following = _prices_at(terms, edge)
+            if following != current:
+                return _("Now %(price)s until %(time)s, then %(next)s",
+                         price=_prices_text(terms, current), time=time_of_day(edge),
+                         next=_prices_text(terms, following))
+    return _("Now %(price)s", price=_prices_text(terms, current))
+
+
 def hold_sentence(terms: TariffTerms | None) -> str:
     """The one sentence that explains the card hold before a driver starts."""
     if terms is None:
@@ -189,4 +243,5 @@ def init_driver_text(app: Flask) -> None:
     app.jinja_env.filters.update(
         availability=availability, availability_reason=availability_reason,
         plug_label=plug_label, site_summary=site_summary, price_lines=price_lines,
-        hold_sentence=hold_sentence, bill_line=bill_line, window_name=window_name)
+        hold_sentence=hold_sentence, bill_line=bill_line, window_name=window_name,
+        price_now=price_now)
