@@ -106,3 +106,45 @@ def test_the_plug_page_leads_with_the_price_in_force_now(browser: Browser, serve
         assert box and lines and box["y"] < lines["y"], "the price now comes first"
         screenshot(page, f"price-now-{locale}")
         axe_check(page)
+
+
+# Counts the camera tracks the page opened and how many are still live.
+_RECORD_STREAMS = """
+window.__tracks = [];
+const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+navigator.mediaDevices.getUserMedia = async (constraints) => {
+  const stream = await original(constraints);
+  window.__tracks.push(...stream.getTracks());
+  return stream;
+};
+"""
+_LIVE = "() => window.__tracks.filter((t) => t.readyState === 'live').length"
+_OPENED = "() => window.__tracks.length"
+
+
+def test_the_camera_is_released_when_the_scanner_is_left_and_opened_once_on_return(
+        browser: Browser, server):
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    camera = browser.browser_type.launch(
+        executable_path=str(CHROMIUM), headless=True,
+        args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream",
+              "--use-fake-ui-for-media-stream"])
+    try:
+        with another_page(camera, permissions=["camera"], locale="de-DE") as page:
+            page.add_init_script(_RECORD_STREAMS)
+            page.goto(server.base_url + "/scan")
+            expect(page.locator("#scan-status")).to_have_text("Suche nach einem QR-Code …",
+                                                              timeout=WAIT_MS)
+            assert page.evaluate(_LIVE) == 1
+            page.evaluate("window.__sameDocument = true")
+            page.get_by_role("link", name="Meine Ladevorgänge").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Meine Ladevorgänge")
+            assert page.evaluate("window.__sameDocument") is True, "left by a boosted link"
+            page.wait_for_function(f"({_LIVE})() === 0", timeout=WAIT_MS)
+            page.get_by_role("link", name="Ladestation scannen").click()
+            expect(page.locator("#scan-status")).to_have_text("Suche nach einem QR-Code …",
+                                                              timeout=WAIT_MS)
+            assert (page.evaluate(_OPENED), page.evaluate(_LIVE)) == (2, 1)
+    finally:
+        camera.close()
