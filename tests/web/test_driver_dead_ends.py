@@ -43,6 +43,18 @@ def test_the_installed_app_has_shortcuts_to_the_scanner_and_my_sessions(client):
     assert all(s["icons"] and s["short_name"] for s in manifest["shortcuts"])
 
 
+def test_the_install_dialog_gets_phone_screenshots_of_their_stated_size(client):
+    screenshots = json.loads(client.get("/manifest.webmanifest").data)["screenshots"]
+    assert len(screenshots) >= 2
+    for shot in screenshots:
+        response = client.get(shot["src"])
+        png = response.data
+        response.close()
+        width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and f"{width}x{height}" == shot["sizes"]
+        assert shot["form_factor"] == "narrow" and shot["label"]
+
+
 def test_the_manifest_speaks_the_browser_language(client):
     response = client.get("/manifest.webmanifest", headers={"Accept-Language": "es-ES,es"})
     manifest = json.loads(response.data)

@@ -171,6 +171,15 @@ def manifest() -> Response:
             icon("icon-512.png", 512, "any"),
             icon("icon-maskable-512.png", 512, "maskable"),
         ],
+        # Phone screenshots of the demo (390x844 at 2x) for the install dialog.
+        "screenshots": [
+            {"src": url_for("static", filename="screenshots/find-a-spot.png"),
+             "sizes": "780x1688", "type": "image/png", "form_factor": "narrow",
+             "label": _("Scan a charger or find one near you")},
+            {"src": url_for("static", filename="screenshots/plug.png"),
+             "sizes": "780x1688", "type": "image/png", "form_factor": "narrow",
+             "label": _("The full price before you start")},
+        ],
         "shortcuts": [
             {"name": _("Scan a charger"), "short_name": _("Scan"),
              "url": url_for("driver.scan"), "icons": [icon("icon-192.png", 192, "any")]},
