@@ -534,16 +534,13 @@ def in_process(url: str, workload: Workload, calls: int, seed: int) -> list[Brea
 
     def call(probe: Probe) -> None:
         if probe.kind == "spots":
-            with db.session() as session:
-                service.find_spots(session, near=probe.arg)
+            service.find_spots(db, near=probe.arg)
         elif probe.kind == "search":
-            with db.session() as session:
-                service.find_spots(session, query=probe.arg)
+            service.find_spots(db, query=probe.arg)
         elif probe.kind.startswith("live"):
             service.live_session(db, probe.arg, remote_start_timeout)
         else:
-            with db.session() as session:
-                service.plug_page(session, probe.arg)
+            service.plug_page(db, probe.arg)
 
     kinds = ["spots", "search"] + [k for k, p in (("live:new", workload.live_new),
                                                   ("live:1h", workload.live_old)) if p]

@@ -42,15 +42,14 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     from voltspot.web.auth import bp as auth_bp
     from voltspot.web.auth import init_oidc
     from voltspot.web.compression import init_compression
-    from voltspot.web.csrf import csrf_token
     from voltspot.web.driver import bp as driver_bp
-    from voltspot.web.driver import htmx
     from voltspot.web.i18n import init_i18n
     from voltspot.web.owner import bp as owner_bp
     from voltspot.web.pwa import bp as pwa_bp
+    from voltspot.web.templating import init_templating
     from voltspot.web.webhooks import bp as webhooks_bp
 
-    htmx.init_app(app)
+    init_templating(app, demo_payments=app.extensions["voltspot"].payments.is_demo)
     init_compression(app)
     init_i18n(app)
     app.register_blueprint(ocpp_bp)
@@ -61,8 +60,6 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(owner_bp)
     app.register_blueprint(webhooks_bp)
     init_oidc(app)
-    app.jinja_env.globals["csrf_token"] = csrf_token
-    app.jinja_env.globals["demo_payments"] = app.extensions["voltspot"].payments.is_demo
 
     @app.get("/healthz")
     def health():

@@ -64,21 +64,22 @@ def station_add(site_name: str, charge_point_id: str, connectors: int, power_kw:
     """Register a station and print the URL and password to configure it with."""
     from voltspot.db import Database
     from voltspot.services.errors import ServiceError
-    from voltspot.services.stations.registry import register_station
+    from voltspot.services.stations.registry import add_station
 
     settings = load_settings()
     database = Database(settings.database_url)
     try:
-        with database.session() as session:
-            registered, plain = register_station(
-                session, site_name=site_name, charge_point_id=charge_point_id,
-                connectors=connectors, power_kw=power_kw, password=password)
-            registered.ocpp_version_preferred = ocpp_version
+        registered = add_station(
+            database, site_name=site_name, charge_point_id=charge_point_id,
+            connectors=connectors, power_kw=power_kw, password=password,
+            ocpp_version=ocpp_version)
     except ServiceError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"OCPP URL:        {settings.ocpp_url}/{charge_point_id}")
-    click.echo(f"Charge point id: {charge_point_id}")
-    click.echo(f"Password:        {plain}")
+    finally:
+        database.dispose()
+    click.echo(f"OCPP URL:        {settings.ocpp_url}/{registered.charge_point_id}")
+    click.echo(f"Charge point id: {registered.charge_point_id}")
+    click.echo(f"Password:        {registered.password}")
     click.echo("Set the URL and the password (HTTP Basic auth, OCPP Security Profile 1) in the "
                "charger's configuration; the password is not shown again.")
 
@@ -120,17 +121,18 @@ def owner_add(email: str, password: str | None, name: str, admin: bool) -> None:
 
     from voltspot.db import Database
     from voltspot.services.errors import ServiceError
-    from voltspot.services.owner.accounts import create_owner
+    from voltspot.services.owner.signin import add_owner
 
     settings = load_settings()
     plain = password or secrets.token_urlsafe(12)
     database = Database(settings.database_url)
     try:
-        with database.session() as session:
-            create_owner(session, email, plain, name=name, admin=admin)
+        created = add_owner(database, email, plain, name=name, admin=admin)
     except ServiceError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Owner {email.strip().lower()} created{' (admin)' if admin else ''}.")
+    finally:
+        database.dispose()
+    click.echo(f"Owner {created} created{' (admin)' if admin else ''}.")
     if password is None:
         click.echo(f"Password: {plain}")
     click.echo(f"Sign in at {settings.public_url.rstrip('/')}/owner/login")
@@ -229,9 +231,10 @@ def demo(port: int, chargers: int) -> None:
     settings = load_settings({"public_url": f"http://127.0.0.1:{port}"})
     upgrade(settings.database_url)
     database = Database(settings.database_url)
-    with database.session() as session:
-        ids = seed_demo(session, chargers)
-    database.dispose()
+    try:
+        ids = seed_demo(database, chargers)
+    finally:
+        database.dispose()
     click.echo(f"Demo site seeded with {len(ids)} stations: {', '.join(ids)}")
     click.echo(f"Owner page: http://127.0.0.1:{port}/owner/login  "
                f"({DEMO_OWNER_EMAIL} / {DEMO_OWNER_PASSWORD})")

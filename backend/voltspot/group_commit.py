@@ -14,7 +14,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
@@ -24,13 +24,17 @@ from voltspot.models import Base
 
 log = logging.getLogger(__name__)
 
-Write = Callable[[Session], Any]
+T = TypeVar("T")
+
+# A write to apply in a batch: it gets the batch's session, never commits it, and its
+# result goes back to whoever submitted it once the batch is durable.
+Write = Callable[[Session], T]
 
 
 class _Pending:
     __slots__ = ("write", "done", "result", "error")
 
-    def __init__(self, write: Write | None, wait: bool) -> None:
+    def __init__(self, write: Write[Any] | None, wait: bool) -> None:
         self.write = write
         self.done = threading.Event() if wait else None
         self.result: Any = None
@@ -49,7 +53,7 @@ class GroupCommitter:
         self._lock = threading.Lock()
         self._writer: threading.Thread | None = None
 
-    def submit(self, write: Write, timeout: float = 30.0) -> Any:
+    def submit(self, write: Write[T], timeout: float = 30.0) -> T:
         """Run ``write(session)`` in the next batch; return its result once committed.
 
         Re-raises the write's own exception; raises ``TimeoutError`` if the batch has not

@@ -7,10 +7,8 @@ import itertools
 import logging
 import threading
 import time
-from datetime import timedelta
 
 from flask import Flask, current_app
-from sqlalchemy import delete, func, select
 
 from voltspot.config import Settings
 from voltspot.db import Database
@@ -19,8 +17,7 @@ from voltspot.group_commit import GroupCommitter
 from voltspot.models import OcppFrame, utcnow
 from voltspot.ocpp.control import OcppChargerControl
 from voltspot.ocpp.registry import ConnectionRegistry
-from voltspot.services.charging import lifecycle as charging
-from voltspot.services.charging import transactions
+from voltspot.services.housekeeping import Housekept, run_housekeeping
 from voltspot.services.payments.holds import DemoGateway, PaymentGateway, settle_pending
 from voltspot.services.payments.reconcile import reconcile
 from voltspot.services.payments.stripe_gateway import StripeGateway
@@ -44,6 +41,7 @@ class Runtime:
                           api_base=settings.stripe_api_base or None)
             if settings.stripe_enabled else DemoGateway())
         self._housekeeper: threading.Thread | None = None
+        self._frames_trimmed_up_to = 0
 
     def log_frame(self, charge_point_id: str, direction: Direction, frame: str) -> None:
         """Append a frame to the station's bounded log (written in the next group commit)."""
@@ -73,23 +71,15 @@ class Runtime:
             except Exception:
                 log.exception("housekeeping failed; trying again in %s s", every_seconds)
 
-    def run_housekeeping(self) -> None:
-        """Fail remote starts that never began, forget 2.0.1 events too old to be replayed
-        and trim each station's frame log."""
-        with self.db.session() as session:
-            expired = charging.expire_unstarted(
-                session, timedelta(seconds=self.settings.remote_start_timeout))
-            if expired:
-                log.info("%s remote starts expired without a transaction", expired)
-            transactions.forget_old_events(session, utcnow())
-            keep = self.settings.ocpp_log_frames_per_station
-            ranked = select(
-                OcppFrame.id,
-                func.row_number().over(partition_by=OcppFrame.charge_point_id,
-                                       order_by=OcppFrame.id.desc()).label("rank"),
-            ).subquery()
-            session.execute(delete(OcppFrame).where(
-                OcppFrame.id.in_(select(ranked.c.id).where(ranked.c.rank > keep))))
+    def run_housekeeping(self) -> Housekept:
+        """One round of :func:`~voltspot.services.housekeeping.run_housekeeping`; each
+        round trims only the frame logs of stations that logged since the previous one."""
+        done = run_housekeeping(
+            self.db, remote_start_timeout=self.settings.remote_start_timeout,
+            frames_per_station=self.settings.ocpp_log_frames_per_station,
+            frames_since=self._frames_trimmed_up_to)
+        self._frames_trimmed_up_to = done.frames_seen_up_to
+        return done
 
 
 def runtime(app: Flask | None = None) -> Runtime:

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
+from sqlalchemy import update
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
+from werkzeug.security import generate_password_hash
 
 from tests.support import RawCharger, basic_auth
+from voltspot.models import Station
+from voltspot.services.stations import registry
 
 
 def test_a_registered_station_with_its_password_connects_over_ocpp16(server, station):
@@ -126,3 +132,35 @@ def test_a_reconnect_replaces_the_half_open_socket(server, station):
         with pytest.raises(ConnectionClosed):
             first.receive(timeout=5)
         assert "currentTime" in second.result("Heartbeat", {})
+
+
+def test_a_password_accepted_once_is_refused_after_the_station_gets_a_new_one(
+        server, station, db):
+    with RawCharger(server.ws_url, station.charge_point_id, station.password) as charger:
+        assert charger.boot()["status"] == "Accepted"
+    with db.session() as session:
+        session.execute(update(Station).where(
+            Station.charge_point_id == station.charge_point_id).values(
+            password_hash=generate_password_hash("a-brand-new-password-42")))
+    with pytest.raises(InvalidStatus) as refused:
+        RawCharger(server.ws_url, station.charge_point_id, station.password)
+    assert refused.value.response.status_code == 401
+    with RawCharger(server.ws_url, station.charge_point_id, "a-brand-new-password-42") as again:
+        assert again.boot()["status"] == "Accepted"
+
+
+def test_the_verified_password_cache_keeps_no_plaintext_password(station, db):
+    admitted = registry.admit(db, station.charge_point_id, station.password,
+                              accept_unknown=False)
+    assert admitted.access == registry.Access.ALLOWED
+    keys = list(registry._verified._outcomes)
+    assert keys
+    assert not any(station.password in str(key) for key in keys)
+
+
+def test_the_ocpp_package_loads_without_the_process_runtime():
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, voltspot.ocpp.gateway, voltspot.ocpp.control; "
+         "print('voltspot.runtime' in sys.modules)"],
+        capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "False"

@@ -7,18 +7,34 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from voltspot.config import load_settings
+from voltspot.db import Database
 from voltspot.domain.statuses import SessionStatus
 from voltspot.models import ChargingSession, OcppFrame, Station, TransactionEvent, utcnow
-from voltspot.runtime import Runtime
 from voltspot.services.charging.lifecycle import new_session_token
+from voltspot.services.housekeeping import Housekept, run_housekeeping
 
 
-def _housekeeping(database_url, **settings) -> None:
-    runtime = Runtime(load_settings({"database_url": database_url, **settings}, environ={}))
+def _housekeeping(database_url, frames_since: int = 0, **settings) -> Housekept:
+    config = load_settings({"database_url": database_url, **settings}, environ={})
+    database = Database(database_url)
     try:
-        runtime.run_housekeeping()
+        return run_housekeeping(database, remote_start_timeout=config.remote_start_timeout,
+                                frames_per_station=config.ocpp_log_frames_per_station,
+                                frames_since=frames_since)
     finally:
-        runtime.db.dispose()
+        database.dispose()
+
+
+def _log_frames(db, charge_point_id: str, count: int) -> None:
+    with db.session() as session:
+        session.add_all(OcppFrame(charge_point_id=charge_point_id, direction="in",
+                                  frame=f"{charge_point_id} {n}") for n in range(count))
+
+
+def _frames(db, charge_point_id: str) -> list[str]:
+    with db.session() as session:
+        return list(session.scalars(select(OcppFrame.frame).where(
+            OcppFrame.charge_point_id == charge_point_id).order_by(OcppFrame.id)))
 
 
 def test_each_stations_frame_log_keeps_only_its_newest_frames(database_url, db):
@@ -34,6 +50,26 @@ def test_each_stations_frame_log_keeps_only_its_newest_frames(database_url, db):
             OcppFrame.charge_point_id == "HK-2"))
     assert kept == [str(n) for n in range(20, 30)]
     assert other == 1
+
+
+def test_the_trim_keeps_exactly_the_n_newest_frames_of_every_station(database_url, db):
+    for charge_point_id, count in (("HK-A", 7), ("HK-B", 5), ("HK-C", 3)):
+        _log_frames(db, charge_point_id, count)
+    _housekeeping(database_url, ocpp_log_frames_per_station=5)
+    assert _frames(db, "HK-A") == [f"HK-A {n}" for n in range(2, 7)]
+    assert _frames(db, "HK-B") == [f"HK-B {n}" for n in range(5)]
+    assert _frames(db, "HK-C") == [f"HK-C {n}" for n in range(3)]
+
+
+def test_a_round_trims_only_the_stations_that_logged_since_the_previous_one(database_url, db):
+    _log_frames(db, "HK-QUIET", 4)
+    first = _housekeeping(database_url, ocpp_log_frames_per_station=10)
+    _log_frames(db, "HK-BUSY", 4)
+    second = _housekeeping(database_url, frames_since=first.frames_seen_up_to,
+                           ocpp_log_frames_per_station=2)
+    assert second.trimmed_stations == 1
+    assert _frames(db, "HK-BUSY") == ["HK-BUSY 2", "HK-BUSY 3"]
+    assert len(_frames(db, "HK-QUIET")) == 4
 
 
 def test_a_remote_start_that_never_began_fails_after_the_timeout(database_url, db, station):

@@ -11,7 +11,7 @@ from flask import render_template_string
 
 from voltspot.app import create_app
 from voltspot.runtime import runtime
-from voltspot.web import pwa
+from voltspot.web import templating
 
 
 @pytest.fixture
@@ -128,7 +128,7 @@ def test_a_status_pill_says_its_word_and_when_the_station_was_last_heard(app):
             '{{ status_pill("Offline", "offline", heard=heard) }}', heard=heard)
     assert "vs-pill-offline" in html and ">Offline<" in html
     assert "last heard 5 min ago" in html
-    assert f'data-updated-at="{pwa.utc_iso(heard)}"' in html
+    assert f'data-updated-at="{templating.utc_iso(heard)}"' in html
 
 
 def test_a_status_pill_with_an_unexpected_tone_reads_as_unknown(app):
@@ -144,8 +144,8 @@ def test_a_status_pill_with_an_unexpected_tone_reads_as_unknown(app):
 ])
 def test_relative_ages_read_like_the_browser_writes_them(seconds, words):
     now = datetime(2025, 1, 1, 12, tzinfo=UTC)
-    assert pwa.relative_age(now - timedelta(seconds=seconds), now) == words
+    assert templating.relative_age(now - timedelta(seconds=seconds), now) == words
 
 
 def test_a_naive_time_is_taken_as_utc():
-    assert pwa.utc_iso(datetime(2025, 1, 1, 12)) == "2025-01-01T12:00:00+00:00"
+    assert templating.utc_iso(datetime(2025, 1, 1, 12)) == "2025-01-01T12:00:00+00:00"

@@ -19,6 +19,7 @@ from ocpp.exceptions import InternalError, OCPPError
 from ocpp.messages import Call, CallError, CallResult, MessageType
 from ocpp.routing import create_route_map
 
+from voltspot.domain.protocol import OcppVersion
 from voltspot.domain.statuses import Direction
 from voltspot.ocpp import frames
 from voltspot.services.charger_control import ChargerError, NoAnswer, StationOffline
@@ -42,8 +43,9 @@ class OcppConnection:
     object whose methods carry ``@on(action)``); ``websocket`` is a simple-websocket
     connection."""
 
-    def __init__(self, websocket, charge_point_id: str, version: str, handlers: object, *,
-                 connection_id: str, frame_log: FrameLog, response_timeout: float) -> None:
+    def __init__(self, websocket, charge_point_id: str, version: OcppVersion,
+                 handlers: object, *, connection_id: str, frame_log: FrameLog,
+                 response_timeout: float) -> None:
         self.websocket = websocket
         self.charge_point_id = charge_point_id
         self.version = version

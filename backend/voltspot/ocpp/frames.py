@@ -15,7 +15,12 @@ from typing import Any
 
 import fastjsonschema
 from jsonschema.exceptions import ValidationError as SchemaError
-from ocpp.charge_point import camel_to_snake_case
+from ocpp.charge_point import (
+    camel_to_snake_case,
+    remove_nones,
+    serialize_as_dict,
+    snake_to_camel_case,
+)
 from ocpp.exceptions import (
     FormatViolationError,
     NotSupportedError,
@@ -30,6 +35,7 @@ from ocpp.exceptions import (
 from ocpp.messages import Call, CallError, CallResult, MessageType, get_validator
 
 import ocpp
+from voltspot.domain.protocol import OcppVersion
 
 # OCPP 1.6 actions whose float fields need decimal parsing to pass the 1.6 schemas.
 _DECIMAL_ACTIONS_16 = {"SetChargingProfile", "RemoteStartTransaction"}
@@ -37,14 +43,14 @@ _DECIMAL_ACTIONS_16 = {"SetChargingProfile", "RemoteStartTransaction"}
 _SCHEMA_DIR = Path(ocpp.__file__).parent
 
 
-def _schema_actions(version: str) -> frozenset[str]:
+def _schema_actions(version: OcppVersion) -> frozenset[str]:
     folder = _SCHEMA_DIR / ("v" + version.replace(".", "")) / "schemas"
     names = {p.stem for p in folder.glob("*.json")}
     actions = {n.removesuffix("Request") for n in names if not n.endswith("Response")}
     return frozenset(actions)
 
 
-_ACTIONS = {version: _schema_actions(version) for version in ("1.6", "2.0.1")}
+_ACTIONS = {version: _schema_actions(version) for version in OcppVersion}
 
 
 class RpcFrameworkError(OCPPError):
@@ -62,9 +68,9 @@ class MessageTypeNotSupported(OCPPError):
     default_description = "unknown message type"
 
 
-def error_code(error: OCPPError, version: str) -> str:
+def error_code(error: OCPPError, version: OcppVersion) -> str:
     """The CallError code for ``error`` as ``version`` spells it."""
-    if version == "1.6":
+    if version == OcppVersion.V16:
         return {"FormatViolation": "FormationViolation",
                 "OccurrenceConstraintViolation": "OccurenceConstraintViolation",
                 "RpcFrameworkError": "ProtocolError",
@@ -120,7 +126,7 @@ def unique_id_of(text: str | bytes) -> str:
     return "-1"
 
 
-def check_action(action: str, version: str, handled: frozenset[str]) -> None:
+def check_action(action: str, version: OcppVersion, handled: frozenset[str]) -> None:
     """Raise NotImplemented for an action ``version`` does not have, NotSupported for one
     it has but we do not handle."""
     if action in handled:
@@ -130,14 +136,15 @@ def check_action(action: str, version: str, handled: frozenset[str]) -> None:
     raise OcppNotImplemented(description=f"{action} is not an OCPP {version} action")
 
 
-def validate(message_type_id: int, action: str, payload: dict[str, Any], version: str) -> None:
+def validate(message_type_id: int, action: str, payload: dict[str, Any],
+             version: OcppVersion) -> None:
     """Check ``payload`` against the version's JSON schema; raise the matching
     :class:`OCPPError` (TypeConstraint, OccurrenceConstraint, PropertyConstraint or
     FormatViolation) when it does not fit.
 
     Timestamps and URIs are not format-checked here: handlers parse them, leniently.
     """
-    if version == "1.6" and action in _DECIMAL_ACTIONS_16:
+    if version == OcppVersion.V16 and action in _DECIMAL_ACTIONS_16:
         _validate_decimal(message_type_id, action, payload, version)
         return
     try:
@@ -152,7 +159,7 @@ def validate(message_type_id: int, action: str, payload: dict[str, Any], version
 
 
 @functools.lru_cache(maxsize=512)
-def _compiled(message_type_id: int, action: str, version: str):
+def _compiled(message_type_id: int, action: str, version: OcppVersion):
     # The library's schemas, compiled to Python: about 18 times faster than jsonschema's
     # interpreter on MeterValues, which every charger sends every few seconds.
     schema = get_validator(message_type_id, action, version).schema
@@ -163,7 +170,7 @@ _LENIENT_FORMATS = {"date-time": lambda _: True, "uri": lambda _: True}
 
 
 def _validate_decimal(message_type_id: int, action: str, payload: dict[str, Any],
-                      version: str) -> None:
+                      version: OcppVersion) -> None:
     # 1.6 charging profiles carry multipleOf 0.1, which binary floats fail; the library
     # validates these few actions with decimals, and so do we.
     validator = get_validator(message_type_id, action, version, parse_float=decimal.Decimal)
@@ -199,3 +206,10 @@ def snake_case_keys(data: Any) -> Any:
     if isinstance(data, list):
         return [snake_case_keys(value) for value in data]
     return data
+
+
+def call_of(message: object) -> tuple[str, dict[str, Any]]:
+    """The action and camelCase payload of one of the library's typed ``call.*``
+    dataclasses (the action is the class's name, as the library's own ChargePoint does)."""
+    payload = remove_nones(snake_to_camel_case(serialize_as_dict(message)))
+    return type(message).__name__, payload

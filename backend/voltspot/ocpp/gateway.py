@@ -5,25 +5,50 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Protocol
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 from flask_sock import Sock
 
+from voltspot.config import Settings
+from voltspot.db import Database
+from voltspot.domain.protocol import OcppVersion
+from voltspot.domain.statuses import Direction
+from voltspot.group_commit import GroupCommitter
 from voltspot.ocpp.connection import OcppConnection
+from voltspot.ocpp.registry import ConnectionRegistry
 from voltspot.ocpp.v16.incoming import ChargePoint16
 from voltspot.ocpp.v201.incoming import ChargePoint201
-from voltspot.runtime import runtime
+from voltspot.services.charger_control import ChargerControl
 from voltspot.services.errors import InvalidInput
 from voltspot.services.stations import registry as stations
 
 log = logging.getLogger("voltspot.ocpp")
 
 # Subprotocol → (OCPP version, handler class), newest first.
-PROTOCOLS = {"ocpp2.0.1": ("2.0.1", ChargePoint201), "ocpp1.6": ("1.6", ChargePoint16)}
+PROTOCOLS = {OcppVersion.V201.subprotocol: (OcppVersion.V201, ChargePoint201),
+             OcppVersion.V16.subprotocol: (OcppVersion.V16, ChargePoint16)}
 CLOSE_PROTOCOL_ERROR = 1002
 
 bp = Blueprint("ocpp", __name__)
 sock = Sock()
+
+
+class Process(Protocol):
+    """What the gateway needs of the process serving it (the app factory puts one in
+    ``app.extensions["voltspot"]``: :class:`voltspot.runtime.Runtime`)."""
+
+    settings: Settings
+    db: Database
+    committer: GroupCommitter
+    registry: ConnectionRegistry
+    control: ChargerControl
+
+    def log_frame(self, charge_point_id: str, direction: Direction, frame: str) -> None: ...
+
+
+def _process() -> Process:
+    return current_app.extensions["voltspot"]
 
 
 def _refuse(charge_point_id: str, why: str) -> Response:
@@ -40,18 +65,16 @@ def authenticate() -> Response | None:
     if auth is not None and auth.type == "basic" and auth.username != charge_point_id:
         return _refuse(charge_point_id, "the username must be the charge point id")
     password = auth.password if auth is not None and auth.type == "basic" else None
-    rt = runtime()
+    process = _process()
     try:
-        with rt.db.session() as session:
-            access = stations.check_credentials(
-                session, charge_point_id, password,
-                accept_unknown=rt.settings.accept_unknown_stations)
-            preferred = stations.preferred_ocpp_version(session, charge_point_id)
+        admission = stations.admit(process.db, charge_point_id, password,
+                                   accept_unknown=process.settings.accept_unknown_stations)
     except InvalidInput as error:
         return _refuse(charge_point_id, str(error))
-    if access in (stations.Access.UNKNOWN, stations.Access.BAD_PASSWORD):
-        return _refuse(charge_point_id, f"unknown station or wrong password ({access})")
-    _narrow_offer(choose_subprotocol(_offered(), preferred))
+    if admission.access in (stations.Access.UNKNOWN, stations.Access.BAD_PASSWORD):
+        return _refuse(charge_point_id,
+                       f"unknown station or wrong password ({admission.access})")
+    _narrow_offer(choose_subprotocol(_offered(), admission.preferred_version))
     return None
 
 
@@ -85,23 +108,21 @@ def ocpp_socket(websocket, charge_point_id: str) -> None:
         websocket.close(reason=CLOSE_PROTOCOL_ERROR, message="unsupported OCPP version")
         return
     version, handler_class = protocol
-    rt = runtime()
+    process = _process()
     connection_id = str(uuid.uuid4())
-    with rt.db.session() as session:
-        station_id = stations.mark_connected(session, charge_point_id, connection_id, version)
-    handlers = handler_class(charge_point_id, station_id, rt.db, rt.committer, rt.settings,
-                             rt.control)
+    station_id = stations.connect(process.db, charge_point_id, connection_id, version)
+    handlers = handler_class(charge_point_id, station_id, process.db, process.committer,
+                             process.settings, process.control)
     connection = OcppConnection(
         websocket, charge_point_id, version, handlers, connection_id=connection_id,
-        frame_log=lambda direction, frame: rt.log_frame(charge_point_id, direction, frame),
-        response_timeout=rt.settings.ocpp_response_timeout)
-    rt.registry.add(connection)
+        frame_log=lambda direction, frame: process.log_frame(charge_point_id, direction, frame),
+        response_timeout=process.settings.ocpp_response_timeout)
+    process.registry.add(connection)
     log.info("%s: connected over OCPP %s from %s", charge_point_id, version, request.remote_addr)
     try:
         connection.serve()
     finally:
-        rt.registry.remove(connection)
-        with rt.db.session() as session:
-            stations.mark_disconnected(session, charge_point_id, connection.connection_id)
+        process.registry.remove(connection)
+        stations.disconnect(process.db, charge_point_id, connection.connection_id)
         log.info("%s: disconnected", charge_point_id)
 

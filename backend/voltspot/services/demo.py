@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from voltspot.db import Database
 from voltspot.domain.statuses import ConnectorType
 from voltspot.models import IdToken, Owner, Site, Station, Tariff
 from voltspot.services.owner.accounts import create_owner
@@ -20,9 +21,14 @@ DEMO_CARDS = {"DEMO-CARD-1": "Alex (staff)", "DEMO-CARD-2": "Sam (fleet)",
               "DEMO-CARD-3": "Robin (visitor)"}
 
 
-def seed_demo(session: Session, chargers: int = 3) -> list[str]:
+def seed_demo(db: Database, chargers: int = 3) -> list[str]:
     """Create the demo site once; later runs leave it as it is. Returns the charge point
     ids, all with the password :data:`DEMO_PASSWORD` (a demo, not a deployment)."""
+    with db.session() as session:
+        return _seed(session, chargers)
+
+
+def _seed(session: Session, chargers: int) -> list[str]:
     ids = [f"DEMO-{n}" for n in range(1, chargers + 1)]
     tariff = session.scalar(select(Tariff).where(Tariff.name == "Demo standard"))
     if tariff is None:

@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request
 
-from voltspot.models import Station
 from voltspot.runtime import runtime
 from voltspot.services.charger_control import (
     ChargerError,
@@ -68,11 +67,11 @@ def charger_error(error: ChargerError) -> tuple[Response, int]:
     return jsonify(error=str(error), ocppError=error.code, description=error.description), 502
 
 
-def _station_json(station: Station, detail: bool) -> dict[str, Any]:
+def _station_json(station: stations.StationInfo, detail: bool) -> dict[str, Any]:
     body: dict[str, Any] = {
         "chargePointId": station.charge_point_id,
-        "site": station.site.name if station.site else None,
-        "registration": str(station.registration),
+        "site": station.site,
+        "registration": station.registration,
         "connected": station.connected,
         "lastSeenAt": station.last_seen_at.isoformat() if station.last_seen_at else None,
         "ocppVersion": station.ocpp_version,
@@ -89,25 +88,24 @@ def _station_json(station: Station, detail: bool) -> dict[str, Any]:
             deviceModelAt=(station.device_model_at.isoformat()
                            if station.device_model_at else None))
     body["connectors"] = [
-        {"connectorId": c.connector_id, "evseId": c.evse_id, "status": str(c.status),
+        {"connectorId": c.connector_id, "evseId": c.evse_id, "status": c.status,
          "errorCode": c.error_code, "info": c.info,
          "statusAt": c.status_at.isoformat() if c.status_at else None,
-         "maxPowerW": c.max_power_w, "type": str(c.connector_type)}
+         "maxPowerW": c.max_power_w, "type": c.connector_type}
         for c in station.connectors]
     return body
 
 
 @bp.get("/stations")
 def list_stations() -> Response:
-    with runtime().db.session() as session:
-        return jsonify(stations=[_station_json(s, detail=False)
-                                 for s in stations.list_stations(session)])
+    return jsonify(stations=[_station_json(s, detail=False)
+                             for s in stations.station_infos(runtime().db)])
 
 
 @bp.get("/stations/<charge_point_id>")
 def show_station(charge_point_id: str) -> Response:
-    with runtime().db.session() as session:
-        return jsonify(_station_json(stations.get_station(session, charge_point_id), detail=True))
+    return jsonify(_station_json(stations.station_info(runtime().db, charge_point_id),
+                                 detail=True))
 
 
 @bp.post("/stations/<charge_point_id>/commands/<action>")

@@ -20,7 +20,8 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from voltspot.runtime import runtime
-from voltspot.services.owner import accounts as owners
+from voltspot.services.owner import signin
+from voltspot.services.owner.accounts import Viewer
 from voltspot.web.csrf import csrf_token, protect
 
 bp = Blueprint("auth", __name__, url_prefix="/owner")
@@ -47,7 +48,7 @@ def _provider():
     return current_app.extensions["authlib.integrations.flask_client"].provider
 
 
-def current_viewer() -> owners.Viewer | None:
+def current_viewer() -> Viewer | None:
     """The signed-in owner for this request, or None (also when the session expired)."""
     if "viewer" in g:
         return g.viewer
@@ -56,8 +57,7 @@ def current_viewer() -> owners.Viewer | None:
     hours = runtime().settings.owner_session_hours
     viewer = None
     if owner_id is not None and time.time() - since < hours * 3600:
-        with runtime().db.session() as db_session:
-            viewer = owners.viewer_for(db_session, owner_id)
+        viewer = signin.viewer(runtime().db, owner_id)
     g.viewer = viewer
     return viewer
 
@@ -85,9 +85,8 @@ def login():
 @bp.post("/login")
 def login_with_password():
     email = request.form.get("email", "")
-    with runtime().db.session() as db_session:
-        owner = owners.authenticate(db_session, email, request.form.get("password", ""))
-        owner_id = owner.id if owner else None
+    owner_id = signin.sign_in_with_password(runtime().db, email,
+                                            request.form.get("password", ""))
     if owner_id is None:
         flash("That email and password do not match an owner account. Check them and try "
               "again.", "danger")
@@ -115,10 +114,8 @@ def oidc_callback():
         return redirect(url_for("auth.login"))
     claims = token.get("userinfo") or {}
     email = claims.get("email") if claims.get("email_verified") is True else None
-    with runtime().db.session() as db_session:
-        owner = owners.sign_in_oidc(db_session, claims["iss"], claims["sub"], email,
-                                    claims.get("name"))
-        owner_id = owner.id
+    owner_id = signin.sign_in_with_oidc(runtime().db, claims["iss"], claims["sub"], email,
+                                        claims.get("name"))
     return _sign_in(owner_id)
 
 

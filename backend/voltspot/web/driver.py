@@ -7,7 +7,6 @@ import secrets
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_htmx import HTMX
 from werkzeug.wrappers import Response
 
 from voltspot.domain.evse_ids import EvseIdError, normalise_evse_id, url_safe
@@ -15,9 +14,9 @@ from voltspot.runtime import runtime
 from voltspot.services.driver import journey as driver
 from voltspot.services.errors import Conflict, NotFound
 from voltspot.services.payments.holds import PaymentDeclined, PaymentUnavailable
+from voltspot.web.templating import htmx
 
 bp = Blueprint("driver", __name__)
-htmx = HTMX()
 
 CONNECTOR_TYPES = ("Type 2", "CCS", "CHAdeMO")
 
@@ -44,8 +43,7 @@ def find_spot():
         else None,
         min_power_kw=_float("min_kw"))
     query = request.args.get("q", "")[:100]
-    with runtime().db.session() as session:
-        spots = driver.find_spots(session, near=near, query=query, filters=filters)
+    spots = driver.find_spots(runtime().db, near=near, query=query, filters=filters)
     context = dict(spots=spots, query=query, filters=filters, near=near,
                    connector_types=CONNECTOR_TYPES)
     if htmx and htmx.target == "spots":
@@ -55,14 +53,12 @@ def find_spot():
 
 @bp.get("/sites/<int:site_id>")
 def site(site_id: int):
-    with runtime().db.session() as session:
-        view = driver.site_view(session, site_id)
+    view = driver.site_view(runtime().db, site_id)
     return render_template("driver/site.html", site=view)
 
 
 def _plug_page(evse: str, error: str | None = None, status: int = 200):
-    with runtime().db.session() as session:
-        page = driver.plug_page(session, evse)
+    page = driver.plug_page(runtime().db, evse)
     return render_template("driver/plug.html", page=page, error=error,
                            start_key=secrets.token_urlsafe(16)), status
 
@@ -112,11 +108,11 @@ def _live(token: str) -> driver.LiveSession:
 
 @bp.get("/sessions/<token>")
 def session_page(token: str):
-    live = _live(token)
+    rt = runtime()
     if htmx.target == "live":
-        return render_template("driver/_session_live.html", live=live)
-    form = driver.payment_form(runtime().db, runtime().payments, token)
-    return render_template("driver/session.html", live=live, payment=form,
+        return render_template("driver/_session_live.html", live=_live(token))
+    page = driver.session_page(rt.db, rt.payments, token, rt.settings.remote_start_timeout)
+    return render_template("driver/session.html", live=page.live, payment=page.payment,
                            error=request.args.get("error"))
 
 

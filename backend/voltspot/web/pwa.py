@@ -4,17 +4,12 @@ The service worker caches only the shell (our CSS and JS, vendored htmx and Boot
 icons, the manifest and the offline page). Pages are always fetched from the network; when
 that fails, a navigation gets the offline page. No page with availability or prices is ever
 stored, so a driver never sees a stale "Free" or a stale price.
-
-The blueprint also gives templates two filters, ``ago`` and ``utc_iso``, which the status
-pill and every ``data-updated-at`` element use; ``static/js/app.js`` keeps the same wording
-fresh in the browser.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -90,38 +85,6 @@ self.addEventListener("fetch", (event) => {
   // Everything else (htmx fragments, the API) goes to the network untouched.
 });
 """
-
-
-def relative_age(moment: datetime, now: datetime | None = None) -> str:
-    """How long ago ``moment`` was, in the words drivers see: ``"just now"`` (under 5 s),
-    ``"12 s ago"``, ``"5 min ago"``, ``"3 h ago"``, ``"2 d ago"``. A naive ``moment`` is
-    taken as UTC; a moment in the future (clock skew) reads ``"just now"``. In the request's
-    language (English outside a request). Must stay in step with ``formatAge`` in
-    ``static/js/app.js``, which reads the same words from the page's ``#vs-words``."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    seconds = int(((now or datetime.now(UTC)) - moment).total_seconds())
-    if seconds < 5:
-        return _("just now")
-    if seconds < 60:
-        return _("%(num)s s ago", num=seconds)
-    if seconds < 3600:
-        return _("%(num)s min ago", num=seconds // 60)
-    if seconds < 86400:
-        return _("%(num)s h ago", num=seconds // 3600)
-    return _("%(num)s d ago", num=seconds // 86400)
-
-
-def utc_iso(moment: datetime) -> str:
-    """``moment`` as an ISO 8601 string with an explicit UTC offset (browsers read a string
-    without one as local time). A naive ``moment`` is taken as UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-bp.add_app_template_filter(relative_age, "ago")
-bp.add_app_template_filter(utc_iso, "utc_iso")
 
 
 @lru_cache(maxsize=64)

@@ -14,16 +14,14 @@ from typing import Any
 from ocpp.routing import after, on
 from ocpp.v201 import call_result
 from ocpp.v201.enums import Action, DataTransferStatusEnumType, RegistrationStatusEnumType
-from sqlalchemy.exc import IntegrityError
 
 from voltspot.domain.authorization import IdTagInfo
+from voltspot.domain.clock import utcnow
 from voltspot.domain.pricing import minor_digits
-from voltspot.models import utcnow
 from voltspot.ocpp.handlers import StationHandlers
 from voltspot.ocpp.timestamps import format_timestamp, parse_timestamp
 from voltspot.services.charging import lifecycle as charging
 from voltspot.services.charging import transactions
-from voltspot.services.stations import provisioning
 from voltspot.services.stations import registry as stations
 from voltspot.services.stations import status as status_service
 
@@ -75,8 +73,8 @@ class ChargePoint201(StationHandlers):
             serial_number=charging_station.get("serial_number"),
             firmware_version=charging_station.get("firmware_version"),
             iccid=modem.get("iccid"), imsi=modem.get("imsi"), boot_reason=reason)
-        registration, interval = self._run(stations.record_boot, info,
-                                           self._settings.heartbeat_interval)
+        registration, interval = self._messages.run(stations.record_boot, info,
+                                                    self._settings.heartbeat_interval)
         self._new_over_this_connection.clear()  # a rebooted charger may number anew
         return call_result.BootNotification(current_time=format_timestamp(utcnow()),
                                             interval=interval,
@@ -86,25 +84,24 @@ class ChargePoint201(StationHandlers):
     def after_boot_notification(self, **_: Any) -> None:
         # Our own calls need this socket's reader to receive their answers: run beside it.
         threading.Thread(
-            target=provisioning.configure_after_boot, daemon=True,
-            args=(self._db, self._control, self.charge_point_id),
+            target=self._messages.configure_after_boot, daemon=True,
             kwargs={"sample_interval_s": self._settings.meter_sample_interval}).start()
 
     @on(Action.heartbeat)
     def on_heartbeat(self) -> call_result.Heartbeat:
-        self._run(stations.record_seen)
+        self._messages.run(stations.record_seen)
         return call_result.Heartbeat(current_time=format_timestamp(utcnow()))
 
     @on(Action.status_notification)
     def on_status_notification(self, timestamp: str, connector_status: str, evse_id: int,
                                connector_id: int, **_: Any) -> call_result.StatusNotification:
-        self._run(status_service.record_evse_status, evse_id, connector_id, connector_status,
-                  parse_timestamp(timestamp))
+        self._messages.run(status_service.record_evse_status, evse_id, connector_id,
+                           connector_status, parse_timestamp(timestamp))
         return call_result.StatusNotification()
 
     @on(Action.authorize)
     def on_authorize(self, id_token: dict[str, Any], **_: Any) -> call_result.Authorize:
-        info = self._run(charging.authorize, id_token["id_token"])
+        info = self._messages.run(charging.authorize, id_token["id_token"])
         return call_result.Authorize(id_token_info=_id_token_info(info))
 
     @on(Action.transaction_event)
@@ -128,18 +125,12 @@ class ChargePoint201(StationHandlers):
             readings=_readings(meter_value))
         # Events sent offline need nothing special: they carry the time they happened.
         reference = event.charger_transaction_id
-        # The periodic meter values of every charger: group-committed like 1.6 MeterValues.
-        run = self._run_grouped if event_type == "Updated" and id_token is None else self._run
-        follows_on = reference in self._new_over_this_connection
-        try:
-            answer = run(transactions.record_transaction_event, event,
-                         station_id=self.station_id, follows_on=follows_on)
-        except IntegrityError:
-            if not follows_on:
-                raise
-            # Numbered like an event already recorded after all: check it like any other.
-            answer = run(transactions.record_transaction_event, event,
-                         station_id=self.station_id)
+        answer = self._messages.record_transaction_event(
+            event, station_id=self.station_id,
+            follows_on=reference in self._new_over_this_connection,
+            # The periodic meter values of every charger: group-committed like 1.6
+            # MeterValues.
+            grouped=event_type == "Updated" and id_token is None)
         if event_type == "Ended":
             self._new_over_this_connection.discard(reference)
         elif not answer.replayed:
@@ -156,15 +147,15 @@ class ChargePoint201(StationHandlers):
     @on(Action.meter_values)
     def on_meter_values(self, evse_id: int, meter_value: list[dict[str, Any]], **_: Any
                         ) -> call_result.MeterValues:
-        self._run_grouped(charging.record_meter_values, evse_id, None, _readings(meter_value),
-                          station_id=self.station_id)
+        self._messages.run_grouped(charging.record_meter_values, evse_id, None,
+                                   _readings(meter_value), station_id=self.station_id)
         return call_result.MeterValues()
 
     @on(Action.notify_report)
     def on_notify_report(self, request_id: int, generated_at: str, seq_no: int,
                          report_data: list[dict[str, Any]] | None = None, tbc: bool = False,
                          **_: Any) -> call_result.NotifyReport:
-        self._run(stations.record_device_report, report_data or [], first_part=seq_no == 0)
+        self._messages.run(stations.record_device_report, report_data or [], first_part=seq_no == 0)
         return call_result.NotifyReport()
 
     @on(Action.notify_event)
@@ -175,7 +166,7 @@ class ChargePoint201(StationHandlers):
                      item.get("event_id"), item.get("component", {}).get("name"),
                      item.get("variable", {}).get("name"), item.get("actual_value"),
                      item.get("trigger"))
-        self._run(stations.record_seen)
+        self._messages.run(stations.record_seen)
         return call_result.NotifyEvent()
 
     @on(Action.security_event_notification)
@@ -184,19 +175,19 @@ class ChargePoint201(StationHandlers):
                                        ) -> call_result.SecurityEventNotification:
         log.warning("%s: security event %s at %s%s", self.charge_point_id, type, timestamp,
                     f": {tech_info}" if tech_info else "")
-        self._run(stations.record_seen)
+        self._messages.run(stations.record_seen)
         return call_result.SecurityEventNotification()
 
     @on(Action.firmware_status_notification)
     def on_firmware_status_notification(self, status: str, **_: Any
                                         ) -> call_result.FirmwareStatusNotification:
-        self._run(stations.record_firmware_status, status)
+        self._messages.run(stations.record_firmware_status, status)
         return call_result.FirmwareStatusNotification()
 
     @on(Action.log_status_notification)
     def on_log_status_notification(self, status: str, **_: Any
                                    ) -> call_result.LogStatusNotification:
-        self._run(stations.record_diagnostics_status, status)
+        self._messages.run(stations.record_diagnostics_status, status)
         return call_result.LogStatusNotification()
 
     @on(Action.data_transfer)

@@ -12,15 +12,14 @@ from voltspot.db import Database
 from voltspot.domain.statuses import SessionStatus
 from voltspot.models import ChargingSession, utcnow
 from voltspot.services.charger_control import (
-    START_COMMAND,
     ChargerControl,
     ChargerError,
     ChargerUnreachable,
-    UnknownCommand,
+    StartRequest,
 )
 from voltspot.services.charging import transactions
 from voltspot.services.charging.lifecycle import fail_session, new_session_token
-from voltspot.services.errors import InvalidInput, NotFound
+from voltspot.services.errors import NotFound
 from voltspot.services.stations.registry import get_station
 
 log = logging.getLogger(__name__)
@@ -28,40 +27,29 @@ log = logging.getLogger(__name__)
 
 def send_command(db: Database, control: ChargerControl, charge_point_id: str, action: str,
                  payload: dict[str, Any]) -> dict[str, Any]:
-    """Send ``action`` to a registered station and return the charger's answer.
+    """The operator API's raw pass-through: send ``action`` (in the station's OCPP
+    version) to a registered station and return the charger's answer.
 
-    A start (1.6 RemoteStartTransaction, 2.0.1 RequestStartTransaction) goes through
-    :func:`remote_start`, so that it is tracked.
+    A start goes through :func:`remote_start`, so that it is tracked.
     """
     with db.session() as session:
         get_station(session, charge_point_id)
-    if action in START_COMMAND.values():
-        version = control.version(charge_point_id)
-        if action != START_COMMAND[version]:
-            raise UnknownCommand(f"{action} is not an OCPP {version} command; use "
-                                 f"{START_COMMAND[version]}")
-        return remote_start(db, control, charge_point_id, payload)
+    start = control.start_request(charge_point_id, action, payload)
+    if start is not None:
+        return remote_start(db, control, charge_point_id, start)
     return control.send(charge_point_id, action, payload)
 
 
 def remote_start(db: Database, control: ChargerControl, charge_point_id: str,
-                 payload: dict[str, Any]) -> dict[str, Any]:
-    """Ask a station to start charging for the token in ``payload`` (1.6: ``idTag`` and
-    ``connectorId``; 2.0.1: ``idToken.idToken`` and ``evseId``).
+                 start: StartRequest) -> dict[str, Any]:
+    """Ask a station to start charging for ``start.id_tag`` on ``start.connector_id``.
 
     The session is recorded as ``starting`` before the charger is asked, and the charger's
     answer afterwards, so that the transaction that follows (which may even arrive before
     the answer) joins this session. Returns the charger's answer plus ``sessionToken``,
     which :func:`remote_start_state` resolves to the transaction id.
     """
-    id_token = payload.get("idToken")
-    id_tag = id_token.get("idToken") if isinstance(id_token, dict) else payload.get("idTag")
-    if not isinstance(id_tag, str) or not 1 <= len(id_tag) <= 36:
-        raise InvalidInput("idTag (1.6) or idToken.idToken (2.0.1) is required: 1 to 36 "
-                           "characters")
-    connector_id = payload.get("connectorId", payload.get("evseId"))
-    if connector_id is not None and (not isinstance(connector_id, int) or connector_id < 1):
-        raise InvalidInput("connectorId / evseId must be a whole number of 1 or more")
+    id_tag, connector_id = start.id_tag, start.connector_id
     with db.session() as session:
         station = get_station(session, charge_point_id)
         charging = ChargingSession(

@@ -180,10 +180,16 @@ class SpotFilters:
         return bool(plugs)
 
 
-def find_spots(session: Session, *, near: tuple[float, float] | None = None, query: str = "",
+def find_spots(db: Database, *, near: tuple[float, float] | None = None, query: str = "",
                filters: SpotFilters = SpotFilters(), limit: int = 30) -> list[SiteView]:
     """Sites for a driver: nearest first when ``near`` (lat, lon) is known, else matching
     ``query`` on name, city or address; then ``filters``. At most ``limit`` sites."""
+    with db.session() as session:
+        return _find_spots(session, near, query, filters, limit)
+
+
+def _find_spots(session: Session, near: tuple[float, float] | None, query: str,
+                filters: SpotFilters, limit: int) -> list[SiteView]:
     now = utcnow()
     # Filters drop sites after they are loaded, so load spares only when filtering.
     candidates = limit * 3 if filters != SpotFilters() else limit
@@ -214,7 +220,13 @@ def find_spots(session: Session, *, near: tuple[float, float] | None = None, que
     return [v for v in views if filters.accepts(v)][:limit]
 
 
-def site_view(session: Session, site_id: int) -> SiteView:
+def site_view(db: Database, site_id: int) -> SiteView:
+    """The site page: every plug with its state and price; raises :class:`NotFound`."""
+    with db.session() as session:
+        return _site(session, site_id)
+
+
+def _site(session: Session, site_id: int) -> SiteView:
     views = _load_sites(session, [site_id], utcnow())
     if not views:
         raise NotFound("We could not find that charging site.")
@@ -250,10 +262,16 @@ def _connector_by_evse(session: Session, evse_text: str) -> Connector:
     return connector
 
 
-def plug_page(session: Session, evse_text: str) -> PlugPage:
-    """What the sticker's QR code opens: the plug, its state and its full price."""
+def plug_page(db: Database, evse_text: str) -> PlugPage:
+    """What the sticker's QR code opens: the plug, its state and its full price; raises
+    :class:`NotFound` for a code that is not an EVSE id or names no plug we know."""
+    with db.session() as session:
+        return _plug_page(session, evse_text)
+
+
+def _plug_page(session: Session, evse_text: str) -> PlugPage:
     connector = _connector_by_evse(session, evse_text)
-    site = site_view(session, connector.station.site_id)
+    site = _site(session, connector.station.site_id)
     plug = next(p for p in site.plugs if p.connector_pk == connector.id)
     return PlugPage(site, plug)
 
@@ -280,7 +298,7 @@ def start_session(db: Database, gateway: PaymentGateway, control: ChargerControl
             ChargingSession.start_key == start_key))
         if existing:
             return existing
-        page = plug_page(session, evse_text)
+        page = _plug_page(session, evse_text)
         _check_startable(page)
         connector = session.get(Connector, page.plug.connector_pk)
         terms = page.plug.terms
@@ -491,7 +509,7 @@ def live_session(db: Database, token: str, remote_start_timeout: int) -> LiveSes
             raise NotFound("This session link is not valid. Check that you opened the whole "
                            "link.")
         connector = session.get(Connector, charging.connector_pk)
-        site = site_view(session, connector.station.site_id)
+        site = _site(session, connector.station.site_id)
         plug = next(p for p in site.plugs if p.connector_pk == connector.id)
         station = connector.station
         online = station_online(station.connected, station.last_seen_at,
@@ -514,6 +532,22 @@ def live_session(db: Database, token: str, remote_start_timeout: int) -> LiveSes
             notice=charging.notice, updated_at=now)
 
 
+@dataclass(frozen=True)
+class SessionPage:
+    """The session page: the live session and, while the driver still has to confirm the
+    card hold, the payment form."""
+
+    live: LiveSession
+    payment: PaymentForm | None
+
+
+def session_page(db: Database, gateway: PaymentGateway, token: str,
+                 remote_start_timeout: int) -> SessionPage:
+    """What the session page behind ``token`` shows now; raises :class:`NotFound`."""
+    return SessionPage(live_session(db, token, remote_start_timeout),
+                       payment_form(db, gateway, token))
+
+
 def stop_session(db: Database, control: ChargerControl, token: str) -> None:
     """The driver's Stop: a running session is stopped at the charger; one still waiting
     for the car is cancelled and its hold released. Raises :class:`Conflict` when the
@@ -530,7 +564,7 @@ def stop_session(db: Database, control: ChargerControl, token: str) -> None:
         charge_point_id = charging.station.charge_point_id
         charger_transaction_id = charging.charger_transaction_id
     try:
-        accepted = control.stop_charging(charge_point_id, charger_transaction_id)
+        accepted = control.stop_charging(charge_point_id, charger_transaction_id).accepted
     except (ChargerUnreachable, ChargerError):
         raise Conflict("We could not reach the charger to stop it. Unplug your car to end "
                        "the session; you pay only for the energy delivered.") from None

@@ -1,17 +1,20 @@
-"""Configure a 2.0.1 charger after it boots: the meter values billing needs, and a read
-of its device model for the owner's station page."""
+"""Configure a charger after it boots: the meter values billing needs, and a read of its
+device model (2.0.1) for the owner's station page."""
 
 from __future__ import annotations
 
 import logging
-import secrets
 from datetime import timedelta
 
 from voltspot.db import Database
-from voltspot.domain.device_model import SAMPLED_DATA_CTRLR, SAMPLING_VARIABLES, sampling_to_set
+from voltspot.domain.clock import utcnow
 from voltspot.domain.statuses import Registration
-from voltspot.models import utcnow
-from voltspot.services.charger_control import ChargerControl, ChargerError, ChargerUnreachable
+from voltspot.services.charger_control import (
+    ChargerControl,
+    ChargerError,
+    ChargerUnreachable,
+    UnknownCommand,
+)
 from voltspot.services.stations.registry import get_station
 
 log = logging.getLogger(__name__)
@@ -23,7 +26,7 @@ REPORT_AGAIN_AFTER = timedelta(hours=1)
 def configure_after_boot(db: Database, control: ChargerControl, charge_point_id: str, *,
                          sample_interval_s: int) -> None:
     """Set the sampled measurands and interval a charger lacks, then ask for its full
-    device model (it arrives as NotifyReport messages). Allowed while the station is
+    device model (it arrives as reports of its own). Allowed while the station is
     Pending (OCPP 2.0.1 B02). Never raises: a charger that cannot be configured is
     logged and keeps working with what it has."""
     with db.session() as session:
@@ -34,41 +37,17 @@ def configure_after_boot(db: Database, control: ChargerControl, charge_point_id:
     if rejected:
         return  # a rejected station is sent nothing (OCPP 2.0.1 B03)
     try:
-        _configure_sampling(control, charge_point_id, sample_interval_s)
+        metering = control.configure_metering(charge_point_id,
+                                              sample_interval_s=sample_interval_s)
+        for setting in metering.changed:
+            log.info("%s: set %s", charge_point_id, setting)
+        for setting in metering.missing:
+            log.warning("%s: could not set %s; meter values may be missing", charge_point_id,
+                        setting)
         if not fresh:
-            answer = control.send(charge_point_id, "GetBaseReport", {
-                "requestId": secrets.randbelow(2**31), "reportBase": "FullInventory"})
-            if answer.get("status") not in ("Accepted", "EmptyResultSet"):
-                log.warning("%s: GetBaseReport answered %s", charge_point_id,
-                            answer.get("status"))
-    except (ChargerUnreachable, ChargerError) as error:
+            report = control.request_device_report(charge_point_id)
+            if not report.accepted:
+                log.warning("%s: the device report request was answered %s",
+                            charge_point_id, report.status)
+    except (ChargerUnreachable, ChargerError, UnknownCommand) as error:
         log.warning("%s: could not configure after boot: %s", charge_point_id, error)
-
-
-def _configure_sampling(control: ChargerControl, charge_point_id: str,
-                        sample_interval_s: int) -> None:
-    answer = control.send(charge_point_id, "GetVariables", {"getVariableData": [
-        {"component": {"name": SAMPLED_DATA_CTRLR}, "variable": {"name": name}}
-        for name in SAMPLING_VARIABLES]})
-    current: dict[str, str | None] = {}
-    for result in answer.get("getVariableResult", []):
-        name = result.get("variable", {}).get("name")
-        if result.get("attributeStatus") == "Accepted":
-            current[name] = result.get("attributeValue", "")
-    for name, choices in sampling_to_set(current, sample_interval_s).items():
-        for value in choices:
-            reply = control.send(charge_point_id, "SetVariables", {"setVariableData": [{
-                "component": {"name": SAMPLED_DATA_CTRLR}, "variable": {"name": name},
-                "attributeValue": value}]})
-            status = (reply.get("setVariableResult") or [{}])[0].get("attributeStatus")
-            if status in ("Accepted", "RebootRequired"):
-                log.info("%s: set %s.%s to %s", charge_point_id, SAMPLED_DATA_CTRLR, name,
-                         value)
-                break
-            if status in ("UnknownComponent", "UnknownVariable", "NotSupportedAttributeType"):
-                log.warning("%s: has no %s.%s (%s); meter values may be missing",
-                            charge_point_id, SAMPLED_DATA_CTRLR, name, status)
-                break
-        else:
-            log.warning("%s: rejected every value for %s.%s; meter values may be missing",
-                        charge_point_id, SAMPLED_DATA_CTRLR, name)

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from voltspot.db import Database
 from voltspot.domain.evse_ids import make_evse_id
 from voltspot.domain.statuses import ConnectorStatus, Registration
 from voltspot.models import Connector, Site, Station, StationEvent, StationEventKind, utcnow
@@ -71,6 +74,28 @@ def register_station(session: Session, *, site_name: str, charge_point_id: str,
     return station, password
 
 
+@dataclass(frozen=True)
+class RegisteredStation:
+    """A newly registered station and the plain password to configure it with (shown
+    once: only its hash is stored)."""
+
+    charge_point_id: str
+    password: str
+
+
+def add_station(db: Database, *, site_name: str, charge_point_id: str, connectors: int,
+                power_kw: float = 22, password: str | None = None,
+                ocpp_version: str | None = None) -> RegisteredStation:
+    """Register a station as :func:`register_station` does, in its own transaction, set
+    to speak ``ocpp_version`` when the charger offers several (None: the newest)."""
+    with db.session() as session:
+        station, plain = register_station(
+            session, site_name=site_name, charge_point_id=charge_point_id,
+            connectors=connectors, power_kw=power_kw, password=password)
+        station.ocpp_version_preferred = ocpp_version
+    return RegisteredStation(charge_point_id, plain)
+
+
 def validate_charge_point_id(charge_point_id: str) -> None:
     """Raise :class:`InvalidInput` unless the id is 1–48 URL-safe characters."""
     allowed = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:")
@@ -87,20 +112,38 @@ class Access(StrEnum):
     BAD_PASSWORD = "bad password"
 
 
-@lru_cache(maxsize=65536)
-def _password_matches(password_hash: str, password_digest: str, password: str) -> bool:
-    # Hashes are deliberately slow; a reconnect storm of thousands of chargers must not
-    # redo that work for a password already checked against the same stored hash.
-    return check_password_hash(password_hash, password)
+class _VerifiedPasswords:
+    """The outcome of recent password checks, keyed on a digest of the station id, the
+    password and the stored hash: hashes are deliberately slow, and a reconnect storm of
+    thousands of chargers must not redo that work for a password already checked against
+    the same stored hash. A new stored hash makes a new key; no plaintext is kept."""
+
+    def __init__(self, size: int = 65536) -> None:
+        self._size = size
+        self._outcomes: OrderedDict[str, bool] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def matches(self, charge_point_id: str, password_hash: str, password: str) -> bool:
+        key = hashlib.sha256("\0".join((charge_point_id, password_hash, password))
+                             .encode()).hexdigest()
+        with self._lock:
+            known = self._outcomes.get(key)
+            if known is not None:
+                self._outcomes.move_to_end(key)
+                return known
+        outcome = check_password_hash(password_hash, password)
+        with self._lock:
+            self._outcomes[key] = outcome
+            if len(self._outcomes) > self._size:
+                self._outcomes.popitem(last=False)
+        return outcome
 
 
-def check_credentials(session: Session, charge_point_id: str, password: str | None, *,
-                      accept_unknown: bool) -> Access:
-    """Decide whether a charger may open its OCPP connection (Security Profile 1).
+_verified = _VerifiedPasswords()
 
-    An unknown id is refused unless ``accept_unknown``: then it is recorded as a pending
-    station for an owner to adopt, and the password it used becomes its password.
-    """
+
+def _check_credentials(session: Session, charge_point_id: str, password: str | None, *,
+                       accept_unknown: bool) -> Access:
     station = session.scalar(select(Station).where(Station.charge_point_id == charge_point_id))
     if station is None:
         if not accept_unknown:
@@ -110,19 +153,60 @@ def check_credentials(session: Session, charge_point_id: str, password: str | No
                             password_hash=generate_password_hash(password) if password else None))
         session.flush()
         return Access.PENDING
-    if station.password_hash is not None:
-        digest = hashlib.sha256((password or "").encode()).hexdigest()
-        if password is None or not _password_matches(station.password_hash, digest, password):
-            return Access.BAD_PASSWORD
+    if station.password_hash is not None and (
+            password is None
+            or not _verified.matches(charge_point_id, station.password_hash, password)):
+        return Access.BAD_PASSWORD
     if station.registration == Registration.PENDING:
         return Access.PENDING
     return Access.ALLOWED
 
 
-def preferred_ocpp_version(session: Session, charge_point_id: str) -> str | None:
-    """The OCPP version the station is configured for, if any (None: the newest)."""
+def _preferred_ocpp_version(session: Session, charge_point_id: str) -> str | None:
     return session.scalar(select(Station.ocpp_version_preferred).where(
         Station.charge_point_id == charge_point_id))
+
+
+@dataclass(frozen=True)
+class Admission:
+    """Whether a connecting charger may open its socket, and the OCPP version its
+    station is configured for (None: the newest it offers)."""
+
+    access: Access
+    preferred_version: str | None
+
+
+def admit(db: Database, charge_point_id: str, password: str | None, *,
+          accept_unknown: bool) -> Admission:
+    """Decide whether a charger may open its OCPP connection (Security Profile 1), and
+    which version its station speaks when offered several.
+
+    An unknown id is refused unless ``accept_unknown``: then it is recorded as a pending
+    station for an owner to adopt, and the password it used becomes its password. Raises
+    :class:`InvalidInput` for an unknown id no charger could use."""
+    with db.session() as session:
+        access = _check_credentials(session, charge_point_id, password,
+                                    accept_unknown=accept_unknown)
+        return Admission(access, _preferred_ocpp_version(session, charge_point_id))
+
+
+def connect(db: Database, charge_point_id: str, connection_id: str, ocpp_version: str) -> int:
+    """:func:`mark_connected` in its own transaction; returns the station's primary key."""
+    with db.session() as session:
+        return mark_connected(session, charge_point_id, connection_id, ocpp_version)
+
+
+def disconnect(db: Database, charge_point_id: str, connection_id: str) -> None:
+    """:func:`mark_disconnected` in its own transaction."""
+    with db.session() as session:
+        mark_disconnected(session, charge_point_id, connection_id)
+
+
+def disconnect_all(db: Database) -> None:
+    """At start-up of the only process holding sockets, nobody is connected yet: every
+    station is recorded as disconnected since it was last heard from."""
+    with db.session() as session:
+        _mark_all_disconnected(session)
 
 
 def mark_connected(session: Session, charge_point_id: str, connection_id: str,
@@ -149,8 +233,7 @@ def mark_disconnected(session: Session, charge_point_id: str, connection_id: str
                                  kind=StationEventKind.DISCONNECTED))
 
 
-def mark_all_disconnected(session: Session) -> None:
-    """At start-up of the only process holding sockets, nobody is connected yet."""
+def _mark_all_disconnected(session: Session) -> None:
     now = utcnow()
     for station in session.scalars(select(Station).where(Station.connected.is_(True))):
         station.connected = False
@@ -262,8 +345,81 @@ def record_diagnostics_status(session: Session, charge_point_id: str, status: st
     get_station(session, charge_point_id).diagnostics_status = status
 
 
-def list_stations(session: Session) -> list[Station]:
+def _list_stations(session: Session) -> list[Station]:
     """Every station with its connectors, by charge point id."""
     return list(session.scalars(
         select(Station).options(selectinload(Station.connectors), selectinload(Station.site))
         .order_by(Station.charge_point_id)))
+
+
+@dataclass(frozen=True)
+class ConnectorInfo:
+    """A connector as the operator API shows it."""
+
+    connector_id: int
+    evse_id: str | None
+    status: str
+    error_code: str | None
+    info: str | None
+    status_at: datetime | None
+    max_power_w: int
+    connector_type: str
+
+
+@dataclass(frozen=True)
+class StationInfo:
+    """A station as the operator API shows it: connection state, what it reported about
+    itself, and its connectors."""
+
+    charge_point_id: str
+    site: str | None
+    registration: str
+    connected: bool
+    last_seen_at: datetime | None
+    ocpp_version: str | None
+    status: ConnectorStatus | None
+    vendor: str | None
+    model: str | None
+    serial_number: str | None
+    firmware_version: str | None
+    firmware_status: str | None
+    diagnostics_status: str | None
+    last_boot_at: datetime | None
+    heartbeat_interval: int | None
+    error_code: str | None
+    boot_reason: str | None
+    device_model: dict[str, Any] | None
+    device_model_at: datetime | None
+    connectors: list[ConnectorInfo]
+
+
+def _station_info(station: Station) -> StationInfo:
+    return StationInfo(
+        charge_point_id=station.charge_point_id,
+        site=station.site.name if station.site else None,
+        registration=str(station.registration), connected=station.connected,
+        last_seen_at=station.last_seen_at, ocpp_version=station.ocpp_version,
+        status=station.status, vendor=station.vendor, model=station.model,
+        serial_number=station.serial_number, firmware_version=station.firmware_version,
+        firmware_status=station.firmware_status,
+        diagnostics_status=station.diagnostics_status, last_boot_at=station.last_boot_at,
+        heartbeat_interval=station.heartbeat_interval, error_code=station.error_code,
+        boot_reason=station.boot_reason, device_model=station.device_model,
+        device_model_at=station.device_model_at,
+        connectors=[ConnectorInfo(
+            connector_id=c.connector_id, evse_id=c.evse_id, status=str(c.status),
+            error_code=c.error_code, info=c.info, status_at=c.status_at,
+            max_power_w=c.max_power_w, connector_type=str(c.connector_type))
+            for c in station.connectors])
+
+
+def station_infos(db: Database) -> list[StationInfo]:
+    """Every station with its connectors, by charge point id."""
+    with db.session() as session:
+        return [_station_info(station) for station in _list_stations(session)]
+
+
+def station_info(db: Database, charge_point_id: str) -> StationInfo:
+    """The station with ``charge_point_id``; raises :class:`NotFound`."""
+    with db.session() as session:
+        return _station_info(get_station(session, charge_point_id))

@@ -10,7 +10,8 @@ from voltspot.runtime import runtime
 from voltspot.services.errors import Conflict, InvalidInput
 from voltspot.services.owner import stations as service
 from voltspot.services.owner.accounts import owned_site
-from voltspot.services.owner.stations import ActionReply, Credentials, FormInvalid
+from voltspot.services.owner.remote_actions import REMOTE_ACTIONS, ActionReply, remote_action
+from voltspot.services.owner.stations import Credentials, FormInvalid
 from voltspot.web.driver import htmx
 from voltspot.web.owner import bp, viewer
 
@@ -107,7 +108,7 @@ def _station_page(charge_point_id: str, reply: ActionReply | None = None, status
     if htmx.target == "station-frames":
         return render_template("owner/_station_frames.html", view=view), status
     return render_template("owner/station.html", view=view, reply=reply,
-                           actions=service.REMOTE_ACTIONS), status
+                           actions=REMOTE_ACTIONS), status
 
 
 @bp.get("/stations/<charge_point_id>")
@@ -119,8 +120,8 @@ def station(charge_point_id: str):
 def station_action(charge_point_id: str, action: str):
     rt = runtime()
     try:
-        reply = service.remote_action(rt.db, rt.control, viewer(), charge_point_id, action,
-                                      request.form)
+        reply = remote_action(rt.db, rt.control, viewer(), charge_point_id, action,
+                              request.form)
         status = 200
     except InvalidInput as invalid:
         reply, status = ActionReply(False, str(invalid)), 422

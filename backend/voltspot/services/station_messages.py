@@ -1,0 +1,76 @@
+"""The service side of one charger's incoming OCPP messages: each message's use case run
+as its own unit of work, so that the OCPP handlers only translate.
+
+A message's use case is a service function taking a SQLAlchemy session and the charge
+point id first. Most run in a transaction of their own, committed before the charger is
+answered; the frequent meter values go to the group-commit writer instead (many
+chargers' frames durable in one transaction, each charger answered once its frame is).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from voltspot.db import Database
+from voltspot.group_commit import GroupCommitter
+from voltspot.services.charger_control import ChargerControl
+from voltspot.services.charging import transactions
+from voltspot.services.stations import provisioning
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+UseCase = Callable[Concatenate[Session, str, P], T]
+
+
+class StationMessages:
+    """Runs the use cases of one charger's messages (``charge_point_id``)."""
+
+    def __init__(self, charge_point_id: str, db: Database, committer: GroupCommitter,
+                 control: ChargerControl) -> None:
+        self.charge_point_id = charge_point_id
+        self._db = db
+        self._committer = committer
+        self._control = control
+
+    def run(self, use_case: UseCase[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``use_case(session, charge_point_id, *args, **kwargs)`` in its own transaction,
+        committed when it returns; its exception rolls it back and propagates."""
+        with self._db.session() as session:
+            return use_case(session, self.charge_point_id, *args, **kwargs)
+
+    def run_grouped(self, use_case: UseCase[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Like :meth:`run`, in the group-commit writer's next batch: returns once that
+        batch is committed (see :class:`~voltspot.group_commit.GroupCommitter`)."""
+        def write(session: Session) -> T:
+            return use_case(session, self.charge_point_id, *args, **kwargs)
+        return self._committer.submit(write)
+
+    def record_transaction_event(self, event: transactions.TransactionEventReport, *,
+                                 station_id: int, follows_on: bool, grouped: bool
+                                 ) -> transactions.EventAnswer:
+        """Record a 2.0.1 transaction event (group-committed when ``grouped``).
+
+        ``follows_on`` (an event following one recorded as new over the same connection)
+        skips the replay check; should the event turn out to be numbered like one already
+        recorded after all (a charger that renumbered), it is recorded again with the
+        check."""
+        run: Callable[..., Any] = self.run_grouped if grouped else self.run
+        try:
+            return run(transactions.record_transaction_event, event, station_id=station_id,
+                       follows_on=follows_on)
+        except IntegrityError:
+            if not follows_on:
+                raise
+            return run(transactions.record_transaction_event, event, station_id=station_id)
+
+    def configure_after_boot(self, *, sample_interval_s: int) -> None:
+        """Configure the charger's metering and read its device model after it booted
+        (see :func:`voltspot.services.stations.provisioning.configure_after_boot`); it
+        sends the charger commands, so it must not run on the charger's reader."""
+        provisioning.configure_after_boot(self._db, self._control, self.charge_point_id,
+                                          sample_interval_s=sample_interval_s)
