@@ -1,6 +1,7 @@
 """No dead ends on a phone (390x844), in English and German: the scanner from the start
-page, a code typed with spaces that opens its plug with the plug's own address, and the
-price in force now before the price list."""
+page, a code typed with spaces that opens its plug with the plug's own address, a plug in
+use that cannot be started and leads to a free one, the price in force now before the price
+list, and the camera released whenever the scanner is left."""
 
 from __future__ import annotations
 
@@ -12,9 +13,17 @@ import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
-from tests.browser.conftest import axe_check, screenshot, touch_targets_ok
+from tests.browser.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    axe_check,
+    screenshot,
+    touch_targets_ok,
+)
 from tests.browser.test_driver_journey import another_page, no_map_tiles
+from tests.support import running
 from voltspot.models import Site, Station, Tariff
+from voltspot.simulator import SimulatedCharger
 
 WAIT_MS = 10_000
 WORDS = {
@@ -122,29 +131,76 @@ _LIVE = "() => window.__tracks.filter((t) => t.readyState === 'live').length"
 _OPENED = "() => window.__tracks.length"
 
 
+@pytest.mark.parametrize(("locale", "looking", "sessions", "scan"), [
+    ("en-GB", "Looking for a QR code…", "My sessions", "Scan a charger"),
+    ("de-DE", "Suche nach einem QR-Code …", "Meine Ladevorgänge", "Ladestation scannen"),
+])
 def test_the_camera_is_released_when_the_scanner_is_left_and_opened_once_on_return(
-        browser: Browser, server):
-    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-
+        browser: Browser, server, locale, looking, sessions, scan):
     camera = browser.browser_type.launch(
         executable_path=str(CHROMIUM), headless=True,
         args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream",
               "--use-fake-ui-for-media-stream"])
     try:
-        with another_page(camera, permissions=["camera"], locale="de-DE") as page:
+        with another_page(camera, permissions=["camera"], locale=locale) as page:
             page.add_init_script(_RECORD_STREAMS)
             page.goto(server.base_url + "/scan")
-            expect(page.locator("#scan-status")).to_have_text("Suche nach einem QR-Code …",
-                                                              timeout=WAIT_MS)
+            expect(page.locator("#scan-status")).to_have_text(looking, timeout=WAIT_MS)
             assert page.evaluate(_LIVE) == 1
             page.evaluate("window.__sameDocument = true")
-            page.get_by_role("link", name="Meine Ladevorgänge").click()
-            expect(page.get_by_role("heading", level=1)).to_have_text("Meine Ladevorgänge")
+            page.get_by_role("link", name=sessions).click()
+            expect(page.get_by_role("heading", level=1)).to_have_text(sessions)
             assert page.evaluate("window.__sameDocument") is True, "left by a boosted link"
             page.wait_for_function(f"({_LIVE})() === 0", timeout=WAIT_MS)
-            page.get_by_role("link", name="Ladestation scannen").click()
-            expect(page.locator("#scan-status")).to_have_text("Suche nach einem QR-Code …",
-                                                              timeout=WAIT_MS)
+            page.get_by_role("link", name=scan).click()
+            expect(page.locator("#scan-status")).to_have_text(looking, timeout=WAIT_MS)
             assert (page.evaluate(_OPENED), page.evaluate(_LIVE)) == (2, 1)
+            screenshot(page, f"scan-again-{locale}")
     finally:
         camera.close()
+
+
+@pytest.fixture
+def two_plugs(db, station) -> list[str]:
+    """Both plugs priced; returns their paths."""
+    with db.session() as session:
+        stored = session.scalar(select(Station).where(
+            Station.charge_point_id == station.charge_point_id))
+        tariff = Tariff(name=f"T-{station.charge_point_id}", currency="EUR",
+                        energy_price_per_kwh=3900, hold_amount=5000, vat_rate_basis_points=2100)
+        session.add(tariff)
+        session.flush()
+        for connector in stored.connectors:
+            connector.tariff_id = tariff.id
+        return [f"/c/{c.evse_id.replace('*', '-')}"
+                for c in sorted(stored.connectors, key=lambda c: c.connector_id)]
+
+
+@pytest.mark.parametrize(("locale", "words"), [
+    ("en-GB", {"start": "Start charging", "why": "Someone is using this plug right now.",
+               "free": "Free plugs at this site", "other": "Plug 2 "}),
+    ("de-DE", {"start": "Laden starten", "why": "Dieser Ladepunkt wird gerade benutzt.",
+               "free": "Freie Ladepunkte an diesem Standort", "other": "Ladepunkt 2 "}),
+])
+def test_a_plug_in_use_cannot_be_started_and_leads_to_a_free_one(browser: Browser, server, db,
+                                                                 station, two_plugs, locale,
+                                                                 words):
+    with (running(SimulatedCharger(server.ws_url, station.charge_point_id, station.password,
+                                   step_delay=30, seed=7)),
+          another_page(browser, locale=locale) as page):
+        page.goto(server.base_url + two_plugs[0])
+        expect(page.get_by_role("button", name=words["start"])).to_be_enabled(timeout=WAIT_MS)
+        with another_page(browser) as first:
+            first.goto(server.base_url + two_plugs[0])
+            first.get_by_role("button", name="Start charging").click()
+            first.wait_for_url(re.compile(r"/sessions/[^/]+$"), timeout=WAIT_MS)
+        page.reload()
+        expect(page.get_by_role("button", name=words["start"])).to_be_disabled()
+        expect(page.locator("#why-not")).to_have_text(words["why"])
+        screenshot(page, f"plug-in-use-{locale}")
+        axe_check(page)
+        touch_targets_ok(page)
+        page.get_by_role("region", name=words["free"]).get_by_role(
+            "link", name=re.compile("^" + words["other"])).click()
+        expect(page).to_have_url(re.compile(re.escape(two_plugs[1]) + "$"))
+        expect(page.get_by_role("button", name=words["start"])).to_be_enabled()
