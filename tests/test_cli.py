@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from tests.services.test_reports import make_place
+from tests.factories import make_place
 from voltspot.domain.statuses import SessionStatus
 from voltspot.models import ChargingSession, SiteHourTotal, Station
 from voltspot.services.charging.lifecycle import new_session_token

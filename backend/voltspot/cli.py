@@ -98,8 +98,9 @@ def payments_reconcile() -> None:
 
     settings = load_settings()
     runtime = Runtime(settings)
-    outcome = reconcile(runtime.db, runtime.payments, runtime.control,
-                        settings.hold_margin_percent)
+    # No charger control: this process holds no charger connections (the server starts
+    # and stops chargers).
+    outcome = reconcile(runtime.db, runtime.payments, None, settings.hold_margin_percent)
     click.echo(f"settled {outcome.settled}, holds checked {outcome.confirmed}, "
                f"abandoned {outcome.abandoned}, stopped at hold {outcome.stopped}, "
                f"captured before expiry {outcome.expiring}")
@@ -149,7 +150,7 @@ def reports_recount() -> None:
     were imported or changed outside Voltspot (the totals are otherwise kept as sessions
     close, and migration 0009 counted those closed before it)."""
     from voltspot.db import Database
-    from voltspot.services.reports.figures import recount_session_totals
+    from voltspot.services.reports.totals import recount_session_totals
 
     database = Database(load_settings().database_url)
     try:

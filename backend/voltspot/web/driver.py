@@ -13,7 +13,7 @@ from voltspot.domain.evse_ids import EvseIdError, normalise_evse_id, url_safe
 from voltspot.runtime import runtime
 from voltspot.services.driver import journey as driver
 from voltspot.services.errors import Conflict, NotFound
-from voltspot.services.payments.holds import PaymentDeclined, PaymentUnavailable
+from voltspot.services.payments.gateways.base import PaymentDeclined, PaymentUnavailable
 from voltspot.web.templating import htmx
 
 bp = Blueprint("driver", __name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from tests.web.owner.conftest import PASSWORD, csrf_of, sign_in
+from tests.support.owner import PASSWORD, csrf_of, sign_in
 
 
 def test_an_owner_page_sends_a_stranger_to_sign_in(app):

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -19,15 +19,17 @@ from voltspot.db import Database
 from voltspot.domain.availability import Availability, plug_availability, station_online
 from voltspot.domain.evse_ids import EvseIdError, normalise_evse_id, url_safe
 from voltspot.domain.meter import SOC
-from voltspot.domain.pricing import Bill, TariffTerms, format_money, price_summary
+from voltspot.domain.money import format_money
+from voltspot.domain.pricing import Bill, TariffTerms, price_summary
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import ChargingSession, Connector, MeterSample, Site, Station, Tariff, utcnow
 from voltspot.services.charger_control import ChargerControl, ChargerError, ChargerUnreachable
+from voltspot.services.charging import lifecycle
 from voltspot.services.charging.billing import bill_for, terms_of
 from voltspot.services.charging.commands import ask_to_start
-from voltspot.services.charging.lifecycle import fail_session, new_session_token
+from voltspot.services.charging.lifecycle import fail_session
 from voltspot.services.errors import Conflict, NotFound, ServiceError
-from voltspot.services.payments.holds import (
+from voltspot.services.payments.gateways.base import (
     HoldState,
     PaymentDeclined,
     PaymentGateway,
@@ -302,14 +304,13 @@ def start_session(db: Database, gateway: PaymentGateway, control: ChargerControl
         _check_startable(page)
         connector = session.get(Connector, page.plug.connector_pk)
         terms = page.plug.terms
-        charging = ChargingSession(
-            token=new_session_token(), station_id=connector.station_id,
+        charging = lifecycle.new_session(
+            session, station_id=connector.station_id,
             connector_pk=connector.id, connector_id=connector.connector_id,
             id_tag=new_id_tag(), status=SessionStatus.CREATED, origin="driver",
             tariff_id=connector.tariff_id, price=terms.to_dict(), currency=terms.currency,
             hold_amount=terms.hold_amount, start_key=start_key,
             claimed_connector_pk=connector.id, payment_state=PaymentState.AUTHORISING)
-        session.add(charging)
         try:
             session.flush()
         except IntegrityError:
@@ -320,21 +321,16 @@ def start_session(db: Database, gateway: PaymentGateway, control: ChargerControl
         metadata = {"session_token": token, "evse_id": page.plug.evse_id}
     try:
         hold = gateway.hold(terms.hold_amount, terms.currency, description,
-                            idempotency_key=f"hold-{session_id}", metadata=metadata)
+                            idempotency_key=f"hold-{token}", metadata=metadata)
     except (PaymentDeclined, PaymentUnavailable) as refused:
         with db.session() as session:
-            charging = session.get(ChargingSession, session_id)
-            fail_session(charging, str(refused))
-            charging.payment_state = PaymentState.FAILED
+            lifecycle.hold_refused(session.get(ChargingSession, session_id), str(refused))
         raise
     with db.session() as session:
-        charging = session.get(ChargingSession, session_id)
-        charging.payment_reference = hold.reference
-        if hold.confirmed:
-            charging.payment_state = PaymentState.HELD
-            charging.status = SessionStatus.AUTHORISED
+        lifecycle.hold_placed(session.get(ChargingSession, session_id), hold.reference,
+                              hold.confirmed)
     if hold.confirmed:
-        _ask_charger(db, control, session_id)
+        ask_charger(db, control, session_id)
     return token
 
 
@@ -363,12 +359,14 @@ def payment_form(db: Database, gateway: PaymentGateway, token: str) -> PaymentFo
     return PaymentForm(gateway.publishable_key, secret, amount, currency)
 
 
-def confirm_hold(db: Database, gateway: PaymentGateway, control: ChargerControl,
+def confirm_hold(db: Database, gateway: PaymentGateway, control: ChargerControl | None,
                  token: str) -> None:
     """The driver says they confirmed the hold on the payment page, or the provider's
     webhook says so: ask the provider for the truth and, once the money is held, start
     the charger. Safe to call any number of times, in any order: only the first call that
-    sees the hold starts the charger."""
+    sees the hold starts the charger. ``control`` None: this process holds no charger
+    connections (the command line), so it only records the hold and leaves the start to
+    the server (see :func:`voltspot.services.payments.reconcile.start_confirmed`)."""
     with db.session() as session:
         charging = session.scalar(select(ChargingSession).where(ChargingSession.token == token))
         if charging is None:
@@ -381,29 +379,15 @@ def confirm_hold(db: Database, gateway: PaymentGateway, control: ChargerControl,
         return
     held = state == HoldState.HELD
     with db.session() as session:
-        won = session.execute(
-            update(ChargingSession)
-            .where(ChargingSession.id == session_id,
-                   ChargingSession.payment_state == PaymentState.AUTHORISING)
-            .values(payment_state=PaymentState.HELD if held else PaymentState.FAILED)).rowcount
-        if won:
-            charging = session.get(ChargingSession, session_id)
-            if held:
-                charging.status = SessionStatus.AUTHORISED
-            else:
-                fail_session(charging, "The card payment was not completed")
-    if won and held:
-        _ask_charger(db, control, session_id)
+        won = lifecycle.record_hold_outcome(session, session_id, held)
+    if won and held and control is not None:
+        ask_charger(db, control, session_id)
 
 
-def _ask_charger(db: Database, control: ChargerControl, session_id: int) -> None:
+def ask_charger(db: Database, control: ChargerControl, session_id: int) -> None:
     """Move an authorised session to starting and send the remote start (once)."""
     with db.session() as session:
-        started = session.execute(
-            update(ChargingSession)
-            .where(ChargingSession.id == session_id,
-                   ChargingSession.status == SessionStatus.AUTHORISED)
-            .values(status=SessionStatus.STARTING, requested_at=utcnow())).rowcount
+        started = lifecycle.claim_start(session, session_id)
         token = session.get(ChargingSession, session_id).token
     if not started:
         return

@@ -12,8 +12,7 @@ from voltspot.web.owner import bp, viewer
 
 @bp.get("/")
 def board():
-    with runtime().db.session() as session:
-        view = live_board(session, viewer())
+    view = live_board(runtime().db, viewer())
     if htmx.target == "board":
         return render_template("owner/_board.html", board=view, oob_sidebar=True)
     return render_template("owner/board.html", board=view)
