@@ -13,15 +13,16 @@ import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
-from tests.browser.conftest import (
+from tests.support.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    another_page,
     axe_check,
+    no_map_tiles,
     screenshot,
     touch_targets_ok,
 )
-from tests.browser.test_driver_journey import another_page, no_map_tiles
-from tests.support import running
+from tests.support.waiting import running
 from voltspot.models import Site, Station, Tariff
 from voltspot.simulator import SimulatedCharger
 

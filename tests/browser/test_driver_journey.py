@@ -8,19 +8,19 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import segno
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from tests.support.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    PHONE,
+    another_page,
     axe_check,
+    no_map_tiles,
     screenshot,
     touch_targets_ok,
 )
@@ -65,26 +65,6 @@ def check_screen(page: Page, name: str) -> None:
     screenshot(page, name)
     axe_check(page)
     touch_targets_ok(page)
-
-
-@contextmanager
-def another_page(browser: Browser, **options) -> Iterator[Page]:
-    """A page in one more fresh phone context, failing like the fixtures on a JS error."""
-    context = browser.new_context(**{**PHONE, **options})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    try:
-        yield page
-    finally:
-        context.close()
-    assert not errors, "JavaScript errors on the page:\n" + "\n".join(errors)
-
-
-def no_map_tiles(page: Page) -> None:
-    """Map tiles come from the internet, which tests do not have: fail their loads at once
-    (as they fail here anyway), whether or not the network would answer."""
-    page.context.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
 
 
 def cents(money: str) -> int:

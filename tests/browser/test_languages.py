@@ -9,8 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from tests.browser.conftest import axe_check, screenshot, touch_targets_ok
-from tests.browser.test_driver_journey import another_page
+from tests.support.browser import another_page, axe_check, screenshot, touch_targets_ok
 from voltspot.models import Station, Tariff
 
 WAIT_MS = 10_000

@@ -19,7 +19,7 @@ from babel.messages.pofile import read_po
 from ocpp.v16 import call
 from sqlalchemy import select
 
-from tests.support import LibraryCharger
+from tests.support.library_charger import LibraryCharger
 from voltspot.domain.pricing import TariffTerms
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import ChargingSession, Station, Tariff, utcnow
