@@ -12,13 +12,19 @@ Catalogs
     with no build step and no compiled file can go stale. Refresh after changing strings::
 
         pybabel extract -F backend/voltspot/translations/babel.cfg -k lazy_gettext \\
-            -o backend/voltspot/translations/messages.pot .
+            --no-location --sort-output -o backend/voltspot/translations/messages.pot .
         pybabel update -i backend/voltspot/translations/messages.pot \\
-            -d backend/voltspot/translations
+            -d backend/voltspot/translations --no-wrap --no-fuzzy-matching
 
-    ``tests/web/test_languages.py`` fails while any message lacks a translation.
+    then fill in the new ``msgstr`` of each language. ``tests/web/test_languages.py`` fails
+    while any message lacks a translation or a page in another language shows English.
 
 Formatting
+    English keeps ``voltspot.domain.money``'s way of writing amounts ("€0.39", "SEK 35.00"),
+    which the owner's pages and the stickers share; every other language uses Babel's
+    ("0,39 €", "€ 0,39", "35,00 SEK"). Dates, times and numbers are Babel's in every
+    language, English as in Britain (24-hour clock, day before month).
+
     The Jinja filters ``money``, ``unit_price``, ``number``, ``local_time``, ``time_of_day``
     and ``duration`` format for the request's locale (outside a request: English), in the
     currency given; the site's time zone is passed by the template.
@@ -38,13 +44,14 @@ from babel import Locale
 from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal, get_currency_precision
+from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
 from flask import Blueprint, Flask, Response, redirect, request, url_for
 from flask_babel import Babel, Domain, get_locale
 from flask_babel import gettext as _
 
-from voltspot.domain.pricing import format_money, format_unit_price
+from voltspot.domain.money import format_money, minor_digits
+from voltspot.domain.pricing import format_unit_price
 
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
 
@@ -126,13 +133,13 @@ def current_language() -> str:
 def money(amount_minor: int | None, currency: str | None) -> str:
     """``amount_minor`` minor units of ``currency`` for the locale: 3500 EUR is "€35.00"
     in English, "35,00 €" in German; "—" when either is unknown. English keeps
-    ``pricing.format_money``'s spelling ("SEK 35.00", not Babel's "SEK35.00"), which the
+    ``money.format_money``'s spelling ("SEK 35.00", not Babel's "SEK35.00"), which the
     owner's pages and the stickers use too."""
     if amount_minor is None or currency is None:
         return "—"
     if current_locale().language == DEFAULT_LANGUAGE:
         return format_money(amount_minor, currency)
-    major = Decimal(amount_minor).scaleb(-get_currency_precision(currency))
+    major = Decimal(amount_minor).scaleb(-minor_digits(currency))
     return format_currency(major, currency, locale=current_locale())
 
 
@@ -141,7 +148,7 @@ def unit_amount(price_centi_minor: int, currency: str) -> str:
     decimals when needed: 3900 EUR is "€0.39", 3950 "€0.395" (English as ``money``)."""
     if current_locale().language == DEFAULT_LANGUAGE:
         return format_unit_price(price_centi_minor, currency, "").removesuffix("/")
-    major = Decimal(price_centi_minor).scaleb(-2 - get_currency_precision(currency))
+    major = Decimal(price_centi_minor).scaleb(-2 - minor_digits(currency))
     return format_currency(major.normalize(), currency, locale=current_locale(),
                            decimal_quantization=False)
 
