@@ -279,3 +279,21 @@ def test_the_catalogs_are_read_from_the_po_files_without_a_build_step():
 def test_the_plug_is_named_in_the_language(server, driver_pages, language, expected):
     _, html, _ = _get(server, driver_pages[1], language=language)
     assert expected in html and not re.search(r"Plug \d", _visible(html))
+
+
+def test_what_a_service_says_is_put_into_the_drivers_language(database_url):
+    from voltspot.app import create_app
+    from voltspot.runtime import runtime
+    from voltspot.services.errors import Conflict
+    from voltspot.services.messages import N_
+    from voltspot.web.i18n import translate
+
+    app = create_app({"database_url": database_url})
+    refusal = Conflict(N_("Open %(hours)s", hours=N_("%(free)d of %(total)d free", free=2,
+                                                      total=4)))
+    assert str(refusal) == "Open 2 of 4 free"
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert translate(refusal) == "Geöffnet 2 von 4 frei"
+        assert translate("Print") == "Drucken"
+        assert translate("an owner's own words") == "an owner's own words"
+    runtime(app).db.dispose()

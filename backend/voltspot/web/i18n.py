@@ -28,6 +28,10 @@ Formatting
     The Jinja filters ``money``, ``unit_price``, ``number``, ``local_time``, ``time_of_day``
     and ``duration`` format for the request's locale (outside a request: English), in the
     currency given; the site's time zone is passed by the template.
+
+Services' words
+    ``say`` (:func:`translate`) puts what a service said (``voltspot.services.messages``)
+    into the request's language.
 """
 
 from __future__ import annotations
@@ -47,11 +51,12 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
 from flask import Blueprint, Flask, Response, redirect, request, url_for
-from flask_babel import Babel, Domain, get_locale
+from flask_babel import Babel, Domain, get_locale, get_translations
 from flask_babel import gettext as _
 
 from voltspot.domain.money import format_money, minor_digits
 from voltspot.domain.pricing import format_unit_price
+from voltspot.services.messages import Message
 
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
 
@@ -198,6 +203,24 @@ def duration(span: timedelta | None) -> str:
     return _("%(minutes)d min", minutes=minutes)
 
 
+def translate(message: Message | BaseException | str | None) -> str:
+    """What a service said, in the request's language: a :class:`Message` (or an error
+    raised with one) through the catalog, its parameters too; a plain string (a reason
+    stored in English) through the catalog when it is a message there, else as it is."""
+    if message is None:
+        return ""
+    if isinstance(message, BaseException):
+        message = message.args[0] if message.args else str(message)
+    catalog = get_translations()
+    if not isinstance(message, Message):
+        return catalog.gettext(str(message))
+    text = catalog.gettext(message.text)
+    if not message.params:
+        return text
+    return text % {name: translate(value) if isinstance(value, Message) else value
+                   for name, value in message.params.items()}
+
+
 def _local_path(target: str | None) -> str:
     """``target`` when it is a path on this site, else the home page (no open redirect)."""
     if not target:
@@ -252,7 +275,7 @@ def init_i18n(app: Flask) -> None:
     app.after_request(_vary)
     app.jinja_env.filters.update(money=money, unit_price=unit_price, number=number,
                                  local_time=local_time, time_of_day=time_of_day,
-                                 duration=duration)
+                                 duration=duration, say=translate)
     app.jinja_env.globals.update(languages=LANGUAGES, page_is_translated=page_is_translated,
                                  page_to_return_to=page_to_return_to,
                                  current_language=current_language)
