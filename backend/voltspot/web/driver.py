@@ -14,6 +14,7 @@ from voltspot.runtime import runtime
 from voltspot.services.driver import journey as driver
 from voltspot.services.errors import Conflict, NotFound
 from voltspot.services.payments.gateways.base import PaymentDeclined, PaymentUnavailable
+from voltspot.web.i18n import translate
 from voltspot.web.templating import htmx
 
 bp = Blueprint("driver", __name__)
@@ -23,7 +24,7 @@ CONNECTOR_TYPES = ("Type 2", "CCS", "CHAdeMO")
 
 @bp.errorhandler(NotFound)
 def not_found(error: NotFound):
-    return render_template("driver/not_found.html", message=str(error)), 404
+    return render_template("driver/not_found.html", message=translate(error)), 404
 
 
 def _float(name: str) -> float | None:
@@ -81,7 +82,7 @@ def start(evse: str):
         token = driver.start_session(rt.db, rt.payments, rt.control, evse,
                                      request.form.get("start_key", ""))
     except (driver.PlugUnavailable, PaymentDeclined, PaymentUnavailable) as refused:
-        body, status = _plug_page(evse, error=str(refused), status=409)
+        body, status = _plug_page(evse, error=translate(refused), status=409)
         # The address bar shows the plug page again, not the form's POST address.
         return body, status, {"HX-Replace-Url": url_for("driver.plug", evse=evse)}
     return redirect(url_for("driver.session_page", token=token), 303)
@@ -113,7 +114,7 @@ def session_page(token: str):
         return render_template("driver/_session_live.html", live=_live(token))
     page = driver.session_page(rt.db, rt.payments, token, rt.settings.remote_start_timeout)
     return render_template("driver/session.html", live=page.live, payment=page.payment,
-                           error=request.args.get("error"))
+                           error=translate(request.args.get("error")))
 
 
 @bp.get("/sessions/<token>/paid")
@@ -124,7 +125,7 @@ def paid(token: str) -> Response:
     try:
         driver.confirm_hold(rt.db, rt.payments, rt.control, token)
     except PaymentUnavailable as problem:
-        return redirect(url_for("driver.session_page", token=token, error=str(problem)), 303)
+        return redirect(url_for("driver.session_page", token=token, error=translate(problem)), 303)
     return redirect(url_for("driver.session_page", token=token), 303)
 
 
@@ -134,7 +135,7 @@ def stop(token: str) -> Response:
     try:
         driver.stop_session(rt.db, rt.control, token)
     except Conflict as problem:
-        return redirect(url_for("driver.session_page", token=token, error=str(problem)), 303)
+        return redirect(url_for("driver.session_page", token=token, error=translate(problem)), 303)
     return redirect(url_for("driver.session_page", token=token), 303)
 
 
