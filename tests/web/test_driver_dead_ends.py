@@ -4,6 +4,7 @@ long press on its icon, and a code typed with spaces still finds its plug."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, time
 
@@ -116,3 +117,32 @@ def test_the_price_in_force_now_comes_with_when_it_changes(app, language, utc_ho
 def test_a_price_without_windows_has_no_now_line(app):
     with app.test_request_context():
         assert price_now(replace(DAY_AND_NIGHT, windows=()), datetime.now(UTC)) == ""
+
+
+@pytest.mark.parametrize(("language", "facts"), [
+    ("en", ["A 20 kWh charge costs about €8.15.",
+            "The idle fee starts 30 min after charging ends.",
+            "Charging stops by itself when the cost reaches the €50.00 hold."]),
+    ("de", ["Eine Ladung mit 20 kWh kostet etwa 8,15\xa0€.",
+            "Die Standgebühr beginnt 30 Min. nach Ladeende.",
+            "Das Laden stoppt von selbst, wenn die Kosten die Reservierung von 50,00\xa0€ "
+            "erreichen."]),
+])
+def test_the_plug_page_says_what_a_charge_costs_and_when_fees_and_the_hold_apply(
+        client, db, station, language, facts):
+    with db.session() as session:
+        stored = session.scalar(select(Station).where(
+            Station.charge_point_id == station.charge_point_id))
+        tariff = Tariff(name=f"T-{station.charge_point_id}", currency="EUR",
+                        energy_price_per_kwh=3900, session_fee=35, idle_fee_per_minute=1000,
+                        idle_grace_minutes=30, hold_amount=5000, vat_rate_basis_points=2100)
+        session.add(tariff)
+        session.flush()
+        for connector in stored.connectors:
+            connector.tariff_id = tariff.id
+        evse = min(stored.connectors, key=lambda c: c.connector_id).evse_id.replace("*", "-")
+    html = client.get(f"/c/{evse}", headers={"Accept-Language": language}).get_data(
+        as_text=True)
+    expect = html[html.index('class="small vs-expect"'):]
+    found = re.findall(r"<li>(.*?)</li>", expect[:expect.index("</ul>")])
+    assert found == facts

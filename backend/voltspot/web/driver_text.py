@@ -20,7 +20,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 
 from voltspot.domain.availability import Availability
-from voltspot.domain.pricing import BillLine, PriceWindow, TariffDimension, TariffTerms, TimeBasis
+from voltspot.domain.pricing import (
+    BillLine,
+    PriceWindow,
+    TariffDimension,
+    TariffTerms,
+    TimeBasis,
+    estimate,
+)
 from voltspot.web.i18n import (
     current_locale,
     money,
@@ -202,6 +209,30 @@ def price_now(terms: TariffTerms | None, now: datetime | None = None) -> str:
     return _("Now %(price)s", price=_prices_text(terms, current))
 
 
+EXAMPLE_KWH = 20
+
+
+def what_to_expect(plug) -> list[str]:
+    """The plug page's plain facts beside the prices: what a typical charge costs at this
+    plug ("A 20 kWh charge costs about €8.15.", at the plug's full power, base prices),
+    when the idle fee starts, and that charging stops by itself at the card hold."""
+    terms = plug.terms
+    if terms is None:
+        return []
+    minutes = EXAMPLE_KWH * 60 / max(plug.max_power_kw, 1)
+    example = estimate(terms, EXAMPLE_KWH * 1000, minutes)
+    facts = [_("A %(kwh)d kWh charge costs about %(amount)s.", kwh=EXAMPLE_KWH,
+               amount=money(example.total, terms.currency))]
+    if terms.idle_fee_per_minute or any(w.idle_fee_per_minute for w in terms.windows):
+        facts.append(_("The idle fee starts %(minutes)d min after charging ends.",
+                       minutes=terms.idle_grace_minutes) if terms.idle_grace_minutes
+                     else _("The idle fee starts as soon as charging ends."))
+    if terms.hold_amount:
+        facts.append(_("Charging stops by itself when the cost reaches the %(amount)s hold.",
+                       amount=money(terms.hold_amount, terms.currency)))
+    return facts
+
+
 def hold_sentence(terms: TariffTerms | None) -> str:
     """The one sentence that explains the card hold before a driver starts."""
     if terms is None:
@@ -244,4 +275,4 @@ def init_driver_text(app: Flask) -> None:
         availability=availability, availability_reason=availability_reason,
         plug_label=plug_label, site_summary=site_summary, price_lines=price_lines,
         hold_sentence=hold_sentence, bill_line=bill_line, window_name=window_name,
-        price_now=price_now)
+        price_now=price_now, what_to_expect=what_to_expect)
