@@ -49,6 +49,11 @@ def test_a_german_phone_gets_the_plug_page_in_german(browser: Browser, server, p
                                      "0,10\xa0€/min Standgebühr nach 30 Min.",
                                      "inkl. 21 % MwSt."])
         expect(page.get_by_text("Wir reservieren 50,00\xa0€ auf Ihrer Karte")).to_be_visible()
+        expect(page.locator(".vs-expect li")).to_have_text([
+            "Eine Ladung mit 20 kWh kostet etwa 8,15\xa0€.",
+            "Die Standgebühr beginnt 30 Min. nach Ladeende.",
+            "Das Laden stoppt von selbst, wenn die Kosten die Reservierung von 50,00\xa0€ "
+            "erreichen."])
         start = page.get_by_role("button", name="Laden starten")
         expect(start).to_be_visible()
         expect(page.get_by_role("navigation", name="Sprache")).to_contain_text("Deutsch")
@@ -61,6 +66,9 @@ def test_an_english_phone_gets_the_plug_page_in_english(phone: Page, server, plu
     expect(phone.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Plug 1 · .+ kW$"))
     expect(phone.locator(".vs-price-lines li")).to_have_text(
         ["€0.39/kWh", "€0.35 per session", "€0.10/min idle after 30 min", "incl. 21% VAT"])
+    expect(phone.locator(".vs-expect li")).to_have_text([
+        "A 20 kWh charge costs about €8.15.", "The idle fee starts 30 min after charging ends.",
+        "Charging stops by itself when the cost reaches the €50.00 hold."])
     expect(phone.get_by_role("button", name="Start charging")).to_be_visible()
     _checked(phone, "plug-en")
 
