@@ -2,7 +2,7 @@
 language. The services and the domain hand over plain values (an ``Availability``, a
 ``TariffTerms``, a ``BillLine``); the words are chosen here, at the edge, so neither needs
 Flask. In English the words are the domain's own (``pricing.price_summary``,
-``journey.hold_sentence``), so the owner's preview and the driver's page agree.
+``plugs.hold_sentence``), so the owner's preview and the driver's page agree.
 
 Every function is also a Jinja filter of the same name (see :func:`init_driver_text`).
 """
