@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from datetime import timedelta
@@ -44,7 +45,8 @@ def _source_messages() -> set[str]:
             section = match[2]
             method_map.append((section, match[1]))
             options_map[section] = {}
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None,
+                "N_": None}
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
             ROOT, method_map, options_map, keywords=keywords):
@@ -117,14 +119,16 @@ def _english_sentinels(language: str) -> list[re.Pattern]:
     return sentinels
 
 
-def _get(server, path: str, language: str | None = None, cookie: str | None = None
-         ) -> tuple[int, str, dict[str, str]]:
+def _get(server, path: str, language: str | None = None, cookie: str | None = None,
+         form: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:
+    """GET ``path`` (POST ``form`` when given) without following redirects."""
     headers = {}
     if language:
         headers["Accept-Language"] = language
     if cookie:
         headers["Cookie"] = cookie
-    request = urllib.request.Request(server.base_url + path, headers=headers)
+    data = urllib.parse.urlencode(form).encode() if form is not None else None
+    request = urllib.request.Request(server.base_url + path, headers=headers, data=data)
     try:
         with urllib.request.urlopen(request, timeout=20) as response:
             return response.status, response.read().decode(), dict(response.headers)
@@ -176,7 +180,7 @@ def driver_pages(db, server, station):
                 soc_percent=55 if name == "charging" else None,
                 amount_captured=520 if name == "completed" else None,
                 claimed_connector_pk=connector_pk if name == "charging" else None,
-                failure_reason="The charger did not answer" if name == "failed" else None))
+                failure_reason="The charger did not respond" if name == "failed" else None))
     with LibraryCharger(server.ws_url, station.charge_point_id, station.password) as charger:
         charger.boot()
         for number in (1, 2):
@@ -202,6 +206,23 @@ def test_every_driver_page_renders_in_the_language_with_no_english_left(
         text = _visible(html)
         left = sorted({s.pattern for s in sentinels if s.search(text)})
         assert left == [], (path, text)
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_what_the_services_say_is_in_the_language_too(server, driver_pages, language):
+    sentinels = _english_sentinels(language)
+    answers = {
+        "refused start": _get(server, driver_pages[2] + "/start", language=language,
+                              form={"start_key": uuid.uuid4().hex}),
+        "unknown charger": _get(server, "/c/NL-VSP-E999999-1", language=language),
+        "not a code": _get(server, "/c/hello", language=language),
+        "unknown site": _get(server, "/sites/999999", language=language),
+        "unknown session": _get(server, "/sessions/no-such-token", language=language),
+    }
+    assert [status for status, _, _ in answers.values()] == [409, 404, 404, 404, 404]
+    for name, (_, html, _) in answers.items():
+        text = _visible(html)
+        assert sorted({s.pattern for s in sentinels if s.search(text)}) == [], (name, text)
 
 
 def test_english_pages_say_the_english_words(server, driver_pages):

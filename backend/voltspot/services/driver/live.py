@@ -22,6 +22,7 @@ from voltspot.services.charging.lifecycle import fail_session
 from voltspot.services.driver.spots import PlugView, SiteView, load_site
 from voltspot.services.driver.start import PaymentForm, payment_form
 from voltspot.services.errors import Conflict, NotFound
+from voltspot.services.messages import N_
 from voltspot.services.payments.gateways.base import (
     PaymentGateway,
 )
@@ -92,8 +93,8 @@ def live_session(db: Database, token: str, remote_start_timeout: int) -> LiveSes
     with db.session() as session:
         charging = session.scalar(select(ChargingSession).where(ChargingSession.token == token))
         if charging is None or charging.connector_pk is None:
-            raise NotFound("This session link is not valid. Check that you opened the whole "
-                           "link.")
+            raise NotFound(N_("This session link is not valid. Check that you opened the whole "
+                              "link."))
         connector = session.get(Connector, charging.connector_pk)
         site = load_site(session, connector.station.site_id)
         plug = next(p for p in site.plugs if p.connector_pk == connector.id)
@@ -141,19 +142,19 @@ def stop_session(db: Database, control: ChargerControl, token: str) -> None:
     with db.session() as session:
         charging = session.scalar(select(ChargingSession).where(ChargingSession.token == token))
         if charging is None:
-            raise NotFound("This session link is not valid.")
+            raise NotFound(N_("This session link is not valid."))
         if not charging.status.is_open:
             return
         if charging.transaction_id is None:
-            fail_session(charging, "You cancelled before charging started")
+            fail_session(charging, str(N_("You cancelled before charging started")))
             return
         charge_point_id = charging.station.charge_point_id
         charger_transaction_id = charging.charger_transaction_id
     try:
         accepted = control.stop_charging(charge_point_id, charger_transaction_id).accepted
     except (ChargerUnreachable, ChargerError):
-        raise Conflict("We could not reach the charger to stop it. Unplug your car to end "
-                       "the session; you pay only for the energy delivered.") from None
+        raise Conflict(N_("We could not reach the charger to stop it. Unplug your car to end "
+                          "the session; you pay only for the energy delivered.")) from None
     if not accepted:
-        raise Conflict("The charger refused to stop. Unplug your car to end the session; you "
-                       "pay only for the energy delivered.")
+        raise Conflict(N_("The charger refused to stop. Unplug your car to end the session; "
+                          "you pay only for the energy delivered."))
