@@ -318,3 +318,26 @@ def test_what_a_service_says_is_put_into_the_drivers_language(database_url):
         assert translate("Print") == "Drucken"
         assert translate("an owner's own words") == "an owner's own words"
     runtime(app).db.dispose()
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("en", ["12.5 kWh × €0.39", "90 min connected × €0.05", "Session fee",
+            "20 min idle (after 30 free) × €0.10"]),
+    ("de", ["12,5 kWh × 0,39\xa0€", "90 Min. angeschlossen × 0,05\xa0€", "Startgebühr",
+            "20 Min. Standzeit (nach 30 freien) × 0,10\xa0€"]),
+])
+def test_receipt_lines_are_worded_in_the_language_by_the_sessions_terms(database_url, language,
+                                                                         expected):
+    from voltspot.app import create_app
+    from voltspot.domain.pricing import TimeBasis, estimate
+    from voltspot.runtime import runtime
+    from voltspot.web.driver_text import bill_line
+
+    terms = TariffTerms(currency="EUR", vat_rate_basis_points=2100, energy_price_per_kwh=3900,
+                        time_price_per_minute=500, time_price_basis=TimeBasis.CONNECTION,
+                        session_fee=35, idle_fee_per_minute=1000, idle_grace_minutes=30)
+    bill = estimate(terms, energy_wh=12500, minutes=40, idle_minutes=50)
+    app = create_app({"database_url": database_url})
+    with app.test_request_context(headers={"Accept-Language": language}):
+        assert [bill_line(line, "EUR", terms) for line in bill.lines] == expected
+    runtime(app).db.dispose()

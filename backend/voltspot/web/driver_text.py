@@ -243,8 +243,8 @@ def hold_sentence(terms: TariffTerms | None) -> str:
 
 def bill_line(line: BillLine, currency: str, terms: TariffTerms | None = None) -> str:
     """A receipt line in words: "12.5 kWh × €0.39", "40 min charging × €0.05",
-    "Session fee". ``terms`` (the plug's) say whether time counts while charging or while
-    connected and how long the idle grace is; without them the line says neither."""
+    "Session fee". ``terms`` (the session's) say whether time counts while charging or
+    while connected and how long the idle grace is; without them the line says neither."""
     price = unit_amount(line.unit_price, currency) if line.unit_price is not None else ""
     quantity = number(line.quantity, 1 if line.unit == "kWh" else 0, 2 if line.unit == "kWh"
                       else 1)

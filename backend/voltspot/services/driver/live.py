@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from voltspot.db import Database
 from voltspot.domain.availability import station_online
 from voltspot.domain.meter import SOC
-from voltspot.domain.pricing import Bill
+from voltspot.domain.pricing import Bill, TariffTerms
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import ChargingSession, Connector, MeterSample, utcnow
 from voltspot.services.charger_control import ChargerControl, ChargerError, ChargerUnreachable
-from voltspot.services.charging.billing import bill_for
+from voltspot.services.charging.billing import bill_for, frozen_terms
 from voltspot.services.charging.lifecycle import fail_session
 from voltspot.services.driver.spots import PlugView, SiteView, load_site
 from voltspot.services.driver.start import PaymentForm, payment_form
@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class LiveSession:
-    """Everything the live page and the receipt show."""
+    """Everything the live page and the receipt show. ``terms`` are the prices the session
+    was started with (the receipt words its lines by them), ``None`` when it had none."""
 
     token: str
     status: SessionStatus
@@ -58,6 +59,7 @@ class LiveSession:
     stop_reason: str | None
     notice: str | None
     updated_at: datetime
+    terms: TariffTerms | None = None
 
     @property
     def is_open(self) -> bool:
@@ -116,7 +118,7 @@ def live_session(db: Database, token: str, remote_start_timeout: int) -> LiveSes
             amount_refunded=charging.amount_refunded or 0, refund_reason=charging.refund_reason,
             payment_state=PaymentState(charging.payment_state),
             failure_reason=charging.failure_reason, stop_reason=charging.stop_reason,
-            notice=charging.notice, updated_at=now)
+            notice=charging.notice, updated_at=now, terms=frozen_terms(charging))
 
 
 @dataclass(frozen=True)
