@@ -313,8 +313,12 @@ def test_what_a_service_says_is_put_into_the_drivers_language(database_url):
     refusal = Conflict(N_("Open %(hours)s", hours=N_("%(free)d of %(total)d free", free=2,
                                                       total=4)))
     assert str(refusal) == "Open 2 of 4 free"
+    sharing = N_("Charging at up to %(kw)s kW.", kw=5.5)
+    assert sharing == "Charging at up to 5.5 kW."
+    assert N_("Charging at up to %(kw)s kW.", kw=22.0) == "Charging at up to 22 kW."
     with app.test_request_context(headers={"Accept-Language": "de"}):
         assert translate(refusal) == "Geöffnet 2 von 4 frei"
+        assert translate(sharing) == "Laden mit bis zu 5,5 kW."
         assert translate("Print") == "Drucken"
         assert translate("an owner's own words") == "an owner's own words"
     runtime(app).db.dispose()

@@ -217,8 +217,16 @@ def translate(message: Message | BaseException | str | None) -> str:
     text = catalog.gettext(message.text)
     if not message.params:
         return text
-    return text % {name: translate(value) if isinstance(value, Message) else value
-                   for name, value in message.params.items()}
+    return text % {name: _localised(value) for name, value in message.params.items()}
+
+
+def _localised(value: object) -> object:
+    """A message's parameter for the locale: messages translated, fractions in its digits."""
+    if isinstance(value, Message):
+        return translate(value)
+    if isinstance(value, float | Decimal):
+        return number(value, 0, 2)
+    return value
 
 
 def _local_path(target: str | None) -> str:

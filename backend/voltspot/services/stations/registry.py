@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from voltspot.db import Database
@@ -226,10 +226,16 @@ def mark_connected(session: Session, charge_point_id: str, connection_id: str,
 
 def mark_disconnected(session: Session, charge_point_id: str, connection_id: str) -> None:
     """Record that a socket closed, unless a newer socket has already replaced it."""
-    station = session.scalar(select(Station).where(Station.charge_point_id == charge_point_id))
-    if station is not None and station.connection_id == connection_id:
-        station.connected = False
-        session.add(StationEvent(station_id=station.id, at=utcnow(),
+    # One conditional UPDATE: the charger may be reconnecting to another process at this
+    # very moment, and a read-then-write here would overwrite its new connection.
+    station_id = session.scalar(
+        update(Station)
+        .where(Station.charge_point_id == charge_point_id,
+               Station.connection_id == connection_id, Station.connected.is_(True))
+        .values(connected=False)
+        .returning(Station.id))
+    if station_id is not None:
+        session.add(StationEvent(station_id=station_id, at=utcnow(),
                                  kind=StationEventKind.DISCONNECTED))
 
 
