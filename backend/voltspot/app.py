@@ -55,6 +55,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     from voltspot.web.auth import init_oidc
     from voltspot.web.compression import init_compression
     from voltspot.web.driver import bp as driver_bp
+    from voltspot.web.i18n import init_i18n
     from voltspot.web.live import bp as live_bp
     from voltspot.web.meter import bp as meter_bp
     from voltspot.web.owner import bp as owner_bp
@@ -64,6 +65,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
 
     init_templating(app, demo_payments=app.extensions["voltspot"].payments.is_demo)
     init_compression(app)
+    init_i18n(app)
     app.register_blueprint(ocpp_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(pwa_bp)

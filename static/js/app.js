@@ -10,14 +10,28 @@
   var MAX_SESSIONS = 50;
   var REFRESH_MS = 5000;
 
+  var ENGLISH = {"just now": "just now", "s ago": "{n} s ago", "min ago": "{n} min ago",
+                 "h ago": "{n} h ago", "d ago": "{n} d ago", "updated": "updated"};
+
+  /* A word in the page's language: base.html puts them in #vs-words ("{n}" is a number). */
+  function word(key, n) {
+    var words = ENGLISH;
+    try {
+      words = JSON.parse(document.getElementById("vs-words").textContent);
+    } catch (error) {
+      // a page without the words (or damaged ones): English
+    }
+    return String(words[key] || ENGLISH[key] || key).replace("{n}", n);
+  }
+
   /* The same words as voltspot.web.pwa.relative_age. */
   function formatAge(date, now) {
     var seconds = Math.floor(((now || Date.now()) - date.getTime()) / 1000);
-    if (seconds < 5) return "just now";
-    if (seconds < 60) return seconds + " s ago";
-    if (seconds < 3600) return Math.floor(seconds / 60) + " min ago";
-    if (seconds < 86400) return Math.floor(seconds / 3600) + " h ago";
-    return Math.floor(seconds / 86400) + " d ago";
+    if (seconds < 5) return word("just now");
+    if (seconds < 60) return word("s ago", seconds);
+    if (seconds < 3600) return word("min ago", Math.floor(seconds / 60));
+    if (seconds < 86400) return word("h ago", Math.floor(seconds / 3600));
+    return word("d ago", Math.floor(seconds / 86400));
   }
 
   /* Every element with data-updated-at="<ISO 8601 with offset>" reads
@@ -27,10 +41,10 @@
     document.querySelectorAll("[data-updated-at]").forEach(function (el) {
       var date = new Date(el.getAttribute("data-updated-at"));
       if (isNaN(date.getTime())) return;
-      var prefix = el.getAttribute("data-updated-prefix") || "updated";
+      var prefix = el.getAttribute("data-updated-prefix") || word("updated");
       var text = prefix + " " + formatAge(date, now);
       if (el.textContent !== text) el.textContent = text;
-      if (!el.title) el.title = date.toLocaleString();
+      if (!el.title) el.title = date.toLocaleString(document.documentElement.lang || undefined);
     });
   }
 
@@ -140,6 +154,7 @@
   window.Voltspot = {
     rememberSession: rememberSession,
     sessions: sessions,
+    word: word,
   };
 
   function start() {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from voltspot.domain.evse_ids import EvseIdError, normalise_evse_id, url_safe
@@ -15,6 +16,7 @@ from voltspot.services.driver import spots as finding
 from voltspot.services.driver import start as starting
 from voltspot.services.errors import Conflict, NotFound
 from voltspot.services.payments.gateways.base import PaymentDeclined, PaymentUnavailable
+from voltspot.web.i18n import translate
 from voltspot.web.templating import htmx
 
 bp = Blueprint("driver", __name__)
@@ -24,7 +26,7 @@ CONNECTOR_TYPES = ("Type 2", "CCS", "CHAdeMO")
 
 @bp.errorhandler(NotFound)
 def not_found(error: NotFound):
-    return render_template("driver/not_found.html", message=str(error)), 404
+    return render_template("driver/not_found.html", message=translate(error)), 404
 
 
 def _float(name: str) -> float | None:
@@ -82,7 +84,7 @@ def start(evse: str):
         token = starting.start_session(rt.db, rt.payments, rt.control, evse,
                                      request.form.get("start_key", ""))
     except (plugs.PlugUnavailable, PaymentDeclined, PaymentUnavailable) as refused:
-        body, status = _plug_page(evse, error=str(refused), status=409)
+        body, status = _plug_page(evse, error=translate(refused), status=409)
         # The address bar shows the plug page again, not the form's POST address.
         return body, status, {"HX-Replace-Url": url_for("driver.plug", evse=evse)}
     return redirect(url_for("driver.session_page", token=token), 303)
@@ -96,8 +98,9 @@ def scan():
         candidate = code.rsplit("/c/", 1)[-1]
         try:
             return redirect(url_for("driver.plug", evse=url_safe(normalise_evse_id(candidate))))
-        except EvseIdError as invalid:
-            error = str(invalid).replace("is not an EVSE id", "is not a charger code")
+        except EvseIdError:
+            error = _("“%(code)s” is not a charger code. It looks like NL*VSP*E12*1 and is "
+                      "printed under the QR code.", code=candidate)
     return render_template("driver/scan.html", code=code, error=error)
 
 
@@ -113,7 +116,7 @@ def session_page(token: str):
         return render_template("driver/_session_live.html", live=_live(token))
     page = live.session_page(rt.db, rt.payments, token, rt.settings.remote_start_timeout)
     return render_template("driver/session.html", live=page.live, payment=page.payment,
-                           error=request.args.get("error"))
+                           error=translate(request.args.get("error")))
 
 
 @bp.get("/sessions/<token>/paid")
@@ -124,7 +127,7 @@ def paid(token: str) -> Response:
     try:
         starting.confirm_hold(rt.db, rt.payments, rt.control, token)
     except PaymentUnavailable as problem:
-        return redirect(url_for("driver.session_page", token=token, error=str(problem)), 303)
+        return redirect(url_for("driver.session_page", token=token, error=translate(problem)), 303)
     return redirect(url_for("driver.session_page", token=token), 303)
 
 
@@ -134,7 +137,7 @@ def stop(token: str) -> Response:
     try:
         live.stop_session(rt.db, rt.control, token)
     except Conflict as problem:
-        return redirect(url_for("driver.session_page", token=token, error=str(problem)), 303)
+        return redirect(url_for("driver.session_page", token=token, error=translate(problem)), 303)
     return redirect(url_for("driver.session_page", token=token), 303)
 
 

@@ -24,6 +24,7 @@ from voltspot.services.charger_control import ChargerControl, ChargerError, Char
 from voltspot.services.charging import lifecycle
 from voltspot.services.charging.billing import bill_for
 from voltspot.services.driver.start import ask_charger, confirm_hold
+from voltspot.services.messages import N_
 from voltspot.services.payments.gateways.base import PaymentGateway
 from voltspot.services.payments.holds import settle_pending
 
@@ -73,8 +74,8 @@ def reconcile(db: Database, gateway: PaymentGateway, control: ChargerControl | N
                     ChargingSession.token == token,
                     ChargingSession.payment_state == PaymentState.AUTHORISING))
                 if charging is not None:
-                    lifecycle.fail_session(charging,
-                                           "The card payment was not completed in time")
+                    lifecycle.fail_session(
+                        charging, str(N_("The card payment was not completed in time")))
                     abandoned += 1
     if control is None:
         return Outcome(settled, confirmed, abandoned, expiring=capture_before_expiry(db, now))

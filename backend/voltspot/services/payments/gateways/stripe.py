@@ -10,6 +10,7 @@ import logging
 
 import stripe
 
+from voltspot.services.messages import N_
 from voltspot.services.payments.gateways.base import (
     Hold,
     HoldState,
@@ -54,16 +55,16 @@ class StripeGateway:
             return action()
         except stripe.CardError as error:
             reason = (error.user_message or error.code or "no reason given").rstrip(".")
-            raise PaymentDeclined(f"Your card was declined: {reason}. Nothing was held; try "
-                                  "another card.") from None
+            raise PaymentDeclined(N_("Your card was declined: %(reason)s. Nothing was held; "
+                                     "try another card.", reason=reason)) from None
         except (stripe.APIConnectionError, stripe.RateLimitError) as error:
             log.warning("Stripe %s: %s", what, error)
-            raise PaymentUnavailable("The payment service is busy. Nothing was charged; please "
-                                     "try again in a moment.") from None
+            raise PaymentUnavailable(N_("The payment service is busy. Nothing was charged; "
+                                        "please try again in a moment.")) from None
         except stripe.StripeError as error:
             log.warning("Stripe %s failed: %s", what, error)
-            raise PaymentUnavailable("The payment service could not take the request. Nothing "
-                                     "was charged; please try again.") from None
+            raise PaymentUnavailable(N_("The payment service could not take the request. "
+                                        "Nothing was charged; please try again.")) from None
 
     def hold(self, amount: int, currency: str, description: str, idempotency_key: str,
              metadata: dict[str, str]) -> Hold:
