@@ -58,6 +58,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     from voltspot.web.i18n import init_i18n
     from voltspot.web.live import bp as live_bp
     from voltspot.web.meter import bp as meter_bp
+    from voltspot.web.ocpi import bp as ocpi_bp
     from voltspot.web.owner import bp as owner_bp
     from voltspot.web.pwa import bp as pwa_bp
     from voltspot.web.templating import init_templating
@@ -75,6 +76,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(owner_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(meter_bp)
+    app.register_blueprint(ocpi_bp)
     init_oidc(app)
 
     @app.get("/healthz")

@@ -10,6 +10,7 @@ import sys
 
 import click
 
+from voltspot.cli_ocpi import ocpi
 from voltspot.config import ConfigError, load_settings
 from voltspot.domain.protocol import OcppVersion
 
@@ -297,6 +298,9 @@ def site_limit(site_name: str, amps: float | None, phases: str, kw: float | None
     finally:
         database.dispose()
     click.echo(f"{limit.site_name}: {limit.describe()}, shared among its charging cars")
+
+
+cli.add_command(ocpi)
 
 
 def main() -> None:

@@ -72,6 +72,12 @@ class Settings:
     housekeeping_interval: float = 2.0
     # Seconds between load-management rounds of every site (a site with news goes sooner).
     load_interval: float = 15.0
+    # OCPI: who Voltspot is to roaming partners, and how long an eMSP gets to answer a
+    # real-time authorisation of an RFID tag we do not know.
+    ocpi_country_code: str = "NL"
+    ocpi_party_id: str = "VSP"
+    ocpi_business_name: str = "Voltspot"
+    ocpi_authorize_timeout: float = 2.0
 
     @property
     def is_production(self) -> bool:

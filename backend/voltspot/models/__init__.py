@@ -18,6 +18,14 @@ from voltspot.models.load import (
     StationLoadSettings,
 )
 from voltspot.models.owners import Owner
+from voltspot.models.roaming import (
+    OcpiCdr,
+    OcpiOutbox,
+    OcpiPartner,
+    OcpiPublished,
+    OcpiSession,
+    OcpiToken,
+)
 from voltspot.models.rollups import NetworkHourTotal, SiteHourTotal
 from voltspot.models.sites import Connector, Site, Station
 from voltspot.models.tariffs import Tariff
@@ -31,6 +39,12 @@ __all__ = [
     "LoadCircuit",
     "MeterSample",
     "NetworkHourTotal",
+    "OcpiCdr",
+    "OcpiOutbox",
+    "OcpiPartner",
+    "OcpiPublished",
+    "OcpiSession",
+    "OcpiToken",
     "OcppFrame",
     "Owner",
     "PlugLoad",
