@@ -9,7 +9,7 @@ from voltspot.models.charging import (
     TransactionEvent,
 )
 from voltspot.models.events import StationEvent, StationEventKind
-from voltspot.models.owners import Owner
+from voltspot.models.owners import Owner, OwnerSignIn
 from voltspot.models.rollups import NetworkHourTotal, SiteHourTotal
 from voltspot.models.sites import Connector, Site, Station
 from voltspot.models.tariffs import Tariff
@@ -24,6 +24,7 @@ __all__ = [
     "NetworkHourTotal",
     "OcppFrame",
     "Owner",
+    "OwnerSignIn",
     "Site",
     "SiteHourTotal",
     "Station",
