@@ -1,6 +1,6 @@
 /* Voltspot in the browser: the service worker, the sessions this device started, and
    "updated 12 s ago" texts that stay true. Loaded once per visit, in <head> and not
-   deferred, so window.Voltspot exists before any inline script in the body runs. htmx's
+   deferred, so window.Voltspot exists before any page script in the body runs. htmx's
    boosted navigation swaps only the body, so everything here works on whatever body is
    current rather than holding on to elements. */
 (function () {
@@ -97,12 +97,23 @@
     }
   }
 
+  // The page's own address, through the phone's share sheet or else the clipboard.
+  function share() {
+    if (navigator.share) {
+      navigator.share({title: document.title, url: location.href}).catch(function () {});
+    } else if (navigator.clipboard) {
+      navigator.clipboard.writeText(location.href);
+    }
+  }
+
   function openMenuButtons() {
     return document.querySelectorAll('[data-vs-menu][aria-expanded="true"]');
   }
 
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-vs-reload]")) window.location.reload();
+    if (event.target.closest("[data-vs-print]")) window.print();
+    if (event.target.closest("[data-vs-share]")) share();
     var menuButton = event.target.closest("[data-vs-menu]");
     if (menuButton) setMenu(menuButton, menuButton.getAttribute("aria-expanded") !== "true");
   });

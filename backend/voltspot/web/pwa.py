@@ -25,6 +25,7 @@ BACKGROUND_COLOR = "#ffffff"
 SHELL_FILES = (
     "css/app.css",
     "js/app.js",
+    "js/theme.js",
     "vendor/htmx/htmx.min.js",
     "vendor/bootstrap/bootstrap.min.css",
     "icons/favicon.svg",

@@ -27,6 +27,7 @@ from flask import Flask, current_app, g, request
 from werkzeug.wrappers import Response
 
 from voltspot.domain.throttle import FailureThrottle, RateLimit
+from voltspot.runtime import runtime
 
 MAP_TILES = "https://tile.openstreetmap.org"
 STRIPE_JS = "https://js.stripe.com"
@@ -72,6 +73,12 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
+def public_url(path: str) -> str:
+    """``path`` on the configured ``VOLTSPOT_PUBLIC_URL`` (a Jinja global): addresses
+    handed to others (Stripe's return URL) never come from the request's Host header."""
+    return runtime().settings.public_url.rstrip("/") + path
+
+
 def content_security_policy(nonce: str, *, owner_page: bool, stripe: bool) -> str:
     """The policy for one response."""
     script = ["'self'", f"'nonce-{nonce}'"] + ([STRIPE_JS] if stripe else [])
@@ -109,8 +116,6 @@ def _no_store(response: Response) -> bool:
 
 
 def _secure(response: Response) -> Response:
-    from voltspot.runtime import runtime
-
     settings = runtime().settings
     owner_page = request.path.startswith("/owner")
     headers = response.headers
@@ -135,6 +140,7 @@ def init_security(app: Flask) -> None:
     """Give every response of ``app`` the headers above and the app its throttles."""
     app.extensions["voltspot.throttles"] = Throttles()
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.jinja_env.globals["public_url"] = public_url
     app.after_request(_secure)
 
 

@@ -1,0 +1,183 @@
+"""Security headers on every response: a Content-Security-Policy whose scripts are this
+origin's files only (no inline scripts or handlers anywhere), frames, sniffing, referrers,
+permissions, HSTS in production, no server version, and no-store for personal pages."""
+
+from __future__ import annotations
+
+import re
+import urllib.request
+import uuid
+from html.parser import HTMLParser
+
+import pytest
+from sqlalchemy import select
+
+from tests.web.owner.conftest import make_owner, sign_in
+from voltspot.app import create_app
+from voltspot.models import Site, Station
+from voltspot.runtime import runtime
+from voltspot.services.stations.registry import register_station
+
+
+@pytest.fixture
+def app(database_url):
+    app = create_app({"database_url": database_url, "secret_key": "test-secret"})
+    yield app
+    runtime(app).db.dispose()
+
+
+@pytest.fixture
+def owner_client(app, db):
+    """A client signed in as an owner with a site and a station."""
+    owner = make_owner(db)
+    charge_point_id = f"CP-SEC-{uuid.uuid4().hex[:6]}"
+    with db.session() as session:
+        register_station(session, site_name=f"Security site {uuid.uuid4().hex[:6]}",
+                         charge_point_id=charge_point_id, connectors=1)
+        station = session.scalar(select(Station).where(
+            Station.charge_point_id == charge_point_id))
+        session.get(Site, station.site_id).owner_id = owner.id
+    return sign_in(app.test_client(), owner)
+
+
+def directives(response) -> dict[str, list[str]]:
+    policy = response.headers["Content-Security-Policy"]
+    return {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
+
+
+class _Scripts(HTMLParser):
+    """Every <script> (its attributes, and whether it has a body) and every inline event
+    handler attribute of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[dict[str, str | None]] = []
+        self.handlers: list[str] = []
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        named = dict(attrs)
+        if tag == "script":
+            self.scripts.append(named)
+        if tag == "a" and named.get("href"):
+            self.links.append(named["href"])
+        self.handlers += [f"<{tag} {name}>" for name, _ in attrs
+                          if name.startswith("on") or name.startswith("hx-on")]
+
+
+def check_page(response) -> _Scripts:
+    parsed = _Scripts()
+    parsed.feed(response.get_data(as_text=True))
+    nonce = directives(response)["script-src"]
+    assert parsed.handlers == [], response.request.path
+    for script in parsed.scripts:
+        assert script.get("src") or f"'nonce-{script.get('nonce')}'" in nonce, (
+            response.request.path, script)
+    return parsed
+
+
+def test_every_kind_of_response_carries_the_security_headers(app, owner_client):
+    client = app.test_client()
+    for response in (client.get("/"), client.get("/owner/login"), client.get("/healthz"),
+                     client.get("/static/js/app.js"), client.get("/no-such-page"),
+                     owner_client.get("/owner/")):
+        headers = response.headers
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "same-origin"
+        assert "camera=()" in headers["Permissions-Policy"]
+        policy = directives(response)
+        assert policy["default-src"] == ["'self'"]
+        assert "'unsafe-inline'" not in policy["script-src"]
+        assert "'unsafe-eval'" not in policy["script-src"]
+        assert policy["object-src"] == ["'none'"]
+        assert "Strict-Transport-Security" not in headers
+        response.close()
+
+
+def test_owner_pages_may_not_be_framed_and_driver_pages_only_by_this_site(app, owner_client):
+    assert directives(owner_client.get("/owner/"))["frame-ancestors"] == ["'none'"]
+    assert directives(app.test_client().get("/owner/login"))["frame-ancestors"] == ["'none'"]
+    assert directives(app.test_client().get("/"))["frame-ancestors"] == ["'self'"]
+
+
+def test_only_the_scanner_may_use_the_camera(app):
+    client = app.test_client()
+    assert "camera=(self)" in client.get("/scan").headers["Permissions-Policy"]
+    assert "camera=()" in client.get("/").headers["Permissions-Policy"]
+
+
+def test_each_response_gets_a_fresh_script_nonce(app):
+    client = app.test_client()
+    first = directives(client.get("/"))["script-src"]
+    second = directives(client.get("/"))["script-src"]
+    nonces = [v for v in first + second if v.startswith("'nonce-")]
+    assert len(nonces) == 2 and nonces[0] != nonces[1]
+
+
+def test_production_sends_hsts(database_url):
+    app = create_app({"database_url": database_url, "secret_key": "x" * 32,
+                      "env": "production"})
+    try:
+        hsts = app.test_client().get("/healthz").headers["Strict-Transport-Security"]
+        assert "max-age=31536000" in hsts
+    finally:
+        runtime(app).db.dispose()
+
+
+def test_personal_pages_are_never_stored_by_caches(app, owner_client):
+    assert owner_client.get("/owner/").headers["Cache-Control"] == "no-store"
+    assert app.test_client().get("/owner/login").headers["Cache-Control"] == "no-store"
+    assert app.test_client().get("/sessions/not-a-token").headers["Cache-Control"] == (
+        "no-store")
+    assert app.test_client().get("/my-sessions").headers["Cache-Control"] == "no-store"
+    assert "no-store" not in app.test_client().get("/").headers.get("Cache-Control", "")
+
+
+def test_csv_exports_are_never_stored_by_caches(owner_client):
+    for path in ("/owner/sessions.csv", "/owner/cards.csv"):
+        response = owner_client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == "no-store", path
+
+
+def test_owner_pages_are_kept_out_of_htmxs_history_cache(owner_client):
+    assert 'hx-history="false"' in owner_client.get("/owner/").get_data(as_text=True)
+
+
+def test_no_page_has_an_inline_script_without_the_nonce_or_an_inline_handler(
+        app, owner_client):
+    """Every page reachable in three clicks from the driver's and the owner's start pages."""
+    driver = app.test_client()
+    seen: set[str] = set()
+    frontier = [(driver, "/"), (driver, "/scan"), (driver, "/my-sessions"),
+                (driver, "/offline"), (driver, "/owner/login"), (owner_client, "/owner/"),
+                (owner_client, "/owner/tariffs/new"), (owner_client, "/owner/cards/new"),
+                (owner_client, "/owner/reports/utilisation"),
+                (owner_client, "/owner/reports/uptime")]
+    for _ in range(3):
+        following = []
+        for client, path in frontier:
+            if path in seen or "logout" in path or path.endswith((".csv", ".svg")):
+                continue
+            seen.add(path)
+            response = client.get(path)
+            response.close()
+            if response.mimetype != "text/html":
+                continue
+            for link in check_page(response).links:
+                if link.startswith("/") and not link.startswith("/static"):
+                    following.append((client, link.split("#")[0]))
+        frontier = following
+    assert len(seen) > 20
+
+
+def test_the_server_names_no_version(server):
+    with urllib.request.urlopen(server.base_url + "/healthz", timeout=5) as response:
+        assert not re.search(r"\d", response.headers.get("Server", ""))
+
+
+def test_the_stripe_return_address_comes_from_the_public_url_not_the_host_header(app):
+    with app.test_request_context("/", headers={"Host": "evil.example"}):
+        from voltspot.web.security import public_url
+
+        assert public_url("/sessions/t/paid") == "http://127.0.0.1:5000/sessions/t/paid"
