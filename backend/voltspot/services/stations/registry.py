@@ -4,23 +4,28 @@ themselves (boot, heartbeat, status, firmware and diagnostics)."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from voltspot.db import Database
 from voltspot.domain.evse_ids import make_evse_id
 from voltspot.domain.statuses import ConnectorStatus, Registration
+from voltspot.domain.throttle import FailureThrottle, RateLimit
 from voltspot.models import Connector, Site, Station, StationEvent, StationEventKind, utcnow
 from voltspot.services.errors import Conflict, InvalidInput, NotFound
+
+log = logging.getLogger(__name__)
 
 EVSE_COUNTRY = "NL"
 EVSE_OPERATOR = "VSP"
@@ -110,6 +115,7 @@ class Access(StrEnum):
     PENDING = "pending"
     UNKNOWN = "unknown"
     BAD_PASSWORD = "bad password"
+    THROTTLED = "throttled"
 
 
 class _VerifiedPasswords:
@@ -141,21 +147,36 @@ class _VerifiedPasswords:
 
 _verified = _VerifiedPasswords()
 
+# Failed Basic auth per station id: a few free tries, then growing waits (a charger with a
+# stale password retries for ever; a guesser is slowed to nothing).
+_auth_failures = FailureThrottle(free=5, base_seconds=2.0, max_seconds=300.0)
+# New pending stations (accept-unknown on): at most this many a minute, whatever their ids.
+_new_pending = RateLimit(calls=10, per_seconds=60)
+# Checked against when there is no stored hash, so an unknown id costs what a wrong
+# password does (the cache above makes repeats of either cheap alike).
+_TIMING_HASH = generate_password_hash(secrets.token_urlsafe(16))
+
 
 def _check_credentials(session: Session, charge_point_id: str, password: str | None, *,
-                       accept_unknown: bool) -> Access:
+                       accept_unknown: bool, max_pending: int) -> Access:
     station = session.scalar(select(Station).where(Station.charge_point_id == charge_point_id))
     if station is None:
+        _verified.matches(charge_point_id, _TIMING_HASH, password or "")
         if not accept_unknown:
             return Access.UNKNOWN
         validate_charge_point_id(charge_point_id)
+        pending = session.scalar(select(func.count()).select_from(Station).where(
+            Station.registration == Registration.PENDING, Station.site_id.is_(None)))
+        if pending >= max_pending or _new_pending.hit("new", time.monotonic()):
+            log.warning("%s: not recorded as a pending station: %s pending, or too many new "
+                        "ones this minute", log_safe(charge_point_id), pending)
+            return Access.UNKNOWN
         session.add(Station(charge_point_id=charge_point_id, registration=Registration.PENDING,
                             password_hash=generate_password_hash(password) if password else None))
         session.flush()
         return Access.PENDING
-    if station.password_hash is not None and (
-            password is None
-            or not _verified.matches(charge_point_id, station.password_hash, password)):
+    if station.password_hash is not None and not _verified.matches(
+            charge_point_id, station.password_hash, password or ""):
         return Access.BAD_PASSWORD
     if station.registration == Registration.PENDING:
         return Access.PENDING
@@ -170,24 +191,45 @@ def _preferred_ocpp_version(session: Session, charge_point_id: str) -> str | Non
 @dataclass(frozen=True)
 class Admission:
     """Whether a connecting charger may open its socket, and the OCPP version its
-    station is configured for (None: the newest it offers)."""
+    station is configured for (None: the newest it offers). ``retry_after``: the seconds a
+    throttled station id must wait (``access`` is then THROTTLED)."""
 
     access: Access
     preferred_version: str | None
+    retry_after: int = 0
 
 
 def admit(db: Database, charge_point_id: str, password: str | None, *,
-          accept_unknown: bool) -> Admission:
+          accept_unknown: bool, max_pending: int = 50) -> Admission:
     """Decide whether a charger may open its OCPP connection (Security Profile 1), and
     which version its station speaks when offered several.
 
     An unknown id is refused unless ``accept_unknown``: then it is recorded as a pending
-    station for an owner to adopt, and the password it used becomes its password. Raises
+    station for an owner to adopt (at most ``max_pending`` waiting, and a few new ones a
+    minute), and the password it used becomes its password. An unknown id and a wrong
+    password take the same time. After repeated failures for one station id its next tries
+    are refused as THROTTLED for a growing while, without checking. Raises
     :class:`InvalidInput` for an unknown id no charger could use."""
+    now = time.monotonic()
+    wait = _auth_failures.retry_after(charge_point_id, now)
+    if wait:
+        return Admission(Access.THROTTLED, None, wait)
     with db.session() as session:
         access = _check_credentials(session, charge_point_id, password,
-                                    accept_unknown=accept_unknown)
-        return Admission(access, _preferred_ocpp_version(session, charge_point_id))
+                                    accept_unknown=accept_unknown, max_pending=max_pending)
+        admission = Admission(access, _preferred_ocpp_version(session, charge_point_id))
+    if access in (Access.UNKNOWN, Access.BAD_PASSWORD):
+        _auth_failures.failed(charge_point_id, now)
+    else:
+        _auth_failures.succeeded(charge_point_id)
+    return admission
+
+
+def log_safe(text: str) -> str:
+    """``text`` fit for one log line: control characters (a forged newline that would fake
+    a log entry, terminal escapes) shown escaped, the length capped."""
+    escaped = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:200])
+    return escaped + ("…" if len(text) > 200 else "")
 
 
 def connect(db: Database, charge_point_id: str, connection_id: str, ocpp_version: str) -> int:

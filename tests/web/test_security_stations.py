@@ -1,0 +1,113 @@
+"""Chargers at the door: failed Basic auth is throttled per station id, an unknown id and a
+wrong password look and take the same, pending stations are capped, and a station id
+cannot forge log lines."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import statistics
+import time
+import urllib.parse
+import uuid
+
+from sqlalchemy import func, select
+
+from voltspot.domain.statuses import Registration
+from voltspot.models import Station
+from voltspot.services.stations import registry
+
+
+def handshake(server, charge_point_id: str, password: str | None
+              ) -> tuple[int, dict[str, str], str]:
+    """The charger's WebSocket upgrade request; returns (status, headers, body)."""
+    host = urllib.parse.urlsplit(server.base_url).netloc
+    headers = {"Connection": "Upgrade", "Upgrade": "websocket",
+               "Sec-WebSocket-Version": "13", "Sec-WebSocket-Protocol": "ocpp1.6",
+               "Sec-WebSocket-Key": base64.b64encode(uuid.uuid4().bytes).decode()}
+    if password is not None:
+        token = base64.b64encode(f"{charge_point_id}:{password}".encode()).decode()
+        headers["Authorization"] = f"Basic {token}"
+    connection = http.client.HTTPConnection(host, timeout=10)
+    try:
+        connection.request("GET", "/ocpp/" + urllib.parse.quote(charge_point_id, safe=""),
+                           headers=headers)
+        response = connection.getresponse()
+        return response.status, dict(response.headers), response.read().decode()
+    finally:
+        connection.close()
+
+
+def test_an_unknown_station_and_a_wrong_password_get_the_same_answer(server, station):
+    unknown = handshake(server, f"NEVER-{uuid.uuid4().hex[:8]}", "some-password-1234567")
+    wrong = handshake(server, station.charge_point_id, "not-the-password-at-all")
+    assert unknown[0] == wrong[0] == 401
+    assert unknown[2] == wrong[2]
+    assert unknown[1]["WWW-Authenticate"] == wrong[1]["WWW-Authenticate"]
+
+
+def test_an_unknown_station_takes_as_long_to_refuse_as_a_wrong_password(db, station):
+    def timed(charge_point_id: str) -> float:
+        started = time.perf_counter()
+        registry.admit(db, charge_point_id, uuid.uuid4().hex, accept_unknown=False)
+        return time.perf_counter() - started
+
+    unknown = statistics.median(timed(f"NONE-{uuid.uuid4().hex[:8]}") for _ in range(4))
+    wrong = statistics.median(timed(station.charge_point_id) for _ in range(4))
+    assert 0.5 < unknown / wrong < 2
+
+
+def test_repeated_wrong_passwords_for_one_station_get_429_even_with_the_right_one(
+        server, station):
+    answers = [handshake(server, station.charge_point_id, f"wrong-password-{n:04d}")[0]
+               for n in range(6)]
+    assert answers == [401] * 6
+    status, headers, _ = handshake(server, station.charge_point_id, "wrong-password-9999")
+    assert status == 429 and int(headers["Retry-After"]) >= 1
+    assert handshake(server, station.charge_point_id, station.password)[0] == 429
+
+
+def test_one_stations_failures_do_not_throttle_another(server, station, db):
+    for n in range(6):
+        handshake(server, station.charge_point_id, f"wrong-password-{n:04d}")
+    other = f"CP-OTHER-{uuid.uuid4().hex[:6]}"
+    with db.session() as session:
+        _, password = registry.register_station(session, site_name="Test site",
+                                                charge_point_id=other, connectors=1)
+    assert handshake(server, other, password)[0] == 101
+
+
+def _pending(db) -> int:
+    with db.session() as session:
+        return session.scalar(select(func.count()).select_from(Station).where(
+            Station.registration == Registration.PENDING, Station.site_id.is_(None)))
+
+
+def test_pending_stations_stop_being_recorded_at_the_cap(db):
+    cap = _pending(db) + 1
+    first = registry.admit(db, f"NEW-{uuid.uuid4().hex[:8]}", "a-password-1234567890",
+                           accept_unknown=True, max_pending=cap)
+    beyond = f"NEW-{uuid.uuid4().hex[:8]}"
+    second = registry.admit(db, beyond, "a-password-1234567890", accept_unknown=True,
+                            max_pending=cap)
+    assert first.access == registry.Access.PENDING
+    assert second.access == registry.Access.UNKNOWN
+    with db.session() as session:
+        assert session.scalar(select(Station).where(Station.charge_point_id == beyond)) is None
+
+
+def test_a_flood_of_new_station_ids_records_only_a_few_a_minute(db):
+    before = _pending(db)
+    for _ in range(15):
+        registry.admit(db, f"FLOOD-{uuid.uuid4().hex[:8]}", "a-password-1234567890",
+                       accept_unknown=True, max_pending=10_000)
+    assert _pending(db) - before <= 10
+
+
+def test_control_characters_in_a_station_id_are_escaped_in_the_log(server):
+    forged = "EVIL\n2026-01-01 00:00:00 INFO voltspot: admin signed in"
+    handshake(server, forged, "some-password-1234567")
+    time.sleep(0.3)
+    log = server.log()
+    assert "EVIL\\n2026-01-01" in log
+    assert "\n2026-01-01 00:00:00 INFO voltspot: admin signed in" not in log
