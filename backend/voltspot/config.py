@@ -67,6 +67,7 @@ class Settings:
     owner_idle_minutes: int = 60
     oidc_allowed_domains: str = ""
     max_pending_stations: int = 50
+    driver_starts_per_minute: int = 6
     stripe_secret_key: str = ""
     stripe_publishable_key: str = ""
     stripe_webhook_secret: str = ""

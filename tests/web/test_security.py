@@ -4,6 +4,8 @@ permissions, HSTS in production, no server version, and no-store for personal pa
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import urllib.request
 import uuid
@@ -14,7 +16,8 @@ from sqlalchemy import select
 
 from tests.web.owner.conftest import make_owner, sign_in
 from voltspot.app import create_app
-from voltspot.models import Site, Station
+from voltspot.domain.statuses import SessionStatus
+from voltspot.models import ChargingSession, IdToken, Site, Station
 from voltspot.runtime import runtime
 from voltspot.services.stations.registry import register_station
 
@@ -27,9 +30,13 @@ def app(database_url):
 
 
 @pytest.fixture
-def owner_client(app, db):
-    """A client signed in as an owner with a site and a station."""
-    owner = make_owner(db)
+def owner(db):
+    return make_owner(db)
+
+
+@pytest.fixture
+def owner_client(app, db, owner):
+    """A client signed in as ``owner``, who has a site and a station."""
     charge_point_id = f"CP-SEC-{uuid.uuid4().hex[:6]}"
     with db.session() as session:
         register_station(session, site_name=f"Security site {uuid.uuid4().hex[:6]}",
@@ -181,3 +188,38 @@ def test_the_stripe_return_address_comes_from_the_public_url_not_the_host_header
         from voltspot.web.security import public_url
 
         assert public_url("/sessions/t/paid") == "http://127.0.0.1:5000/sessions/t/paid"
+
+
+def test_one_client_starting_again_and_again_gets_429(app):
+    client = app.test_client()
+    answers = [client.post("/c/NL-VSP-E99999999-1/start", data={"start_key": "k" * 16})
+               for _ in range(7)]
+    assert all(a.status_code != 429 for a in answers[:6])
+    assert answers[6].status_code == 429 and int(answers[6].headers["Retry-After"]) >= 1
+
+
+def test_the_session_page_never_shows_error_text_from_the_address(app, db, station):
+    token = f"t{uuid.uuid4().hex}"
+    with db.session() as session:
+        stored = session.scalar(select(Station).where(
+            Station.charge_point_id == station.charge_point_id))
+        connector = stored.connectors[0]
+        session.add(ChargingSession(token=token, station_id=stored.id,
+                                    connector_pk=connector.id, connector_id=1,
+                                    status=SessionStatus.COMPLETED, origin="driver"))
+    page = app.test_client().get(f"/sessions/{token}?error=Call+0800-SCAM+now")
+    assert page.status_code == 200
+    assert "0800-SCAM" not in page.get_data(as_text=True)
+
+
+def test_the_cards_export_escapes_cells_a_spreadsheet_would_run_as_formulas(
+        owner_client, owner, db):
+    tag = f"-{uuid.uuid4().hex[:8]}"
+    with db.session() as session:
+        session.add(IdToken(id_tag=tag, owner_id=owner.id, holder_name="=HYPERLINK(1)",
+                            note="@SUM(A1)"))
+    rows = list(csv.DictReader(io.StringIO(
+        owner_client.get("/owner/cards.csv").get_data(as_text=True))))
+    [row] = [r for r in rows if r["id_tag"].endswith(tag[1:])]
+    assert (row["id_tag"], row["holder_name"], row["note"]) == (
+        "'" + tag, "'=HYPERLINK(1)", "'@SUM(A1)")

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from voltspot.domain.evse_ids import EvseIdError, normalise_evse_id, url_safe
@@ -13,11 +22,15 @@ from voltspot.runtime import runtime
 from voltspot.services.driver import journey as driver
 from voltspot.services.errors import Conflict, NotFound
 from voltspot.services.payments.holds import PaymentDeclined, PaymentUnavailable
+from voltspot.web.security import client_address, now, throttles, too_many
 from voltspot.web.templating import htmx
 
 bp = Blueprint("driver", __name__)
 
 CONNECTOR_TYPES = ("Type 2", "CCS", "CHAdeMO")
+# Problems shown once on the session page: flashed, never read from the address (a link
+# with ?error=… must not put someone else's words on our page).
+SESSION_PROBLEM = "session-problem"
 
 
 @bp.errorhandler(NotFound)
@@ -76,6 +89,9 @@ def plug(evse: str):
 @bp.post("/c/<evse>/start")
 def start(evse: str):
     rt = runtime()
+    wait = throttles().starts.hit(client_address(), now())
+    if wait:
+        return too_many(wait, "Too many starts from this device. Wait a minute and try again.")
     try:
         token = driver.start_session(rt.db, rt.payments, rt.control, evse,
                                      request.form.get("start_key", ""))
@@ -110,8 +126,9 @@ def session_page(token: str):
     if htmx.target == "live":
         return render_template("driver/_session_live.html", live=_live(token))
     page = driver.session_page(rt.db, rt.payments, token, rt.settings.remote_start_timeout)
+    problems = get_flashed_messages(category_filter=[SESSION_PROBLEM])
     return render_template("driver/session.html", live=page.live, payment=page.payment,
-                           error=request.args.get("error"))
+                           error=problems[0] if problems else None)
 
 
 @bp.get("/sessions/<token>/paid")
@@ -122,7 +139,7 @@ def paid(token: str) -> Response:
     try:
         driver.confirm_hold(rt.db, rt.payments, rt.control, token)
     except PaymentUnavailable as problem:
-        return redirect(url_for("driver.session_page", token=token, error=str(problem)), 303)
+        flash(str(problem), SESSION_PROBLEM)
     return redirect(url_for("driver.session_page", token=token), 303)
 
 
@@ -132,7 +149,7 @@ def stop(token: str) -> Response:
     try:
         driver.stop_session(rt.db, rt.control, token)
     except Conflict as problem:
-        return redirect(url_for("driver.session_page", token=token, error=str(problem)), 303)
+        flash(str(problem), SESSION_PROBLEM)
     return redirect(url_for("driver.session_page", token=token), 303)
 
 

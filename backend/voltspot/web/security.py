@@ -41,13 +41,14 @@ _PERSONAL_PREFIXES = ("/owner", "/sessions/", "/my-sessions")
 
 @dataclass
 class Throttles:
-    """The throttles of one application."""
+    """The throttles of one application. ``starts``: driver starts per client address
+    (``VOLTSPOT_DRIVER_STARTS_PER_MINUTE``), so one phone cannot claim every plug."""
 
+    starts: RateLimit
     sign_in_account: FailureThrottle = field(default_factory=FailureThrottle)
     # An address may hold several owners (an office): more free failures than an account.
     sign_in_address: FailureThrottle = field(
         default_factory=lambda: FailureThrottle(free=20))
-    starts: RateLimit = field(default_factory=lambda: RateLimit(calls=5, per_seconds=60))
 
 
 def throttles(app: Flask | None = None) -> Throttles:
@@ -138,7 +139,9 @@ def _secure(response: Response) -> Response:
 
 def init_security(app: Flask) -> None:
     """Give every response of ``app`` the headers above and the app its throttles."""
-    app.extensions["voltspot.throttles"] = Throttles()
+    settings = runtime(app).settings
+    app.extensions["voltspot.throttles"] = Throttles(
+        starts=RateLimit(calls=settings.driver_starts_per_minute, per_seconds=60))
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.globals["public_url"] = public_url
     app.after_request(_secure)
