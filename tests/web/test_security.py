@@ -223,3 +223,17 @@ def test_the_cards_export_escapes_cells_a_spreadsheet_would_run_as_formulas(
     [row] = [r for r in rows if r["id_tag"].endswith(tag[1:])]
     assert (row["id_tag"], row["holder_name"], row["note"]) == (
         "'" + tag, "'=HYPERLINK(1)", "'@SUM(A1)")
+
+
+BIG = "99999999999999999999"
+
+
+@pytest.mark.parametrize("path", [
+    f"/sites/{BIG}", f"/owner/sites/{BIG}", f"/owner/sites/{BIG}/edit",
+    f"/owner/sessions/{BIG}", f"/owner/cards/{BIG}", f"/owner/tariffs/{BIG}",
+    f"/owner/tariffs/{BIG}/assign", f"/owner/connectors/{BIG}/edit",
+    f"/owner/sessions?before={BIG}", f"/owner/stickers?site={BIG}",
+    f"/owner/stickers.svg?site={BIG}",
+])
+def test_a_number_no_column_holds_is_not_found_rather_than_an_error(owner_client, path):
+    assert owner_client.get(path).status_code == 404

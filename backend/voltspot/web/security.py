@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app, g, request
+from sqlalchemy.exc import DataError
+from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
 from voltspot.domain.throttle import FailureThrottle, RateLimit
@@ -137,8 +139,36 @@ def _secure(response: Response) -> Response:
     return response
 
 
+class BoundedInt(IntegerConverter):
+    """``<int:…>`` in every route: a number no column can hold is no page (404), never a
+    database overflow (500)."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def _out_of_range(error: Exception):
+    """A number from a query string or a form that no column can hold, caught where the
+    database refused it (SQLite: OverflowError; PostgreSQL: a DataError): the request
+    asked for nothing that exists, so 404, not 500. Views that parse numbers should bound
+    them themselves; this is the net under them."""
+    current_app.logger.warning("%s %s: a number out of range: %s", request.method,
+                               request.path, str(error).splitlines()[0][:200])
+    return Response("Nothing here: a number in the address or the form is out of range.\n",
+                    status=404, mimetype="text/plain")
+
+
+# The largest id a route accepts: what a 64-bit integer column holds.
+MAX_ID = 2**63 - 1
+
+
 def init_security(app: Flask) -> None:
-    """Give every response of ``app`` the headers above and the app its throttles."""
+    """Give every response of ``app`` the headers above, the app its throttles, and its
+    routes' ``<int:…>`` a bound (call before registering blueprints)."""
+    app.url_map.converters["int"] = BoundedInt
+    app.register_error_handler(OverflowError, _out_of_range)
+    app.register_error_handler(DataError, _out_of_range)
     settings = runtime(app).settings
     app.extensions["voltspot.throttles"] = Throttles(
         starts=RateLimit(calls=settings.driver_starts_per_minute, per_seconds=60))
