@@ -149,11 +149,14 @@ def _check_public_url(url: str) -> None:
 
 
 def load_settings(overrides: Mapping[str, object] | None = None,
-                  environ: Mapping[str, str] | None = None) -> Settings:
+                  environ: Mapping[str, str] | None = None, *,
+                  need_secret: bool = True) -> Settings:
     """Build :class:`Settings` from the environment, then apply ``overrides`` (tests, CLI).
 
     Raises :class:`ConfigError` naming the variable when a value is invalid, or when a
-    production deployment has no ``VOLTSPOT_SECRET_KEY``.
+    production deployment has no ``VOLTSPOT_SECRET_KEY``. ``need_secret`` False (commands
+    that only use the database) leaves an unset secret key empty: no development key file
+    is made (nor an ``instance/`` folder wherever the command ran).
     """
     environ = os.environ if environ is None else environ
     values: dict[str, object] = {}
@@ -182,7 +185,7 @@ def load_settings(overrides: Mapping[str, object] | None = None,
             ("stripe_secret_key", "stripe_publishable_key", "stripe_webhook_secret"), stripe,
             strict=True) if not v]
         raise ConfigError(f"{', '.join(missing)} must be set too for card payments with Stripe")
-    if not settings.secret_key:
+    if not settings.secret_key and need_secret:
         if settings.is_production:
             raise ConfigError("VOLTSPOT_SECRET_KEY is required in production; set it to a long "
                               "random string")

@@ -33,10 +33,14 @@ MIN_PASSWORD = 12
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is looking: an owner's id, and whether they see everything."""
+    """Who is looking: an owner's id, and whether they see everything. ``owner_id`` None is
+    the operator's scripts (:data:`OPERATOR`): they see everything and own nothing."""
 
-    owner_id: int
+    owner_id: int | None
     is_admin: bool
+
+
+OPERATOR = Viewer(owner_id=None, is_admin=True)
 
 
 def create_owner(session: Session, email: str, password: str | None, *, name: str = "",
