@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import stat
+import subprocess
+import sys
 import urllib.request
 import uuid
 from html.parser import HTMLParser
@@ -237,3 +241,12 @@ BIG = "99999999999999999999"
 ])
 def test_a_number_no_column_holds_is_not_found_rather_than_an_error(owner_client, path):
     assert owner_client.get(path).status_code == 404
+
+
+def test_the_development_secret_key_file_is_readable_by_its_owner_only(tmp_path):
+    script = ("from voltspot.config import load_settings; "
+              "load_settings({'database_url': 'sqlite://'}, environ={})")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOLTSPOT_")}
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60,
+                   env={**env, "VOLTSPOT_INSTANCE_DIR": str(tmp_path)})
+    assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
