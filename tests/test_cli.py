@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 import pytest
@@ -18,7 +19,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
 from tests.services.test_reports import make_place
-from voltspot.cli import ocpp_base_url
+from voltspot.cli import cli, ocpp_base_url
 from voltspot.domain.statuses import SessionStatus
 from voltspot.models import ChargingSession, IdToken, Owner, SiteHourTotal, Station, Tariff
 from voltspot.services.charging.lifecycle import new_session_token
@@ -249,3 +250,28 @@ def test_owner_approve_lets_in_an_identity_waiting_for_an_admin(database_url, db
     assert result.returncode == 0, result.stderr
     with db.session() as session:
         assert session.scalar(select(Owner.approved).where(Owner.email == email)) is True
+
+
+def _commands(command, path):
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            yield from _commands(sub, [*path, name])
+    else:
+        yield path, command
+
+
+def test_the_readme_documents_every_command_and_option():
+    """Each command has its row in the README's command table, naming all its options."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    missing = []
+    for path, command in _commands(cli, ["voltspot"]):
+        name = " ".join(path)
+        rows = [line for line in readme.splitlines() if line.startswith(f"| `{name}")]
+        if not rows:
+            missing.append(name)
+            continue
+        for option in command.params:
+            if isinstance(option, click.Option):
+                missing += [f"{name} {flag}" for flag in option.opts + option.secondary_opts
+                            if flag.startswith("--") and flag not in rows[0]]
+    assert missing == []
