@@ -58,7 +58,7 @@ from voltspot.app import create_app  # noqa: E402
 from voltspot.db import Database  # noqa: E402
 from voltspot.migrate import upgrade  # noqa: E402
 from voltspot.runtime import runtime  # noqa: E402
-from voltspot.services.reports.figures import recount_session_totals  # noqa: E402
+from voltspot.services.reports.totals import recount_session_totals  # noqa: E402
 
 GOAL_MS = 300.0
 PASSWORD = "bench-owner-password"

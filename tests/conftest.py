@@ -1,68 +1,22 @@
 """Fixtures: a real database (SQLite by default, PostgreSQL when VOLTSPOT_DATABASE_URL says
-so) and a live server (``voltspot serve``: gunicorn + gevent) on 127.0.0.1."""
+so) and a live server (``voltspot serve``: gunicorn + gevent) on 127.0.0.1. The helpers
+behind them live in ``tests.support.server``; model rows come from ``tests.factories``."""
 
 from __future__ import annotations
 
-import itertools
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
+from tests.factories import RegisteredStation, make_station, priced_plugs
+from tests.support.server import LiveServer, fresh_database_url, start_server, stop_server
 from voltspot.db import Database
 from voltspot.migrate import upgrade
-from voltspot.services.stations.registry import register_station
-
-API_TOKEN = "test-api-token"
-
-
-def _fresh_database_url(tmp_root: Path, name: str = "") -> str:
-    """An empty database: a file under ``tmp_root``, or on the PostgreSQL server of
-    VOLTSPOT_DATABASE_URL that database (``name`` given: a sibling database of that name,
-    created when missing) with its schema dropped and made anew."""
-    url = os.environ.get("VOLTSPOT_DATABASE_URL", "")
-    if url.startswith("postgresql"):
-        if name:
-            server_url, _, database_name = url.rpartition("/")
-            admin = Database(url)
-            with admin.engine.connect().execution_options(
-                    isolation_level="AUTOCOMMIT") as connection:
-                sibling = f"{database_name}_{name}"
-                exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                                            {"n": sibling}).scalar()
-                if not exists:
-                    connection.execute(text(f'CREATE DATABASE "{sibling}"'))
-            admin.dispose()
-            url = f"{server_url}/{sibling}"
-        database = Database(url)
-        with database.engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        database.dispose()
-        return url
-    return f"sqlite:///{tmp_root / f'voltspot-test{name}.db'}"
-
-
-def fresh_database(tmp_root: Path, name: str, revision: str = "head") -> str:
-    """A database of its own migrated to ``revision``, for a module whose server (or
-    whose network-wide figures) must not share one."""
-    url = _fresh_database_url(tmp_root, name)
-    upgrade(url, revision)
-    return url
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = _fresh_database_url(tmp_path_factory.mktemp("db"))
+    url = fresh_database_url(tmp_path_factory.mktemp("db"))
     upgrade(url)
     return url
 
@@ -74,61 +28,6 @@ def db(database_url: str) -> Iterator[Database]:
     database.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class LiveServer:
-    base_url: str
-    ws_url: str
-    process: subprocess.Popen
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
-def start_server(database_url: str, log_path: Path, extra_env: dict[str, str] | None = None,
-                 **settings: str) -> LiveServer:
-    """Start ``voltspot serve`` on a free port and wait until it answers. ``settings`` are
-    VOLTSPOT_* settings by name; ``extra_env`` other variables (STRIPE_*)."""
-    port = _free_port()
-    env = {**os.environ, "VOLTSPOT_DATABASE_URL": database_url, "VOLTSPOT_API_TOKEN": API_TOKEN,
-           "VOLTSPOT_ENV": "test", "VOLTSPOT_OCPP_RESPONSE_TIMEOUT": "3",
-           # Every test's driver starts come from 127.0.0.1; the limit has its own test.
-           "VOLTSPOT_DRIVER_STARTS_PER_MINUTE": "100000",
-           "VOLTSPOT_PUBLIC_URL": f"http://127.0.0.1:{port}", "PYTHONUNBUFFERED": "1",
-           **{f"VOLTSPOT_{k.upper()}": v for k, v in settings.items()}, **(extra_env or {})}
-    with log_path.open("w") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "voltspot", "serve", "--port", str(port)],
-            env=env, stdout=log_file, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(base_url + "/healthz", timeout=1):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("server did not start:\n" + log_path.read_text()) from None
-            time.sleep(0.1)
-    return LiveServer(base_url, f"ws://127.0.0.1:{port}/ocpp", process, log_path)
-
-
-def stop_server(server: LiveServer) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
-
-
 @pytest.fixture(scope="session")
 def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     live = start_server(database_url, tmp_path_factory.mktemp("logs") / "server.log")
@@ -136,20 +35,14 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     stop_server(live)
 
 
-_station_numbers = itertools.count(1)
-
-
-@dataclass
-class RegisteredStation:
-    charge_point_id: str
-    password: str
-
-
 @pytest.fixture
 def station(db: Database) -> RegisteredStation:
     """A freshly registered station with two connectors (unique id per test)."""
-    charge_point_id = f"CP-{next(_station_numbers)}-{uuid.uuid4().hex[:6]}"
-    with db.session() as session:
-        _, password = register_station(session, site_name="Test site",
-                                       charge_point_id=charge_point_id, connectors=2)
-    return RegisteredStation(charge_point_id, password)
+    return make_station(db)
+
+
+@pytest.fixture
+def priced(db: Database, station: RegisteredStation) -> list[str]:
+    """The station's plugs carry a tariff: €0.39/kWh, €0.35 per session, €50 hold; returns
+    the plugs' EVSE ids as they appear in URLs."""
+    return priced_plugs(db, station.charge_point_id)

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from tests.services.test_reports import make_place
+from tests.factories import make_place
 from voltspot.cli import cli, ocpp_base_url
 from voltspot.domain.statuses import SessionStatus
 from voltspot.models import ChargingSession, IdToken, Owner, SiteHourTotal, Station, Tariff

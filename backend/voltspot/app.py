@@ -12,15 +12,25 @@ from flask import Flask, jsonify
 from voltspot.config import load_settings
 from voltspot.runtime import Runtime
 
-ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = Path(__file__).resolve().parent
+REPOSITORY = PACKAGE.parents[1]
+
+
+def web_folders() -> tuple[Path, Path]:
+    """The templates and static folders: the repository's ``pwa/templates`` and ``static``
+    when run from a checkout (or an editable install), else the copies a built distribution
+    carries inside the package (see setup.py); so any working directory finds them."""
+    if (REPOSITORY / "pwa" / "templates").is_dir():
+        return REPOSITORY / "pwa" / "templates", REPOSITORY / "static"
+    return PACKAGE / "templates", PACKAGE / "static"
 
 
 def create_app(config: Mapping[str, object] | None = None) -> Flask:
     """Build the application from the environment, with ``config`` overriding settings
     (tests pass a mapping). Raises :class:`~voltspot.config.ConfigError` for bad settings."""
     settings = load_settings(config)
-    app = Flask(__name__, template_folder=str(ROOT / "pwa" / "templates"),
-                static_folder=str(ROOT / "static"))
+    templates, static = web_folders()
+    app = Flask(__name__, template_folder=str(templates), static_folder=str(static))
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,

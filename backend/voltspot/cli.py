@@ -26,8 +26,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from voltspot.config import ConfigError, Settings, load_settings
 from voltspot.db import Database
+from voltspot.domain.protocol import OcppVersion
 from voltspot.services.errors import ServiceError
 
+OCPP_VERSIONS = [str(version) for version in OcppVersion]
 UPGRADE_FIRST = "run `voltspot db upgrade` first"
 
 
@@ -151,7 +153,7 @@ def station() -> None:
 @click.option("--connectors", required=True, type=click.IntRange(1, 32))
 @click.option("--power-kw", default=22.0, show_default=True, type=float)
 @click.option("--password", default=None, help="16-40 characters; generated if omitted")
-@click.option("--ocpp", "ocpp_version", type=click.Choice(["1.6", "2.0.1"]), default=None,
+@click.option("--ocpp", "ocpp_version", type=click.Choice(OCPP_VERSIONS), default=None,
               help="the version to use when the charger offers both (default: the newest)")
 def station_add(site_name: str, charge_point_id: str, connectors: int, power_kw: float,
                 password: str | None, ocpp_version: str | None) -> None:
@@ -241,9 +243,10 @@ def payments_reconcile() -> None:
     with _database(settings):
         pass
     runtime = Runtime(settings)
+    # No charger control: this process holds no charger connections (the server starts
+    # and stops chargers).
     try:
-        outcome = reconcile(runtime.db, runtime.payments, runtime.control,
-                            settings.hold_margin_percent)
+        outcome = reconcile(runtime.db, runtime.payments, None, settings.hold_margin_percent)
     finally:
         runtime.db.dispose()
     click.echo(f"settled {outcome.settled}, holds checked {outcome.confirmed}, "
@@ -305,10 +308,10 @@ def reports_recount() -> None:
     """Count every closed session into the reports' hourly totals again: after sessions
     were imported or changed outside Voltspot (the totals are otherwise kept as sessions
     close, and migration 0009 counted those closed before it)."""
-    from voltspot.services.reports.figures import recount_session_totals
+    from voltspot.services.reports.totals import recount
 
-    with _database(_settings()) as database, database.session() as session:
-        recount_session_totals(session)
+    with _database(_settings()) as database:
+        recount(database)
     click.echo("The report totals are counted again from every closed session.")
 
 
@@ -332,7 +335,7 @@ def reports_recount() -> None:
 @click.option("--id-tag", "id_tags", multiple=True,
               help="RFID tags the simulated cars use (repeatable)")
 @click.option("--ocpp", "ocpp_versions", multiple=True, default=["1.6"], show_default=True,
-              type=click.Choice(["1.6", "2.0.1"]),
+              type=click.Choice(OCPP_VERSIONS),
               help="OCPP version; repeat to mix, the chargers take the versions in turn "
                    "(--ocpp 1.6 --ocpp 2.0.1: every second charger speaks 2.0.1)")
 @click.option("--measurands", "tx_updated_measurands", default="", show_default=True,

@@ -18,9 +18,11 @@ from voltspot.models import OcppFrame, utcnow
 from voltspot.ocpp.control import OcppChargerControl
 from voltspot.ocpp.registry import ConnectionRegistry
 from voltspot.services.housekeeping import Housekept, run_housekeeping
-from voltspot.services.payments.holds import DemoGateway, PaymentGateway, settle_pending
+from voltspot.services.payments.gateways.base import PaymentGateway
+from voltspot.services.payments.gateways.demo import DemoGateway
+from voltspot.services.payments.gateways.stripe import StripeGateway
+from voltspot.services.payments.holds import settle_pending
 from voltspot.services.payments.reconcile import reconcile
-from voltspot.services.payments.stripe_gateway import StripeGateway
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,8 @@ class Runtime:
         self.control = OcppChargerControl(self.registry, settings.ocpp_response_timeout)
         self.payments: PaymentGateway = (
             StripeGateway(settings.stripe_secret_key, settings.stripe_publishable_key,
-                          api_base=settings.stripe_api_base or None)
+                          api_base=settings.stripe_api_base or None,
+                          webhook_secret=settings.stripe_webhook_secret)
             if settings.stripe_enabled else DemoGateway())
         self._housekeeper: threading.Thread | None = None
         self._frames_trimmed_up_to = 0

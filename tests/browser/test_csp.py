@@ -11,7 +11,8 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.browser.conftest import csp_violations
-from tests.web.owner.conftest import PASSWORD, make_owner
+from tests.factories import make_owner
+from tests.support.owner import PASSWORD
 from voltspot.models import Site, Station
 
 WAIT_MS = 10_000

@@ -16,7 +16,7 @@ import segno
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import func, select
 
-from tests.browser.conftest import (
+from tests.support.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     PHONE,
@@ -24,8 +24,8 @@ from tests.browser.conftest import (
     screenshot,
     touch_targets_ok,
 )
-from tests.support import running
-from voltspot.models import ChargingSession, Station, Tariff
+from tests.support.waiting import running
+from voltspot.models import ChargingSession, Station
 from voltspot.simulator import SimulatedCharger, SimulatedCharger201
 
 SITE = "Test site"
@@ -33,23 +33,6 @@ WAIT_MS = 10_000  # the longest any single step may take before the test fails
 
 
 # -- the station, priced, and a simulator playing it --------------------------------------
-
-@pytest.fixture
-def priced(db, station) -> list[str]:
-    """The station's plugs carry a tariff (€0.39/kWh, €0.35 per session, €50 hold, 21 % VAT);
-    returns the plugs' URL ids (``NL-VSP-E12-1``)."""
-    with db.session() as session:
-        tariff = Tariff(name=f"T-{station.charge_point_id}", currency="EUR",
-                        energy_price_per_kwh=3900, session_fee=35, hold_amount=5000,
-                        vat_rate_basis_points=2100)
-        session.add(tariff)
-        session.flush()
-        stored = session.scalar(select(Station).where(
-            Station.charge_point_id == station.charge_point_id))
-        for connector in stored.connectors:
-            connector.tariff_id = tariff.id
-        return [c.evse_id.replace("*", "-") for c in stored.connectors]
-
 
 @pytest.fixture
 def simulator(server, station, priced) -> Iterator[SimulatedCharger]:

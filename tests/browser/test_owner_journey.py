@@ -28,10 +28,11 @@ from contextlib import ExitStack
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import axe_check, screenshot, touch_targets_ok
-from tests.support import running
-from tests.web.owner.conftest import PASSWORD, OwnerAccount, make_owner
-from voltspot.services.owner import stations as owner_stations
+from tests.factories import OwnerAccount, make_owner
+from tests.support.browser import axe_check, screenshot, touch_targets_ok
+from tests.support.owner import PASSWORD
+from tests.support.waiting import running
+from voltspot.services.owner import sites
 from voltspot.services.owner.accounts import Viewer
 from voltspot.services.owner.cards import Billing, CardDetails, register_card
 from voltspot.simulator import SimulatedCharger
@@ -107,18 +108,16 @@ def check_screen(page: Page, name: str, known=None) -> None:
 def owner_site(db, owner: OwnerAccount, name: str) -> int:
     """A site of ``owner``'s, made as the site form makes it (the desktop journey covers
     the form itself)."""
-    with db.session() as session:
-        form = {**owner_stations.site_form_values(), "name": name, "address": "Damrak 1",
-                "city": "Amsterdam", "help_phone": "+31 20 123 4567"}
-        return owner_stations.create_site(session, Viewer(owner.id, False), form).id
+    form = {**sites.site_form_values(), "name": name, "address": "Damrak 1",
+            "city": "Amsterdam", "help_phone": "+31 20 123 4567"}
+    return sites.create_site(db, Viewer(owner.id, False), form).id
 
 
 def owner_card(db, owner: OwnerAccount) -> str:
     """An RFID card of ``owner``'s, invoiced later (so its sessions are priced); its idTag."""
     id_tag = unique("CARD").upper()
-    with db.session() as session:
-        register_card(session, Viewer(owner.id, False), id_tag,
-                      CardDetails(holder_name="Depot van", billing=Billing.INVOICE))
+    register_card(db, Viewer(owner.id, False), id_tag,
+                  CardDetails(holder_name="Depot van", billing=Billing.INVOICE))
     return id_tag
 
 

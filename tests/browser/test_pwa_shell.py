@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import axe_check, screenshot, touch_targets_ok
+from tests.support.browser import axe_check, screenshot, touch_targets_ok
 
 SW_READY = "() => navigator.serviceWorker.ready.then((r) => r.active.scriptURL)"
 

@@ -1,4 +1,4 @@
-"""Tariff maths: bills, examples, price summaries and money formatting."""
+"""Tariff maths: bills, examples, price summaries and unit prices."""
 
 from __future__ import annotations
 
@@ -12,15 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from voltspot.domain.money import NBSP
 from voltspot.domain.pricing import (
-    NBSP,
     PriceWindow,
     TariffDimension,
     TariffTerms,
     TimeBasis,
     Usage,
     estimate,
-    format_money,
     format_unit_price,
     price_session,
     price_summary,
@@ -388,19 +387,6 @@ def test_the_summary_of_a_tariff_without_prices_is_free():
 def test_the_summary_writes_fractional_vat_rates():
     assert price_summary(terms(session_fee=100, vat_rate_basis_points=2550))[-1] == \
         "incl. 25.5% VAT"
-
-
-@pytest.mark.parametrize(("currency", "text"), [
-    ("EUR", "€12.34"), ("GBP", "£12.34"), ("USD", "$12.34"), ("CHF", f"CHF{NBSP}12.34"),
-    ("SEK", f"SEK{NBSP}12.34"), ("NOK", f"NOK{NBSP}12.34"), ("DKK", f"DKK{NBSP}12.34"),
-    ("PLN", f"12.34{NBSP}zł"), ("CZK", f"12.34{NBSP}Kč"), ("ISK", f"ISK{NBSP}1,234"),
-    ("AUD", f"AUD{NBSP}12.34")])
-def test_money_is_written_with_the_currency_symbol_or_code_in_its_place(currency, text):
-    assert format_money(1234, currency) == text
-
-
-def test_large_amounts_group_thousands():
-    assert format_money(123456789, "EUR") == "€1,234,567.89"
 
 
 @pytest.mark.parametrize(("price", "text"), [

@@ -10,7 +10,9 @@ import pytest
 from ocpp.exceptions import NotImplementedError as OcppNotImplemented
 from ocpp.v16 import call, call_result
 
-from tests.support import LibraryCharger, api, command, now_iso
+from tests.support.http import api, command
+from tests.support.library_charger import LibraryCharger
+from tests.support.payloads import now_iso
 
 
 @pytest.fixture

@@ -12,7 +12,9 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 from werkzeug.security import generate_password_hash
 
-from tests.support import RawCharger, basic_auth
+from tests.factories import make_station
+from tests.support.http import basic_auth
+from tests.support.raw_charger import RawCharger
 from voltspot.models import Station
 from voltspot.services.stations import registry
 
@@ -108,14 +110,7 @@ def test_a_frame_over_64_kib_closes_the_socket_with_1009(server, station):
 
 
 def test_a_misbehaving_charger_does_not_disturb_another(server, station, db):
-    from tests.conftest import RegisteredStation
-    from voltspot.services.stations.registry import register_station
-
-    with db.session() as session:
-        _, password = register_station(session, site_name="Test site",
-                                       charge_point_id=station.charge_point_id + "-b",
-                                       connectors=1)
-    other = RegisteredStation(station.charge_point_id + "-b", password)
+    other = make_station(db, connectors=1, charge_point_id=station.charge_point_id + "-b")
     with RawCharger(server.ws_url, station.charge_point_id, station.password) as bad, \
             RawCharger(server.ws_url, other.charge_point_id, other.password) as good:
         for frame in ["{", "[2]", '[2, "a", "Nope", {}]', "x" * 70000]:

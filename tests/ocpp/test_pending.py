@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import start_server, stop_server
-from tests.support import RawCharger, now_iso
+from tests.support.payloads import now_iso
+from tests.support.raw_charger import RawCharger
+from tests.support.server import start_server, stop_server
 from voltspot.models import Station
 
 

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from tests.support import RawCharger, now_iso
+from tests.support.payloads import now_iso
+from tests.support.raw_charger import RawCharger
 from voltspot.domain.statuses import SessionStatus
 from voltspot.models import ChargingSession, IdToken, MeterSample, OcppFrame, Station
 

@@ -11,23 +11,18 @@ import pytest
 from ocpp.v201 import call
 from sqlalchemy import select
 
-from tests.support import (
-    LibraryCharger201,
-    RawCharger201,
-    sampled_value,
-    transaction_event,
-)
+from tests.factories import make_card
+from tests.support.library_charger import LibraryCharger201
+from tests.support.payloads import sampled_value, transaction_event
+from tests.support.raw_charger import RawCharger201
 from voltspot.domain.statuses import AuthorizationStatus, SessionStatus
-from voltspot.models import ChargingSession, IdToken, Owner, Station
+from voltspot.models import ChargingSession, Owner, Station
 from voltspot.services.stations.registry import register_station
 
 
 def _card(db, **fields) -> str:
     """A registered card (stored in capitals, as the owner page stores it); its tag."""
-    id_tag = fields.pop("id_tag", None) or f"C{uuid.uuid4().hex[:12]}".upper()
-    with db.session() as session:
-        session.add(IdToken(id_tag=id_tag, billing="invoice", **fields))
-    return id_tag
+    return make_card(db, fields.pop("id_tag", None), **fields)
 
 
 def _authorize(charger, id_token, token_type="ISO14443") -> dict:

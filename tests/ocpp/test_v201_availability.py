@@ -9,16 +9,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.support import (
-    LibraryCharger201,
-    RawCharger201,
-    command,
-    in_background,
-    now_iso,
-    transaction_event,
-)
+from tests.factories import make_card
+from tests.support.http import command
+from tests.support.library_charger import LibraryCharger201
+from tests.support.payloads import now_iso, transaction_event
+from tests.support.raw_charger import RawCharger201
+from tests.support.waiting import in_background
 from voltspot.domain.statuses import ConnectorStatus
-from voltspot.models import Connector, IdToken, Station
+from voltspot.models import Connector, Station
 
 
 def _charger(server, station) -> RawCharger201:
@@ -86,9 +84,7 @@ def test_the_other_connector_of_a_busy_evse_turning_unavailable_does_not_hide_th
         server, station, db):
     # A DC EVSE with CCS (connector 1) and CHAdeMO (connector 2): while the car charges on
     # one, the station reports the other Unavailable.
-    id_tag = f"G{uuid.uuid4().hex[:10]}".upper()
-    with db.session() as session:
-        session.add(IdToken(id_tag=id_tag, billing="invoice"))
+    id_tag = make_card(db, f"G{uuid.uuid4().hex[:10]}")
     with _charger(server, station) as charger:
         _status(charger, "Occupied", evse_id=1, connector_id=1)
         charger.result("TransactionEvent", transaction_event(

@@ -10,16 +10,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import start_server, stop_server
-from tests.support import (
-    LibraryCharger201,
-    RawCharger,
-    RawCharger201,
-    command,
-    transaction_event,
-)
+from tests.factories import make_card
+from tests.support.http import command
+from tests.support.library_charger import LibraryCharger201
+from tests.support.payloads import transaction_event
+from tests.support.raw_charger import RawCharger, RawCharger201
+from tests.support.server import start_server, stop_server
 from voltspot.domain.statuses import Registration
-from voltspot.models import IdToken, Station
+from voltspot.models import Station
 
 
 def _station(db, charge_point_id) -> Station:
@@ -135,9 +133,7 @@ def test_a_pending_station_gets_its_heartbeats_answered(server, station, db):
 
 def test_a_pending_station_authorises_nobody(server, station, db):
     _make_pending(db, station)
-    card = f"PEND-{uuid.uuid4().hex[:8]}".upper()
-    with db.session() as session:
-        session.add(IdToken(id_tag=card, billing="invoice"))
+    card = make_card(db, f"PEND-{uuid.uuid4().hex[:8]}")
     with _charger(server, station) as charger:
         charger.boot()
         answer = charger.result("Authorize", {"idToken": {"idToken": card,

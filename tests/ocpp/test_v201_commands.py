@@ -8,13 +8,10 @@ import pytest
 from ocpp.exceptions import NotImplementedError as OcppNotImplemented
 from ocpp.v201 import call, call_result
 
-from tests.support import (
-    LibraryCharger,
-    LibraryCharger201,
-    RawCharger201,
-    command,
-    in_background,
-)
+from tests.support.http import command
+from tests.support.library_charger import LibraryCharger, LibraryCharger201
+from tests.support.raw_charger import RawCharger201
+from tests.support.waiting import in_background
 
 
 @pytest.fixture

@@ -10,15 +10,11 @@ import time
 from ocpp.v201 import call_result
 from sqlalchemy import select
 
-from tests.support import (
-    LibraryCharger201,
-    RawCharger201,
-    api,
-    command,
-    eventually,
-    in_background,
-    now_iso,
-)
+from tests.support.http import api, command
+from tests.support.library_charger import LibraryCharger201
+from tests.support.payloads import now_iso
+from tests.support.raw_charger import RawCharger201
+from tests.support.waiting import eventually, in_background
 from voltspot.models import Station
 
 FULL_MEASURANDS = "Energy.Active.Import.Register,Power.Active.Import,SoC"

@@ -14,7 +14,8 @@ from ocpp.exceptions import (
 )
 from ocpp.v201 import call
 
-from tests.support import LibraryCharger201, RawCharger201
+from tests.support.library_charger import LibraryCharger201
+from tests.support.raw_charger import RawCharger201
 
 
 @pytest.fixture

@@ -7,7 +7,9 @@ from __future__ import annotations
 from ocpp.v201 import call
 from sqlalchemy import select
 
-from tests.support import LibraryCharger201, RawCharger201, now_iso
+from tests.support.library_charger import LibraryCharger201
+from tests.support.payloads import now_iso
+from tests.support.raw_charger import RawCharger201
 from voltspot.models import Station
 
 

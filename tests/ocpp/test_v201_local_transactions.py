@@ -12,15 +12,12 @@ from datetime import UTC, datetime, timedelta
 from ocpp.v201 import call
 from sqlalchemy import func, select
 
-from tests.support import (
-    LibraryCharger201,
-    RawCharger201,
-    now_iso,
-    sampled_value,
-    transaction_event,
-)
+from tests.factories import make_card, make_tariff, price_plugs
+from tests.support.library_charger import LibraryCharger201
+from tests.support.payloads import now_iso, sampled_value, transaction_event
+from tests.support.raw_charger import RawCharger201
 from voltspot.domain.statuses import ConnectorStatus, SessionStatus
-from voltspot.models import ChargingSession, Connector, IdToken, MeterSample, Station, Tariff
+from voltspot.models import ChargingSession, Connector, MeterSample, Station
 
 
 def _charger(server, station) -> RawCharger201:
@@ -28,10 +25,7 @@ def _charger(server, station) -> RawCharger201:
 
 
 def _card(db) -> str:
-    id_tag = f"E{uuid.uuid4().hex[:12]}".upper()
-    with db.session() as session:
-        session.add(IdToken(id_tag=id_tag, billing="invoice"))
-    return id_tag
+    return make_card(db)
 
 
 def _energy(wh, context="Sample.Periodic") -> dict:
@@ -210,14 +204,7 @@ def test_an_ended_event_without_a_stopped_reason_is_a_local_stop(server, station
 
 
 def test_an_ended_event_answers_the_total_cost_of_a_priced_session(server, station, db):
-    with db.session() as session:
-        tariff = Tariff(name=f"T-{station.charge_point_id}", currency="EUR",
-                        energy_price_per_kwh=4000)
-        session.add(tariff)
-        session.flush()
-        for connector in session.scalar(select(Station).where(
-                Station.charge_point_id == station.charge_point_id)).connectors:
-            connector.tariff_id = tariff.id
+    _priced(db, station)
     id_tag = _card(db)
     transaction_id = str(uuid.uuid4())
     with _charger(server, station) as charger:
@@ -378,14 +365,8 @@ def test_a_card_tapped_before_choosing_an_evse_leaves_the_other_evses_transactio
 
 def _priced(db, station) -> None:
     """The station's plugs carry a tariff of €0.40 per kWh."""
-    with db.session() as session:
-        tariff = Tariff(name=f"T-{uuid.uuid4().hex[:8]}", currency="EUR",
-                        energy_price_per_kwh=4000)
-        session.add(tariff)
-        session.flush()
-        for connector in session.scalar(select(Station).where(
-                Station.charge_point_id == station.charge_point_id)).connectors:
-            connector.tariff_id = tariff.id
+    price_plugs(db, station.charge_point_id,
+                make_tariff(db, None, energy_price_per_kwh=4000, session_fee=0))
 
 
 def test_an_ended_transaction_of_a_free_card_is_answered_a_total_cost_of_zero(server,
@@ -393,9 +374,7 @@ def test_an_ended_transaction_of_a_free_card_is_answered_a_total_cost_of_zero(se
     # TransactionEventResponse.totalCost: "When omitted, the transaction was NOT free. To
     # indicate a free transaction, the CSMS SHALL send 0.00."
     _priced(db, station)
-    id_tag = f"FREE{uuid.uuid4().hex[:10]}".upper()
-    with db.session() as session:
-        session.add(IdToken(id_tag=id_tag, billing="free"))
+    id_tag = make_card(db, f"FREE{uuid.uuid4().hex[:10]}", billing="free")
     transaction_id = str(uuid.uuid4())
     with _charger(server, station) as charger:
         _send(charger, "Started", transaction_id, 0, "Authorized", id_token=id_tag,

@@ -10,14 +10,11 @@ import pytest
 from ocpp.v201 import call
 from sqlalchemy import select
 
-from tests.support import (
-    LibraryCharger201,
-    RawCharger201,
-    now_iso,
-    sampled_value,
-    transaction_event,
-)
-from voltspot.models import ChargingSession, IdToken, MeterSample, Station
+from tests.factories import make_card
+from tests.support.library_charger import LibraryCharger201
+from tests.support.payloads import now_iso, sampled_value, transaction_event
+from tests.support.raw_charger import RawCharger201
+from voltspot.models import ChargingSession, MeterSample, Station
 
 
 def _charger(server, station) -> RawCharger201:
@@ -43,9 +40,7 @@ def _session(db, transaction_id) -> ChargingSession:
 
 
 def _running(server, station, db, charger, begin_wh=1000) -> str:
-    id_tag = f"J{uuid.uuid4().hex[:10]}".upper()
-    with db.session() as session:
-        session.add(IdToken(id_tag=id_tag, billing="invoice"))
+    id_tag = make_card(db, f"J{uuid.uuid4().hex[:10]}")
     transaction_id = str(uuid.uuid4())
     charger.result("TransactionEvent", transaction_event(
         "Started", transaction_id, 0, "Authorized", id_token=id_tag, state="Charging",

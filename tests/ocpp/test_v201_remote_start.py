@@ -13,18 +13,14 @@ from ocpp.exceptions import GenericError
 from ocpp.v201 import call, call_result
 from sqlalchemy import func, select
 
-from tests.support import (
-    LibraryCharger201,
-    RawCharger201,
-    api,
-    command,
-    in_background,
-    now_iso,
-    sampled_value,
-    transaction_event,
-)
+from tests.factories import make_card, make_tariff, price_plugs
+from tests.support.http import api, command
+from tests.support.library_charger import LibraryCharger201
+from tests.support.payloads import now_iso, sampled_value, transaction_event
+from tests.support.raw_charger import RawCharger201
+from tests.support.waiting import in_background
 from voltspot.domain.statuses import ConnectorStatus, SessionStatus
-from voltspot.models import ChargingSession, Connector, IdToken, MeterSample, Station, Tariff
+from voltspot.models import ChargingSession, Connector, MeterSample, Station
 
 
 def _app_token() -> str:
@@ -174,8 +170,7 @@ def test_a_remote_stop_through_the_library_client_ends_the_session_remotely(serv
 
 def test_a_remote_stop_the_charger_rejects_leaves_the_session_running(server, station, db):
     transaction_id = str(uuid.uuid4())
-    with db.session() as session:
-        session.add(IdToken(id_tag=f"STOP-{transaction_id[:8]}".upper(), billing="invoice"))
+    make_card(db, f"STOP-{transaction_id[:8]}")
     with _library(server, station) as charger:
         charger.cp.answers["RequestStopTransaction"] = \
             lambda **_: call_result.RequestStopTransaction(status="Rejected")
@@ -323,14 +318,8 @@ def test_request_stop_with_the_chargers_transaction_id_ends_the_session_remotely
 def test_a_started_echoing_only_the_remote_start_id_runs_and_is_priced_for_the_driver(
         server, station, db):
     # Not every charger repeats the idToken of a remote start in its Started event.
-    with db.session() as session:
-        tariff = Tariff(name=f"T-{uuid.uuid4().hex[:8]}", currency="EUR",
-                        energy_price_per_kwh=4000)
-        session.add(tariff)
-        session.flush()
-        for connector in session.scalar(select(Station).where(
-                Station.charge_point_id == station.charge_point_id)).connectors:
-            connector.tariff_id = tariff.id
+    price_plugs(db, station.charge_point_id,
+                make_tariff(db, None, energy_price_per_kwh=4000, session_fee=0))
     transaction_id = str(uuid.uuid4())
     with _raw(server, station) as charger:
         body, asked = _remote_start(server, station, charger, _app_token())

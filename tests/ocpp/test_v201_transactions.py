@@ -9,16 +9,12 @@ import uuid
 
 from sqlalchemy import select
 
-from tests.support import (
-    RawCharger,
-    RawCharger201,
-    now_iso,
-    sampled_value,
-    transaction_event,
-)
+from tests.factories import make_card
+from tests.support.payloads import now_iso, sampled_value, transaction_event
+from tests.support.raw_charger import RawCharger, RawCharger201
 from voltspot.domain.meter import ENERGY_REGISTER as ENERGY
 from voltspot.domain.statuses import ConnectorStatus, SessionStatus
-from voltspot.models import ChargingSession, Connector, IdToken, MeterSample, Station
+from voltspot.models import ChargingSession, Connector, MeterSample, Station
 
 
 def _charger(server, station) -> RawCharger201:
@@ -30,8 +26,7 @@ def _boot(charger) -> dict:
 
 
 def _card(db, id_tag) -> None:
-    with db.session() as session:
-        session.add(IdToken(id_tag=id_tag.upper(), billing="invoice"))
+    make_card(db, id_tag)
 
 
 def _event(charger, event_type, transaction_id, seq_no, trigger, *, energy_wh=None,

@@ -16,20 +16,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import fresh_database, start_server, stop_server
-from tests.payments.test_stripe_gateway import taken
-from tests.payments_support import (
+from tests.support.server import fresh_database, start_server, stop_server
+from tests.support.stripe_server import (
     PUBLISHABLE_KEY,
     SECRET_KEY,
     WEBHOOK_SECRET,
     confirm_with_card,
     localstripe,
+    taken,
 )
 from voltspot.db import Database
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import ChargingSession, Station
 from voltspot.services.charging.lifecycle import new_session_token
-from voltspot.services.payments.stripe_gateway import StripeGateway
+from voltspot.services.payments.gateways.stripe import StripeGateway
 from voltspot.services.stations.registry import register_station
 
 

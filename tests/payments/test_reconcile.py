@@ -9,21 +9,31 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from ocpp.v16 import call
+from ocpp.v16 import call, call_result
 from sqlalchemy import select
 
-from tests.conftest import fresh_database, start_server, stop_server
-from tests.payments.test_stripe_gateway import taken
-from tests.payments_support import PUBLISHABLE_KEY, SECRET_KEY, confirm_with_card, localstripe
-from tests.support import LibraryCharger, now_iso, page
+from tests.factories import make_tariff, price_plugs
+from tests.support.http import page
+from tests.support.library_charger import LibraryCharger
+from tests.support.payloads import now_iso
+from tests.support.server import fresh_database, start_server, stop_server
+from tests.support.stripe_server import (
+    PUBLISHABLE_KEY,
+    SECRET_KEY,
+    confirm_with_card,
+    localstripe,
+    taken,
+)
+from tests.support.waiting import eventually
 from voltspot.db import Database
 from voltspot.domain.pricing import TariffTerms
 from voltspot.domain.statuses import PaymentState, SessionStatus
-from voltspot.models import ChargingSession, Station, Tariff, utcnow
+from voltspot.models import ChargingSession, Station, utcnow
 from voltspot.services.charging.lifecycle import new_session_token
-from voltspot.services.payments.holds import DemoGateway, settle_pending
+from voltspot.services.payments.gateways.demo import DemoGateway
+from voltspot.services.payments.gateways.stripe import StripeGateway
+from voltspot.services.payments.holds import settle_pending
 from voltspot.services.payments.reconcile import capture_before_expiry
-from voltspot.services.payments.stripe_gateway import StripeGateway
 
 
 @pytest.fixture(scope="module")
@@ -102,40 +112,69 @@ def test_a_capture_done_just_before_a_crash_is_recorded_once(db, station):
         assert (row.payment_state, row.amount_captured) == (PaymentState.CAPTURED, 777)
 
 
+def _priced_at_five_euros_a_kwh(db, station) -> str:
+    """The station's plugs cost €5/kWh with a €10 hold; returns its first plug's EVSE id
+    as written in URLs."""
+    tariff_id = make_tariff(db, None, name=f"T-{station.charge_point_id}",
+                            energy_price_per_kwh=50000, hold_amount=1000, session_fee=0)
+    return price_plugs(db, station.charge_point_id, tariff_id)[0]
+
+
+def _charging_past_its_hold(server, charger, evse) -> tuple[str, int]:
+    """A driver's session at ``evse`` whose meter has reached €9.50 of its €10 hold;
+    returns its token and transaction id."""
+    charger.boot()
+    charger.send(call.StatusNotification(connector_id=1, error_code="NoError",
+                                         status="Available"))
+    _, headers, _ = page(server, "POST", f"/c/{evse}/start", form={"start_key": uuid.uuid4().hex})
+    token = headers["Location"].rsplit("/", 1)[-1]
+    id_tag = charger.cp.received[-1][1]["id_tag"]
+    started = charger.send(call.StartTransaction(connector_id=1, id_tag=id_tag,
+                                                 meter_start=0, timestamp=now_iso()))
+    charger.send(call.MeterValues(connector_id=1, transaction_id=started.transaction_id,
+                                  meter_value=[{"timestamp": now_iso(),
+                                                "sampled_value": [{"value": "1900"}]}]))
+    return token, started.transaction_id
+
+
+def _notice(db, token) -> str | None:
+    with db.session() as session:
+        return session.scalar(select(ChargingSession.notice).where(
+            ChargingSession.token == token))
+
+
 def test_a_session_whose_cost_reaches_its_hold_is_stopped_and_the_driver_told(server, db,
                                                                               station):
-    with db.session() as session:
-        tariff = Tariff(name=f"T-{station.charge_point_id}", currency="EUR",
-                        energy_price_per_kwh=50000, hold_amount=1000, vat_rate_basis_points=2100)
-        session.add(tariff)
-        session.flush()
-        stored = session.scalar(select(Station).where(
-            Station.charge_point_id == station.charge_point_id))
-        for connector in stored.connectors:
-            connector.tariff_id = tariff.id
-        evse = stored.connectors[0].evse_id.replace("*", "-")
+    evse = _priced_at_five_euros_a_kwh(db, station)
     with LibraryCharger(server.ws_url, station.charge_point_id, station.password) as charger:
-        charger.boot()
-        charger.send(call.StatusNotification(connector_id=1, error_code="NoError",
-                                             status="Available"))
-        _, headers, _ = page(server, "POST", f"/c/{evse}/start",
-                             form={"start_key": uuid.uuid4().hex})
-        token = headers["Location"].rsplit("/", 1)[-1]
-        id_tag = charger.cp.received[-1][1]["id_tag"]
-        started = charger.send(call.StartTransaction(connector_id=1, id_tag=id_tag,
-                                                     meter_start=0, timestamp=now_iso()))
-        charger.send(call.MeterValues(connector_id=1, transaction_id=started.transaction_id,
-                                      meter_value=[{"timestamp": now_iso(),
-                                                    "sampled_value": [{"value": "1900"}]}]))
+        token, transaction_id = _charging_past_its_hold(server, charger, evse)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and not any(
                 a == "RemoteStopTransaction" for a, _ in charger.cp.received):
             time.sleep(0.2)
         assert charger.cp.received[-1] == ("RemoteStopTransaction",
-                                           {"transaction_id": started.transaction_id})
-    with db.session() as session:
-        notice = session.scalar(select(ChargingSession.notice).where(
-            ChargingSession.token == token))
+                                           {"transaction_id": transaction_id})
+    # The notice is written once the charger has accepted the stop.
+    notice = eventually(lambda: _notice(db, token), seconds=5)
+    assert "reached €9.50, close to the €10.00 held on your card" in notice
+
+
+def test_a_stop_at_the_hold_the_charger_refused_is_sent_again_until_it_accepts(server, db,
+                                                                               station):
+    evse = _priced_at_five_euros_a_kwh(db, station)
+    answers = iter(["Rejected", "Accepted"])
+    with LibraryCharger(server.ws_url, station.charge_point_id, station.password) as charger:
+        charger.cp.answers["RemoteStopTransaction"] = \
+            lambda **_: call_result.RemoteStopTransaction(status=next(answers, "Accepted"))
+        token, transaction_id = _charging_past_its_hold(server, charger, evse)
+
+        def stops() -> int:
+            return sum(action == "RemoteStopTransaction" for action, _ in charger.cp.received)
+
+        assert eventually(lambda: stops() >= 1, seconds=15)
+        assert _notice(db, token) is None  # refused: the driver is not told it stopped
+        assert eventually(lambda: stops() >= 2, seconds=15)
+        notice = eventually(lambda: _notice(db, token), seconds=5)
     assert "reached €9.50, close to the €10.00 held on your card" in notice
 
 
@@ -156,3 +195,25 @@ def test_an_owner_refund_is_recorded_with_its_reason_and_limited_to_what_was_tak
         row = session.get(ChargingSession, session_id)
         assert (row.amount_refunded, row.refund_reason) == (
             200, "the plug was faulty for 10 minutes")
+
+
+def test_the_server_starts_a_session_whose_hold_another_process_confirmed(server, db,
+                                                                          station):
+    with db.session() as session:
+        stored = session.scalar(select(Station).where(
+            Station.charge_point_id == station.charge_point_id))
+        plug = stored.connectors[0]
+        connector = {"connector_pk": plug.id, "connector_id": plug.connector_id}
+    with LibraryCharger(server.ws_url, station.charge_point_id, station.password) as charger:
+        charger.boot()
+        # What `voltspot payments reconcile` leaves: the hold confirmed, nobody asked yet.
+        session_id = _session_row(db, station, status=SessionStatus.AUTHORISED,
+                                  id_tag="VSCONFIRMEDELSEWHERE", origin="driver",
+                                  hold_amount=5000, payment_reference="demo_elsewhere",
+                                  payment_state=PaymentState.HELD, **connector)
+        assert eventually(lambda: any(
+            action == "RemoteStartTransaction" and asked["id_tag"] == "VSCONFIRMEDELSEWHERE"
+            for action, asked in charger.cp.received))
+    with db.session() as session:
+        row = session.get(ChargingSession, session_id)
+        assert row.status == SessionStatus.STARTING and row.requested_at is not None

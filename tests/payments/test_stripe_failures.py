@@ -14,8 +14,9 @@ from sqlalchemy import select
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import ChargingSession, Station
 from voltspot.services.charging.lifecycle import new_session_token
-from voltspot.services.payments.holds import PaymentDeclined, PaymentUnavailable, settle_pending
-from voltspot.services.payments.stripe_gateway import StripeGateway
+from voltspot.services.payments.gateways.base import PaymentDeclined, PaymentUnavailable
+from voltspot.services.payments.gateways.stripe import StripeGateway
+from voltspot.services.payments.holds import settle_pending
 
 INTENT = {"id": "pi_fake", "object": "payment_intent", "status": "requires_capture",
           "amount": 5000, "currency": "eur", "client_secret": "pi_fake_secret_x",

@@ -15,17 +15,19 @@ import stripe
 from ocpp.v16 import call
 from sqlalchemy import select
 
-from tests.conftest import fresh_database, start_server, stop_server
-from tests.payments.test_stripe_gateway import taken
-from tests.payments_support import (
+from tests.support.http import page
+from tests.support.library_charger import LibraryCharger
+from tests.support.payloads import now_iso
+from tests.support.server import fresh_database, start_server, stop_server
+from tests.support.stripe_server import (
     PUBLISHABLE_KEY,
     SECRET_KEY,
     WEBHOOK_SECRET,
     confirm_with_card,
     localstripe,
+    taken,
 )
-from tests.support import LibraryCharger, now_iso, page, running
-from tests.web.test_driver_journey import priced  # noqa: F401 - fixture
+from tests.support.waiting import running
 from voltspot.db import Database
 from voltspot.domain.statuses import ConnectorStatus, PaymentState, SessionStatus
 from voltspot.models import ChargingSession, Connector, Station

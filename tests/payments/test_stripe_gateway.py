@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.payments_support import PUBLISHABLE_KEY, SECRET_KEY, confirm_with_card, localstripe
-from tests.payments_support import stripe_client as client_for
-from voltspot.services.payments.holds import HoldState
-from voltspot.services.payments.stripe_gateway import StripeGateway
+from tests.support.stripe_server import (
+    PUBLISHABLE_KEY,
+    SECRET_KEY,
+    confirm_with_card,
+    localstripe,
+    taken,
+)
+from tests.support.stripe_server import stripe_client as client_for
+from voltspot.services.payments.gateways.base import HoldState
+from voltspot.services.payments.gateways.stripe import StripeGateway
 
 
 @pytest.fixture(scope="module")
@@ -19,15 +25,6 @@ def stripe_base():
 @pytest.fixture
 def gateway(stripe_base):
     return StripeGateway(SECRET_KEY, PUBLISHABLE_KEY, api_base=stripe_base)
-
-
-def taken(stripe_base, intent_id) -> int:
-    """What the card was charged in the end (localstripe records the uncaptured rest of a
-    partial capture as refunded)."""
-    intent = client_for(stripe_base).v1.payment_intents.retrieve(intent_id).to_dict()
-    assert intent["status"] == "succeeded"
-    charge = intent["latest_charge"]
-    return charge["amount"] - charge["amount_refunded"]
 
 
 def _hold(gateway, key):

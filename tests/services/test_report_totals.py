@@ -16,7 +16,7 @@ import pytest
 from alembic import command
 from sqlalchemy import select
 
-from tests.conftest import fresh_database
+from tests.support.server import fresh_database
 from voltspot.db import Database
 from voltspot.domain.statuses import ConnectorStatus, PaymentState, Registration
 from voltspot.migrate import alembic_config, upgrade
@@ -32,7 +32,10 @@ from voltspot.models import (
 from voltspot.services.charging import lifecycle as charging
 from voltspot.services.owner.accounts import Viewer, create_owner
 from voltspot.services.payments import holds as payments
-from voltspot.services.reports import figures as reports
+from voltspot.services.payments.gateways.demo import DemoGateway
+from voltspot.services.reports import periods, sql
+from voltspot.services.reports.overview import Overview, overview
+from voltspot.services.reports.totals import recount_session_totals
 
 PERIOD = (date(2024, 4, 28), date(2024, 5, 6))
 ZONES = ("Europe/Amsterdam", "America/New_York", "Asia/Kolkata", "Australia/Adelaide")
@@ -97,7 +100,7 @@ def stop(db, charge_point_id: str, transaction_id: int, at: datetime, meter_wh: 
                                   meter_stop=meter_wh, timestamp=at)
 
 
-def from_sessions(db, station_ids: set[int] | None, period: reports.Period, unit: str):
+def from_sessions(db, station_ids: set[int] | None, period: periods.Period, unit: str):
     """The overview's figures worked out here, in Python, from every session row:
     (per bucket: start, sessions, Wh, revenue), sessions, Wh, revenue, (per hour: sessions,
     Wh). ``station_ids`` None: every station."""
@@ -114,7 +117,7 @@ def from_sessions(db, station_ids: set[int] | None, period: reports.Period, unit
                 or (station_ids is not None and station_id not in station_ids)):
             continue
         local = started_at.astimezone(zone)
-        bucket = reports.bucket_start(local.date(), unit)
+        bucket = periods.bucket_start(local.date(), unit)
         counts[bucket] += 1
         energy[bucket] += energy_wh
         hours[local.hour][0] += 1
@@ -126,12 +129,12 @@ def from_sessions(db, station_ids: set[int] | None, period: reports.Period, unit
         for currency, amount in per_currency.items():
             totals[currency] += amount
     return ([(start, counts[start], energy[start], dict(revenue[start]))
-             for start in reports.bucket_starts(period, unit)],
+             for start in periods.bucket_starts(period, unit)],
             sum(counts.values()), sum(energy.values()), dict(totals),
             [tuple(hours[h]) for h in range(24)])
 
 
-def figures(report: reports.Overview):
+def figures(report: Overview):
     return ([(row.start, row.sessions, row.energy_wh, row.revenue) for row in report.rows],
             report.sessions, report.energy_wh, report.revenue,
             [(row.sessions, row.energy_wh) for row in report.by_hour])
@@ -151,10 +154,10 @@ def assert_reports_equal_sessions(db, looks: list[tuple[Viewer, int | None, list
     for viewer, site_id, sites in looks:
         expected_stations = station_ids(db, sites)
         for zone in ZONES:
-            period = reports.make_period(zone, utc(2030, 1, 1), "custom", *PERIOD)
-            for unit in reports.BUCKETS:
+            period = periods.make_period(zone, utc(2030, 1, 1), "custom", *PERIOD)
+            for unit in periods.BUCKETS:
                 with db.session() as session:
-                    report = reports.overview(session, viewer, period, unit, site_id)
+                    report = overview(session, viewer, period, unit, site_id)
                 assert figures(report) == from_sessions(db, expected_stations, period, unit), (
                     viewer, site_id, zone, unit)
 
@@ -211,12 +214,12 @@ def test_reports_from_the_totals_equal_the_sessions_through_late_arrivals_faults
 
     # A transaction made offline days ago arrives now: its past day changes.
     with db.session() as session:
-        before = reports.overview(session, owner, reports.make_period(
+        before = overview(session, owner, periods.make_period(
             "Europe/Amsterdam", utc(2030, 1, 1), "custom", *PERIOD), "day")
     late = start(db, second, utc(2024, 4, 29, 23, 30))  # 01:30 on 30 April in Amsterdam
     stop(db, second, late, utc(2024, 4, 30, 1), 9_000)
     with db.session() as session:
-        after = reports.overview(session, owner, reports.make_period(
+        after = overview(session, owner, periods.make_period(
             "Europe/Amsterdam", utc(2030, 1, 1), "custom", *PERIOD), "day")
     changed = [(b.start, a.sessions - b.sessions, a.energy_wh - b.energy_wh)
                for b, a in zip(before.rows, after.rows, strict=True) if a != b]
@@ -226,8 +229,8 @@ def test_reports_from_the_totals_equal_the_sessions_through_late_arrivals_faults
     # A paid session is captured, then partly refunded: revenue is what sessions cost.
     paid = start(db, first, utc(2024, 5, 1, 15, 20), hold=True)
     stop(db, first, paid, utc(2024, 5, 1, 16), 10_000)
-    payments.settle_pending(db, payments.DemoGateway())
-    payments.refund(db, payments.DemoGateway(), paid, 100, "Slow charging")
+    payments.settle_pending(db, DemoGateway())
+    payments.refund(db, DemoGateway(), paid, 100, "Slow charging")
     with db.session() as session:
         refunded = session.get(ChargingSession, paid)
         assert (refunded.payment_state, refunded.amount_refunded) == (PaymentState.CAPTURED,
@@ -268,7 +271,7 @@ def history(db, network) -> tuple[list, list]:
 
 def test_counting_every_closed_session_again_gives_the_totals_kept_as_they_closed(db, history):
     with db.session() as session:
-        reports.recount_session_totals(session)
+        recount_session_totals(session)
     assert totals(db) == history
 
 
@@ -282,5 +285,5 @@ def test_the_migration_counts_the_sessions_closed_before_it(db, database_url, hi
     ("Europe/Amsterdam", True), ("America/New_York", True), ("UTC", True),
     ("Asia/Kolkata", False), ("Australia/Lord_Howe", False), ("Asia/Kathmandu", False)])
 def test_hourly_totals_serve_only_time_zones_whose_hours_are_whole_utc_hours(zone, whole):
-    clock = reports.LocalTime("postgresql", zone, utc(2024, 1, 1), utc(2025, 1, 1))
+    clock = sql.LocalTime("postgresql", zone, utc(2024, 1, 1), utc(2025, 1, 1))
     assert clock.whole_hours is whole

@@ -2,110 +2,42 @@
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from voltspot.domain.statuses import ConnectorStatus, PaymentState, SessionStatus
+from tests.factories import add_event, add_session, make_place, utc
+from voltspot.domain.statuses import ConnectorStatus, SessionStatus
 from voltspot.models import (
     ChargingSession,
-    Connector,
-    Site,
-    Station,
     StationEvent,
     StationEventKind,
 )
-from voltspot.services.charging.lifecycle import new_session_token
 from voltspot.services.errors import InvalidInput
-from voltspot.services.owner.accounts import Viewer, create_owner
-from voltspot.services.reports import figures as reports
+from voltspot.services.owner.accounts import Viewer
+from voltspot.services.reports import periods, sql
+from voltspot.services.reports.overview import overview
+from voltspot.services.reports.uptime import uptime
+from voltspot.services.reports.utilisation import utilisation
 from voltspot.services.stations import registry as stations
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def custom(first: date, last: date, timezone: str = "Europe/Amsterdam") -> periods.Period:
+    return periods.make_period(timezone, utc(2030, 1, 1), "custom", first, last)
 
 
-@dataclass
-class Place:
-    """An owner with one site and its stations (charge point id -> station id)."""
-
-    viewer: Viewer
-    site_id: int
-    stations: dict[str, int]
-
-
-def make_place(db, *, stations: int = 1, connectors: int = 2, timezone: str = "Europe/Amsterdam",
-               owner_id: int | None = None) -> Place:
-    """A new owner (unless ``owner_id``) with a site holding ``stations`` stations."""
-    tag = uuid.uuid4().hex[:8]
-    with db.session() as session:
-        if owner_id is None:
-            owner_id = create_owner(session, f"rep-{tag}@example.org", None).id
-        site = Site(name=f"Site {tag}", owner_id=owner_id, timezone=timezone)
-        session.add(site)
-        session.flush()
-        made = {}
-        for n in range(1, stations + 1):
-            station = Station(charge_point_id=f"R{n}-{tag}", site_id=site.id)
-            station.connectors = [Connector(connector_id=c) for c in range(1, connectors + 1)]
-            session.add(station)
-            session.flush()
-            made[station.charge_point_id] = station.id
-        return Place(Viewer(owner_id, False), site.id, made)
-
-
-def add_session(session, station_id: int, started_at: datetime | None, *,
-                minutes: float = 60, connector_id: int = 1, energy_wh: int = 10_000,
-                cost: int | None = None, currency: str | None = None,
-                charging_minutes: float | None = None, id_tag: str | None = None,
-                payment_state: PaymentState = PaymentState.NONE,
-                status: SessionStatus = SessionStatus.COMPLETED,
-                stop_reason: str | None = "EVDisconnected",
-                created_at: datetime | None = None) -> ChargingSession:
-    """A session on ``station_id``; ``minutes`` from start to stop (``None`` = still open).
-    A closed one is counted in the report totals, as closing it through the services does."""
-    stopped = None if minutes is None or started_at is None else started_at + timedelta(
-        minutes=minutes)
-    charging = ChargingSession(
-        token=new_session_token(), station_id=station_id, connector_id=connector_id,
-        status=status, started_at=started_at, stopped_at=stopped, energy_wh=energy_wh,
-        cost=cost, currency=currency, id_tag=id_tag, payment_state=payment_state,
-        stop_reason=stop_reason if stopped else None,
-        created_at=created_at or started_at or datetime.now(UTC),
-        charging_ended_at=None if charging_minutes is None
-        else started_at + timedelta(minutes=charging_minutes))
-    session.add(charging)
-    session.flush()
-    if stopped is not None:
-        reports.count_closed_session(session, charging)
-    return charging
-
-
-def add_event(session, station_id: int, at: datetime, kind: StationEventKind,
-              connector_id: int | None = None, status: ConnectorStatus | None = None) -> None:
-    session.add(StationEvent(station_id=station_id, at=at, kind=kind,
-                             connector_id=connector_id, status=status))
-
-
-def custom(first: date, last: date, timezone: str = "Europe/Amsterdam") -> reports.Period:
-    return reports.make_period(timezone, utc(2030, 1, 1), "custom", first, last)
-
-
-def window(start: datetime, end: datetime) -> reports.Period:
+def window(start: datetime, end: datetime) -> periods.Period:
     """A period that is not whole days, for exact uptime arithmetic."""
-    return reports.Period(start, end, "UTC", start.date(), end.date(), "custom")
+    return periods.Period(start, end, "UTC", start.date(), end.date(), "custom")
 
 
 # --- periods and local time -----------------------------------------------------------
 
 def test_a_preset_period_is_whole_local_days_up_to_today():
     now = utc(2024, 6, 10, 23, 30)  # 01:30 on 11 June in Amsterdam
-    period = reports.make_period("Europe/Amsterdam", now, "7")
+    period = periods.make_period("Europe/Amsterdam", now, "7")
     assert (period.first_day, period.last_day) == (date(2024, 6, 5), date(2024, 6, 11))
     assert period.start == utc(2024, 6, 4, 22) and period.end == utc(2024, 6, 11, 22)
 
@@ -114,11 +46,11 @@ def test_a_preset_period_is_whole_local_days_up_to_today():
                                          (date(2020, 1, 1), date(2024, 1, 1)), (None, None)])
 def test_a_custom_period_must_be_in_order_and_not_too_long(first, last):
     with pytest.raises(InvalidInput):
-        reports.make_period("UTC", utc(2024, 6, 1), "custom", first, last)
+        periods.make_period("UTC", utc(2024, 6, 1), "custom", first, last)
 
 
 def test_offset_changes_are_found_to_the_second():
-    changes = reports.offset_changes(ZoneInfo("Europe/Amsterdam"), utc(2024, 3, 1),
+    changes = sql.offset_changes(ZoneInfo("Europe/Amsterdam"), utc(2024, 3, 1),
                                      utc(2024, 11, 1))
     assert changes == [(utc(2024, 3, 1), 3600), (utc(2024, 3, 31, 1), 7200),
                        (utc(2024, 10, 27, 1), 3600)]
@@ -131,7 +63,7 @@ def test_sessions_fall_on_the_local_day_they_started_across_a_summer_time_change
         add_session(session, station_id, utc(2024, 3, 30, 23, 30))  # 00:30 on 31 Mar (+01)
         add_session(session, station_id, utc(2024, 3, 31, 21, 30))  # 23:30 on 31 Mar (+02)
         add_session(session, station_id, utc(2024, 3, 31, 22, 30))  # 00:30 on 1 Apr (+02)
-        report = reports.overview(session, place.viewer,
+        report = overview(session, place.viewer,
                                   custom(date(2024, 3, 30), date(2024, 4, 1)), "day")
     assert [(row.start, row.sessions) for row in report.rows] == [
         (date(2024, 3, 30), 0), (date(2024, 3, 31), 2), (date(2024, 4, 1), 1)]
@@ -146,11 +78,11 @@ def test_local_truncation_is_the_same_on_every_database(db, unit, expected):
     station_id = next(iter(place.stations.values()))
     with db.session() as session:
         made = add_session(session, station_id, utc(2024, 3, 31, 1, 30))  # 03:30 (+02)
-        clock = reports.LocalTime(reports.dialect_of(session), "Europe/Amsterdam",
+        clock = sql.LocalTime(sql.dialect_of(session), "Europe/Amsterdam",
                                   utc(2024, 3, 1), utc(2024, 4, 1))
         value = session.scalar(select(clock.truncate(ChargingSession.started_at, unit))
                                .where(ChargingSession.id == made.id))
-    assert reports.local_value(value) == expected
+    assert sql.local_value(value) == expected
 
 
 def test_energy_sessions_and_revenue_add_up_per_week_and_month_by_currency(db):
@@ -165,8 +97,8 @@ def test_energy_sessions_and_revenue_add_up_per_week_and_month_by_currency(db):
                     currency="SEK")
         add_session(session, station_id, utc(2024, 2, 1, 10), energy_wh=2_500)  # free
         period = custom(date(2024, 1, 1), date(2024, 2, 29))
-        weeks = reports.overview(session, place.viewer, period, "week")
-        months = reports.overview(session, place.viewer, period, "month")
+        weeks = overview(session, place.viewer, period, "week")
+        months = overview(session, place.viewer, period, "month")
     assert weeks.rows[0].start == date(2024, 1, 1)
     assert (weeks.rows[0].sessions, weeks.rows[0].energy_wh, weeks.rows[0].revenue) == (
         2, 12_000, {"EUR": 600})
@@ -184,7 +116,7 @@ def test_a_session_outside_the_period_or_never_started_is_not_counted(db):
         add_session(session, station_id, utc(2024, 1, 31, 22, 59))  # 23:59 on 31 Jan local
         add_session(session, station_id, None, status=SessionStatus.FAILED,
                     created_at=utc(2024, 2, 10))
-        report = reports.overview(session, place.viewer,
+        report = overview(session, place.viewer,
                                   custom(date(2024, 2, 1), date(2024, 2, 29)), "month")
     assert report.sessions == 0
 
@@ -197,11 +129,11 @@ def test_reports_never_count_another_owners_sessions_or_stations(db):
         add_event(session, next(iter(theirs.stations.values())), utc(2024, 5, 1),
                   StationEventKind.CONNECTED)
         period = custom(date(2024, 5, 1), date(2024, 5, 31))
-        overview = reports.overview(session, mine.viewer, period, "day")
-        use = reports.utilisation(session, mine.viewer, period)
-        up = reports.uptime(session, mine.viewer, period)
-        other_site = reports.overview(session, mine.viewer, period, "day", site_id=theirs.site_id)
-    assert overview.sessions == 0 and overview.revenue == {}
+        summary = overview(session, mine.viewer, period, "day")
+        use = utilisation(session, mine.viewer, period)
+        up = uptime(session, mine.viewer, period)
+        other_site = overview(session, mine.viewer, period, "day", site_id=theirs.site_id)
+    assert summary.sessions == 0 and summary.revenue == {}
     assert other_site.sessions == 0
     assert {c.charge_point_id for c in use.connectors} == set(mine.stations)
     assert {s.charge_point_id for s in up.stations} == set(mine.stations)
@@ -215,9 +147,9 @@ def test_an_admin_report_covers_every_owners_stations(db):
             add_session(session, next(iter(place.stations.values())), utc(2031, 2, 3, 10),
                         energy_wh=1_000)
         period = custom(date(2031, 2, 3), date(2031, 2, 3), "UTC")
-        everything = reports.overview(session, admin, period, "day")
-        one_site = reports.overview(session, admin, period, "day", site_id=second.site_id)
-        plugs = reports.utilisation(session, admin, period, now=utc(2040, 1, 1))
+        everything = overview(session, admin, period, "day")
+        one_site = overview(session, admin, period, "day", site_id=second.site_id)
+        plugs = utilisation(session, admin, period, now=utc(2040, 1, 1))
     assert (everything.sessions, everything.energy_wh) == (2, 2_000)
     assert one_site.sessions == 1
     assert set(first.stations) | set(second.stations) <= {
@@ -234,7 +166,7 @@ def test_utilisation_is_the_share_of_the_period_a_plug_was_occupied_and_charging
         add_session(session, station_id, utc(2024, 4, 2, 20), minutes=60)
         # Half inside: started an hour before the period.
         add_session(session, station_id, utc(2024, 4, 1, 23), minutes=120, charging_minutes=30)
-        report = reports.utilisation(session, place.viewer,
+        report = utilisation(session, place.viewer,
                                      custom(date(2024, 4, 2), date(2024, 4, 2), "UTC"),
                                      now=utc(2030, 1, 1))
     plug1, plug2 = report.connectors
@@ -252,7 +184,7 @@ def test_an_open_session_occupies_its_plug_until_now(db):
     with db.session() as session:
         add_session(session, station_id, utc(2024, 4, 2, 10), minutes=None,
                     status=SessionStatus.CHARGING)
-        report = reports.utilisation(session, place.viewer,
+        report = utilisation(session, place.viewer,
                                      custom(date(2024, 4, 2), date(2024, 4, 2), "UTC"),
                                      now=utc(2024, 4, 2, 12))
     assert report.period_seconds == 12 * 3600
@@ -272,7 +204,7 @@ def test_uptime_counts_connected_time_without_a_fault(db):
         add_event(session, station_id, utc(2024, 7, 1, 11), StationEventKind.STATUS, 1,
                   ConnectorStatus.FAULTED)
         add_event(session, station_id, utc(2024, 7, 1, 11, 15), StationEventKind.DISCONNECTED)
-        report = reports.uptime(session, place.viewer,
+        report = uptime(session, place.viewer,
                                 window(utc(2024, 7, 1, 10), utc(2024, 7, 1, 11, 30)),
                                 now=utc(2030, 1, 1))
     (station,) = report.stations
@@ -302,7 +234,7 @@ def test_uptime_starts_from_the_state_each_stream_was_in_before_the_period(db):
                   ConnectorStatus.AVAILABLE)
         add_event(session, station_id, utc(2024, 7, 1, 13, 45), StationEventKind.STATUS, 2,
                   ConnectorStatus.FAULTED)
-        report = reports.uptime(session, place.viewer,
+        report = uptime(session, place.viewer,
                                 window(utc(2024, 7, 1, 12), utc(2024, 7, 1, 14)),
                                 now=utc(2030, 1, 1))
     (station,) = report.stations
@@ -324,7 +256,7 @@ def test_uptime_overlapping_faults_count_once_and_time_before_history_is_not_obs
                   ConnectorStatus.AVAILABLE)
         add_event(session, station_id, utc(2024, 7, 2, 11), StationEventKind.STATUS, 2,
                   ConnectorStatus.AVAILABLE)
-        report = reports.uptime(session, place.viewer,
+        report = uptime(session, place.viewer,
                                 window(utc(2024, 7, 2, 9), utc(2024, 7, 2, 12)),
                                 now=utc(2030, 1, 1))
     (station,) = report.stations
@@ -337,7 +269,7 @@ def test_uptime_counts_only_up_to_now_and_a_station_without_history_is_unknown(d
     first, second = place.stations.values()
     with db.session() as session:
         add_event(session, first, utc(2024, 8, 1, 10), StationEventKind.CONNECTED)
-        report = reports.uptime(session, place.viewer,
+        report = uptime(session, place.viewer,
                                 window(utc(2024, 8, 1, 10), utc(2024, 8, 1, 20)),
                                 now=utc(2024, 8, 1, 11))
     by_id = {s.charge_point_id: s for s in report.stations}

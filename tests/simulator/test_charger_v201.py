@@ -10,7 +10,7 @@ import pytest
 from ocpp.exceptions import NotImplementedError as OCPPNotImplemented
 from ocpp.v201 import call
 
-from tests.simulator.central_system import CHARGE_POINT_ID, PASSWORD, parse_time, play
+from tests.support.central_system import CHARGE_POINT_ID, PASSWORD, parse_time, play
 from voltspot.simulator import SessionRefused, SimulatedCharger201
 
 MEASURANDS = "Energy.Active.Import.Register,Power.Active.Import,SoC"

@@ -8,8 +8,8 @@ import asyncio
 import pytest
 from click.testing import CliRunner
 
-from tests.simulator.central_system import central_system
-from tests.support import run_async
+from tests.support.central_system import central_system
+from tests.support.waiting import run_async
 from voltspot.cli import cli
 from voltspot.simulator import SimulatedCharger, SimulatedCharger201, make_chargers, run_chargers
 from voltspot.simulator.runner import versions_for

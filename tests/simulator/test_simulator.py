@@ -9,7 +9,8 @@ import time
 import pytest
 from sqlalchemy import select
 
-from tests.support import api, command, running
+from tests.support.http import api, command
+from tests.support.waiting import running
 from voltspot.domain.statuses import SessionStatus
 from voltspot.models import ChargingSession, IdToken, Station, TransactionEvent
 from voltspot.simulator import SimulatedCharger, SimulatedCharger201

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import API_TOKEN
-from tests.support import RawCharger, api
+from tests.support.http import API_TOKEN, api
+from tests.support.raw_charger import RawCharger
 from voltspot.app import create_app
 from voltspot.runtime import runtime
 

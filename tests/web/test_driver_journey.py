@@ -12,28 +12,14 @@ import pytest
 from ocpp.v16 import call, call_result
 from sqlalchemy import select
 
-from tests.support import LibraryCharger, now_iso, page
+from tests.factories import make_card
+from tests.support.http import page
+from tests.support.library_charger import LibraryCharger
+from tests.support.payloads import now_iso
 from voltspot.config import load_settings
 from voltspot.domain.statuses import PaymentState, SessionStatus
-from voltspot.models import ChargingSession, IdToken, Station, Tariff
+from voltspot.models import ChargingSession, Station
 from voltspot.runtime import Runtime
-
-
-@pytest.fixture
-def priced(db, station):
-    """The station's plugs carry a tariff: €0.39/kWh, €0.35 per session, €50 hold."""
-    with db.session() as session:
-        tariff = Tariff(name=f"T-{station.charge_point_id}", currency="EUR",
-                        energy_price_per_kwh=3900, session_fee=35, hold_amount=5000,
-                        vat_rate_basis_points=2100)
-        session.add(tariff)
-        session.flush()
-        stored = session.scalar(select(Station).where(
-            Station.charge_point_id == station.charge_point_id))
-        for connector in stored.connectors:
-            connector.tariff_id = tariff.id
-        evse = [c.evse_id.replace("*", "-") for c in stored.connectors]
-    return evse
 
 
 @pytest.fixture
@@ -246,8 +232,7 @@ def test_a_card_session_at_the_charger_is_priced_at_the_plugs_tariff(server, db,
 
 
 def test_a_free_card_session_is_not_billed(server, db, charger, priced):
-    with db.session() as session:
-        session.add(IdToken(id_tag="STAFF-CARD-1", billing="free"))
+    make_card(db, "STAFF-CARD-1", billing="free")
     started = charger.send(call.StartTransaction(connector_id=2, id_tag="staff-card-1",
                                                  meter_start=0, timestamp=now_iso()))
     assert started.id_tag_info["status"] == "Accepted"

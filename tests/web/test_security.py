@@ -18,7 +18,8 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import select
 
-from tests.web.owner.conftest import make_owner, sign_in
+from tests.factories import make_owner
+from tests.support.owner import sign_in
 from voltspot.app import create_app
 from voltspot.domain.statuses import SessionStatus
 from voltspot.models import ChargingSession, IdToken, Site, Station

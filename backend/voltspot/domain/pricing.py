@@ -54,12 +54,7 @@ OCPI mapping
     separately, so an export divides by ``1 + rate``. The grace period and the idle fee
     cap have no OCPI 2.2.1 field and travel only in the tariff's description.
 
-Money formatting
-    Amounts use a full stop for decimals and commas between thousands (the interface is
-    English). €, £, $ go before the amount with no space; zł, Kč, Ft and lei go after it;
-    CHF, SEK, NOK, DKK (whose "kr" is shared by three currencies), ISK and any other
-    currency are written as their ISO code before the amount. A no-break space joins a
-    code or symbol to the number so the two never part on a sticker.
+Money is written by :mod:`voltspot.domain.money`.
 """
 
 from __future__ import annotations
@@ -75,27 +70,9 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
-NBSP = "\u00a0"
+from voltspot.domain.money import format_money, minor_digits, with_currency
 
 _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-# How each currency's amount is written; "{}" is the number.
-_CURRENCY_FORMATS = {
-    "EUR": "€{}",
-    "GBP": "£{}",
-    "USD": "${}",
-    "CHF": f"CHF{NBSP}{{}}",
-    "SEK": f"SEK{NBSP}{{}}",
-    "NOK": f"NOK{NBSP}{{}}",
-    "DKK": f"DKK{NBSP}{{}}",
-    "ISK": f"ISK{NBSP}{{}}",
-    "PLN": f"{{}}{NBSP}zł",
-    "CZK": f"{{}}{NBSP}Kč",
-    "HUF": f"{{}}{NBSP}Ft",
-    "RON": f"{{}}{NBSP}lei",
-}
-# ISO 4217 minor-unit digits where they are not 2.
-_MINOR_DIGITS = {"ISK": 0, "JPY": 0, "KRW": 0}
 
 _WH_PER_KWH = 1000
 _SECONDS_PER_MINUTE = 60
@@ -616,19 +593,6 @@ def _idle_text(terms: TariffTerms, price: int) -> str:
     return text
 
 
-def minor_digits(currency: str) -> int:
-    """How many decimals ``currency``'s minor unit has (2 unless known otherwise)."""
-    return _MINOR_DIGITS.get(currency, 2)
-
-
-def format_money(amount_minor: int, currency: str) -> str:
-    """``amount_minor`` minor units written for people: ``format_money(3500, "EUR")`` is
-    "€35.00", ``format_money(3500, "SEK")`` is "SEK 35.00" (placement in the module
-    docstring)."""
-    digits = _MINOR_DIGITS.get(currency, 2)
-    return _place(f"{Decimal(amount_minor).scaleb(-digits):,.{digits}f}", currency)
-
-
 def format_unit_price(price_centi_minor: int, currency: str, unit: str) -> str:
     """A unit price in 1/100 minor units with its unit: ``(3900, "EUR", "kWh")`` is
     "€0.39/kWh" and ``(3950, ...)`` "€0.395/kWh" (two extra decimals when needed)."""
@@ -636,13 +600,9 @@ def format_unit_price(price_centi_minor: int, currency: str, unit: str) -> str:
 
 
 def _unit_amount(price_centi_minor: int, currency: str) -> str:
-    digits = _MINOR_DIGITS.get(currency, 2)
+    digits = minor_digits(currency)
     major = Fraction(price_centi_minor, _CENTI * 10 ** digits)
-    return _place(_number(major, digits + 2, digits), currency)
-
-
-def _place(number: str, currency: str) -> str:
-    return _CURRENCY_FORMATS.get(currency, f"{currency}{NBSP}{{}}").format(number)
+    return with_currency(_number(major, digits + 2, digits), currency)
 
 
 def _decimal(value: Fraction, places: int) -> Decimal:

@@ -8,7 +8,7 @@ number of hours is made of whole UTC hours, so the reports fold these rows exact
 they would fold the sessions. Sessions still open are never counted here; the reports add
 them from ``charging_sessions`` (the partial index below finds them).
 
-The totals are kept by :mod:`voltspot.services.reports.figures` (see ``count_closed_session``).
+The totals are kept by :mod:`voltspot.services.reports.totals` (see ``count_closed_session``).
 """
 
 from __future__ import annotations

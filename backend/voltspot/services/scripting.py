@@ -23,32 +23,32 @@ class AddedCard:
     owner_email: str | None
 
 
-def _owner_viewer(session, owner_email: str | None) -> tuple[Viewer, str | None]:
+def _owner_viewer(db: Database, owner_email: str | None) -> tuple[Viewer, str | None]:
     if owner_email is None:
         # The operator's own cards: no owner; an admin sees them on the owner page.
         return OPERATOR, None
-    owner = session.scalar(select(Owner).where(Owner.email == owner_email.strip().lower()))
-    if owner is None:
-        raise NotFound(f"no owner with email {owner_email.strip().lower()}")
-    return Viewer(owner.id, owner.is_admin), owner.email
+    email = owner_email.strip().lower()
+    with db.session() as session:
+        owner = session.scalar(select(Owner).where(Owner.email == email))
+        if owner is None:
+            raise NotFound(f"no owner with email {email}")
+        return Viewer(owner.id, owner.is_admin), owner.email
 
 
 def add_card(db: Database, id_tag: str, *, holder_name: str = "", free: bool = False,
              owner_email: str | None = None) -> AddedCard:
     """Register an RFID card that may charge: free (fleet, staff) or listed for an invoice.
-    Raises :class:`~voltspot.services.errors.InvalidInput` for a malformed number,
-    :class:`~voltspot.services.errors.Conflict` when it is registered already and
-    :class:`NotFound` for an unknown owner."""
+    Raises :class:`~voltspot.services.forms.FormInvalid` for a malformed or taken number
+    and :class:`NotFound` for an unknown owner."""
+    viewer, email = _owner_viewer(db, owner_email)
     billing = cards.Billing.FREE if free else cards.Billing.INVOICE
-    with db.session() as session:
-        viewer, email = _owner_viewer(session, owner_email)
-        card = cards.register_card(session, viewer, id_tag,
-                                   cards.CardDetails(holder_name=holder_name, billing=billing))
-        return AddedCard(card.id_tag, card.holder_name, card.billing, email)
+    card = cards.register_card(db, viewer, id_tag,
+                               cards.CardDetails(holder_name=holder_name, billing=billing))
+    return AddedCard(card.id_tag, card.holder_name, str(billing), email)
 
 
-def _one_by_name(session, model, name: str, what: str):
-    found = session.scalars(select(model).where(model.name == name)).all()
+def _one_by_name(session, model, name: str, what: str) -> int:
+    found = session.scalars(select(model.id).where(model.name == name)).all()
     if not found:
         raise NotFound(f"no {what} named {name!r}")
     if len(found) > 1:
@@ -70,7 +70,7 @@ def assign_tariff_to_site(db: Database, tariff_name: str, site_name: str) -> Sit
     name and :class:`InvalidInput` for an ambiguous one, a site without plugs, or a site
     charging in another currency."""
     with db.session() as session:
-        tariff = _one_by_name(session, Tariff, tariff_name, "tariff")
-        site = _one_by_name(session, Site, site_name, "site")
-        changed = tariffs.assign_tariff(session, OPERATOR, tariff.id, site_ids=[site.id])
-        return SitePriced(tariff.name, site.name, changed)
+        tariff_id = _one_by_name(session, Tariff, tariff_name, "tariff")
+        site_id = _one_by_name(session, Site, site_name, "site")
+    changed = tariffs.assign_tariff(db, OPERATOR, tariff_id, site_ids=[site_id])
+    return SitePriced(tariff_name, site_name, changed)

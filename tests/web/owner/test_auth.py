@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from tests.web.owner.conftest import PASSWORD, csrf_of, sign_in
+from tests.support.owner import PASSWORD, csrf_of, sign_in
 from voltspot.models import OwnerSignIn, utcnow
 from voltspot.web.security import throttles
 

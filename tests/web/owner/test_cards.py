@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from tests.support import RawCharger
-from tests.web.owner.conftest import csrf_of, make_owner, sign_in
+from tests.factories import make_owner
+from tests.support.owner import csrf_of, sign_in
+from tests.support.raw_charger import RawCharger
 from voltspot.domain.statuses import SessionStatus
 from voltspot.models import ChargingSession, IdToken, Site
 from voltspot.services.charging.lifecycle import new_session_token
@@ -97,20 +98,20 @@ def test_a_card_number_is_stored_in_capitals_without_spaces_or_colons(signed_in,
 
 def test_a_card_number_longer_than_20_characters_is_refused_with_a_message(signed_in, db):
     response = register(signed_in, "X" * 21)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "at most 20 characters" in text_of(response)
     assert card_by_tag(db, "X" * 21) is None
 
 
 def test_an_empty_card_number_is_refused_with_a_message(signed_in):
     response = register(signed_in, " : ")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Enter the card" in text_of(response)
 
 
 def test_a_card_number_with_characters_a_charger_cannot_send_is_refused(signed_in):
     response = register(signed_in, "CARTÉ1")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "without accents" in text_of(response)
 
 
@@ -118,7 +119,7 @@ def test_a_card_number_already_registered_is_refused_and_the_form_keeps_its_valu
         signed_in, other_owner, db):
     _, tag = add_card(db, other_owner.id)
     response = register(signed_in, tag, holder_name="Bob")
-    assert response.status_code == 409
+    assert response.status_code == 422
     page = text_of(response)
     assert "already registered" in page and 'value="Bob"' in page
     assert card_by_tag(db, tag).owner_id == other_owner.id
@@ -135,7 +136,7 @@ def test_a_card_registered_with_an_expiry_date_is_valid_through_that_day_in_the_
 
 def test_an_unknown_billing_is_refused(signed_in):
     response = register(signed_in, new_tag(), billing="monthly")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "free or invoice later" in text_of(response)
 
 
@@ -185,7 +186,7 @@ def test_a_date_that_is_not_one_is_refused_with_a_message(signed_in, owner, db):
     card_id, tag = add_card(db, owner.id)
     response = signed_in.post(f"/owner/cards/{card_id}", data={
         "csrf_token": csrf_of(signed_in), "expires_on": "2031-02-30", "billing": "free"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Pick the last day" in text_of(response)
     assert card_by_tag(db, tag).expires_at is None
 
@@ -194,7 +195,7 @@ def test_an_expiry_date_beyond_the_century_is_refused_with_a_message(signed_in, 
     card_id, tag = add_card(db, owner.id)
     response = signed_in.post(f"/owner/cards/{card_id}", data={
         "csrf_token": csrf_of(signed_in), "expires_on": "9999-12-31", "billing": "free"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Pick a day before 2100" in text_of(response)
 
 
@@ -275,9 +276,8 @@ def test_the_list_is_paged(owner, db):
     viewer = Viewer(owner.id, False)
     for _ in range(3):
         add_card(db, owner.id)
-    with db.session() as session:
-        first = cards.list_cards(session, viewer, page_size=2)
-        second = cards.list_cards(session, viewer, page=2, page_size=2)
+    first = cards.list_cards(db, viewer, page_size=2)
+    second = cards.list_cards(db, viewer, page=2, page_size=2)
     assert (first.pages, len(first.rows), len(second.rows)) == (2, 2, 1)
     assert not {r.id for r in first.rows} & {r.id for r in second.rows}
 
@@ -304,8 +304,7 @@ def test_a_cards_sessions_are_paged(owner, db):
     station_id, _, _ = owned_station(db, owner.id)
     for _ in range(3):
         add_session(db, station_id, tag)
-    with db.session() as session:
-        page = cards.card_page(session, Viewer(owner.id, False), card_id, page=2, page_size=2)
+    page = cards.card_page(db, Viewer(owner.id, False), card_id, page=2, page_size=2)
     assert (page.sessions.count, page.sessions.pages, len(page.sessions.rows)) == (3, 2, 1)
 
 

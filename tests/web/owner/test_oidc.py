@@ -23,7 +23,8 @@ import werkzeug.serving
 from authlib.deprecate import AuthlibDeprecationWarning
 from sqlalchemy import func, select
 
-from tests.web.owner.conftest import csrf_of, make_owner, sign_in
+from tests.factories import make_owner
+from tests.support.owner import csrf_of, sign_in
 from voltspot.app import create_app
 from voltspot.models import Owner
 from voltspot.runtime import runtime

@@ -11,8 +11,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.services.test_reports import add_event, add_session, make_place, utc
-from tests.web.owner.conftest import csrf_of, make_owner, sign_in
+from tests.factories import add_event, add_session, make_owner, make_place, utc
+from tests.support.owner import csrf_of, sign_in
 from voltspot.domain.statuses import ConnectorStatus, Registration
 from voltspot.models import Connector, Station, StationEventKind, utcnow
 from voltspot.services.charging import lifecycle as charging

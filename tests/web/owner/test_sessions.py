@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.services.test_reports import add_session, make_place, utc
-from tests.web.owner.conftest import csrf_of, sign_in
+from tests.factories import add_session, make_place, utc
+from tests.support.owner import csrf_of, sign_in
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import MeterSample, OcppFrame
 
@@ -246,7 +246,7 @@ def test_another_owners_session_is_not_found(db, signed_in, theirs):
 
 
 def test_an_admin_sees_every_owners_sessions(app, db, theirs):
-    from tests.web.owner.conftest import make_owner
+    from tests.factories import make_owner
     with db.session() as session:
         foreign = add_session(session, next(iter(theirs.stations.values())),
                               utc(2099, 1, 1)).id
@@ -269,7 +269,7 @@ def test_an_owner_refunds_part_of_a_paid_session_and_the_driver_sees_it(app, db,
                                                                        owner):
     from sqlalchemy import select as _select
 
-    from tests.web.owner.conftest import csrf_of
+    from tests.support.owner import csrf_of
     from voltspot.domain.statuses import PaymentState, SessionStatus
     from voltspot.models import ChargingSession, Connector, Site, Station
     from voltspot.services.charging.lifecycle import new_session_token
@@ -302,7 +302,7 @@ def test_an_owner_refunds_part_of_a_paid_session_and_the_driver_sees_it(app, db,
 
 
 def test_another_owner_cannot_refund_a_session(app, db, signed_in, other_owner):
-    from tests.web.owner.conftest import csrf_of
+    from tests.support.owner import csrf_of
     from voltspot.domain.statuses import PaymentState, SessionStatus
     from voltspot.models import ChargingSession, Site, Station
     from voltspot.services.charging.lifecycle import new_session_token

@@ -18,12 +18,14 @@ from ocpp.exceptions import NotImplementedError as OcppNotImplemented
 from ocpp.v16 import call_result
 from sqlalchemy import select
 
-from tests.conftest import start_server, stop_server
-from tests.support import LibraryCharger, LibraryCharger201, RawCharger
-from tests.web.owner.conftest import PASSWORD, csrf_of, make_owner, sign_in
+from tests.factories import make_owner
+from tests.support.library_charger import LibraryCharger, LibraryCharger201
+from tests.support.owner import PASSWORD, csrf_of, sign_in
+from tests.support.raw_charger import RawCharger
+from tests.support.server import start_server, stop_server
 from voltspot.domain.statuses import ConnectorStatus, Registration
 from voltspot.models import Connector, OcppFrame, Site, Station, utcnow
-from voltspot.services.owner import stations as owner_stations
+from voltspot.services.owner import sites, station_admin
 from voltspot.services.owner.accounts import Viewer
 
 
@@ -40,17 +42,14 @@ def site_form(**overrides: str) -> dict[str, str]:
 
 
 def make_site(db, account, **overrides: str) -> int:
-    with db.session() as session:
-        return owner_stations.create_site(session, Viewer(account.id, False),
-                                          site_form(**overrides)).id
+    return sites.create_site(db, Viewer(account.id, False), site_form(**overrides)).id
 
 
 def make_station(db, account, site_id: int, connectors: int = 2
-                 ) -> owner_stations.Credentials:
-    with db.session() as session:
-        return owner_stations.add_station(session, Viewer(account.id, False), {
-            "site_id": str(site_id), "charge_point_id": _unique("CP"),
-            "connectors": str(connectors), "max_power_kw": "22"})
+                 ) -> station_admin.Credentials:
+    return station_admin.add_station(db, Viewer(account.id, False), {
+        "site_id": str(site_id), "charge_point_id": _unique("CP"),
+        "connectors": str(connectors), "max_power_kw": "22"})
 
 
 def connector_pk(db, charge_point_id: str, number: int = 1) -> int:
@@ -84,7 +83,7 @@ def site_id(db, owner) -> int:
 
 
 @pytest.fixture
-def added(db, owner, site_id) -> owner_stations.Credentials:
+def added(db, owner, site_id) -> station_admin.Credentials:
     return make_station(db, owner, site_id)
 
 

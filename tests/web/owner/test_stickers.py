@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import segno
 
-from tests.web.owner.test_tariffs import make_site, make_tariff
+from tests.factories import make_site, make_tariff
 from voltspot.domain.evse_ids import url_safe
 from voltspot.models import Connector
 from voltspot.runtime import runtime
@@ -78,9 +78,8 @@ def test_the_evse_id_is_written_under_the_qr_code(signed_in, site):
 
 
 def test_the_sticker_qr_code_encodes_the_public_plug_page_url(app, db, owner, site):
-    with db.session() as session:
-        sheet = sticker_sheet(session, Viewer(owner.id, False), lambda evse: plug_url(app, evse),
-                              site_id=site.id)
+    sheet = sticker_sheet(db, Viewer(owner.id, False), lambda evse: plug_url(app, evse),
+                          site_id=site.id)
     sticker = sheet.stickers[0]
     assert sticker.url == plug_url(app, site.evse_ids[0])
     assert dark_modules(QR_PATH.search(sticker.qr).group(1)) == segno_modules(sticker.url)

@@ -7,66 +7,22 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
-from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import select
 
-from tests.web.owner.conftest import csrf_of
+from tests.factories import SiteInfo, make_site, make_tariff
+from tests.support.owner import csrf_of
 from voltspot.domain.evse_ids import url_safe
 from voltspot.domain.pricing import estimate
 from voltspot.domain.statuses import SessionStatus
-from voltspot.models import ChargingSession, Connector, Site, Station, Tariff, utcnow
+from voltspot.models import ChargingSession, Connector, Site, Tariff, utcnow
 from voltspot.services.charging.billing import terms_of
-from voltspot.services.stations.registry import register_station
 
 PREVIEW = {"HX-Request": "true", "HX-Target": "tariff-preview"}
 WINDOWS = {"HX-Request": "true", "HX-Target": "tariff-windows"}
 PRICE_BLOCK = re.compile(
     r'<section class="card mb-3" aria-labelledby="price-heading">.*?</section>', re.S)
-
-
-@dataclass
-class SiteInfo:
-    id: int
-    name: str
-    charge_point_ids: list[str]
-    connector_ids: list[int]
-    evse_ids: list[str]
-
-
-def make_site(db, owner_id: int, stations: int = 1, plugs: int = 2, currency: str = "EUR",
-              help_phone: str = "+31 20 123 4567") -> SiteInfo:
-    """A site of ``owner_id`` with ``stations`` stations of ``plugs`` plugs each; stations
-    and plugs in the order the owner page lists them (by charge point id, then number)."""
-    name = f"Site {uuid.uuid4().hex[:8]}"
-    with db.session() as session:
-        cp_ids = []
-        for _ in range(stations):
-            cp_id = f"CP-{uuid.uuid4().hex[:10]}"
-            station, _ = register_station(session, site_name=name, charge_point_id=cp_id,
-                                          connectors=plugs)
-            cp_ids.append(cp_id)
-        site = station.site
-        site.owner_id, site.currency, site.help_phone = owner_id, currency, help_phone
-        session.flush()
-        connectors = session.scalars(
-            select(Connector).join(Connector.station).where(Station.site_id == site.id)
-            .order_by(Station.charge_point_id, Connector.connector_id)).all()
-        return SiteInfo(site.id, name, sorted(cp_ids), [c.id for c in connectors],
-                        [c.evse_id for c in connectors])
-
-
-def make_tariff(db, owner_id: int, **values) -> int:
-    columns = dict(name=f"Tariff {uuid.uuid4().hex[:6]}", currency="EUR",
-                   energy_price_per_kwh=3900, session_fee=35, hold_amount=5000,
-                   vat_rate_basis_points=2100, windows=[], owner_id=owner_id)
-    columns.update(values)
-    with db.session() as session:
-        tariff = Tariff(**columns)
-        session.add(tariff)
-        session.flush()
-        return tariff.id
 
 
 def tariff_form(client, **values) -> dict:

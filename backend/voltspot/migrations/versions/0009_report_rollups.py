@@ -16,7 +16,7 @@ down_revision = '0008'
 branch_labels = None
 depends_on = None
 
-# The same figures voltspot.services.reports.figures.recount_session_totals computes, written out
+# The same figures voltspot.services.reports.totals.recount_session_totals computes, written out
 # here so this revision keeps meaning what it meant when later ones change the models.
 _BILLED = "s.currency IS NOT NULL AND s.cost IS NOT NULL"
 _BILLED_CURRENCY = f"CASE WHEN {_BILLED} THEN s.currency ELSE '' END"

@@ -17,7 +17,7 @@ from ocpp.v201.enums import Action, DataTransferStatusEnumType, RegistrationStat
 
 from voltspot.domain.authorization import IdTagInfo
 from voltspot.domain.clock import utcnow
-from voltspot.domain.pricing import minor_digits
+from voltspot.domain.money import major_units
 from voltspot.ocpp.handlers import StationHandlers
 from voltspot.ocpp.timestamps import format_timestamp, parse_timestamp
 from voltspot.services.charging import lifecycle as charging
@@ -138,7 +138,7 @@ class ChargePoint201(StationHandlers):
         total_cost = None
         if answer.cost is not None:
             # In the currency's main unit; an unbilled session's 0 has no currency.
-            total_cost = (answer.cost / 10 ** minor_digits(answer.currency)
+            total_cost = (float(major_units(answer.cost, answer.currency))
                           if answer.cost else 0)
         return call_result.TransactionEvent(
             total_cost=total_cost,

@@ -18,7 +18,7 @@ from voltspot.services.charger_control import (
     StartRequest,
 )
 from voltspot.services.charging import transactions
-from voltspot.services.charging.lifecycle import fail_session, new_session_token
+from voltspot.services.charging.lifecycle import fail_session, new_session
 from voltspot.services.errors import NotFound
 from voltspot.services.stations.registry import get_station
 
@@ -52,8 +52,8 @@ def remote_start(db: Database, control: ChargerControl, charge_point_id: str,
     id_tag, connector_id = start.id_tag, start.connector_id
     with db.session() as session:
         station = get_station(session, charge_point_id)
-        charging = ChargingSession(
-            token=new_session_token(), station_id=station.id, connector_id=connector_id,
+        charging = new_session(
+            session, station_id=station.id, connector_id=connector_id,
             id_tag=id_tag, status=SessionStatus.STARTING, origin="remote",
             requested_at=utcnow())
         if connector_id is not None:
@@ -61,7 +61,6 @@ def remote_start(db: Database, control: ChargerControl, charge_point_id: str,
                               if c.connector_id == connector_id), None)
             if connector is not None:
                 charging.connector_pk, charging.tariff_id = connector.id, connector.tariff_id
-        session.add(charging)
         session.flush()
         token = charging.token
     answer = ask_to_start(db, control, token)

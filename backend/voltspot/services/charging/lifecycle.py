@@ -1,4 +1,10 @@
-"""Charging sessions as chargers report them: authorisation, start, meter values, stop."""
+"""The one home of a charging session's life: every change of its state or its payment's
+state is made here, checked against the tables of :mod:`voltspot.domain.sessions`
+(create, authorise, start, follow the plug, close, fail, settle); and the sessions as
+chargers report them: authorisation, start, meter values, stop.
+
+These functions work inside the caller's transaction (they take an open ``Session``);
+the services that call them own the unit of work."""
 
 from __future__ import annotations
 
@@ -7,12 +13,14 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from voltspot.domain.authorization import IdTagInfo, card_status
 from voltspot.domain.meter import MeterValueError, Sample, apply_register, normalise
+from voltspot.domain.sessions import check_payment, check_status
 from voltspot.domain.statuses import (
     AuthorizationStatus,
     ConnectorStatus,
@@ -31,7 +39,7 @@ from voltspot.models import (
     utcnow,
 )
 from voltspot.services.charging.billing import bill_as_json, bill_for, terms_of
-from voltspot.services.reports.figures import count_closed_session
+from voltspot.services.reports.totals import count_closed_session
 from voltspot.services.stations.registry import get_station
 
 log = logging.getLogger(__name__)
@@ -42,6 +50,101 @@ OPEN_STATES = [s for s in SessionStatus if s.is_open]
 def new_session_token() -> str:
     """An unguessable handle for a session (256 bits, URL-safe)."""
     return secrets.token_urlsafe(32)
+
+
+def new_session(session: Session, *, status: SessionStatus,
+                payment_state: PaymentState = PaymentState.NONE, **fields: Any
+                ) -> ChargingSession:
+    """Add a new session in ``status`` (one the state machine lets a session begin in)
+    with a fresh token unless ``fields`` give one; not flushed."""
+    charging = ChargingSession(status=check_status(None, status),
+                               payment_state=check_payment(None, payment_state),
+                               **{"token": new_session_token(), **fields})
+    session.add(charging)
+    return charging
+
+
+def _move(charging: ChargingSession, status: SessionStatus) -> None:
+    charging.status = check_status(charging.status, status)
+
+
+def _pay(charging: ChargingSession, state: PaymentState) -> None:
+    charging.payment_state = check_payment(charging.payment_state, state)
+
+
+def hold_placed(charging: ChargingSession, reference: str, confirmed: bool) -> None:
+    """The provider took the hold request under ``reference``; when it is ``confirmed``
+    the money is held and the session is authorised (else the driver confirms it)."""
+    charging.payment_reference = reference
+    if confirmed:
+        _pay(charging, PaymentState.HELD)
+        _move(charging, SessionStatus.AUTHORISED)
+
+
+def hold_refused(charging: ChargingSession, reason: str) -> None:
+    """The provider refused the hold: the session fails, nothing is held."""
+    _fail(charging, reason)
+    _pay(charging, PaymentState.FAILED)
+
+
+def record_hold_outcome(session: Session, session_id: int, held: bool) -> bool:
+    """The provider says the hold of a session still authorising is there (``held``) or
+    will never be: the session is authorised, or failed. Compare-and-set, so that of
+    several processes and requests learning it at once exactly one returns True (and
+    starts the charger)."""
+    target = check_payment(PaymentState.AUTHORISING,
+                           PaymentState.HELD if held else PaymentState.FAILED)
+    won = session.execute(
+        update(ChargingSession)
+        .where(ChargingSession.id == session_id,
+               ChargingSession.payment_state == PaymentState.AUTHORISING)
+        .values(payment_state=target)).rowcount
+    if won:
+        charging = session.get(ChargingSession, session_id)
+        if held:
+            _move(charging, SessionStatus.AUTHORISED)
+        else:
+            _fail(charging, "The card payment was not completed")
+    return bool(won)
+
+
+def claim_start(session: Session, session_id: int) -> bool:
+    """Move an authorised session to starting, recording when the charger was asked;
+    compare-and-set, so only one caller gets True and sends the remote start."""
+    check_status(SessionStatus.AUTHORISED, SessionStatus.STARTING)
+    return bool(session.execute(
+        update(ChargingSession)
+        .where(ChargingSession.id == session_id,
+               ChargingSession.status == SessionStatus.AUTHORISED)
+        .values(status=SessionStatus.STARTING, requested_at=utcnow())).rowcount)
+
+
+def to_start(session: Session) -> list[int]:
+    """Authorised sessions whose charger nobody has asked yet (their hold was confirmed
+    by a process that holds no charger connections), oldest first."""
+    return list(session.scalars(select(ChargingSession.id).where(
+        ChargingSession.status == SessionStatus.AUTHORISED,
+        ChargingSession.requested_at.is_(None),
+        ChargingSession.transaction_id.is_(None)).order_by(ChargingSession.id)))
+
+
+def capture_now(charging: ChargingSession, cost: int, notice: str) -> None:
+    """Take what a still-open session cost so far (its hold is about to lapse)."""
+    charging.cost = cost
+    _pay(charging, PaymentState.TO_SETTLE)
+    charging.notice = notice
+
+
+def settled(charging: ChargingSession, captured: int | None) -> None:
+    """The provider carried out the recorded intent: ``captured`` minor units were taken
+    (None: the hold was released)."""
+    if captured is None:
+        _pay(charging, PaymentState.RELEASED)
+        charging.amount_captured = 0
+    else:
+        _pay(charging, PaymentState.CAPTURED)
+        charging.amount_captured = captured
+    charging.payment_error = None
 
 
 def authorize(session: Session, charge_point_id: str, id_tag: str) -> IdTagInfo:
@@ -134,11 +237,13 @@ def begin_transaction(session: Session, station: Station, *, connector_id: int |
     which EVSE (see :func:`assign_connector`). Another transaction still open on the
     connector that began earlier is closed: its stop was lost and the charger has moved on.
     """
+    if authorised is None:
+        authorised = id_tag is not None
+    status = SessionStatus.CHARGING if authorised else SessionStatus.STARTING
     charging = joins
     if charging is None:
-        charging = ChargingSession(token=new_session_token(), station_id=station.id,
-                                   id_tag=id_tag, origin="charger")
-        session.add(charging)
+        charging = new_session(session, status=status, station_id=station.id,
+                               id_tag=id_tag, origin="charger")
     charging.started_at = timestamp
     charging.charger_started_at = timestamp
     charging.meter_start_wh = meter_start_wh
@@ -147,13 +252,9 @@ def begin_transaction(session: Session, station: Station, *, connector_id: int |
     charging.transaction_id = charging.id
     if connector_id is not None:
         assign_connector(session, station, charging, connector_id, timestamp)
-    if authorised is None:
-        authorised = id_tag is not None
     if authorised:
         _authorised(session, station, charging, id_tag, id_tag_info)
-        charging.status = SessionStatus.CHARGING
-    else:
-        charging.status = SessionStatus.STARTING
+    _move(charging, status)
     if id_tag_info is not None and not id_tag_info.accepted:
         log.warning("%s: transaction %s started with %s tag %r", station.charge_point_id,
                     charging.transaction_id, id_tag_info.status, id_tag)
@@ -195,8 +296,8 @@ def authorise_transaction(session: Session, station: Station, charging: Charging
         charging.energy_wh = 0
     charging.id_tag = id_tag
     _authorised(session, station, charging, id_tag, id_tag_info)
-    if charging.status == SessionStatus.STARTING:
-        charging.status = SessionStatus.CHARGING
+    if charging.status in (SessionStatus.STARTING, SessionStatus.AUTHORISED):
+        _move(charging, SessionStatus.CHARGING)
 
 
 def _authorised(session: Session, station: Station, charging: ChargingSession,
@@ -349,7 +450,7 @@ def _close(charging: ChargingSession, meter_stop: int | None, at: datetime, reas
     charging.meter_stop_wh = meter_stop
     charging.stopped_at = at
     charging.stop_reason = reason
-    charging.status = SessionStatus.COMPLETED
+    _move(charging, SessionStatus.COMPLETED)
     charging.power_w = 0.0
     charging.claimed_connector_pk = None
     session.flush()
@@ -357,7 +458,7 @@ def _close(charging: ChargingSession, meter_stop: int | None, at: datetime, reas
     if bill is not None:
         charging.cost, charging.bill = bill.total, bill_as_json(bill)
     if charging.payment_state == PaymentState.HELD:
-        charging.payment_state = PaymentState.TO_SETTLE
+        _pay(charging, PaymentState.TO_SETTLE)
     count_closed_session(session, charging)
 
 
@@ -389,7 +490,7 @@ def connector_status_changed(session: Session, charge_point_id: str, connector_i
     session_status = session_status_for_connector(status)
     if session_status is None:
         return
-    running.status = session_status
+    _move(running, session_status)
     if session_status == SessionStatus.CHARGING:
         running.charging_ended_at = None
     elif status in (ConnectorStatus.SUSPENDED_EV, ConnectorStatus.FINISHING):
@@ -398,12 +499,21 @@ def connector_status_changed(session: Session, charge_point_id: str, connector_i
 
 def fail_session(charging: ChargingSession, reason: str) -> None:
     """End a session that never started charging: it frees the plug and its hold is to
-    be released (by :func:`voltspot.services.payments.holds.settle_pending`)."""
-    charging.status = SessionStatus.FAILED
+    be released (by :func:`voltspot.services.payments.holds.settle_pending`). Raises
+    :class:`~voltspot.domain.sessions.ForbiddenTransition` for a session that charged
+    (see :func:`voltspot.domain.sessions.can_fail`). A session that failed already keeps
+    its first reason: a charger's late refusal after the driver cancelled changes nothing."""
+    if charging.status == SessionStatus.FAILED:
+        return
+    _fail(charging, reason)
+    if charging.payment_state in (PaymentState.HELD, PaymentState.AUTHORISING):
+        _pay(charging, PaymentState.TO_RELEASE)
+
+
+def _fail(charging: ChargingSession, reason: str) -> None:
+    _move(charging, SessionStatus.FAILED)
     charging.failure_reason = reason
     charging.claimed_connector_pk = None
-    if charging.payment_state in (PaymentState.HELD, PaymentState.AUTHORISING):
-        charging.payment_state = PaymentState.TO_RELEASE
 
 
 def expire_unstarted(session: Session, older_than: timedelta) -> int:

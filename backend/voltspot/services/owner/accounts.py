@@ -13,7 +13,6 @@ from enum import StrEnum
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from voltspot.models import (
     ChargingSession,
@@ -25,6 +24,7 @@ from voltspot.models import (
     Tariff,
     utcnow,
 )
+from voltspot.passwords import hash_password, password_matches
 from voltspot.services.errors import Conflict, InvalidInput, NotFound
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -56,7 +56,7 @@ def create_owner(session: Session, email: str, password: str | None, *, name: st
     if session.scalar(select(Owner.id).where(Owner.email == email)):
         raise Conflict(f"an owner with email {email} already exists")
     owner = Owner(email=email, name=name, is_admin=admin,
-                  password_hash=generate_password_hash(password) if password else None)
+                  password_hash=hash_password(password) if password else None)
     session.add(owner)
     session.flush()
     return owner
@@ -69,7 +69,7 @@ def _timing_hash() -> str:
     # A real hash to check a password against when there is no account, made once, so an
     # unknown email costs one check like a wrong password (not a hash and a check).
     if not _TIMING_HASH:
-        _TIMING_HASH.append(generate_password_hash(secrets.token_urlsafe(16)))
+        _TIMING_HASH.append(hash_password(secrets.token_urlsafe(16)))
     return _TIMING_HASH[0]
 
 
@@ -78,9 +78,9 @@ def authenticate(session: Session, email: str, password: str) -> Owner | None:
     password check either way, for an unknown email and a wrong password."""
     owner = session.scalar(select(Owner).where(Owner.email == email.strip().lower()))
     if owner is None or owner.password_hash is None:
-        check_password_hash(_timing_hash(), password)
+        password_matches(_timing_hash(), password)
         return None
-    if not check_password_hash(owner.password_hash, password):
+    if not password_matches(owner.password_hash, password):
         return None
     owner.last_login_at = utcnow()
     return owner

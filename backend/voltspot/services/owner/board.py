@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from voltspot.db import Database
 from voltspot.domain.availability import station_online
 from voltspot.domain.statuses import (
     ConnectorStatus,
@@ -66,9 +67,7 @@ def _midnight(timezone: str, now: datetime) -> datetime:
     return datetime.combine(local.date(), time(), tzinfo=local.tzinfo)
 
 
-def live_board(session: Session, viewer: Viewer) -> Board:
-    """The board for ``viewer``'s sites at this moment. "Today" is midnight in the
-    timezone of the viewer's first site (UTC without sites)."""
+def _live_board(session: Session, viewer: Viewer) -> Board:
     now = utcnow()
     stations = session.scalars(scope_sites(viewer, select(Station).join(Site).options(
         selectinload(Station.connectors), selectinload(Station.site))).order_by(
@@ -134,3 +133,10 @@ def _when(moment: datetime | None, timezone: str) -> str:
 
 
 __all__ = ["Board", "live_board"]
+
+
+def live_board(db: Database, viewer: Viewer) -> Board:
+    """The board for ``viewer``'s sites at this moment. "Today" is midnight in the
+    timezone of the viewer's first site (UTC without sites)."""
+    with db.session() as session:
+        return _live_board(session, viewer)

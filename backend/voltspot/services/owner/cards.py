@@ -8,11 +8,15 @@ viewer: another owner's card is :class:`NotFound`, as if it did not exist.
 Expiry is a date the owner picks: the card is valid through that whole day in the owner's
 timezone (their first site's, else UTC) and expires at the midnight that ends it, stored in
 UTC in ``IdToken.expires_at``.
+
+Each public function taking the :class:`Database` is one unit of work with its own
+transaction, and returns read models (:class:`CardRow`, :class:`CardPage`), never rows.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -22,10 +26,12 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from voltspot.db import Database
 from voltspot.domain.authorization import card_status
 from voltspot.domain.statuses import AuthorizationStatus
 from voltspot.models import ChargingSession, IdToken, Site, Station, utcnow
-from voltspot.services.errors import Conflict, InvalidInput
+from voltspot.services import forms
+from voltspot.services.forms import FormInvalid
 from voltspot.services.owner.accounts import Viewer, owned_card
 
 MAX_ID_TAG = 20  # OCPP 1.6 IdToken is a CiString20Type
@@ -61,28 +67,20 @@ class CardState(StrEnum):
     EXPIRED = "expired"
 
 
-class CardInputError(InvalidInput):
-    """A form value the owner must correct; ``field`` names the input."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
 def normalise_id_tag(raw: str) -> str:
     """The canonical form of an idTag as typed: separators between bytes removed,
-    upper case (OCPP idTags are case-insensitive). Raises :class:`CardInputError` for an
+    upper case (OCPP idTags are case-insensitive). Raises :class:`FormInvalid` for an
     empty tag, one longer than 20 characters, or one with characters a charger cannot
     send."""
     id_tag = _SEPARATORS.sub("", raw).upper()
     if not id_tag:
-        raise CardInputError("id_tag", "Enter the card's number (its idTag).")
+        raise FormInvalid({"id_tag": "Enter the card's number (its idTag)."})
     if not _PRINTABLE_ASCII.match(id_tag):
-        raise CardInputError("id_tag", "A card number uses only letters, digits and "
-                                       "punctuation, without accents.")
+        raise FormInvalid({"id_tag": "A card number uses only letters, digits and "
+                                     "punctuation, without accents."})
     if len(id_tag) > MAX_ID_TAG:
-        raise CardInputError("id_tag", f"A card number is at most {MAX_ID_TAG} characters; "
-                                       f"this one has {len(id_tag)}.")
+        raise FormInvalid({"id_tag": f"A card number is at most {MAX_ID_TAG} characters; "
+                                     f"this one has {len(id_tag)}."})
     return id_tag
 
 
@@ -96,19 +94,38 @@ class CardDetails:
     billing: str = Billing.FREE
 
     def checked(self) -> CardDetails:
-        """These details trimmed; raises :class:`CardInputError` for a value too long, an
+        """These details trimmed; raises :class:`FormInvalid` for a value too long, an
         expiry past 2099, or a billing that is neither free nor invoice."""
         holder, note = self.holder_name.strip(), self.note.strip()
+        errors: dict[str, str] = {}
         if len(holder) > MAX_HOLDER:
-            raise CardInputError("holder_name", f"Keep the name under {MAX_HOLDER} characters.")
+            errors["holder_name"] = f"Keep the name under {MAX_HOLDER} characters."
         if len(note) > MAX_NOTE:
-            raise CardInputError("note", f"Keep the note under {MAX_NOTE} characters.")
+            errors["note"] = f"Keep the note under {MAX_NOTE} characters."
         if self.expires_on is not None and self.expires_on.year > LAST_EXPIRY_YEAR:
-            raise CardInputError("expires_on", f"Pick a day before {LAST_EXPIRY_YEAR + 1}, or "
-                                               "leave it empty for no end.")
-        if self.billing not in set(Billing):
-            raise CardInputError("billing", "Choose free or invoice later.")
-        return CardDetails(holder, note, self.expires_on, Billing(self.billing))
+            errors["expires_on"] = (f"Pick a day before {LAST_EXPIRY_YEAR + 1}, or leave it "
+                                    "empty for no end.")
+        billing = forms.choice(str(self.billing), Billing)
+        if billing is None:
+            errors["billing"] = "Choose free or invoice later."
+        if errors or billing is None:
+            raise FormInvalid(errors)
+        return CardDetails(holder, note, self.expires_on, Billing(billing))
+
+
+def details_from_form(form: Mapping[str, str]) -> CardDetails:
+    """The card details of a card form (fields ``holder_name``, ``note``, ``expires_on``
+    as YYYY-MM-DD or empty, ``billing``), not yet checked; raises :class:`FormInvalid`
+    for an expiry that is not a date."""
+    raw_expiry = str(form.get("expires_on", "")).strip()
+    try:
+        expires_on = date.fromisoformat(raw_expiry) if raw_expiry else None
+    except ValueError:
+        raise FormInvalid({"expires_on": "Pick the last day the card may charge, or leave "
+                                         "it empty."}, form) from None
+    return CardDetails(holder_name=str(form.get("holder_name", "")),
+                       note=str(form.get("note", "")), expires_on=expires_on,
+                       billing=str(form.get("billing", Billing.FREE)))
 
 
 def owner_timezone(session: Session, owner_id: int | None) -> str:
@@ -136,43 +153,55 @@ def _apply(card: IdToken, details: CardDetails, timezone: str) -> None:
                        if details.expires_on else None)
 
 
-def register_card(session: Session, viewer: Viewer, id_tag: str,
-                  details: CardDetails) -> IdToken:
-    """A new card owned by the viewer. Raises :class:`CardInputError` for a malformed
-    number or detail and :class:`Conflict` when the number is already registered (by
-    anyone: a charger must find exactly one card for a tag); after a Conflict the session
-    must be rolled back."""
-    id_tag = normalise_id_tag(id_tag)
-    details = details.checked()
-    conflict = Conflict(f"Card {id_tag} is already registered. Look it up in the list, or "
-                        "check the number on the card.")
-    if session.scalar(select(IdToken.id).where(IdToken.id_tag == id_tag)) is not None:
-        raise conflict
-    card = IdToken(id_tag=id_tag, owner_id=viewer.owner_id)
-    _apply(card, details, owner_timezone(session, viewer.owner_id))
-    session.add(card)
+def register_card(db: Database, viewer: Viewer, id_tag: str, details: CardDetails
+                  ) -> CardRow:
+    """A new card owned by the viewer. Raises :class:`FormInvalid` for a malformed number
+    or detail, and for a number already registered (by anyone: a charger must find
+    exactly one card for a tag)."""
+    errors: dict[str, str] = {}
     try:
+        id_tag = normalise_id_tag(id_tag)
+    except FormInvalid as wrong:
+        errors.update(wrong.errors)
+    try:
+        details = details.checked()
+    except FormInvalid as wrong:
+        errors.update(wrong.errors)
+    if errors:
+        raise FormInvalid(errors)
+    taken = FormInvalid({"id_tag": f"Card {id_tag} is already registered. Look it up in the "
+                                   "list, or check the number on the card."})
+    with db.session() as session:
+        if session.scalar(select(IdToken.id).where(IdToken.id_tag == id_tag)) is not None:
+            raise taken
+        card = IdToken(id_tag=id_tag, owner_id=viewer.owner_id)
+        _apply(card, details, owner_timezone(session, viewer.owner_id))
+        session.add(card)
+        try:
+            session.flush()
+        except IntegrityError:
+            # Registered by someone else since the check above; the transaction rolls back.
+            raise taken from None
+        return _card_row(session, viewer, card)
+
+
+def update_card(db: Database, viewer: Viewer, card_id: int, details: CardDetails) -> None:
+    """Change a card's holder, note, expiry and billing (its number stays). Raises
+    :class:`NotFound` and :class:`FormInvalid`."""
+    with db.session() as session:
+        card = owned_card(session, viewer, card_id)
+        _apply(card, details.checked(), owner_timezone(session, card.owner_id))
+
+
+def set_blocked(db: Database, viewer: Viewer, card_id: int, blocked: bool) -> CardRow:
+    """Block or unblock a card; returns it as the list shows it. Chargers ask at each tap
+    (Authorize) and hear the card's state again when a transaction starts, so a blocked
+    card is refused from its next use."""
+    with db.session() as session:
+        card = owned_card(session, viewer, card_id)
+        card.blocked = blocked
         session.flush()
-    except IntegrityError:
-        # Registered by someone else since the check above; the edge rolls back.
-        raise conflict from None
-    return card
-
-
-def update_card(session: Session, viewer: Viewer, card_id: int,
-                details: CardDetails) -> IdToken:
-    """Change a card's holder, note, expiry and billing (its number stays)."""
-    card = owned_card(session, viewer, card_id)
-    _apply(card, details.checked(), owner_timezone(session, card.owner_id))
-    return card
-
-
-def set_blocked(session: Session, viewer: Viewer, card_id: int, blocked: bool) -> IdToken:
-    """Block or unblock a card. Chargers ask at each tap (Authorize) and hear the card's
-    state again when a transaction starts, so a blocked card is refused from its next use."""
-    card = owned_card(session, viewer, card_id)
-    card.blocked = blocked
-    return card
+        return _card_row(session, viewer, card)
 
 
 @dataclass(frozen=True)
@@ -235,7 +264,7 @@ def _rows(session: Session, viewer: Viewer, cards: list[IdToken], now: datetime)
             for c in cards]
 
 
-def card_row(session: Session, viewer: Viewer, card: IdToken) -> CardRow:
+def _card_row(session: Session, viewer: Viewer, card: IdToken) -> CardRow:
     """One card as the list shows it."""
     return _rows(session, viewer, [card], utcnow())[0]
 
@@ -256,10 +285,16 @@ def _search(statement: Select, query: str) -> Select:
         IdToken.note.ilike(_contains(query), escape="\\")))
 
 
-def list_cards(session: Session, viewer: Viewer, *, state: CardState = CardState.ALL,
+def list_cards(db: Database, viewer: Viewer, *, state: CardState = CardState.ALL,
                query: str = "", page: int = 1, page_size: int = PAGE_SIZE) -> CardList:
     """The viewer's cards in ``state`` matching ``query`` (number, holder or note), by
     holder then number, one page at a time; with how many cards each state has."""
+    with db.session() as session:
+        return _list_cards(session, viewer, state, query, page, page_size)
+
+
+def _list_cards(session: Session, viewer: Viewer, state: CardState, query: str, page: int,
+                page_size: int) -> CardList:
     now = utcnow()
     base = _search(_cards_in_scope(viewer), query)
     counts = {s: session.scalar(select(func.count()).select_from(
@@ -273,13 +308,14 @@ def list_cards(session: Session, viewer: Viewer, *, state: CardState = CardState
     return CardList(_rows(session, viewer, list(cards), now), counts, page, pages)
 
 
-def all_cards(session: Session, viewer: Viewer, *, state: CardState = CardState.ALL,
+def all_cards(db: Database, viewer: Viewer, *, state: CardState = CardState.ALL,
               query: str = "") -> list[CardRow]:
     """Every card :func:`list_cards` would show, on one list (for CSV export)."""
     now = utcnow()
-    cards = session.scalars(_in_state(_search(_cards_in_scope(viewer), query), state, now)
-                            .order_by(IdToken.holder_name, IdToken.id_tag)).all()
-    return _rows(session, viewer, list(cards), now)
+    with db.session() as session:
+        cards = session.scalars(_in_state(_search(_cards_in_scope(viewer), query), state, now)
+                                .order_by(IdToken.holder_name, IdToken.id_tag)).all()
+        return _rows(session, viewer, list(cards), now)
 
 
 @dataclass(frozen=True)
@@ -315,10 +351,17 @@ class CardPage:
     sessions: CardSessions
 
 
-def card_page(session: Session, viewer: Viewer, card_id: int, page: int = 1,
+def card_page(db: Database, viewer: Viewer, card_id: int, page: int = 1,
               page_size: int = PAGE_SIZE) -> CardPage:
     """A card with its sessions on the viewer's stations (another owner's stations are not
-    the viewer's business even when their card was used there), newest first."""
+    the viewer's business even when their card was used there), newest first. Raises
+    :class:`NotFound`."""
+    with db.session() as session:
+        return _card_page(session, viewer, card_id, page, page_size)
+
+
+def _card_page(session: Session, viewer: Viewer, card_id: int, page: int, page_size: int
+               ) -> CardPage:
     card = owned_card(session, viewer, card_id)
     mine = (ChargingSession.id_tag == card.id_tag,
             ChargingSession.station_id.in_(_stations_in_scope(viewer)))
@@ -343,4 +386,4 @@ def card_page(session: Session, viewer: Viewer, card_id: int, page: int = 1,
          for s, cp, site, zone in rows],
         count, energy, cost, page, pages)
     timezone = owner_timezone(session, card.owner_id)
-    return CardPage(card_row(session, viewer, card), timezone, card.created_at, sessions)
+    return CardPage(_card_row(session, viewer, card), timezone, card.created_at, sessions)

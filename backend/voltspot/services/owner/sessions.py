@@ -1,5 +1,9 @@
-"""The owner's charging sessions: the filtered table, its CSV export, and one session's
-page (meter readings, price lines, payment, and the station's OCPP log around it)."""
+"""The owner's charging sessions: the filtered table, its CSV export, one session's page
+(meter readings, price lines, payment, and the station's OCPP log around it), and a
+refund.
+
+Each public function taking the :class:`Database` is one unit of work with its own
+transaction and returns read models, never rows."""
 
 from __future__ import annotations
 
@@ -8,15 +12,16 @@ import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import Session
 
-from voltspot.domain import pricing
+from voltspot.db import Database
+from voltspot.domain import money
 from voltspot.domain.meter import ENERGY_REGISTER, POWER, SOC
+from voltspot.domain.money import AmountError, major_units
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import (
     ChargingSession,
@@ -30,12 +35,10 @@ from voltspot.models import (
 from voltspot.services.charging.billing import bill_as_json, bill_for
 from voltspot.services.errors import InvalidInput
 from voltspot.services.owner.accounts import Viewer, owned_session, scope_sites
-from voltspot.services.reports.figures import (
-    SiteChoice,
-    at,
-    reporting_timezone,
-    site_choices,
-)
+from voltspot.services.payments import holds as payments
+from voltspot.services.payments.gateways.base import PaymentGateway
+from voltspot.services.reports.picker import SiteChoice, reporting_timezone, site_choices
+from voltspot.services.reports.sql import at
 
 PAGE_SIZE = 50
 # The station's OCPP log is shown from this long before a session to this long after it.
@@ -48,11 +51,6 @@ PAYMENT_WORDS = {
     PaymentState.CAPTURED: "Paid", PaymentState.TO_RELEASE: "Releasing",
     PaymentState.RELEASED: "Released", PaymentState.FAILED: "Failed",
 }
-
-
-def major_units(amount: int, currency: str) -> Decimal:
-    """``amount`` minor units as a decimal in major units (1234 EUR cents: 12.34)."""
-    return Decimal(amount).scaleb(-pricing.minor_digits(currency))
 
 
 # --- Filters -------------------------------------------------------------------------
@@ -122,7 +120,7 @@ class FilterChoices:
     payment_states: list[str] = field(default_factory=lambda: [str(s) for s in PaymentState])
 
 
-def filter_choices(session: Session, viewer: Viewer) -> FilterChoices:
+def _filter_choices(session: Session, viewer: Viewer) -> FilterChoices:
     stations = session.scalars(scope_sites(viewer, select(Station.charge_point_id).join(
         Site, Station.site_id == Site.id)).order_by(Station.charge_point_id)).all()
     cards = select(IdToken.id_tag, IdToken.holder_name).order_by(IdToken.id_tag)
@@ -204,9 +202,26 @@ class SessionPage:
     newer_than: int | None
 
 
-def session_page(session: Session, viewer: Viewer, filters: SessionFilters, *,
-                 before: int | None = None, after: int | None = None,
-                 page_size: int = PAGE_SIZE) -> SessionPage:
+@dataclass(frozen=True)
+class SessionsView:
+    """The sessions page: one page of the table and the filter form's choices."""
+
+    page: SessionPage
+    choices: FilterChoices
+
+
+def sessions_view(db: Database, viewer: Viewer, filters: SessionFilters, *,
+                  before: int | None = None, after: int | None = None) -> SessionsView:
+    """The sessions page for ``filters`` (one page, see :func:`_session_page`) with the
+    filter form's choices."""
+    with db.session() as session:
+        return SessionsView(_session_page(session, viewer, filters, before=before, after=after),
+                            _filter_choices(session, viewer))
+
+
+def _session_page(session: Session, viewer: Viewer, filters: SessionFilters, *,
+                  before: int | None = None, after: int | None = None,
+                  page_size: int = PAGE_SIZE) -> SessionPage:
     """The viewer's sessions matching ``filters``, newest first (by creation, then id),
     ``page_size`` at a time: the newest, those older than session ``before``, or those
     newer than session ``after``. Keyset paging on (created_at, id): a deep page costs
@@ -256,11 +271,18 @@ def _local_iso(moment: datetime | None, timezone: str) -> str:
         timespec="seconds")
 
 
-def csv_lines(session: Session, viewer: Viewer, filters: SessionFilters,
+def csv_lines(db: Database, viewer: Viewer, filters: SessionFilters,
               batch: int = 1000) -> Iterator[str]:
     """The filtered sessions as CSV text, newest first, a header line first; yielded a
-    batch of rows at a time so an export of any size streams. Times are ISO 8601 in the
-    site's time zone (with its offset), energy in kWh, cost in major units."""
+    batch of rows at a time so an export of any size streams (the transaction stays open
+    while the lines are read). Times are ISO 8601 in the site's time zone (with its
+    offset), energy in kWh, cost in major units."""
+    with db.session() as session:
+        yield from _csv_lines(session, viewer, filters, batch)
+
+
+def _csv_lines(session: Session, viewer: Viewer, filters: SessionFilters, batch: int
+               ) -> Iterator[str]:
     timezone = reporting_timezone(site_choices(session, viewer), filters.site_id)
     statement = _filtered(viewer, filters, timezone, *_ROW_COLUMNS).order_by(
         ChargingSession.created_at.desc(), ChargingSession.id.desc()
@@ -303,8 +325,48 @@ class FrameLine:
 
 
 @dataclass(frozen=True)
+class SessionFacts:
+    """What the session page shows of the session itself. ``has_price``: a price was
+    frozen for it (a tariff applied)."""
+
+    id: int
+    status: str
+    origin: str
+    id_tag: str | None
+    connector_id: int | None
+    created_at: datetime
+    started_at: datetime | None
+    stopped_at: datetime | None
+    energy_wh: int
+    meter_anomaly: str | None
+    stop_reason: str | None
+    failure_reason: str | None
+    has_price: bool
+    currency: str | None
+    payment_state: str
+    payment_reference: str | None
+    hold_amount: int | None
+    amount_captured: int | None
+    amount_refunded: int
+    refund_reason: str | None
+    payment_error: str | None
+    notice: str | None
+
+
+def _facts(charging: ChargingSession) -> SessionFacts:
+    return SessionFacts(
+        charging.id, str(charging.status), charging.origin, charging.id_tag,
+        charging.connector_id, charging.created_at, charging.started_at, charging.stopped_at,
+        charging.energy_wh, charging.meter_anomaly, charging.stop_reason,
+        charging.failure_reason, bool(charging.price), charging.currency,
+        str(charging.payment_state), charging.payment_reference, charging.hold_amount,
+        charging.amount_captured, charging.amount_refunded, charging.refund_reason,
+        charging.payment_error, charging.notice)
+
+
+@dataclass(frozen=True)
 class SessionDetail:
-    charging: ChargingSession
+    charging: SessionFacts
     site_name: str
     timezone: str
     charge_point_id: str
@@ -338,12 +400,17 @@ def _meter(session: Session, charging: ChargingSession) -> list[MeterPoint]:
     return points
 
 
-def session_detail(session: Session, viewer: Viewer, session_id: int,
+def session_detail(db: Database, viewer: Viewer, session_id: int,
                    now: datetime | None = None) -> SessionDetail:
     """One of the viewer's sessions with everything its page shows; raises
     :class:`NotFound` for another owner's session. An open session's bill is its live
     cost so far."""
-    now = now or utcnow()
+    with db.session() as session:
+        return _session_detail(session, viewer, session_id, now or utcnow())
+
+
+def _session_detail(session: Session, viewer: Viewer, session_id: int, now: datetime
+                    ) -> SessionDetail:
     charging = owned_session(session, viewer, session_id)
     station = charging.station
     site = station.site
@@ -361,7 +428,7 @@ def session_detail(session: Session, viewer: Viewer, session_id: int,
                OcppFrame.at >= frames_from, OcppFrame.at <= frames_until)
         .order_by(OcppFrame.id).limit(MAX_FRAMES + 1)).all()
     return SessionDetail(
-        charging=charging, site_name=site.name if site else "", timezone=timezone,
+        charging=_facts(charging), site_name=site.name if site else "", timezone=timezone,
         charge_point_id=station.charge_point_id,
         evse_id=charging.connector.evse_id if charging.connector else None,
         meter=_meter(session, charging), bill=bill, bill_is_live=live,
@@ -373,10 +440,18 @@ def minor_units(text: str, currency: str) -> int:
     """An amount typed in major units ("2.50", "2,50") as integer minor units; raises
     :class:`InvalidInput` for anything else."""
     try:
-        value = Decimal(text.strip().replace(",", ".").lstrip("€£$ "))
-    except (InvalidOperation, ValueError):
+        return money.minor_units(text, currency)
+    except AmountError:
         raise InvalidInput(f"{text!r} is not an amount like 2.50") from None
-    minor = value.scaleb(pricing.minor_digits(currency))
-    if minor != minor.to_integral_value() or minor <= 0:
-        raise InvalidInput(f"{text!r} is not an amount like 2.50")
-    return int(minor)
+
+
+def refund_session(db: Database, gateway: PaymentGateway, viewer: Viewer, session_id: int,
+                   amount: str, reason: str) -> None:
+    """Give the driver of one of the viewer's sessions back ``amount`` (as typed, in major
+    units of the session's currency) for ``reason``. Raises :class:`NotFound` for another
+    owner's session, :class:`InvalidInput` for an amount or reason that cannot be
+    refunded, and :class:`PaymentDeclined` / :class:`PaymentUnavailable` from the
+    provider (see :func:`voltspot.services.payments.holds.refund`)."""
+    with db.session() as session:
+        currency = owned_session(session, viewer, session_id).currency or "EUR"
+    payments.refund(db, gateway, session_id, minor_units(amount, currency), reason)

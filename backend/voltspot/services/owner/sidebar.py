@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from voltspot.db import Database
 from voltspot.domain.availability import station_online
 from voltspot.models import Site, Station, utcnow
 from voltspot.services.owner.accounts import Viewer, scope_sites
@@ -26,9 +27,7 @@ class SidebarSite:
     stations: list[SidebarStation]
 
 
-def sidebar_sites(session: Session, viewer: Viewer) -> list[SidebarSite]:
-    """The viewer's sites, each with its stations and whether they are online; for admins
-    also a "Waiting for adoption" group of pending stations without a site."""
+def _sidebar_sites(session: Session, viewer: Viewer) -> list[SidebarSite]:
     now = utcnow()
     sites = session.scalars(scope_sites(viewer, select(Site).options(
         selectinload(Site.stations))).order_by(Site.name)).all()
@@ -49,3 +48,10 @@ def sidebar_sites(session: Session, viewer: Viewer) -> list[SidebarSite]:
         if pending:
             result.append(SidebarSite(0, "Waiting for adoption", [entry(s) for s in pending]))
     return result
+
+
+def sidebar_sites(db: Database, viewer: Viewer) -> list[SidebarSite]:
+    """The viewer's sites, each with its stations and whether they are online; for admins
+    also a "Waiting for adoption" group of pending stations without a site."""
+    with db.session() as session:
+        return _sidebar_sites(session, viewer)

@@ -15,6 +15,7 @@ import segno
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from voltspot.db import Database
 from voltspot.domain.pricing import price_summary
 from voltspot.models import Site, Station, Tariff
 from voltspot.services.charging.billing import terms_of
@@ -129,7 +130,7 @@ class StickerSheet:
                 for i, sticker in enumerate(self.sheets[number - 1])]
 
 
-def sticker_sheet(session: Session, viewer: Viewer, plug_url: Callable[[str], str], *,
+def sticker_sheet(db: Database, viewer: Viewer, plug_url: Callable[[str], str], *,
                   site_id: int | None = None,
                   charge_point_id: str | None = None) -> StickerSheet:
     """The stickers for every plug of one of the viewer's sites, or of one station.
@@ -139,21 +140,22 @@ def sticker_sheet(session: Session, viewer: Viewer, plug_url: Callable[[str], st
     :class:`NotFound` for a site or station that is not the viewer's, and
     :class:`InvalidInput` when neither is given or the station has no site.
     """
-    if charge_point_id is not None:
-        station = owned_station(session, viewer, charge_point_id)
-        if station.site is None:
-            raise InvalidInput(f"{charge_point_id} is not on a site yet; adopt it onto a site "
-                               "to print its stickers.")
-        site, stations = station.site, [station]
-    elif site_id is not None:
-        site = owned_site(session, viewer, site_id)
-        stations = session.scalars(
-            select(Station).where(Station.site_id == site.id)
-            .options(selectinload(Station.connectors)).order_by(Station.charge_point_id)).all()
-    else:
-        raise InvalidInput("Choose a site or a station to print stickers for.")
-    return _sheet(session, site, stations, plug_url,
-                  station=charge_point_id)
+    with db.session() as session:
+        if charge_point_id is not None:
+            station = owned_station(session, viewer, charge_point_id)
+            if station.site is None:
+                raise InvalidInput(f"{charge_point_id} is not on a site yet; adopt it onto a "
+                                   "site to print its stickers.")
+            site, stations = station.site, [station]
+        elif site_id is not None:
+            site = owned_site(session, viewer, site_id)
+            stations = session.scalars(
+                select(Station).where(Station.site_id == site.id)
+                .options(selectinload(Station.connectors))
+                .order_by(Station.charge_point_id)).all()
+        else:
+            raise InvalidInput("Choose a site or a station to print stickers for.")
+        return _sheet(session, site, stations, plug_url, station=charge_point_id)
 
 
 def _sheet(session: Session, site: Site, stations: list[Station],

@@ -1,7 +1,7 @@
-"""Payment provider events, each handled once.
+"""Payment provider events, each handled once, whatever the provider.
 
 An event only tells us that something changed; what changed is read back from the
-provider (:func:`~voltspot.services.driver.journey.confirm_hold`), so events arriving out of order,
+provider (:func:`~voltspot.services.driver.start.confirm_hold`), so events arriving out of order,
 twice, or before the driver's browser returns all end in the same state."""
 
 from __future__ import annotations
@@ -14,51 +14,45 @@ from sqlalchemy.exc import IntegrityError
 from voltspot.db import Database
 from voltspot.models import WebhookEvent
 from voltspot.services.charger_control import ChargerControl
-from voltspot.services.driver.journey import confirm_hold
+from voltspot.services.driver.start import confirm_hold
 from voltspot.services.errors import NotFound
-from voltspot.services.payments.holds import PaymentGateway
+from voltspot.services.payments.gateways.base import PaymentEvent, PaymentGateway
 
 log = logging.getLogger(__name__)
 
-HOLD_EVENTS = {
-    "payment_intent.amount_capturable_updated",
-    "payment_intent.succeeded",
-    "payment_intent.canceled",
-    "payment_intent.payment_failed",
-    "payment_intent.requires_action",
-}
 
-
-def handle_stripe_event(db: Database, gateway: PaymentGateway, control: ChargerControl,
-                        event) -> str:
-    """Handle a verified Stripe event; returns "duplicate", "ignored" or "handled".
+def handle_event(db: Database, gateway: PaymentGateway, control: ChargerControl,
+                 event: PaymentEvent) -> str:
+    """Handle a verified event (see :meth:`PaymentGateway.parse_event`); returns
+    "duplicate", "ignored" or "handled".
 
     The event is recorded as handled only after its handling succeeded, so when the
-    provider cannot be asked right now the error propagates, Stripe retries later, and
-    the retry is not mistaken for a replay."""
+    provider cannot be asked right now the error propagates, the provider retries later,
+    and the retry is not mistaken for a replay."""
     with db.session() as session:
-        if session.scalar(select(WebhookEvent.id).where(WebhookEvent.provider == "stripe",
-                                                        WebhookEvent.event_id == event.id)):
+        if session.scalar(select(WebhookEvent.id).where(
+                WebhookEvent.provider == event.provider,
+                WebhookEvent.event_id == event.event_id)):
             return "duplicate"
     outcome = _handle(db, gateway, control, event)
     try:
         with db.session() as session:
-            session.add(WebhookEvent(provider="stripe", event_id=event.id, event_type=event.type))
+            session.add(WebhookEvent(provider=event.provider, event_id=event.event_id,
+                                     event_type=event.event_type))
     except IntegrityError:
         return "duplicate"
     return outcome
 
 
-def _handle(db: Database, gateway: PaymentGateway, control: ChargerControl, event) -> str:
-    if event.type not in HOLD_EVENTS:
-        return "ignored"
-    token = event.to_dict()["data"]["object"].get("metadata", {}).get("session_token")
-    if not token:
-        log.info("Stripe event %s for a payment that is not a charging session", event.id)
+def _handle(db: Database, gateway: PaymentGateway, control: ChargerControl,
+            event: PaymentEvent) -> str:
+    if event.session_token is None:
+        log.info("%s event %s (%s) is not about a charging session's hold", event.provider,
+                 event.event_id, event.event_type)
         return "ignored"
     try:
-        confirm_hold(db, gateway, control, token)
+        confirm_hold(db, gateway, control, event.session_token)
     except NotFound:
-        log.warning("Stripe event %s names an unknown session", event.id)
+        log.warning("%s event %s names an unknown session", event.provider, event.event_id)
         return "ignored"
     return "handled"

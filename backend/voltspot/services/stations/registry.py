@@ -16,13 +16,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from voltspot.db import Database
 from voltspot.domain.evse_ids import make_evse_id
 from voltspot.domain.statuses import ConnectorStatus, Registration
 from voltspot.domain.throttle import FailureThrottle, RateLimit
 from voltspot.models import Connector, Site, Station, StationEvent, StationEventKind, utcnow
+from voltspot.passwords import hash_password, password_matches
 from voltspot.services.errors import Conflict, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def register_station(session: Session, *, site_name: str, charge_point_id: str,
     password = password or generate_password()
     power_w = int(power_kw * 1000)
     station = Station(charge_point_id=charge_point_id, site=site, max_power_w=power_w,
-                      password_hash=generate_password_hash(password),
+                      password_hash=hash_password(password),
                       registration=Registration.ACCEPTED)
     session.add(station)
     session.flush()
@@ -137,7 +137,7 @@ class _VerifiedPasswords:
             if known is not None:
                 self._outcomes.move_to_end(key)
                 return known
-        outcome = check_password_hash(password_hash, password)
+        outcome = password_matches(password_hash, password)
         with self._lock:
             self._outcomes[key] = outcome
             if len(self._outcomes) > self._size:
@@ -154,7 +154,7 @@ _auth_failures = FailureThrottle(free=5, base_seconds=2.0, max_seconds=300.0)
 _new_pending = RateLimit(calls=10, per_seconds=60)
 # Checked against when there is no stored hash, so an unknown id costs what a wrong
 # password does (the cache above makes repeats of either cheap alike).
-_TIMING_HASH = generate_password_hash(secrets.token_urlsafe(16))
+_TIMING_HASH = hash_password(secrets.token_urlsafe(16))
 
 
 def _check_credentials(session: Session, charge_point_id: str, password: str | None, *,
@@ -172,7 +172,7 @@ def _check_credentials(session: Session, charge_point_id: str, password: str | N
                         "ones this minute", log_safe(charge_point_id), pending)
             return Access.UNKNOWN
         session.add(Station(charge_point_id=charge_point_id, registration=Registration.PENDING,
-                            password_hash=generate_password_hash(password) if password else None))
+                            password_hash=hash_password(password) if password else None))
         session.flush()
         return Access.PENDING
     if station.password_hash is not None and not _verified.matches(

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
 
+from voltspot.runtime import runtime
 from voltspot.services.errors import NotFound
+from voltspot.services.owner.sidebar import sidebar_sites
 from voltspot.web.auth import current_viewer
 from voltspot.web.csrf import protect
 
@@ -36,20 +38,17 @@ def viewer():
 @bp.context_processor
 def sidebar() -> dict:
     """The sidebar's sites and stations with their status dots, on every owner page."""
-    from voltspot.runtime import runtime
-    from voltspot.services.owner.sidebar import sidebar_sites
-
-    with runtime().db.session() as db_session:
-        return {"sidebar_sites": sidebar_sites(db_session, g.viewer)} if g.get("viewer") else {}
+    return {"sidebar_sites": sidebar_sites(runtime().db, g.viewer)} if g.get("viewer") else {}
 
 
-def _register_views() -> None:
-    # Each module of this package adds its views to ``bp`` when imported.
-    import importlib
-    import pkgutil
-
-    for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")
-
-
-_register_views()
+# Each module below adds its views to ``bp`` when imported; they come last because they
+# import ``bp`` and ``viewer`` from here.
+from voltspot.web.owner import (  # noqa: E402, F401
+    board,
+    cards,
+    reports,
+    sessions,
+    stations,
+    stickers,
+    tariffs,
+)

@@ -8,11 +8,12 @@ from datetime import date
 
 from flask import render_template, request
 
-from voltspot.models import utcnow
+from voltspot.domain.money import major_units
 from voltspot.runtime import runtime
-from voltspot.services.errors import InvalidInput
-from voltspot.services.owner.sessions import major_units
-from voltspot.services.reports import figures as reports
+from voltspot.services.reports.overview import Overview, overview_page
+from voltspot.services.reports.picker import Picked, ReportAsk
+from voltspot.services.reports.uptime import uptime_page
+from voltspot.services.reports.utilisation import utilisation_page
 from voltspot.web.owner import bp, viewer
 
 
@@ -23,40 +24,19 @@ def _day(name: str) -> date | None:
         return None
 
 
-def _picked(session) -> dict:
-    """The site, period and bucket asked for. Days that differ from the chosen preset's
-    make a custom period; a period that cannot be made falls back to the last 30 days,
-    with the reason shown."""
-    sites = reports.site_choices(session, viewer())
-    site_id = request.args.get("site", type=int)
-    if site_id not in {site.id for site in sites}:
-        site_id = None
-    timezone = reports.reporting_timezone(sites, site_id)
-    now = utcnow()
-    preset = request.args.get("period", "30")
-    first_day, last_day = _day("from"), _day("to")
-    problem = None
-    try:
-        period = reports.make_period(timezone, now, preset, first_day, last_day)
-        if preset in reports.PRESETS and first_day and last_day and (
-                (first_day, last_day) != (period.first_day, period.last_day)):
-            period = reports.make_period(timezone, now, "custom", first_day, last_day)
-    except InvalidInput as error:
-        problem = f"{error}. Showing the last 30 days."
-        period = reports.make_period(timezone, now)
-    unit = request.args.get("by")
-    if unit not in reports.BUCKETS:
-        unit = reports.default_bucket(period)
-    args = {"period": period.preset, "by": unit}
-    if period.preset == "custom":
-        args.update({"from": period.first_day.isoformat(), "to": period.last_day.isoformat()})
-    if site_id is not None:
-        args["site"] = site_id
-    return dict(sites=sites, site_id=site_id, period=period, unit=unit, problem=problem,
-                args=args)
+def _asked() -> ReportAsk:
+    """The site, period and bucket the query asks for (checked by the service)."""
+    return ReportAsk(site_id=request.args.get("site", type=int),
+                     preset=request.args.get("period", "30"), first_day=_day("from"),
+                     last_day=_day("to"), unit=request.args.get("by"))
 
 
-def overview_charts(report: reports.Overview) -> dict[str, dict]:
+def _picked(picked: Picked) -> dict:
+    return dict(sites=picked.sites, site_id=picked.site_id, period=picked.period,
+                unit=picked.unit, problem=picked.problem, args=picked.args)
+
+
+def overview_charts(report: Overview) -> dict[str, dict]:
     """Chart specs (static/js/owner_charts.js) for the overview's tables."""
     labels = [row.label for row in report.rows]
     return {
@@ -84,19 +64,16 @@ def _percent(share: float) -> float:
 
 @bp.get("/reports", endpoint="reports")
 def reports_overview():
-    with runtime().db.session() as session:
-        picked = _picked(session)
-        report = reports.overview(session, viewer(), picked["period"], picked["unit"],
-                                  picked["site_id"])
-    return render_template("owner/reports.html", report=report, charts=overview_charts(report),
-                           tab="overview", **picked)
+    page = overview_page(runtime().db, viewer(), _asked())
+    return render_template("owner/reports.html", report=page.report,
+                           charts=overview_charts(page.report), tab="overview",
+                           **_picked(page.picked))
 
 
 @bp.get("/reports/utilisation")
 def reports_utilisation():
-    with runtime().db.session() as session:
-        picked = _picked(session)
-        report = reports.utilisation(session, viewer(), picked["period"], picked["site_id"])
+    page = utilisation_page(runtime().db, viewer(), _asked())
+    report = page.report
     chart = {"type": "bar",
              "labels": [f"{c.charge_point_id} · {c.connector_id}" for c in report.connectors],
              "axes": {"y": {"title": "% of the time", "max": 100}},
@@ -105,14 +82,13 @@ def reports_utilisation():
                         {"label": "Charging", "axis": "y",
                          "data": [_percent(c.charging_share) for c in report.connectors]}]}
     return render_template("owner/report_utilisation.html", report=report, chart=chart,
-                           tab="utilisation", **picked)
+                           tab="utilisation", **_picked(page.picked))
 
 
 @bp.get("/reports/uptime")
 def reports_uptime():
-    with runtime().db.session() as session:
-        picked = _picked(session)
-        report = reports.uptime(session, viewer(), picked["period"], picked["site_id"])
+    page = uptime_page(runtime().db, viewer(), _asked())
+    report = page.report
     known = [s for s in report.stations if s.known]
     chart = {"type": "bar", "labels": [s.charge_point_id for s in known],
              "axes": {"y": {"title": "% of the time", "max": 100}},
@@ -121,4 +97,4 @@ def reports_uptime():
                         {"label": "Connected", "axis": "y",
                          "data": [_percent(s.connected_share) for s in known]}]}
     return render_template("owner/report_uptime.html", report=report, chart=chart,
-                           tab="uptime", **picked)
+                           tab="uptime", **_picked(page.picked))

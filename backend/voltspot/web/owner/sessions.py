@@ -17,16 +17,9 @@ from flask import (
 from voltspot.runtime import runtime
 from voltspot.services.errors import InvalidInput
 from voltspot.services.owner import sessions as owner_sessions
-from voltspot.services.owner.accounts import owned_session
-from voltspot.services.payments import holds as payments
-from voltspot.services.payments.holds import PaymentDeclined, PaymentUnavailable
-from voltspot.web.driver import htmx
+from voltspot.services.payments.gateways.base import PaymentDeclined, PaymentUnavailable
 from voltspot.web.owner import bp, viewer
-
-
-@bp.app_template_filter("major_units")
-def major_units(amount: int, currency: str) -> str:
-    return str(owner_sessions.major_units(amount, currency))
+from voltspot.web.templating import htmx
 
 
 @bp.get("/sessions")
@@ -34,11 +27,9 @@ def sessions():
     filters, problems = owner_sessions.parse_filters(request.args)
     before = request.args.get("before", type=int)
     after = request.args.get("after", type=int)
-    with runtime().db.session() as session:
-        page = owner_sessions.session_page(session, viewer(), filters, before=before,
-                                           after=after)
-        choices = owner_sessions.filter_choices(session, viewer())
-    context = dict(page=page, choices=choices, problems=problems,
+    view = owner_sessions.sessions_view(runtime().db, viewer(), filters, before=before,
+                                        after=after)
+    context = dict(page=view.page, choices=view.choices, problems=problems,
                    payment_words=owner_sessions.PAYMENT_WORDS)
     if htmx and htmx.target == "sessions-table":
         return render_template("owner/_sessions_table.html", **context)
@@ -48,13 +39,8 @@ def sessions():
 @bp.get("/sessions.csv")
 def sessions_csv():
     filters, _ = owner_sessions.parse_filters(request.args)
-    who = viewer()
-
-    def generate():
-        with runtime().db.session() as session:
-            yield from owner_sessions.csv_lines(session, who, filters)
-
-    return Response(stream_with_context(generate()), mimetype="text/csv", headers={
+    lines = owner_sessions.csv_lines(runtime().db, viewer(), filters)
+    return Response(stream_with_context(lines), mimetype="text/csv", headers={
         "Content-Disposition": 'attachment; filename="voltspot-sessions.csv"'})
 
 
@@ -82,8 +68,7 @@ def meter_charts(detail: owner_sessions.SessionDetail) -> dict[str, dict]:
 
 @bp.get("/sessions/<int:session_id>")
 def session_detail(session_id: int):
-    with runtime().db.session() as session:
-        detail = owner_sessions.session_detail(session, viewer(), session_id)
+    detail = owner_sessions.session_detail(runtime().db, viewer(), session_id)
     return render_template("owner/session.html", detail=detail, charts=meter_charts(detail),
                            payment_words=owner_sessions.PAYMENT_WORDS)
 
@@ -92,12 +77,10 @@ def session_detail(session_id: int):
 def refund(session_id: int):
     """Give the driver back all or part of a paid session, with a reason."""
     rt = runtime()
-    with rt.db.session() as session:
-        charging = owned_session(session, viewer(), session_id)
-        currency = charging.currency or "EUR"
     try:
-        amount = owner_sessions.minor_units(request.form.get("amount", ""), currency)
-        payments.refund(rt.db, rt.payments, session_id, amount, request.form.get("reason", ""))
+        owner_sessions.refund_session(rt.db, rt.payments, viewer(), session_id,
+                                      request.form.get("amount", ""),
+                                      request.form.get("reason", ""))
     except (InvalidInput, PaymentDeclined, PaymentUnavailable) as problem:
         flash(f"No refund was made: {problem}", "danger")
     else:

@@ -8,67 +8,62 @@ from werkzeug.wrappers import Response
 
 from voltspot.runtime import runtime
 from voltspot.services.errors import Conflict, InvalidInput
-from voltspot.services.owner import stations as service
-from voltspot.services.owner.accounts import owned_site
+from voltspot.services.forms import INVALID_STATUS, FormInvalid
+from voltspot.services.owner import plugs, sites, station_admin, station_views
+from voltspot.services.owner.reference import CONNECTOR_TYPES, COUNTRIES, CURRENCIES, timezones
 from voltspot.services.owner.remote_actions import REMOTE_ACTIONS, ActionReply, remote_action
-from voltspot.services.owner.stations import Credentials, FormInvalid
-from voltspot.web.driver import htmx
+from voltspot.services.owner.station_admin import Credentials
 from voltspot.web.owner import bp, viewer
+from voltspot.web.templating import htmx
 
 
 def _site_form(site_id: int | None, values, errors: dict[str, str], status: int = 200):
     return render_template("owner/site_form.html", site_id=site_id, values=values,
-                           errors=errors, timezones=service.timezones(),
-                           countries=sorted(service.COUNTRIES),
-                           currencies=sorted(service.CURRENCIES)), status
+                           errors=errors, timezones=timezones(),
+                           countries=sorted(COUNTRIES),
+                           currencies=sorted(CURRENCIES)), status
 
 
 @bp.get("/sites/new")
 def new_site():
-    return _site_form(None, service.site_form_values(), {})
+    return _site_form(None, sites.site_form_values(), {})
 
 
 @bp.post("/sites/new")
 def create_site():
     try:
-        with runtime().db.session() as session:
-            site_id = service.create_site(session, viewer(), request.form).id
+        site_id = sites.create_site(runtime().db, viewer(), request.form).id
     except FormInvalid as invalid:
-        return _site_form(None, request.form, invalid.errors, 422)
+        return _site_form(None, request.form, invalid.errors, INVALID_STATUS)
     flash("The site is saved. Add its stations next.", "success")
     return redirect(url_for("owner.site", site_id=site_id))
 
 
 @bp.get("/sites/<int:site_id>")
 def site(site_id: int):
-    with runtime().db.session() as session:
-        view = service.site_overview(session, viewer(), site_id)
+    view = station_views.site_overview(runtime().db, viewer(), site_id)
     return render_template("owner/site.html", view=view)
 
 
 @bp.get("/sites/<int:site_id>/edit")
 def edit_site(site_id: int):
-    with runtime().db.session() as session:
-        values = service.site_form_values(owned_site(session, viewer(), site_id))
-    return _site_form(site_id, values, {})
+    return _site_form(site_id, sites.edit_form_values(runtime().db, viewer(), site_id), {})
 
 
 @bp.post("/sites/<int:site_id>/edit")
 def update_site(site_id: int):
     try:
-        with runtime().db.session() as session:
-            service.update_site(session, viewer(), site_id, request.form)
+        sites.update_site(runtime().db, viewer(), site_id, request.form)
     except FormInvalid as invalid:
-        return _site_form(site_id, request.form, invalid.errors, 422)
+        return _site_form(site_id, request.form, invalid.errors, INVALID_STATUS)
     flash("The site is saved.", "success")
     return redirect(url_for("owner.site", site_id=site_id))
 
 
 def _station_form(template: str, values, errors: dict[str, str], status: int = 200,
                   **context):
-    with runtime().db.session() as session:
-        sites = [(s.id, s.name) for s in service.viewer_sites(session, viewer())]
-    return render_template(template, sites=sites, values=values, errors=errors,
+    options = [(s.id, s.name) for s in sites.site_options(runtime().db, viewer())]
+    return render_template(template, sites=options, values=values, errors=errors,
                            **context), status
 
 
@@ -84,25 +79,23 @@ def _credentials_page(credentials: Credentials, heading: str, message: str | Non
 
 @bp.get("/stations/new")
 def add_station():
-    values = {"site_id": request.args.get("site_id", ""), "charge_point_id": "",
-              "connectors": "2", "max_power_kw": "22"}
+    values = station_admin.new_station_values(request.args.get("site_id", ""))
     return _station_form("owner/add_station.html", values, {})
 
 
 @bp.post("/stations/new")
 def create_station():
     try:
-        with runtime().db.session() as session:
-            credentials = service.add_station(session, viewer(), request.form)
+        credentials = station_admin.add_station(runtime().db, viewer(), request.form)
     except FormInvalid as invalid:
-        return _station_form("owner/add_station.html", request.form, invalid.errors, 422)
+        return _station_form("owner/add_station.html", request.form, invalid.errors,
+                             INVALID_STATUS)
     return _credentials_page(credentials, f"{credentials.charge_point_id} is added")
 
 
 def _station_page(charge_point_id: str, reply: ActionReply | None = None, status: int = 200):
     before = request.args.get("before", type=int)
-    with runtime().db.session() as session:
-        view = service.station_overview(session, viewer(), charge_point_id, before)
+    view = station_views.station_overview(runtime().db, viewer(), charge_point_id, before)
     if htmx.target == "station-live":
         return render_template("owner/_station_live.html", view=view), status
     if htmx.target == "station-frames":
@@ -133,8 +126,8 @@ def station_action(charge_point_id: str, action: str):
 @bp.post("/stations/<charge_point_id>/protocol")
 def station_protocol(charge_point_id: str):
     try:
-        with runtime().db.session() as session:
-            said = service.set_ocpp_preference(session, viewer(), charge_point_id, request.form)
+        said = station_admin.set_ocpp_preference(runtime().db, viewer(), charge_point_id,
+                                                 request.form)
     except InvalidInput as invalid:
         flash(str(invalid), "warning")
     else:
@@ -145,8 +138,7 @@ def station_protocol(charge_point_id: str):
 @bp.post("/stations/<charge_point_id>/password")
 def station_password(charge_point_id: str):
     try:
-        with runtime().db.session() as session:
-            credentials = service.new_password(session, viewer(), charge_point_id)
+        credentials = station_admin.new_password(runtime().db, viewer(), charge_point_id)
     except Conflict as refused:
         flash(str(refused), "warning")
         return redirect(url_for("owner.station", charge_point_id=charge_point_id))
@@ -158,8 +150,7 @@ def station_password(charge_point_id: str):
 @bp.get("/stations/<charge_point_id>/adopt")
 def adopt_station(charge_point_id: str):
     try:
-        with runtime().db.session() as session:
-            values = service.adoption_form_values(session, viewer(), charge_point_id)
+        values = station_admin.adoption_form_values(runtime().db, viewer(), charge_point_id)
     except Conflict as refused:
         flash(str(refused), "info")
         return redirect(url_for("owner.station", charge_point_id=charge_point_id))
@@ -171,11 +162,11 @@ def adopt_station(charge_point_id: str):
 def adopt_station_save(charge_point_id: str):
     rt = runtime()
     try:
-        adoption = service.adopt_station(rt.db, rt.control, viewer(), charge_point_id,
-                                         request.form)
+        adoption = station_admin.adopt_station(rt.db, rt.control, viewer(), charge_point_id,
+                                               request.form)
     except FormInvalid as invalid:
-        return _station_form("owner/station_adopt.html", request.form, invalid.errors, 422,
-                             charge_point_id=charge_point_id)
+        return _station_form("owner/station_adopt.html", request.form, invalid.errors,
+                             INVALID_STATUS, charge_point_id=charge_point_id)
     except Conflict as refused:
         flash(str(refused), "info")
         return redirect(url_for("owner.station", charge_point_id=charge_point_id))
@@ -189,23 +180,23 @@ def adopt_station_save(charge_point_id: str):
     return redirect(url_for("owner.station", charge_point_id=charge_point_id))
 
 
+def _plug_form(plug: plugs.PlugEdit, errors: dict[str, str], status: int = 200):
+    return render_template("owner/station_connector.html", plug=plug, values=plug.values,
+                           errors=errors, types=CONNECTOR_TYPES), status
+
+
 @bp.get("/connectors/<int:connector_pk>/edit")
 def edit_connector(connector_pk: int):
-    with runtime().db.session() as session:
-        plug = service.plug_for_edit(session, viewer(), connector_pk)
-    return render_template("owner/station_connector.html", plug=plug, values=plug.values,
-                           errors={}, types=service.CONNECTOR_TYPES)
+    return _plug_form(plugs.plug_for_edit(runtime().db, viewer(), connector_pk), {})
 
 
 @bp.post("/connectors/<int:connector_pk>/edit")
 def update_connector(connector_pk: int):
+    db = runtime().db
     try:
-        with runtime().db.session() as session:
-            plug = service.update_plug(session, viewer(), connector_pk, request.form)
+        plug = plugs.update_plug(db, viewer(), connector_pk, request.form)
     except FormInvalid as invalid:
-        with runtime().db.session() as session:
-            plug = service.plug_for_edit(session, viewer(), connector_pk, request.form)
-        return render_template("owner/station_connector.html", plug=plug, values=plug.values,
-                               errors=invalid.errors, types=service.CONNECTOR_TYPES), 422
+        return _plug_form(plugs.plug_for_edit(db, viewer(), connector_pk, request.form),
+                          invalid.errors, INVALID_STATUS)
     flash(f"Plug {plug.number} is saved.", "success")
     return redirect(url_for("owner.station", charge_point_id=plug.charge_point_id))

@@ -22,10 +22,9 @@ def plug_url(evse_id: str) -> str:
 
 
 def _sheet() -> sticker_service.StickerSheet:
-    with runtime().db.session() as session:
-        return sticker_service.sticker_sheet(
-            session, viewer(), plug_url, site_id=request.args.get("site", type=int),
-            charge_point_id=request.args.get("station") or None)
+    return sticker_service.sticker_sheet(
+        runtime().db, viewer(), plug_url, site_id=request.args.get("site", type=int),
+        charge_point_id=request.args.get("station") or None)
 
 
 def _page(sheet: sticker_service.StickerSheet | None, error: str | None = None,

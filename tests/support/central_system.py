@@ -22,7 +22,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
-from tests.support import run_async
+from tests.support.waiting import run_async
 from voltspot.simulator import SimulatedCharger201
 
 

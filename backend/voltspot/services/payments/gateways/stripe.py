@@ -1,6 +1,8 @@
 """The PaymentGateway on Stripe: a PaymentIntent with ``capture_method=manual`` per
 session, confirmed by the driver with the Payment Element on our page, captured at the
-real cost or cancelled."""
+real cost or cancelled. Stripe's webhook signatures and event format end here too:
+:meth:`StripeGateway.parse_event` turns them into a provider-neutral
+:class:`~voltspot.services.payments.gateways.base.PaymentEvent`."""
 
 from __future__ import annotations
 
@@ -8,23 +10,40 @@ import logging
 
 import stripe
 
-from voltspot.services.payments.holds import Hold, HoldState, PaymentDeclined, PaymentUnavailable
+from voltspot.services.payments.gateways.base import (
+    Hold,
+    HoldState,
+    PaymentDeclined,
+    PaymentEvent,
+    PaymentUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
 _FAILED = {"canceled"}
 _HELD = {"requires_capture", "succeeded"}
+# The PaymentIntent events that may mean a session's hold changed.
+_HOLD_EVENTS = {
+    "payment_intent.amount_capturable_updated",
+    "payment_intent.succeeded",
+    "payment_intent.canceled",
+    "payment_intent.payment_failed",
+    "payment_intent.requires_action",
+}
 
 
 class StripeGateway:
     """Talks to Stripe with its own client (keys never in the global ``stripe`` module, so
     tests and several apps in one process do not interfere)."""
 
+    provider = "stripe"
     is_demo = False
+    signature_header = "Stripe-Signature"
 
     def __init__(self, secret_key: str, publishable_key: str, api_base: str | None = None,
-                 max_network_retries: int = 2) -> None:
+                 max_network_retries: int = 2, webhook_secret: str = "") -> None:
         self.publishable_key = publishable_key
+        self._webhook_secret = webhook_secret
         options = {"max_network_retries": max_network_retries}
         if api_base:
             options["base_addresses"] = {"api": api_base}
@@ -90,3 +109,19 @@ class StripeGateway:
             params={"payment_intent": reference, "amount": amount,
                     "metadata": {"reason": reason[:500]}},
             options={"idempotency_key": idempotency_key}))
+
+    def parse_event(self, payload: bytes, signature: str) -> PaymentEvent | None:
+        """A Stripe webhook as an event; None when the payload is not JSON or the
+        signature is not ours or is older than Stripe's tolerance (a replay). A hold event
+        names its session by the ``session_token`` put in the intent's metadata."""
+        if not self._webhook_secret:
+            return None
+        try:
+            event = stripe.Webhook.construct_event(payload, signature, self._webhook_secret)
+        except (ValueError, stripe.SignatureVerificationError) as error:
+            log.warning("Stripe webhook refused: %s", error)
+            return None
+        token = None
+        if event.type in _HOLD_EVENTS:
+            token = event.to_dict()["data"]["object"].get("metadata", {}).get("session_token")
+        return PaymentEvent(self.provider, event.id, event.type, token or None)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import stripe
 
-from tests.conftest import _free_port
+from tests.support.server import free_port
 
 SECRET_KEY = "sk_test_voltspot"
 PUBLISHABLE_KEY = "pk_test_voltspot"
@@ -24,7 +24,7 @@ WEBHOOK_SECRET = "whsec_voltspot_test"
 @contextmanager
 def localstripe() -> Iterator[str]:
     """Start localstripe; yields its base address."""
-    port = _free_port()
+    port = free_port()
     executable = shutil.which("localstripe", path=str(Path(sys.executable).parent))
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed after the process ends
     # --from-scratch: localstripe keeps its state in one fixed file, /tmp/localstripe.pickle,
@@ -68,3 +68,12 @@ def confirm_with_card(base: str, intent_id: str, number: str = "4242424242424242
                                  "cvc": "123"}})
     client.v1.payment_intents.update(intent_id, params={"payment_method": method.id})
     return client.v1.payment_intents.confirm(intent_id).status
+
+
+def taken(base: str, intent_id: str) -> int:
+    """What the card was charged in the end (localstripe records the uncaptured rest of a
+    partial capture as refunded)."""
+    intent = stripe_client(base).v1.payment_intents.retrieve(intent_id).to_dict()
+    assert intent["status"] == "succeeded"
+    charge = intent["latest_charge"]
+    return charge["amount"] - charge["amount_refunded"]

@@ -1,0 +1,92 @@
+"""A plug's settings as its owner edits them: type, most power and EVSE id.
+
+Lookups go through :mod:`voltspot.services.owner.accounts` (another owner's plug raises
+:class:`NotFound`); each function opens and commits its own transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from voltspot.db import Database
+from voltspot.domain.evse_ids import EvseIdError, normalise_evse_id
+from voltspot.domain.statuses import ConnectorType
+from voltspot.models import Connector
+from voltspot.services import forms
+from voltspot.services.forms import FormInvalid
+from voltspot.services.owner.accounts import Viewer, owned_connector
+
+MAX_POWER_KW = 1000
+POWER_ERROR = (f"Write the most power one plug gives, in kW, between 0 and {MAX_POWER_KW}, "
+               "such as 22 or 7.4.")
+
+
+@dataclass(frozen=True)
+class PlugEdit:
+    """A plug's edit form: which plug, and the text its fields start with."""
+
+    pk: int
+    number: int
+    charge_point_id: str
+    values: dict[str, str]
+
+
+def _plug_edit(connector: Connector, form: Mapping[str, str] | None = None) -> PlugEdit:
+    values = {"connector_type": str(connector.connector_type),
+              "max_power_kw": f"{connector.max_power_w / 1000:g}",
+              "evse_id": connector.evse_id or ""}
+    if form is not None:
+        values = {name: str(form.get(name, "")) for name in values}
+    return PlugEdit(connector.id, connector.connector_id, connector.station.charge_point_id,
+                    values)
+
+
+def plug_for_edit(db: Database, viewer: Viewer, connector_pk: int,
+                  form: Mapping[str, str] | None = None) -> PlugEdit:
+    """One of the viewer's plugs with its form's text (``form`` as typed, when given).
+    Raises :class:`NotFound`."""
+    with db.session() as session:
+        return _plug_edit(owned_connector(session, viewer, connector_pk), form)
+
+
+def check_evse_id_free(session: Session, evse_id: str, connector_pk: int) -> None:
+    """Raise :class:`FormInvalid` (field ``evse_id``) when another plug has ``evse_id``."""
+    if session.scalar(select(Connector.id).where(Connector.evse_id == evse_id,
+                                                 Connector.id != connector_pk)) is not None:
+        raise FormInvalid({"evse_id": f"{evse_id} is already used by another plug. Each plug "
+                                      "needs its own EVSE id."})
+
+
+def update_plug(db: Database, viewer: Viewer, connector_pk: int, form: Mapping[str, str]
+                ) -> PlugEdit:
+    """Save a plug's type, most power and EVSE id (normalised to ``CC*OOO*E…``, unique).
+    Raises :class:`NotFound` for another owner's plug and :class:`FormInvalid`."""
+    errors: dict[str, str] = {}
+    connector_type = forms.choice(forms.text(form, "connector_type"), ConnectorType)
+    if connector_type is None:
+        errors["connector_type"] = "Choose the kind of plug: " + ", ".join(ConnectorType) + "."
+    power_w = forms.kilowatts(forms.text(form, "max_power_kw"), MAX_POWER_KW)
+    if power_w is None:
+        errors["max_power_kw"] = POWER_ERROR
+    evse_id = None
+    try:
+        evse_id = normalise_evse_id(forms.text(form, "evse_id"))
+    except EvseIdError:
+        errors["evse_id"] = ("Write the EVSE id as country, operator, E and a number, such as "
+                             "NL*VSP*E1234*1.")
+    with db.session() as session:
+        connector = owned_connector(session, viewer, connector_pk)
+        if errors or connector_type is None or power_w is None or evse_id is None:
+            raise FormInvalid(errors, form)
+        try:
+            check_evse_id_free(session, evse_id, connector.id)
+        except FormInvalid as taken:
+            raise FormInvalid(taken.errors, form) from None
+        connector.connector_type, connector.max_power_w, connector.evse_id = (
+            ConnectorType(connector_type), power_w, evse_id)
+        session.flush()
+        return _plug_edit(connector)
