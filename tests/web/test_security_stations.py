@@ -111,3 +111,19 @@ def test_control_characters_in_a_station_id_are_escaped_in_the_log(server):
     log = server.log()
     assert "EVIL\\n2026-01-01" in log
     assert "\n2026-01-01 00:00:00 INFO voltspot: admin signed in" not in log
+
+
+def test_a_plug_given_the_next_stations_evse_id_does_not_stop_stations_being_added(db):
+    first = f"CP-SQUAT-{uuid.uuid4().hex[:6]}"
+    with db.session() as session:
+        station, _ = registry.register_station(session, site_name="Squat site",
+                                               charge_point_id=first, connectors=1)
+        # An owner sets their plug's EVSE id to the one the next station would get.
+        squatted = f"NL*VSP*E{station.id + 1}*1"
+        station.connectors[0].evse_id = squatted
+    second = f"CP-NEXT-{uuid.uuid4().hex[:6]}"
+    registry.add_station(db, site_name="Squat site", charge_point_id=second, connectors=2)
+    with db.session() as session:
+        added = session.scalar(select(Station).where(Station.charge_point_id == second))
+        ids = [c.evse_id for c in added.connectors]
+    assert squatted not in ids and len(set(ids)) == 2

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from voltspot.db import Database
 from voltspot.domain.availability import station_online
-from voltspot.domain.evse_ids import make_evse_id
 from voltspot.domain.protocol import OcppVersion
 from voltspot.domain.statuses import Registration
 from voltspot.models import Connector, Site, Station, utcnow
@@ -36,7 +35,7 @@ from voltspot.services.charger_control import (
 from voltspot.services.errors import Conflict, InvalidInput
 from voltspot.services.forms import FormInvalid
 from voltspot.services.owner.accounts import Viewer, owned_site, owned_station
-from voltspot.services.owner.plugs import MAX_POWER_KW, POWER_ERROR, check_evse_id_free
+from voltspot.services.owner.plugs import MAX_POWER_KW, POWER_ERROR
 from voltspot.services.reports.totals import count_station_history
 from voltspot.services.stations import registry as stations
 
@@ -211,10 +210,8 @@ def _adopt(session: Session, viewer: Viewer, charge_point_id: str, form: Mapping
     session.flush()
     for connector in station.connectors:
         if connector.evse_id is None:
-            evse_id = make_evse_id(stations.EVSE_COUNTRY, stations.EVSE_OPERATOR, station.id,
-                                   connector.connector_id)
-            check_evse_id_free(session, evse_id, connector.id)
-            connector.evse_id = evse_id
+            connector.evse_id = stations.free_evse_id(session, station.id,
+                                                      connector.connector_id)
     password = None
     if station.password_hash is None:
         # Security Profile 1 from day one: a station that came in without a password

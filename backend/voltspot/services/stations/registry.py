@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import string
 import threading
 import time
 from collections import OrderedDict
@@ -74,9 +75,22 @@ def register_station(session: Session, *, site_name: str, charge_point_id: str,
     for number in range(1, connectors + 1):
         station.connectors.append(Connector(
             connector_id=number, max_power_w=power_w,
-            evse_id=make_evse_id(EVSE_COUNTRY, EVSE_OPERATOR, station.id, number)))
-    session.flush()
+            evse_id=free_evse_id(session, station.id, number)))
+        session.flush()
     return station, password
+
+
+def free_evse_id(session: Session, station_pk: int, connector_id: int) -> str:
+    """An EVSE id for plug ``connector_id`` of the station with primary key ``station_pk``
+    that no plug has: ``NL*VSP*E<pk>*<n>``, or when an owner already gave that id to another
+    plug, ``E<pk>A*<n>``, ``E<pk>B*<n>`` … (never a clash, so never a failed add)."""
+    for suffix in ("", *string.ascii_uppercase):
+        evse_id = make_evse_id(EVSE_COUNTRY, EVSE_OPERATOR, f"{station_pk}{suffix}",
+                               connector_id)
+        if session.scalar(select(Connector.id).where(Connector.evse_id == evse_id)) is None:
+            return evse_id
+    return make_evse_id(EVSE_COUNTRY, EVSE_OPERATOR,
+                        f"{station_pk}X{secrets.token_hex(4).upper()}", connector_id)
 
 
 @dataclass(frozen=True)
