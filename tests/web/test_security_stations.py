@@ -6,13 +6,21 @@ from __future__ import annotations
 
 import base64
 import http.client
+import http.cookiejar
+import re
 import statistics
 import time
 import urllib.parse
+import urllib.request
 import uuid
 
+import pytest
 from sqlalchemy import func, select
+from websockets.exceptions import ConnectionClosed
 
+from tests.factories import make_owner
+from tests.support.owner import PASSWORD
+from tests.support.raw_charger import RawCharger
 from voltspot.domain.statuses import Registration
 from voltspot.models import Station
 from voltspot.services.stations import registry
@@ -127,3 +135,36 @@ def test_a_plug_given_the_next_stations_evse_id_does_not_stop_stations_being_add
         added = session.scalar(select(Station).where(Station.charge_point_id == second))
         ids = [c.evse_id for c in added.connectors]
     assert squatted not in ids and len(set(ids)) == 2
+
+
+class _Owner:
+    """An owner's browser against the live server: cookies kept, the CSRF token sent."""
+
+    def __init__(self, server, account) -> None:
+        self.base_url = server.base_url
+        self._opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.csrf = ""
+        self.post("/owner/login", {"email": account.email, "password": PASSWORD})
+        self.csrf = ""  # signing in starts a new session, with a new token
+
+    def post(self, path: str, form: dict[str, str]) -> str:
+        if not self.csrf:
+            with self._opener.open(self.base_url + "/owner/login", timeout=30) as response:
+                self.csrf = re.search(r'name="csrf_token" value="([^"]+)"',
+                                      response.read().decode()).group(1)
+        data = urllib.parse.urlencode({**form, "csrf_token": self.csrf}).encode()
+        with self._opener.open(urllib.request.Request(self.base_url + path, data=data),
+                               timeout=30) as response:
+            return response.read().decode()
+
+
+def test_a_new_password_closes_the_connection_made_with_the_old_one(server, station, db):
+    admin = make_owner(db, admin=True)
+    with RawCharger(server.ws_url, station.charge_point_id, station.password) as charger:
+        charger.boot()
+        _Owner(server, admin).post(f"/owner/stations/{station.charge_point_id}/password", {})
+        with pytest.raises(ConnectionClosed) as closed:
+            charger.ws.recv(timeout=10)
+        assert closed.value.rcvd.code == 1008
+    assert handshake(server, station.charge_point_id, station.password)[0] == 401

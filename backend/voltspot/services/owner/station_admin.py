@@ -123,10 +123,11 @@ def add_station(db: Database, viewer: Viewer, form: Mapping[str, str]) -> Creden
         return Credentials(charge_point_id, site.id, site.name, password)
 
 
-def new_password(db: Database, viewer: Viewer, charge_point_id: str) -> Credentials:
-    """Give one of the viewer's stations (on a site) a new password, returned once; the old
-    one stops working at the station's next connection. Raises :class:`NotFound` and
-    :class:`Conflict` (a pending station is adopted first)."""
+def new_password(db: Database, control: ChargerControl, viewer: Viewer,
+                 charge_point_id: str) -> Credentials:
+    """Give one of the viewer's stations (on a site) a new password, returned once; the
+    connection made with the old one is closed, so the old one stops working at once.
+    Raises :class:`NotFound` and :class:`Conflict` (a pending station is adopted first)."""
     with db.session() as session:
         station = owned_station(session, viewer, charge_point_id)
         if station.site is None:
@@ -134,7 +135,11 @@ def new_password(db: Database, viewer: Viewer, charge_point_id: str) -> Credenti
         password = stations.generate_password()
         station.password_hash = hash_password(password)
         log.info("%s: new password set by owner %s", charge_point_id, viewer.owner_id)
-        return Credentials(charge_point_id, station.site.id, station.site.name, password)
+        credentials = Credentials(charge_point_id, station.site.id, station.site.name,
+                                  password)
+    if control.disconnect(charge_point_id):
+        log.info("%s: disconnected: it connected with the old password", charge_point_id)
+    return credentials
 
 
 # What an owner may choose for a charger that offers both versions (None: the newest).

@@ -138,13 +138,14 @@ def station_protocol(charge_point_id: str):
 @bp.post("/stations/<charge_point_id>/password")
 def station_password(charge_point_id: str):
     try:
-        credentials = station_admin.new_password(runtime().db, viewer(), charge_point_id)
+        credentials = station_admin.new_password(runtime().db, runtime().control, viewer(),
+                                                 charge_point_id)
     except Conflict as refused:
         flash(str(refused), "warning")
         return redirect(url_for("owner.station", charge_point_id=charge_point_id))
     return _credentials_page(credentials, f"New password for {charge_point_id}",
-                             "The old password stops working the next time the station "
-                             "connects. Enter the new one in its settings now.")
+                             "The old password no longer works: the station was "
+                             "disconnected. Enter the new one in its settings now.")
 
 
 @bp.get("/stations/<charge_point_id>/adopt")
