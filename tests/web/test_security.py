@@ -13,6 +13,7 @@ import subprocess
 import sys
 import urllib.request
 import uuid
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -20,10 +21,13 @@ from sqlalchemy import select
 
 from tests.factories import make_owner
 from tests.support.owner import sign_in
+from tests.support.stripe_server import PUBLISHABLE_KEY, SECRET_KEY, localstripe
 from voltspot.app import create_app
-from voltspot.domain.statuses import SessionStatus
-from voltspot.models import ChargingSession, IdToken, Site, Station
+from voltspot.domain.statuses import PaymentState, SessionStatus
+from voltspot.models import ChargingSession, IdToken, Site, Station, utcnow
 from voltspot.runtime import runtime
+from voltspot.services.payments.gateways.stripe import StripeGateway
+from voltspot.services.payments.reconcile import CLAIM_MINUTES, reconcile
 from voltspot.services.stations.registry import register_station
 
 
@@ -251,3 +255,39 @@ def test_the_development_secret_key_file_is_readable_by_its_owner_only(tmp_path)
     subprocess.run([sys.executable, "-c", script], check=True, timeout=60,
                    env={**env, "VOLTSPOT_INSTANCE_DIR": str(tmp_path)})
     assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
+
+
+@pytest.fixture(scope="module")
+def stripe_gateway():
+    with localstripe() as base:
+        yield StripeGateway(SECRET_KEY, PUBLISHABLE_KEY, api_base=base)
+
+
+def test_a_plug_is_claimed_only_briefly_by_a_hold_nobody_confirms(db, station, stripe_gateway):
+    def unconfirmed(minutes_ago: int, connector_pk: int, station_pk: int) -> int:
+        hold = stripe_gateway.hold(5000, "EUR", "Charging", idempotency_key=uuid.uuid4().hex,
+                                   metadata={})
+        with db.session() as session:
+            row = ChargingSession(
+                token=f"t{uuid.uuid4().hex}", station_id=station_pk, connector_pk=connector_pk,
+                status=SessionStatus.CREATED, origin="driver", hold_amount=5000,
+                currency="EUR", payment_state=PaymentState.AUTHORISING,
+                payment_reference=hold.reference, claimed_connector_pk=connector_pk,
+                created_at=utcnow() - timedelta(minutes=minutes_ago))
+            session.add(row)
+            session.flush()
+            return row.id
+
+    with db.session() as session:
+        stored = session.scalar(select(Station).where(
+            Station.charge_point_id == station.charge_point_id))
+        station_pk, plugs = stored.id, [c.id for c in stored.connectors]
+    stale = unconfirmed(CLAIM_MINUTES + 1, plugs[0], station_pk)
+    fresh = unconfirmed(CLAIM_MINUTES - 3, plugs[1], station_pk)
+    reconcile(db, stripe_gateway, None, 10)
+    with db.session() as session:
+        released = session.get(ChargingSession, stale)
+        kept = session.get(ChargingSession, fresh)
+        assert released.status == SessionStatus.FAILED
+        assert released.claimed_connector_pk is None
+        assert kept.claimed_connector_pk == plugs[1]

@@ -24,6 +24,7 @@ from voltspot.services.driver import spots as finding
 from voltspot.services.driver import start as starting
 from voltspot.services.errors import Conflict, NotFound
 from voltspot.services.payments.gateways.base import PaymentDeclined, PaymentUnavailable
+from voltspot.services.payments.reconcile import CLAIM_MINUTES
 from voltspot.web.security import client_address, now, throttles, too_many
 from voltspot.web.templating import htmx
 
@@ -130,7 +131,8 @@ def session_page(token: str):
     page = live.session_page(rt.db, rt.payments, token, rt.settings.remote_start_timeout)
     problems = get_flashed_messages(category_filter=[SESSION_PROBLEM])
     return render_template("driver/session.html", live=page.live, payment=page.payment,
-                           error=problems[0] if problems else None)
+                           error=problems[0] if problems else None,
+                           claim_minutes=CLAIM_MINUTES)
 
 
 @bp.get("/sessions/<token>/paid")
