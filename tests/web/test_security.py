@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 import stat
 import subprocess
 import sys
+import time
 import urllib.request
 import uuid
 from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
+import stripe
 from sqlalchemy import select
 
 from tests.factories import make_owner
@@ -291,3 +294,17 @@ def test_a_plug_is_claimed_only_briefly_by_a_hold_nobody_confirms(db, station, s
         assert released.status == SessionStatus.FAILED
         assert released.claimed_connector_pk is None
         assert kept.claimed_connector_pk == plugs[1]
+
+
+def test_a_webhook_dated_too_far_in_the_future_is_refused():
+    secret = "whsec_test_future"
+    gateway = StripeGateway("sk_test_x", "pk_test_x", webhook_secret=secret)
+    body = json.dumps({"id": "evt_1", "object": "event", "type": "charge.refunded",
+                       "data": {"object": {"id": "ch_1", "object": "charge"}}})
+
+    def signed(at: float) -> str:
+        return stripe.WebhookSignature.generate_signature_header(body, secret,
+                                                                  timestamp=int(at))
+
+    assert gateway.parse_event(body.encode(), signed(time.time())) is not None
+    assert gateway.parse_event(body.encode(), signed(time.time() + 3600)) is None
