@@ -275,3 +275,12 @@ def test_the_readme_documents_every_command_and_option():
                 missing += [f"{name} {flag}" for flag in option.opts + option.secondary_opts
                             if flag.startswith("--") and flag not in rows[0]]
     assert missing == []
+
+
+def test_serving_an_unmigrated_database_is_one_line(tmp_path):
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    result = run_cli("serve", "--port", "0", database_url=f"sqlite:///{empty}",
+                     secret_key="k" * 32)
+    assert result.returncode == 1
+    assert "voltspot db upgrade" in one_line(result)

@@ -120,8 +120,10 @@ def cli() -> None:
               help="gunicorn processes; several need sticky WebSockets (and Redis later)")
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the application with gunicorn's gevent worker."""
-    load_settings()
+    settings = load_settings()
     _check_port_free(host, port)
+    with _database(settings):
+        pass  # reachable and migrated, or one line saying what to do
     from voltspot.serve import serve as run_server
 
     run_server(host, port, workers)
