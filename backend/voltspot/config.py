@@ -68,6 +68,8 @@ class Settings:
     oidc_allowed_domains: str = ""
     max_pending_stations: int = 50
     driver_starts_per_minute: int = 6
+    # Reverse proxies in front that set X-Forwarded-For/-Proto (0: clients connect directly).
+    proxies: int = 0
     stripe_secret_key: str = ""
     stripe_publishable_key: str = ""
     stripe_webhook_secret: str = ""

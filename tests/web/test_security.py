@@ -308,3 +308,19 @@ def test_a_webhook_dated_too_far_in_the_future_is_refused():
 
     assert gateway.parse_event(body.encode(), signed(time.time())) is not None
     assert gateway.parse_event(body.encode(), signed(time.time() + 3600)) is None
+
+
+def test_behind_a_proxy_each_forwarded_client_has_its_own_start_limit(database_url):
+    app = create_app({"database_url": database_url, "secret_key": "test-secret",
+                      "proxies": 1})
+    try:
+        client = app.test_client()
+
+        def start(address: str) -> int:
+            return client.post("/c/NL-VSP-E99999999-1/start", data={"start_key": "k" * 16},
+                               headers={"X-Forwarded-For": address}).status_code
+
+        assert [start("203.0.113.1") for _ in range(7)][-1] == 429
+        assert start("203.0.113.2") != 429
+    finally:
+        runtime(app).db.dispose()

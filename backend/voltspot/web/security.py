@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from flask import Flask, current_app, g, request
 from sqlalchemy.exc import DataError
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
@@ -59,8 +60,9 @@ def throttles(app: Flask | None = None) -> Throttles:
 
 
 def client_address() -> str:
-    """The address the request came from (the reverse proxy's, when there is one: a
-    deployment that trusts ``X-Forwarded-For`` wraps the app in ``ProxyFix``)."""
+    """The address the request came from: behind ``VOLTSPOT_PROXIES`` reverse proxies, the
+    one they forwarded (else every client would share the proxy's address and its
+    limits)."""
     return request.remote_addr or "unknown"
 
 
@@ -170,6 +172,9 @@ def init_security(app: Flask) -> None:
     app.register_error_handler(OverflowError, _out_of_range)
     app.register_error_handler(DataError, _out_of_range)
     settings = runtime(app).settings
+    if settings.proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxies,
+                                x_proto=settings.proxies)
     app.extensions["voltspot.throttles"] = Throttles(
         starts=RateLimit(calls=settings.driver_starts_per_minute, per_seconds=60))
     app.jinja_env.globals["csp_nonce"] = csp_nonce
