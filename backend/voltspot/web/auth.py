@@ -54,6 +54,7 @@ def init_oidc(app) -> None:
     """Register the OIDC provider when one is configured. Each app gets its own Authlib
     registry: a shared one keeps the first app's client (issuer, id, secret) for all."""
     settings = runtime(app).settings
+    app.jinja_env.globals["oidc_link_offered"] = oidc_link_offered
     oauth = OAuth(app)
     if settings.oidc_enabled:
         oauth.register(
@@ -61,6 +62,12 @@ def init_oidc(app) -> None:
             + "/.well-known/openid-configuration",
             client_id=settings.oidc_client_id, client_secret=settings.oidc_client_secret,
             client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256"})
+
+
+def oidc_link_offered() -> bool:
+    """Whether the owner page offers "Link sign-in provider" (a Jinja global): a provider is
+    configured and this browser signed in with the account's password."""
+    return runtime().settings.oidc_enabled and bool(session.get(SESSION_BY_PASSWORD))
 
 
 def _provider():

@@ -303,6 +303,7 @@ def test_an_owner_signed_in_with_a_password_links_an_identity_and_then_signs_in_
     sub = f"user-{uuid.uuid4().hex[:8]}"
     provider.add_user(sub, email=f"{sub}@elsewhere.example", email_verified=True)
     client = sign_in(app.test_client(), owner)
+    assert "/owner/account/link-oidc" in client.get("/owner/").get_data(as_text=True)
     response = client.post("/owner/account/link-oidc", data={"csrf_token": csrf_of(client)})
     back = at_provider(response.headers["Location"], {"sub": sub})
     assert client.get(local_path(back)).headers["Location"] == "/owner/"
