@@ -19,18 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voltspot.db import Database
-from voltspot.domain.availability import station_online
 from voltspot.domain.protocol import OcppVersion
 from voltspot.domain.statuses import Registration
-from voltspot.models import Connector, Site, Station, utcnow
+from voltspot.models import Connector, Site, Station
 from voltspot.passwords import hash_password
 from voltspot.services import forms
 from voltspot.services.charger_control import (
     ChargerControl,
-    ChargerError,
-    NoAnswer,
-    StationOffline,
-    UnknownCommand,
 )
 from voltspot.services.errors import Conflict, InvalidInput
 from voltspot.services.forms import FormInvalid
@@ -166,14 +161,13 @@ def set_ocpp_preference(db: Database, viewer: Viewer, charge_point_id: str,
 
 @dataclass(frozen=True)
 class Adoption:
-    """The outcome of adopting a pending station. ``password`` is set (once) when the
-    station had connected without one and was given one; ``message`` says what happens
-    next."""
+    """The outcome of adopting a pending station: its new password (shown once) and what
+    happens next (``message``)."""
 
     charge_point_id: str
     site_id: int
     site_name: str
-    password: str | None
+    password: str
     message: str
 
 
@@ -195,7 +189,7 @@ def _check_adoptable(station: Station) -> None:
 
 
 def _adopt(session: Session, viewer: Viewer, charge_point_id: str, form: Mapping[str, str]
-           ) -> tuple[Adoption, bool]:
+           ) -> Adoption:
     station = owned_station(session, viewer, charge_point_id)
     _check_adoptable(station)
     errors: dict[str, str] = {}
@@ -217,44 +211,33 @@ def _adopt(session: Session, viewer: Viewer, charge_point_id: str, form: Mapping
         if connector.evse_id is None:
             connector.evse_id = stations.free_evse_id(session, station.id,
                                                       connector.connector_id)
-    password = None
-    if station.password_hash is None:
-        # Security Profile 1 from day one: a station that came in without a password
-        # gets one now, shown to the owner once.
-        password = stations.generate_password()
-        station.password_hash = hash_password(password)
+    # Whoever connected first with this id chose the password it came with (or none): an
+    # adopted station gets one of ours, shown to the owner once.
+    password = stations.generate_password()
+    station.password_hash = hash_password(password)
     session.flush()
     log.info("%s: adopted onto site %s by owner %s", charge_point_id, site.id, viewer.owner_id)
-    online = station_online(station.connected, station.last_seen_at, station.heartbeat_interval,
-                            utcnow())
-    return Adoption(charge_point_id, site.id, site.name, password, ""), online
+    return Adoption(charge_point_id, site.id, site.name, password, "")
 
 
 def adopt_station(db: Database, control: ChargerControl, viewer: Viewer, charge_point_id: str,
                   form: Mapping[str, str]) -> Adoption:
     """Put a pending station on one of the viewer's sites (form fields ``site_id``,
-    ``connectors``, ``max_power_kw``): its registration becomes Accepted and every plug
-    gets an EVSE id. A charger learns its registration at boot, so when the station is
-    online it is asked to announce itself (boot) again.
+    ``connectors``, ``max_power_kw``): its registration becomes Accepted, every plug gets
+    an EVSE id, and it gets a new password (returned once): the one it came with was
+    chosen by whoever connected first with its id. The connection made with that one is
+    closed; the charger is let in once its settings have the new password.
 
     Raises :class:`NotFound` (not the viewer's, or no such station), :class:`Conflict`
     (already adopted) and :class:`FormInvalid`.
     """
     with db.session() as session:
-        adoption, online = _adopt(session, viewer, charge_point_id, form)
+        adoption = _adopt(session, viewer, charge_point_id, form)
     message = f"{charge_point_id} now belongs to {adoption.site_name}."
-    if not online:
-        message += " It is let in the next time it connects."
-        return replace(adoption, message=message)
-    try:
-        asked = control.trigger_boot_notification(charge_point_id).accepted
-    except (StationOffline, NoAnswer, ChargerError, UnknownCommand) as error:
-        log.warning("%s: asking it to boot again after adoption failed: %s",
-                    charge_point_id, error)
-        asked = False
-    if asked:
-        message += " We asked it to announce itself again; it can charge as soon as it does."
+    if control.disconnect(charge_point_id):
+        log.info("%s: disconnected after adoption: it connected with its own password",
+                 charge_point_id)
+        message += " It was disconnected until its settings have the new password."
     else:
-        message += (" It can charge after its next restart; restart it from the actions below "
-                    "to start right away.")
+        message += " It is let in the next time it connects with the new password."
     return replace(adoption, message=message)

@@ -171,14 +171,10 @@ def adopt_station_save(charge_point_id: str):
     except Conflict as refused:
         flash(str(refused), "info")
         return redirect(url_for("owner.station", charge_point_id=charge_point_id))
-    if adoption.password is not None:
-        credentials = Credentials(adoption.charge_point_id, adoption.site_id,
-                                  adoption.site_name, adoption.password)
-        return _credentials_page(credentials, f"{charge_point_id} is adopted",
-                                 adoption.message + " It connected without a password; "
-                                 "from now on it needs this one.")
-    flash(adoption.message, "success")
-    return redirect(url_for("owner.station", charge_point_id=charge_point_id))
+    credentials = Credentials(adoption.charge_point_id, adoption.site_id,
+                              adoption.site_name, adoption.password)
+    return _credentials_page(credentials, f"{charge_point_id} is adopted",
+                             adoption.message + " Enter this password in its settings.")
 
 
 def _plug_form(plug: plugs.PlugEdit, errors: dict[str, str], status: int = 200):
