@@ -324,3 +324,16 @@ def test_behind_a_proxy_each_forwarded_client_has_its_own_start_limit(database_u
         assert start("203.0.113.2") != 429
     finally:
         runtime(app).db.dispose()
+
+
+def test_with_stripe_the_policy_lets_in_stripe_js_and_its_frames_only(database_url):
+    app = create_app({"database_url": database_url, "secret_key": "test-secret",
+                      "stripe_secret_key": "sk_test_x", "stripe_publishable_key": "pk_test_x",
+                      "stripe_webhook_secret": "whsec_x"})
+    try:
+        policy = directives(app.test_client().get("/"))
+        assert "https://js.stripe.com" in policy["script-src"]
+        assert "https://js.stripe.com" in policy["frame-src"]
+        assert "https://api.stripe.com" in policy["connect-src"]
+    finally:
+        runtime(app).db.dispose()

@@ -33,8 +33,10 @@ from voltspot.domain.throttle import FailureThrottle, RateLimit
 from voltspot.runtime import runtime
 
 MAP_TILES = "https://tile.openstreetmap.org"
+# As Stripe documents for Stripe.js and the Payment Element.
 STRIPE_JS = "https://js.stripe.com"
-STRIPE_FRAMES = ("https://js.stripe.com", "https://hooks.stripe.com")
+STRIPE_SCRIPTS = (STRIPE_JS, "https://*.js.stripe.com")
+STRIPE_FRAMES = (*STRIPE_SCRIPTS, "https://hooks.stripe.com")
 STRIPE_API = "https://api.stripe.com"
 HSTS = "max-age=31536000; includeSubDomains"
 
@@ -86,7 +88,7 @@ def public_url(path: str) -> str:
 
 def content_security_policy(nonce: str, *, owner_page: bool, stripe: bool) -> str:
     """The policy for one response."""
-    script = ["'self'", f"'nonce-{nonce}'"] + ([STRIPE_JS] if stripe else [])
+    script = ["'self'", f"'nonce-{nonce}'"] + (list(STRIPE_SCRIPTS) if stripe else [])
     frames = list(STRIPE_FRAMES) if stripe else ["'none'"]
     connect = ["'self'"] + ([STRIPE_API] if stripe else [])
     directives = {
