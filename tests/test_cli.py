@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -154,15 +155,22 @@ def test_ctrl_c_stops_the_server_without_a_traceback(tmp_path, database_url):
     process = subprocess.Popen(
         [sys.executable, "-m", "voltspot", "serve", "--port", str(port)],
         env={**clean, "VOLTSPOT_DATABASE_URL": database_url, "VOLTSPOT_SECRET_KEY": "k" * 32},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-            break
-        time.sleep(0.1)
-    process.send_signal(signal.SIGINT)
+    while b"ok" not in _health(port):
+        assert time.monotonic() < deadline and process.poll() is None, "the server never started"
+        time.sleep(0.2)
+    # As a terminal's Ctrl-C does: the whole process group, master and worker.
+    os.killpg(process.pid, signal.SIGINT)
     output, _ = process.communicate(timeout=30)
     assert "Traceback" not in output and "SystemExit" not in output
+
+
+def _health(port: int) -> bytes:
+    with contextlib.suppress(OSError), urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+        return response.read()
+    return b""
 
 
 def test_an_invalid_public_url_is_one_line_naming_the_variable(tmp_path):
