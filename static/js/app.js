@@ -62,6 +62,16 @@
   }
 
   /* The remembered sessions, newest first: [{token, label, savedAt}]. */
+  // A session page carries [data-vs-remember-session]: remembered as the page arrives
+  // (full load or htmx swap, in the same task), so "My sessions" lists it at once.
+  function rememberFromPage() {
+    var element = document.querySelector("[data-vs-remember-session]");
+    if (element) {
+      rememberSession(element.getAttribute("data-vs-remember-session"),
+                      element.getAttribute("data-label"));
+    }
+  }
+
   function sessions() {
     return readSessions().map(function (s) {
       return {token: s.token, label: s.label, savedAt: s.savedAt};
@@ -143,6 +153,7 @@
       event.detail.isError = false;
     }
   });
+  document.addEventListener("htmx:afterSwap", rememberFromPage);
   document.addEventListener("htmx:afterSettle", function () {
     refreshAges();
     showConnection(!navigator.onLine);
@@ -154,6 +165,7 @@
   };
 
   function start() {
+    rememberFromPage();
     refreshAges();
     showConnection(!navigator.onLine);
     window.setInterval(refreshAges, REFRESH_MS);
