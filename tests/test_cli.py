@@ -22,7 +22,16 @@ from werkzeug.security import check_password_hash
 from tests.factories import make_place
 from voltspot.cli import cli, ocpp_base_url
 from voltspot.domain.statuses import SessionStatus
-from voltspot.models import ChargingSession, IdToken, Owner, SiteHourTotal, Station, Tariff
+from voltspot.models import (
+    ChargingSession,
+    IdToken,
+    Owner,
+    Site,
+    SiteHourTotal,
+    SiteLoadSettings,
+    Station,
+    Tariff,
+)
 from voltspot.services.charging.lifecycle import new_session_token
 
 
@@ -292,3 +301,25 @@ def test_serving_an_unmigrated_database_is_one_line(tmp_path):
                      secret_key="k" * 32)
     assert result.returncode == 1
     assert "voltspot db upgrade" in one_line(result)
+
+
+def test_site_limit_sets_a_sites_connection_in_amps_or_kilowatts(database_url, db):
+    voltspot(database_url, "station", "add", "--site", "Shared car park", "--id",
+             "CLI-LOAD-1", "--connectors", "2")
+    result = voltspot(database_url, "site", "limit", "--site", "Shared car park",
+                      "--amps", "32", "--phases", "3")
+    assert result.returncode == 0, result.stderr
+    assert "32 A × 3 phases (22.1 kW)" in result.stdout
+    result = voltspot(database_url, "site", "limit", "--site", "Shared car park", "--kw", "40")
+    assert result.returncode == 0, result.stderr
+    with db.session() as session:
+        stored = session.scalar(select(SiteLoadSettings).join(
+            Site, Site.id == SiteLoadSettings.site_id).where(Site.name == "Shared car park"))
+        assert (stored.limit_amps, stored.phases, stored.limit_kw) == (57.9, 3, 40.0)
+
+
+def test_site_limit_for_an_unknown_site_is_one_line(database_url):
+    result = voltspot(database_url, "site", "limit", "--site", "Nowhere", "--amps", "32")
+    assert result.returncode == 1
+    assert "no site named 'Nowhere'" in result.stderr
+    assert "Traceback" not in result.stderr

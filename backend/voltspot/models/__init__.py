@@ -9,6 +9,14 @@ from voltspot.models.charging import (
     TransactionEvent,
 )
 from voltspot.models.events import StationEvent, StationEventKind
+from voltspot.models.load import (
+    LoadCircuit,
+    PlugLoad,
+    SiteLoadSample,
+    SiteLoadSettings,
+    SiteMeterReading,
+    StationLoadSettings,
+)
 from voltspot.models.owners import Owner, OwnerSignIn
 from voltspot.models.rollups import NetworkHourTotal, SiteHourTotal
 from voltspot.models.sites import Connector, Site, Station
@@ -20,16 +28,22 @@ __all__ = [
     "ChargingSession",
     "Connector",
     "IdToken",
+    "LoadCircuit",
     "MeterSample",
     "NetworkHourTotal",
     "OcppFrame",
     "Owner",
     "OwnerSignIn",
+    "PlugLoad",
     "Site",
     "SiteHourTotal",
+    "SiteLoadSample",
+    "SiteLoadSettings",
+    "SiteMeterReading",
     "Station",
     "StationEvent",
     "StationEventKind",
+    "StationLoadSettings",
     "Tariff",
     "TransactionEvent",
     "WebhookEvent",

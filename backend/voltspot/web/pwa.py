@@ -25,8 +25,10 @@ BACKGROUND_COLOR = "#ffffff"
 SHELL_FILES = (
     "css/app.css",
     "js/app.js",
+    "js/live.js",
     "js/theme.js",
     "vendor/htmx/htmx.min.js",
+    "vendor/htmx-ext-sse/sse.min.js",
     "vendor/bootstrap/bootstrap.min.css",
     "icons/favicon.svg",
     "icons/icon-192.png",

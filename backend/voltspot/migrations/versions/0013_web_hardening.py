@@ -1,7 +1,7 @@
 """web hardening: owners an admin has not approved yet, and server-side owner sign-ins
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0012
 Create Date: 2026-12-07 05:30:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import voltspot.models.base
 
 revision = '0013'
-down_revision = '0009'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
