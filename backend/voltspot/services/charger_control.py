@@ -245,7 +245,8 @@ class ChargerControl(Protocol):
 
     def disconnect(self, charge_point_id: str) -> bool:
         """End the station's current connection (its credentials changed: it must sign in
-        again with the new ones); True when it was connected. Never raises."""
+        again with the new ones); True when one was closed. Like every method it may raise
+        :class:`ChargerUnreachable` when no process holds the station's socket."""
         ...
 
     def send(self, charge_point_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -24,9 +24,7 @@ from voltspot.domain.statuses import Registration
 from voltspot.models import Connector, Site, Station
 from voltspot.passwords import hash_password
 from voltspot.services import forms
-from voltspot.services.charger_control import (
-    ChargerControl,
-)
+from voltspot.services.charger_control import ChargerControl, ChargerUnreachable
 from voltspot.services.errors import Conflict, InvalidInput
 from voltspot.services.forms import FormInvalid
 from voltspot.services.owner.accounts import Viewer, owned_site, owned_station
@@ -118,6 +116,15 @@ def add_station(db: Database, viewer: Viewer, form: Mapping[str, str]) -> Creden
         return Credentials(charge_point_id, site.id, site.name, password)
 
 
+def _drop_connection(control: ChargerControl, charge_point_id: str) -> bool:
+    """Close the station's connection (made with credentials no longer valid); whether
+    there was one."""
+    try:
+        return control.disconnect(charge_point_id)
+    except ChargerUnreachable:
+        return False
+
+
 def new_password(db: Database, control: ChargerControl, viewer: Viewer,
                  charge_point_id: str) -> Credentials:
     """Give one of the viewer's stations (on a site) a new password, returned once; the
@@ -132,7 +139,7 @@ def new_password(db: Database, control: ChargerControl, viewer: Viewer,
         log.info("%s: new password set by owner %s", charge_point_id, viewer.owner_id)
         credentials = Credentials(charge_point_id, station.site.id, station.site.name,
                                   password)
-    if control.disconnect(charge_point_id):
+    if _drop_connection(control, charge_point_id):
         log.info("%s: disconnected: it connected with the old password", charge_point_id)
     return credentials
 
@@ -235,7 +242,7 @@ def adopt_station(db: Database, control: ChargerControl, viewer: Viewer, charge_
     with db.session() as session:
         adoption = _adopt(session, viewer, charge_point_id, form)
     message = f"{charge_point_id} now belongs to {adoption.site_name}."
-    if control.disconnect(charge_point_id):
+    if _drop_connection(control, charge_point_id):
         log.info("%s: disconnected after adoption: it connected with its own password",
                  charge_point_id)
         message += " It was disconnected until its settings have the new password."
