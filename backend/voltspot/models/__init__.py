@@ -17,7 +17,7 @@ from voltspot.models.load import (
     SiteMeterReading,
     StationLoadSettings,
 )
-from voltspot.models.owners import Owner
+from voltspot.models.owners import Owner, OwnerSignIn
 from voltspot.models.roaming import (
     OcpiCdr,
     OcpiOutbox,
@@ -47,6 +47,7 @@ __all__ = [
     "OcpiToken",
     "OcppFrame",
     "Owner",
+    "OwnerSignIn",
     "PlugLoad",
     "Site",
     "SiteHourTotal",
