@@ -9,7 +9,15 @@ from voltspot.models.charging import (
     TransactionEvent,
 )
 from voltspot.models.events import StationEvent, StationEventKind
-from voltspot.models.owners import Owner
+from voltspot.models.load import (
+    LoadCircuit,
+    PlugLoad,
+    SiteLoadSample,
+    SiteLoadSettings,
+    SiteMeterReading,
+    StationLoadSettings,
+)
+from voltspot.models.owners import Owner, OwnerSignIn
 from voltspot.models.roaming import (
     OcpiCdr,
     OcpiOutbox,
@@ -28,6 +36,7 @@ __all__ = [
     "ChargingSession",
     "Connector",
     "IdToken",
+    "LoadCircuit",
     "MeterSample",
     "NetworkHourTotal",
     "OcpiCdr",
@@ -38,11 +47,17 @@ __all__ = [
     "OcpiToken",
     "OcppFrame",
     "Owner",
+    "OwnerSignIn",
+    "PlugLoad",
     "Site",
     "SiteHourTotal",
+    "SiteLoadSample",
+    "SiteLoadSettings",
+    "SiteMeterReading",
     "Station",
     "StationEvent",
     "StationEventKind",
+    "StationLoadSettings",
     "Tariff",
     "TransactionEvent",
     "WebhookEvent",
