@@ -94,7 +94,8 @@ class Runtime:
                                              name="housekeeping", daemon=True)
         self._housekeeper.start()
         threading.Thread(target=roaming_loop, args=(self.db, Identity.from_settings(
-            self.settings), every_seconds), name="roaming", daemon=True).start()
+            self.settings), every_seconds, self.cluster.jobs.run), name="roaming",
+            daemon=True).start()
 
     def _housekeeping(self, every_seconds: float, slow_every: int) -> None:
         # Each job runs in one process of the installation at a time (under its lock).

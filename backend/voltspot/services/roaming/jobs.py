@@ -1,11 +1,14 @@
-"""The roaming job: queue what changed, then send what is due. Runs in the serving
-process's periodic housekeeping; it must run in one process at a time per change, which
-the outbox's claims ensure for sending (see :mod:`voltspot.services.roaming.outbox`)."""
+"""The roaming job: queue what changed, then send what is due. A serving process runs it
+on a thread of its own under the cluster's job lock (one process at a time); the
+outbox's claims keep sending once-only even without it (see
+:mod:`voltspot.services.roaming.outbox`)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from voltspot.db import Database
@@ -36,18 +39,19 @@ def run_roaming(db: Database, identity: Identity, *, full: bool = True,
 
 
 def roaming_loop(db: Database, identity: Identity, every_seconds: float,
+                 once: Callable[[str, Callable[[], RoamingRound]], object],
                  full_every_seconds: float = FULL_SCAN_SECONDS) -> None:
-    """Run :func:`run_roaming` every ``every_seconds`` for ever (a serving process's
-    thread, apart from the other housekeeping so that a slow partner delays nothing
-    else), a full scan at most every ``full_every_seconds``; a failed round is logged and
-    the next one tries again."""
+    """Run :func:`run_roaming` every ``every_seconds`` for ever, in one process of the
+    installation at a time (``once(job, work)``: the cluster's job lock), on a thread of
+    its own so that a slow partner delays no other job; a full scan at most every
+    ``full_every_seconds``. A failed round is logged and the next one tries again."""
     last_full = 0.0
     while True:
         time.sleep(every_seconds)
         full = time.monotonic() - last_full >= full_every_seconds
         try:
-            run_roaming(db, identity, full=full)
-            if full:
+            ran, _ = once("ocpi-roaming", functools.partial(run_roaming, db, identity, full=full))
+            if ran and full:
                 last_full = time.monotonic()
         except Exception:
             log.exception("roaming round failed; trying again in %s s", every_seconds)
