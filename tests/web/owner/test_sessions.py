@@ -205,14 +205,25 @@ def test_a_session_page_shows_meter_readings_price_lines_payment_and_the_ocpp_lo
                 session.add(MeterSample(station_id=station_id, session_id=charging.id,
                                         connector_id=1, taken_at=at, measurand=measurand,
                                         value=value, unit=unit))
-        for at, frame in ((start - timedelta(minutes=1), "BEFORE-IN-WINDOW"),
-                          (start + timedelta(minutes=31), "AFTER-IN-WINDOW"),
-                          (start - timedelta(minutes=10), "TOO-EARLY"),
-                          (start + timedelta(minutes=40), "TOO-LATE")):
-            session.add(OcppFrame(charge_point_id=charge_point_id, direction="in", at=at,
-                                  frame=f'[2,"1","Heartbeat",{{"x":"{frame}"}}]'))
+        charging.charger_transaction_id = "77"
+        for at, direction, frame in (
+                (start - timedelta(minutes=1), "in",
+                 '[2,"a","StatusNotification",{"connectorId":1,"x":"BEFORE-START"}]'),
+                (start, "in", '[2,"b","StartTransaction",{"connectorId":1,"x":"PLUG-START"}]'),
+                (start, "out", '[3,"b",{"transactionId":77,"x":"PLUG-START-ANSWER"}]'),
+                (start + timedelta(minutes=5), "in",
+                 '[2,"c","MeterValues",{"connectorId":2,"x":"OTHER-PLUG"}]'),
+                (start + timedelta(minutes=5), "out", '[3,"c",{"x":"OTHER-PLUG-ANSWER"}]'),
+                (start + timedelta(minutes=6), "in", '[2,"d","Heartbeat",{"x":"HEARTBEAT"}]'),
+                (start + timedelta(minutes=31), "in",
+                 '[2,"e","StopTransaction",{"transactionId":77,"x":"PLUG-STOP"}]'),
+                (start + timedelta(minutes=40), "in",
+                 '[2,"f","StatusNotification",{"connectorId":1,"x":"TOO-LATE"}]')):
+            session.add(OcppFrame(charge_point_id=charge_point_id, direction=direction,
+                                  at=at, frame=frame))
         session.add(OcppFrame(charge_point_id="SOMEONE-ELSE", direction="in", at=start,
-                              frame="OTHER-STATION"))
+                              frame='[2,"g","StatusNotification",{"connectorId":1,'
+                                    '"x":"OTHER-STATION"}]'))
         session_id = charging.id
     page = signed_in.get(f"/owner/sessions/{session_id}").get_data(as_text=True)
     assert "data-chart=" in page and "chart.umd.min.js" in page
@@ -224,8 +235,10 @@ def test_a_session_page_shows_meter_readings_price_lines_payment_and_the_ocpp_lo
     payment = page[page.index('data-testid="payment"'):]
     assert "Paid" in payment and "€50.00" in payment and "pi_test_123" in payment
     frames = page[page.index('data-testid="frames"'):]
-    assert "BEFORE-IN-WINDOW" in frames and "AFTER-IN-WINDOW" in frames
-    assert "TOO-EARLY" not in page and "TOO-LATE" not in page and "OTHER-STATION" not in page
+    for mine in ("PLUG-START", "PLUG-START-ANSWER", "PLUG-STOP"):
+        assert mine in frames, mine
+    for not_mine in ("BEFORE-START", "OTHER-PLUG", "HEARTBEAT", "TOO-LATE", "OTHER-STATION"):
+        assert not_mine not in page, not_mine
 
 
 def test_a_session_that_never_started_has_a_page_too(db, signed_in, place):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -16,11 +17,30 @@ from flask import (
 
 from voltspot.domain import money
 from voltspot.runtime import runtime
-from voltspot.services.errors import InvalidInput
+from voltspot.services.errors import Conflict, InvalidInput
+from voltspot.services.owner import session_control, session_words
 from voltspot.services.owner import sessions as owner_sessions
 from voltspot.services.payments.gateways.base import PaymentDeclined, PaymentUnavailable
 from voltspot.web.driver import htmx
 from voltspot.web.owner import bp, viewer
+
+
+@bp.app_context_processor
+def session_words_in_templates() -> dict:
+    """Session facts in words (services/owner/session_words.py) for the owner templates."""
+    return {"session_words": session_words}
+
+
+@bp.app_template_filter("duration")
+def duration(value: timedelta | None) -> str:
+    """A span as "1 h 05 min" / "12 min" / "40 s"; "—" for none."""
+    if value is None:
+        return "—"
+    seconds = max(0, int(value.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    if hours:
+        return f"{hours} h {rest // 60:02d} min"
+    return f"{rest // 60} min" if rest >= 60 else f"{rest} s"
 
 
 @bp.app_template_filter("major_units")
@@ -75,8 +95,51 @@ def meter_charts(detail: owner_sessions.SessionDetail) -> dict[str, dict]:
 @bp.get("/sessions/<int:session_id>")
 def session_detail(session_id: int):
     detail = owner_sessions.session_detail(runtime().db, viewer(), session_id)
-    return render_template("owner/session.html", detail=detail, charts=meter_charts(detail),
-                           payment_words=owner_sessions.PAYMENT_WORDS)
+    context = dict(detail=detail, payment_words=owner_sessions.PAYMENT_WORDS)
+    if htmx.target == "session-live":
+        return render_template("owner/_session_live.html", **context)
+    return render_template("owner/session.html", charts=meter_charts(detail), **context)
+
+
+def _start_page(form: session_control.StartForm, error: str | None = None,
+                status: int = 200):
+    return render_template("owner/session_start.html", form=form, error=error,
+                           no_card=session_control.NO_CARD), status
+
+
+@bp.get("/connectors/<int:connector_pk>/start")
+def start_page(connector_pk: int):
+    return _start_page(session_control.start_form(runtime().db, viewer(), connector_pk))
+
+
+@bp.post("/connectors/<int:connector_pk>/start")
+def start_on_plug(connector_pk: int):
+    """Start charging on a plug; the new session's page follows it live."""
+    rt = runtime()
+    try:
+        started = session_control.start_on_plug(rt.db, rt.control, viewer(), connector_pk,
+                                                request.form)
+    except InvalidInput as invalid:
+        form = session_control.start_form(rt.db, viewer(), connector_pk)
+        return _start_page(form, str(invalid), 422)
+    except Conflict as busy:
+        flash(str(busy), "warning")
+        form = session_control.start_form(rt.db, viewer(), connector_pk)
+        return redirect(url_for("owner.station", charge_point_id=form.charge_point_id), 303)
+    flash(started.message, "success" if started.accepted else "danger")
+    return redirect(url_for("owner.session_detail", session_id=started.session_id), 303)
+
+
+@bp.post("/sessions/<int:session_id>/stop")
+def stop_session(session_id: int):
+    rt = runtime()
+    try:
+        said = session_control.stop_running_session(rt.db, rt.control, viewer(), session_id)
+    except Conflict as refused:
+        flash(str(refused), "danger")
+    else:
+        flash(said, "success")
+    return redirect(url_for("owner.session_detail", session_id=session_id), 303)
 
 
 @bp.post("/sessions/<int:session_id>/refund")

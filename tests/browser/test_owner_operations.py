@@ -1,0 +1,137 @@
+"""Running the network from the owner page in a real browser, against the live server with
+a simulated charger: start a session on a plug from the station page, watch its page
+follow it live (state, energy, the plug's own OCPP messages) and stop it there; on a
+phone, start and stop from the station page, which does not scroll sideways.
+
+Every screen is photographed (artifacts/screenshots/owner-*), checked with axe-core and
+for thumb-sized targets (check_screen of the owner journey)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.test_owner_journey import (
+    WAIT_MS,
+    charger_for,  # noqa: F401 (a fixture)
+    check_screen,
+    known_problems,  # noqa: F401 (a fixture)
+    owner_card,
+    owner_site,
+    signed_in,
+    unique,
+)
+from tests.factories import OwnerAccount, make_owner
+from voltspot.services.owner import station_admin
+from voltspot.services.owner.accounts import Viewer
+
+SESSION_POLL_MS = 5_000  # _session_live.html: hx-trigger="every 5s"
+
+
+@pytest.fixture
+def owner(db) -> OwnerAccount:
+    return make_owner(db)
+
+
+def online_station(db, server, owner: OwnerAccount, start_charger, plugs: int = 2
+                   ) -> tuple[str, object, object]:
+    """A station of ``owner``'s on a new site with a simulated charger connected
+    (``start_charger``: the ``charger_for`` fixture)."""
+    site_id = owner_site(db, owner, unique("Depot"))
+    credentials = station_admin.add_station(db, Viewer(owner.id, False), {
+        "site_id": str(site_id), "charge_point_id": unique("OP").upper(),
+        "connectors": str(plugs), "max_power_kw": "22"})
+    charger, loop = start_charger(server, credentials.charge_point_id, credentials.password)
+    return credentials.charge_point_id, charger, loop
+
+
+def open_station(page: Page, server, charge_point_id: str) -> None:
+    page.goto(f"{server.base_url}/owner/stations/{charge_point_id}")
+    expect(page.get_by_role("heading", level=1, name=charge_point_id)).to_be_visible()
+    expect(page.locator("#station-live .vs-pill").first).to_contain_text("Online",
+                                                                          timeout=WAIT_MS)
+
+
+def no_sideways_scroll(page: Page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], f"the page is {width} px wide"
+
+
+def test_an_owner_starts_a_session_on_a_plug_follows_it_live_and_stops_it(
+        desktop, server, db, owner, charger_for, known_problems):  # noqa: F811 (fixtures)
+    page = desktop
+    charge_point_id, charger, _ = online_station(db, server, owner, charger_for)
+    id_tag = owner_card(db, owner)
+    signed_in(page, server, owner)
+    open_station(page, server, charge_point_id)
+
+    page.get_by_role("link", name="Start plug 1").click()
+    expect(page.get_by_role("heading", name="Start charging on plug 1")).to_be_visible()
+    page.get_by_label("Charge on").select_option(id_tag)
+    check_screen(page, "owner-session-start", known_problems)
+    page.get_by_role("button", name="Start charging").click()
+
+    # The session's page follows it by itself: starting, then charging with energy.
+    expect(page.get_by_role("heading", level=1, name=re.compile(r"^Session \d+"))
+           ).to_be_visible()
+    expect(page.get_by_role("status").first).to_contain_text("Plug 1 is starting.")
+    page.evaluate("window.__sameDocument = true")
+    live = page.locator("#session-live")
+    expect(live).to_have_attribute("data-status", "charging",
+                                   timeout=SESSION_POLL_MS + WAIT_MS)
+    expect(live.locator("h1 .vs-pill")).to_have_text("Charging")
+    expect(live).to_contain_text("Depot van")
+    expect(live.get_by_test_id("energy")).not_to_have_text("0.000 kWh",
+                                                           timeout=SESSION_POLL_MS + WAIT_MS)
+    assert page.evaluate("window.__sameDocument") is True, "the session page reloaded"
+
+    # Its OCPP log is plug 1's conversation from the start: the remote start, the
+    # transaction; not the boot, not the heartbeats, not plug 2.
+    log = page.get_by_test_id("frames")
+    expect(log).to_contain_text("RemoteStartTransaction")
+    expect(log).to_contain_text("StartTransaction")
+    for other in ("BootNotification", "Heartbeat", '"connectorId": 2', '"connectorId":2'):
+        expect(log).not_to_contain_text(other)
+    check_screen(page, "owner-session-live", known_problems)
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Stop charging").click()
+    expect(page.get_by_role("status").first).to_contain_text("The station was asked to stop")
+    expect(page.locator("#session-live")).to_have_attribute(
+        "data-status", "completed", timeout=SESSION_POLL_MS + WAIT_MS)
+    expect(page.locator("#session-live h1 .vs-pill")).to_have_text("Done")
+    expect(page.get_by_test_id("frames")).to_contain_text("StopTransaction")
+    assert 1 not in charger.transactions
+    check_screen(page, "owner-session-done", known_problems)
+
+
+def test_on_a_phone_an_owner_starts_and_stops_a_plug_from_the_station_page(
+        phone, server, db, owner, charger_for, known_problems):  # noqa: F811 (fixtures)
+    page = phone
+    charge_point_id, charger, _ = online_station(db, server, owner, charger_for)
+    signed_in(page, server, owner)
+    open_station(page, server, charge_point_id)
+    no_sideways_scroll(page)
+    check_screen(page, "owner-station", known_problems)
+
+    page.get_by_role("link", name="Start plug 2").click()
+    expect(page.get_by_label("Charge on")).to_have_value("")
+    page.get_by_role("button", name="Start charging").click()
+    live = page.locator("#session-live")
+    expect(live).to_have_attribute("data-status", "charging",
+                                   timeout=SESSION_POLL_MS + WAIT_MS)
+    expect(live).to_contain_text("App driver")
+    no_sideways_scroll(page)
+    check_screen(page, "owner-session-live", known_problems)
+
+    open_station(page, server, charge_point_id)
+    row = page.locator('#station-live tr[data-plug="2"]')
+    expect(row.get_by_role("link", name="Session on plug 2")).to_be_visible()
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Stop plug 2").click()
+    expect(page.get_by_role("status").first).to_contain_text("The station was asked to stop")
+    expect(page.locator("#session-live")).to_have_attribute(
+        "data-status", "completed", timeout=SESSION_POLL_MS + WAIT_MS)
+    assert 2 not in charger.transactions
