@@ -9,6 +9,7 @@ from voltspot.models.charging import (
     TransactionEvent,
 )
 from voltspot.models.events import StationEvent, StationEventKind
+from voltspot.models.owner_product import OutageExclusion, ProblemReport, StickerPrint
 from voltspot.models.owners import Owner
 from voltspot.models.rollups import NetworkHourTotal, SiteHourTotal
 from voltspot.models.sites import Connector, Site, Station
@@ -23,12 +24,15 @@ __all__ = [
     "MeterSample",
     "NetworkHourTotal",
     "OcppFrame",
+    "OutageExclusion",
     "Owner",
+    "ProblemReport",
     "Site",
     "SiteHourTotal",
     "Station",
     "StationEvent",
     "StationEventKind",
+    "StickerPrint",
     "Tariff",
     "TransactionEvent",
     "WebhookEvent",
