@@ -23,7 +23,7 @@ from tests.browser.test_owner_journey import (
     signed_in,
     unique,
 )
-from tests.factories import OwnerAccount, make_owner
+from tests.factories import OwnerAccount, add_session, make_owner, make_place, utc
 from voltspot.services.owner import station_admin
 from voltspot.services.owner.accounts import Viewer
 
@@ -87,6 +87,21 @@ def test_an_owner_starts_a_session_on_a_plug_follows_it_live_and_stops_it(
                                                            timeout=SESSION_POLL_MS + WAIT_MS)
     assert page.evaluate("window.__sameDocument") is True, "the session page reloaded"
 
+    # The board links the charging plug to this session, with who charges.
+    session_url = page.url
+    menu = page.get_by_role("navigation", name="Sites and stations")
+    menu.get_by_role("link", name="Live board").click()
+    expect(menu.get_by_role("link", name="Live board")).to_have_attribute("aria-current",
+                                                                          "page")
+    tile = page.locator(f'#board article[data-station="{charge_point_id}"]')
+    expect(tile.locator('[data-plug="1"]')).to_contain_text("Depot van")
+    check_screen(page, "owner-board-session", known_problems)
+    tile.get_by_role("link", name=re.compile(r"^Plug 1 · Charging")).click()
+    expect(page).to_have_url(session_url)
+    tile_link = page.get_by_role("navigation", name="Sites and stations").get_by_role(
+        "link", name="Sessions")
+    expect(tile_link).to_have_attribute("aria-current", "true")
+
     # Its OCPP log is plug 1's conversation from the start: the remote start, the
     # transaction; not the boot, not the heartbeats, not plug 2.
     log = page.get_by_test_id("frames")
@@ -135,3 +150,28 @@ def test_on_a_phone_an_owner_starts_and_stops_a_plug_from_the_station_page(
     expect(page.locator("#session-live")).to_have_attribute(
         "data-status", "completed", timeout=SESSION_POLL_MS + WAIT_MS)
     assert 2 not in charger.transactions
+
+
+def test_on_a_phone_the_sessions_are_a_list_of_cards(phone, server, db, owner,
+                                                     known_problems):  # noqa: F811 (fixture)
+    place = make_place(db, owner_id=owner.id)
+    station_id = next(iter(place.stations.values()))
+    id_tag = owner_card(db, owner)
+    with db.session() as session:
+        for hour in range(9, 14):
+            add_session(session, station_id, utc(2024, 5, 1, hour), minutes=40, id_tag=id_tag)
+    signed_in(phone, server, owner)
+    phone.goto(server.base_url + "/owner/sessions")
+    rows = phone.locator("#sessions-table tbody tr")
+    expect(rows).to_have_count(5)
+    first = rows.first
+    assert first.evaluate("(row) => getComputedStyle(row).display") == "block"
+    for label, value in (("Driver", "Depot van"), ("Status", "Done"), ("Duration", "40 min")):
+        cell = first.locator(f'td[data-label="{label}"]')
+        expect(cell).to_contain_text(value)
+        before = cell.evaluate("(cell) => getComputedStyle(cell, '::before').content")
+        assert label in before, before
+    box = first.bounding_box()
+    assert box and box["width"] <= 390, box
+    no_sideways_scroll(phone)
+    check_screen(phone, "owner-sessions", known_problems)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.factories import add_session, make_place, utc
+from tests.factories import add_session, make_card, make_place, utc
 from tests.support.owner import csrf_of, sign_in
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import MeterSample, OcppFrame
@@ -335,3 +336,24 @@ def test_another_owner_cannot_refund_a_session(app, db, signed_in, other_owner):
     response = signed_in.post(f"/owner/sessions/{session_id}/refund", data={
         "amount": "1.00", "reason": "x", "csrf_token": csrf_of(signed_in)})
     assert response.status_code == 404
+
+
+def test_the_table_speaks_in_words_with_the_card_holder_and_duration(db, signed_in, place):
+    station_id = next(iter(place.stations.values()))
+    id_tag = make_card(db, holder_name="Depot van")
+    with db.session() as session:
+        carded = add_session(session, station_id, utc(2024, 5, 1, 9), minutes=65,
+                             id_tag=id_tag).id
+        app = add_session(session, station_id, utc(2024, 5, 1, 11), minutes=12,
+                          id_tag="VS7DC42F7D8BF392902F", stop_reason="Remote").id
+    page = html.unescape(signed_in.get("/owner/sessions").get_data(as_text=True))
+
+    def row(session_id: int) -> str:
+        start = page.index(f'data-session="{session_id}"')
+        return page[start:page.index("</tr>", start)]
+
+    assert "Depot van" in row(carded) and "1 h 05 min" in row(carded)
+    assert "Done" in row(carded) and "Car unplugged" in row(carded)
+    assert "EVDisconnected" not in page and "completed" not in row(carded)
+    assert "App driver" in row(app) and "VS7DC42F7D8BF392902F" not in page
+    assert "Stopped remotely" in row(app) and "12 min" in row(app)
