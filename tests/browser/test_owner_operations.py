@@ -23,7 +23,16 @@ from tests.browser.test_owner_journey import (
     signed_in,
     unique,
 )
-from tests.factories import OwnerAccount, add_session, make_owner, make_place, utc
+from tests.factories import (
+    OwnerAccount,
+    add_event,
+    add_session,
+    make_owner,
+    make_place,
+    utc,
+)
+from voltspot.domain.statuses import ConnectorStatus
+from voltspot.models import StationEventKind
 from voltspot.services.owner import station_admin
 from voltspot.services.owner.accounts import Viewer
 
@@ -175,3 +184,40 @@ def test_on_a_phone_the_sessions_are_a_list_of_cards(phone, server, db, owner,
     assert box and box["width"] <= 390, box
     no_sideways_scroll(phone)
     check_screen(phone, "owner-sessions", known_problems)
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_an_owner_reads_the_reliability_report_and_excludes_an_outage(
+        request, device, server, db, owner, known_problems):  # noqa: F811 (fixture)
+    page = request.getfixturevalue(device)
+    place = make_place(db, owner_id=owner.id, timezone="UTC")
+    charge_point_id, station_id = next(iter(place.stations.items()))
+    with db.session() as session:
+        add_event(session, station_id, utc(2024, 3, 1, 0), StationEventKind.CONNECTED)
+        add_event(session, station_id, utc(2024, 3, 1, 6), StationEventKind.STATUS, 1,
+                  ConnectorStatus.FAULTED)
+        add_event(session, station_id, utc(2024, 3, 1, 12), StationEventKind.STATUS, 1,
+                  ConnectorStatus.AVAILABLE)
+    signed_in(page, server, owner)
+    page.goto(f"{server.base_url}/owner/reports/reliability"
+              "?period=custom&from=2024-03-01&to=2024-03-01")
+    expect(page.get_by_role("link", name="Reliability")).to_have_attribute("aria-current",
+                                                                           "page")
+    row = page.locator(f'tr[data-plug="{charge_point_id}-1"]')
+    expect(row.get_by_test_id("nevi-uptime")).to_have_text("75.00 %")
+    no_sideways_scroll(page)
+    check_screen(page, "owner-reliability", known_problems)
+
+    outages = page.locator(f'details[data-outages="{charge_point_id}-1"]')
+    outages.locator("summary").first.click()
+    outage = outages.locator('[data-outage="1"]')
+    expect(outage).to_contain_text("6 h 00 min")
+    expect(outage).to_contain_text("Fault reported")
+    outage.get_by_text("Exclude this outage").click()
+    outage.get_by_label("Why").select_option("grid")
+    outage.get_by_label("What happened").fill("Grid operator cut the supply")
+    outage.get_by_role("button", name="Exclude").click()
+    expect(page.get_by_role("status").first).to_contain_text("The outage is excluded")
+    expect(page.locator(f'tr[data-plug="{charge_point_id}-1"]').get_by_test_id(
+        "nevi-uptime")).to_have_text("100.00 %")
+    no_sideways_scroll(page)

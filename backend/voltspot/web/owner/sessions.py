@@ -43,6 +43,14 @@ def duration(value: timedelta | None) -> str:
     return f"{rest // 60} min" if rest >= 60 else f"{rest} s"
 
 
+@bp.app_template_global("duration_words")
+def duration_words(seconds: float) -> str:
+    """Seconds as "2 h 05 min" / "45 min" / "0 min" (whole minutes)."""
+    minutes = round(seconds / 60)
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest:02d} min" if hours else f"{rest} min"
+
+
 @bp.app_template_filter("major_units")
 def major_units(amount: int, currency: str) -> str:
     return str(money.major_units(amount, currency))
