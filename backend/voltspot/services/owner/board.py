@@ -22,6 +22,7 @@ from voltspot.services.charging.billing import bill_for
 from voltspot.services.owner.accounts import Viewer, scope_sites
 from voltspot.services.owner.problems import open_problems
 from voltspot.services.owner.session_words import who
+from voltspot.services.owner.stickers import stale_stickers
 
 # Offline for longer than this many heartbeats is worth an alert (a blip is not).
 OFFLINE_ALERT_HEARTBEATS = 3
@@ -32,7 +33,8 @@ class Alert:
     """Something on the owner's network that needs them, with the one action that
     resolves it. ``kind`` says which action the board offers: ``offline`` (what to check
     at the station, and its page), ``fault`` (restart the station, sent from the board),
-    ``session`` (open the session), ``problem`` (a driver's report: mark it handled)."""
+    ``session`` (open the session), ``problem`` (a driver's report: mark it handled),
+    ``stickers`` (printed stickers show an old price: print the site's new sheet)."""
 
     text: str
     action_label: str
@@ -42,6 +44,7 @@ class Alert:
     hint: str | None = None
     problem_id: int | None = None
     at: datetime | None = None
+    site_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,12 @@ def _live_board(session: Session, viewer: Viewer) -> Board:
             ChargingSession.payment_state.in_([PaymentState.TO_SETTLE, PaymentState.TO_RELEASE]))):
         alerts.append(Alert(f"A payment keeps failing: {stuck.payment_error}.",
                             "See the session", session_id=stuck.id, kind="session"))
+    for stale in stale_stickers(session, station_ids):
+        count = len(stale.evse_ids)
+        alerts.append(Alert(
+            f"{count} printed sticker{'s' if count != 1 else ''} at {stale.site_name} "
+            f"now show{'' if count != 1 else 's'} an old price: {', '.join(stale.evse_ids)}.",
+            "Print the new sheet", kind="stickers", site_id=stale.site_id))
     for problem in open_problems(session, station_ids):
         alerts.append(Alert(
             f"A driver reports a problem at {problem.charge_point_id} plug "
