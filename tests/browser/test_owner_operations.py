@@ -29,10 +29,12 @@ from tests.factories import (
     add_session,
     make_owner,
     make_place,
+    make_site,
+    make_tariff,
     utc,
 )
 from voltspot.domain.statuses import ConnectorStatus
-from voltspot.models import StationEventKind
+from voltspot.models import Connector, StationEventKind, Tariff
 from voltspot.services.owner import station_admin
 from voltspot.services.owner.accounts import Viewer
 
@@ -221,3 +223,34 @@ def test_an_owner_reads_the_reliability_report_and_excludes_an_outage(
     expect(page.locator(f'tr[data-plug="{charge_point_id}-1"]').get_by_test_id(
         "nevi-uptime")).to_have_text("100.00 %")
     no_sideways_scroll(page)
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_after_a_price_change_the_owner_is_told_which_printed_stickers_are_stale(
+        request, device, server, db, owner, known_problems):  # noqa: F811 (fixture)
+    page = request.getfixturevalue(device)
+    site = make_site(db, owner.id, stations=1, plugs=2)
+    tariff_id = make_tariff(db, owner.id)
+    with db.session() as session:
+        for pk in site.connector_ids:
+            session.get(Connector, pk).tariff_id = tariff_id
+    signed_in(page, server, owner)
+    page.goto(f"{server.base_url}/owner/stickers?site={site.id}")
+    expect(page.locator(".vs-sticker")).to_have_count(2)
+    page.evaluate("window.print = () => { window.__printed = true; }")
+    with page.expect_response(lambda r: r.url.endswith("/owner/stickers/printed")):
+        page.get_by_role("button", name="Print").click()
+    page.wait_for_function("window.__printed === true", timeout=WAIT_MS)
+
+    with db.session() as session:
+        session.get(Tariff, tariff_id).energy_price_per_kwh = 4500
+    page.goto(f"{server.base_url}/owner/tariffs")
+    notice = page.get_by_test_id("stale-stickers")
+    expect(notice).to_contain_text(f"2 printed stickers at {site.name} now show an old price")
+    for evse_id in site.evse_ids:
+        expect(notice).to_contain_text(evse_id)
+    no_sideways_scroll(page)
+    check_screen(page, "owner-prices-stale-stickers", known_problems)
+    notice.get_by_role("link", name="Print the new sheet").click()
+    expect(page.get_by_role("heading", name=f"QR stickers · {site.name}")).to_be_visible()
+    expect(page.locator(".vs-sticker").first).to_contain_text("€0.45/kWh")
