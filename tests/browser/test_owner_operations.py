@@ -12,6 +12,7 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
 from tests.browser.test_owner_journey import (
     WAIT_MS,
@@ -34,7 +35,7 @@ from tests.factories import (
     utc,
 )
 from voltspot.domain.statuses import ConnectorStatus
-from voltspot.models import Connector, StationEventKind, Tariff
+from voltspot.models import Connector, Station, StationEventKind, Tariff
 from voltspot.services.owner import station_admin
 from voltspot.services.owner.accounts import Viewer
 
@@ -254,3 +255,37 @@ def test_after_a_price_change_the_owner_is_told_which_printed_stickers_are_stale
     notice.get_by_role("link", name="Print the new sheet").click()
     expect(page.get_by_role("heading", name=f"QR stickers · {site.name}")).to_be_visible()
     expect(page.locator(".vs-sticker").first).to_contain_text("€0.45/kWh")
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_the_top_bar_search_finds_a_station_a_plug_and_a_receipt(
+        request, device, server, db, owner, known_problems):  # noqa: F811 (fixture)
+    page = request.getfixturevalue(device)
+    site = make_site(db, owner.id, stations=2, plugs=2)
+    with db.session() as session:
+        station_id = session.scalar(select(Station.id).where(
+            Station.charge_point_id == site.charge_point_ids[0]))
+        session_id = add_session(session, station_id, utc(2024, 5, 1, 9)).id
+    signed_in(page, server, owner)
+    box = page.get_by_role("searchbox", name="Search stations, plugs, cards and sessions")
+    expect(box).to_be_visible()
+    no_sideways_scroll(page)
+
+    box.fill(site.evse_ids[3].replace("*", "-"))
+    box.press("Enter")
+    expect(page.get_by_role("heading", level=1, name=site.charge_point_ids[1])).to_be_visible()
+
+    box = page.get_by_role("searchbox", name="Search stations, plugs, cards and sessions")
+    box.fill(str(session_id))
+    box.press("Enter")
+    expect(page.get_by_role("heading", level=1, name=re.compile(f"^Session {session_id}"))
+           ).to_be_visible()
+
+    box = page.get_by_role("searchbox", name="Search stations, plugs, cards and sessions")
+    box.fill("CP-")
+    box.press("Enter")
+    hits = page.get_by_test_id("hits")
+    for cp in site.charge_point_ids:
+        expect(hits.get_by_role("link", name=cp, exact=True)).to_be_visible()
+    no_sideways_scroll(page)
+    check_screen(page, "owner-search", known_problems)

@@ -47,6 +47,7 @@ from voltspot.web.owner import (  # noqa: E402, F401
     board,
     cards,
     reports,
+    search,
     sessions,
     stations,
     stickers,
