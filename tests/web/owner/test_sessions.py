@@ -357,3 +357,16 @@ def test_the_table_speaks_in_words_with_the_card_holder_and_duration(db, signed_
     assert "EVDisconnected" not in page and "completed" not in row(carded)
     assert "App driver" in row(app) and "VS7DC42F7D8BF392902F" not in page
     assert "Stopped remotely" in row(app) and "12 min" in row(app)
+
+
+def test_the_csv_for_european_spreadsheets_has_a_bom_semicolons_and_decimal_commas(
+        db, signed_in, place):
+    with db.session() as session:
+        add_session(session, next(iter(place.stations.values())), utc(2024, 5, 1, 9),
+                    energy_wh=12_345, cost=390, currency="EUR", id_tag="1.5")
+    body = signed_in.get("/owner/sessions.csv?sep=semicolon&decimal=comma").get_data(
+        as_text=True)
+    assert body.startswith("\ufeffsession_id;site;station;")
+    (row,) = list(csv.DictReader(io.StringIO(body[1:]), delimiter=";"))
+    assert (row["energy_kwh"], row["cost"]) == ("12,345", "3,90")
+    assert row["card"] == "1.5"  # a card number is text, not a number

@@ -7,7 +7,6 @@ transaction and returns read models, never rows."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -38,8 +37,11 @@ from voltspot.services.owner.accounts import Viewer, owned_session, scope_sites
 from voltspot.services.owner.session_frames import plug_frames
 from voltspot.services.payments import holds as payments
 from voltspot.services.payments.gateways.base import PaymentGateway
+from voltspot.services.reports.csv_format import BOM, CsvFormat
 from voltspot.services.reports.picker import SiteChoice, reporting_timezone, site_choices
 from voltspot.services.reports.sql import at
+
+PLAIN = CsvFormat()
 
 PAGE_SIZE = 50
 # A session's OCPP log is its plug's frames from FRAMES_BEFORE before the session was
@@ -273,6 +275,7 @@ def _session_page(session: Session, viewer: Viewer, filters: SessionFilters, *,
 
 CSV_HEADER = ("session_id", "site", "station", "connector", "card", "status", "started_at",
               "stopped_at", "energy_kwh", "cost", "currency", "payment_state", "stop_reason")
+CSV_NUMBERS = {CSV_HEADER.index("energy_kwh"), CSV_HEADER.index("cost")}
 
 
 def _cell(text: str | None) -> str:
@@ -288,35 +291,39 @@ def _local_iso(moment: datetime | None, timezone: str) -> str:
 
 
 def csv_lines(db: Database, viewer: Viewer, filters: SessionFilters,
-              batch: int = 1000) -> Iterator[str]:
+              batch: int = 1000, fmt: CsvFormat = PLAIN) -> Iterator[str]:
     """The filtered sessions as CSV text, newest first, a header line first; yielded a
     batch of rows at a time so an export of any size streams (the transaction stays open
     while the lines are read). Times are ISO 8601 in the site's time zone (with its
-    offset), energy in kWh, cost in major units."""
+    offset), energy in kWh, cost in major units; ``fmt`` chooses the separator, decimal
+    mark and BOM (:mod:`voltspot.services.reports.csv_format`)."""
     with db.session() as session:
-        yield from _csv_lines(session, viewer, filters, batch)
+        yield from _csv_lines(session, viewer, filters, batch, fmt)
 
 
-def _csv_lines(session: Session, viewer: Viewer, filters: SessionFilters, batch: int
-               ) -> Iterator[str]:
+def _csv_lines(session: Session, viewer: Viewer, filters: SessionFilters, batch: int,
+               fmt: CsvFormat) -> Iterator[str]:
     timezone = reporting_timezone(site_choices(session, viewer), filters.site_id)
     statement = _filtered(viewer, filters, timezone, *_ROW_COLUMNS).order_by(
         ChargingSession.created_at.desc(), ChargingSession.id.desc()
     ).execution_options(yield_per=batch)
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    if fmt.bom:
+        buffer.write(BOM)
+    writer = fmt.writer(buffer)
     writer.writerow(CSV_HEADER)
     for partition in session.execute(statement).partitions():
         for values in partition:
             row = _row(values)
-            writer.writerow((
+            writer.writerow(fmt.row((
                 row.id, _cell(row.site_name), _cell(row.charge_point_id),
                 row.connector_id or "", _cell(row.id_tag), row.status,
                 _local_iso(row.started_at, row.timezone),
                 _local_iso(row.stopped_at, row.timezone), f"{row.energy_wh / 1000:.3f}",
                 "" if row.cost is None or row.currency is None
                 else major_units(row.cost, row.currency),
-                row.currency or "", row.payment_state, _cell(row.stop_reason)))
+                row.currency or "", row.payment_state, _cell(row.stop_reason)),
+                CSV_NUMBERS))
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

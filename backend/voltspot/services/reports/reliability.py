@@ -28,8 +28,6 @@ worked out by hand.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,6 +50,7 @@ from voltspot.models import (
 )
 from voltspot.services.errors import InvalidInput, NotFound
 from voltspot.services.owner.accounts import Viewer, owned_station
+from voltspot.services.reports.csv_format import CsvFormat
 from voltspot.services.reports.periods import Period
 from voltspot.services.reports.picker import Picked, ReportAsk, pick
 from voltspot.services.reports.sql import in_scope
@@ -430,8 +429,12 @@ def csv_rows(report: Reliability) -> Iterator[tuple[str, ...]]:
                    str(len(p.outages)), str(p.failed_starts))
 
 
-def as_csv(rows: Iterable[Sequence[str]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
-    return buffer.getvalue()
+CSV_NUMBERS = {CSV_HEADER.index(name) for name in (
+    "max_power_kw", "observed_minutes", "outage_minutes", "excluded_minutes",
+    "nevi_uptime_percent", "uk_availability_percent")}
+
+
+def as_csv(rows: Iterable[Sequence[str]], fmt: CsvFormat | None = None) -> str:
+    """The rows as a CSV file in ``fmt`` (plain CSV when not given)."""
+    return (fmt or CsvFormat()).text(rows, CSV_NUMBERS)
 

@@ -13,6 +13,7 @@ from voltspot.domain.money import major_units
 from voltspot.runtime import runtime
 from voltspot.services.errors import InvalidInput
 from voltspot.services.reports import reliability
+from voltspot.services.reports.csv_format import csv_format
 from voltspot.services.reports.overview import Overview, overview_page
 from voltspot.services.reports.picker import Picked, ReportAsk
 from voltspot.services.reports.uptime import uptime_page
@@ -117,7 +118,8 @@ def reports_reliability_csv():
     page = reliability.reliability_page(runtime().db, viewer(), _asked())
     period = page.report.period
     name = f"voltspot-reliability-{period.first_day}-{period.last_day}.csv"
-    return Response(reliability.as_csv(reliability.csv_rows(page.report)),
+    return Response(reliability.as_csv(reliability.csv_rows(page.report),
+                                       csv_format(request.args)),
                     mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -21,6 +21,7 @@ from voltspot.services.errors import Conflict, InvalidInput
 from voltspot.services.owner import session_control, session_words
 from voltspot.services.owner import sessions as owner_sessions
 from voltspot.services.payments.gateways.base import PaymentDeclined, PaymentUnavailable
+from voltspot.services.reports.csv_format import csv_format
 from voltspot.web.driver import htmx
 from voltspot.web.owner import bp, viewer
 
@@ -73,7 +74,8 @@ def sessions():
 @bp.get("/sessions.csv")
 def sessions_csv():
     filters, _ = owner_sessions.parse_filters(request.args)
-    lines = owner_sessions.csv_lines(runtime().db, viewer(), filters)
+    lines = owner_sessions.csv_lines(runtime().db, viewer(), filters,
+                                     fmt=csv_format(request.args))
     return Response(stream_with_context(lines), mimetype="text/csv", headers={
         "Content-Disposition": 'attachment; filename="voltspot-sessions.csv"'})
 
