@@ -11,6 +11,9 @@ import sys
 import click
 
 from voltspot.config import ConfigError, load_settings
+from voltspot.domain.protocol import OcppVersion
+
+OCPP_VERSIONS = [str(version) for version in OcppVersion]
 
 
 @click.group()
@@ -57,7 +60,7 @@ def station() -> None:
 @click.option("--connectors", required=True, type=click.IntRange(1, 32))
 @click.option("--power-kw", default=22.0, show_default=True, type=float)
 @click.option("--password", default=None, help="16-40 characters; generated if omitted")
-@click.option("--ocpp", "ocpp_version", type=click.Choice(["1.6", "2.0.1"]), default=None,
+@click.option("--ocpp", "ocpp_version", type=click.Choice(OCPP_VERSIONS), default=None,
               help="the version to use when the charger offers both (default: the newest)")
 def station_add(site_name: str, charge_point_id: str, connectors: int, power_kw: float,
                 password: str | None, ocpp_version: str | None) -> None:
@@ -150,12 +153,11 @@ def reports_recount() -> None:
     were imported or changed outside Voltspot (the totals are otherwise kept as sessions
     close, and migration 0009 counted those closed before it)."""
     from voltspot.db import Database
-    from voltspot.services.reports.totals import recount_session_totals
+    from voltspot.services.reports.totals import recount
 
     database = Database(load_settings().database_url)
     try:
-        with database.session() as session:
-            recount_session_totals(session)
+        recount(database)
     finally:
         database.dispose()
     click.echo("The report totals are counted again from every closed session.")
@@ -178,7 +180,7 @@ def reports_recount() -> None:
 @click.option("--id-tag", "id_tags", multiple=True,
               help="RFID tags the simulated cars use (repeatable)")
 @click.option("--ocpp", "ocpp_versions", multiple=True, default=["1.6"], show_default=True,
-              type=click.Choice(["1.6", "2.0.1"]),
+              type=click.Choice(OCPP_VERSIONS),
               help="OCPP version; repeat to mix, the chargers take the versions in turn "
                    "(--ocpp 1.6 --ocpp 2.0.1: every second charger speaks 2.0.1)")
 @click.option("--measurands", "tx_updated_measurands", default="", show_default=True,

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
 from voltspot.db import Database
 from voltspot.domain.statuses import ConnectorType
 from voltspot.models import IdToken, Owner, Site, Station, Tariff
+from voltspot.passwords import hash_password
 from voltspot.services.owner.accounts import create_owner
 from voltspot.services.stations.registry import register_station
 
@@ -47,7 +47,7 @@ def _seed(session: Session, chargers: int) -> list[str]:
             plug = ConnectorType.CCS2 if number == 3 else ConnectorType.TYPE2
             for connector in station.connectors:
                 connector.connector_type = plug
-        station.password_hash = generate_password_hash(DEMO_PASSWORD)
+        station.password_hash = hash_password(DEMO_PASSWORD)
         session.flush()
         tariff.site_id = station.site_id
         for connector in station.connectors:

@@ -4,7 +4,7 @@ running session from its page.
 
 Both go through the charging services the API and the driver use (a remote start that is
 tracked to its transaction: :func:`voltspot.services.charging.commands.remote_start`; the
-stop of :func:`voltspot.services.driver.journey.stop_session`), so a session started here
+stop of :func:`voltspot.services.driver.live.stop_session`), so a session started here
 is the same kind of session as one started anywhere else.
 """
 
@@ -27,7 +27,8 @@ from voltspot.services.charger_control import (
     StartRequest,
 )
 from voltspot.services.charging.commands import remote_start
-from voltspot.services.driver.journey import new_id_tag, stop_session
+from voltspot.services.driver.live import stop_session
+from voltspot.services.driver.start import new_id_tag
 from voltspot.services.errors import Conflict, InvalidInput
 from voltspot.services.owner.accounts import Viewer, owned_connector, owned_session
 

@@ -14,12 +14,12 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from voltspot.db import Database
 from voltspot.domain.evse_ids import make_evse_id
 from voltspot.domain.statuses import ConnectorStatus, Registration
 from voltspot.models import Connector, Site, Station, StationEvent, StationEventKind, utcnow
+from voltspot.passwords import hash_password, password_matches
 from voltspot.services.errors import Conflict, InvalidInput, NotFound
 
 EVSE_COUNTRY = "NL"
@@ -62,7 +62,7 @@ def register_station(session: Session, *, site_name: str, charge_point_id: str,
     password = password or generate_password()
     power_w = int(power_kw * 1000)
     station = Station(charge_point_id=charge_point_id, site=site, max_power_w=power_w,
-                      password_hash=generate_password_hash(password),
+                      password_hash=hash_password(password),
                       registration=Registration.ACCEPTED)
     session.add(station)
     session.flush()
@@ -131,7 +131,7 @@ class _VerifiedPasswords:
             if known is not None:
                 self._outcomes.move_to_end(key)
                 return known
-        outcome = check_password_hash(password_hash, password)
+        outcome = password_matches(password_hash, password)
         with self._lock:
             self._outcomes[key] = outcome
             if len(self._outcomes) > self._size:
@@ -150,7 +150,7 @@ def _check_credentials(session: Session, charge_point_id: str, password: str | N
             return Access.UNKNOWN
         validate_charge_point_id(charge_point_id)
         session.add(Station(charge_point_id=charge_point_id, registration=Registration.PENDING,
-                            password_hash=generate_password_hash(password) if password else None))
+                            password_hash=hash_password(password) if password else None))
         session.flush()
         return Access.PENDING
     if station.password_hash is not None and (

@@ -7,8 +7,8 @@ from flask import flash, redirect, render_template, url_for
 from voltspot.runtime import runtime
 from voltspot.services.owner.board import live_board
 from voltspot.services.owner.problems import mark_handled
-from voltspot.web.driver import htmx
 from voltspot.web.owner import bp, viewer
+from voltspot.web.templating import htmx
 
 
 @bp.get("/")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -15,15 +14,14 @@ from flask import (
     url_for,
 )
 
-from voltspot.domain import money
 from voltspot.runtime import runtime
 from voltspot.services.errors import Conflict, InvalidInput
 from voltspot.services.owner import session_control, session_words
 from voltspot.services.owner import sessions as owner_sessions
 from voltspot.services.payments.gateways.base import PaymentDeclined, PaymentUnavailable
 from voltspot.services.reports.csv_format import csv_format
-from voltspot.web.driver import htmx
 from voltspot.web.owner import bp, viewer
+from voltspot.web.templating import htmx
 
 
 @bp.app_context_processor
@@ -32,29 +30,12 @@ def session_words_in_templates() -> dict:
     return {"session_words": session_words}
 
 
-@bp.app_template_filter("duration")
-def duration(value: timedelta | None) -> str:
-    """A span as "1 h 05 min" / "12 min" / "40 s"; "—" for none."""
-    if value is None:
-        return "—"
-    seconds = max(0, int(value.total_seconds()))
-    hours, rest = divmod(seconds, 3600)
-    if hours:
-        return f"{hours} h {rest // 60:02d} min"
-    return f"{rest // 60} min" if rest >= 60 else f"{rest} s"
-
-
 @bp.app_template_global("duration_words")
 def duration_words(seconds: float) -> str:
-    """Seconds as "2 h 05 min" / "45 min" / "0 min" (whole minutes)."""
+    """Seconds as "2 h 05 min" / "45 min" / "0 min" (whole minutes, rounded)."""
     minutes = round(seconds / 60)
     hours, rest = divmod(minutes, 60)
     return f"{hours} h {rest:02d} min" if hours else f"{rest} min"
-
-
-@bp.app_template_filter("major_units")
-def major_units(amount: int, currency: str) -> str:
-    return str(money.major_units(amount, currency))
 
 
 @bp.get("/sessions")
