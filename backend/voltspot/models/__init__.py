@@ -9,6 +9,14 @@ from voltspot.models.charging import (
     TransactionEvent,
 )
 from voltspot.models.events import StationEvent, StationEventKind
+from voltspot.models.load import (
+    LoadCircuit,
+    PlugLoad,
+    SiteLoadSample,
+    SiteLoadSettings,
+    SiteMeterReading,
+    StationLoadSettings,
+)
 from voltspot.models.owner_product import OutageExclusion, ProblemReport, StickerPrint
 from voltspot.models.owners import Owner
 from voltspot.models.rollups import NetworkHourTotal, SiteHourTotal
@@ -21,17 +29,23 @@ __all__ = [
     "ChargingSession",
     "Connector",
     "IdToken",
+    "LoadCircuit",
     "MeterSample",
     "NetworkHourTotal",
     "OcppFrame",
     "OutageExclusion",
     "Owner",
+    "PlugLoad",
     "ProblemReport",
     "Site",
     "SiteHourTotal",
+    "SiteLoadSample",
+    "SiteLoadSettings",
+    "SiteMeterReading",
     "Station",
     "StationEvent",
     "StationEventKind",
+    "StationLoadSettings",
     "StickerPrint",
     "Tariff",
     "TransactionEvent",

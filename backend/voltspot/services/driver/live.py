@@ -22,6 +22,7 @@ from voltspot.services.charging.lifecycle import fail_session
 from voltspot.services.driver.spots import PlugView, SiteView, load_site
 from voltspot.services.driver.start import PaymentForm, payment_form
 from voltspot.services.errors import Conflict, NotFound
+from voltspot.services.load.driver import share_note_of
 from voltspot.services.payments.gateways.base import (
     PaymentGateway,
 )
@@ -86,6 +87,14 @@ def _soc_eta(session: Session, charging: ChargingSession) -> int | None:
     return max(1, round((80 - newest) / ((newest - oldest) / minutes)))
 
 
+def _sharing(session: Session, charging: ChargingSession) -> str | None:
+    """What load management says about a running session (the site shares its power)."""
+    if not charging.status.has_transaction:
+        return None
+    note = share_note_of(session, charging.id)
+    return note.sentence if note is not None else None
+
+
 def live_session(db: Database, token: str, remote_start_timeout: int) -> LiveSession:
     """The session behind ``token`` as the driver sees it now; raises :class:`NotFound`."""
     now = utcnow()
@@ -115,7 +124,7 @@ def live_session(db: Database, token: str, remote_start_timeout: int) -> LiveSes
             amount_refunded=charging.amount_refunded or 0, refund_reason=charging.refund_reason,
             payment_state=PaymentState(charging.payment_state),
             failure_reason=charging.failure_reason, stop_reason=charging.stop_reason,
-            notice=charging.notice, updated_at=now)
+            notice=charging.notice or _sharing(session, charging), updated_at=now)
 
 
 @dataclass(frozen=True)

@@ -153,3 +153,10 @@ def stop_running_session(db: Database, control: ChargerControl, viewer: Viewer,
         raise Conflict("The station could not be reached or refused to stop, so the session "
                        "goes on. Try again, or unplug the car at the station.") from None
     return "The station was asked to stop; the session ends as soon as it confirms."
+
+
+def session_station(db: Database, viewer: Viewer, session_id: int) -> str:
+    """The charge point id of one of the viewer's sessions (for its page's live events);
+    raises :class:`NotFound` for another owner's session."""
+    with db.session() as session:
+        return owned_session(session, viewer, session_id).station.charge_point_id
