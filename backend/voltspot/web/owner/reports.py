@@ -69,7 +69,7 @@ def _percent(share: float) -> float:
 @bp.get("/reports", endpoint="reports")
 def reports_overview():
     page = overview_page(runtime().db, viewer(), _asked())
-    return render_template("owner/reports.html", report=page.report,
+    return render_template("owner/reports.html", report=page.report, page=page,
                            charts=overview_charts(page.report), tab="overview",
                            **_picked(page.picked))
 
