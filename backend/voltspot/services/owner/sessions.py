@@ -50,6 +50,7 @@ PAGE_SIZE = 50
 FRAMES_BEFORE = timedelta(seconds=5)
 FRAMES_AFTER = timedelta(minutes=2)
 MAX_FRAMES = 500
+LIVE_AFTER_END = timedelta(seconds=30)
 # The most of the station's frames read to find the plug's among them.
 FRAME_WINDOW = 5000
 # Payment states in the owner's words.
@@ -402,6 +403,9 @@ class SessionDetail:
     frames_until: datetime
     frames_cut: bool
     holder_name: str | None = None
+    # Its page keeps following it a little after it ends: the charger's last messages
+    # (StopTransaction, the plug's status) are logged a moment after the session closes.
+    still_live: bool = False
 
 
 def _meter(session: Session, charging: ChargingSession) -> list[MeterPoint]:
@@ -463,7 +467,9 @@ def _session_detail(session: Session, viewer: Viewer, session_id: int, now: date
         frames=[FrameLine(*row) for row in frames[:MAX_FRAMES]], frames_from=frames_from,
         frames_until=frames_until, frames_cut=len(frames) > MAX_FRAMES,
         holder_name=None if charging.id_tag is None else session.scalar(
-            select(IdToken.holder_name).where(IdToken.id_tag == charging.id_tag)))
+            select(IdToken.holder_name).where(IdToken.id_tag == charging.id_tag)),
+        still_live=charging.status.is_open or (
+            charging.stopped_at is not None and now - charging.stopped_at < LIVE_AFTER_END))
 
 
 def minor_units(text: str, currency: str) -> int:
