@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import signal
 
 from gunicorn.app.base import BaseApplication
 
@@ -31,6 +32,11 @@ class VoltspotServer(BaseApplication):
 
 def _post_worker_init(worker) -> None:
     from voltspot.runtime import runtime
+
+    # Ctrl-C in a terminal signals the whole process group: the master then stops each
+    # worker itself. A worker quitting on its own SIGINT as well quits twice, and the second
+    # time prints a SystemExit traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from voltspot.services.stations.registry import disconnect_all
 
     logging.basicConfig(level=logging.INFO,

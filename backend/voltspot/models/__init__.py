@@ -18,7 +18,15 @@ from voltspot.models.load import (
     StationLoadSettings,
 )
 from voltspot.models.owner_product import OutageExclusion, ProblemReport, StickerPrint
-from voltspot.models.owners import Owner
+from voltspot.models.owners import Owner, OwnerSignIn
+from voltspot.models.roaming import (
+    OcpiCdr,
+    OcpiOutbox,
+    OcpiPartner,
+    OcpiPublished,
+    OcpiSession,
+    OcpiToken,
+)
 from voltspot.models.rollups import NetworkHourTotal, SiteHourTotal
 from voltspot.models.sites import Connector, Site, Station
 from voltspot.models.tariffs import Tariff
@@ -32,9 +40,16 @@ __all__ = [
     "LoadCircuit",
     "MeterSample",
     "NetworkHourTotal",
+    "OcpiCdr",
+    "OcpiOutbox",
+    "OcpiPartner",
+    "OcpiPublished",
+    "OcpiSession",
+    "OcpiToken",
     "OcppFrame",
     "OutageExclusion",
     "Owner",
+    "OwnerSignIn",
     "PlugLoad",
     "ProblemReport",
     "Site",

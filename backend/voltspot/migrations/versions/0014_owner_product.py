@@ -2,7 +2,7 @@
 and the QR stickers as printed
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-07 05:40:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 import voltspot.models.base
 
 revision = '0014'
-down_revision = '0012'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

@@ -21,6 +21,7 @@ from voltspot.db import Database
 from voltspot.domain import money
 from voltspot.domain.meter import ENERGY_REGISTER, POWER, SOC
 from voltspot.domain.money import AmountError, major_units
+from voltspot.domain.spreadsheet import safe_cell
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import (
     ChargingSession,
@@ -279,13 +280,6 @@ CSV_HEADER = ("session_id", "site", "station", "connector", "card", "status", "s
 CSV_NUMBERS = {CSV_HEADER.index("energy_kwh"), CSV_HEADER.index("cost")}
 
 
-def _cell(text: str | None) -> str:
-    # Card ids and stop reasons come from chargers; a spreadsheet must not run them as
-    # formulas (OWASP "CSV injection").
-    text = text or ""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _local_iso(moment: datetime | None, timezone: str) -> str:
     return "" if moment is None else moment.astimezone(ZoneInfo(timezone)).isoformat(
         timespec="seconds")
@@ -317,13 +311,13 @@ def _csv_lines(session: Session, viewer: Viewer, filters: SessionFilters, batch:
         for values in partition:
             row = _row(values)
             writer.writerow(fmt.row((
-                row.id, _cell(row.site_name), _cell(row.charge_point_id),
-                row.connector_id or "", _cell(row.id_tag), row.status,
+                row.id, safe_cell(row.site_name), safe_cell(row.charge_point_id),
+                row.connector_id or "", safe_cell(row.id_tag), row.status,
                 _local_iso(row.started_at, row.timezone),
                 _local_iso(row.stopped_at, row.timezone), f"{row.energy_wh / 1000:.3f}",
                 "" if row.cost is None or row.currency is None
                 else major_units(row.cost, row.currency),
-                row.currency or "", row.payment_state, _cell(row.stop_reason)),
+                row.currency or "", row.payment_state, safe_cell(row.stop_reason)),
                 CSV_NUMBERS))
         yield buffer.getvalue()
         buffer.seek(0)
