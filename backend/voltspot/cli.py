@@ -121,11 +121,14 @@ def cli() -> None:
               help="gunicorn processes; several need Redis (VOLTSPOT_REDIS_URL)")
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the application with gunicorn's gevent worker."""
+    from voltspot.serve import check_workers
+    from voltspot.serve import serve as run_server
+
     settings = load_settings()
+    check_workers(settings, workers)
     _check_port_free(host, port)
     with _database(settings):
         pass  # reachable and migrated, or one line saying what to do
-    from voltspot.serve import serve as run_server
 
     run_server(host, port, workers)
 

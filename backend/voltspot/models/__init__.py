@@ -17,6 +17,7 @@ from voltspot.models.load import (
     SiteMeterReading,
     StationLoadSettings,
 )
+from voltspot.models.owner_product import OutageExclusion, ProblemReport, StickerPrint
 from voltspot.models.owners import Owner, OwnerSignIn
 from voltspot.models.roaming import (
     OcpiCdr,
@@ -46,9 +47,11 @@ __all__ = [
     "OcpiSession",
     "OcpiToken",
     "OcppFrame",
+    "OutageExclusion",
     "Owner",
     "OwnerSignIn",
     "PlugLoad",
+    "ProblemReport",
     "Site",
     "SiteHourTotal",
     "SiteLoadSample",
@@ -58,6 +61,7 @@ __all__ = [
     "StationEvent",
     "StationEventKind",
     "StationLoadSettings",
+    "StickerPrint",
     "Tariff",
     "TransactionEvent",
     "WebhookEvent",

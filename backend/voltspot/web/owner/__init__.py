@@ -50,6 +50,7 @@ from voltspot.web.owner import (  # noqa: E402, F401
     load,
     reports,
     roaming,
+    search,
     sessions,
     stations,
     stickers,
