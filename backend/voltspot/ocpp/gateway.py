@@ -117,7 +117,7 @@ def ocpp_socket(websocket, charge_point_id: str) -> None:
     # Presence first: a process sweeping stations that no process holds must never see
     # this one as connected in the database but held nowhere.
     previous = process.cluster.claim(charge_point_id, connection_id)
-    station_id = stations.connect(process.db, charge_point_id, connection_id, version)
+    station_id = stations.connect(process.committer, charge_point_id, connection_id, version)
     # Only now, so that the old process's "disconnected" cannot overwrite this connection.
     process.cluster.evict(previous, charge_point_id)
     handlers = handler_class(charge_point_id, station_id, process.db, process.committer,
@@ -135,7 +135,7 @@ def ocpp_socket(websocket, charge_point_id: str) -> None:
     finally:
         process.registry.remove(connection)
         process.cluster.release(charge_point_id, connection.connection_id)
-        stations.disconnect(process.db, charge_point_id, connection.connection_id)
+        stations.disconnect(process.committer, charge_point_id, connection.connection_id)
         process.station_changed(charge_point_id, "disconnected")
         log.info("%s: disconnected", charge_point_id)
 

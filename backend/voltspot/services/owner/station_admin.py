@@ -207,7 +207,8 @@ def _adopt(session: Session, viewer: Viewer, charge_point_id: str, form: Mapping
     have = {c.connector_id for c in station.connectors}
     for number in range(1, count + 1):
         if number not in have:
-            station.connectors.append(Connector(connector_id=number, max_power_w=power_w))
+            station.connectors.append(Connector(connector_id=number, max_power_w=power_w,
+                                                tariff_id=site.tariff_id))
     session.flush()
     for connector in station.connectors:
         if connector.evse_id is None:
