@@ -1,6 +1,6 @@
 /* Voltspot in the browser: the service worker, the sessions this device started, and
    "updated 12 s ago" texts that stay true. Loaded once per visit, in <head> and not
-   deferred, so window.Voltspot exists before any inline script in the body runs. htmx's
+   deferred, so window.Voltspot exists before any page script in the body runs. htmx's
    boosted navigation swaps only the body, so everything here works on whatever body is
    current rather than holding on to elements. */
 (function () {
@@ -76,6 +76,16 @@
   }
 
   /* The remembered sessions, newest first: [{token, label, savedAt}]. */
+  // A session page carries [data-vs-remember-session]: remembered as the page arrives
+  // (full load or htmx swap, in the same task), so "My sessions" lists it at once.
+  function rememberFromPage() {
+    var element = document.querySelector("[data-vs-remember-session]");
+    if (element) {
+      rememberSession(element.getAttribute("data-vs-remember-session"),
+                      element.getAttribute("data-label"));
+    }
+  }
+
   function sessions() {
     return readSessions().map(function (s) {
       return {token: s.token, label: s.label, savedAt: s.savedAt};
@@ -111,12 +121,23 @@
     }
   }
 
+  // The page's own address, through the phone's share sheet or else the clipboard.
+  function share() {
+    if (navigator.share) {
+      navigator.share({title: document.title, url: location.href}).catch(function () {});
+    } else if (navigator.clipboard) {
+      navigator.clipboard.writeText(location.href);
+    }
+  }
+
   function openMenuButtons() {
     return document.querySelectorAll('[data-vs-menu][aria-expanded="true"]');
   }
 
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-vs-reload]")) window.location.reload();
+    if (event.target.closest("[data-vs-print]")) window.print();
+    if (event.target.closest("[data-vs-share]")) share();
     var menuButton = event.target.closest("[data-vs-menu]");
     if (menuButton) setMenu(menuButton, menuButton.getAttribute("aria-expanded") !== "true");
   });
@@ -146,6 +167,7 @@
       event.detail.isError = false;
     }
   });
+  document.addEventListener("htmx:afterSwap", rememberFromPage);
   document.addEventListener("htmx:afterSettle", function () {
     refreshAges();
     showConnection(!navigator.onLine);
@@ -158,6 +180,7 @@
   };
 
   function start() {
+    rememberFromPage();
     refreshAges();
     showConnection(!navigator.onLine);
     window.setInterval(refreshAges, REFRESH_MS);

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -16,12 +25,17 @@ from voltspot.services.driver import spots as finding
 from voltspot.services.driver import start as starting
 from voltspot.services.errors import Conflict, NotFound
 from voltspot.services.payments.gateways.base import PaymentDeclined, PaymentUnavailable
+from voltspot.services.payments.reconcile import CLAIM_MINUTES
 from voltspot.web.i18n import translate
+from voltspot.web.security import client_address, now, throttles, too_many
 from voltspot.web.templating import htmx
 
 bp = Blueprint("driver", __name__)
 
 CONNECTOR_TYPES = ("Type 2", "CCS", "CHAdeMO")
+# Problems shown once on the session page: flashed, never read from the address (a link
+# with ?error=… must not put someone else's words on our page).
+SESSION_PROBLEM = "session-problem"
 
 
 @bp.errorhandler(NotFound)
@@ -80,6 +94,9 @@ def plug(evse: str):
 @bp.post("/c/<evse>/start")
 def start(evse: str):
     rt = runtime()
+    wait = throttles().starts.hit(client_address(), now())
+    if wait:
+        return too_many(wait, "Too many starts from this device. Wait a minute and try again.")
     try:
         token = starting.start_session(rt.db, rt.payments, rt.control, evse,
                                      request.form.get("start_key", ""))
@@ -115,8 +132,10 @@ def session_page(token: str):
     if htmx.target == "live":
         return render_template("driver/_session_live.html", live=_live(token))
     page = live.session_page(rt.db, rt.payments, token, rt.settings.remote_start_timeout)
+    problems = get_flashed_messages(category_filter=[SESSION_PROBLEM])
     return render_template("driver/session.html", live=page.live, payment=page.payment,
-                           error=translate(request.args.get("error")))
+                           error=problems[0] if problems else None,
+                           claim_minutes=CLAIM_MINUTES)
 
 
 @bp.get("/sessions/<token>/paid")
@@ -127,7 +146,7 @@ def paid(token: str) -> Response:
     try:
         starting.confirm_hold(rt.db, rt.payments, rt.control, token)
     except PaymentUnavailable as problem:
-        return redirect(url_for("driver.session_page", token=token, error=translate(problem)), 303)
+        flash(translate(problem), SESSION_PROBLEM)
     return redirect(url_for("driver.session_page", token=token), 303)
 
 
@@ -137,7 +156,7 @@ def stop(token: str) -> Response:
     try:
         live.stop_session(rt.db, rt.control, token)
     except Conflict as problem:
-        return redirect(url_for("driver.session_page", token=token, error=translate(problem)), 303)
+        flash(translate(problem), SESSION_PROBLEM)
     return redirect(url_for("driver.session_page", token=token), 303)
 
 

@@ -29,6 +29,7 @@ SHELL_FILES = (
     "css/app.css",
     "js/app.js",
     "js/live.js",
+    "js/theme.js",
     "vendor/htmx/htmx.min.js",
     "vendor/htmx-ext-sse/sse.min.js",
     "vendor/bootstrap/bootstrap.min.css",

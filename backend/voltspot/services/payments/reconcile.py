@@ -30,9 +30,12 @@ from voltspot.services.payments.holds import settle_pending
 
 log = logging.getLogger(__name__)
 
-# A hold left unconfirmed this long is asked about; this long again, it is given up.
-ASK_AFTER = timedelta(minutes=2)
-ABANDON_AFTER = timedelta(minutes=30)
+# A hold left unconfirmed this long is asked about; after ABANDON_AFTER it is given up. Its
+# session claims the plug meanwhile, so that is brief (the payment page tells the driver):
+# one phone cannot keep a plug from others by never confirming.
+ASK_AFTER = timedelta(minutes=1)
+CLAIM_MINUTES = 5
+ABANDON_AFTER = timedelta(minutes=CLAIM_MINUTES)
 # Card holds lapse after 7 days; capture what is owed well before.
 HOLD_LIFETIME = timedelta(days=7)
 CAPTURE_BEFORE_EXPIRY = timedelta(hours=12)

@@ -7,6 +7,7 @@ real cost or cancelled. Stripe's webhook signatures and event format end here to
 from __future__ import annotations
 
 import logging
+import time
 
 import stripe
 
@@ -113,9 +114,13 @@ class StripeGateway:
 
     def parse_event(self, payload: bytes, signature: str) -> PaymentEvent | None:
         """A Stripe webhook as an event; None when the payload is not JSON or the
-        signature is not ours or is older than Stripe's tolerance (a replay). A hold event
-        names its session by the ``session_token`` put in the intent's metadata."""
+        signature is not ours, is older than Stripe's tolerance (a replay) or is dated
+        further ahead than that tolerance (Stripe's library checks only the past). A hold
+        event names its session by the ``session_token`` put in the intent's metadata."""
         if not self._webhook_secret:
+            return None
+        if _dated_ahead(signature):
+            log.warning("Stripe webhook refused: its signature is dated in the future")
             return None
         try:
             event = stripe.Webhook.construct_event(payload, signature, self._webhook_secret)
@@ -126,3 +131,13 @@ class StripeGateway:
         if event.type in _HOLD_EVENTS:
             token = event.to_dict()["data"]["object"].get("metadata", {}).get("session_token")
         return PaymentEvent(self.provider, event.id, event.type, token or None)
+
+
+def _dated_ahead(signature: str) -> bool:
+    """Whether the ``t=`` of a Stripe-Signature header lies beyond Stripe's tolerance in the
+    future (a header without a readable time is left to the library to refuse)."""
+    for part in signature.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "t" and value.isdigit():
+            return int(value) > time.time() + stripe.Webhook.DEFAULT_TOLERANCE
+    return False
