@@ -17,7 +17,7 @@ from tests.support.payloads import transaction_event
 from tests.support.raw_charger import RawCharger, RawCharger201
 from tests.support.server import start_server, stop_server
 from voltspot.domain.statuses import Registration
-from voltspot.models import Station
+from voltspot.models import ChargingSession, Station
 
 
 def _station(db, charge_point_id) -> Station:
@@ -124,24 +124,28 @@ def test_an_unknown_station_boots_pending_and_is_configured_meanwhile(open_serve
         Registration.PENDING, "2.0.1", "TestVendor")
 
 
-def test_a_pending_station_gets_its_heartbeats_answered(server, station, db):
+def test_a_pending_station_gets_security_error_for_its_heartbeats(server, station, db):
+    # B02.FR.09: while Pending, anything but its boot (and what the CSMS asked for).
     _make_pending(db, station)
     with _charger(server, station) as charger:
         assert charger.boot()["status"] == "Pending"
-        assert "currentTime" in charger.result("Heartbeat", {})
+        assert charger.call("Heartbeat", {})[2] == "SecurityError"
+        assert charger.boot()["status"] == "Pending"
 
 
-def test_a_pending_station_authorises_nobody(server, station, db):
+def test_a_pending_station_authorises_nobody_and_records_no_transaction(server, station, db):
     _make_pending(db, station)
     card = make_card(db, f"PEND-{uuid.uuid4().hex[:8]}")
+    transaction_id = str(uuid.uuid4())
     with _charger(server, station) as charger:
         charger.boot()
-        answer = charger.result("Authorize", {"idToken": {"idToken": card,
-                                                          "type": "ISO14443"}})
-        started = charger.result("TransactionEvent", transaction_event(
-            "Started", str(uuid.uuid4()), 0, "Authorized", id_token=card))
-    assert answer["idTokenInfo"]["status"] == "Invalid"
-    assert started["idTokenInfo"]["status"] == "Invalid"
+        answer = charger.call("Authorize", {"idToken": {"idToken": card, "type": "ISO14443"}})
+        started = charger.call("TransactionEvent", transaction_event(
+            "Started", transaction_id, 0, "Authorized", id_token=card))
+    assert answer[2] == started[2] == "SecurityError"
+    with db.session() as session:
+        assert session.scalar(select(ChargingSession).where(
+            ChargingSession.charger_transaction_id == transaction_id)) is None
 
 
 def test_a_pending_station_can_be_read_and_set_through_the_api(server, station, db):

@@ -84,10 +84,21 @@ def test_empty_sampling_variables_are_set_after_boot(server, station):
     assert asked == ("GetVariables", {"getVariableData": [
         _variable("SampledDataCtrlr", "TxUpdatedMeasurands"),
         _variable("SampledDataCtrlr", "TxUpdatedInterval"),
-        _variable("SampledDataCtrlr", "TxEndedMeasurands")]})
+        _variable("SampledDataCtrlr", "TxEndedMeasurands"),
+        _variable("SampledDataCtrlr", "TxStartedMeasurands")]})
     assert charger.variables == {"TxUpdatedMeasurands": FULL_MEASURANDS,
                                  "TxUpdatedInterval": "60",
                                  "TxEndedMeasurands": "Energy.Active.Import.Register"}
+
+
+def test_an_empty_tx_started_measurands_is_set_to_the_energy_register(server, station):
+    with _Charger(server, station, variables={"TxUpdatedMeasurands": FULL_MEASURANDS,
+                                              "TxUpdatedInterval": "60",
+                                              "TxEndedMeasurands": "Energy.Active.Import.Register",
+                                              "TxStartedMeasurands": ""}) as charger:
+        charger.boot()
+        charger.settle()
+    assert _sets(charger) == [("TxStartedMeasurands", "Energy.Active.Import.Register")]
 
 
 def test_an_installer_configured_charger_is_left_alone(server, station):

@@ -192,7 +192,7 @@ def test_a_rejected_station_is_told_so_and_sent_nothing(server, station, db):
     with _charger(server, station) as charger:
         assert _boot(charger)["status"] == "Rejected"
         time.sleep(0.5)  # the configuration after boot would have been sent by now
-        charger.result("Heartbeat", {})
+        assert charger.call("Heartbeat", {})[2] == "SecurityError"  # B03.FR.07
         assert charger.csms_calls == []
 
 

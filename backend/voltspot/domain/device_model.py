@@ -10,7 +10,9 @@ SAMPLED_DATA_CTRLR = "SampledDataCtrlr"
 TX_UPDATED_MEASURANDS = "TxUpdatedMeasurands"
 TX_UPDATED_INTERVAL = "TxUpdatedInterval"
 TX_ENDED_MEASURANDS = "TxEndedMeasurands"
-SAMPLING_VARIABLES = (TX_UPDATED_MEASURANDS, TX_UPDATED_INTERVAL, TX_ENDED_MEASURANDS)
+TX_STARTED_MEASURANDS = "TxStartedMeasurands"
+SAMPLING_VARIABLES = (TX_UPDATED_MEASURANDS, TX_UPDATED_INTERVAL, TX_ENDED_MEASURANDS,
+                      TX_STARTED_MEASURANDS)
 
 # What billing and the driver's live view use, best first: a charger that rejects the
 # full list (no SoC on AC chargers, say) is offered the shorter ones in turn.
@@ -31,7 +33,9 @@ def sampling_to_set(current: dict[str, str | None], interval_s: int) -> dict[str
 
     ``current`` maps each of :data:`SAMPLING_VARIABLES` to the charger's value, or None
     when it did not report one (UnknownVariable, rejected). Only empty ones are set: a
-    charger configured by its installer keeps its configuration.
+    charger configured by its installer keeps its configuration. TxStartedMeasurands
+    (the start reading in the Started event; without it some chargers send the start
+    reading only with Ended) is set when the charger reports it empty.
     """
     wanted: dict[str, list[str]] = {}
     if _empty(current.get(TX_UPDATED_MEASURANDS)):
@@ -41,4 +45,6 @@ def sampling_to_set(current: dict[str, str | None], interval_s: int) -> dict[str
         wanted[TX_UPDATED_INTERVAL] = [str(interval_s)]
     if _empty(current.get(TX_ENDED_MEASURANDS)):
         wanted[TX_ENDED_MEASURANDS] = [ENDED_MEASURANDS]
+    if TX_STARTED_MEASURANDS in current and _empty(current[TX_STARTED_MEASURANDS]):
+        wanted[TX_STARTED_MEASURANDS] = [ENDED_MEASURANDS]
     return wanted

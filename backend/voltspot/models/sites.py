@@ -28,9 +28,13 @@ class Site(Base):
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Amsterdam")
+    # The tariff assigned to the whole site: plugs added to the site later get it too.
+    tariff_id: Mapped[int | None] = mapped_column(ForeignKey("tariffs.id", ondelete="SET NULL"))
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     help_phone: Mapped[str] = mapped_column(String(40), default="")
     opening_hours: Mapped[str] = mapped_column(String(200), default="24/7")
+    # OCPI: shown to roaming partners and in the public open-data feed.
+    publish_to_roaming: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     stations: Mapped[list[Station]] = relationship(back_populates="site")

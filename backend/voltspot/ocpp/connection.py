@@ -3,13 +3,18 @@
 Incoming CALLs are parsed, validated and routed to the version's ``on_<action>``
 handlers; our outgoing CALLs are paired with their CALLRESULT / CALLERROR by message id.
 Nothing a charger sends can end the connection except closing it: every bad frame gets
-its OCPP-J answer and a log line naming the station.
+its OCPP-J answer and a log line naming the station. What one connection may hold is
+bounded: a charger that sends faster than it reads its answers is slowed down (we stop
+reading its socket) and closed when that goes on, as is one whose calls keep coming faster
+than any charger needs.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -22,7 +27,19 @@ from ocpp.routing import create_route_map
 from voltspot.domain.protocol import OcppVersion
 from voltspot.domain.statuses import Direction
 from voltspot.ocpp import frames
-from voltspot.services.charger_control import ChargerError, NoAnswer, StationOffline
+from voltspot.services.charger_control import (
+    ChargerError,
+    ChargerUnreachable,
+    NoAnswer,
+    StationOffline,
+)
+
+try:
+    from gevent import Timeout as _SendTimeout
+    from gevent.monkey import is_module_patched
+    _GEVENT = is_module_patched("socket")
+except ImportError:  # pragma: no cover - the server always runs under gevent
+    _GEVENT = False
 
 log = logging.getLogger("voltspot.ocpp")
 
@@ -32,6 +49,83 @@ FrameLog = Callable[[Direction, str], None]
 CHANGES = frozenset({"BootNotification", "StatusNotification", "MeterValues",
                      "StartTransaction", "StopTransaction", "TransactionEvent",
                      "NotifyEvent"})
+
+# Frames read from one charger's socket and not yet handled. OCPP-J lets a charger have
+# one CALL of its own outstanding; a charger that keeps this many waiting is not waiting
+# for its answers. While it is full the socket is not read (TCP pushes back on the
+# charger); full for INBOX_FULL_SECONDS on end, the connection is closed.
+MAX_QUEUED_FRAMES = 32
+INBOX_FULL_SECONDS = 10.0
+# How long one of our frames may wait for the charger to read it.
+SEND_STALL_SECONDS = 30.0
+# Calls a charger may send: a burst (an offline queue replayed), then a sustained rate far
+# above what any charger needs (a busy one sends a few a second).
+CALL_BURST = 2000
+CALLS_PER_SECOND = 200.0
+# Close codes (RFC 6455): too big, policy violation.
+CLOSE_TOO_BIG = 1009
+CLOSE_POLICY = 1008
+
+
+class StationRejected(ChargerUnreachable):
+    """The station is Rejected: the CSMS sends it nothing (OCPP 2.0.1 B03.FR.08)."""
+
+    def __init__(self, charge_point_id: str) -> None:
+        super().__init__(f"station {charge_point_id} is rejected; accept it before sending "
+                         "it commands")
+        self.charge_point_id = charge_point_id
+
+
+class _Inbox(list):
+    """simple-websocket's list of received messages, bounded: ``append`` (called by the
+    socket's reader) waits while ``limit`` frames are queued, which stops the reading.
+    Once the inbox has stayed full (never drained to half) for ``full_for`` seconds,
+    ``overflow`` is called and the frame dropped."""
+
+    def __init__(self, overflow: Callable[[], None], limit: int = MAX_QUEUED_FRAMES,
+                 full_for: float = INBOX_FULL_SECONDS) -> None:
+        super().__init__()
+        self._room = threading.Condition()
+        self._overflow = overflow
+        self._limit = limit
+        self._full_for = full_for
+        self._full_since: float | None = None
+        self.overflowed = False
+
+    def append(self, item: object) -> None:
+        overflowing = False
+        with self._room:
+            if len(self) >= self._limit and not self.overflowed:
+                if self._full_since is None:
+                    self._full_since = time.monotonic()
+                left = self._full_since + self._full_for - time.monotonic()
+                self._room.wait_for(lambda: len(self) < self._limit or self.overflowed,
+                                    timeout=max(left, 0))
+                if len(self) >= self._limit or \
+                        time.monotonic() - self._full_since >= self._full_for:
+                    self.overflowed = True
+                    self._room.notify_all()
+                    overflowing = True
+            if not self.overflowed:
+                super().append(item)
+                return
+        if overflowing:
+            self._overflow()
+
+    def pop(self, index: int = -1) -> object:
+        with self._room:
+            item = super().pop(index)
+            if len(self) <= self._limit // 2:
+                self._full_since = None
+            self._room.notify()
+            return item
+
+
+def _loggable(text: str | bytes) -> str:
+    # PostgreSQL text cannot hold NUL: one such frame would fail the whole group-commit
+    # batch of frame-log rows, other stations' included.
+    text = text if isinstance(text, str) else repr(text)
+    return text.replace("\x00", "\\u0000") if "\x00" in text else text
 
 
 class _Waiting:
@@ -68,19 +162,75 @@ class OcppConnection:
         self._call_lock = threading.Lock()
         self._send_lock = threading.Lock()
         self.closed = False
+        self._max_frame_bytes = getattr(websocket, "max_message_size", None)
+        self._tokens = float(CALL_BURST)
+        self._tokens_at = time.monotonic()
+        received = getattr(websocket, "input_buffer", None)
+        if isinstance(received, list):
+            # Frames may have arrived since the handshake; no greenlet switch in between.
+            inbox = _Inbox(self._inbox_overflowed)
+            inbox.extend(received)
+            websocket.input_buffer = inbox
 
     def serve(self) -> None:
         """Read and answer frames until the charger or :meth:`close` ends the socket."""
         try:
             while not self.closed:
                 text = self.websocket.receive()
-                if text is None:
+                if text is None or self.closed:
                     continue
-                self._on_frame(text)
+                if self._too_big(text):
+                    return
+                try:
+                    self._on_frame(text)
+                except Exception:
+                    if self.closed:
+                        return
+                    # Our own bug, not the charger's: answer it and keep serving.
+                    log.exception("%s: frame not handled: %.200r", self.charge_point_id, text)
+                    self._send_error(frames.unique_id_of(text), InternalError(
+                        description="the CSMS could not process this frame"))
         finally:
             self.closed = True
             for waiting in list(self._waiting.values()):
                 waiting.done.set()
+
+    def _too_big(self, text: str | bytes) -> bool:
+        """The frame size limit counts bytes (the WebSocket layer counts characters)."""
+        limit = self._max_frame_bytes
+        if not limit or len(text) * 4 <= limit:
+            return False
+        size = len(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text)
+        if size <= limit:
+            return False
+        log.warning("%s: frame of %d bytes is over the limit of %d; closing",
+                    self.charge_point_id, size, limit)
+        self.close(CLOSE_TOO_BIG, "Message is too big")
+        return True
+
+    def _inbox_overflowed(self) -> None:
+        log.warning("%s: kept %d frames waiting for %.0f s (it does not wait for its "
+                    "answers); closing", self.charge_point_id, MAX_QUEUED_FRAMES,
+                    INBOX_FULL_SECONDS)
+        self._drop()
+
+    def _drop(self) -> None:
+        """Close at once, even while a send to the charger is stuck (a charger that does
+        not read): shutting the socket down wakes whoever waits on it."""
+        self.closed = True
+        self.websocket.connected = False
+        self.websocket.event.set()
+        try:
+            self.websocket.sock.shutdown(socket.SHUT_RDWR)
+        except (OSError, AttributeError):
+            log.debug("%s: socket already gone", self.charge_point_id)
+
+    def _within_rate(self) -> bool:
+        now = time.monotonic()
+        self._tokens = min(CALL_BURST, self._tokens + (now - self._tokens_at) * CALLS_PER_SECOND)
+        self._tokens_at = now
+        self._tokens -= 1
+        return self._tokens >= 0
 
     def close(self, reason: int = 1000, message: str = "") -> None:
         """Close the socket (a newer connection from the same charger replaces this one)."""
@@ -93,10 +243,25 @@ class OcppConnection:
     def _send(self, text: str) -> None:
         self._frame_log(Direction.OUT, text)
         with self._send_lock:
-            self.websocket.send(text)
+            if not _GEVENT:
+                self.websocket.send(text)
+                return
+            timer = _SendTimeout(SEND_STALL_SECONDS)
+            timer.start()
+            try:
+                self.websocket.send(text)
+            except _SendTimeout as timeout:
+                if timeout is not timer:
+                    raise
+                log.warning("%s: has not read what we sent for %.0f s; closing",
+                            self.charge_point_id, SEND_STALL_SECONDS)
+                self._drop()
+                raise StationOffline(self.charge_point_id) from None
+            finally:
+                timer.close()
 
     def _on_frame(self, text: str | bytes) -> None:
-        self._frame_log(Direction.IN, text if isinstance(text, str) else repr(text))
+        self._frame_log(Direction.IN, _loggable(text))
         try:
             message = frames.parse_frame(text)
         except OCPPError as error:
@@ -105,6 +270,11 @@ class OcppConnection:
             self._send_error(frames.unique_id_of(text), error)
             return
         if message.message_type_id == MessageType.Call:
+            if not self._within_rate():
+                log.warning("%s: more than %.0f calls a second after a burst of %d; closing",
+                            self.charge_point_id, CALLS_PER_SECOND, CALL_BURST)
+                self.close(CLOSE_POLICY, "Too many calls")
+                return
             self._on_call(message)
         else:
             self._on_reply(message)
@@ -112,6 +282,7 @@ class OcppConnection:
     def _on_call(self, call: Call) -> None:
         try:
             frames.check_action(call.action, self.version, self._actions)
+            self._handlers.check_admitted(call.action)
             frames.validate(MessageType.Call, call.action, call.payload, self.version)
             handler = self._routes[call.action]["_on_action"]
             result = handler(**frames.snake_case_keys(call.payload))
@@ -154,13 +325,17 @@ class OcppConnection:
              ) -> dict[str, Any]:
         """Send a CALL and return the charger's CALLRESULT payload (camelCase keys).
 
-        Raises :class:`StationOffline` if the socket is gone, :class:`NoAnswer` after
+        Raises :class:`StationRejected` for a Rejected station (nothing is sent),
+        :class:`StationOffline` if the socket is gone, :class:`NoAnswer` after
         ``timeout`` seconds and :class:`ChargerError` for a CALLERROR. The payload is
         validated before sending; a reply that breaks its schema is logged and still
         returned, since chargers often answer with small deviations.
         """
         timeout = self.response_timeout if timeout is None else timeout
         frames.validate(MessageType.Call, action, payload, self.version)
+        refuses = getattr(self._handlers, "refuses_commands", None)
+        if refuses is not None and refuses():
+            raise StationRejected(self.charge_point_id)
         if not self._call_lock.acquire(timeout=timeout):
             raise NoAnswer(self.charge_point_id, action, timeout)
         try:

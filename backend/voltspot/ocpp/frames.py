@@ -7,9 +7,12 @@ differently from 2.0.1).
 
 from __future__ import annotations
 
+import copy
 import decimal
 import functools
 import json
+import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +63,14 @@ class RpcFrameworkError(OCPPError):
     default_description = "the frame is not a valid OCPP-J RPC message"
 
 
+class NotAnRpcFrame(RpcFrameworkError):
+    """Not an OCPP-J frame at all: a binary frame, or a message type id that is not an
+    integer (2.0.1 ``RpcFrameworkError``; 1.6, whose ProtocolError means "incomplete",
+    ``FormationViolation``)."""
+
+    code_16 = "FormationViolation"
+
+
 class MessageTypeNotSupported(OCPPError):
     """A message type id OCPP-J does not have (2.0.1 ``MessageTypeNotSupported``; 1.6,
     which has no such code, ``PropertyConstraintViolation``)."""
@@ -71,6 +82,8 @@ class MessageTypeNotSupported(OCPPError):
 def error_code(error: OCPPError, version: OcppVersion) -> str:
     """The CallError code for ``error`` as ``version`` spells it."""
     if version == OcppVersion.V16:
+        if isinstance(error, NotAnRpcFrame):
+            return error.code_16
         return {"FormatViolation": "FormationViolation",
                 "OccurrenceConstraintViolation": "OccurenceConstraintViolation",
                 "RpcFrameworkError": "ProtocolError",
@@ -81,23 +94,68 @@ def error_code(error: OCPPError, version: OcppVersion) -> str:
                 error.code, error.code)
 
 
+# Deeper than any OCPP payload nests (2.0.1's deepest, with customData, is under 10):
+# anything deeper is refused before recursive code (schema checks, key conversion) sees it.
+MAX_DEPTH = 32
+
+# OCPP integers are 32-bit (1.6 and 2.0.1 alike); larger ones would overflow the columns.
+INT32_MIN, INT32_MAX = -2**31, 2**31 - 1
+
+
+class _NotJson(ValueError):
+    """NaN or Infinity: Python's json reads them, JSON has no such numbers."""
+
+
+class _TooLarge(ValueError):
+    """A JSON number beyond what a double holds (read as infinity otherwise)."""
+
+
+def _refuse_constant(name: str) -> float:
+    raise _NotJson(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise _TooLarge(f"{text[:40]} does not fit a double")
+    return number
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
 def parse_frame(text: str | bytes) -> Call | CallResult | CallError:
-    """Parse one frame; raises an :class:`OCPPError` saying why it is not OCPP-J."""
+    """Parse one frame; raises an :class:`OCPPError` saying why it is not OCPP-J.
+
+    Refused: binary frames and message type ids that are not integers (:class:`NotAnRpcFrame`),
+    NaN and Infinity (FormatViolation), nesting deeper than :data:`MAX_DEPTH`
+    (FormatViolation), numbers beyond a double, strings holding NUL or lone surrogates
+    (PropertyConstraintViolation: no database column holds them)."""
     if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError:
-            raise FormatViolationError(description="frame is not UTF-8 text") from None
+        raise NotAnRpcFrame(description="OCPP-J frames are text frames, not binary")
     try:
-        message = json.loads(text)
+        message = _loads(text)
+    except _NotJson as error:
+        raise FormatViolationError(description=str(error)) from None
+    except _TooLarge as error:
+        raise PropertyConstraintViolationError(description=str(error)) from None
+    except RecursionError:
+        raise FormatViolationError(
+            description=f"the frame nests deeper than {MAX_DEPTH} levels") from None
     except ValueError:
         raise FormatViolationError(description="frame is not valid JSON") from None
+    if _too_deep(message):
+        raise FormatViolationError(
+            description=f"the frame nests deeper than {MAX_DEPTH} levels")
     if not isinstance(message, list) or not message:
         raise RpcFrameworkError(description="an OCPP-J frame is a JSON array")
     kind = message[0]
+    if type(kind) is not int:
+        raise NotAnRpcFrame(description=f"the message type id {kind!r:.40} is not an integer")
     shapes = {MessageType.Call: (Call, 4), MessageType.CallResult: (CallResult, 3),
               MessageType.CallError: (CallError, 5)}
-    if kind not in shapes or isinstance(kind, bool):
+    if kind not in shapes:
         raise MessageTypeNotSupported(description=f"unknown message type {kind!r}")
     cls, length = shapes[kind]
     if len(message) != length and not (kind == MessageType.CallError and len(message) == 4):
@@ -112,17 +170,65 @@ def parse_frame(text: str | bytes) -> Call | CallResult | CallError:
             raise FormatViolationError(description="the payload must be a JSON object")
     if kind == MessageType.CallResult and not isinstance(message[2], dict):
         raise FormatViolationError(description="the payload must be a JSON object")
+    if "\\u" in text:
+        _check_strings(message)
     return cls(*message[1:])
 
 
+def _too_deep(value: Any) -> bool:
+    # Iterative, so that the check itself cannot run out of stack.
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            if depth > MAX_DEPTH:
+                return True
+            stack.extend((child, depth + 1) for child in item
+                         if isinstance(child, (list, dict)))
+    return False
+
+
+def _check_strings(value: Any) -> None:
+    """Only escapes (``\\u0000``, ``\\ud800``) bring these into a frame: UTF-8 text cannot
+    carry a lone surrogate and JSON refuses raw control characters in strings."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                raise PropertyConstraintViolationError(
+                    description="strings must not contain NUL characters")
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise PropertyConstraintViolationError(
+                    description="strings must not contain lone surrogates") from None
+
+
+# The start of a CALL whose id is readable even if the rest of the frame is not.
+_CALL_START = re.compile(r'\s*\[\s*[0-9.]+\s*,\s*"([^"\\]+)"')
+
+
 def unique_id_of(text: str | bytes) -> str:
-    """The message id of a frame we could not parse, when one can be read; else ``"-1"``."""
+    """The message id of a frame we could not parse, whole, when one can be read (so that
+    the charger can pair the error with its call); else ``"-1"``, as OCPP-J 2.0.1 says."""
+    if not isinstance(text, str):
+        return "-1"
     try:
         message = json.loads(text)
-        if isinstance(message, list) and len(message) > 1 and isinstance(message[1], str):
-            return message[1][:36]
-    except (ValueError, UnicodeDecodeError):
-        pass
+    except (ValueError, RecursionError):
+        start = _CALL_START.match(text)
+        return start.group(1) if start else "-1"
+    if isinstance(message, list) and len(message) > 1 and isinstance(message[1], str) \
+            and message[1]:
+        return message[1]
     return "-1"
 
 
@@ -162,8 +268,23 @@ def validate(message_type_id: int, action: str, payload: dict[str, Any],
 def _compiled(message_type_id: int, action: str, version: OcppVersion):
     # The library's schemas, compiled to Python: about 18 times faster than jsonschema's
     # interpreter on MeterValues, which every charger sends every few seconds.
-    schema = get_validator(message_type_id, action, version).schema
+    schema = _bounded(copy.deepcopy(get_validator(message_type_id, action, version).schema))
     return fastjsonschema.compile(schema, formats=_LENIENT_FORMATS)
+
+
+def _bounded(schema: Any) -> Any:
+    """``schema`` with every integer field limited to 32 bits, as OCPP defines its
+    integers: a larger number is the charger's error, not the database's."""
+    if isinstance(schema, dict):
+        if schema.get("type") == "integer":
+            schema.setdefault("minimum", INT32_MIN)
+            schema.setdefault("maximum", INT32_MAX)
+        for value in schema.values():
+            _bounded(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _bounded(value)
+    return schema
 
 
 _LENIENT_FORMATS = {"date-time": lambda _: True, "uri": lambda _: True}
@@ -200,9 +321,11 @@ def _snake(key: str) -> str:
 
 
 def snake_case_keys(data: Any) -> Any:
-    """``data`` with every object key in snake_case, recursively (payloads to handlers)."""
+    """``data`` with every object key in snake_case, recursively (payloads to handlers);
+    2.0.1 ``customData`` (vendor extensions, allowed in every object) is left out."""
     if isinstance(data, dict):
-        return {_snake(key): snake_case_keys(value) for key, value in data.items()}
+        return {_snake(key): snake_case_keys(value) for key, value in data.items()
+                if key != "customData"}
     if isinstance(data, list):
         return [snake_case_keys(value) for value in data]
     return data

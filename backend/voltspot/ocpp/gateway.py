@@ -55,8 +55,9 @@ def _process() -> Process:
     return current_app.extensions["voltspot"]
 
 
-def _refuse(charge_point_id: str, why: str) -> Response:
-    log.warning("%s: connection refused from %s: %s", charge_point_id, request.remote_addr, why)
+def _refuse(charge_point_id: str, why: str, detail: str = "") -> Response:
+    log.warning("%s: connection refused from %s: %s", stations.log_safe(charge_point_id),
+                request.remote_addr, detail or why)
     return Response(f"{why}\n", status=401, mimetype="text/plain",
                     headers={"WWW-Authenticate": 'Basic realm="OCPP"'})
 
@@ -72,12 +73,20 @@ def authenticate() -> Response | None:
     process = _process()
     try:
         admission = stations.admit(process.db, charge_point_id, password,
-                                   accept_unknown=process.settings.accept_unknown_stations)
+                                   accept_unknown=process.settings.accept_unknown_stations,
+                                   max_pending=process.settings.max_pending_stations)
     except InvalidInput as error:
         return _refuse(charge_point_id, str(error))
+    if admission.access == stations.Access.THROTTLED:
+        log.warning("%s: connection refused from %s: too many failed sign-ins",
+                    stations.log_safe(charge_point_id), request.remote_addr)
+        return Response("too many failed attempts; wait and try again\n", status=429,
+                        mimetype="text/plain",
+                        headers={"Retry-After": str(admission.retry_after)})
     if admission.access in (stations.Access.UNKNOWN, stations.Access.BAD_PASSWORD):
-        return _refuse(charge_point_id,
-                       f"unknown station or wrong password ({admission.access})")
+        # One answer for both, so the answer does not tell which station ids exist.
+        return _refuse(charge_point_id, "unknown station or wrong password",
+                       str(admission.access))
     _narrow_offer(choose_subprotocol(_offered(), admission.preferred_version))
     return None
 
@@ -117,7 +126,7 @@ def ocpp_socket(websocket, charge_point_id: str) -> None:
     # Presence first: a process sweeping stations that no process holds must never see
     # this one as connected in the database but held nowhere.
     previous = process.cluster.claim(charge_point_id, connection_id)
-    station_id = stations.connect(process.db, charge_point_id, connection_id, version)
+    station_id = stations.connect(process.committer, charge_point_id, connection_id, version)
     # Only now, so that the old process's "disconnected" cannot overwrite this connection.
     process.cluster.evict(previous, charge_point_id)
     handlers = handler_class(charge_point_id, station_id, process.db, process.committer,
@@ -135,7 +144,7 @@ def ocpp_socket(websocket, charge_point_id: str) -> None:
     finally:
         process.registry.remove(connection)
         process.cluster.release(charge_point_id, connection.connection_id)
-        stations.disconnect(process.db, charge_point_id, connection.connection_id)
+        stations.disconnect(process.committer, charge_point_id, connection.connection_id)
         process.station_changed(charge_point_id, "disconnected")
         log.info("%s: disconnected", charge_point_id)
 

@@ -16,9 +16,15 @@ from ocpp.v16.enums import Action, DataTransferStatus, RegistrationStatus
 from voltspot.domain.authorization import IdTagInfo
 from voltspot.domain.clock import utcnow
 from voltspot.domain.statuses import ConnectorStatus
-from voltspot.ocpp.handlers import StationHandlers
+from voltspot.ocpp.handlers import (
+    StationHandlers,
+    checked_connector,
+    checked_readings,
+    checked_register,
+)
 from voltspot.ocpp.timestamps import format_timestamp, parse_timestamp
 from voltspot.services.charging import lifecycle as charging
+from voltspot.services.roaming.identity import Identity
 from voltspot.services.stations import registry as stations
 from voltspot.services.stations import status as status_service
 
@@ -34,8 +40,9 @@ def _id_tag_info(info: IdTagInfo) -> dict[str, Any]:
 
 
 def _readings(meter_value: list[dict[str, Any]]) -> list[charging.MeterReading]:
-    return [charging.MeterReading(parse_timestamp(item["timestamp"]), item["sampled_value"])
-            for item in meter_value]
+    return checked_readings(
+        charging.MeterReading(parse_timestamp(item["timestamp"]), item["sampled_value"])
+        for item in meter_value)
 
 
 class ChargePoint16(StationHandlers):
@@ -51,15 +58,16 @@ class ChargePoint16(StationHandlers):
             iccid=optional.get("iccid"), imsi=optional.get("imsi"),
             meter_type=optional.get("meter_type"),
             meter_serial_number=optional.get("meter_serial_number"))
-        registration, interval = self._messages.run(stations.record_boot, info,
-                                                    self._settings.heartbeat_interval)
+        registration, interval = self._messages.run_grouped(
+            stations.record_boot, info, self._settings.heartbeat_interval)
+        self._registration = registration
         return call_result.BootNotification(
             current_time=format_timestamp(utcnow()), interval=interval,
             status=RegistrationStatus(str(registration)))
 
     @on(Action.heartbeat)
     def on_heartbeat(self) -> call_result.Heartbeat:
-        self._messages.run(stations.record_seen)
+        self._messages.run_grouped(stations.record_seen)
         return call_result.Heartbeat(current_time=format_timestamp(utcnow()))
 
     @on(Action.status_notification)
@@ -67,32 +75,35 @@ class ChargePoint16(StationHandlers):
                                timestamp: str | None = None, info: str | None = None,
                                vendor_error_code: str | None = None,
                                **_: Any) -> call_result.StatusNotification:
-        self._messages.run(status_service.record_status, connector_id, ConnectorStatus(status),
-                           error_code, parse_timestamp(timestamp) if timestamp else None, info,
-                           vendor_error_code)
+        self._messages.run_grouped(status_service.record_status, checked_connector(connector_id),
+                                   ConnectorStatus(status), error_code,
+                                   parse_timestamp(timestamp) if timestamp else None, info,
+                                   vendor_error_code)
         return call_result.StatusNotification()
 
     @on(Action.authorize)
     def on_authorize(self, id_tag: str) -> call_result.Authorize:
-        info = self._messages.run(charging.authorize, id_tag)
+        info = self._messages.authorize(id_tag, Identity.from_settings(self._settings),
+                                        timeout=self._settings.ocpi_authorize_timeout)
         return call_result.Authorize(id_tag_info=_id_tag_info(info))
 
     @on(Action.start_transaction)
     def on_start_transaction(self, connector_id: int, id_tag: str, meter_start: int,
                              timestamp: str, reservation_id: int | None = None
                              ) -> call_result.StartTransaction:
-        result = self._messages.run(charging.start_transaction, connector_id=connector_id,
-                                    id_tag=id_tag, meter_start=meter_start,
-                                    timestamp=parse_timestamp(timestamp),
-                                    reservation_id=reservation_id)
+        result = self._messages.start_transaction(
+            Identity.from_settings(self._settings),
+            timeout=self._settings.ocpi_authorize_timeout, connector_id=connector_id,
+            id_tag=id_tag, meter_start=checked_register(meter_start, "meterStart"),
+            timestamp=parse_timestamp(timestamp), reservation_id=reservation_id)
         return call_result.StartTransaction(transaction_id=result.transaction_id,
                                             id_tag_info=_id_tag_info(result.id_tag_info))
 
     @on(Action.meter_values)
     def on_meter_values(self, connector_id: int, meter_value: list[dict[str, Any]],
                         transaction_id: int | None = None) -> call_result.MeterValues:
-        self._messages.run_grouped(charging.record_meter_values, connector_id, transaction_id,
-                                   _readings(meter_value), station_id=self.station_id)
+        self._messages.record_meter_values(connector_id, transaction_id,
+                                           _readings(meter_value), station_id=self.station_id)
         return call_result.MeterValues()
 
     @on(Action.stop_transaction)
@@ -101,7 +112,8 @@ class ChargePoint16(StationHandlers):
                             transaction_data: list[dict[str, Any]] | None = None
                             ) -> call_result.StopTransaction:
         info = self._messages.run(charging.stop_transaction, transaction_id=transaction_id,
-                                  meter_stop=meter_stop, timestamp=parse_timestamp(timestamp),
+                                  meter_stop=checked_register(meter_stop, "meterStop"),
+                                  timestamp=parse_timestamp(timestamp),
                                   reason=reason, id_tag=id_tag,
                                   transaction_data=_readings(transaction_data or []))
         return call_result.StopTransaction(id_tag_info=_id_tag_info(info) if info else None)

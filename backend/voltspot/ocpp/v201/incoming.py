@@ -11,6 +11,7 @@ import logging
 import threading
 from typing import Any
 
+from ocpp.exceptions import PropertyConstraintViolationError, SecurityError
 from ocpp.routing import after, on
 from ocpp.v201 import call_result
 from ocpp.v201.enums import Action, DataTransferStatusEnumType, RegistrationStatusEnumType
@@ -18,14 +19,23 @@ from ocpp.v201.enums import Action, DataTransferStatusEnumType, RegistrationStat
 from voltspot.domain.authorization import IdTagInfo
 from voltspot.domain.clock import utcnow
 from voltspot.domain.money import major_units
-from voltspot.ocpp.handlers import StationHandlers
+from voltspot.domain.statuses import Registration
+from voltspot.ocpp.handlers import StationHandlers, checked_connector, checked_readings
 from voltspot.ocpp.timestamps import format_timestamp, parse_timestamp
 from voltspot.services.charging import lifecycle as charging
 from voltspot.services.charging import transactions
+from voltspot.services.roaming.identity import Identity
 from voltspot.services.stations import registry as stations
 from voltspot.services.stations import status as status_service
 
 log = logging.getLogger("voltspot.ocpp")
+
+# What a Pending or Rejected station may send (B02.FR.09, B03.FR.07): its boot, and the
+# reports the CSMS asks for while it is pending (B02.FR.01).
+_WHILE_NOT_ACCEPTED = frozenset({"BootNotification", "NotifyReport"})
+
+# Unit multipliers (powers of ten) beyond any meter's: from milli to giga and a margin.
+MAX_MULTIPLIER = 12
 
 
 def _id_token_info(info: IdTagInfo) -> dict[str, Any]:
@@ -42,7 +52,11 @@ def _sampled_value(raw: dict[str, Any]) -> dict[str, Any]:
     """A 2.0.1 sampledValue in the shape the meter domain reads (1.6's): the unit's
     power-of-ten multiplier applied, signed meter data marked as such."""
     unit = raw.get("unit_of_measure") or {}
-    value = raw["value"] * 10 ** unit.get("multiplier", 0)
+    multiplier = unit.get("multiplier", 0)
+    if not -MAX_MULTIPLIER <= multiplier <= MAX_MULTIPLIER:
+        raise PropertyConstraintViolationError(
+            description=f"unit multiplier {multiplier} is not a power of ten a meter uses")
+    value = raw["value"] * 10.0 ** multiplier
     sample = {"value": str(value), "measurand": raw.get("measurand"),
               "unit": unit.get("unit"), "phase": raw.get("phase"),
               "context": raw.get("context"), "location": raw.get("location")}
@@ -50,9 +64,10 @@ def _sampled_value(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _readings(meter_value: list[dict[str, Any]] | None) -> list[charging.MeterReading]:
-    return [charging.MeterReading(parse_timestamp(item["timestamp"]),
-                                  [_sampled_value(raw) for raw in item["sampled_value"]])
-            for item in meter_value or []]
+    return checked_readings(
+        charging.MeterReading(parse_timestamp(item["timestamp"]),
+                              [_sampled_value(raw) for raw in item["sampled_value"]])
+        for item in meter_value or [])
 
 
 class ChargePoint201(StationHandlers):
@@ -64,6 +79,13 @@ class ChargePoint201(StationHandlers):
         # charger's replays, which come first after a reconnect, are over for them.
         self._new_over_this_connection: set[str] = set()
 
+    def check_admitted(self, action: str) -> None:
+        """A Pending or Rejected station's messages other than its boot (and the reports
+        asked of it) are answered SecurityError (B02.FR.09, B03.FR.07)."""
+        if action not in _WHILE_NOT_ACCEPTED and self.registration != Registration.ACCEPTED:
+            raise SecurityError(description=f"{action} is not allowed while the station's "
+                                f"registration is {self.registration}")
+
     @on(Action.boot_notification)
     def on_boot_notification(self, charging_station: dict[str, Any], reason: str,
                              **_: Any) -> call_result.BootNotification:
@@ -73,8 +95,9 @@ class ChargePoint201(StationHandlers):
             serial_number=charging_station.get("serial_number"),
             firmware_version=charging_station.get("firmware_version"),
             iccid=modem.get("iccid"), imsi=modem.get("imsi"), boot_reason=reason)
-        registration, interval = self._messages.run(stations.record_boot, info,
-                                                    self._settings.heartbeat_interval)
+        registration, interval = self._messages.run_grouped(
+            stations.record_boot, info, self._settings.heartbeat_interval)
+        self._registration = registration
         self._new_over_this_connection.clear()  # a rebooted charger may number anew
         return call_result.BootNotification(current_time=format_timestamp(utcnow()),
                                             interval=interval,
@@ -89,19 +112,22 @@ class ChargePoint201(StationHandlers):
 
     @on(Action.heartbeat)
     def on_heartbeat(self) -> call_result.Heartbeat:
-        self._messages.run(stations.record_seen)
+        self._messages.run_grouped(stations.record_seen)
         return call_result.Heartbeat(current_time=format_timestamp(utcnow()))
 
     @on(Action.status_notification)
     def on_status_notification(self, timestamp: str, connector_status: str, evse_id: int,
                                connector_id: int, **_: Any) -> call_result.StatusNotification:
-        self._messages.run(status_service.record_evse_status, evse_id, connector_id,
-                           connector_status, parse_timestamp(timestamp))
+        self._messages.run_grouped(status_service.record_evse_status,
+                                   checked_connector(evse_id, "evseId"), connector_id,
+                                   connector_status, parse_timestamp(timestamp))
         return call_result.StatusNotification()
 
     @on(Action.authorize)
     def on_authorize(self, id_token: dict[str, Any], **_: Any) -> call_result.Authorize:
-        info = self._messages.run(charging.authorize, id_token["id_token"])
+        info = self._messages.authorize(id_token["id_token"],
+                                        Identity.from_settings(self._settings),
+                                        timeout=self._settings.ocpi_authorize_timeout)
         return call_result.Authorize(id_token_info=_id_token_info(info))
 
     @on(Action.transaction_event)
@@ -128,9 +154,9 @@ class ChargePoint201(StationHandlers):
         answer = self._messages.record_transaction_event(
             event, station_id=self.station_id,
             follows_on=reference in self._new_over_this_connection,
-            # The periodic meter values of every charger: group-committed like 1.6
-            # MeterValues.
-            grouped=event_type == "Updated" and id_token is None)
+            # Started and the periodic meter values of every charger: group-committed
+            # like 1.6 StartTransaction and MeterValues.
+            grouped=event_type != "Ended")
         if event_type == "Ended":
             self._new_over_this_connection.discard(reference)
         elif not answer.replayed:
@@ -147,8 +173,8 @@ class ChargePoint201(StationHandlers):
     @on(Action.meter_values)
     def on_meter_values(self, evse_id: int, meter_value: list[dict[str, Any]], **_: Any
                         ) -> call_result.MeterValues:
-        self._messages.run_grouped(charging.record_meter_values, evse_id, None,
-                                   _readings(meter_value), station_id=self.station_id)
+        self._messages.record_meter_values(evse_id, None, _readings(meter_value),
+                                           station_id=self.station_id)
         return call_result.MeterValues()
 
     @on(Action.notify_report)

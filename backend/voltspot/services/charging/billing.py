@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from voltspot.domain.meter import ENERGY_REGISTER
+from voltspot.domain.meter import ENERGY_REGISTER, UNKNOWN_PLUG_POWER_W, billable_points
 from voltspot.domain.pricing import Bill, PriceWindow, TariffTerms, Usage, price_session
 from voltspot.models import ChargingSession, MeterSample, Site, Tariff
 
@@ -53,8 +53,16 @@ def bill_for(session: Session, charging: ChargingSession, now: datetime) -> Bill
     if charging.stopped_at is not None and charging.meter_stop_wh is not None:
         points.append((charging.stopped_at, float(charging.meter_stop_wh)))
     return price_session(terms, Usage(
-        points=points, charging_ended_at=charging.charging_ended_at,
+        points=billable_points(points, plug_power_w(charging)),
+        charging_ended_at=charging.charging_ended_at,
         unplugged_at=charging.stopped_at, now=None if charging.stopped_at else now))
+
+
+def plug_power_w(charging: ChargingSession) -> float:
+    """The most power the session's plug delivers (the model's default for a session
+    not yet on a plug)."""
+    connector = charging.connector
+    return connector.max_power_w if connector is not None else UNKNOWN_PLUG_POWER_W
 
 
 def bill_as_json(bill: Bill) -> dict[str, Any]:

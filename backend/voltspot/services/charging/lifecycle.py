@@ -15,11 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from voltspot.domain.authorization import IdTagInfo, card_status
-from voltspot.domain.meter import MeterValueError, Sample, apply_register, normalise
+from voltspot.domain.meter import (
+    MeterValueError,
+    Sample,
+    allowed_rise_wh,
+    apply_register,
+    normalise,
+)
 from voltspot.domain.sessions import check_payment, check_status
 from voltspot.domain.statuses import (
     AuthorizationStatus,
@@ -29,17 +35,21 @@ from voltspot.domain.statuses import (
     SessionStatus,
     session_status_for_connector,
 )
+from voltspot.group_commit import insert_rows
 from voltspot.models import (
     ChargingSession,
     Connector,
     IdToken,
     MeterSample,
     Station,
+    StationEvent,
+    StationEventKind,
     Tariff,
     utcnow,
 )
-from voltspot.services.charging.billing import bill_as_json, bill_for, terms_of
-from voltspot.services.reports.totals import count_closed_session
+from voltspot.services.charging.billing import bill_as_json, bill_for, plug_power_w, terms_of
+from voltspot.services.messages import N_
+from voltspot.services.reports.totals import count_closed_session, uncount_closed_session
 from voltspot.services.stations.registry import get_station
 
 log = logging.getLogger(__name__)
@@ -104,7 +114,7 @@ def record_hold_outcome(session: Session, session_id: int, held: bool) -> bool:
         if held:
             _move(charging, SessionStatus.AUTHORISED)
         else:
-            _fail(charging, "The card payment was not completed")
+            _fail(charging, str(N_("The card payment was not completed")))
     return bool(won)
 
 
@@ -185,6 +195,10 @@ def starting_session(session: Session, station: Station, id_tag: str,
     return None
 
 
+# The transactionId a charger is given for a transaction that was not recorded.
+NOT_RECORDED = 0
+
+
 @dataclass(frozen=True)
 class StartResult:
     transaction_id: int
@@ -198,10 +212,18 @@ def start_transaction(session: Session, charge_point_id: str, *, connector_id: i
 
     The same StartTransaction sent again after a reconnect (same connector, tag, start
     time and meter reading) returns the first transactionId and creates nothing. A
+    station that is not Accepted gets :data:`NOT_RECORDED` and Invalid, and nothing is
+    recorded. A
     transaction whose tag is not accepted is still recorded (it may have happened offline,
     and the energy was delivered); the charger is told the tag's status so it can stop.
     """
     station = get_station(session, charge_point_id)
+    if station.registration != Registration.ACCEPTED:
+        # Nothing is recorded for a station the operator has not let in; its charger is
+        # told the tag is invalid, so it stops.
+        log.warning("%s: StartTransaction from a %s station; not recorded", charge_point_id,
+                    station.registration)
+        return StartResult(NOT_RECORDED, IdTagInfo(AuthorizationStatus.INVALID))
     duplicate = session.scalar(select(ChargingSession).where(
         ChargingSession.station_id == station.id,
         ChargingSession.connector_id == connector_id,
@@ -334,8 +356,10 @@ def record_meter_values(session: Session, charge_point_id: str, connector_id: in
                         station_id: int | None = None) -> None:
     """Store every readable sample and update the session's live energy, power and SoC.
 
-    Samples go with the transaction given, else with the connector's running session. A
-    value that cannot be read is logged and skipped; the others are still kept.
+    Samples go with the transaction given, else (none given) with the connector's running
+    session; samples naming a transaction this station does not have are kept for the
+    station alone, never applied to another session. A value that cannot be read is
+    logged and skipped; the others are still kept.
     ``station_id``, when the caller already knows it, saves looking the station up on
     this path that every charger takes every few seconds.
     """
@@ -363,8 +387,8 @@ def record_meter_values(session: Session, charge_point_id: str, connector_id: in
             if charging is not None:
                 _apply_sample(charging, sample, charge_point_id)
     if rows:
-        # Core executemany: this runs for every MeterValues of every charger.
-        session.execute(insert(MeterSample.__table__), rows)
+        # One executemany for the whole group-commit batch: every MeterValues of every charger.
+        insert_rows(session, MeterSample.__table__, rows)
 
 
 def _session_for_samples(session: Session, station_id: int, connector_id: int,
@@ -376,24 +400,31 @@ def _session_for_samples(session: Session, station_id: int, connector_id: int,
         if (found is not None and found.station_id == station_id
                 and found.transaction_id == transaction_id):
             return found
+        return None
     if connector_id == 0:
         return None
     return running_on(session, station_id, connector_id)
 
 
 def _apply_sample(charging: ChargingSession, sample: Sample, charge_point_id: str) -> None:
+    if charging.stopped_at is not None:
+        return  # a closed session changes only by explicit corrections (a late stop)
+    if sample.is_total_energy_register and sample.context == "Transaction.Begin":
+        _start_reading(charging, sample.value)
+        return
     is_newest = charging.last_sample_at is None or sample.taken_at >= charging.last_sample_at
     if sample.is_total_energy_register and charging.meter_start_wh is None:
         # A 2.0.1 transaction whose Started carried no Transaction.Begin reading: energy
         # counts from the first register reading.
         charging.meter_start_wh = int(round(sample.value))
     if sample.is_total_energy_register:
-        result = apply_register(charging.meter_start_wh, charging.max_register_wh, sample.value)
+        result = apply_register(charging.meter_start_wh, charging.max_register_wh, sample.value,
+                                _allowed_rise(charging, sample.value, sample.taken_at))
         charging.max_register_wh = result.max_register_wh
         if charging.stopped_at is None:
             charging.energy_wh = result.energy_wh
         if result.anomaly:
-            charging.meter_anomaly = result.anomaly
+            charging.meter_anomaly = result.anomaly[:200]
             log.warning("%s: transaction %s: %s", charge_point_id, charging.transaction_id,
                         result.anomaly)
     elif is_newest and sample.is_total_power:
@@ -402,6 +433,39 @@ def _apply_sample(charging: ChargingSession, sample: Sample, charge_point_id: st
         charging.soc_percent = sample.value
     if is_newest:
         charging.last_sample_at = sample.taken_at
+
+
+def _start_reading(charging: ChargingSession, value_wh: float) -> None:
+    """The transaction's start reading (context Transaction.Begin) is its start, also when
+    it comes late: a 2.0.1 charger with empty TxStartedMeasurands sends it only with
+    Ended, after readings that began counting from the first periodic one. A session
+    billed from its authorisation (the car plugged in first) keeps that start."""
+    if charging.started_at is not None and charging.charger_started_at is not None \
+            and charging.started_at > charging.charger_started_at:
+        return
+    start = int(round(value_wh))
+    highest = max(start, charging.max_register_wh if charging.max_register_wh is not None
+                  else start)
+    charging.meter_start_wh = start
+    charging.max_register_wh = highest
+    charging.energy_wh = highest - start
+
+
+# No plug delivers less: rises below this bound need no look-up of the plug's power.
+_SMALLEST_PLUG_W = 3700
+
+
+def _allowed_rise(charging: ChargingSession, reading_wh: float, at: datetime) -> float | None:
+    """How far the register may rise above its highest so far by ``at`` (None: no
+    limit, before there is a start)."""
+    highest = charging.max_register_wh if charging.max_register_wh is not None \
+        else charging.meter_start_wh
+    if highest is None:
+        return None
+    since = charging.last_sample_at or charging.charger_started_at or at
+    if reading_wh - highest <= allowed_rise_wh(at - since, _SMALLEST_PLUG_W):
+        return None
+    return allowed_rise_wh(at - since, plug_power_w(charging))
 
 
 def stop_transaction(session: Session, charge_point_id: str, *, transaction_id: int,
@@ -429,6 +493,8 @@ def stop_transaction(session: Session, charge_point_id: str, *, transaction_id: 
                             transaction_id, transaction_data, station_id=station.id)
     if charging.stopped_at is None:
         _close(charging, meter_stop, timestamp, reason or "Local", session)
+    elif charging.stop_reason == ENDED_WITHOUT_STOP:
+        _correct_close(charging, meter_stop, timestamp, reason or "Local", session)
     return info
 
 
@@ -442,11 +508,12 @@ def close_transaction(session: Session, charging: ChargingSession, *, meter_stop
 def _close(charging: ChargingSession, meter_stop: int | None, at: datetime, reason: str,
            session: Session) -> None:
     if meter_stop is not None:
-        result = apply_register(charging.meter_start_wh, charging.max_register_wh, meter_stop)
+        result = apply_register(charging.meter_start_wh, charging.max_register_wh, meter_stop,
+                                _allowed_rise(charging, meter_stop, at))
         charging.max_register_wh = result.max_register_wh
         charging.energy_wh = result.energy_wh
         if result.anomaly:
-            charging.meter_anomaly = result.anomaly
+            charging.meter_anomaly = result.anomaly[:200]
     charging.meter_stop_wh = meter_stop
     charging.stopped_at = at
     charging.stop_reason = reason
@@ -459,6 +526,71 @@ def _close(charging: ChargingSession, meter_stop: int | None, at: datetime, reas
         charging.cost, charging.bill = bill.total, bill_as_json(bill)
     if charging.payment_state == PaymentState.HELD:
         _pay(charging, PaymentState.TO_SETTLE)
+    count_closed_session(session, charging)
+
+
+# A transaction the charger never stopped (the demo restarted, a stop lost): closed by
+# :func:`close_abandoned` with this stop reason, until a late stop corrects it.
+ENDED_WITHOUT_STOP = "NoStopFromCharger"
+ENDED_WITHOUT_STOP_NOTICE = ("Ended without a stop from the charger: billed to its last "
+                             "meter reading")
+# How long a plug may report Available (no car) under a running transaction, or a
+# rebooted station stay silent about it, before the transaction is taken as over.
+ABANDONED_AFTER = timedelta(minutes=2)
+
+
+def close_abandoned(session: Session, now: datetime,
+                    grace: timedelta = ABANDONED_AFTER) -> int:
+    """Close the transactions no stop will come for: their plug has reported Available
+    (no car) for ``grace`` since they started, or their station booted again ``grace``
+    ago and has said nothing of them since. Each is closed at its last reading, billed to
+    it and flagged (:data:`ENDED_WITHOUT_STOP`); a StopTransaction that arrives later
+    still corrects it. Returns how many were closed."""
+    cutoff = now - grace
+    activity = func.coalesce(ChargingSession.last_sample_at, ChargingSession.started_at)
+    abandoned = session.scalars(
+        select(ChargingSession)
+        .join(Station, Station.id == ChargingSession.station_id)
+        .outerjoin(Connector, Connector.id == ChargingSession.connector_pk)
+        .where(ChargingSession.transaction_id.is_not(None),
+               ChargingSession.stopped_at.is_(None),
+               or_(and_(Connector.status == ConnectorStatus.AVAILABLE,
+                        Connector.status_at > ChargingSession.started_at,
+                        Connector.status_at < cutoff),
+                   and_(Station.last_boot_at < cutoff, Station.last_boot_at > activity)))
+        .order_by(ChargingSession.id)).all()
+    for charging in abandoned:
+        log.warning("%s: transaction %s was never stopped by its charger; closed at its "
+                    "last reading", charging.station.charge_point_id, charging.transaction_id)
+        _close(charging, None, charging.last_sample_at or charging.started_at or now,
+               ENDED_WITHOUT_STOP, session)
+        charging.notice = ENDED_WITHOUT_STOP_NOTICE
+    return len(abandoned)
+
+
+def _correct_close(charging: ChargingSession, meter_stop: int, at: datetime, reason: str,
+                   session: Session) -> None:
+    """The late stop of a transaction closed without one: its reading, time and reason
+    replace the guessed ones, and the bill (and the report totals) follow, while the
+    payment has not been taken yet."""
+    if charging.payment_state not in (PaymentState.NONE, PaymentState.TO_SETTLE):
+        log.warning("%s: late stop for transaction %s after its payment was settled; "
+                    "kept as billed", charging.station.charge_point_id,
+                    charging.transaction_id)
+        return
+    uncount_closed_session(session, charging)
+    result = apply_register(charging.meter_start_wh, charging.max_register_wh, meter_stop,
+                            _allowed_rise(charging, meter_stop, at))
+    charging.max_register_wh = result.max_register_wh
+    charging.energy_wh = result.energy_wh
+    charging.meter_stop_wh = meter_stop
+    charging.stopped_at = at
+    charging.stop_reason = reason
+    charging.notice = None
+    session.flush()
+    bill = bill_for(session, charging, at)
+    if bill is not None:
+        charging.cost, charging.bill = bill.total, bill_as_json(bill)
     count_closed_session(session, charging)
 
 
@@ -477,9 +609,13 @@ def connector_status_changed(session: Session, charge_point_id: str, connector_i
                              status: ConnectorStatus, at: datetime) -> None:
     """Follow a connector's new status in its running session: suspended or finishing
     marks the end of charging (idle time starts), charging again clears it, and a fault
-    ends the session, billed up to its last reading."""
-    running = running_on(session, get_station(session, charge_point_id).id, connector_id)
+    ends the session, billed up to its last reading. A plug back to Available with no
+    transaction ends the remote starts waiting on it (see :func:`_give_up_starts`)."""
+    station_id = get_station(session, charge_point_id).id
+    running = running_on(session, station_id, connector_id)
     if running is None:
+        if status == ConnectorStatus.AVAILABLE:
+            _give_up_starts(session, charge_point_id, station_id, connector_id, at)
         return
     if status == ConnectorStatus.FAULTED:
         log.warning("%s: connector %s faulted during transaction %s; session ended",
@@ -495,6 +631,30 @@ def connector_status_changed(session: Session, charge_point_id: str, connector_i
         running.charging_ended_at = None
     elif status in (ConnectorStatus.SUSPENDED_EV, ConnectorStatus.FINISHING):
         running.charging_ended_at = running.charging_ended_at or at
+
+
+def _give_up_starts(session: Session, charge_point_id: str, station_id: int,
+                    connector_id: int, at: datetime) -> None:
+    """A plug that went back to Available after the remote start asked for it (it showed
+    something else since, Preparing for the cable) has given up waiting for the car, as
+    a charger does after its ConnectionTimeOut: the start has failed, now."""
+    waiting = session.scalars(select(ChargingSession).where(
+        ChargingSession.station_id == station_id,
+        ChargingSession.connector_id == connector_id,
+        ChargingSession.status == SessionStatus.STARTING,
+        ChargingSession.transaction_id.is_(None),
+        ChargingSession.requested_at < at)).all()
+    for charging in waiting:
+        left_available = session.scalar(select(StationEvent.id).where(
+            StationEvent.station_id == station_id,
+            StationEvent.kind == StationEventKind.STATUS,
+            StationEvent.connector_id == connector_id,
+            StationEvent.status != ConnectorStatus.AVAILABLE,
+            StationEvent.at >= charging.requested_at, StationEvent.at < at).limit(1))
+        if left_available is not None:
+            log.info("%s: connector %s is Available again; the remote start of session %s "
+                     "failed", charge_point_id, connector_id, charging.id)
+            fail_session(charging, N_("The charger stopped waiting for the car"))
 
 
 def fail_session(charging: ChargingSession, reason: str) -> None:
@@ -525,5 +685,5 @@ def expire_unstarted(session: Session, older_than: timedelta) -> int:
         ChargingSession.transaction_id.is_(None),
         ChargingSession.requested_at < cutoff)).all()
     for charging in stale:
-        fail_session(charging, "no car was plugged in in time")
+        fail_session(charging, str(N_("no car was plugged in in time")))
     return len(stale)

@@ -267,6 +267,7 @@ def assign_tariff(db: Database, viewer: Viewer, tariff_id: int, *,
         connectors: list[Connector] = []
         for site_id in site_ids:
             site = owned_site(session, viewer, site_id)
+            site.tariff_id = tariff.id  # for the plugs the site gets later, too
             connectors += [connector for station in site.stations
                            for connector in station.connectors]
         connectors += [owned_connector(session, viewer, pk) for pk in connector_ids]

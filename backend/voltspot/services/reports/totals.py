@@ -93,6 +93,21 @@ def count_closed_session(session: Session, charging: ChargingSession) -> None:
         _add_to_totals(session, SiteHourTotal, {"site_id": site_id, **key}, *figures)
 
 
+def uncount_closed_session(session: Session, charging: ChargingSession) -> None:
+    """Take ``charging`` out of the totals :func:`count_closed_session` put it in, before
+    a correction changes its figures (and counts it again)."""
+    if charging.started_at is None:
+        return
+    billed = charging.currency is not None and charging.cost is not None
+    key = {"hour_start": utc_hour(charging.started_at),
+           "currency": charging.currency if billed else ""}
+    figures = (-1, -(charging.energy_wh or 0), -charging.cost if billed else 0)
+    _add_to_totals(session, NetworkHourTotal, key, *figures)
+    site_id = session.get(Station, charging.station_id).site_id
+    if site_id is not None:
+        _add_to_totals(session, SiteHourTotal, {"site_id": site_id, **key}, *figures)
+
+
 def _closed_sessions_per_hour(dialect: str, *by: ColumnElement) -> Select:
     """The closed sessions' figures per ``by`` (none: the whole network), UTC hour and
     billed currency: ``by``, hour_start, currency, sessions, energy_wh, revenue."""

@@ -4,23 +4,30 @@ themselves (boot, heartbeat, status, firmware and diagnostics)."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+import string
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from voltspot.db import Database
 from voltspot.domain.evse_ids import make_evse_id
 from voltspot.domain.statuses import ConnectorStatus, Registration
+from voltspot.domain.throttle import FailureThrottle, RateLimit
+from voltspot.group_commit import GroupCommitter
 from voltspot.models import Connector, Site, Station, StationEvent, StationEventKind, utcnow
 from voltspot.passwords import hash_password, password_matches
 from voltspot.services.errors import Conflict, InvalidInput, NotFound
+
+log = logging.getLogger(__name__)
 
 EVSE_COUNTRY = "NL"
 EVSE_OPERATOR = "VSP"
@@ -31,12 +38,39 @@ def generate_password() -> str:
     return secrets.token_urlsafe(18)
 
 
+# Where :func:`load_stations` leaves the stations it read, in ``session.info``.
+_LOADED = "voltspot.stations"
+
+
 def get_station(session: Session, charge_point_id: str) -> Station:
-    """The station with ``charge_point_id``; raises :class:`NotFound`."""
-    station = session.scalar(select(Station).where(Station.charge_point_id == charge_point_id))
+    """The station with ``charge_point_id``; raises :class:`NotFound`. A station read
+    ahead into this session by :func:`load_stations` costs no query."""
+    station = _find_station(session, charge_point_id)
     if station is None:
         raise NotFound(f"no station with charge point id {charge_point_id!r}")
     return station
+
+
+def _find_station(session: Session, charge_point_id: str) -> Station | None:
+    station = session.info.get(_LOADED, {}).get(charge_point_id)
+    if station is None:
+        station = session.scalar(select(Station).where(
+            Station.charge_point_id == charge_point_id))
+    return station
+
+
+def load_stations(session: Session, charge_point_ids: list[str]) -> None:
+    """Read the stations with ``charge_point_ids``, their connectors and sites, in one
+    query each, for :func:`get_station` to find in ``session`` (a group-commit batch's
+    read-ahead: what each charger's message would look up on its own)."""
+    loaded = session.info.setdefault(_LOADED, {})
+    wanted = set(charge_point_ids) - loaded.keys()
+    if not wanted:
+        return
+    for station in session.scalars(
+            select(Station).where(Station.charge_point_id.in_(wanted))
+            .options(selectinload(Station.connectors), selectinload(Station.site))):
+        loaded[station.charge_point_id] = station
 
 
 def register_station(session: Session, *, site_name: str, charge_point_id: str,
@@ -68,10 +102,23 @@ def register_station(session: Session, *, site_name: str, charge_point_id: str,
     session.flush()
     for number in range(1, connectors + 1):
         station.connectors.append(Connector(
-            connector_id=number, max_power_w=power_w,
-            evse_id=make_evse_id(EVSE_COUNTRY, EVSE_OPERATOR, station.id, number)))
-    session.flush()
+            connector_id=number, max_power_w=power_w, tariff_id=site.tariff_id,
+            evse_id=free_evse_id(session, station.id, number)))
+        session.flush()
     return station, password
+
+
+def free_evse_id(session: Session, station_pk: int, connector_id: int) -> str:
+    """An EVSE id for plug ``connector_id`` of the station with primary key ``station_pk``
+    that no plug has: ``NL*VSP*E<pk>*<n>``, or when an owner already gave that id to another
+    plug, ``E<pk>A*<n>``, ``E<pk>B*<n>`` … (never a clash, so never a failed add)."""
+    for suffix in ("", *string.ascii_uppercase):
+        evse_id = make_evse_id(EVSE_COUNTRY, EVSE_OPERATOR, f"{station_pk}{suffix}",
+                               connector_id)
+        if session.scalar(select(Connector.id).where(Connector.evse_id == evse_id)) is None:
+            return evse_id
+    return make_evse_id(EVSE_COUNTRY, EVSE_OPERATOR,
+                        f"{station_pk}X{secrets.token_hex(4).upper()}", connector_id)
 
 
 @dataclass(frozen=True)
@@ -110,22 +157,24 @@ class Access(StrEnum):
     PENDING = "pending"
     UNKNOWN = "unknown"
     BAD_PASSWORD = "bad password"
+    THROTTLED = "throttled"
 
 
 class _VerifiedPasswords:
-    """The outcome of recent password checks, keyed on a digest of the station id, the
-    password and the stored hash: hashes are deliberately slow, and a reconnect storm of
-    thousands of chargers must not redo that work for a password already checked against
-    the same stored hash. A new stored hash makes a new key; no plaintext is kept."""
+    """The outcome of recent password checks, keyed on a digest of the password and the
+    stored hash: hashes are deliberately slow, and a reconnect storm of thousands of
+    chargers must not redo that work for a password already checked against the same
+    stored hash. The outcome depends on those two alone (the hash carries its salt), so
+    stations provisioned with one hash share one check. A new stored hash makes a new
+    key; no plaintext is kept."""
 
     def __init__(self, size: int = 65536) -> None:
         self._size = size
         self._outcomes: OrderedDict[str, bool] = OrderedDict()
         self._lock = threading.Lock()
 
-    def matches(self, charge_point_id: str, password_hash: str, password: str) -> bool:
-        key = hashlib.sha256("\0".join((charge_point_id, password_hash, password))
-                             .encode()).hexdigest()
+    def matches(self, password_hash: str, password: str) -> bool:
+        key = hashlib.sha256("\0".join((password_hash, password)).encode()).hexdigest()
         with self._lock:
             known = self._outcomes.get(key)
             if known is not None:
@@ -141,65 +190,105 @@ class _VerifiedPasswords:
 
 _verified = _VerifiedPasswords()
 
-
-def _check_credentials(session: Session, charge_point_id: str, password: str | None, *,
-                       accept_unknown: bool) -> Access:
-    station = session.scalar(select(Station).where(Station.charge_point_id == charge_point_id))
-    if station is None:
-        if not accept_unknown:
-            return Access.UNKNOWN
-        validate_charge_point_id(charge_point_id)
-        session.add(Station(charge_point_id=charge_point_id, registration=Registration.PENDING,
-                            password_hash=hash_password(password) if password else None))
-        session.flush()
-        return Access.PENDING
-    if station.password_hash is not None and (
-            password is None
-            or not _verified.matches(charge_point_id, station.password_hash, password)):
-        return Access.BAD_PASSWORD
-    if station.registration == Registration.PENDING:
-        return Access.PENDING
-    return Access.ALLOWED
-
-
-def _preferred_ocpp_version(session: Session, charge_point_id: str) -> str | None:
-    return session.scalar(select(Station.ocpp_version_preferred).where(
-        Station.charge_point_id == charge_point_id))
+# Failed Basic auth per station id: a few free tries, then growing waits (a charger with a
+# stale password retries for ever; a guesser is slowed to nothing).
+_auth_failures = FailureThrottle(free=5, base_seconds=2.0, max_seconds=300.0)
+# New pending stations (accept-unknown on): at most this many a minute, whatever their ids.
+_new_pending = RateLimit(calls=10, per_seconds=60)
+# Checked against when there is no stored hash, so an unknown id costs what a wrong
+# password does (the cache above makes repeats of either cheap alike).
+_TIMING_HASH = hash_password(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
 class Admission:
     """Whether a connecting charger may open its socket, and the OCPP version its
-    station is configured for (None: the newest it offers)."""
+    station is configured for (None: the newest it offers). ``retry_after``: the seconds a
+    throttled station id must wait (``access`` is then THROTTLED)."""
 
     access: Access
     preferred_version: str | None
+    retry_after: int = 0
 
 
 def admit(db: Database, charge_point_id: str, password: str | None, *,
-          accept_unknown: bool) -> Admission:
+          accept_unknown: bool, max_pending: int = 50) -> Admission:
     """Decide whether a charger may open its OCPP connection (Security Profile 1), and
     which version its station speaks when offered several.
 
     An unknown id is refused unless ``accept_unknown``: then it is recorded as a pending
-    station for an owner to adopt, and the password it used becomes its password. Raises
+    station for an owner to adopt (at most ``max_pending`` waiting, and a few new ones a
+    minute), and the password it used becomes its password. An unknown id and a wrong
+    password take the same time. After repeated failures for one station id its next tries
+    are refused as THROTTLED for a growing while, without checking. Raises
     :class:`InvalidInput` for an unknown id no charger could use."""
+    now = time.monotonic()
+    wait = _auth_failures.retry_after(charge_point_id, now)
+    if wait:
+        return Admission(Access.THROTTLED, None, wait)
     with db.session() as session:
-        access = _check_credentials(session, charge_point_id, password,
-                                    accept_unknown=accept_unknown)
-        return Admission(access, _preferred_ocpp_version(session, charge_point_id))
+        # One query; the slow password check comes after, holding no connection.
+        station = session.execute(select(
+            Station.password_hash, Station.registration, Station.ocpp_version_preferred)
+            .where(Station.charge_point_id == charge_point_id)).first()
+        if station is None:
+            admission = _unknown(session, charge_point_id, password,
+                                 accept_unknown=accept_unknown, max_pending=max_pending)
+    if station is None:
+        if admission.access == Access.UNKNOWN:
+            # As long as a wrong password takes, so the answer's time tells nothing.
+            _verified.matches(_TIMING_HASH, password or "")
+            _auth_failures.failed(charge_point_id, now)
+        return admission
+    if station.password_hash is not None and not _verified.matches(station.password_hash,
+                                                                   password or ""):
+        _auth_failures.failed(charge_point_id, now)
+        return Admission(Access.BAD_PASSWORD, station.ocpp_version_preferred)
+    _auth_failures.succeeded(charge_point_id)
+    access = Access.PENDING if station.registration == Registration.PENDING else Access.ALLOWED
+    return Admission(access, station.ocpp_version_preferred)
 
 
-def connect(db: Database, charge_point_id: str, connection_id: str, ocpp_version: str) -> int:
-    """:func:`mark_connected` in its own transaction; returns the station's primary key."""
-    with db.session() as session:
-        return mark_connected(session, charge_point_id, connection_id, ocpp_version)
+def _unknown(session: Session, charge_point_id: str, password: str | None, *,
+             accept_unknown: bool, max_pending: int) -> Admission:
+    """An id no station has: refused, or recorded as pending (see :func:`admit`)."""
+    if not accept_unknown:
+        return Admission(Access.UNKNOWN, None)
+    validate_charge_point_id(charge_point_id)
+    pending = session.scalar(select(func.count()).select_from(Station).where(
+        Station.registration == Registration.PENDING, Station.site_id.is_(None)))
+    if pending >= max_pending or _new_pending.hit("new", time.monotonic()):
+        log.warning("%s: not recorded as a pending station: %s pending, or too many new "
+                    "ones this minute", log_safe(charge_point_id), pending)
+        return Admission(Access.UNKNOWN, None)
+    session.add(Station(charge_point_id=charge_point_id, registration=Registration.PENDING,
+                        password_hash=hash_password(password) if password else None))
+    return Admission(Access.PENDING, None)
 
 
-def disconnect(db: Database, charge_point_id: str, connection_id: str) -> None:
-    """:func:`mark_disconnected` in its own transaction."""
-    with db.session() as session:
-        mark_disconnected(session, charge_point_id, connection_id)
+def log_safe(text: str) -> str:
+    """``text`` fit for one log line: control characters (a forged newline that would fake
+    a log entry, terminal escapes) shown escaped, the length capped."""
+    escaped = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:200])
+    return escaped + ("…" if len(text) > 200 else "")
+
+
+def connect(committer: GroupCommitter, charge_point_id: str, connection_id: str,
+            ocpp_version: str) -> int:
+    """:func:`mark_connected` in the group-commit writer's next batch (a reconnect storm's
+    connections are committed together); returns the station's primary key once
+    committed."""
+    return committer.submit(
+        lambda session: mark_connected(session, charge_point_id, connection_id, ocpp_version),
+        prepare=load_stations, key=charge_point_id)
+
+
+def disconnect(committer: GroupCommitter, charge_point_id: str, connection_id: str) -> None:
+    """:func:`mark_disconnected` in the group-commit writer's next batch; returns once
+    committed."""
+    committer.submit(
+        lambda session: mark_disconnected(session, charge_point_id, connection_id),
+        prepare=load_stations, key=charge_point_id)
 
 
 def disconnect_all(db: Database) -> None:
@@ -275,6 +364,11 @@ def record_boot(session: Session, charge_point_id: str, info: BootInfo,
     return station.registration, station.heartbeat_interval
 
 
+def registration_of(session: Session, charge_point_id: str) -> Registration:
+    """Whether the station is Accepted, Pending or Rejected (its BootNotification answer)."""
+    return get_station(session, charge_point_id).registration
+
+
 def record_seen(session: Session, charge_point_id: str) -> None:
     """A heartbeat (or any message): the station is alive now."""
     get_station(session, charge_point_id).last_seen_at = utcnow()
@@ -305,7 +399,8 @@ def record_status(session: Session, charge_point_id: str, connector_id: int,
         return True
     connector = next((c for c in station.connectors if c.connector_id == connector_id), None)
     if connector is None:
-        connector = Connector(connector_id=connector_id, max_power_w=station.max_power_w)
+        connector = Connector(connector_id=connector_id, max_power_w=station.max_power_w,
+                              tariff_id=station.site.tariff_id if station.site else None)
         station.connectors.append(connector)
     if connector.status_at is not None and at < connector.status_at:
         return False
