@@ -251,7 +251,10 @@ def mark_connected(session: Session, charge_point_id: str, connection_id: str,
 def mark_disconnected(session: Session, charge_point_id: str, connection_id: str) -> None:
     """Record that a socket closed, unless a newer socket has already replaced it."""
     # One conditional UPDATE: the charger may be reconnecting to another process at this
-    # very moment, and a read-then-write here would overwrite its new connection.
+    # very moment, and a read-then-write here would overwrite its new connection. In a
+    # group-commit batch the reconnect may be an unflushed write just before this one:
+    # flushed first, the UPDATE sees it.
+    session.flush()
     station_id = session.scalar(
         update(Station)
         .where(Station.charge_point_id == charge_point_id,
