@@ -193,13 +193,18 @@ def test_a_reconnect_and_the_old_sockets_close_in_one_batch_leave_the_station_on
     with db.session() as session:
         registry.register_station(session, site_name="GC", charge_point_id="GC-R",
                                   connectors=1, password="a-password-of-16+")
-    committer = GroupCommitter(db, linger=0.5)
+    committer = GroupCommitter(db, linger=0)
     registry.connect(committer, "GC-R", "old", "1.6")
+    # While the writer is busy, the reconnect and then the old socket's close queue up:
+    # the next batch takes both.
+    busy = threading.Thread(target=committer.submit, args=(lambda _: time.sleep(0.5),))
     reconnect = threading.Thread(target=registry.connect, args=(committer, "GC-R", "new", "1.6"))
-    reconnect.start()
-    time.sleep(0.1)  # the writer lingers: the old socket's close joins the same batch
-    registry.disconnect(committer, "GC-R", "old")
-    reconnect.join()
+    close = threading.Thread(target=registry.disconnect, args=(committer, "GC-R", "old"))
+    for thread, pause in ((busy, 0.1), (reconnect, 0.1), (close, 0)):
+        thread.start()
+        time.sleep(pause)
+    for thread in (busy, reconnect, close):
+        thread.join()
     with db.session() as session:
         station = registry.get_station(session, "GC-R")
         assert (station.connected, station.connection_id) == (True, "new")

@@ -212,10 +212,11 @@ def connect(committer: GroupCommitter, charge_point_id: str, connection_id: str,
             ocpp_version: str) -> int:
     """:func:`mark_connected` in the group-commit writer's next batch (a reconnect storm's
     connections are committed together); returns the station's primary key once
-    committed."""
+    committed. The batch does not linger: the charger is already talking, and commands
+    to it wait for the connection to be registered."""
     return committer.submit(
         lambda session: mark_connected(session, charge_point_id, connection_id, ocpp_version),
-        prepare=load_stations, key=charge_point_id)
+        prepare=load_stations, key=charge_point_id, linger=False)
 
 
 def disconnect(committer: GroupCommitter, charge_point_id: str, connection_id: str) -> None:
