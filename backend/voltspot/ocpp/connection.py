@@ -23,6 +23,7 @@ from ocpp.charge_point import remove_nones, serialize_as_dict, snake_to_camel_ca
 from ocpp.exceptions import InternalError, OCPPError
 from ocpp.messages import Call, CallError, CallResult, MessageType
 from ocpp.routing import create_route_map
+from simple_websocket import ConnectionClosed
 
 from voltspot.domain.protocol import OcppVersion
 from voltspot.domain.statuses import Direction
@@ -168,7 +169,10 @@ class OcppConnection:
         """Read and answer frames until the charger or :meth:`close` ends the socket."""
         try:
             while not self.closed:
-                text = self.websocket.receive()
+                try:
+                    text = self.websocket.receive()
+                except (ConnectionClosed, OSError):
+                    return  # the charger went away; nothing to answer
                 if text is None or self.closed:
                     continue
                 if self._too_big(text):
