@@ -515,7 +515,7 @@ def in_process(url: str, workload: Workload, calls: int, seed: int) -> list[Brea
     database: the service call alone (with SQL counted), then the whole Flask request."""
     from voltspot.config import load_settings
     from voltspot.db import Database
-    from voltspot.services.driver import journey as service
+    from voltspot.services.driver import live, plugs, spots
 
     client = None
     try:
@@ -534,13 +534,13 @@ def in_process(url: str, workload: Workload, calls: int, seed: int) -> list[Brea
 
     def call(probe: Probe) -> None:
         if probe.kind == "spots":
-            service.find_spots(db, near=probe.arg)
+            spots.find_spots(db, near=probe.arg)
         elif probe.kind == "search":
-            service.find_spots(db, query=probe.arg)
+            spots.find_spots(db, query=probe.arg)
         elif probe.kind.startswith("live"):
-            service.live_session(db, probe.arg, remote_start_timeout)
+            live.live_session(db, probe.arg, remote_start_timeout)
         else:
-            service.plug_page(db, probe.arg)
+            plugs.plug_page(db, probe.arg)
 
     kinds = ["spots", "search"] + [k for k, p in (("live:new", workload.live_new),
                                                   ("live:1h", workload.live_old)) if p]

@@ -10,6 +10,10 @@ is steered by the bench over a pipe:
     ("hold", until)           ("ran", IdleReport)        idle, then a ping on each socket
     ("close",)                ("closed", None)           sockets closed; the process ends
 
+A fleet plan (``Plan.fleet``) instead connects its chargers spread over the fleet's ramp,
+each sending boot, a status per connector and a transaction start, then MeterValues and
+Heartbeat at their intervals, and reports ("ran", FleetReport) when the fleet's time is up.
+
 Each charger keeps to OCPP-J: one CALL outstanding, the next sent only after the answer.
 What it says is its version's :class:`Dialect`: the measured call is MeterValues (1.6) or
 TransactionEvent Updated (2.0.1), each with four sampled values.
@@ -23,6 +27,7 @@ import contextlib
 import errno
 import json
 import os
+import random
 import time
 import uuid
 from collections import Counter
@@ -54,6 +59,25 @@ class Plan:
     call_timeout: float = 10.0
     connect_timeout: float = 300.0
     ocpp_version: str = "1.6"
+    fleet: Fleet | None = None
+    rank_start: int = 0
+    rank_stride: int = 1
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """A fleet's timeline, on the system-wide monotonic clock: chargers connect spread
+    over ``start`` … ``start + ramp_s``; latencies are counted from ``measure_from`` to
+    ``until``, when the chargers stop. Each charger sends MeterValues every
+    ``meter_every_s`` and Heartbeat every ``heartbeat_every_s``, at a random phase."""
+
+    chargers: int
+    start: float
+    ramp_s: float
+    measure_from: float
+    until: float
+    meter_every_s: float = 60.0
+    heartbeat_every_s: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -84,6 +108,20 @@ class LoadReport:
     timeouts: int = 0
     dropped: int = 0
     cpu_seconds_in_window: float = 0.0
+
+
+@dataclass
+class FleetReport:
+    """``ready_s``: per charger that got its transaction started, seconds from opening its
+    socket to the StartTransaction answer. Latencies and counts after ``measure_from``."""
+
+    connect: ConnectReport = field(default_factory=ConnectReport)
+    ready_s: list[float] = field(default_factory=list)
+    answered: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+    call_errors: Counter[str] = field(default_factory=Counter)
+    timeouts: int = 0
+    dropped: int = 0
 
 
 @dataclass
@@ -186,6 +224,11 @@ class Dialect:
         """The BootNotification payload."""
         raise NotImplementedError
 
+    def statuses(self, charger: Charger) -> list[dict[str, Any]]:
+        """The StatusNotification payloads a charger sends after its boot, one per
+        connector (fleet mode)."""
+        raise NotImplementedError
+
     async def start(self, charger: Charger, timeout: float) -> None:
         """Start one transaction on connector 1; sets ``charger.transaction_id``."""
         raise NotImplementedError
@@ -205,6 +248,12 @@ class Ocpp16(Dialect):
     def boot(self, charger: Charger) -> dict[str, Any]:
         return {"chargePointVendor": "Voltspot", "chargePointModel": "Bench",
                 "chargePointSerialNumber": charger.charge_point_id}
+
+    def statuses(self, charger: Charger) -> list[dict[str, Any]]:
+        return [{"connectorId": 0, "errorCode": "NoError", "status": "Available",
+                 "timestamp": _now()},
+                {"connectorId": CONNECTOR_ID, "errorCode": "NoError", "status": "Preparing",
+                 "timestamp": _now()}]
 
     async def start(self, charger: Charger, timeout: float) -> None:
         started = await charger.call("StartTransaction", {
@@ -261,6 +310,11 @@ class Ocpp201(Dialect):
         return {"reason": "PowerUp",
                 "chargingStation": {"vendorName": "Voltspot", "model": "Bench",
                                     "serialNumber": charger.charge_point_id}}
+
+    def statuses(self, charger: Charger) -> list[dict[str, Any]]:
+        # Occupied follows in start(), as the cable goes in.
+        return [{"timestamp": _now(), "connectorStatus": "Available", "evseId": EVSE_ID,
+                 "connectorId": CONNECTOR_ID}]
 
     async def start(self, charger: Charger, timeout: float) -> None:
         await charger.call("StatusNotification", {
@@ -364,6 +418,9 @@ async def open_charger(charger: Charger, plan: Plan, report: ConnectReport) -> N
         if boot.get("status") != "Accepted":
             raise InvalidHandshake(f"BootNotification {boot.get('status')}")
         report.booted += 1
+        if plan.fleet is not None:
+            for status in dialect.statuses(charger):
+                await charger.call("StatusNotification", status, plan.call_timeout)
         if plan.start_transaction:
             await dialect.start(charger, plan.call_timeout)
             report.started += 1
@@ -397,6 +454,57 @@ async def run_load(charger: Charger, window: Window, timeout: float,
         if window.measure_from <= answered < window.until:
             report.answered_in_window += 1
             latencies.append((time.perf_counter() - sent) * 1000)
+
+
+async def run_fleet_charger(charger: Charger, plan: Plan, offset_s: float,
+                            report: FleetReport, rng: random.Random) -> None:
+    """One fleet charger: open at ``fleet.start + offset_s`` (boot, statuses, a
+    transaction), then MeterValues and Heartbeat at the fleet's intervals until its end."""
+    fleet = plan.fleet
+    assert fleet is not None
+    await asyncio.sleep(max(0.0, fleet.start + offset_s - time.monotonic()))
+    opened = time.monotonic()
+    failures = sum(report.connect.failures.values())
+    await open_charger(charger, plan, report.connect)
+    if sum(report.connect.failures.values()) != failures or charger.transaction_id is None:
+        return
+    ready = time.monotonic()
+    report.ready_s.append(ready - opened)
+    next_meter = ready + rng.uniform(0, fleet.meter_every_s)
+    next_beat = ready + rng.uniform(0, fleet.heartbeat_every_s)
+    while min(next_meter, next_beat) < fleet.until:
+        due = min(next_meter, next_beat)
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        if next_meter <= next_beat:
+            call = charger.dialect.measured_call(charger)
+            next_meter += fleet.meter_every_s
+        else:
+            call = ("Heartbeat", {})
+            next_beat += fleet.heartbeat_every_s
+        sent, began = time.perf_counter(), time.monotonic()
+        try:
+            await charger.call(*call, plan.call_timeout)
+        except CallErrorReply as error:
+            report.call_errors[error.code] += 1
+        except TimeoutError:
+            report.timeouts += 1
+        except ConnectionClosed:
+            report.dropped += 1
+            return
+        else:
+            if began >= fleet.measure_from:
+                report.answered += 1
+                report.latencies_ms.append((time.perf_counter() - sent) * 1000)
+        charger.listen()  # answer the server's calls while idle
+
+
+async def _run_fleet(plan: Plan, chargers: list[Charger], offsets: list[float]
+                     ) -> FleetReport:
+    report = FleetReport(connect=ConnectReport(tried=len(chargers)))
+    rng = random.Random(os.getpid())
+    await asyncio.gather(*(run_fleet_charger(charger, plan, offset, report, rng)
+                           for charger, offset in zip(chargers, offsets, strict=True)))
+    return report
 
 
 async def _sample_cpu(window: Window, report: LoadReport) -> None:
@@ -437,6 +545,18 @@ async def _close_all(chargers: list[Charger]) -> None:
 async def _serve(plan: Plan, conn: Connection) -> None:
     dialect = DIALECTS[plan.ocpp_version]
     chargers = [Charger(cp_id, dialect) for cp_id in plan.charge_point_ids]
+    if plan.fleet is not None:
+        try:
+            # This client's chargers are every ``rank_stride``-th of the fleet from
+            # ``rank_start``: spread over the ramp in the fleet's order.
+            offsets = [plan.fleet.ramp_s * (plan.rank_start + n * plan.rank_stride)
+                       / plan.fleet.chargers for n in range(len(chargers))]
+            conn.send(("ran", await _run_fleet(plan, chargers, offsets)))
+            await _receive(conn)
+        finally:
+            await _close_all(chargers)
+        conn.send(("closed", None))
+        return
     report = ConnectReport(tried=len(chargers))
     gate = asyncio.Semaphore(plan.connect_concurrency)
 

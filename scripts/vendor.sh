@@ -64,6 +64,10 @@ mkdir -p "$OUT"
 copy htmx "$NM/htmx.org/dist/htmx.min.js"
 copy_license htmx htmx.org
 
+# htmx's server-sent events extension (live session and live board)
+copy htmx-ext-sse "$NM/htmx-ext-sse/dist/sse.min.js"
+copy_license htmx-ext-sse htmx-ext-sse
+
 # Bootstrap (the bundle embeds Popper, hence Popper's licence next to it)
 copy bootstrap "$NM/bootstrap/dist/css/bootstrap.min.css" \
                "$NM/bootstrap/dist/js/bootstrap.bundle.min.js"
@@ -87,7 +91,7 @@ copy_license chartjs @kurkle/color kurkle-color
 
 # what is vendored, straight from the installed packages' package.json files
 {
-    for pkg in htmx.org bootstrap jsqr leaflet chart.js; do
+    for pkg in htmx.org htmx-ext-sse bootstrap jsqr leaflet chart.js; do
         printf '%s@%s\n' "$pkg" "$(version_of "$pkg")"
     done
 } > "$OUT/VERSIONS.txt"

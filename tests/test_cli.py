@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash
 
 from tests.factories import make_place
 from voltspot.domain.statuses import SessionStatus
-from voltspot.models import ChargingSession, SiteHourTotal, Station
+from voltspot.models import ChargingSession, Site, SiteHourTotal, SiteLoadSettings, Station
 from voltspot.services.charging.lifecycle import new_session_token
 
 
@@ -81,3 +81,25 @@ def test_reports_recount_counts_sessions_written_without_the_services(database_u
             SiteHourTotal.energy_wh, SiteHourTotal.revenue).where(
                 SiteHourTotal.site_id == place.site_id)).all() == [
             (datetime(2024, 5, 3, 8, tzinfo=UTC), "EUR", 1, 8_000, 312)]
+
+
+def test_site_limit_sets_a_sites_connection_in_amps_or_kilowatts(database_url, db):
+    voltspot(database_url, "station", "add", "--site", "Shared car park", "--id",
+             "CLI-LOAD-1", "--connectors", "2")
+    result = voltspot(database_url, "site", "limit", "--site", "Shared car park",
+                      "--amps", "32", "--phases", "3")
+    assert result.returncode == 0, result.stderr
+    assert "32 A × 3 phases (22.1 kW)" in result.stdout
+    result = voltspot(database_url, "site", "limit", "--site", "Shared car park", "--kw", "40")
+    assert result.returncode == 0, result.stderr
+    with db.session() as session:
+        stored = session.scalar(select(SiteLoadSettings).join(
+            Site, Site.id == SiteLoadSettings.site_id).where(Site.name == "Shared car park"))
+        assert (stored.limit_amps, stored.phases, stored.limit_kw) == (57.9, 3, 40.0)
+
+
+def test_site_limit_for_an_unknown_site_is_one_line(database_url):
+    result = voltspot(database_url, "site", "limit", "--site", "Nowhere", "--amps", "32")
+    assert result.returncode == 1
+    assert "no site named 'Nowhere'" in result.stderr
+    assert "Traceback" not in result.stderr

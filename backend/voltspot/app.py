@@ -41,6 +41,8 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
             # The gateway narrows each charger's offer to its choice (see PROTOCOLS).
             "subprotocols": ["ocpp2.0.1", "ocpp1.6"],
             "max_message_size": settings.ocpp_max_frame_bytes,
+            # A socket that leaves a ping unanswered until the next is closed (half-open).
+            "ping_interval": settings.ocpp_ping_interval,
         },
         JSON_SORT_KEYS=False,
     )
@@ -53,6 +55,8 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     from voltspot.web.auth import init_oidc
     from voltspot.web.compression import init_compression
     from voltspot.web.driver import bp as driver_bp
+    from voltspot.web.live import bp as live_bp
+    from voltspot.web.meter import bp as meter_bp
     from voltspot.web.owner import bp as owner_bp
     from voltspot.web.pwa import bp as pwa_bp
     from voltspot.web.templating import init_templating
@@ -64,9 +68,11 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(pwa_bp)
     app.register_blueprint(driver_bp)
+    app.register_blueprint(live_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(owner_bp)
     app.register_blueprint(webhooks_bp)
+    app.register_blueprint(meter_bp)
     init_oidc(app)
 
     @app.get("/healthz")

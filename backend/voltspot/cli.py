@@ -11,6 +11,9 @@ import sys
 import click
 
 from voltspot.config import ConfigError, load_settings
+from voltspot.domain.protocol import OcppVersion
+
+OCPP_VERSIONS = [str(version) for version in OcppVersion]
 
 
 @click.group()
@@ -22,7 +25,7 @@ def cli() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int,
-              help="gunicorn processes; several need sticky WebSockets (and Redis later)")
+              help="gunicorn processes; several need Redis (VOLTSPOT_REDIS_URL)")
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the application with gunicorn's gevent worker."""
     load_settings()
@@ -57,7 +60,7 @@ def station() -> None:
 @click.option("--connectors", required=True, type=click.IntRange(1, 32))
 @click.option("--power-kw", default=22.0, show_default=True, type=float)
 @click.option("--password", default=None, help="16-40 characters; generated if omitted")
-@click.option("--ocpp", "ocpp_version", type=click.Choice(["1.6", "2.0.1"]), default=None,
+@click.option("--ocpp", "ocpp_version", type=click.Choice(OCPP_VERSIONS), default=None,
               help="the version to use when the charger offers both (default: the newest)")
 def station_add(site_name: str, charge_point_id: str, connectors: int, power_kw: float,
                 password: str | None, ocpp_version: str | None) -> None:
@@ -150,12 +153,11 @@ def reports_recount() -> None:
     were imported or changed outside Voltspot (the totals are otherwise kept as sessions
     close, and migration 0009 counted those closed before it)."""
     from voltspot.db import Database
-    from voltspot.services.reports.totals import recount_session_totals
+    from voltspot.services.reports.totals import recount
 
     database = Database(load_settings().database_url)
     try:
-        with database.session() as session:
-            recount_session_totals(session)
+        recount(database)
     finally:
         database.dispose()
     click.echo("The report totals are counted again from every closed session.")
@@ -178,7 +180,7 @@ def reports_recount() -> None:
 @click.option("--id-tag", "id_tags", multiple=True,
               help="RFID tags the simulated cars use (repeatable)")
 @click.option("--ocpp", "ocpp_versions", multiple=True, default=["1.6"], show_default=True,
-              type=click.Choice(["1.6", "2.0.1"]),
+              type=click.Choice(OCPP_VERSIONS),
               help="OCPP version; repeat to mix, the chargers take the versions in turn "
                    "(--ocpp 1.6 --ocpp 2.0.1: every second charger speaks 2.0.1)")
 @click.option("--measurands", "tx_updated_measurands", default="", show_default=True,
@@ -191,10 +193,14 @@ def reports_recount() -> None:
 @click.option("--unlock", "unlock_connector", default="Unlocked", show_default=True,
               type=click.Choice(["Unlocked", "NotImplemented"]),
               help="2.0.1: the answer to UnlockConnector (NotImplemented: a CALLERROR)")
+@click.option("--profiles", default="obey", show_default=True,
+              type=click.Choice(["obey", "reject", "ignore", "level0"]),
+              help="how the chargers treat charging profiles (load management)")
 def simulate(url: str, charge_point_id: str, password: str | None, count: int,
              connectors: int, power_kw: float, meter_interval: float, speed: float,
              auto_sessions: bool, id_tags: tuple[str, ...], ocpp_versions: tuple[str, ...],
-             tx_updated_measurands: str, tx_start_point: str, unlock_connector: str) -> None:
+             tx_updated_measurands: str, tx_start_point: str, unlock_connector: str,
+             profiles: str) -> None:
     """Run simulated OCPP 1.6J or 2.0.1 chargers against a CSMS (2.0.1 chargers have one
     EVSE per --connectors, each with one connector)."""
     from voltspot.simulator.charger_v201 import MEASURANDS
@@ -211,7 +217,7 @@ def simulate(url: str, charge_point_id: str, password: str | None, count: int,
         meter_interval=meter_interval, auto_sessions=auto_sessions, speed=speed,
         id_tags=list(id_tags) or None, ocpp_versions=ocpp_versions,
         tx_updated_measurands=tx_updated_measurands, tx_start_point=tx_start_point,
-        unlock_connector=unlock_connector)
+        unlock_connector=unlock_connector, profiles=profiles)
 
 
 @cli.command()
@@ -259,6 +265,38 @@ def demo(port: int, chargers: int) -> None:
             simulator.wait(timeout=10)
         except subprocess.TimeoutExpired:
             simulator.kill()
+
+
+@cli.group()
+def site() -> None:
+    """Sites: the grid connection their chargers share."""
+
+
+@site.command("limit")
+@click.option("--site", "site_name", required=True, help="the site's name")
+@click.option("--amps", type=float, default=None, help="the limit in amps per phase")
+@click.option("--phases", type=click.Choice(["1", "3"]), default="3", show_default=True)
+@click.option("--kw", type=float, default=None, help="the limit in kW (instead of --amps)")
+@click.option("--margin", type=float, default=None, help="amps kept free on every phase")
+@click.option("--min-amps", type=float, default=None,
+              help="the least current per car (default 6); below it, newest cars pause")
+def site_limit(site_name: str, amps: float | None, phases: str, kw: float | None,
+               margin: float | None, min_amps: float | None) -> None:
+    """Set the site's connection limit; its charging cars then share it."""
+    from voltspot.db import Database
+    from voltspot.services.errors import ServiceError
+    from voltspot.services.load.settings import set_site_limit_by_name
+
+    database = Database(load_settings().database_url)
+    try:
+        limit = set_site_limit_by_name(database, site_name, amps=amps, kw=kw,
+                                       phases=int(phases), margin_amps=margin,
+                                       min_amps=min_amps)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        database.dispose()
+    click.echo(f"{limit.site_name}: {limit.describe()}, shared among its charging cars")
 
 
 def main() -> None:

@@ -45,6 +45,13 @@ class Settings:
     secret_key: str = ""
     api_token: str = ""
     redis_url: str = ""
+    # Several installations (or test runs) can share one Redis under different prefixes.
+    redis_prefix: str = "voltspot:"
+    # How long a process that died still appears to hold its chargers and its jobs.
+    presence_ttl: float = 10.0
+    # WebSocket pings to chargers: a socket that has not answered one by the next (two
+    # intervals) is half-open and is closed, and its station goes offline.
+    ocpp_ping_interval: float = 30.0
     public_url: str = "http://127.0.0.1:5000"
     accept_unknown_stations: bool = False
     heartbeat_interval: int = 300
@@ -63,6 +70,8 @@ class Settings:
     stripe_api_base: str = ""
     hold_margin_percent: int = 10
     housekeeping_interval: float = 2.0
+    # Seconds between load-management rounds of every site (a site with news goes sooner).
+    load_interval: float = 15.0
 
     @property
     def is_production(self) -> bool:

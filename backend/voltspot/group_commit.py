@@ -5,7 +5,14 @@ once per frame caps throughput at the database's commit rate. :class:`GroupCommi
 runs one writer that takes every write waiting in its queue, applies them in a single
 transaction and then wakes each waiter. A write that fails is retried alone, so one bad
 frame never costs another charger its data. Rows nobody waits for (the frame log) are
-appended and inserted with one statement per batch.
+appended and inserted with one statement per batch: the next batch of writes, or, when
+no write comes within ``rows_delay`` seconds, a batch of their own (two frames a message
+must not cost two more commits).
+
+Writes may name a *prepare* step and a key: once per batch, before any write runs, each
+prepare step gets the batch's session and the keys of the writes naming it, so that what
+every write would look up on its own (a station by its id, say) is read for the whole
+batch in one query.
 """
 
 from __future__ import annotations
@@ -13,10 +20,11 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from voltspot.db import Database
@@ -30,12 +38,36 @@ T = TypeVar("T")
 # result goes back to whoever submitted it once the batch is durable.
 Write = Callable[[Session], T]
 
+# Where a batch's session collects the rows its writes insert with :func:`insert_rows`.
+_BATCH_ROWS = "voltspot.group_commit.rows"
+
+
+def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` into ``table`` in ``session``'s transaction. In a group-commit
+    batch they are inserted with every other write's rows for that table, in one
+    statement just before the batch commits (a round trip per write is what a batch is
+    for saving); elsewhere at once. Nothing in the same write may read them back."""
+    collected = session.info.get(_BATCH_ROWS)
+    if collected is None:
+        session.execute(insert(table), rows)
+    else:
+        collected.setdefault(table, []).extend(rows)
+
+
+# Reads ahead for a batch: gets the batch's session and the keys of the writes that named
+# it. Only an optimisation: every write must give the same result without it (a write
+# retried alone runs without it).
+Prepare = Callable[[Session, list[Any]], None]
+
 
 class _Pending:
-    __slots__ = ("write", "done", "result", "error")
+    __slots__ = ("write", "prepare", "key", "done", "result", "error")
 
-    def __init__(self, write: Write[Any] | None, wait: bool) -> None:
+    def __init__(self, write: Write[Any] | None, wait: bool, prepare: Prepare | None = None,
+                 key: Hashable = None) -> None:
         self.write = write
+        self.prepare = prepare
+        self.key = key
         self.done = threading.Event() if wait else None
         self.result: Any = None
         self.error: BaseException | None = None
@@ -43,23 +75,34 @@ class _Pending:
 
 class GroupCommitter:
     """Apply writes in batches of at most ``max_batch``; under gevent the writer is a
-    greenlet (``threading`` is patched), elsewhere a thread."""
+    greenlet (``threading`` is patched), elsewhere a thread.
 
-    def __init__(self, db: Database, max_batch: int = 500) -> None:
+    Once a write arrives the writer waits up to ``linger`` seconds for others before it
+    commits: a fleet's messages trickle in a few milliseconds apart, and a transaction
+    per message would cost each the whole commit and read-ahead, where a batch of several
+    shares them (it adds at most ``linger`` to an answer)."""
+
+    def __init__(self, db: Database, max_batch: int = 500, linger: float = 0.01,
+                 rows_delay: float = 0.5) -> None:
         self._db = db
         self._max_batch = max_batch
+        self._linger = linger
+        self._rows_delay = rows_delay
         self._queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
         self._rows: list[tuple[type[Base], dict[str, Any]]] = []
         self._lock = threading.Lock()
+        self._rows_lock = threading.Lock()
         self._writer: threading.Thread | None = None
 
-    def submit(self, write: Write[T], timeout: float = 30.0) -> T:
+    def submit(self, write: Write[T], timeout: float = 30.0, *, prepare: Prepare | None = None,
+               key: Hashable = None) -> T:
         """Run ``write(session)`` in the next batch; return its result once committed.
 
-        Re-raises the write's own exception; raises ``TimeoutError`` if the batch has not
-        committed within ``timeout`` seconds.
+        ``prepare``, when given, is run once for the batch with the ``key`` of every write
+        naming it (see :data:`Prepare`). Re-raises the write's own exception; raises
+        ``TimeoutError`` if the batch has not committed within ``timeout`` seconds.
         """
-        pending = _Pending(write, wait=True)
+        pending = _Pending(write, wait=True, prepare=prepare, key=key)
         self._enqueue(pending)
         if not pending.done.wait(timeout):
             raise TimeoutError("the database did not commit in time")
@@ -69,10 +112,13 @@ class GroupCommitter:
 
     def append(self, model: type[Base], row: dict[str, Any]) -> None:
         """Insert ``row`` into ``model``'s table in the next batch, without waiting (for rows
-        nobody is answered on, like the frame log). A batch whose rows cannot be inserted
-        is logged and dropped."""
-        self._rows.append((model, row))
-        self._enqueue(_Pending(None, wait=False))
+        nobody is answered on, like the frame log), at the latest ``rows_delay`` seconds
+        later. A batch whose rows cannot be inserted is logged and dropped."""
+        with self._rows_lock:
+            first = not self._rows
+            self._rows.append((model, row))
+        if first:  # the writer may be asleep with nothing to do: tell it rows wait
+            self._enqueue(_Pending(None, wait=False))
 
     def _enqueue(self, pending: _Pending) -> None:
         self._ensure_writer()
@@ -90,20 +136,38 @@ class GroupCommitter:
     def _run(self) -> None:
         while True:
             batch = [self._queue.get()]
+            if batch[0].write is None:
+                # Rows only: they ride with the next write's batch, if one comes soon.
+                try:
+                    batch.append(self._queue.get(timeout=self._rows_delay))
+                except queue.Empty:
+                    self._commit(batch)
+                    continue
+            until = time.monotonic() + self._linger
             while len(batch) < self._max_batch:
                 try:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
-                    break
+                    left = until - time.monotonic()
+                    if left <= 0:
+                        break
+                    try:
+                        batch.append(self._queue.get(timeout=left))
+                    except queue.Empty:
+                        break
             self._commit(batch)
 
     def _commit(self, batch: list[_Pending]) -> None:
-        rows, self._rows = self._rows, []
+        with self._rows_lock:
+            rows, self._rows = self._rows, []
         writes = [pending for pending in batch if pending.write is not None]
         try:
             with self._db.session(autoflush=False) as session:
+                self._prepare(session, writes)
+                session.info[_BATCH_ROWS] = {}
                 for pending in writes:
                     pending.result = pending.write(session)
+                self._insert_collected(session)
                 self._insert_rows(session, rows)
         except Exception as error:
             # Find the culprit: each write alone, then the appended rows on their own.
@@ -118,6 +182,21 @@ class GroupCommitter:
             pending.done.set()
 
     @staticmethod
+    def _prepare(session: Session, writes: list[_Pending]) -> None:
+        keys: dict[Prepare, list[Any]] = {}
+        for pending in writes:
+            if pending.prepare is not None:
+                keys.setdefault(pending.prepare, []).append(pending.key)
+        for prepare, prepared_keys in keys.items():
+            prepare(session, prepared_keys)
+
+    @staticmethod
+    def _insert_collected(session: Session) -> None:
+        session.flush()  # the rows may refer to what the writes added
+        for table, table_rows in session.info.pop(_BATCH_ROWS).items():
+            session.execute(insert(table), table_rows)
+
+    @staticmethod
     def _insert_rows(session: Session, rows: list[tuple[type[Base], dict[str, Any]]]) -> None:
         by_model: dict[type[Base], list[dict[str, Any]]] = {}
         for model, row in rows:
@@ -128,7 +207,9 @@ class GroupCommitter:
     def _commit_alone(self, pending: _Pending) -> None:
         try:
             with self._db.session(autoflush=False) as session:
+                session.info[_BATCH_ROWS] = {}
                 pending.result = pending.write(session)
+                self._insert_collected(session)
         except Exception as error:
             self._fail(pending, error)
             return

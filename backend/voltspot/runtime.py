@@ -10,6 +10,8 @@ import time
 
 from flask import Flask, current_app
 
+from voltspot.cluster.events import Event, station_topic
+from voltspot.cluster.wiring import Cluster, local_cluster, redis_cluster
 from voltspot.config import Settings
 from voltspot.db import Database
 from voltspot.domain.statuses import Direction
@@ -18,11 +20,13 @@ from voltspot.models import OcppFrame, utcnow
 from voltspot.ocpp.control import OcppChargerControl
 from voltspot.ocpp.registry import ConnectionRegistry
 from voltspot.services.housekeeping import Housekept, run_housekeeping
+from voltspot.services.load.loop import LoadLoop
 from voltspot.services.payments.gateways.base import PaymentGateway
 from voltspot.services.payments.gateways.demo import DemoGateway
 from voltspot.services.payments.gateways.stripe import StripeGateway
 from voltspot.services.payments.holds import settle_pending
 from voltspot.services.payments.reconcile import reconcile
+from voltspot.services.stations.presence import sweep_gone
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +41,16 @@ class Runtime:
         self.db = Database(settings.database_url)
         self.committer = GroupCommitter(self.db)
         self.registry = ConnectionRegistry()
-        self.control = OcppChargerControl(self.registry, settings.ocpp_response_timeout)
+        local_control = OcppChargerControl(self.registry, settings.ocpp_response_timeout)
+        self.cluster: Cluster = (
+            redis_cluster(settings.redis_url, local_control, settings.ocpp_response_timeout,
+                          prefix=settings.redis_prefix, presence_ttl=settings.presence_ttl,
+                          job_ttl=settings.presence_ttl)
+            if settings.redis_url else local_cluster(local_control))
+        self.cluster.close_stale_with(self._close_stale)
+        # Every command goes through the cluster: to this process's socket, or over Redis
+        # to the process holding it.
+        self.control = self.cluster.control
         self.payments: PaymentGateway = (
             StripeGateway(settings.stripe_secret_key, settings.stripe_publishable_key,
                           api_base=settings.stripe_api_base or None,
@@ -45,6 +58,22 @@ class Runtime:
             if settings.stripe_enabled else DemoGateway())
         self._housekeeper: threading.Thread | None = None
         self._frames_trimmed_up_to = 0
+        # One process of the installation runs load management at a time.
+        self.load = LoadLoop(self.db, self.control, settings.load_interval,
+                             once=self.cluster.jobs.run)
+
+    def _close_stale(self, charge_point_id: str) -> None:
+        connection = self.registry.get(charge_point_id)
+        if connection is not None:
+            connection.close(1000, "the charger is connected to another server")
+
+    def station_changed(self, charge_point_id: str, kind: str) -> None:
+        """Tell live pages that the station reported something (``kind``: what)."""
+        try:
+            self.cluster.events.publish(Event(station_topic(charge_point_id), kind))
+        except Exception:
+            # A live page refreshing late is no reason to fail a charger's message.
+            log.exception("%s: could not publish a %s event", charge_point_id, kind)
 
     def log_frame(self, charge_point_id: str, direction: Direction, frame: str) -> None:
         """Append a frame to the station's bounded log (written in the next group commit)."""
@@ -57,22 +86,35 @@ class Runtime:
         ``every_seconds``, the rest every ``slow_every`` rounds."""
         if self._housekeeper is not None:
             return
+        self.load.start()
         self._housekeeper = threading.Thread(target=self._housekeeping,
                                              args=(every_seconds, slow_every),
                                              name="housekeeping", daemon=True)
         self._housekeeper.start()
 
     def _housekeeping(self, every_seconds: float, slow_every: int) -> None:
+        # Each job runs in one process of the installation at a time (under its lock).
+        jobs = self.cluster.jobs
         for round_number in itertools.count(1):
             time.sleep(every_seconds)
             try:
-                settle_pending(self.db, self.payments)
+                jobs.run("payments", lambda: settle_pending(self.db, self.payments))
+                if self.cluster.shared:
+                    jobs.run("presence", self._sweep_presence)
                 if round_number % slow_every == 0:
-                    self.run_housekeeping()
-                    reconcile(self.db, self.payments, self.control,
-                              self.settings.hold_margin_percent)
+                    jobs.run("housekeeping", self.run_housekeeping)
+                    jobs.run("reconcile", lambda: reconcile(
+                        self.db, self.payments, self.control,
+                        self.settings.hold_margin_percent))
             except Exception:
                 log.exception("housekeeping failed; trying again in %s s", every_seconds)
+
+    def _sweep_presence(self) -> None:
+        # Stations a dead process left "connected" in the database.
+        for charge_point_id in sweep_gone(self.db, self.cluster.presence.holders):
+            log.info("%s: no process holds its socket any more; marked offline",
+                     charge_point_id)
+            self.station_changed(charge_point_id, "disconnected")
 
     def run_housekeeping(self) -> Housekept:
         """One round of :func:`~voltspot.services.housekeeping.run_housekeeping`; each

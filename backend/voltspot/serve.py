@@ -7,6 +7,8 @@ import logging
 
 from gunicorn.app.base import BaseApplication
 
+from voltspot.config import ConfigError, load_settings
+
 
 class VoltspotServer(BaseApplication):
     """gunicorn with the gevent worker; the app is built inside each worker, after gevent
@@ -34,9 +36,12 @@ def _post_worker_init(worker) -> None:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     rt = runtime(worker.wsgi)
-    if worker.cfg.workers == 1:
+    if not rt.cluster.shared:
         # The only process holding sockets has just started: nobody is connected to it.
+        # (With Redis other processes may hold sockets; the presence sweep finds the
+        # stations of processes that died.)
         disconnect_all(rt.db)
+    rt.cluster.start()
     rt.start_housekeeping(rt.settings.housekeeping_interval)
     # Objects alive after start-up stay; freezing them keeps the collector from scanning
     # them again and again (measured: 400 ms pauses at 10 000 sockets without it).
@@ -44,9 +49,26 @@ def _post_worker_init(worker) -> None:
     logging.getLogger("voltspot").info("worker %s ready", worker.pid)
 
 
+def _worker_exit(server, worker) -> None:
+    from voltspot.runtime import runtime
+
+    # Hand stations and jobs over now rather than when their records expire.
+    try:
+        runtime(worker.wsgi).cluster.stop()
+    except Exception:  # noqa: BLE001 - leaving anyway; the records expire on their own
+        logging.getLogger("voltspot").exception("could not leave the cluster cleanly")
+
+
 def serve(host: str, port: int, workers: int, app_config: dict | None = None,
           worker_connections: int = 20000) -> None:
-    """Serve until stopped. ``worker_connections`` must exceed the chargers per worker."""
+    """Serve until stopped. ``worker_connections`` must exceed the chargers per worker.
+
+    Raises :class:`~voltspot.config.ConfigError` for several workers without Redis: only
+    the process holding a charger's socket could command it."""
+    settings = load_settings(app_config)
+    if workers > 1 and not settings.redis_url:
+        raise ConfigError(f"--workers {workers} needs Redis: set VOLTSPOT_REDIS_URL "
+                          "(without it, serve with one worker)")
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -57,6 +79,7 @@ def serve(host: str, port: int, workers: int, app_config: dict | None = None,
         "keepalive": 5,
         "loglevel": "info",
         "post_worker_init": _post_worker_init,
+        "worker_exit": _worker_exit,
         "errorlog": "-",
     }
     VoltspotServer(options, app_config).run()

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from voltspot.group_commit import GroupCommitter
-from voltspot.models import OcppFrame
+from voltspot.models import ChargingSession, OcppFrame, Station, utcnow
+from voltspot.services.charging import lifecycle
+from voltspot.services.station_messages import StationMessages
+from voltspot.services.stations import registry
 
 
 def _frames(db, charge_point_id):
@@ -75,3 +79,111 @@ def test_appended_rows_are_inserted_even_when_a_write_in_their_batch_fails(db):
         committer.submit(bad)
     committer.submit(lambda session: None)
     assert _frames(db, "GC-3") == 1
+
+
+def test_writes_arriving_while_the_writer_lingers_share_one_transaction(db):
+    committer = GroupCommitter(db, linger=0.5)
+    sessions = []
+
+    def write(session):
+        sessions.append(session)
+        session.add(OcppFrame(charge_point_id="GC-5", direction="in", frame="[]"))
+
+    threads = [threading.Thread(target=committer.submit, args=(write,)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(sessions) == 2
+    assert sessions[0] is sessions[1]
+    assert _frames(db, "GC-5") == 2
+
+
+def test_a_batch_reads_ahead_once_for_all_the_keys_of_its_writes(db):
+    committer = GroupCommitter(db, linger=0.5)
+    prepared: list[list[str]] = []
+    seen: list[object] = []
+
+    def prepare(session, keys):
+        prepared.append(sorted(keys))
+        session.info["read ahead"] = sorted(keys)
+
+    def submit(key):
+        committer.submit(lambda session: seen.append(session.info["read ahead"]),
+                         prepare=prepare, key=key)
+
+    threads = [threading.Thread(target=submit, args=(key,)) for key in ("GC-A", "GC-B")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert prepared == [["GC-A", "GC-B"]]
+    assert seen == [["GC-A", "GC-B"], ["GC-A", "GC-B"]]
+
+
+def test_a_batch_of_many_chargers_messages_reads_their_stations_in_one_query(db):
+    ids = [f"GC-S{n}" for n in range(3)]
+    with db.session() as session:
+        for charge_point_id in ids:
+            registry.register_station(session, site_name="GC", charge_point_id=charge_point_id,
+                                      connectors=1, password="a-password-of-16+")
+    committer = GroupCommitter(db, linger=0.5)
+    statements: list[str] = []
+    event.listen(db.engine, "before_cursor_execute",
+                 lambda _conn, _cursor, statement, *_: statements.append(statement))
+    threads = [threading.Thread(target=StationMessages(cp_id, db, committer, None).run_grouped,
+                                args=(registry.record_seen,)) for cp_id in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len([s for s in statements if "FROM stations" in s]) == 1
+    with db.session() as session:
+        seen = session.scalars(select(Station.last_seen_at).where(
+            Station.charge_point_id.in_(ids))).all()
+    assert len(seen) == 3 and None not in seen
+
+
+def test_appended_rows_ride_with_the_next_write_or_are_inserted_on_their_own(db):
+    committer = GroupCommitter(db, rows_delay=0.3)
+    committer.append(OcppFrame, {"charge_point_id": "GC-6", "direction": "in", "frame": "a"})
+    committer.submit(lambda session: None)
+    assert _frames(db, "GC-6") == 1
+    committer.append(OcppFrame, {"charge_point_id": "GC-6", "direction": "out", "frame": "b"})
+    deadline = time.monotonic() + 5
+    while _frames(db, "GC-6") < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _frames(db, "GC-6") == 2
+
+
+def test_a_batch_of_meter_values_reads_its_transactions_and_inserts_its_samples_once(db):
+    ids = [f"GC-M{n}" for n in range(3)]
+    with db.session() as session:
+        for charge_point_id in ids:
+            registry.register_station(session, site_name="GC", charge_point_id=charge_point_id,
+                                      connectors=1, password="a-password-of-16+")
+    committer = GroupCommitter(db, linger=0.5)
+    chargers = {cp_id: StationMessages(cp_id, db, committer, None) for cp_id in ids}
+    started = {cp_id: messages.run_grouped(
+        lifecycle.start_transaction, connector_id=1, id_tag="GC-TAG", meter_start=0,
+        timestamp=utcnow()) for cp_id, messages in chargers.items()}
+    with db.session() as session:
+        station_ids = {cp_id: registry.get_station(session, cp_id).id for cp_id in ids}
+    statements: list[str] = []
+    event.listen(db.engine, "before_cursor_execute",
+                 lambda _conn, _cursor, statement, *_: statements.append(statement))
+    reading = [lifecycle.MeterReading(utcnow(), [
+        {"value": "1000", "measurand": "Energy.Active.Import.Register", "unit": "Wh"}])]
+    threads = [threading.Thread(target=chargers[cp_id].record_meter_values,
+                                args=(1, started[cp_id].transaction_id, reading),
+                                kwargs={"station_id": station_ids[cp_id]}) for cp_id in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len([s for s in statements if "FROM charging_sessions" in s]) == 1
+    assert len([s for s in statements if s.startswith("INSERT INTO meter_samples")]) == 1
+    with db.session() as session:
+        energy = session.scalars(select(ChargingSession.energy_wh).where(
+            ChargingSession.id.in_([r.transaction_id for r in started.values()]))).all()
+    assert energy == [1000, 1000, 1000]

@@ -68,3 +68,13 @@ def test_simulate_refuses_measurands_a_charger_cannot_sample():
                                       "--ocpp", "2.0.1", "--measurands", "Humidity"])
     assert result.exit_code == 2
     assert "--measurands" in result.output
+
+
+def test_a_fleet_can_be_told_how_to_treat_charging_profiles():
+    chargers = make_chargers("ws://127.0.0.1:1/ocpp", ["A", "B"], "pw",
+                             ocpp_versions=["1.6", "2.0.1"], profiles="reject")
+    assert [(c.profiles.reject, c.profiles.ignore) for c in chargers] == [(True, False)] * 2
+    level0 = make_chargers("ws://127.0.0.1:1/ocpp", ["A"], "pw", profiles="level0")
+    assert level0[0].profiles.stack_level_zero_only
+    with pytest.raises(ValueError, match="obey, reject, ignore, level0"):
+        make_chargers("ws://127.0.0.1:1/ocpp", ["A"], "pw", profiles="sometimes")

@@ -9,6 +9,14 @@ from voltspot.models.charging import (
     TransactionEvent,
 )
 from voltspot.models.events import StationEvent, StationEventKind
+from voltspot.models.load import (
+    LoadCircuit,
+    PlugLoad,
+    SiteLoadSample,
+    SiteLoadSettings,
+    SiteMeterReading,
+    StationLoadSettings,
+)
 from voltspot.models.owners import Owner
 from voltspot.models.rollups import NetworkHourTotal, SiteHourTotal
 from voltspot.models.sites import Connector, Site, Station
@@ -20,15 +28,21 @@ __all__ = [
     "ChargingSession",
     "Connector",
     "IdToken",
+    "LoadCircuit",
     "MeterSample",
     "NetworkHourTotal",
     "OcppFrame",
     "Owner",
+    "PlugLoad",
     "Site",
     "SiteHourTotal",
+    "SiteLoadSample",
+    "SiteLoadSettings",
+    "SiteMeterReading",
     "Station",
     "StationEvent",
     "StationEventKind",
+    "StationLoadSettings",
     "Tariff",
     "TransactionEvent",
     "WebhookEvent",

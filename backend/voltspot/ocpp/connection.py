@@ -46,6 +46,11 @@ log = logging.getLogger("voltspot.ocpp")
 
 FrameLog = Callable[[Direction, str], None]
 
+# What a charger reports that live pages show (see ``on_handled``).
+CHANGES = frozenset({"BootNotification", "StatusNotification", "MeterValues",
+                     "StartTransaction", "StopTransaction", "TransactionEvent",
+                     "NotifyEvent"})
+
 # Frames read from one charger's socket and not yet handled. OCPP-J lets a charger have
 # one CALL of its own outstanding; a charger that keeps this many waiting is not waiting
 # for its answers. While it is full the socket is not read (TCP pushes back on the
@@ -136,11 +141,13 @@ class _Waiting:
 class OcppConnection:
     """Serve one charger. ``handlers`` is the version's incoming-message translator (an
     object whose methods carry ``@on(action)``); ``websocket`` is a simple-websocket
-    connection."""
+    connection. ``on_handled`` is told the action of each message in :data:`CHANGES`
+    once it is answered (what it changed is then stored)."""
 
     def __init__(self, websocket, charge_point_id: str, version: OcppVersion,
                  handlers: object, *, connection_id: str, frame_log: FrameLog,
-                 response_timeout: float) -> None:
+                 response_timeout: float, on_handled: Callable[[str], None] | None = None
+                 ) -> None:
         self.websocket = websocket
         self.charge_point_id = charge_point_id
         self.version = version
@@ -150,6 +157,7 @@ class OcppConnection:
         self._routes = create_route_map(handlers)
         self._actions = frozenset(self._routes)
         self._frame_log = frame_log
+        self._on_handled = on_handled
         self._waiting: dict[str, _Waiting] = {}
         # OCPP-J allows one outstanding CALL per direction.
         self._call_lock = threading.Lock()
@@ -294,6 +302,8 @@ class OcppConnection:
             return
         payload = snake_to_camel_case(remove_nones(serialize_as_dict(result)))
         self._send(call.create_call_result(payload).to_json())
+        if self._on_handled is not None and call.action in CHANGES:
+            self._on_handled(call.action)
         after = self._routes[call.action].get("_after_action")
         if after is not None:
             try:

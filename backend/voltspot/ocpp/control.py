@@ -14,7 +14,9 @@ from voltspot.ocpp import frames
 from voltspot.ocpp.connection import OcppConnection
 from voltspot.ocpp.registry import ConnectionRegistry
 from voltspot.ocpp.v16 import commands as v16
+from voltspot.ocpp.v16.smart_charging import SmartCharging16
 from voltspot.ocpp.v201 import commands as v201
+from voltspot.ocpp.v201.smart_charging import SmartCharging201
 from voltspot.services.charger_control import (
     CommandOutcome,
     MeteringOutcome,
@@ -24,8 +26,16 @@ from voltspot.services.charger_control import (
     StationOffline,
     UnknownCommand,
 )
+from voltspot.services.load.intents import (
+    ChargingLimit,
+    CompositeSchedule,
+    LimitPurpose,
+    RateUnit,
+    SmartChargingSettings,
+)
 
 _COMMANDS = {OcppVersion.V16: v16.Commands16, OcppVersion.V201: v201.Commands201}
+_SMART_CHARGING = {OcppVersion.V16: SmartCharging16, OcppVersion.V201: SmartCharging201}
 _SENDABLE = {OcppVersion.V16: v16.SENDABLE, OcppVersion.V201: v201.SENDABLE}
 _START = {OcppVersion.V16: (v16.START_ACTION, v16.start_request),
           OcppVersion.V201: (v201.START_ACTION, v201.start_request)}
@@ -59,6 +69,13 @@ class OcppChargerControl:
         def send(message: object) -> dict[str, Any]:
             return self._call(connection, *frames.call_of(message))
         return _COMMANDS[connection.version](send)
+
+    def _smart_charging(self, charge_point_id: str) -> SmartCharging16 | SmartCharging201:
+        connection = self._connection(charge_point_id)
+
+        def send(message: object) -> dict[str, Any]:
+            return self._call(connection, *frames.call_of(message))
+        return _SMART_CHARGING[connection.version](send)
 
     def version(self, charge_point_id: str) -> OcppVersion:
         return OcppVersion(self._connection(charge_point_id).version)
@@ -103,6 +120,21 @@ class OcppChargerControl:
                            ) -> MeteringOutcome:
         return self._commands(charge_point_id).configure_metering(
             sample_interval_s=sample_interval_s)
+
+    def set_charging_limit(self, charge_point_id: str, limit: ChargingLimit
+                           ) -> CommandOutcome:
+        return self._smart_charging(charge_point_id).set_charging_limit(limit)
+
+    def clear_charging_limit(self, charge_point_id: str, purpose: LimitPurpose,
+                             plug: int | None = None) -> CommandOutcome:
+        return self._smart_charging(charge_point_id).clear_charging_limit(purpose, plug)
+
+    def composite_schedule(self, charge_point_id: str, plug: int, *, duration_s: int = 300,
+                           unit: RateUnit | None = None) -> CompositeSchedule:
+        return self._smart_charging(charge_point_id).composite_schedule(plug, duration_s, unit)
+
+    def read_smart_charging_settings(self, charge_point_id: str) -> SmartChargingSettings:
+        return self._smart_charging(charge_point_id).read_smart_charging_settings()
 
     def start_request(self, charge_point_id: str, action: str, payload: dict[str, Any]
                       ) -> StartRequest | None:

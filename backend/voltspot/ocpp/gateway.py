@@ -10,6 +10,7 @@ from typing import Protocol
 from flask import Blueprint, Response, current_app, request
 from flask_sock import Sock
 
+from voltspot.cluster.wiring import Cluster
 from voltspot.config import Settings
 from voltspot.db import Database
 from voltspot.domain.protocol import OcppVersion
@@ -43,8 +44,11 @@ class Process(Protocol):
     committer: GroupCommitter
     registry: ConnectionRegistry
     control: ChargerControl
+    cluster: Cluster
 
     def log_frame(self, charge_point_id: str, direction: Direction, frame: str) -> None: ...
+
+    def station_changed(self, charge_point_id: str, kind: str) -> None: ...
 
 
 def _process() -> Process:
@@ -110,19 +114,28 @@ def ocpp_socket(websocket, charge_point_id: str) -> None:
     version, handler_class = protocol
     process = _process()
     connection_id = str(uuid.uuid4())
-    station_id = stations.connect(process.db, charge_point_id, connection_id, version)
+    # Presence first: a process sweeping stations that no process holds must never see
+    # this one as connected in the database but held nowhere.
+    previous = process.cluster.claim(charge_point_id, connection_id)
+    station_id = stations.connect(process.committer, charge_point_id, connection_id, version)
+    # Only now, so that the old process's "disconnected" cannot overwrite this connection.
+    process.cluster.evict(previous, charge_point_id)
     handlers = handler_class(charge_point_id, station_id, process.db, process.committer,
                              process.settings, process.control)
     connection = OcppConnection(
         websocket, charge_point_id, version, handlers, connection_id=connection_id,
         frame_log=lambda direction, frame: process.log_frame(charge_point_id, direction, frame),
-        response_timeout=process.settings.ocpp_response_timeout)
+        response_timeout=process.settings.ocpp_response_timeout,
+        on_handled=lambda action: process.station_changed(charge_point_id, action))
     process.registry.add(connection)
     log.info("%s: connected over OCPP %s from %s", charge_point_id, version, request.remote_addr)
+    process.station_changed(charge_point_id, "connected")
     try:
         connection.serve()
     finally:
         process.registry.remove(connection)
-        stations.disconnect(process.db, charge_point_id, connection.connection_id)
+        process.cluster.release(charge_point_id, connection.connection_id)
+        stations.disconnect(process.committer, charge_point_id, connection.connection_id)
+        process.station_changed(charge_point_id, "disconnected")
         log.info("%s: disconnected", charge_point_id)
 

@@ -11,10 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from voltspot.domain.protocol import OcppVersion
 from voltspot.services.errors import InvalidInput, ServiceError
+
+if TYPE_CHECKING:
+    # The smart-charging intents' own types (they build on CommandOutcome, defined here).
+    from voltspot.services.load.intents import (
+        ChargingLimit,
+        CompositeSchedule,
+        LimitPurpose,
+        RateUnit,
+        SmartChargingSettings,
+    )
 
 
 class ChargerUnreachable(ServiceError):
@@ -200,6 +210,29 @@ class ChargerControl(Protocol):
         """Make the station sample the meter values billing needs, every
         ``sample_interval_s`` seconds, changing only what it lacks (allowed while it is
         still Pending). A 1.6 station is left as its installer set it up."""
+        ...
+
+    def set_charging_limit(self, charge_point_id: str, limit: ChargingLimit
+                           ) -> CommandOutcome:
+        """Install ``limit`` (a running transaction's, a plug's default or the station's
+        cap), replacing the last one of its purpose and plug; "Rejected" when refused."""
+        ...
+
+    def clear_charging_limit(self, charge_point_id: str, purpose: LimitPurpose,
+                             plug: int | None = None) -> CommandOutcome:
+        """Remove the limits of ``purpose`` on ``plug`` (None: every plug); accepted also
+        when there was none (``status`` "Unknown")."""
+        ...
+
+    def composite_schedule(self, charge_point_id: str, plug: int, *, duration_s: int = 300,
+                           unit: RateUnit | None = None) -> CompositeSchedule:
+        """What the charger will really allow on ``plug`` over the next ``duration_s``
+        seconds, all its limits combined (in ``unit``; None: the charger's choice)."""
+        ...
+
+    def read_smart_charging_settings(self, charge_point_id: str) -> SmartChargingSettings:
+        """What the charger takes: smart charging at all, rate units, stack levels and
+        how many profiles it holds (1.6 configuration keys; 2.0.1 SmartChargingCtrlr)."""
         ...
 
     def start_request(self, charge_point_id: str, action: str, payload: dict[str, Any]

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
 from voltspot.db import Database
 from voltspot.domain.statuses import ConnectorType
-from voltspot.models import IdToken, Owner, Site, Station, Tariff
+from voltspot.models import IdToken, Owner, Site, SiteLoadSettings, Station, Tariff
+from voltspot.passwords import hash_password
 from voltspot.services.owner.accounts import create_owner
 from voltspot.services.stations.registry import register_station
 
@@ -17,6 +17,8 @@ DEMO_SITE = "Voltspot Demo Garage"
 DEMO_PASSWORD = "demo-station-password"
 DEMO_OWNER_EMAIL = "owner@demo.voltspot.test"
 DEMO_OWNER_PASSWORD = "demo-owner-password"
+# The demo garage's grid connection: 40 A × 3 phases (27.6 kW) for six plugs.
+DEMO_LIMIT_AMPS = 40.0
 DEMO_CARDS = {"DEMO-CARD-1": "Alex (staff)", "DEMO-CARD-2": "Sam (fleet)",
               "DEMO-CARD-3": "Robin (visitor)"}
 
@@ -47,7 +49,7 @@ def _seed(session: Session, chargers: int) -> list[str]:
             plug = ConnectorType.CCS2 if number == 3 else ConnectorType.TYPE2
             for connector in station.connectors:
                 connector.connector_type = plug
-        station.password_hash = generate_password_hash(DEMO_PASSWORD)
+        station.password_hash = hash_password(DEMO_PASSWORD)
         session.flush()
         tariff.site_id = station.site_id
         for connector in station.connectors:
@@ -62,6 +64,11 @@ def _seed(session: Session, chargers: int) -> list[str]:
     site.address, site.city, site.postal_code = "Stationsplein 1", "Amsterdam", "1012 AB"
     site.latitude, site.longitude = 52.3791, 4.9003
     site.help_phone = "+31 20 123 4567"
+    if session.get(SiteLoadSettings, site.id) is None:
+        # Smaller than its plugs (six of 22 or 50 kW), so the demo shows them sharing.
+        session.add(SiteLoadSettings(site_id=site.id, limit_amps=DEMO_LIMIT_AMPS, phases=3,
+                                     margin_amps=0.0, min_amps=6.0, hold_seconds=30,
+                                     enabled=True))
     for id_tag, holder in DEMO_CARDS.items():
         if session.scalar(select(IdToken).where(IdToken.id_tag == id_tag)) is None:
             session.add(IdToken(id_tag=id_tag, holder_name=holder, owner_id=owner.id))

@@ -8,8 +8,8 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy.orm import Session, aliased
 
 from voltspot.db import Database
 from voltspot.models import OcppFrame, utcnow
@@ -60,23 +60,30 @@ def _trim_frame_logs(session: Session, keep: int, since: int) -> tuple[int, int,
 
     Only stations that logged since the last round can have grown past ``keep``, so the
     work follows the traffic, not the stored history: a range scan on the primary key
-    finds them, and per station the index on (charge_point_id, id) finds its
-    ``keep``-th newest frame and deletes what lies below it.
+    finds them, and for each the index on (charge_point_id, id) finds its ``keep``-th
+    newest frame and deletes what lies below it. Two statements a round however many
+    stations logged (a fleet logs every minute): the database walks the index, not Python.
     """
     newest = session.scalar(select(func.max(OcppFrame.id)))
     if newest is None or newest <= since:
         return 0, 0, since
-    stations = session.scalars(select(OcppFrame.charge_point_id).where(
-        OcppFrame.id > since, OcppFrame.id <= newest).distinct()).all()
+    logged = (select(OcppFrame.charge_point_id)
+              .where(OcppFrame.id > since, OcppFrame.id <= newest).distinct().subquery())
+    frames = OcppFrame.__table__
+    if keep <= 0:
+        stations = session.scalars(select(logged.c.charge_point_id)).all()
+        deleted = session.execute(delete(frames).where(
+            frames.c.charge_point_id.in_(select(logged.c.charge_point_id)))).rowcount
+        return len(stations), deleted, newest
+    theirs = aliased(OcppFrame)
+    oldest_kept = (select(theirs.id).where(theirs.charge_point_id == logged.c.charge_point_id)
+                   .order_by(theirs.id.desc()).offset(keep - 1).limit(1).scalar_subquery())
+    stations = session.execute(select(logged.c.charge_point_id, oldest_kept)).all()
+    over = [{"station": charge_point_id, "below": below}
+            for charge_point_id, below in stations if below is not None]
     deleted = 0
-    for charge_point_id in stations:
-        statement = delete(OcppFrame).where(OcppFrame.charge_point_id == charge_point_id)
-        if keep > 0:
-            oldest_kept = session.scalar(
-                select(OcppFrame.id).where(OcppFrame.charge_point_id == charge_point_id)
-                .order_by(OcppFrame.id.desc()).offset(keep - 1).limit(1))
-            if oldest_kept is None:
-                continue  # fewer than ``keep`` frames
-            statement = statement.where(OcppFrame.id < oldest_kept)
-        deleted += session.execute(statement).rowcount
+    if over:
+        deleted = session.execute(delete(frames).where(
+            frames.c.charge_point_id == bindparam("station"),
+            frames.c.id < bindparam("below")), over).rowcount
     return len(stations), deleted, newest

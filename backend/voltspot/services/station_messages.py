@@ -10,7 +10,7 @@ chargers' frames durable in one transaction, each charger answered once its fram
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from voltspot.db import Database
 from voltspot.group_commit import GroupCommitter
 from voltspot.services.charger_control import ChargerControl
-from voltspot.services.charging import transactions
+from voltspot.services.charging import lifecycle, transactions
 from voltspot.services.stations import provisioning
+from voltspot.services.stations import registry as stations
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -45,10 +46,28 @@ class StationMessages:
 
     def run_grouped(self, use_case: UseCase[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Like :meth:`run`, in the group-commit writer's next batch: returns once that
-        batch is committed (see :class:`~voltspot.group_commit.GroupCommitter`)."""
+        batch is committed (see :class:`~voltspot.group_commit.GroupCommitter`). The
+        batch reads the stations of all its chargers (connectors, site) in one query."""
         def write(session: Session) -> T:
             return use_case(session, self.charge_point_id, *args, **kwargs)
-        return self._committer.submit(write)
+        return self._committer.submit(write, prepare=stations.load_stations,
+                                      key=self.charge_point_id)
+
+    def record_meter_values(self, connector_id: int, transaction_id: int | None,
+                            readings: list[lifecycle.MeterReading], *, station_id: int
+                            ) -> None:
+        """Store a MeterValues (see :func:`~voltspot.services.charging.lifecycle.
+        record_meter_values`) in the group-commit writer's next batch, which reads the
+        sessions of all its chargers' transactions in one query; returns once committed.
+        """
+        def write(session: Session) -> None:
+            lifecycle.record_meter_values(session, self.charge_point_id, connector_id,
+                                          transaction_id, readings, station_id=station_id)
+        if transaction_id is None:
+            self._committer.submit(write)
+        else:
+            self._committer.submit(write, prepare=transactions.load_sessions,
+                                   key=transaction_id)
 
     def record_transaction_event(self, event: transactions.TransactionEventReport, *,
                                  station_id: int, follows_on: bool, grouped: bool
@@ -59,14 +78,24 @@ class StationMessages:
         skips the replay check; should the event turn out to be numbered like one already
         recorded after all (a charger that renumbered), it is recorded again with the
         check."""
-        run: Callable[..., Any] = self.run_grouped if grouped else self.run
+        def record(follows_on: bool) -> transactions.EventAnswer:
+            def write(session: Session) -> transactions.EventAnswer:
+                return transactions.record_transaction_event(
+                    session, self.charge_point_id, event, station_id=station_id,
+                    follows_on=follows_on)
+            if not grouped:
+                with self._db.session() as session:
+                    return write(session)
+            # The batch reads the sessions of all its chargers' events in one query.
+            return self._committer.submit(write, prepare=transactions.load_by_charger_ids,
+                                          key=(station_id, event.charger_transaction_id))
+
         try:
-            return run(transactions.record_transaction_event, event, station_id=station_id,
-                       follows_on=follows_on)
+            return record(follows_on)
         except IntegrityError:
             if not follows_on:
                 raise
-            return run(transactions.record_transaction_event, event, station_id=station_id)
+            return record(False)
 
     def configure_after_boot(self, *, sample_interval_s: int) -> None:
         """Configure the charger's metering and read its device model after it booted

@@ -29,6 +29,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.typing import Subprotocol
 
 from voltspot.simulator.car import Car
+from voltspot.simulator.smart_charging import ProfileStore
 
 log = logging.getLogger("voltspot.simulator")
 
@@ -204,6 +205,9 @@ class ChargerBase:
         self.id = charge_point_id
         self.url = f"{url.rstrip('/')}/{quote(charge_point_id, safe='')}"
         self.power_w = power_kw * 1000.0
+        # The charging profiles the CSMS installed; tests may set ``reject`` or
+        # ``stack_level_zero_only`` to play chargers that refuse them.
+        self.profiles = ProfileStore(self.power_w)
         self.speed = speed
         self.battery_wh = battery_kwh * 1000.0
         self.auto_sessions = auto_sessions

@@ -15,6 +15,8 @@ TAPER_START_SOC = 80.0
 MIN_TAPER_FRACTION = 0.1
 # A car drawing less than this is treated as full (covers tiny configured powers too).
 FULL_POWER_THRESHOLD_W = 100.0
+# The least current a car charges with (IEC 61851).
+MIN_CURRENT_A = 6.0
 
 _INTEGRATION_STEP_S = 30.0
 
@@ -45,14 +47,22 @@ class Car:
     soc: float
     max_power_w: float
     sampled_at: float
+    # What the charger's charging profiles allow now (None: no limit).
+    allowed_w: float | None = None
 
     @property
     def power_w(self) -> float:
-        return charging_power_w(self.soc, self.max_power_w)
+        power = charging_power_w(self.soc, self.max_power_w)
+        if self.allowed_w is None:
+            return power
+        if self.allowed_w < MIN_CURRENT_A * VOLTAGE_V * PHASES:
+            # IEC 61851: below 6 A a car pauses (and resumes when allowed more).
+            return 0.0
+        return min(power, self.allowed_w)
 
     @property
     def full(self) -> bool:
-        return self.power_w == 0.0
+        return charging_power_w(self.soc, self.max_power_w) == 0.0
 
     def charge(self, seconds: float) -> float:
         """Charge the battery for ``seconds`` of simulated time; return the Wh delivered."""

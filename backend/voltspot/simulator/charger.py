@@ -14,6 +14,7 @@ Pure asyncio: no Flask, no database.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,9 +30,12 @@ from ocpp.v16.enums import (
     AvailabilityType,
     ChargePointErrorCode,
     ChargePointStatus,
+    ChargingProfileStatus,
     ClearCacheStatus,
+    ClearChargingProfileStatus,
     ConfigurationStatus,
     DataTransferStatus,
+    GetCompositeScheduleStatus,
     Location,
     Measurand,
     MessageTrigger,
@@ -189,6 +193,24 @@ class _Link(LinkMixin, ChargePoint):
     def on_clear_cache(self, **_: Any) -> Any:
         return call_result.ClearCache(status=ClearCacheStatus.accepted)
 
+    @on(Action.set_charging_profile)
+    def on_set_charging_profile(self, connector_id: int, cs_charging_profiles: dict[str, Any],
+                                **_: Any) -> Any:
+        return self._charger._set_charging_profile(connector_id, cs_charging_profiles)
+
+    @on(Action.clear_charging_profile)
+    def on_clear_charging_profile(self, id: int | None = None, connector_id: int | None = None,
+                                  charging_profile_purpose: str | None = None,
+                                  stack_level: int | None = None, **_: Any) -> Any:
+        return self._charger._clear_charging_profile(id, connector_id,
+                                                     charging_profile_purpose, stack_level)
+
+    @on(Action.get_composite_schedule)
+    def on_get_composite_schedule(self, connector_id: int, duration: int,
+                                  charging_rate_unit: str | None = None, **_: Any) -> Any:
+        return self._charger._get_composite_schedule(connector_id, duration,
+                                                     charging_rate_unit)
+
     @on(Action.data_transfer)
     def on_data_transfer(self, vendor_id: str, **_: Any) -> Any:
         return call_result.DataTransfer(status=DataTransferStatus.unknown_vendor_id)
@@ -255,7 +277,12 @@ class SimulatedCharger(ChargerBase):
             "StopTransactionOnInvalidId": _Setting("true", valid=_is_bool),
             "StopTxnAlignedData": _Setting("", readonly=True),
             "StopTxnSampledData": _Setting("", readonly=True),
-            "SupportedFeatureProfiles": _Setting("Core,RemoteTrigger", readonly=True),
+            "SupportedFeatureProfiles": _Setting("Core,RemoteTrigger,SmartCharging",
+                                                 readonly=True),
+            "ChargeProfileMaxStackLevel": _Setting("8", readonly=True),
+            "ChargingScheduleAllowedChargingRateUnit": _Setting("Current,Power", readonly=True),
+            "ChargingScheduleMaxPeriods": _Setting("24", readonly=True),
+            "MaxChargingProfilesInstalled": _Setting("16", readonly=True),
             "TransactionMessageAttempts": _Setting("3", valid=_is_count(0)),
             "TransactionMessageRetryInterval": _Setting("30", valid=_is_count(0)),
             "UnlockConnectorOnEVSideDisconnect": _Setting("true", readonly=True),
@@ -353,6 +380,7 @@ class SimulatedCharger(ChargerBase):
                            meter_start=meter_start, car=self._new_car())
         connector.session = session
         self.transactions[connector.id] = session.transaction_id
+        self._update_energy(connector)
         log.info("%s: transaction %d started on connector %d, car at %.0f %%", self.id,
                  session.transaction_id, connector.id, session.car.soc)
         status = started.id_tag_info["status"]
@@ -387,8 +415,12 @@ class SimulatedCharger(ChargerBase):
             await self._end_session(connector, Reason.ev_disconnected, linger=0)
 
     def _update_energy(self, connector: _Connector, elapsed: float | None = None) -> None:
-        if connector.session is not None:
-            self._deliver_energy(connector, connector.session.car, elapsed)
+        session = connector.session
+        if session is not None:
+            self._deliver_energy(connector, session.car, elapsed)
+            # From now on the car draws what the charging profiles allow.
+            session.car.allowed_w = self.profiles.limit_w(
+                connector.id, str(session.transaction_id), time.time())
 
     async def send_meter_values(self, connector_id: int, *, elapsed: float | None = None,
                                 context: ReadingContext = ReadingContext.sample_periodic
@@ -455,6 +487,7 @@ class SimulatedCharger(ChargerBase):
         # finds nothing left to stop.
         connector.session = None
         self.transactions.pop(connector.id, None)
+        self.profiles.end_transaction(str(session.transaction_id))
         self._cancel_task(connector)
         meter_stop = int(connector.register_wh)
         await self._send_reliably(call.StopTransaction(
@@ -627,3 +660,68 @@ class SimulatedCharger(ChargerBase):
             status = ConfigurationStatus.accepted
         log.info("%s: configuration %s=%s %s", self.id, key, value, status.lower())
         return call_result.ChangeConfiguration(status)
+
+    # -- smart charging -------------------------------------------------------------------
+
+    def allowed_amps(self, connector_id: int) -> float:
+        """The current per phase the charging profiles allow on ``connector_id`` now."""
+        session = self._connector(connector_id).session
+        watts = self.profiles.limit_w(connector_id,
+                                      str(session.transaction_id) if session else None,
+                                      time.time())
+        return watts / (VOLTAGE_V * PHASES)
+
+    def _limits_changed(self) -> None:
+        for connector in self._connectors.values():
+            self._update_energy(connector)
+
+    def _set_charging_profile(self, connector_id: int, profile: dict[str, Any]
+                              ) -> call_result.SetChargingProfile:
+        purpose = str(profile.get("charging_profile_purpose"))
+        transaction_id = profile.get("transaction_id")
+        if purpose == "TxProfile" and transaction_id is None:
+            # A TxProfile without a transaction id is for the one running on the connector.
+            running = self.transactions.get(connector_id)
+            transaction_id = running
+        if connector_id not in self._status or (
+                purpose == "TxProfile" and transaction_id not in self.transactions.values()):
+            accepted = False
+        else:
+            accepted = self.profiles.install(
+                purpose=purpose, plug=connector_id,
+                profile_id=int(profile["charging_profile_id"]),
+                stack_level=int(profile.get("stack_level", 0)),
+                kind=str(profile.get("charging_profile_kind", "Absolute")),
+                schedule=profile.get("charging_schedule") or {}, now=time.time(),
+                transaction_id=None if transaction_id is None else str(transaction_id))
+        log.info("%s: %s on connector %d %s", self.id, purpose, connector_id,
+                 "accepted" if accepted else "rejected")
+        if accepted:
+            self._limits_changed()
+        status = ChargingProfileStatus.accepted if accepted else ChargingProfileStatus.rejected
+        return call_result.SetChargingProfile(status)
+
+    def _clear_charging_profile(self, profile_id: int | None, connector_id: int | None,
+                                purpose: str | None, stack_level: int | None
+                                ) -> call_result.ClearChargingProfile:
+        cleared = self.profiles.clear(profile_id=profile_id, plug=connector_id,
+                                      purpose=purpose, stack_level=stack_level)
+        self._limits_changed()
+        status = (ClearChargingProfileStatus.accepted if cleared
+                  else ClearChargingProfileStatus.unknown)
+        return call_result.ClearChargingProfile(status)
+
+    def _get_composite_schedule(self, connector_id: int, duration: int, unit: str | None
+                                ) -> call_result.GetCompositeSchedule:
+        if connector_id not in self._status:
+            return call_result.GetCompositeSchedule(GetCompositeScheduleStatus.rejected)
+        running = self.transactions.get(connector_id)
+        now = time.time()
+        unit = unit or "A"
+        periods = self.profiles.composite(connector_id, None if running is None
+                                          else str(running), duration, unit, now)
+        return call_result.GetCompositeSchedule(
+            GetCompositeScheduleStatus.accepted, connector_id=connector_id,
+            schedule_start=timestamp(),
+            charging_schedule={"duration": duration, "charging_rate_unit": unit,
+                               "charging_schedule_period": periods})

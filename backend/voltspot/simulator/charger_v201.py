@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import time
 import uuid
 from collections import deque
 from collections.abc import Sequence
@@ -45,12 +46,15 @@ from ocpp.v201.enums import (
     AuthorizationStatusEnumType,
     BootReasonEnumType,
     ChangeAvailabilityStatusEnumType,
+    ChargingProfileStatusEnumType,
     ChargingStateEnumType,
     ClearCacheStatusEnumType,
+    ClearChargingProfileStatusEnumType,
     ConnectorStatusEnumType,
     DataEnumType,
     DataTransferStatusEnumType,
     GenericDeviceModelStatusEnumType,
+    GenericStatusEnumType,
     IdTokenEnumType,
     LocationEnumType,
     MeasurandEnumType,
@@ -268,6 +272,23 @@ class _Link(LinkMixin, ChargePoint):
     def on_clear_cache(self, **_: Any) -> Any:
         return call_result.ClearCache(status=ClearCacheStatusEnumType.accepted)
 
+    @on(Action.set_charging_profile)
+    def on_set_charging_profile(self, evse_id: int, charging_profile: dict[str, Any],
+                                **_: Any) -> Any:
+        return self._charger._set_charging_profile(evse_id, charging_profile)
+
+    @on(Action.clear_charging_profile)
+    def on_clear_charging_profile(self, charging_profile_id: int | None = None,
+                                  charging_profile_criteria: dict[str, Any] | None = None,
+                                  **_: Any) -> Any:
+        return self._charger._clear_charging_profile(charging_profile_id,
+                                                     charging_profile_criteria or {})
+
+    @on(Action.get_composite_schedule)
+    def on_get_composite_schedule(self, duration: int, evse_id: int,
+                                  charging_rate_unit: str | None = None, **_: Any) -> Any:
+        return self._charger._get_composite_schedule(evse_id, duration, charging_rate_unit)
+
     @on(Action.data_transfer)
     def on_data_transfer(self, vendor_id: str, **_: Any) -> Any:
         return call_result.DataTransfer(status=DataTransferStatusEnumType.unknown_vendor_id)
@@ -337,6 +358,7 @@ class SimulatedCharger201(ChargerBase):
         tx = ComponentKey("TxCtrlr")
         auth = ComponentKey("AuthCtrlr")
         device_data = ComponentKey("DeviceDataCtrlr")
+        smart = ComponentKey("SmartChargingCtrlr")
         read_only = MutabilityEnumType.read_only
         string, integer, boolean = DataEnumType.string, DataEnumType.integer, DataEnumType.boolean
         members, options = DataEnumType.member_list, DataEnumType.option_list
@@ -390,6 +412,14 @@ class SimulatedCharger201(ChargerBase):
                      instance="GetReport"),
             Variable(device_data, "ItemsPerMessage", "20", integer, read_only,
                      instance="GetVariables"),
+            Variable(smart, "Enabled", "true", boolean, read_only),
+            Variable(smart, "Available", "true", boolean, read_only),
+            Variable(smart, "RateUnit", "A,W", members, read_only, values_list="A,W"),
+            Variable(smart, "ProfileStackLevel", str(self.profiles.max_stack_level), integer,
+                     read_only),
+            Variable(smart, "PeriodsPerSchedule", "24", integer, read_only),
+            Variable(smart, "Entries", str(self.profiles.max_profiles), integer, read_only,
+                     instance="ChargingProfiles"),
         ]
         for n in range(1, evses + 1):
             for component in (ComponentKey("EVSE", evse=n),
@@ -696,6 +726,7 @@ class SimulatedCharger201(ChargerBase):
                  transaction.id, evse.id, authorization.id_token["id_token"], trigger)
         if evse.car is not None:
             evse.car.sampled_at = asyncio.get_running_loop().time()
+            evse.car.allowed_w = self._allowed_w(evse)
         status = AuthorizationStatusEnumType.accepted
         try:
             result = await answer
@@ -1106,3 +1137,71 @@ class SimulatedCharger201(ChargerBase):
                      len(chunks))
 
         return call_result.GetBaseReport(status=GenericDeviceModelStatusEnumType.accepted), notify
+
+    # -- smart charging -------------------------------------------------------------------
+
+    def _allowed_w(self, evse: _Evse) -> float:
+        transaction = evse.transaction
+        return self.profiles.limit_w(evse.id, transaction.id if transaction else None,
+                                     time.time())
+
+    def allowed_amps(self, evse_id: int) -> float:
+        """The current per phase the charging profiles allow on ``evse_id`` now."""
+        return self._allowed_w(self._evse(evse_id)) / (VOLTAGE_V * PHASES)
+
+    def _deliver_energy(self, plug: Any, car: Car, elapsed: float | None = None) -> None:
+        super()._deliver_energy(plug, car, elapsed)
+        # From now on the car draws what the charging profiles allow.
+        car.allowed_w = self._allowed_w(plug)
+
+    def _limits_changed(self) -> None:
+        for evse in self._evses.values():
+            if evse.car is not None and evse.transaction is not None \
+                    and evse.transaction.authorized:
+                self._deliver_energy(evse, evse.car)
+
+    def _set_charging_profile(self, evse_id: int, profile: dict[str, Any]
+                              ) -> call_result.SetChargingProfile:
+        purpose = str(profile.get("charging_profile_purpose"))
+        transaction_id = profile.get("transaction_id")
+        schedules = profile.get("charging_schedule") or [{}]
+        valid_evse = evse_id == 0 or evse_id in self._evses
+        if purpose == "ChargingStationMaxProfile" and evse_id != 0:
+            valid_evse = False
+        if purpose == "TxProfile" and transaction_id not in self.transactions.values():
+            valid_evse = False
+        accepted = valid_evse and self.profiles.install(
+            purpose=purpose, plug=evse_id, profile_id=int(profile["id"]),
+            stack_level=int(profile.get("stack_level", 0)),
+            kind=str(profile.get("charging_profile_kind", "Absolute")),
+            schedule=schedules[0], now=time.time(), transaction_id=transaction_id)
+        log.info("%s: %s on EVSE %d %s", self.id, purpose, evse_id,
+                 "accepted" if accepted else "rejected")
+        if accepted:
+            self._limits_changed()
+        return call_result.SetChargingProfile(
+            status=ChargingProfileStatusEnumType.accepted if accepted
+            else ChargingProfileStatusEnumType.rejected)
+
+    def _clear_charging_profile(self, profile_id: int | None, criteria: dict[str, Any]
+                                ) -> call_result.ClearChargingProfile:
+        cleared = self.profiles.clear(profile_id=profile_id, plug=criteria.get("evse_id"),
+                                      purpose=criteria.get("charging_profile_purpose"),
+                                      stack_level=criteria.get("stack_level"))
+        self._limits_changed()
+        return call_result.ClearChargingProfile(
+            status=ClearChargingProfileStatusEnumType.accepted if cleared
+            else ClearChargingProfileStatusEnumType.unknown)
+
+    def _get_composite_schedule(self, evse_id: int, duration: int, unit: str | None
+                                ) -> call_result.GetCompositeSchedule:
+        if evse_id != 0 and evse_id not in self._evses:
+            return call_result.GetCompositeSchedule(status=GenericStatusEnumType.rejected)
+        transaction = self._evses[evse_id].transaction if evse_id else None
+        unit = unit or "A"
+        periods = self.profiles.composite(evse_id, transaction.id if transaction else None,
+                                          duration, unit, time.time())
+        return call_result.GetCompositeSchedule(
+            status=GenericStatusEnumType.accepted,
+            schedule={"evse_id": evse_id, "duration": duration, "schedule_start": timestamp(),
+                      "charging_rate_unit": unit, "charging_schedule_period": periods})

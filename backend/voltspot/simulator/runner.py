@@ -41,22 +41,30 @@ def versions_for(count: int, ocpp_versions: Sequence[str]) -> list[str]:
     return [ocpp_versions[n % len(ocpp_versions)] for n in range(count)]
 
 
+PROFILE_BEHAVIOURS = ("obey", "reject", "ignore", "level0")
+
+
 def make_chargers(url: str, charge_point_ids: Sequence[str], password: str | None, *,
                   connectors: int = 2, power_kw: float = 22, meter_interval: float = 10,
                   auto_sessions: bool = True, speed: float = 1.0,
                   id_tags: list[str] | None = None, session_interval: float = 60.0,
                   ocpp_versions: Sequence[str] = ("1.6",), tx_updated_measurands: str = "",
                   tx_start_point: str = "PowerPathClosed",
-                  unlock_connector: str = "Unlocked") -> list[ChargerBase]:
+                  unlock_connector: str = "Unlocked", profiles: str = "obey"
+                  ) -> list[ChargerBase]:
     """One simulated charger per id, speaking the version :func:`versions_for` gives it:
     :class:`SimulatedCharger` for 1.6, :class:`SimulatedCharger201` for 2.0.1 (with
     ``connectors`` EVSEs and the 2.0.1-only ``tx_updated_measurands``, ``tx_start_point``
     and ``unlock_connector``). All share ``password`` and the other settings.
+    ``profiles`` is how they treat charging profiles: "obey", "reject" (no working smart
+    charging), "ignore" (accepted, then not kept) or "level0" (stack level 0 only).
 
     Raises ValueError for an empty id list or invalid settings.
     """
     if not charge_point_ids:
         raise ValueError("no charge point ids given")
+    if profiles not in PROFILE_BEHAVIOURS:
+        raise ValueError(f"profiles: choose from {', '.join(PROFILE_BEHAVIOURS)}")
     common: dict[str, Any] = dict(
         power_kw=power_kw, meter_interval=meter_interval, auto_sessions=auto_sessions,
         session_interval=session_interval, speed=speed, id_tags=id_tags)
@@ -71,6 +79,10 @@ def make_chargers(url: str, charge_point_ids: Sequence[str], password: str | Non
         else:
             chargers.append(SimulatedCharger(url, cp_id, password, connectors=connectors,
                                              **common))
+        store = chargers[-1].profiles
+        store.reject = profiles == "reject"
+        store.ignore = profiles == "ignore"
+        store.stack_level_zero_only = profiles == "level0"
     return chargers
 
 

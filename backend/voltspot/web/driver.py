@@ -10,7 +10,9 @@ from werkzeug.wrappers import Response
 
 from voltspot.domain.evse_ids import EvseIdError, normalise_evse_id, url_safe
 from voltspot.runtime import runtime
-from voltspot.services.driver import journey as driver
+from voltspot.services.driver import live, plugs
+from voltspot.services.driver import spots as finding
+from voltspot.services.driver import start as starting
 from voltspot.services.errors import Conflict, NotFound
 from voltspot.services.payments.gateways.base import PaymentDeclined, PaymentUnavailable
 from voltspot.web.templating import htmx
@@ -36,13 +38,13 @@ def _float(name: str) -> float | None:
 def find_spot():
     lat, lon = _float("lat"), _float("lon")
     near = (lat, lon) if lat is not None and lon is not None else None
-    filters = driver.SpotFilters(
+    filters = finding.SpotFilters(
         free_only=request.args.get("free") == "1",
         connector_type=request.args.get("type") if request.args.get("type") in CONNECTOR_TYPES
         else None,
         min_power_kw=_float("min_kw"))
     query = request.args.get("q", "")[:100]
-    spots = driver.find_spots(runtime().db, near=near, query=query, filters=filters)
+    spots = finding.find_spots(runtime().db, near=near, query=query, filters=filters)
     context = dict(spots=spots, query=query, filters=filters, near=near,
                    connector_types=CONNECTOR_TYPES)
     if htmx and htmx.target == "spots":
@@ -52,12 +54,12 @@ def find_spot():
 
 @bp.get("/sites/<int:site_id>")
 def site(site_id: int):
-    view = driver.site_view(runtime().db, site_id)
+    view = finding.site_view(runtime().db, site_id)
     return render_template("driver/site.html", site=view)
 
 
 def _plug_page(evse: str, error: str | None = None, status: int = 200):
-    page = driver.plug_page(runtime().db, evse)
+    page = plugs.plug_page(runtime().db, evse)
     return render_template("driver/plug.html", page=page, error=error,
                            start_key=secrets.token_urlsafe(16)), status
 
@@ -77,9 +79,9 @@ def plug(evse: str):
 def start(evse: str):
     rt = runtime()
     try:
-        token = driver.start_session(rt.db, rt.payments, rt.control, evse,
+        token = starting.start_session(rt.db, rt.payments, rt.control, evse,
                                      request.form.get("start_key", ""))
-    except (driver.PlugUnavailable, PaymentDeclined, PaymentUnavailable) as refused:
+    except (plugs.PlugUnavailable, PaymentDeclined, PaymentUnavailable) as refused:
         body, status = _plug_page(evse, error=str(refused), status=409)
         # The address bar shows the plug page again, not the form's POST address.
         return body, status, {"HX-Replace-Url": url_for("driver.plug", evse=evse)}
@@ -99,9 +101,9 @@ def scan():
     return render_template("driver/scan.html", code=code, error=error)
 
 
-def _live(token: str) -> driver.LiveSession:
+def _live(token: str) -> live.LiveSession:
     rt = runtime()
-    return driver.live_session(rt.db, token, rt.settings.remote_start_timeout)
+    return live.live_session(rt.db, token, rt.settings.remote_start_timeout)
 
 
 @bp.get("/sessions/<token>")
@@ -109,7 +111,7 @@ def session_page(token: str):
     rt = runtime()
     if htmx.target == "live":
         return render_template("driver/_session_live.html", live=_live(token))
-    page = driver.session_page(rt.db, rt.payments, token, rt.settings.remote_start_timeout)
+    page = live.session_page(rt.db, rt.payments, token, rt.settings.remote_start_timeout)
     return render_template("driver/session.html", live=page.live, payment=page.payment,
                            error=request.args.get("error"))
 
@@ -120,7 +122,7 @@ def paid(token: str) -> Response:
     asked whether the money is really held before the charger is started."""
     rt = runtime()
     try:
-        driver.confirm_hold(rt.db, rt.payments, rt.control, token)
+        starting.confirm_hold(rt.db, rt.payments, rt.control, token)
     except PaymentUnavailable as problem:
         return redirect(url_for("driver.session_page", token=token, error=str(problem)), 303)
     return redirect(url_for("driver.session_page", token=token), 303)
@@ -130,7 +132,7 @@ def paid(token: str) -> Response:
 def stop(token: str) -> Response:
     rt = runtime()
     try:
-        driver.stop_session(rt.db, rt.control, token)
+        live.stop_session(rt.db, rt.control, token)
     except Conflict as problem:
         return redirect(url_for("driver.session_page", token=token, error=str(problem)), 303)
     return redirect(url_for("driver.session_page", token=token), 303)

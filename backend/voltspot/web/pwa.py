@@ -25,7 +25,9 @@ BACKGROUND_COLOR = "#ffffff"
 SHELL_FILES = (
     "css/app.css",
     "js/app.js",
+    "js/live.js",
     "vendor/htmx/htmx.min.js",
+    "vendor/htmx-ext-sse/sse.min.js",
     "vendor/bootstrap/bootstrap.min.css",
     "icons/favicon.svg",
     "icons/icon-192.png",

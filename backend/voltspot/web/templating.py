@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from flask_htmx import HTMX
 
-from voltspot.domain.pricing import format_money
+from voltspot.domain.money import format_money
+from voltspot.domain.money import major_units as _major_units
 from voltspot.web.csrf import csrf_token
 
 # ``htmx.target`` and friends describe the current request; views import this one object.
@@ -66,6 +67,12 @@ def utc_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
+def major_units(amount: int, currency: str) -> str:
+    """``amount`` in minor units as a plain decimal in major units ("2.50"), for form
+    fields and CSV."""
+    return str(_major_units(amount, currency))
+
+
 def init_templating(app: Flask, *, demo_payments: bool) -> None:
     """Give ``app``'s templates their filters and globals, and its views ``htmx``.
     ``demo_payments`` tells the pages to say no real card is charged."""
@@ -75,5 +82,6 @@ def init_templating(app: Flask, *, demo_payments: bool) -> None:
     app.add_template_filter(duration, "duration")
     app.add_template_filter(relative_age, "ago")
     app.add_template_filter(utc_iso, "utc_iso")
+    app.add_template_filter(major_units, "major_units")
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["demo_payments"] = demo_payments

@@ -57,8 +57,8 @@ class ChargePoint16(StationHandlers):
             iccid=optional.get("iccid"), imsi=optional.get("imsi"),
             meter_type=optional.get("meter_type"),
             meter_serial_number=optional.get("meter_serial_number"))
-        registration, interval = self._messages.run(stations.record_boot, info,
-                                                    self._settings.heartbeat_interval)
+        registration, interval = self._messages.run_grouped(
+            stations.record_boot, info, self._settings.heartbeat_interval)
         self._registration = registration
         return call_result.BootNotification(
             current_time=format_timestamp(utcnow()), interval=interval,
@@ -66,7 +66,7 @@ class ChargePoint16(StationHandlers):
 
     @on(Action.heartbeat)
     def on_heartbeat(self) -> call_result.Heartbeat:
-        self._messages.run(stations.record_seen)
+        self._messages.run_grouped(stations.record_seen)
         return call_result.Heartbeat(current_time=format_timestamp(utcnow()))
 
     @on(Action.status_notification)
@@ -74,34 +74,33 @@ class ChargePoint16(StationHandlers):
                                timestamp: str | None = None, info: str | None = None,
                                vendor_error_code: str | None = None,
                                **_: Any) -> call_result.StatusNotification:
-        self._messages.run(status_service.record_status, checked_connector(connector_id),
-                           ConnectorStatus(status),
-                           error_code, parse_timestamp(timestamp) if timestamp else None, info,
-                           vendor_error_code)
+        self._messages.run_grouped(status_service.record_status, checked_connector(connector_id),
+                                   ConnectorStatus(status), error_code,
+                                   parse_timestamp(timestamp) if timestamp else None, info,
+                                   vendor_error_code)
         return call_result.StatusNotification()
 
     @on(Action.authorize)
     def on_authorize(self, id_tag: str) -> call_result.Authorize:
-        info = self._messages.run(charging.authorize, id_tag)
+        info = self._messages.run_grouped(charging.authorize, id_tag)
         return call_result.Authorize(id_tag_info=_id_tag_info(info))
 
     @on(Action.start_transaction)
     def on_start_transaction(self, connector_id: int, id_tag: str, meter_start: int,
                              timestamp: str, reservation_id: int | None = None
                              ) -> call_result.StartTransaction:
-        result = self._messages.run(charging.start_transaction, connector_id=connector_id,
-                                    id_tag=id_tag,
-                                    meter_start=checked_register(meter_start, "meterStart"),
-                                    timestamp=parse_timestamp(timestamp),
-                                    reservation_id=reservation_id)
+        result = self._messages.run_grouped(
+            charging.start_transaction, connector_id=connector_id, id_tag=id_tag,
+            meter_start=checked_register(meter_start, "meterStart"),
+            timestamp=parse_timestamp(timestamp), reservation_id=reservation_id)
         return call_result.StartTransaction(transaction_id=result.transaction_id,
                                             id_tag_info=_id_tag_info(result.id_tag_info))
 
     @on(Action.meter_values)
     def on_meter_values(self, connector_id: int, meter_value: list[dict[str, Any]],
                         transaction_id: int | None = None) -> call_result.MeterValues:
-        self._messages.run_grouped(charging.record_meter_values, connector_id, transaction_id,
-                                   _readings(meter_value), station_id=self.station_id)
+        self._messages.record_meter_values(connector_id, transaction_id,
+                                           _readings(meter_value), station_id=self.station_id)
         return call_result.MeterValues()
 
     @on(Action.stop_transaction)

@@ -94,8 +94,8 @@ class ChargePoint201(StationHandlers):
             serial_number=charging_station.get("serial_number"),
             firmware_version=charging_station.get("firmware_version"),
             iccid=modem.get("iccid"), imsi=modem.get("imsi"), boot_reason=reason)
-        registration, interval = self._messages.run(stations.record_boot, info,
-                                                    self._settings.heartbeat_interval)
+        registration, interval = self._messages.run_grouped(
+            stations.record_boot, info, self._settings.heartbeat_interval)
         self._registration = registration
         self._new_over_this_connection.clear()  # a rebooted charger may number anew
         return call_result.BootNotification(current_time=format_timestamp(utcnow()),
@@ -111,20 +111,20 @@ class ChargePoint201(StationHandlers):
 
     @on(Action.heartbeat)
     def on_heartbeat(self) -> call_result.Heartbeat:
-        self._messages.run(stations.record_seen)
+        self._messages.run_grouped(stations.record_seen)
         return call_result.Heartbeat(current_time=format_timestamp(utcnow()))
 
     @on(Action.status_notification)
     def on_status_notification(self, timestamp: str, connector_status: str, evse_id: int,
                                connector_id: int, **_: Any) -> call_result.StatusNotification:
-        self._messages.run(status_service.record_evse_status,
-                           checked_connector(evse_id, "evseId"), connector_id,
-                           connector_status, parse_timestamp(timestamp))
+        self._messages.run_grouped(status_service.record_evse_status,
+                                   checked_connector(evse_id, "evseId"), connector_id,
+                                   connector_status, parse_timestamp(timestamp))
         return call_result.StatusNotification()
 
     @on(Action.authorize)
     def on_authorize(self, id_token: dict[str, Any], **_: Any) -> call_result.Authorize:
-        info = self._messages.run(charging.authorize, id_token["id_token"])
+        info = self._messages.run_grouped(charging.authorize, id_token["id_token"])
         return call_result.Authorize(id_token_info=_id_token_info(info))
 
     @on(Action.transaction_event)
@@ -151,9 +151,9 @@ class ChargePoint201(StationHandlers):
         answer = self._messages.record_transaction_event(
             event, station_id=self.station_id,
             follows_on=reference in self._new_over_this_connection,
-            # The periodic meter values of every charger: group-committed like 1.6
-            # MeterValues.
-            grouped=event_type == "Updated" and id_token is None)
+            # Started and the periodic meter values of every charger: group-committed
+            # like 1.6 StartTransaction and MeterValues.
+            grouped=event_type != "Ended")
         if event_type == "Ended":
             self._new_over_this_connection.discard(reference)
         elif not answer.replayed:
@@ -170,8 +170,8 @@ class ChargePoint201(StationHandlers):
     @on(Action.meter_values)
     def on_meter_values(self, evse_id: int, meter_value: list[dict[str, Any]], **_: Any
                         ) -> call_result.MeterValues:
-        self._messages.run_grouped(charging.record_meter_values, evse_id, None,
-                                   _readings(meter_value), station_id=self.station_id)
+        self._messages.record_meter_values(evse_id, None, _readings(meter_value),
+                                           station_id=self.station_id)
         return call_result.MeterValues()
 
     @on(Action.notify_report)

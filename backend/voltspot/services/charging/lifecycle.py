@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from voltspot.domain.authorization import IdTagInfo, card_status
@@ -35,6 +35,7 @@ from voltspot.domain.statuses import (
     SessionStatus,
     session_status_for_connector,
 )
+from voltspot.group_commit import insert_rows
 from voltspot.models import (
     ChargingSession,
     Connector,
@@ -385,8 +386,8 @@ def record_meter_values(session: Session, charge_point_id: str, connector_id: in
             if charging is not None:
                 _apply_sample(charging, sample, charge_point_id)
     if rows:
-        # Core executemany: this runs for every MeterValues of every charger.
-        session.execute(insert(MeterSample.__table__), rows)
+        # One executemany for the whole group-commit batch: every MeterValues of every charger.
+        insert_rows(session, MeterSample.__table__, rows)
 
 
 def _session_for_samples(session: Session, station_id: int, connector_id: int,

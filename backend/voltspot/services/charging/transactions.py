@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -175,8 +175,46 @@ def forget_old_events(session: Session, now: datetime) -> int:
         TransactionEvent.at < now - REPLAY_WINDOW)).rowcount
 
 
+# Where :func:`load_by_charger_ids` leaves the sessions it read, in ``session.info``, by
+# (station id, charger transaction id).
+_LOADED = "voltspot.sessions_by_charger_id"
+# Where :func:`load_sessions` keeps the sessions it read.
+_HELD = "voltspot.sessions_read_ahead"
+
+
+def load_by_charger_ids(session: Session, keys: list[tuple[int, str]]) -> None:
+    """Read the sessions of many (station id, charger transaction id) pairs in one query,
+    for :func:`record_transaction_event` to find in ``session`` (a group-commit batch's
+    read-ahead: each 2.0.1 event would look its session up on its own)."""
+    loaded = session.info.setdefault(_LOADED, {})
+    wanted = set(keys) - loaded.keys()
+    if not wanted:
+        return
+    for found in session.scalars(select(ChargingSession).where(
+            tuple_(ChargingSession.station_id, ChargingSession.charger_transaction_id)
+            .in_(wanted))):
+        loaded[(found.station_id, found.charger_transaction_id)] = found
+
+
+def load_sessions(session: Session, transaction_ids: list[int]) -> None:
+    """Read the sessions of many transaction ids (our transaction ids are the sessions'
+    keys) into ``session`` in one query, where looking each up by key finds it without
+    a query of its own (a group-commit batch's read-ahead for 1.6 MeterValues)."""
+    # Held in ``session.info``: the session's identity map keeps unchanged objects only as
+    # long as something else refers to them.
+    session.info.setdefault(_HELD, []).extend(session.scalars(select(ChargingSession).where(
+        ChargingSession.id.in_(set(transaction_ids)))))
+
+
 def _by_charger_id(session: Session, station_id: int,
                    charger_transaction_id: str) -> ChargingSession | None:
+    key = (station_id, charger_transaction_id)
+    found = session.info.get(_LOADED, {}).get(key)
+    # What was read ahead, unless this batch has since given its id away (a reused id
+    # retired) or deleted it (a transaction adopted by a remote start): then ask again.
+    if found is not None and found in session \
+            and (found.station_id, found.charger_transaction_id) == key:
+        return found
     return session.scalar(select(ChargingSession).where(
         ChargingSession.station_id == station_id,
         ChargingSession.charger_transaction_id == charger_transaction_id))

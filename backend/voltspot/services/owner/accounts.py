@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from voltspot.models import (
     ChargingSession,
@@ -23,6 +22,7 @@ from voltspot.models import (
     Tariff,
     utcnow,
 )
+from voltspot.passwords import hash_password, password_matches
 from voltspot.services.errors import Conflict, InvalidInput, NotFound
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -50,7 +50,7 @@ def create_owner(session: Session, email: str, password: str | None, *, name: st
     if session.scalar(select(Owner.id).where(Owner.email == email)):
         raise Conflict(f"an owner with email {email} already exists")
     owner = Owner(email=email, name=name, is_admin=admin,
-                  password_hash=generate_password_hash(password) if password else None)
+                  password_hash=hash_password(password) if password else None)
     session.add(owner)
     session.flush()
     return owner
@@ -60,9 +60,9 @@ def authenticate(session: Session, email: str, password: str) -> Owner | None:
     """The owner whose email and password match, or None (same answer either way)."""
     owner = session.scalar(select(Owner).where(Owner.email == email.strip().lower()))
     if owner is None or owner.password_hash is None:
-        check_password_hash(generate_password_hash("timing"), password)
+        password_matches(hash_password("timing"), password)
         return None
-    if not check_password_hash(owner.password_hash, password):
+    if not password_matches(owner.password_hash, password):
         return None
     owner.last_login_at = utcnow()
     return owner

@@ -17,13 +17,14 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
 from voltspot.db import Database
 from voltspot.domain.availability import station_online
 from voltspot.domain.evse_ids import make_evse_id
+from voltspot.domain.protocol import OcppVersion
 from voltspot.domain.statuses import Registration
 from voltspot.models import Connector, Site, Station, utcnow
+from voltspot.passwords import hash_password
 from voltspot.services import forms
 from voltspot.services.charger_control import (
     ChargerControl,
@@ -32,7 +33,6 @@ from voltspot.services.charger_control import (
     StationOffline,
     UnknownCommand,
 )
-from voltspot.services.charging.commands import send_command
 from voltspot.services.errors import Conflict, InvalidInput
 from voltspot.services.forms import FormInvalid
 from voltspot.services.owner.accounts import Viewer, owned_site, owned_station
@@ -133,13 +133,14 @@ def new_password(db: Database, viewer: Viewer, charge_point_id: str) -> Credenti
         if station.site is None:
             raise Conflict(f"{charge_point_id} is waiting for adoption; adopt it first.")
         password = stations.generate_password()
-        station.password_hash = generate_password_hash(password)
+        station.password_hash = hash_password(password)
         log.info("%s: new password set by owner %s", charge_point_id, viewer.owner_id)
         return Credentials(charge_point_id, station.site.id, station.site.name, password)
 
 
 # What an owner may choose for a charger that offers both versions (None: the newest).
-OCPP_CHOICES = {"": None, "2.0.1": "2.0.1", "1.6": "1.6"}
+OCPP_CHOICES: dict[str, OcppVersion | None] = {
+    "": None, str(OcppVersion.V201): OcppVersion.V201, str(OcppVersion.V16): OcppVersion.V16}
 
 
 def set_ocpp_preference(db: Database, viewer: Viewer, charge_point_id: str,
@@ -220,7 +221,7 @@ def _adopt(session: Session, viewer: Viewer, charge_point_id: str, form: Mapping
         # Security Profile 1 from day one: a station that came in without a password
         # gets one now, shown to the owner once.
         password = stations.generate_password()
-        station.password_hash = generate_password_hash(password)
+        station.password_hash = hash_password(password)
     session.flush()
     log.info("%s: adopted onto site %s by owner %s", charge_point_id, site.id, viewer.owner_id)
     online = station_online(station.connected, station.last_seen_at, station.heartbeat_interval,
@@ -233,7 +234,7 @@ def adopt_station(db: Database, control: ChargerControl, viewer: Viewer, charge_
     """Put a pending station on one of the viewer's sites (form fields ``site_id``,
     ``connectors``, ``max_power_kw``): its registration becomes Accepted and every plug
     gets an EVSE id. A charger learns its registration at boot, so when the station is
-    online it is asked (TriggerMessage) to send a BootNotification again.
+    online it is asked to announce itself (boot) again.
 
     Raises :class:`NotFound` (not the viewer's, or no such station), :class:`Conflict`
     (already adopted) and :class:`FormInvalid`.
@@ -245,13 +246,12 @@ def adopt_station(db: Database, control: ChargerControl, viewer: Viewer, charge_
         message += " It is let in the next time it connects."
         return replace(adoption, message=message)
     try:
-        answer = send_command(db, control, charge_point_id, "TriggerMessage",
-                              {"requestedMessage": "BootNotification"})
+        asked = control.trigger_boot_notification(charge_point_id).accepted
     except (StationOffline, NoAnswer, ChargerError, UnknownCommand) as error:
         log.warning("%s: asking it to boot again after adoption failed: %s",
                     charge_point_id, error)
-        answer = {}
-    if answer.get("status") == "Accepted":
+        asked = False
+    if asked:
         message += " We asked it to announce itself again; it can charge as soon as it does."
     else:
         message += (" It can charge after its next restart; restart it from the actions below "

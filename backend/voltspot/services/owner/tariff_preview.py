@@ -13,7 +13,7 @@ from voltspot.domain.pricing import (
     estimate,
     price_summary,
 )
-from voltspot.services.driver.journey import hold_sentence
+from voltspot.services.driver.plugs import hold_sentence
 from voltspot.services.owner.tariff_form import (
     BadField,
     TariffDraft,

@@ -23,7 +23,7 @@ from voltspot.models import ChargingSession, utcnow
 from voltspot.services.charger_control import ChargerControl, ChargerError, ChargerUnreachable
 from voltspot.services.charging import lifecycle
 from voltspot.services.charging.billing import bill_for
-from voltspot.services.driver.journey import ask_charger, confirm_hold
+from voltspot.services.driver.start import ask_charger, confirm_hold
 from voltspot.services.payments.gateways.base import PaymentGateway
 from voltspot.services.payments.holds import settle_pending
 

@@ -1,7 +1,7 @@
 """Payment provider events, each handled once, whatever the provider.
 
 An event only tells us that something changed; what changed is read back from the
-provider (:func:`~voltspot.services.driver.journey.confirm_hold`), so events arriving out of order,
+provider (:func:`~voltspot.services.driver.start.confirm_hold`), so events arriving out of order,
 twice, or before the driver's browser returns all end in the same state."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from voltspot.db import Database
 from voltspot.models import WebhookEvent
 from voltspot.services.charger_control import ChargerControl
-from voltspot.services.driver.journey import confirm_hold
+from voltspot.services.driver.start import confirm_hold
 from voltspot.services.errors import NotFound
 from voltspot.services.payments.gateways.base import PaymentEvent, PaymentGateway
 

@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from voltspot.db import Database
 from voltspot.models import ChargingSession, NetworkHourTotal, SiteHourTotal, Station
 from voltspot.models.base import UTCDateTime
 from voltspot.services.reports.sql import dialect_of
@@ -131,6 +132,13 @@ def count_station_history(session: Session, station_id: int, site_id: int) -> No
         _add_to_totals(session, SiteHourTotal,
                        {"site_id": site_id, "hour_start": hour, "currency": currency},
                        count, int(energy_wh), int(revenue))
+
+
+def recount(db: Database) -> None:
+    """Count every closed session again, in one transaction (see
+    :func:`recount_session_totals`)."""
+    with db.session() as session:
+        recount_session_totals(session)
 
 
 def recount_session_totals(session: Session) -> None:

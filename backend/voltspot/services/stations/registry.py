@@ -12,14 +12,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from voltspot.db import Database
 from voltspot.domain.evse_ids import make_evse_id
 from voltspot.domain.statuses import ConnectorStatus, Registration
+from voltspot.group_commit import GroupCommitter
 from voltspot.models import Connector, Site, Station, StationEvent, StationEventKind, utcnow
+from voltspot.passwords import hash_password, password_matches
 from voltspot.services.errors import Conflict, InvalidInput, NotFound
 
 EVSE_COUNTRY = "NL"
@@ -31,12 +32,39 @@ def generate_password() -> str:
     return secrets.token_urlsafe(18)
 
 
+# Where :func:`load_stations` leaves the stations it read, in ``session.info``.
+_LOADED = "voltspot.stations"
+
+
 def get_station(session: Session, charge_point_id: str) -> Station:
-    """The station with ``charge_point_id``; raises :class:`NotFound`."""
-    station = session.scalar(select(Station).where(Station.charge_point_id == charge_point_id))
+    """The station with ``charge_point_id``; raises :class:`NotFound`. A station read
+    ahead into this session by :func:`load_stations` costs no query."""
+    station = _find_station(session, charge_point_id)
     if station is None:
         raise NotFound(f"no station with charge point id {charge_point_id!r}")
     return station
+
+
+def _find_station(session: Session, charge_point_id: str) -> Station | None:
+    station = session.info.get(_LOADED, {}).get(charge_point_id)
+    if station is None:
+        station = session.scalar(select(Station).where(
+            Station.charge_point_id == charge_point_id))
+    return station
+
+
+def load_stations(session: Session, charge_point_ids: list[str]) -> None:
+    """Read the stations with ``charge_point_ids``, their connectors and sites, in one
+    query each, for :func:`get_station` to find in ``session`` (a group-commit batch's
+    read-ahead: what each charger's message would look up on its own)."""
+    loaded = session.info.setdefault(_LOADED, {})
+    wanted = set(charge_point_ids) - loaded.keys()
+    if not wanted:
+        return
+    for station in session.scalars(
+            select(Station).where(Station.charge_point_id.in_(wanted))
+            .options(selectinload(Station.connectors), selectinload(Station.site))):
+        loaded[station.charge_point_id] = station
 
 
 def register_station(session: Session, *, site_name: str, charge_point_id: str,
@@ -62,7 +90,7 @@ def register_station(session: Session, *, site_name: str, charge_point_id: str,
     password = password or generate_password()
     power_w = int(power_kw * 1000)
     station = Station(charge_point_id=charge_point_id, site=site, max_power_w=power_w,
-                      password_hash=generate_password_hash(password),
+                      password_hash=hash_password(password),
                       registration=Registration.ACCEPTED)
     session.add(station)
     session.flush()
@@ -113,25 +141,26 @@ class Access(StrEnum):
 
 
 class _VerifiedPasswords:
-    """The outcome of recent password checks, keyed on a digest of the station id, the
-    password and the stored hash: hashes are deliberately slow, and a reconnect storm of
-    thousands of chargers must not redo that work for a password already checked against
-    the same stored hash. A new stored hash makes a new key; no plaintext is kept."""
+    """The outcome of recent password checks, keyed on a digest of the password and the
+    stored hash: hashes are deliberately slow, and a reconnect storm of thousands of
+    chargers must not redo that work for a password already checked against the same
+    stored hash. The outcome depends on those two alone (the hash carries its salt), so
+    stations provisioned with one hash share one check. A new stored hash makes a new
+    key; no plaintext is kept."""
 
     def __init__(self, size: int = 65536) -> None:
         self._size = size
         self._outcomes: OrderedDict[str, bool] = OrderedDict()
         self._lock = threading.Lock()
 
-    def matches(self, charge_point_id: str, password_hash: str, password: str) -> bool:
-        key = hashlib.sha256("\0".join((charge_point_id, password_hash, password))
-                             .encode()).hexdigest()
+    def matches(self, password_hash: str, password: str) -> bool:
+        key = hashlib.sha256("\0".join((password_hash, password)).encode()).hexdigest()
         with self._lock:
             known = self._outcomes.get(key)
             if known is not None:
                 self._outcomes.move_to_end(key)
                 return known
-        outcome = check_password_hash(password_hash, password)
+        outcome = password_matches(password_hash, password)
         with self._lock:
             self._outcomes[key] = outcome
             if len(self._outcomes) > self._size:
@@ -140,31 +169,6 @@ class _VerifiedPasswords:
 
 
 _verified = _VerifiedPasswords()
-
-
-def _check_credentials(session: Session, charge_point_id: str, password: str | None, *,
-                       accept_unknown: bool) -> Access:
-    station = session.scalar(select(Station).where(Station.charge_point_id == charge_point_id))
-    if station is None:
-        if not accept_unknown:
-            return Access.UNKNOWN
-        validate_charge_point_id(charge_point_id)
-        session.add(Station(charge_point_id=charge_point_id, registration=Registration.PENDING,
-                            password_hash=generate_password_hash(password) if password else None))
-        session.flush()
-        return Access.PENDING
-    if station.password_hash is not None and (
-            password is None
-            or not _verified.matches(charge_point_id, station.password_hash, password)):
-        return Access.BAD_PASSWORD
-    if station.registration == Registration.PENDING:
-        return Access.PENDING
-    return Access.ALLOWED
-
-
-def _preferred_ocpp_version(session: Session, charge_point_id: str) -> str | None:
-    return session.scalar(select(Station.ocpp_version_preferred).where(
-        Station.charge_point_id == charge_point_id))
 
 
 @dataclass(frozen=True)
@@ -185,21 +189,41 @@ def admit(db: Database, charge_point_id: str, password: str | None, *,
     station for an owner to adopt, and the password it used becomes its password. Raises
     :class:`InvalidInput` for an unknown id no charger could use."""
     with db.session() as session:
-        access = _check_credentials(session, charge_point_id, password,
-                                    accept_unknown=accept_unknown)
-        return Admission(access, _preferred_ocpp_version(session, charge_point_id))
+        # One query; the slow password check comes after, holding no connection.
+        station = session.execute(select(
+            Station.password_hash, Station.registration, Station.ocpp_version_preferred)
+            .where(Station.charge_point_id == charge_point_id)).first()
+        if station is None:
+            if not accept_unknown:
+                return Admission(Access.UNKNOWN, None)
+            validate_charge_point_id(charge_point_id)
+            session.add(Station(
+                charge_point_id=charge_point_id, registration=Registration.PENDING,
+                password_hash=hash_password(password) if password else None))
+            return Admission(Access.PENDING, None)
+    if station.password_hash is not None and (
+            password is None or not _verified.matches(station.password_hash, password)):
+        return Admission(Access.BAD_PASSWORD, station.ocpp_version_preferred)
+    access = Access.PENDING if station.registration == Registration.PENDING else Access.ALLOWED
+    return Admission(access, station.ocpp_version_preferred)
 
 
-def connect(db: Database, charge_point_id: str, connection_id: str, ocpp_version: str) -> int:
-    """:func:`mark_connected` in its own transaction; returns the station's primary key."""
-    with db.session() as session:
-        return mark_connected(session, charge_point_id, connection_id, ocpp_version)
+def connect(committer: GroupCommitter, charge_point_id: str, connection_id: str,
+            ocpp_version: str) -> int:
+    """:func:`mark_connected` in the group-commit writer's next batch (a reconnect storm's
+    connections are committed together); returns the station's primary key once
+    committed."""
+    return committer.submit(
+        lambda session: mark_connected(session, charge_point_id, connection_id, ocpp_version),
+        prepare=load_stations, key=charge_point_id)
 
 
-def disconnect(db: Database, charge_point_id: str, connection_id: str) -> None:
-    """:func:`mark_disconnected` in its own transaction."""
-    with db.session() as session:
-        mark_disconnected(session, charge_point_id, connection_id)
+def disconnect(committer: GroupCommitter, charge_point_id: str, connection_id: str) -> None:
+    """:func:`mark_disconnected` in the group-commit writer's next batch; returns once
+    committed."""
+    committer.submit(
+        lambda session: mark_disconnected(session, charge_point_id, connection_id),
+        prepare=load_stations, key=charge_point_id)
 
 
 def disconnect_all(db: Database) -> None:
@@ -226,10 +250,16 @@ def mark_connected(session: Session, charge_point_id: str, connection_id: str,
 
 def mark_disconnected(session: Session, charge_point_id: str, connection_id: str) -> None:
     """Record that a socket closed, unless a newer socket has already replaced it."""
-    station = session.scalar(select(Station).where(Station.charge_point_id == charge_point_id))
-    if station is not None and station.connection_id == connection_id:
-        station.connected = False
-        session.add(StationEvent(station_id=station.id, at=utcnow(),
+    # One conditional UPDATE: the charger may be reconnecting to another process at this
+    # very moment, and a read-then-write here would overwrite its new connection.
+    station_id = session.scalar(
+        update(Station)
+        .where(Station.charge_point_id == charge_point_id,
+               Station.connection_id == connection_id, Station.connected.is_(True))
+        .values(connected=False)
+        .returning(Station.id))
+    if station_id is not None:
+        session.add(StationEvent(station_id=station_id, at=utcnow(),
                                  kind=StationEventKind.DISCONNECTED))
 
 

@@ -46,6 +46,8 @@ def sidebar() -> dict:
 from voltspot.web.owner import (  # noqa: E402, F401
     board,
     cards,
+    live,
+    load,
     reports,
     sessions,
     stations,

@@ -6,8 +6,8 @@ from flask import render_template
 
 from voltspot.runtime import runtime
 from voltspot.services.owner.board import live_board
-from voltspot.web.driver import htmx
 from voltspot.web.owner import bp, viewer
+from voltspot.web.templating import htmx
 
 
 @bp.get("/")

@@ -11,8 +11,8 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from voltspot.runtime import runtime
 from voltspot.services.forms import INVALID_STATUS, FormInvalid
 from voltspot.services.owner import cards
-from voltspot.web.driver import htmx
 from voltspot.web.owner import bp, viewer
+from voltspot.web.templating import htmx
 
 
 def _page_number() -> int:

@@ -14,18 +14,12 @@ from flask import (
     url_for,
 )
 
-from voltspot.domain import money
 from voltspot.runtime import runtime
 from voltspot.services.errors import InvalidInput
 from voltspot.services.owner import sessions as owner_sessions
 from voltspot.services.payments.gateways.base import PaymentDeclined, PaymentUnavailable
-from voltspot.web.driver import htmx
 from voltspot.web.owner import bp, viewer
-
-
-@bp.app_template_filter("major_units")
-def major_units(amount: int, currency: str) -> str:
-    return str(money.major_units(amount, currency))
+from voltspot.web.templating import htmx
 
 
 @bp.get("/sessions")

@@ -13,8 +13,8 @@ from voltspot.services.owner import plugs, sites, station_admin, station_views
 from voltspot.services.owner.reference import CONNECTOR_TYPES, COUNTRIES, CURRENCIES, timezones
 from voltspot.services.owner.remote_actions import REMOTE_ACTIONS, ActionReply, remote_action
 from voltspot.services.owner.station_admin import Credentials
-from voltspot.web.driver import htmx
 from voltspot.web.owner import bp, viewer
+from voltspot.web.templating import htmx
 
 
 def _site_form(site_id: int | None, values, errors: dict[str, str], status: int = 200):

@@ -12,8 +12,8 @@ from voltspot.services.owner import tariff_form
 from voltspot.services.owner import tariffs as owner_tariffs
 from voltspot.services.owner.tariff_form import FROZEN_PRICE_RULE
 from voltspot.services.owner.tariff_preview import ExampleForm, preview
-from voltspot.web.driver import htmx
 from voltspot.web.owner import bp, viewer
+from voltspot.web.templating import htmx
 
 PREVIEW_TARGET = "tariff-preview"
 WINDOWS_TARGET = "tariff-windows"

@@ -1,0 +1,168 @@
+"""Following a session: the live figures, the payment form while the hold waits, and
+the driver's stop."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from voltspot.db import Database
+from voltspot.domain.availability import station_online
+from voltspot.domain.meter import SOC
+from voltspot.domain.pricing import Bill
+from voltspot.domain.statuses import PaymentState, SessionStatus
+from voltspot.models import ChargingSession, Connector, MeterSample, utcnow
+from voltspot.services.charger_control import ChargerControl, ChargerError, ChargerUnreachable
+from voltspot.services.charging.billing import bill_for
+from voltspot.services.charging.lifecycle import fail_session
+from voltspot.services.driver.spots import PlugView, SiteView, load_site
+from voltspot.services.driver.start import PaymentForm, payment_form
+from voltspot.services.errors import Conflict, NotFound
+from voltspot.services.load.driver import share_note_of
+from voltspot.services.payments.gateways.base import (
+    PaymentGateway,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LiveSession:
+    """Everything the live page and the receipt show."""
+
+    token: str
+    status: SessionStatus
+    site: SiteView
+    plug: PlugView
+    online: bool
+    energy_wh: int
+    power_w: float | None
+    soc_percent: float | None
+    minutes_to_80: int | None
+    started_at: datetime | None
+    stopped_at: datetime | None
+    requested_at: datetime | None
+    plug_in_deadline: datetime | None
+    bill: Bill | None
+    currency: str | None
+    hold_amount: int | None
+    amount_captured: int | None
+    amount_refunded: int
+    refund_reason: str | None
+    payment_state: PaymentState
+    failure_reason: str | None
+    stop_reason: str | None
+    notice: str | None
+    updated_at: datetime
+
+    @property
+    def is_open(self) -> bool:
+        return self.status.is_open
+
+    @property
+    def elapsed(self) -> timedelta | None:
+        if self.started_at is None:
+            return None
+        return (self.stopped_at or self.updated_at) - self.started_at
+
+
+def _soc_eta(session: Session, charging: ChargingSession) -> int | None:
+    """Minutes until 80 % at the rate the battery has been filling in the last readings."""
+    if charging.soc_percent is None or charging.soc_percent >= 80:
+        return None
+    readings = session.execute(
+        select(MeterSample.taken_at, MeterSample.value).where(
+            MeterSample.session_id == charging.id, MeterSample.measurand == SOC)
+        .order_by(MeterSample.taken_at.desc()).limit(6)).all()
+    if len(readings) < 2:
+        return None
+    (newest_at, newest), (oldest_at, oldest) = readings[0], readings[-1]
+    minutes = (newest_at - oldest_at).total_seconds() / 60
+    if minutes <= 0 or newest <= oldest:
+        return None
+    return max(1, round((80 - newest) / ((newest - oldest) / minutes)))
+
+
+def _sharing(session: Session, charging: ChargingSession) -> str | None:
+    """What load management says about a running session (the site shares its power)."""
+    if not charging.status.has_transaction:
+        return None
+    note = share_note_of(session, charging.id)
+    return note.sentence if note is not None else None
+
+
+def live_session(db: Database, token: str, remote_start_timeout: int) -> LiveSession:
+    """The session behind ``token`` as the driver sees it now; raises :class:`NotFound`."""
+    now = utcnow()
+    with db.session() as session:
+        charging = session.scalar(select(ChargingSession).where(ChargingSession.token == token))
+        if charging is None or charging.connector_pk is None:
+            raise NotFound("This session link is not valid. Check that you opened the whole "
+                           "link.")
+        connector = session.get(Connector, charging.connector_pk)
+        site = load_site(session, connector.station.site_id)
+        plug = next(p for p in site.plugs if p.connector_pk == connector.id)
+        station = connector.station
+        online = station_online(station.connected, station.last_seen_at,
+                                station.heartbeat_interval, now)
+        bill = bill_for(session, charging, now)
+        deadline = (charging.requested_at + timedelta(seconds=remote_start_timeout)
+                    if charging.requested_at and charging.transaction_id is None else None)
+        return LiveSession(
+            token=token, status=SessionStatus(charging.status), site=site, plug=plug,
+            online=online, energy_wh=charging.energy_wh,
+            power_w=charging.power_w if charging.status.is_open else None,
+            soc_percent=charging.soc_percent, minutes_to_80=_soc_eta(session, charging),
+            started_at=charging.started_at, stopped_at=charging.stopped_at,
+            requested_at=charging.requested_at, plug_in_deadline=deadline, bill=bill,
+            currency=charging.currency, hold_amount=charging.hold_amount,
+            amount_captured=charging.amount_captured,
+            amount_refunded=charging.amount_refunded or 0, refund_reason=charging.refund_reason,
+            payment_state=PaymentState(charging.payment_state),
+            failure_reason=charging.failure_reason, stop_reason=charging.stop_reason,
+            notice=charging.notice or _sharing(session, charging), updated_at=now)
+
+
+@dataclass(frozen=True)
+class SessionPage:
+    """The session page: the live session and, while the driver still has to confirm the
+    card hold, the payment form."""
+
+    live: LiveSession
+    payment: PaymentForm | None
+
+
+def session_page(db: Database, gateway: PaymentGateway, token: str,
+                 remote_start_timeout: int) -> SessionPage:
+    """What the session page behind ``token`` shows now; raises :class:`NotFound`."""
+    return SessionPage(live_session(db, token, remote_start_timeout),
+                       payment_form(db, gateway, token))
+
+
+def stop_session(db: Database, control: ChargerControl, token: str) -> None:
+    """The driver's Stop: a running session is stopped at the charger; one still waiting
+    for the car is cancelled and its hold released. Raises :class:`Conflict` when the
+    charger cannot be reached (the session keeps running; the driver may unplug)."""
+    with db.session() as session:
+        charging = session.scalar(select(ChargingSession).where(ChargingSession.token == token))
+        if charging is None:
+            raise NotFound("This session link is not valid.")
+        if not charging.status.is_open:
+            return
+        if charging.transaction_id is None:
+            fail_session(charging, "You cancelled before charging started")
+            return
+        charge_point_id = charging.station.charge_point_id
+        charger_transaction_id = charging.charger_transaction_id
+    try:
+        accepted = control.stop_charging(charge_point_id, charger_transaction_id).accepted
+    except (ChargerUnreachable, ChargerError):
+        raise Conflict("We could not reach the charger to stop it. Unplug your car to end "
+                       "the session; you pay only for the energy delivered.") from None
+    if not accepted:
+        raise Conflict("The charger refused to stop. Unplug your car to end the session; you "
+                       "pay only for the energy delivered.")

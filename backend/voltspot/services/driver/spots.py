@@ -1,0 +1,216 @@
+"""Find a spot: sites near the driver or matching a search, with each plug's
+availability and one price line."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from voltspot.db import Database
+from voltspot.domain.availability import Availability, plug_availability, station_online
+from voltspot.domain.evse_ids import url_safe
+from voltspot.domain.pricing import TariffTerms, price_summary
+from voltspot.models import ChargingSession, Site, Station, Tariff, utcnow
+from voltspot.services.charging.billing import terms_of
+from voltspot.services.errors import NotFound
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PlugView:
+    connector_pk: int
+    evse_id: str
+    url_id: str
+    number: int
+    connector_type: str
+    max_power_kw: float
+    availability: Availability
+    heard_at: datetime | None
+    terms: TariffTerms | None = None
+
+    @property
+    def label(self) -> str:
+        return f"Plug {self.number} · {self.connector_type} · {self.max_power_kw:g} kW"
+
+    @property
+    def price_lines(self) -> list[str]:
+        return price_summary(self.terms) if self.terms else []
+
+
+@dataclass(frozen=True)
+class SiteView:
+    id: int
+    name: str
+    address: str
+    city: str
+    latitude: float | None
+    longitude: float | None
+    help_phone: str
+    opening_hours: str
+    plugs: list[PlugView]
+    terms: TariffTerms | None
+    distance_km: float | None = None
+    price_lines: list[str] = field(default_factory=list)
+
+    @property
+    def free(self) -> int:
+        return sum(p.availability == Availability.FREE for p in self.plugs)
+
+    @property
+    def summary(self) -> tuple[str, str]:
+        """The availability pill: (words, tone)."""
+        if self.free:
+            return f"{self.free} of {len(self.plugs)} free", "free"
+        states = {p.availability for p in self.plugs}
+        if states == {Availability.OFFLINE}:
+            return "Offline", "offline"
+        if states <= {Availability.OUT_OF_ORDER, Availability.OFFLINE}:
+            return "Out of order", "out-of-order"
+        return "In use", "in-use"
+
+    @property
+    def max_power_kw(self) -> float:
+        return max((p.max_power_kw for p in self.plugs), default=0)
+
+    @property
+    def connector_types(self) -> list[str]:
+        return sorted({p.connector_type for p in self.plugs})
+
+
+def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    radius = 6371.0
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlam = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlam / 2) ** 2
+    return 2 * radius * math.asin(math.sqrt(a))
+
+
+def claimed_connectors(session: Session, connector_pks: list[int]) -> set[int]:
+    if not connector_pks:
+        return set()
+    return set(session.scalars(select(ChargingSession.claimed_connector_pk).where(
+        ChargingSession.claimed_connector_pk.in_(connector_pks))))
+
+
+def _site_view(site: Site, stations: list[Station], tariffs: dict[int, Tariff],
+               claimed: set[int], now: datetime, distance: float | None = None) -> SiteView:
+    plugs = []
+    for station in stations:
+        online = station_online(station.connected, station.last_seen_at,
+                                station.heartbeat_interval, now)
+        for connector in station.connectors:
+            if connector.evse_id is None:
+                continue
+            plugs.append(PlugView(
+                connector_pk=connector.id, evse_id=connector.evse_id,
+                url_id=url_safe(connector.evse_id), number=connector.connector_id,
+                connector_type=str(connector.connector_type),
+                max_power_kw=connector.max_power_w / 1000,
+                availability=plug_availability(online, connector.status,
+                                               connector.id in claimed),
+                heard_at=station.last_seen_at,
+                terms=terms_of(tariffs[connector.tariff_id], site)
+                if connector.tariff_id in tariffs else None))
+    # The site's headline price: its first priced plug's (each plug page shows its own).
+    terms = next((plug.terms for plug in plugs if plug.terms), None)
+    return SiteView(id=site.id, name=site.name, address=site.address, city=site.city,
+                    latitude=site.latitude, longitude=site.longitude,
+                    help_phone=site.help_phone, opening_hours=site.opening_hours,
+                    plugs=plugs, terms=terms, distance_km=distance,
+                    price_lines=price_summary(terms) if terms else [])
+
+
+def _load_sites(session: Session, site_ids: list[int], now: datetime,
+                distances: dict[int, float] | None = None) -> list[SiteView]:
+    sites = {s.id: s for s in session.scalars(select(Site).where(Site.id.in_(site_ids)))}
+    stations = session.scalars(
+        select(Station).where(Station.site_id.in_(site_ids))
+        .options(selectinload(Station.connectors))).all()
+    by_site: dict[int, list[Station]] = {}
+    for station in stations:
+        by_site.setdefault(station.site_id, []).append(station)
+    connector_pks = [c.id for s in stations for c in s.connectors]
+    tariff_ids = {c.tariff_id for s in stations for c in s.connectors if c.tariff_id}
+    tariffs = {t.id: t for t in session.scalars(select(Tariff).where(Tariff.id.in_(tariff_ids)))}
+    claimed = claimed_connectors(session, connector_pks)
+    distances = distances or {}
+    return [_site_view(sites[i], by_site.get(i, []), tariffs, claimed, now, distances.get(i))
+            for i in site_ids if i in sites]
+
+
+@dataclass(frozen=True)
+class SpotFilters:
+    free_only: bool = False
+    connector_type: str | None = None
+    min_power_kw: float | None = None
+
+    def accepts(self, site: SiteView) -> bool:
+        plugs = site.plugs
+        if self.connector_type:
+            plugs = [p for p in plugs if p.connector_type == self.connector_type]
+        if self.min_power_kw:
+            plugs = [p for p in plugs if p.max_power_kw >= self.min_power_kw]
+        if self.free_only:
+            plugs = [p for p in plugs if p.availability == Availability.FREE]
+        return bool(plugs)
+
+
+def find_spots(db: Database, *, near: tuple[float, float] | None = None, query: str = "",
+               filters: SpotFilters = SpotFilters(), limit: int = 30) -> list[SiteView]:
+    """Sites for a driver: nearest first when ``near`` (lat, lon) is known, else matching
+    ``query`` on name, city or address; then ``filters``. At most ``limit`` sites."""
+    with db.session() as session:
+        return _find_spots(session, near, query, filters, limit)
+
+
+def _find_spots(session: Session, near: tuple[float, float] | None, query: str,
+                filters: SpotFilters, limit: int) -> list[SiteView]:
+    now = utcnow()
+    # Filters drop sites after they are loaded, so load spares only when filtering.
+    candidates = limit * 3 if filters != SpotFilters() else limit
+    statement = select(Site.id, Site.latitude, Site.longitude)
+    if query.strip():
+        pattern = f"%{query.strip()}%"
+        statement = statement.where(or_(Site.name.ilike(pattern), Site.city.ilike(pattern),
+                                        Site.address.ilike(pattern)))
+    if near is None:
+        ids = [row.id for row in session.execute(statement.order_by(Site.name)
+                                                 .limit(candidates))]
+        views = _load_sites(session, ids, now)
+    else:
+        lat, lon = near
+        rows: list = []
+        # Widen a bounding box until enough sites are inside: an index range scan instead
+        # of measuring the distance to every site.
+        for degrees in (0.1, 0.5, 2.0, 10.0, 180.0):
+            boxed = statement.where(Site.latitude.between(lat - degrees, lat + degrees),
+                                    Site.longitude.between(lon - degrees * 2, lon + degrees * 2))
+            rows = session.execute(boxed.limit(limit * 20)).all()
+            if len(rows) >= candidates:
+                break
+        distances = {i: _distance_km(lat, lon, la, lo) for i, la, lo in rows}
+        nearest = sorted(distances, key=distances.get)[:candidates]
+        views = sorted(_load_sites(session, nearest, now, distances),
+                       key=lambda v: v.distance_km)
+    return [v for v in views if filters.accepts(v)][:limit]
+
+
+def site_view(db: Database, site_id: int) -> SiteView:
+    """The site page: every plug with its state and price; raises :class:`NotFound`."""
+    with db.session() as session:
+        return load_site(session, site_id)
+
+
+def load_site(session: Session, site_id: int) -> SiteView:
+    views = _load_sites(session, [site_id], utcnow())
+    if not views:
+        raise NotFound("We could not find that charging site.")
+    return views[0]
+
+

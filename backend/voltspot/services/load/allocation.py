@@ -1,0 +1,583 @@
+"""Recompute a site's allocation from the database and apply it to its chargers.
+
+One round for a site, in the "record intent → act → record the outcome" shape:
+
+1. In one transaction: read the site's tree (limit, circuits, stations, plugs), the
+   sessions charging there and what they draw, the site meter and the last allocation;
+   compute the new allocation (:func:`voltspot.domain.load.allocate`) and store it per plug.
+2. Outside any transaction: install what changed through :class:`ChargerControl`: the
+   fallback (TxDefaultProfile: the site's limit divided by its plugs) and the station cap
+   once per connection, and each running transaction's limit.
+3. In one transaction: record what each charger answered. A charger that rejects profiles
+   is marked so, and from the next round on counted at its full power; so is one that
+   accepts a limit while its composite schedule (asked after a session's first limit and
+   after every decrease) shows it will not keep to it. Lowered limits go out before raised
+   ones, so that the sum stays within the limits while the commands go out one by one.
+
+A site whose load management is turned off gets its limits cleared
+(:func:`release_site`), so its chargers go back to full power.
+
+Nothing needed across a restart lives in memory: the next round rebuilds everything from
+the tables.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from voltspot.db import Database
+from voltspot.domain import load as allocator
+from voltspot.domain.statuses import SessionStatus
+from voltspot.models import (
+    ChargingSession,
+    Connector,
+    LoadCircuit,
+    PlugLoad,
+    SiteLoadSample,
+    SiteLoadSettings,
+    SiteMeterReading,
+    Station,
+    StationLoadSettings,
+    utcnow,
+)
+from voltspot.services.charger_control import ChargerControl, ChargerError, ChargerUnreachable
+from voltspot.services.errors import ServiceError
+from voltspot.services.load.intents import (
+    ChargingLimit,
+    LimitPurpose,
+    RateUnit,
+    SmartChargingSettings,
+)
+
+log = logging.getLogger(__name__)
+
+# Sessions whose transaction is running: they get a transaction limit.
+RUNNING = (SessionStatus.CHARGING, SessionStatus.SUSPENDED)
+# Stations sent their limits at the same time (each station's in order).
+MAX_PARALLEL = 16
+# The owner's chart shows a day; two are kept.
+SAMPLES_KEPT = timedelta(days=2)
+# A car drawing this much more than its charger accepted is ignoring its limit.
+OVER_LIMIT_AMPS = 1.0
+# Answers that say the charger will not take profiles at all (not a passing refusal).
+REFUSALS = ("Rejected", "NotSupported", "NotImplemented")
+
+
+@dataclass(frozen=True)
+class LimitCommand:
+    """One limit to send to one charger, and the plug row to record it on (None: a
+    station-wide limit)."""
+
+    charge_point_id: str
+    station_id: int
+    connector_pk: int | None
+    limit: ChargingLimit
+    # Ask the charger's composite schedule afterwards: does it really do what it accepted?
+    verify: bool = False
+    # It lowers a running car's limit: sent before any raise, so the sum stays within the
+    # site's limit while the commands go out one by one.
+    lowers: bool = False
+
+
+@dataclass(frozen=True)
+class RecomputeOutcome:
+    """What one round did for a site: the allocation and how many limits were sent,
+    accepted and refused."""
+
+    site_id: int
+    allocation: allocator.Allocation
+    sent: int = 0
+    accepted: int = 0
+    refused: int = 0
+    unreachable: int = 0
+    errors: tuple[str, ...] = field(default=())
+
+
+@dataclass
+class _Plan:
+    site: allocator.Site
+    allocation: allocator.Allocation
+    commands: list[LimitCommand]
+    # Connected chargers whose smart-charging settings were not read since they connected.
+    unread: list[tuple[int, str]]
+
+
+def _update(row: object, **values: object) -> None:
+    """Set only what changed: most plugs keep their limit from one round to the next."""
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+
+
+def site_ids_managed(db: Database) -> list[int]:
+    """The sites whose load is managed (an enabled limit is set)."""
+    with db.session() as session:
+        return list(session.scalars(select(SiteLoadSettings.site_id).where(
+            SiteLoadSettings.enabled).order_by(SiteLoadSettings.site_id)))
+
+
+def sites_with_news(db: Database, since: datetime) -> set[int]:
+    """The managed sites where, since ``since``, a session started, a session with a
+    limit ended, a charger (re)connected or the site meter posted: those to recompute
+    without waiting for the next round. Indexed or small queries, cheap enough to ask
+    every second."""
+    managed = select(SiteLoadSettings.site_id).where(SiteLoadSettings.enabled)
+    with db.session() as session:
+        started = session.scalars(
+            select(Station.site_id).join(ChargingSession, ChargingSession.station_id == Station.id)
+            .where(ChargingSession.started_at > since, Station.site_id.in_(managed)))
+        ended = session.scalars(
+            select(PlugLoad.site_id).join(ChargingSession,
+                                          ChargingSession.id == PlugLoad.session_id)
+            .where(ChargingSession.status.not_in(RUNNING), PlugLoad.site_id.in_(managed)))
+        connected = session.scalars(select(Station.site_id).where(
+            Station.connected_at > since, Station.site_id.in_(managed)))
+        metered = session.scalars(select(SiteMeterReading.site_id).where(
+            SiteMeterReading.site_id.in_(managed), SiteMeterReading.taken_at > since))
+        return {site_id for site_id in (*started, *ended, *connected, *metered)
+                if site_id is not None}
+
+
+def sites_to_release(db: Database) -> list[int]:
+    """Sites whose load management is off while their chargers may still hold limits."""
+    with db.session() as session:
+        return list(session.scalars(
+            select(SiteLoadSettings.site_id).distinct()
+            .join(Station, Station.site_id == SiteLoadSettings.site_id)
+            .join(StationLoadSettings, StationLoadSettings.station_id == Station.id)
+            .where(~SiteLoadSettings.enabled,
+                   StationLoadSettings.fallback_installed_at.is_not(None))))
+
+
+def release_site(db: Database, control: ChargerControl, site_id: int) -> int:
+    """Clear every limit Voltspot installed on the site's connected chargers (the site's
+    load management is off) and forget its allocation. Returns how many chargers were
+    cleared; one that cannot be reached is tried again next round."""
+    with db.session() as session:
+        due = session.execute(
+            select(Station.id, Station.charge_point_id)
+            .join(StationLoadSettings, StationLoadSettings.station_id == Station.id)
+            .where(Station.site_id == site_id, Station.connected,
+                   StationLoadSettings.fallback_installed_at.is_not(None))).all()
+    cleared = []
+    for station_id, charge_point_id in due:
+        try:
+            for purpose in (LimitPurpose.TRANSACTION, LimitPurpose.PLUG_DEFAULT,
+                            LimitPurpose.STATION_MAX):
+                control.clear_charging_limit(charge_point_id, purpose)
+        except (ChargerUnreachable, ChargerError, ServiceError) as error:
+            log.warning("load management: limits of %s not cleared: %s", charge_point_id,
+                        error)
+            continue
+        cleared.append(station_id)
+    with db.session() as session:
+        for station_id in cleared:
+            extra = session.get(StationLoadSettings, station_id)
+            if extra is not None:
+                extra.fallback_installed_at = extra.fallback_amps = None
+        for row in session.scalars(select(PlugLoad).where(PlugLoad.site_id == site_id,
+                                                          PlugLoad.session_id.is_not(None))):
+            _update(row, session_id=None, amps=None, target_amps=None, since=None,
+                    applied_amps=None, applied_at=None, paused=False, pause_reason=None)
+    return len(cleared)
+
+
+def recompute_site(db: Database, control: ChargerControl, site_id: int,
+                   now: datetime | None = None) -> RecomputeOutcome:
+    """One round for ``site_id`` (see the module docstring). Safe to repeat: a limit the
+    charger already has is not sent again. Raises nothing for a charger's trouble: it is
+    recorded on the plug or station and counted in the outcome."""
+    now = now or utcnow()
+    with db.session() as session:
+        plan = _plan(session, site_id, now)
+        if plan is not None and plan.unread:
+            # Limits go out in the unit and at the stack levels the charger takes: read
+            # those first, then plan again from the same state.
+            session.rollback()
+    if plan is not None and plan.unread:
+        learn_abilities(db, control, plan.unread)
+        with db.session() as session:
+            plan = _plan(session, site_id, now)
+    if plan is None:
+        return RecomputeOutcome(site_id, allocator.Allocation({}))
+    results = _send_all(control, plan.commands)
+    sent = len(results)
+    unreachable = sum(1 for _, _, kind in results if kind == "unreachable")
+    refused = sum(1 for _, _, kind in results if kind in ("refused", "rejects"))
+    accepted = sent - unreachable - refused
+    errors = [error for _, error, kind in results if error and kind != "unreachable"]
+    if results:
+        with db.session() as session:
+            _record(session, [(command, error, kind == "rejects")
+                              for command, error, kind in results], utcnow())
+    for message in errors:
+        log.warning("load management: %s", message)
+    return RecomputeOutcome(site_id, plan.allocation, sent, accepted, refused, unreachable,
+                            tuple(errors))
+
+
+def _send_all(control: ChargerControl, commands: list[LimitCommand]
+              ) -> list[tuple[LimitCommand, str | None, str]]:
+    """Send ``commands``: every lowering first, then the rest; each station's in order,
+    different stations at once (a charger slow to answer holds up only itself). Returns
+    each command with its error (None when accepted) and its kind of outcome: "accepted",
+    "unreachable", "refused" or "rejects" (the charger will not take limits at all)."""
+    results: list[tuple[LimitCommand, str | None, str]] = []
+    for batch in ([c for c in commands if c.lowers], [c for c in commands if not c.lowers]):
+        by_station: dict[str, list[LimitCommand]] = {}
+        for command in batch:
+            by_station.setdefault(command.charge_point_id, []).append(command)
+        if len(by_station) <= 1:
+            for queue in by_station.values():
+                results += _send_station(control, queue)
+            continue
+        with ThreadPoolExecutor(max_workers=min(len(by_station), MAX_PARALLEL),
+                                thread_name_prefix="load-limits") as pool:
+            for done in pool.map(lambda queue: _send_station(control, queue),
+                                 by_station.values()):
+                results += done
+    return results
+
+
+def _send_station(control: ChargerControl, commands: list[LimitCommand]
+                  ) -> list[tuple[LimitCommand, str | None, str]]:
+    results: list[tuple[LimitCommand, str | None, str]] = []
+    for command in commands:
+        try:
+            outcome = control.set_charging_limit(command.charge_point_id, command.limit)
+        except ChargerUnreachable as error:
+            results.append((command, str(error), "unreachable"))
+            continue
+        except (ChargerError, ServiceError) as error:
+            results.append((command, str(error), "rejects"))
+            continue
+        if not outcome.accepted:
+            message = (f"station {command.charge_point_id} answered {outcome.status} to a "
+                       f"{command.limit.purpose} limit of {command.limit.amps:g} A")
+            results.append((command, message,
+                             "rejects" if outcome.status in REFUSALS else "refused"))
+            continue
+        ignored = _ignored(control, command) if command.verify else None
+        results.append((command, ignored, "accepted" if ignored is None else "rejects"))
+    return results
+
+
+def _ignored(control: ChargerControl, command: LimitCommand) -> str | None:
+    """Why the charger will not do what it accepted (its composite schedule allows more),
+    or None when it will, or cannot say."""
+    try:
+        schedule = control.composite_schedule(command.charge_point_id, command.limit.plug,
+                                              duration_s=60, unit=command.limit.unit)
+    except (ChargerUnreachable, ChargerError, ServiceError):
+        return None
+    allows = schedule.limit_now_amps(command.limit.phases) if schedule.accepted else None
+    if allows is None or allows <= command.limit.amps + OVER_LIMIT_AMPS:
+        return None
+    return (f"station {command.charge_point_id} accepted {command.limit.amps:g} A on plug "
+            f"{command.limit.plug} but its schedule allows {allows:.1f} A: it ignores limits")
+
+
+def learn_abilities(db: Database, control: ChargerControl,
+                    due: list[tuple[int, str]]) -> int:
+    """Read the smart-charging settings of the chargers ``due`` (station id, charge point
+    id): units, stack levels, profiles held; and keep them. A charger without smart
+    charging is marked as rejecting profiles. Returns how many chargers answered."""
+    learned: list[tuple[int, SmartChargingSettings | None, str | None]] = []
+    for station_id, charge_point_id in due:
+        try:
+            learned.append((station_id, control.read_smart_charging_settings(charge_point_id),
+                            None))
+        except ChargerUnreachable:
+            continue
+        except (ChargerError, ServiceError) as error:
+            # Reading is optional: limits are then sent in amps at stack level 0 and 1.
+            learned.append((station_id, None, str(error)))
+    if learned:
+        with db.session() as session:
+            now = utcnow()
+            for station_id, abilities, error in learned:
+                extra = session.get(StationLoadSettings, station_id)
+                if extra is None:
+                    extra = StationLoadSettings(station_id=station_id)
+                    session.add(extra)
+                extra.settings_read_at = now
+                if error is not None:
+                    extra.last_error = error[:300]
+                if abilities is None:
+                    continue
+                extra.charging_rate_unit = abilities.unit.value
+                extra.max_stack_level = abilities.max_stack_level
+                extra.max_profiles_installed = abilities.max_profiles
+                if not abilities.supported:
+                    extra.rejects_profiles = True
+                    extra.last_error = "the charger reports no smart charging"
+    return len(learned)
+
+
+def _plan(session: Session, site_id: int, now: datetime) -> _Plan | None:
+    settings = session.get(SiteLoadSettings, site_id)
+    if settings is None or not settings.enabled:
+        return None
+    # Plain rows for what is only read (a round runs every few seconds for every site:
+    # bench/load_allocation.py); ORM objects for what a round may change.
+    stations = session.execute(
+        select(Station.id, Station.charge_point_id, Station.connected, Station.connected_at,
+               Station.max_power_w)
+        .where(Station.site_id == site_id).order_by(Station.id)).all()
+    # Joined on the site rather than listing its stations: one statement shape whatever
+    # the site's size (cached compiled), no hundreds of bound parameters.
+    on_site = Station.site_id == site_id
+    station_settings = {row.station_id: row for row in session.scalars(
+        select(StationLoadSettings)
+        .join(Station, Station.id == StationLoadSettings.station_id).where(on_site))}
+    connectors = session.execute(
+        select(Connector.id, Connector.station_id, Connector.connector_id,
+               Connector.max_power_w)
+        .join(Station, Station.id == Connector.station_id).where(on_site)
+        .order_by(Connector.station_id, Connector.connector_id)).all()
+    running = {row.connector_pk: row for row in session.execute(
+        select(ChargingSession.id, ChargingSession.connector_pk, ChargingSession.started_at,
+               ChargingSession.created_at, ChargingSession.power_w,
+               ChargingSession.charger_transaction_id)
+        .join(Station, Station.id == ChargingSession.station_id)
+        .where(on_site, ChargingSession.status.in_(RUNNING),
+               ChargingSession.connector_pk.is_not(None)))}
+    rows = {row.connector_pk: row for row in session.scalars(
+        select(PlugLoad).join(Connector, Connector.id == PlugLoad.connector_pk)
+        .join(Station, Station.id == Connector.station_id).where(on_site))}
+    circuits = list(session.scalars(select(LoadCircuit).where(LoadCircuit.site_id == site_id)))
+
+    by_station: dict[int, list[Any]] = {}
+    for connector in connectors:
+        by_station.setdefault(connector.station_id, []).append(connector)
+    site_phases = settings.phases
+    plug_nodes: dict[int | None, list[allocator.Node]] = {}
+    previous: dict[str, allocator.Previous] = {}
+    drawn_amps: dict[int, float | None] = {}
+    for station in stations:
+        extra = station_settings.get(station.id) or StationLoadSettings(station_id=station.id)
+        phases = tuple(range(min(site_phases, extra.phases or 3)))
+        controllable = station.connected and not extra.rejects_profiles
+        plugs = []
+        for connector in by_station.get(station.id, []):
+            charging = running.get(connector.id)
+            row = rows.get(connector.id)
+            max_amps = connector.max_power_w / (allocator.NOMINAL_VOLTAGE * len(phases))
+            if not station.connected and not extra.rejects_profiles and row is not None \
+                    and row.applied_amps is not None:
+                # An offline charger keeps the last limit it took.
+                max_amps = min(max_amps, row.applied_amps)
+            drawn = None
+            if charging is not None and charging.power_w is not None:
+                drawn = charging.power_w / (allocator.NOMINAL_VOLTAGE * len(phases))
+            drawn_amps[connector.id] = drawn
+            if charging is not None and row is not None and row.session_id == charging.id \
+                    and row.amps is not None and row.since is not None:
+                previous[str(connector.id)] = allocator.Previous(row.amps, row.since)
+            plugs.append(allocator.Plug(
+                id=str(connector.id),
+                max_amps=max_amps,
+                phases=phases,
+                priority=row.priority if row is not None else 0,
+                charging=charging is not None,
+                session_started_at=(charging.started_at or charging.created_at)
+                if charging is not None else None,
+                drawn_amps=drawn,
+                controllable=controllable,
+            ))
+        limit = allocator.UNLIMITED if extra.max_amps is None else allocator.phase_limits(
+            extra.max_amps, 3)
+        plug_nodes.setdefault(extra.circuit_id, []).append(
+            allocator.Node(f"station-{station.id}", limit, plugs=tuple(plugs)))
+
+    def circuit_node(circuit: LoadCircuit) -> allocator.Node:
+        children = [circuit_node(child) for child in circuits if child.parent_id == circuit.id]
+        return allocator.Node(
+            f"circuit-{circuit.id}", allocator.phase_limits(circuit.limit_amps, circuit.phases),
+            children=tuple(children + plug_nodes.get(circuit.id, [])))
+
+    top = [circuit_node(circuit) for circuit in circuits if circuit.parent_id is None]
+    root = allocator.Node(f"site-{site_id}",
+                          allocator.phase_limits(settings.limit_amps, site_phases),
+                          children=tuple(top + plug_nodes.get(None, [])))
+    site = allocator.Site(root, min_amps=settings.min_amps, margin_amps=settings.margin_amps,
+                          other_load_amps=_other_load(session, settings, now),
+                          hold_seconds=settings.hold_seconds)
+    allocation = allocator.allocate(site, previous, now)
+
+    commands: list[LimitCommand] = []
+    unread = []
+    stations_by_id = {station.id: station for station in stations}
+    # The fallback is safe with every plug at it at once (below the 6 A a car needs, cars
+    # wait for Voltspot rather than overload the site).
+    plug_count = max(1, len(connectors))
+    fallback = allocator.round_down(
+        max(settings.limit_amps - settings.margin_amps, 0) / plug_count)
+    for station in stations:
+        extra = station_settings.get(station.id)
+        if extra is None:
+            extra = StationLoadSettings(station_id=station.id, phases=3, rejects_profiles=False,
+                                        stack_level_zero_only=False)
+            session.add(extra)
+            station_settings[station.id] = extra
+        if not station.connected:
+            continue
+        connected_at = station.connected_at or now
+        if extra.settings_read_at is None or extra.settings_read_at < connected_at:
+            unread.append((station.id, station.charge_point_id))
+        if extra.rejects_profiles:
+            continue
+        phases = min(site_phases, extra.phases or 3)
+        plug_limit = min(fallback, _cap(extra))
+        if extra.fallback_installed_at is None or extra.fallback_installed_at < connected_at \
+                or extra.fallback_amps != plug_limit:
+            commands.append(LimitCommand(station.charge_point_id, station.id, None, _limit(
+                extra, LimitPurpose.PLUG_DEFAULT, plug_limit, phases)))
+            # The owner's cap, or the station's own maximum when there is none (which
+            # undoes a cap the owner removed).
+            cap = extra.max_amps if extra.max_amps is not None else allocator.round_down(
+                station.max_power_w / (allocator.NOMINAL_VOLTAGE * phases))
+            commands.append(LimitCommand(station.charge_point_id, station.id, None, _limit(
+                extra, LimitPurpose.STATION_MAX, cap, phases)))
+
+    for connector in connectors:
+        station = stations_by_id[connector.station_id]
+        row = rows.get(connector.id)
+        if row is None:
+            row = PlugLoad(connector_pk=connector.id, priority=0, paused=False)
+            session.add(row)
+        _update(row, site_id=site_id)
+        charging = running.get(connector.id)
+        entry = allocation.plugs.get(str(connector.id))
+        if charging is None or entry is None:
+            if row.session_id is not None or row.amps is not None:
+                _update(row, session_id=None, amps=None, target_amps=None, drawn_amps=None,
+                        since=None, applied_amps=None, applied_at=None, apply_error=None,
+                        paused=False, pause_reason=None)
+            continue
+        new_session = row.session_id != charging.id
+        if new_session:
+            _update(row, applied_amps=None, applied_at=None, apply_error=None)
+        if new_session or row.amps is None or abs(row.amps - entry.amps) >= 0.05:
+            row.since = now
+        drawn = drawn_amps.get(connector.id)
+        _update(row, session_id=charging.id, amps=entry.amps, target_amps=entry.target_amps,
+                paused=entry.paused, pause_reason=str(entry.reason) if entry.reason else None,
+                drawn_amps=None if drawn is None else round(drawn, 1))
+        over = (entry.controllable and drawn is not None and row.applied_amps is not None
+                and drawn > row.applied_amps + OVER_LIMIT_AMPS)
+        if not over:
+            _update(row, over_limit_since=None)
+        elif row.over_limit_since is None:
+            row.over_limit_since = now
+        extra = station_settings.get(station.id)
+        if not entry.controllable or extra is None or not station.connected:
+            continue
+        if charging.charger_transaction_id is None:
+            continue
+        stale = row.applied_at is None or (
+            station.connected_at is not None and row.applied_at < station.connected_at)
+        if stale or row.applied_amps is None or abs(row.applied_amps - entry.amps) >= 0.05:
+            commands.append(LimitCommand(station.charge_point_id, station.id, connector.id,
+                                         _limit(extra, LimitPurpose.TRANSACTION, entry.amps,
+                                                min(site_phases, extra.phases or 3),
+                                                plug=connector.connector_id,
+                                                transaction=charging.charger_transaction_id),
+                                         # Where ignoring it would matter: a new
+                                         # session's first limit, and every decrease.
+                                         verify=row.applied_amps is None
+                                         or entry.amps < row.applied_amps,
+                                         lowers=row.applied_amps is not None
+                                         and entry.amps < row.applied_amps))
+    minute = now.replace(second=0, microsecond=0)
+    if settings.computed_at is None or settings.computed_at < minute:
+        _sample(session, site_id, site, allocation, drawn_amps, minute)
+    settings.computed_at = now
+    return _Plan(site, allocation, commands, unread)
+
+
+def _sample(session: Session, site_id: int, site: allocator.Site,
+            allocation: allocator.Allocation, drawn_amps: dict[int, float | None],
+            minute: datetime) -> None:
+    """Keep the site's power at this minute for the owner's chart (two days of it)."""
+    volts = allocator.NOMINAL_VOLTAGE
+    root = site.root
+    usable = sum(max(limit - site.margin_amps - other, 0.0) for limit, other
+                 in zip(root.limit_amps, site.other_load_amps, strict=True))
+    allocated = drawn = 0.0
+    for plug in root.all_plugs():
+        entry = allocation.plugs.get(plug.id)
+        if entry is not None:
+            allocated += entry.amps * len(plug.phases)
+        drawn += (drawn_amps.get(int(plug.id)) or 0.0) * len(plug.phases)
+    session.merge(SiteLoadSample(site_id=site_id, at=minute, limit_w=int(usable * volts),
+                                 allocated_w=int(allocated * volts),
+                                 drawn_w=int(drawn * volts)))
+    session.execute(delete(SiteLoadSample).where(
+        SiteLoadSample.site_id == site_id, SiteLoadSample.at < minute - SAMPLES_KEPT))
+
+
+def _cap(extra: StationLoadSettings) -> float:
+    return extra.max_amps if extra.max_amps is not None else float("inf")
+
+
+def _limit(extra: StationLoadSettings, purpose: LimitPurpose, amps: float, phases: int,
+           plug: int = 0, transaction: str | None = None) -> ChargingLimit:
+    """A limit as this station takes it: its unit, its stack levels, its profile kind."""
+    unit = RateUnit.WATTS if extra.charging_rate_unit == "W" else RateUnit.AMPS
+    # The transaction limit sits one level above the fallback where the charger allows
+    # it, so an installer's own level-0 profile of the same purpose is not overwritten.
+    stack_level = 0
+    if purpose is LimitPurpose.TRANSACTION and not extra.stack_level_zero_only and (
+            extra.max_stack_level is None or extra.max_stack_level >= 1):
+        stack_level = 1
+    return ChargingLimit(purpose=purpose, amps=amps, plug=plug, phases=phases,
+                         charger_transaction_id=transaction, stack_level=stack_level,
+                         unit=unit, relative=str(extra.profile_kind) == "Relative")
+
+
+def _other_load(session: Session, settings: SiteLoadSettings, now: datetime
+                ) -> tuple[float, float, float]:
+    """The building's own load: the site meter's last reading while it is fresh; once it
+    is stale, the owner's conservative assumption; nothing when there is no meter."""
+    if settings.meter_key_hash is None:
+        return (0.0, 0.0, 0.0)
+    reading = session.scalar(select(SiteMeterReading).where(
+        SiteMeterReading.site_id == settings.site_id)
+        .order_by(SiteMeterReading.taken_at.desc()).limit(1))
+    if reading is not None and now - reading.taken_at <= timedelta(
+            seconds=settings.meter_max_age_seconds):
+        return (reading.l1_amps, reading.l2_amps, reading.l3_amps)
+    fallback = settings.meter_fallback_amps
+    return (fallback, fallback, fallback)
+
+
+def _record(session: Session, results: list[tuple[LimitCommand, str | None, bool]],
+            now: datetime) -> None:
+    for command, error, refused in results:
+        extra = session.get(StationLoadSettings, command.station_id)
+        if command.connector_pk is None:
+            if extra is not None and error is None \
+                    and command.limit.purpose is LimitPurpose.PLUG_DEFAULT:
+                extra.fallback_amps = command.limit.amps
+                extra.fallback_installed_at = now
+        else:
+            row = session.get(PlugLoad, command.connector_pk)
+            if row is not None:
+                row.apply_error = error
+                if error is None:
+                    row.applied_amps = command.limit.amps
+                    row.applied_at = now
+        if extra is not None:
+            if refused:
+                # Counted at full power from the next round on; the owner sees why.
+                extra.rejects_profiles = True
+            if error is not None:
+                extra.last_error = error[:300]

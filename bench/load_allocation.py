@@ -1,0 +1,222 @@
+"""Load management's cost: one recompute of a 200-plug site, and the CPU it takes to keep
+10 000 plugs (50 such sites) managed while each plug reports once a minute.
+
+Three figures, CPU time of this process (``time.process_time``):
+- the pure allocator (``domain.load.allocate``) on a 200-plug tree (4 circuits, 100
+  stations of 2 plugs, 150 cars charging);
+- one full round for that site from the database (read the tree, the sessions and the last
+  allocation, allocate, store, apply), in the steady state where one car in ten changed its
+  draw since the last round, through an in-process ChargerControl that accepts every limit
+  (the bench measures Voltspot, not the sockets);
+- the share of one core the load loop needs for 10 000 plugs: the loop recomputes every
+  managed site each ``load_interval`` (default 15 s), so its cost does not grow with how
+  often plugs report; a site with news (a start, a stop) is recomputed sooner, which adds
+  one round per such event (counted here for sessions of two hours on average: every plug
+  starts and stops once per two hours), and the loop asks the database for such news
+  every second (timed on all 50 sites).
+
+Goal (issue #13): under 5 % of one core. The last line is JSON.
+
+    PYTHONPATH=backend python bench/load_allocation.py [--rounds 20] [--interval 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from voltspot.db import Database
+from voltspot.domain import load as allocator
+from voltspot.domain.statuses import SessionStatus
+from voltspot.migrate import upgrade
+from voltspot.models import (
+    ChargingSession,
+    Connector,
+    LoadCircuit,
+    Site,
+    SiteLoadSettings,
+    Station,
+    StationLoadSettings,
+)
+from voltspot.services.charger_control import CommandOutcome
+from voltspot.services.load.allocation import recompute_site, sites_with_news
+from voltspot.services.load.intents import (
+    ChargingLimit,
+    CompositeSchedule,
+    RateUnit,
+    SchedulePeriod,
+    SmartChargingSettings,
+)
+
+PLUGS_PER_SITE = 200
+CHARGING = 150
+SITES_FOR_10K = 10_000 // PLUGS_PER_SITE
+GOAL_PERCENT = 5.0
+
+
+class AcceptingControl:
+    """ChargerControl's smart-charging intents answered at once, as an obliging charger
+    would: the bench times Voltspot's side of a round."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self._limits: dict[tuple[str, int], float] = {}
+
+    def set_charging_limit(self, charge_point_id: str, limit: ChargingLimit) -> CommandOutcome:
+        self.sent += 1
+        self._limits[charge_point_id, limit.plug] = limit.amps
+        return CommandOutcome(True, "Accepted")
+
+    def composite_schedule(self, charge_point_id: str, plug: int, *, duration_s: int = 300,
+                           unit: RateUnit | None = None) -> CompositeSchedule:
+        limit = self._limits.get((charge_point_id, plug), 0.0)
+        return CompositeSchedule(True, "Accepted", {}, RateUnit.AMPS,
+                                 (SchedulePeriod(0, limit),))
+
+    def read_smart_charging_settings(self, charge_point_id: str) -> SmartChargingSettings:
+        return SmartChargingSettings(True, "Accepted", max_stack_level=8, max_profiles=16)
+
+
+def tree(rng: random.Random) -> allocator.Site:
+    circuits = []
+    for c in range(4):
+        stations = []
+        for s in range(25):
+            plugs = tuple(allocator.Plug(
+                id=f"{c}-{s}-{p}", max_amps=32.0, priority=rng.choice((0, 0, 0, 1)),
+                charging=rng.random() < CHARGING / PLUGS_PER_SITE,
+                session_started_at=datetime(2026, 12, 7, tzinfo=UTC)
+                + timedelta(seconds=rng.randint(0, 36_000)),
+                drawn_amps=rng.uniform(4, 32)) for p in range(2))
+            stations.append(allocator.Node(f"s-{c}-{s}", allocator.phase_limits(32), plugs=plugs))
+        circuits.append(allocator.Node(f"c-{c}", allocator.phase_limits(160),
+                                       children=tuple(stations)))
+    return allocator.Site(allocator.Node("site", allocator.phase_limits(400),
+                                         children=tuple(circuits)))
+
+
+def time_allocator(rounds: int) -> float:
+    site = tree(random.Random(1))
+    times = []
+    for _ in range(rounds):
+        started = time.process_time()
+        allocator.allocate(site)
+        times.append(time.process_time() - started)
+    return statistics.median(times) * 1000
+
+
+def seed_site(db: Database, rng: random.Random) -> tuple[int, list[int]]:
+    """A 200-plug site in the database with 150 cars charging; returns it and the
+    charging sessions."""
+    now = datetime.now(UTC)
+    with db.session() as session:
+        site = Site(name=f"Bench site {rng.random():.8f}")
+        session.add(site)
+        session.flush()
+        session.add(SiteLoadSettings(site_id=site.id, limit_amps=400, phases=3, margin_amps=0,
+                                     min_amps=6, hold_seconds=30, enabled=True))
+        circuits = []
+        for c in range(4):
+            circuit = LoadCircuit(site_id=site.id, name=f"Row {c}", limit_amps=160, phases=3)
+            session.add(circuit)
+            circuits.append(circuit)
+        session.flush()
+        sessions = []
+        for n in range(PLUGS_PER_SITE // 2):
+            station = Station(charge_point_id=f"B{site.id}-{n}", site_id=site.id,
+                              connected=True, connected_at=now - timedelta(hours=1))
+            station.connectors = [Connector(connector_id=p) for p in (1, 2)]
+            session.add(station)
+            session.flush()
+            session.add(StationLoadSettings(station_id=station.id, circuit_id=circuits[n % 4].id,
+                                            max_amps=32, settings_read_at=now))
+            for connector in station.connectors:
+                if len(sessions) < CHARGING:
+                    started = now - timedelta(seconds=rng.randint(60, 36_000))
+                    charging = ChargingSession(
+                        token=f"bench-{site.id}-{connector.id}", station_id=station.id,
+                        connector_pk=connector.id, connector_id=connector.connector_id,
+                        status=SessionStatus.CHARGING, started_at=started, created_at=started,
+                        charger_transaction_id=str(connector.id),
+                        power_w=rng.uniform(4, 32) * 690)
+                    session.add(charging)
+                    session.flush()
+                    sessions.append(charging.id)
+        return site.id, sessions
+
+
+def time_rounds(db: Database, site_id: int, sessions: list[int], rounds: int,
+                rng: random.Random) -> tuple[float, int]:
+    control = AcceptingControl()
+    recompute_site(db, control, site_id)  # the first round sends every limit
+    times = []
+    for _ in range(rounds):
+        with db.session() as session:
+            for session_id in rng.sample(sessions, len(sessions) // 10):
+                session.get(ChargingSession, session_id).power_w = rng.uniform(4, 32) * 690
+        control.sent = 0
+        started = time.process_time()
+        recompute_site(db, control, site_id)
+        times.append(time.process_time() - started)
+    return statistics.median(times) * 1000, control.sent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--interval", type=float, default=15.0,
+                        help="seconds between load rounds (VOLTSPOT_LOAD_INTERVAL)")
+    parser.add_argument("--session-hours", type=float, default=2.0)
+    args = parser.parse_args()
+
+    allocate_ms = time_allocator(args.rounds)
+    print(f"allocate(): {PLUGS_PER_SITE} plugs, {CHARGING} charging: {allocate_ms:.1f} ms CPU")
+
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'load.db'}"
+        upgrade(url)
+        db = Database(url)
+        rng = random.Random(2)
+        site_id, sessions = seed_site(db, rng)
+        round_ms, sent = time_rounds(db, site_id, sessions, args.rounds, rng)
+        for _ in range(SITES_FOR_10K - 1):
+            seed_site(db, rng)
+        since = datetime.now(UTC)
+        watch_times = []
+        for _ in range(args.rounds):
+            started = time.process_time()
+            sites_with_news(db, since)
+            watch_times.append(time.process_time() - started)
+        watch_ms = statistics.median(watch_times) * 1000
+        db.dispose()
+    print(f"one round of a {PLUGS_PER_SITE}-plug site from SQLite: {round_ms:.1f} ms CPU "
+          f"({sent} limits sent after one car in ten changed its draw)")
+
+    print(f"watching {SITES_FOR_10K} sites for news: {watch_ms:.1f} ms CPU a second")
+    periodic = SITES_FOR_10K * round_ms / 1000 / args.interval * 100
+    events_per_s = 10_000 * 2 / (args.session_hours * 3600)
+    with_events = periodic + events_per_s * round_ms / 1000 * 100 + watch_ms / 10
+    print(f"10 000 plugs ({SITES_FOR_10K} sites), a round every {args.interval:g} s: "
+          f"{periodic:.1f} % of one core; with a round per start and stop "
+          f"({events_per_s:.1f}/s): {with_events:.1f} % (goal < {GOAL_PERCENT:g} %)")
+    print(json.dumps({
+        "allocate_ms_200_plugs": round(allocate_ms, 2),
+        "round_ms_200_plugs_sqlite": round(round_ms, 2),
+        "limits_sent_per_round": sent,
+        "watch_ms_per_second_10k_plugs": round(watch_ms, 2),
+        "core_percent_10k_plugs_periodic": round(periodic, 2),
+        "core_percent_10k_plugs_with_events": round(with_events, 2),
+        "interval_s": args.interval,
+        "goal_percent": GOAL_PERCENT,
+        "meets_goal": with_events < GOAL_PERCENT,
+    }))
+
+
+if __name__ == "__main__":
+    main()
