@@ -60,7 +60,8 @@ INBOX_FULL_SECONDS = 10.0
 # How long one of our frames may wait for the charger to read it.
 SEND_STALL_SECONDS = 30.0
 # Calls a charger may send: a burst (an offline queue replayed), then a sustained rate far
-# above what any charger needs (a busy one sends a few a second).
+# above what any charger needs (a busy one sends a few a second; one replaying its queue
+# over a real network, where each call waits a round trip for its answer, some tens).
 CALL_BURST = 2000
 CALLS_PER_SECOND = 200.0
 # Close codes (RFC 6455): too big, policy violation.
@@ -187,6 +188,8 @@ class OcppConnection:
                     return
                 try:
                     self._on_frame(text)
+                except (ConnectionClosed, OSError):
+                    return  # the socket broke while we answered
                 except Exception:
                     if self.closed:
                         return
