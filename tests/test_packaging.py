@@ -170,3 +170,10 @@ def test_an_installed_voltspot_serves_the_owner_sign_in_page(served):
     status, content_type, login = _get(served + "/owner/login")
     assert status == 200 and content_type.startswith("text/html")
     assert 'name="csrf_token"' in login
+
+
+def test_an_installed_voltspot_speaks_the_drivers_language(served):
+    request = urllib.request.Request(served + "/scan", headers={"Accept-Language": "de"})
+    with urllib.request.urlopen(request, timeout=20) as response:
+        page = response.read().decode()
+    assert '<html lang="de">' in page and "QR-Code scannen" in page

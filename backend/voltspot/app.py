@@ -55,15 +55,20 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     from voltspot.web.auth import init_oidc
     from voltspot.web.compression import init_compression
     from voltspot.web.driver import bp as driver_bp
+    from voltspot.web.i18n import init_i18n
     from voltspot.web.live import bp as live_bp
     from voltspot.web.meter import bp as meter_bp
+    from voltspot.web.ocpi import bp as ocpi_bp
     from voltspot.web.owner import bp as owner_bp
     from voltspot.web.pwa import bp as pwa_bp
+    from voltspot.web.security import init_security
     from voltspot.web.templating import init_templating
     from voltspot.web.webhooks import bp as webhooks_bp
 
     init_templating(app, demo_payments=app.extensions["voltspot"].payments.is_demo)
     init_compression(app)
+    init_i18n(app)
+    init_security(app)
     app.register_blueprint(ocpp_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(pwa_bp)
@@ -73,6 +78,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(owner_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(meter_bp)
+    app.register_blueprint(ocpi_bp)
     init_oidc(app)
 
     @app.get("/healthz")

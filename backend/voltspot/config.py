@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from urllib.parse import urlsplit
 
 INSTANCE_DIR = Path(os.environ.get("VOLTSPOT_INSTANCE_DIR", Path.cwd() / "instance"))
 
@@ -28,7 +29,13 @@ def _development_secret_key() -> str:
     except FileNotFoundError:
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
         key = secrets.token_hex(32)
-        path.write_text(key)
+        # Readable by its owner only: whoever reads it can sign in as any owner.
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another worker wrote it first
+            return path.read_text().strip()
+        with os.fdopen(descriptor, "w") as file:
+            file.write(key)
         return key
 
 
@@ -64,6 +71,12 @@ class Settings:
     oidc_client_id: str = ""
     oidc_client_secret: str = ""
     owner_session_hours: int = 12
+    owner_idle_minutes: int = 60
+    oidc_allowed_domains: str = ""
+    max_pending_stations: int = 50
+    driver_starts_per_minute: int = 6
+    # Reverse proxies in front that set X-Forwarded-For/-Proto (0: clients connect directly).
+    proxies: int = 0
     stripe_secret_key: str = ""
     stripe_publishable_key: str = ""
     stripe_webhook_secret: str = ""
@@ -72,6 +85,12 @@ class Settings:
     housekeeping_interval: float = 2.0
     # Seconds between load-management rounds of every site (a site with news goes sooner).
     load_interval: float = 15.0
+    # OCPI: who Voltspot is to roaming partners, and how long an eMSP gets to answer a
+    # real-time authorisation of an RFID tag we do not know.
+    ocpi_country_code: str = "NL"
+    ocpi_party_id: str = "VSP"
+    ocpi_business_name: str = "Voltspot"
+    ocpi_authorize_timeout: float = 2.0
 
     @property
     def is_production(self) -> bool:
@@ -84,6 +103,13 @@ class Settings:
     @property
     def oidc_enabled(self) -> bool:
         return bool(self.oidc_issuer and self.oidc_client_id)
+
+    @property
+    def oidc_domains(self) -> frozenset[str]:
+        """The email domains whose provider identities become owners without an admin's
+        approval (``VOLTSPOT_OIDC_ALLOWED_DOMAINS``, comma-separated)."""
+        return frozenset(part.strip().lower().lstrip("@")
+                         for part in self.oidc_allowed_domains.split(",") if part.strip())
 
     @property
     def ocpp_url(self) -> str:
@@ -127,12 +153,27 @@ def _parse(name: str, kind: type, raw: str):
     return raw
 
 
+def _check_public_url(url: str) -> None:
+    parsed = urlsplit(url)
+    try:
+        parsed.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        parsed = parsed._replace(netloc="")
+    if (parsed.scheme not in ("http", "https") or not parsed.hostname
+            or parsed.query or parsed.fragment or parsed.username):
+        raise ConfigError("VOLTSPOT_PUBLIC_URL must be the server's address, like "
+                          f"https://charge.example.org, not {url!r}")
+
+
 def load_settings(overrides: Mapping[str, object] | None = None,
-                  environ: Mapping[str, str] | None = None) -> Settings:
+                  environ: Mapping[str, str] | None = None, *,
+                  need_secret: bool = True) -> Settings:
     """Build :class:`Settings` from the environment, then apply ``overrides`` (tests, CLI).
 
     Raises :class:`ConfigError` naming the variable when a value is invalid, or when a
-    production deployment has no ``VOLTSPOT_SECRET_KEY``.
+    production deployment has no ``VOLTSPOT_SECRET_KEY``. ``need_secret`` False (commands
+    that only use the database) leaves an unset secret key empty: no development key file
+    is made (nor an ``instance/`` folder wherever the command ran).
     """
     environ = os.environ if environ is None else environ
     values: dict[str, object] = {}
@@ -151,6 +192,7 @@ def load_settings(overrides: Mapping[str, object] | None = None,
             "VOLTSPOT_DATABASE_URL must start with sqlite:// or postgresql://, "
             f"not {settings.database_url.split(':', 1)[0]!r}"
         )
+    _check_public_url(settings.public_url)
     if settings.env not in {"development", "production", "test"}:
         raise ConfigError("VOLTSPOT_ENV must be development, production or test")
     stripe = [settings.stripe_secret_key, settings.stripe_publishable_key,
@@ -160,7 +202,7 @@ def load_settings(overrides: Mapping[str, object] | None = None,
             ("stripe_secret_key", "stripe_publishable_key", "stripe_webhook_secret"), stripe,
             strict=True) if not v]
         raise ConfigError(f"{', '.join(missing)} must be set too for card payments with Stripe")
-    if not settings.secret_key:
+    if not settings.secret_key and need_secret:
         if settings.is_production:
             raise ConfigError("VOLTSPOT_SECRET_KEY is required in production; set it to a long "
                               "random string")

@@ -26,6 +26,8 @@ from voltspot.services.payments.gateways.demo import DemoGateway
 from voltspot.services.payments.gateways.stripe import StripeGateway
 from voltspot.services.payments.holds import settle_pending
 from voltspot.services.payments.reconcile import reconcile
+from voltspot.services.roaming.identity import Identity
+from voltspot.services.roaming.jobs import roaming_loop
 from voltspot.services.stations.presence import sweep_gone
 
 log = logging.getLogger(__name__)
@@ -91,6 +93,8 @@ class Runtime:
                                              args=(every_seconds, slow_every),
                                              name="housekeeping", daemon=True)
         self._housekeeper.start()
+        threading.Thread(target=roaming_loop, args=(self.db, Identity.from_settings(
+            self.settings), every_seconds), name="roaming", daemon=True).start()
 
     def _housekeeping(self, every_seconds: float, slow_every: int) -> None:
         # Each job runs in one process of the installation at a time (under its lock).

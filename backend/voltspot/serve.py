@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import gc
 import logging
+import signal
 
 from gunicorn.app.base import BaseApplication
 
-from voltspot.config import ConfigError, load_settings
+from voltspot.config import ConfigError, Settings, load_settings
 
 
 class VoltspotServer(BaseApplication):
@@ -31,6 +32,11 @@ class VoltspotServer(BaseApplication):
 
 def _post_worker_init(worker) -> None:
     from voltspot.runtime import runtime
+
+    # Ctrl-C in a terminal signals the whole process group: the master then stops each
+    # worker itself. A worker quitting on its own SIGINT as well quits twice, and the second
+    # time prints a SystemExit traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from voltspot.services.stations.registry import disconnect_all
 
     logging.basicConfig(level=logging.INFO,
@@ -59,6 +65,14 @@ def _worker_exit(server, worker) -> None:
         logging.getLogger("voltspot").exception("could not leave the cluster cleanly")
 
 
+def check_workers(settings: Settings, workers: int) -> None:
+    """Raise :class:`~voltspot.config.ConfigError` for several workers without Redis: only
+    the process holding a charger's socket could command it."""
+    if workers > 1 and not settings.redis_url:
+        raise ConfigError(f"--workers {workers} needs Redis: set VOLTSPOT_REDIS_URL "
+                          "(without it, serve with one worker)")
+
+
 def serve(host: str, port: int, workers: int, app_config: dict | None = None,
           worker_connections: int = 20000) -> None:
     """Serve until stopped. ``worker_connections`` must exceed the chargers per worker.
@@ -66,9 +80,7 @@ def serve(host: str, port: int, workers: int, app_config: dict | None = None,
     Raises :class:`~voltspot.config.ConfigError` for several workers without Redis: only
     the process holding a charger's socket could command it."""
     settings = load_settings(app_config)
-    if workers > 1 and not settings.redis_url:
-        raise ConfigError(f"--workers {workers} needs Redis: set VOLTSPOT_REDIS_URL "
-                          "(without it, serve with one worker)")
+    check_workers(settings, workers)
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,

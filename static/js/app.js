@@ -1,6 +1,6 @@
 /* Voltspot in the browser: the service worker, the sessions this device started, and
    "updated 12 s ago" texts that stay true. Loaded once per visit, in <head> and not
-   deferred, so window.Voltspot exists before any inline script in the body runs. htmx's
+   deferred, so window.Voltspot exists before any page script in the body runs. htmx's
    boosted navigation swaps only the body, so everything here works on whatever body is
    current rather than holding on to elements. */
 (function () {
@@ -10,14 +10,28 @@
   var MAX_SESSIONS = 50;
   var REFRESH_MS = 5000;
 
+  var ENGLISH = {"just now": "just now", "s ago": "{n} s ago", "min ago": "{n} min ago",
+                 "h ago": "{n} h ago", "d ago": "{n} d ago", "updated": "updated"};
+
+  /* A word in the page's language: base.html puts them in #vs-words ("{n}" is a number). */
+  function word(key, n) {
+    var words = ENGLISH;
+    try {
+      words = JSON.parse(document.getElementById("vs-words").textContent);
+    } catch (error) {
+      // a page without the words (or damaged ones): English
+    }
+    return String(words[key] || ENGLISH[key] || key).replace("{n}", n);
+  }
+
   /* The same words as voltspot.web.pwa.relative_age. */
   function formatAge(date, now) {
     var seconds = Math.floor(((now || Date.now()) - date.getTime()) / 1000);
-    if (seconds < 5) return "just now";
-    if (seconds < 60) return seconds + " s ago";
-    if (seconds < 3600) return Math.floor(seconds / 60) + " min ago";
-    if (seconds < 86400) return Math.floor(seconds / 3600) + " h ago";
-    return Math.floor(seconds / 86400) + " d ago";
+    if (seconds < 5) return word("just now");
+    if (seconds < 60) return word("s ago", seconds);
+    if (seconds < 3600) return word("min ago", Math.floor(seconds / 60));
+    if (seconds < 86400) return word("h ago", Math.floor(seconds / 3600));
+    return word("d ago", Math.floor(seconds / 86400));
   }
 
   /* Every element with data-updated-at="<ISO 8601 with offset>" reads
@@ -27,10 +41,10 @@
     document.querySelectorAll("[data-updated-at]").forEach(function (el) {
       var date = new Date(el.getAttribute("data-updated-at"));
       if (isNaN(date.getTime())) return;
-      var prefix = el.getAttribute("data-updated-prefix") || "updated";
+      var prefix = el.getAttribute("data-updated-prefix") || word("updated");
       var text = prefix + " " + formatAge(date, now);
       if (el.textContent !== text) el.textContent = text;
-      if (!el.title) el.title = date.toLocaleString();
+      if (!el.title) el.title = date.toLocaleString(document.documentElement.lang || undefined);
     });
   }
 
@@ -62,6 +76,16 @@
   }
 
   /* The remembered sessions, newest first: [{token, label, savedAt}]. */
+  // A session page carries [data-vs-remember-session]: remembered as the page arrives
+  // (full load or htmx swap, in the same task), so "My sessions" lists it at once.
+  function rememberFromPage() {
+    var element = document.querySelector("[data-vs-remember-session]");
+    if (element) {
+      rememberSession(element.getAttribute("data-vs-remember-session"),
+                      element.getAttribute("data-label"));
+    }
+  }
+
   function sessions() {
     return readSessions().map(function (s) {
       return {token: s.token, label: s.label, savedAt: s.savedAt};
@@ -97,12 +121,23 @@
     }
   }
 
+  // The page's own address, through the phone's share sheet or else the clipboard.
+  function share() {
+    if (navigator.share) {
+      navigator.share({title: document.title, url: location.href}).catch(function () {});
+    } else if (navigator.clipboard) {
+      navigator.clipboard.writeText(location.href);
+    }
+  }
+
   function openMenuButtons() {
     return document.querySelectorAll('[data-vs-menu][aria-expanded="true"]');
   }
 
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-vs-reload]")) window.location.reload();
+    if (event.target.closest("[data-vs-print]")) window.print();
+    if (event.target.closest("[data-vs-share]")) share();
     var menuButton = event.target.closest("[data-vs-menu]");
     if (menuButton) setMenu(menuButton, menuButton.getAttribute("aria-expanded") !== "true");
   });
@@ -132,6 +167,7 @@
       event.detail.isError = false;
     }
   });
+  document.addEventListener("htmx:afterSwap", rememberFromPage);
   document.addEventListener("htmx:afterSettle", function () {
     refreshAges();
     showConnection(!navigator.onLine);
@@ -140,9 +176,11 @@
   window.Voltspot = {
     rememberSession: rememberSession,
     sessions: sessions,
+    word: word,
   };
 
   function start() {
+    rememberFromPage();
     refreshAges();
     showConnection(!navigator.onLine);
     window.setInterval(refreshAges, REFRESH_MS);

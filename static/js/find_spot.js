@@ -20,17 +20,17 @@
 
   document.getElementById("near-me").addEventListener("click", function () {
     if (!navigator.geolocation) {
-      status.textContent = "This browser cannot share your position; search by place instead.";
+      status.textContent = Voltspot.word("no position api");
       return;
     }
-    status.textContent = "Finding your position…";
+    status.textContent = Voltspot.word("locating");
     navigator.geolocation.getCurrentPosition(function (position) {
       document.getElementById("lat").value = position.coords.latitude.toFixed(5);
       document.getElementById("lon").value = position.coords.longitude.toFixed(5);
       status.textContent = "";
       form.requestSubmit();
     }, function () {
-      status.textContent = "We could not get your position; search by place instead.";
+      status.textContent = Voltspot.word("no position");
     }, {timeout: 10000, maximumAge: 60000});
   });
 

@@ -4,8 +4,9 @@
 (``scripts/ensure-chromium.sh`` installs it). Without it the browser tests are skipped, except
 when the environment variable ``CI`` is set: there a missing browser fails the run.
 
-Every page fixture fails its test when the page threw an uncaught JavaScript error. The
-checks a test runs on a page (axe, touch targets, screenshots) are in ``tests.support.browser``.
+Every page fixture fails its test when the page threw an uncaught JavaScript error or broke
+the Content-Security-Policy (Chromium's console reports each violation). The checks a test
+runs on a page (axe, touch targets, screenshots) are in ``tests.support.browser``.
 """
 
 from __future__ import annotations
@@ -35,14 +36,26 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
+def csp_violations(page: Page) -> list[str]:
+    """A list that fills with every Content-Security-Policy violation Chromium reports on
+    ``page``'s console (a blocked inline script, handler, style or outside source)."""
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(f"{page.url}: {message.text}")
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None)
+    return violations
+
+
 def _page(browser: Browser, options: dict[str, Any]) -> Iterator[Page]:
     context = browser.new_context(**options)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    violations = csp_violations(page)
     yield page
     context.close()
     assert not errors, "JavaScript errors on the page:\n" + "\n".join(errors)
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture

@@ -8,19 +8,19 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import segno
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from tests.support.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    PHONE,
+    another_page,
     axe_check,
+    no_map_tiles,
     screenshot,
     touch_targets_ok,
 )
@@ -65,26 +65,6 @@ def check_screen(page: Page, name: str) -> None:
     screenshot(page, name)
     axe_check(page)
     touch_targets_ok(page)
-
-
-@contextmanager
-def another_page(browser: Browser, **options) -> Iterator[Page]:
-    """A page in one more fresh phone context, failing like the fixtures on a JS error."""
-    context = browser.new_context(**{**PHONE, **options})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    try:
-        yield page
-    finally:
-        context.close()
-    assert not errors, "JavaScript errors on the page:\n" + "\n".join(errors)
-
-
-def no_map_tiles(page: Page) -> None:
-    """Map tiles come from the internet, which tests do not have: fail their loads at once
-    (as they fail here anyway), whether or not the network would answer."""
-    page.context.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
 
 
 def cents(money: str) -> int:
@@ -303,23 +283,39 @@ def test_after_start_the_session_page_is_a_whole_page_of_the_app(phone, server, 
 
 # -- 4. refused starts -----------------------------------------------------------------------
 
-def test_an_offline_charger_says_so_after_start_and_holds_nothing(phone, server, db, station,
-                                                                   priced):
+def test_an_offline_charger_cannot_be_started_and_says_why(phone, server, db, station,
+                                                            priced):
     open_plug(phone, server, priced[0])
-    expect(phone.locator(".vs-pill")).to_have_text("Offline")
-    tap_start(phone)
-    expect(phone.get_by_role("alert")).to_contain_text(
-        "This charger is offline, so we did not hold anything on your card.")
+    expect(phone.locator(".vs-pill").first).to_have_text("Offline")
+    start = phone.get_by_role("button", name="Start charging")
+    expect(start).to_be_disabled()
+    expect(phone.locator("#why-not")).to_have_text("This charger is offline right now.")
+    expect(phone.get_by_role("region", name="Free plugs at this site")).to_contain_text(
+        "No other plug here is free right now.")
     assert sessions_at(db, station.charge_point_id) == 0
     check_screen(phone, "plug-offline")
 
 
-def test_a_second_phone_is_told_someone_else_is_using_the_plug(phone, browser, server, db,
-                                                               station, simulator, priced):
+def test_a_plug_in_use_links_the_free_plugs_of_the_site(phone, browser, server, simulator,
+                                                        priced):
     start_charging(phone, server, priced[0])
     with another_page(browser) as second:
         open_plug(second, server, priced[0])
-        expect(second.locator(".vs-pill")).to_have_text("In use")
+        expect(second.locator(".vs-pill").first).to_have_text("In use")
+        expect(second.get_by_role("button", name="Start charging")).to_be_disabled()
+        expect(second.locator("#why-not")).to_have_text("Someone is using this plug right now.")
+        second.get_by_role("region", name="Free plugs at this site").get_by_role(
+            "link", name=re.compile(r"^Plug 2 ")).click()
+        expect(second).to_have_url(re.compile(f"/c/{re.escape(priced[1])}$"))
+        expect(second.get_by_role("button", name="Start charging")).to_be_enabled()
+
+
+def test_a_second_phone_is_told_someone_else_is_using_the_plug(phone, browser, server, db,
+                                                               station, simulator, priced):
+    with another_page(browser) as second:
+        open_plug(second, server, priced[0])
+        expect(second.locator(".vs-pill")).to_have_text("Free")
+        start_charging(phone, server, priced[0])
         tap_start(second)
         expect(second.get_by_role("alert")).to_contain_text(
             "Someone else is using this plug right now, so we did not hold anything")
@@ -328,8 +324,11 @@ def test_a_second_phone_is_told_someone_else_is_using_the_plug(phone, browser, s
     assert sessions_at(db, station.charge_point_id) == 1
 
 
-def test_reloading_a_refused_start_shows_the_plug_page_again(phone, server, priced):
+def test_reloading_a_refused_start_shows_the_plug_page_again(phone, browser, server, simulator,
+                                                             priced):
     open_plug(phone, server, priced[0])
+    with another_page(browser) as first:
+        start_charging(first, server, priced[0])
     tap_start(phone)
     expect(phone.get_by_role("alert")).to_be_visible()
     response = phone.reload()

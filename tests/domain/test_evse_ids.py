@@ -8,7 +8,8 @@ from voltspot.domain.evse_ids import EvseIdError, make_evse_id, normalise_evse_i
 
 
 @pytest.mark.parametrize("typed", ["NL*VSP*E1234*1", "nl*vsp*e1234*1", "NLVSPE1234*1",
-                                   "NL-VSP-E1234-1", " NL*VSP*E1234*1 "])
+                                   "NL-VSP-E1234-1", " NL*VSP*E1234*1 ", "NL VSP E1234 1",
+                                   "nl vsp e1234 1", "NL * VSP * E1234 * 1"])
 def test_the_ways_people_and_scanners_write_an_evse_id_are_one_id(typed):
     assert normalise_evse_id(typed) == "NL*VSP*E1234*1"
 

@@ -1,14 +1,17 @@
 """The browser tests' Chromium and page sizes, and the checks a browser test runs on a
-Playwright page: screenshots into artifacts/, axe-core accessibility and touch-target size."""
+Playwright page: screenshots into artifacts/, axe-core accessibility and touch-target size;
+one more phone page (``another_page``) and map tiles cut off (``no_map_tiles``)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -107,3 +110,23 @@ def touch_targets_ok(page: Page, minimum: int = MIN_TOUCH_PX) -> None:
             f"- {item}" for item in small)
         print(report)
         pytest.fail(report, pytrace=False)
+
+
+@contextmanager
+def another_page(browser: Browser, **options) -> Iterator[Page]:
+    """A page in one more fresh phone context, failing like the fixtures on a JS error."""
+    context = browser.new_context(**{**PHONE, **options})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not errors, "JavaScript errors on the page:\n" + "\n".join(errors)
+
+
+def no_map_tiles(page: Page) -> None:
+    """Map tiles come from the internet, which tests do not have: fail their loads at once
+    (as they fail here anyway), whether or not the network would answer."""
+    page.context.route("https://tile.openstreetmap.org/**", lambda route: route.abort())

@@ -79,6 +79,8 @@ def start_server(database_url: str, log_path: Path, extra_env: dict[str, str] | 
     port = free_port()
     env = {**os.environ, "VOLTSPOT_DATABASE_URL": database_url, "VOLTSPOT_API_TOKEN": API_TOKEN,
            "VOLTSPOT_ENV": "test", "VOLTSPOT_OCPP_RESPONSE_TIMEOUT": "3",
+           # Every test's driver starts come from 127.0.0.1; the limit has its own test.
+           "VOLTSPOT_DRIVER_STARTS_PER_MINUTE": "100000",
            "VOLTSPOT_PUBLIC_URL": f"http://127.0.0.1:{port}", "PYTHONUNBUFFERED": "1",
            **{f"VOLTSPOT_{k.upper()}": v for k, v in settings.items()}, **(extra_env or {})}
     with log_path.open("w") as log_file:

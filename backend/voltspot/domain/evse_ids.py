@@ -8,6 +8,10 @@ _EVSE_ID = re.compile(
     r"^(?P<country>[A-Z]{2})\*?(?P<operator>[A-Z0-9]{3})\*?E(?P<rest>[A-Z0-9*]{1,30})$")
 
 
+# A run of spaces, stars and dashes (dashes already turned into stars) is one separator.
+_SEPARATORS = re.compile(r"[\s*]+")
+
+
 class EvseIdError(ValueError):
     """Not an EVSE id in eMI3 / ISO 15118 form."""
 
@@ -16,10 +20,11 @@ def normalise_evse_id(text: str) -> str:
     """The canonical ``CC*OOO*E…`` spelling of an EVSE id typed, scanned or taken from a URL.
 
     Accepts upper or lower case, with or without the ``*`` separators after country and
-    operator, and the URL-safe form where ``*`` is written as ``-``. Raises
-    :class:`EvseIdError` when ``text`` is not an EVSE id.
+    operator, the URL-safe form where ``*`` is written as ``-``, and spaces typed for the
+    separators (``NL VSP E12 1``). Raises :class:`EvseIdError` when ``text`` is not an EVSE
+    id.
     """
-    candidate = text.strip().upper().replace("-", "*").replace(" ", "")
+    candidate = _SEPARATORS.sub("*", text.strip().upper().replace("-", "*"))
     match = _EVSE_ID.match(candidate)
     if not match:
         raise EvseIdError(f"{text!r} is not an EVSE id like NL*VSP*E1234*1")

@@ -17,7 +17,16 @@ from voltspot.models.load import (
     SiteMeterReading,
     StationLoadSettings,
 )
-from voltspot.models.owners import Owner
+from voltspot.models.owner_product import OutageExclusion, ProblemReport, StickerPrint
+from voltspot.models.owners import Owner, OwnerSignIn
+from voltspot.models.roaming import (
+    OcpiCdr,
+    OcpiOutbox,
+    OcpiPartner,
+    OcpiPublished,
+    OcpiSession,
+    OcpiToken,
+)
 from voltspot.models.rollups import NetworkHourTotal, SiteHourTotal
 from voltspot.models.sites import Connector, Site, Station
 from voltspot.models.tariffs import Tariff
@@ -31,9 +40,18 @@ __all__ = [
     "LoadCircuit",
     "MeterSample",
     "NetworkHourTotal",
+    "OcpiCdr",
+    "OcpiOutbox",
+    "OcpiPartner",
+    "OcpiPublished",
+    "OcpiSession",
+    "OcpiToken",
     "OcppFrame",
+    "OutageExclusion",
     "Owner",
+    "OwnerSignIn",
     "PlugLoad",
+    "ProblemReport",
     "Site",
     "SiteHourTotal",
     "SiteLoadSample",
@@ -43,6 +61,7 @@ __all__ = [
     "StationEvent",
     "StationEventKind",
     "StationLoadSettings",
+    "StickerPrint",
     "Tariff",
     "TransactionEvent",
     "WebhookEvent",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from voltspot.models.base import Base, utcnow
@@ -26,3 +26,18 @@ class Owner(Base):
     oidc_subject: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # False for an identity a provider created that an admin has not let in yet.
+    approved: Mapped[bool] = mapped_column(default=True)
+
+
+class OwnerSignIn(Base):
+    """One signed-in browser of an owner: the cookie carries a random token, this row its
+    digest. Signing out deletes the row, so a copied cookie is refused after it."""
+
+    __tablename__ = "owner_sign_ins"
+
+    token_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("owners.id", ondelete="CASCADE"),
+                                          index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

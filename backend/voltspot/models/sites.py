@@ -33,6 +33,8 @@ class Site(Base):
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     help_phone: Mapped[str] = mapped_column(String(40), default="")
     opening_hours: Mapped[str] = mapped_column(String(200), default="24/7")
+    # OCPI: shown to roaming partners and in the public open-data feed.
+    publish_to_roaming: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     stations: Mapped[list[Station]] = relationship(back_populates="site")

@@ -146,6 +146,14 @@ class OcppChargerControl:
             raise UnknownCommand(f"{action} is not an OCPP {version} command; use {start}")
         return read(payload)
 
+    def disconnect(self, charge_point_id: str) -> bool:
+        connection = self._registry.get(charge_point_id)
+        if connection is None or connection.closed:
+            return False
+        # 1008 (policy violation): the credentials it connected with are no longer valid.
+        connection.close(reason=1008, message="credentials changed")
+        return True
+
     def send(self, charge_point_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         connection = self._connection(charge_point_id)
         sendable = _SENDABLE[connection.version]

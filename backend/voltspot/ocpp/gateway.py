@@ -55,8 +55,9 @@ def _process() -> Process:
     return current_app.extensions["voltspot"]
 
 
-def _refuse(charge_point_id: str, why: str) -> Response:
-    log.warning("%s: connection refused from %s: %s", charge_point_id, request.remote_addr, why)
+def _refuse(charge_point_id: str, why: str, detail: str = "") -> Response:
+    log.warning("%s: connection refused from %s: %s", stations.log_safe(charge_point_id),
+                request.remote_addr, detail or why)
     return Response(f"{why}\n", status=401, mimetype="text/plain",
                     headers={"WWW-Authenticate": 'Basic realm="OCPP"'})
 
@@ -72,12 +73,20 @@ def authenticate() -> Response | None:
     process = _process()
     try:
         admission = stations.admit(process.db, charge_point_id, password,
-                                   accept_unknown=process.settings.accept_unknown_stations)
+                                   accept_unknown=process.settings.accept_unknown_stations,
+                                   max_pending=process.settings.max_pending_stations)
     except InvalidInput as error:
         return _refuse(charge_point_id, str(error))
+    if admission.access == stations.Access.THROTTLED:
+        log.warning("%s: connection refused from %s: too many failed sign-ins",
+                    stations.log_safe(charge_point_id), request.remote_addr)
+        return Response("too many failed attempts; wait and try again\n", status=429,
+                        mimetype="text/plain",
+                        headers={"Retry-After": str(admission.retry_after)})
     if admission.access in (stations.Access.UNKNOWN, stations.Access.BAD_PASSWORD):
-        return _refuse(charge_point_id,
-                       f"unknown station or wrong password ({admission.access})")
+        # One answer for both, so the answer does not tell which station ids exist.
+        return _refuse(charge_point_id, "unknown station or wrong password",
+                       str(admission.access))
     _narrow_offer(choose_subprotocol(_offered(), admission.preferred_version))
     return None
 

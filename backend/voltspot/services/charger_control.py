@@ -243,6 +243,12 @@ class ChargerControl(Protocol):
         :class:`InvalidInput` for a start without a usable token or plug."""
         ...
 
+    def disconnect(self, charge_point_id: str) -> bool:
+        """End the station's current connection (its credentials changed: it must sign in
+        again with the new ones); True when one was closed. Like every method it may raise
+        :class:`ChargerUnreachable` when no process holds the station's socket."""
+        ...
+
     def send(self, charge_point_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         """The operator API's raw pass-through, and only that: send ``action`` with
         ``payload`` (an OCPP JSON object with camelCase keys, of the version the station

@@ -10,15 +10,18 @@ chargers' frames durable in one transaction, each charger answered once its fram
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from voltspot.db import Database
+from voltspot.domain.authorization import IdTagInfo
 from voltspot.group_commit import GroupCommitter
 from voltspot.services.charger_control import ChargerControl
 from voltspot.services.charging import lifecycle, transactions
+from voltspot.services.roaming.identity import Identity
+from voltspot.services.roaming.tokens import authorize_tag
 from voltspot.services.stations import provisioning
 from voltspot.services.stations import registry as stations
 
@@ -68,6 +71,21 @@ class StationMessages:
         else:
             self._committer.submit(write, prepare=transactions.load_sessions,
                                    key=transaction_id)
+
+    def authorize(self, id_tag: str, identity: Identity, *, timeout: float) -> IdTagInfo:
+        """Answer Authorize: our own cards, else a roaming partner's token, asked about
+        in real time outside any transaction (see
+        :func:`voltspot.services.roaming.tokens.authorize_tag`)."""
+        return authorize_tag(self._db, identity, self.charge_point_id, id_tag, timeout=timeout)
+
+    def start_transaction(self, identity: Identity, *, timeout: float, id_tag: str,
+                          **fields: Any) -> lifecycle.StartResult:
+        """Record a 1.6 StartTransaction (see
+        :func:`voltspot.services.charging.lifecycle.start_transaction`). A tag none of our
+        cards or starts knows may be a roaming partner's that the charger let in from its
+        own list without asking: the partner is asked first, as at Authorize."""
+        authorize_tag(self._db, identity, self.charge_point_id, id_tag, timeout=timeout)
+        return self.run_grouped(lifecycle.start_transaction, id_tag=id_tag, **fields)
 
     def record_transaction_event(self, event: transactions.TransactionEventReport, *,
                                  station_id: int, follows_on: bool, grouped: bool

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from voltspot.domain.evse_ids import EvseIdError, normalise_evse_id, url_safe
@@ -15,16 +25,22 @@ from voltspot.services.driver import spots as finding
 from voltspot.services.driver import start as starting
 from voltspot.services.errors import Conflict, NotFound
 from voltspot.services.payments.gateways.base import PaymentDeclined, PaymentUnavailable
+from voltspot.services.payments.reconcile import CLAIM_MINUTES
+from voltspot.web.i18n import translate
+from voltspot.web.security import client_address, now, throttles, too_many
 from voltspot.web.templating import htmx
 
 bp = Blueprint("driver", __name__)
 
 CONNECTOR_TYPES = ("Type 2", "CCS", "CHAdeMO")
+# Problems shown once on the session page: flashed, never read from the address (a link
+# with ?error=… must not put someone else's words on our page).
+SESSION_PROBLEM = "session-problem"
 
 
 @bp.errorhandler(NotFound)
 def not_found(error: NotFound):
-    return render_template("driver/not_found.html", message=str(error)), 404
+    return render_template("driver/not_found.html", message=translate(error)), 404
 
 
 def _float(name: str) -> float | None:
@@ -78,11 +94,14 @@ def plug(evse: str):
 @bp.post("/c/<evse>/start")
 def start(evse: str):
     rt = runtime()
+    wait = throttles().starts.hit(client_address(), now())
+    if wait:
+        return too_many(wait, "Too many starts from this device. Wait a minute and try again.")
     try:
         token = starting.start_session(rt.db, rt.payments, rt.control, evse,
                                      request.form.get("start_key", ""))
     except (plugs.PlugUnavailable, PaymentDeclined, PaymentUnavailable) as refused:
-        body, status = _plug_page(evse, error=str(refused), status=409)
+        body, status = _plug_page(evse, error=translate(refused), status=409)
         # The address bar shows the plug page again, not the form's POST address.
         return body, status, {"HX-Replace-Url": url_for("driver.plug", evse=evse)}
     return redirect(url_for("driver.session_page", token=token), 303)
@@ -96,8 +115,9 @@ def scan():
         candidate = code.rsplit("/c/", 1)[-1]
         try:
             return redirect(url_for("driver.plug", evse=url_safe(normalise_evse_id(candidate))))
-        except EvseIdError as invalid:
-            error = str(invalid).replace("is not an EVSE id", "is not a charger code")
+        except EvseIdError:
+            error = _("“%(code)s” is not a charger code. It looks like NL*VSP*E12*1 and is "
+                      "printed under the QR code.", code=candidate)
     return render_template("driver/scan.html", code=code, error=error)
 
 
@@ -112,8 +132,10 @@ def session_page(token: str):
     if htmx.target == "live":
         return render_template("driver/_session_live.html", live=_live(token))
     page = live.session_page(rt.db, rt.payments, token, rt.settings.remote_start_timeout)
+    problems = get_flashed_messages(category_filter=[SESSION_PROBLEM])
     return render_template("driver/session.html", live=page.live, payment=page.payment,
-                           error=request.args.get("error"))
+                           error=problems[0] if problems else None,
+                           claim_minutes=CLAIM_MINUTES)
 
 
 @bp.get("/sessions/<token>/paid")
@@ -124,7 +146,7 @@ def paid(token: str) -> Response:
     try:
         starting.confirm_hold(rt.db, rt.payments, rt.control, token)
     except PaymentUnavailable as problem:
-        return redirect(url_for("driver.session_page", token=token, error=str(problem)), 303)
+        flash(translate(problem), SESSION_PROBLEM)
     return redirect(url_for("driver.session_page", token=token), 303)
 
 
@@ -134,7 +156,7 @@ def stop(token: str) -> Response:
     try:
         live.stop_session(rt.db, rt.control, token)
     except Conflict as problem:
-        return redirect(url_for("driver.session_page", token=token, error=str(problem)), 303)
+        flash(translate(problem), SESSION_PROBLEM)
     return redirect(url_for("driver.session_page", token=token), 303)
 
 

@@ -14,6 +14,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template, url_for
+from flask_babel import gettext as _
+
+from voltspot.web.i18n import current_language
 
 bp = Blueprint("pwa", __name__)
 
@@ -26,6 +29,7 @@ SHELL_FILES = (
     "css/app.css",
     "js/app.js",
     "js/live.js",
+    "js/theme.js",
     "vendor/htmx/htmx.min.js",
     "vendor/htmx-ext-sse/sse.min.js",
     "vendor/bootstrap/bootstrap.min.css",
@@ -110,7 +114,9 @@ def _no_cache(response: Response) -> Response:
 
 @bp.get("/manifest.webmanifest")
 def manifest() -> Response:
-    """The web app manifest: installable, standalone, starting at ``/``."""
+    """The web app manifest: installable, standalone, starting at ``/``, with shortcuts to
+    the scanner and the driver's sessions (a long press on the installed icon); its words
+    in the request's language."""
     def icon(name: str, size: int, purpose: str) -> dict[str, str]:
         return {"src": url_for("static", filename=f"icons/{name}"), "sizes": f"{size}x{size}",
                 "type": "image/png", "purpose": purpose}
@@ -119,8 +125,8 @@ def manifest() -> Response:
         "id": "/",
         "name": "Voltspot",
         "short_name": "Voltspot",
-        "description": "Find a charger, start charging, pay only for what you use.",
-        "lang": "en",
+        "description": _("Find a charger, start charging, pay only for what you use."),
+        "lang": current_language(),
         "start_url": "/",
         "scope": "/",
         "display": "standalone",
@@ -130,6 +136,21 @@ def manifest() -> Response:
             icon("icon-192.png", 192, "any"),
             icon("icon-512.png", 512, "any"),
             icon("icon-maskable-512.png", 512, "maskable"),
+        ],
+        # Phone screenshots of the demo (390x844 at 2x) for the install dialog.
+        "screenshots": [
+            {"src": url_for("static", filename="screenshots/find-a-spot.png"),
+             "sizes": "780x1688", "type": "image/png", "form_factor": "narrow",
+             "label": _("Scan a charger or find one near you")},
+            {"src": url_for("static", filename="screenshots/plug.png"),
+             "sizes": "780x1688", "type": "image/png", "form_factor": "narrow",
+             "label": _("The full price before you start")},
+        ],
+        "shortcuts": [
+            {"name": _("Scan a charger"), "short_name": _("Scan"),
+             "url": url_for("driver.scan"), "icons": [icon("icon-192.png", 192, "any")]},
+            {"name": _("My sessions"), "short_name": _("Sessions"),
+             "url": url_for("driver.my_sessions"), "icons": [icon("icon-192.png", 192, "any")]},
         ],
     }
     response = Response(json.dumps(body, indent=2), mimetype="application/manifest+json")

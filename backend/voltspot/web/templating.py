@@ -1,5 +1,7 @@
 """Everything templates get beyond Flask's defaults, registered in one place by
-:func:`init_templating`: the filters, the globals and the htmx request helper.
+:func:`init_templating`: the filters, the globals and the htmx request helper. The filters
+that depend on the driver's language (``money``, ``local_time``, ``duration`` and the
+words of prices and plugs) come from :func:`voltspot.web.i18n.init_i18n`.
 
 ``ago`` and ``utc_iso`` serve the status pill and every ``data-updated-at`` element;
 ``static/js/app.js`` keeps the same wording fresh in the browser.
@@ -7,13 +9,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 
 from flask import Flask
+from flask_babel import gettext as _
 from flask_htmx import HTMX
 
-from voltspot.domain.money import format_money
 from voltspot.domain.money import major_units as _major_units
 from voltspot.web.csrf import csrf_token
 
@@ -21,42 +22,24 @@ from voltspot.web.csrf import csrf_token
 htmx = HTMX()
 
 
-def money(amount: int | None, currency: str | None) -> str:
-    """An amount in minor units with its currency, or "—" when either is unknown."""
-    return "—" if amount is None or currency is None else format_money(amount, currency)
-
-
-def local_time(moment: datetime | None, timezone: str = "UTC",
-               pattern: str = "%d %b %Y, %H:%M") -> str:
-    """``moment`` on the clock of ``timezone`` (a site's), or "" when there is none."""
-    return "" if moment is None else moment.astimezone(ZoneInfo(timezone)).strftime(pattern)
-
-
-def duration(span: timedelta | None) -> str:
-    """A span as drivers read it: "42 min", "1 h 05 min", or "—" when unknown."""
-    if span is None:
-        return "—"
-    minutes = int(span.total_seconds() // 60)
-    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
-
-
 def relative_age(moment: datetime, now: datetime | None = None) -> str:
     """How long ago ``moment`` was, in the words drivers see: ``"just now"`` (under 5 s),
     ``"12 s ago"``, ``"5 min ago"``, ``"3 h ago"``, ``"2 d ago"``. A naive ``moment`` is
-    taken as UTC; a moment in the future (clock skew) reads ``"just now"``. Must stay in step
-    with ``formatAge`` in ``static/js/app.js``."""
+    taken as UTC; a moment in the future (clock skew) reads ``"just now"``. In the request's
+    language (English outside a request). Must stay in step with ``formatAge`` in
+    ``static/js/app.js``, which reads the same words from the page's ``#vs-words``."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     seconds = int(((now or datetime.now(UTC)) - moment).total_seconds())
     if seconds < 5:
-        return "just now"
+        return _("just now")
     if seconds < 60:
-        return f"{seconds} s ago"
+        return _("%(num)s s ago", num=seconds)
     if seconds < 3600:
-        return f"{seconds // 60} min ago"
+        return _("%(num)s min ago", num=seconds // 60)
     if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} d ago"
+        return _("%(num)s h ago", num=seconds // 3600)
+    return _("%(num)s d ago", num=seconds // 86400)
 
 
 def utc_iso(moment: datetime) -> str:
@@ -77,9 +60,6 @@ def init_templating(app: Flask, *, demo_payments: bool) -> None:
     """Give ``app``'s templates their filters and globals, and its views ``htmx``.
     ``demo_payments`` tells the pages to say no real card is charged."""
     htmx.init_app(app)
-    app.add_template_filter(money, "money")
-    app.add_template_filter(local_time, "local_time")
-    app.add_template_filter(duration, "duration")
     app.add_template_filter(relative_age, "ago")
     app.add_template_filter(utc_iso, "utc_iso")
     app.add_template_filter(major_units, "major_units")

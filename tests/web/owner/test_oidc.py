@@ -23,9 +23,12 @@ import werkzeug.serving
 from authlib.deprecate import AuthlibDeprecationWarning
 from sqlalchemy import func, select
 
+from tests.factories import make_owner
+from tests.support.owner import csrf_of, sign_in
 from voltspot.app import create_app
 from voltspot.models import Owner
 from voltspot.runtime import runtime
+from voltspot.services.owner.signin import approve_owner
 
 with warnings.catch_warnings():
     # The mock imports Authlib modules that Authlib itself now deprecates (authlib.jose
@@ -41,6 +44,8 @@ pytestmark = pytest.mark.filterwarnings(
 # Flask's test client answers as http://localhost; the provider sends the browser back here.
 CALLBACK = "http://localhost/owner/auth/callback"
 FRIENDLY = "Signing in with your provider did not work. Try again."
+# Identities with an email at this domain become owners without an admin's approval.
+ALLOWED_DOMAIN = "fleet.example"
 
 
 @dataclass
@@ -99,7 +104,8 @@ def provider() -> Iterator[Provider]:
 def oidc_app(database_url: str, provider: Provider, client_secret: str | None = None):
     return create_app({"database_url": database_url, "secret_key": "test-secret",
                        "oidc_issuer": provider.issuer, "oidc_client_id": provider.client_id,
-                       "oidc_client_secret": client_secret or provider.client_secret})
+                       "oidc_client_secret": client_secret or provider.client_secret,
+                       "oidc_allowed_domains": ALLOWED_DOMAIN})
 
 
 @pytest.fixture
@@ -233,7 +239,9 @@ def test_sign_in_uses_pkce_with_s256(app, provider):
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(authorize_url).query)
     assert query["code_challenge_method"] == ["S256"]
     sent_before = len(provider.token_requests)
-    back = at_provider(authorize_url, {"sub": f"user-{uuid.uuid4().hex[:8]}"})
+    sub = f"user-{uuid.uuid4().hex[:8]}"
+    provider.add_user(sub, email=f"{sub}@{ALLOWED_DOMAIN}", email_verified=True)
+    back = at_provider(authorize_url, {"sub": sub})
     assert client.get(local_path(back)).headers["Location"] == "/owner/"
     [token_request] = provider.token_requests[sent_before:]
     [verifier] = token_request["code_verifier"]
@@ -245,3 +253,62 @@ def test_the_authorisation_request_carries_a_nonce_and_the_openid_scope(app):
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(
         start_sign_in(app.test_client())).query)
     assert query["nonce"] and set(query["scope"][0].split()) >= {"openid", "email"}
+
+
+def test_an_identity_with_an_existing_owners_email_does_not_sign_in_as_that_owner(
+        app, provider, db):
+    admin = make_owner(db, admin=True)
+    sub = f"attacker-{uuid.uuid4().hex[:8]}"
+    provider.add_user(sub, email=admin.email, email_verified=True)
+    client = app.test_client()
+    response = sign_in_through_provider(client, sub)
+    assert response.headers["Location"] == "/owner/login"
+    assert "already uses this email" in client.get("/owner/login").get_data(as_text=True)
+    assert client.get("/owner/").status_code == 302
+    assert owners_for(db, provider, sub) == []
+    with db.session() as session:
+        assert session.get(Owner, admin.id).oidc_subject is None
+
+
+def test_an_identity_keeps_its_owners_link_when_another_claims_the_same_email(
+        app, provider, db):
+    first = f"user-{uuid.uuid4().hex[:8]}"
+    email = f"{first}@{ALLOWED_DOMAIN}"
+    provider.add_user(first, email=email, email_verified=True)
+    sign_in_through_provider(app.test_client(), first)
+    second = f"user-{uuid.uuid4().hex[:8]}"
+    provider.add_user(second, email=email, email_verified=True)
+    client = app.test_client()
+    assert sign_in_through_provider(client, second).headers["Location"] == "/owner/login"
+    [owner] = owners_for(db, provider, first)
+    assert owner.email == email and owners_for(db, provider, second) == []
+
+
+def test_an_identity_outside_the_allowed_domains_waits_for_an_admin(app, provider, db):
+    sub = f"user-{uuid.uuid4().hex[:8]}"
+    provider.add_user(sub, email=f"{sub}@elsewhere.example", email_verified=True)
+    client = app.test_client()
+    assert sign_in_through_provider(client, sub).headers["Location"] == "/owner/login"
+    assert "waiting for an administrator" in client.get("/owner/login").get_data(as_text=True)
+    assert client.get("/owner/").status_code == 302
+    approve_owner(db, f"{sub}@elsewhere.example")
+    client = app.test_client()
+    assert sign_in_through_provider(client, sub).headers["Location"] == "/owner/"
+    assert client.get("/owner/").status_code == 200
+
+
+def test_an_owner_signed_in_with_a_password_links_an_identity_and_then_signs_in_with_it(
+        app, provider, db):
+    owner = make_owner(db)
+    sub = f"user-{uuid.uuid4().hex[:8]}"
+    provider.add_user(sub, email=f"{sub}@elsewhere.example", email_verified=True)
+    client = sign_in(app.test_client(), owner)
+    assert "/owner/account/link-oidc" in client.get("/owner/").get_data(as_text=True)
+    response = client.post("/owner/account/link-oidc", data={"csrf_token": csrf_of(client)})
+    back = at_provider(response.headers["Location"], {"sub": sub})
+    assert client.get(local_path(back)).headers["Location"] == "/owner/"
+    [linked] = owners_for(db, provider, sub)
+    assert linked.id == owner.id
+    fresh = app.test_client()
+    sign_in_through_provider(fresh, sub)
+    assert fresh.get("/owner/").status_code == 200

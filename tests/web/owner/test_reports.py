@@ -154,7 +154,7 @@ def test_a_stations_sessions_from_before_its_adoption_count_in_its_sites_report(
     assert 'data-testid="sessions-total">0<' in admin.get(report).get_data(as_text=True)
     assert admin.post(f"/owner/stations/{charge_point_id}/adopt", data={
         "site_id": str(place.site_id), "connectors": "1", "max_power_kw": "22",
-        "csrf_token": csrf_of(admin)}).status_code == 302
+        "csrf_token": csrf_of(admin)}).status_code == 200
     page = admin.get(report).get_data(as_text=True)
     assert 'data-testid="sessions-total">1<' in page and "12.0 kWh" in page
 
@@ -166,3 +166,24 @@ def test_the_report_pages_only_read_so_only_sign_out_posts(signed_in, place):
         page = response.get_data(as_text=True)
         assert page.count('method="post"') == 1 and 'method="get"' in page
         assert "owner_charts.js" in page
+
+
+def test_the_overview_is_newest_first_compared_with_before_and_net_of_refunds(
+        db, signed_in, owner):
+    place = make_place(db, owner_id=owner.id, timezone="UTC")
+    station_id = next(iter(place.stations.values()))
+    with db.session() as session:
+        for day, cost in ((1, 1000), (2, 1000), (3, 2000)):  # this period: 3 May
+            add_session(session, station_id, utc(2024, 5, day, 9), cost=cost,
+                        currency="EUR", energy_wh=10_000)
+        refunded = add_session(session, station_id, utc(2024, 5, 3, 12), cost=500,
+                               currency="EUR", energy_wh=5_000)
+        refunded.amount_refunded = 300
+    page = html.unescape(signed_in.get(
+        "/owner/reports?period=custom&from=2024-05-02&to=2024-05-03&by=day").get_data(
+        as_text=True))
+    assert re.findall(r'data-bucket="([^"]+)"', page) == ["2024-05-03", "2024-05-02"]
+    # This period: 2 + 3 May, €35.00 gross, €3.00 refunded; before: 30 Apr + 1 May, €10.00.
+    assert "€35.00" in page and "€32.00 net of €3.00 refunds" in page
+    assert re.search(r'data-testid="change-eur">\+220 % on the 2 days before', page)
+    assert re.search(r'data-testid="change-sessions">\+200 % on the 2 days before', page)

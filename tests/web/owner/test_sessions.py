@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.factories import add_session, make_place, utc
+from tests.factories import add_session, make_card, make_place, utc
 from tests.support.owner import csrf_of, sign_in
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import MeterSample, OcppFrame
@@ -205,14 +206,25 @@ def test_a_session_page_shows_meter_readings_price_lines_payment_and_the_ocpp_lo
                 session.add(MeterSample(station_id=station_id, session_id=charging.id,
                                         connector_id=1, taken_at=at, measurand=measurand,
                                         value=value, unit=unit))
-        for at, frame in ((start - timedelta(minutes=1), "BEFORE-IN-WINDOW"),
-                          (start + timedelta(minutes=31), "AFTER-IN-WINDOW"),
-                          (start - timedelta(minutes=10), "TOO-EARLY"),
-                          (start + timedelta(minutes=40), "TOO-LATE")):
-            session.add(OcppFrame(charge_point_id=charge_point_id, direction="in", at=at,
-                                  frame=f'[2,"1","Heartbeat",{{"x":"{frame}"}}]'))
+        charging.charger_transaction_id = "77"
+        for at, direction, frame in (
+                (start - timedelta(minutes=1), "in",
+                 '[2,"a","StatusNotification",{"connectorId":1,"x":"BEFORE-START"}]'),
+                (start, "in", '[2,"b","StartTransaction",{"connectorId":1,"x":"PLUG-START"}]'),
+                (start, "out", '[3,"b",{"transactionId":77,"x":"PLUG-START-ANSWER"}]'),
+                (start + timedelta(minutes=5), "in",
+                 '[2,"c","MeterValues",{"connectorId":2,"x":"OTHER-PLUG"}]'),
+                (start + timedelta(minutes=5), "out", '[3,"c",{"x":"OTHER-PLUG-ANSWER"}]'),
+                (start + timedelta(minutes=6), "in", '[2,"d","Heartbeat",{"x":"HEARTBEAT"}]'),
+                (start + timedelta(minutes=31), "in",
+                 '[2,"e","StopTransaction",{"transactionId":77,"x":"PLUG-STOP"}]'),
+                (start + timedelta(minutes=40), "in",
+                 '[2,"f","StatusNotification",{"connectorId":1,"x":"TOO-LATE"}]')):
+            session.add(OcppFrame(charge_point_id=charge_point_id, direction=direction,
+                                  at=at, frame=frame))
         session.add(OcppFrame(charge_point_id="SOMEONE-ELSE", direction="in", at=start,
-                              frame="OTHER-STATION"))
+                              frame='[2,"g","StatusNotification",{"connectorId":1,'
+                                    '"x":"OTHER-STATION"}]'))
         session_id = charging.id
     page = signed_in.get(f"/owner/sessions/{session_id}").get_data(as_text=True)
     assert "data-chart=" in page and "chart.umd.min.js" in page
@@ -224,8 +236,10 @@ def test_a_session_page_shows_meter_readings_price_lines_payment_and_the_ocpp_lo
     payment = page[page.index('data-testid="payment"'):]
     assert "Paid" in payment and "€50.00" in payment and "pi_test_123" in payment
     frames = page[page.index('data-testid="frames"'):]
-    assert "BEFORE-IN-WINDOW" in frames and "AFTER-IN-WINDOW" in frames
-    assert "TOO-EARLY" not in page and "TOO-LATE" not in page and "OTHER-STATION" not in page
+    for mine in ("PLUG-START", "PLUG-START-ANSWER", "PLUG-STOP"):
+        assert mine in frames, mine
+    for not_mine in ("BEFORE-START", "OTHER-PLUG", "HEARTBEAT", "TOO-LATE", "OTHER-STATION"):
+        assert not_mine not in page, not_mine
 
 
 def test_a_session_that_never_started_has_a_page_too(db, signed_in, place):
@@ -322,3 +336,37 @@ def test_another_owner_cannot_refund_a_session(app, db, signed_in, other_owner):
     response = signed_in.post(f"/owner/sessions/{session_id}/refund", data={
         "amount": "1.00", "reason": "x", "csrf_token": csrf_of(signed_in)})
     assert response.status_code == 404
+
+
+def test_the_table_speaks_in_words_with_the_card_holder_and_duration(db, signed_in, place):
+    station_id = next(iter(place.stations.values()))
+    id_tag = make_card(db, holder_name="Depot van")
+    with db.session() as session:
+        carded = add_session(session, station_id, utc(2024, 5, 1, 9), minutes=65,
+                             id_tag=id_tag).id
+        app = add_session(session, station_id, utc(2024, 5, 1, 11), minutes=12,
+                          id_tag="VS7DC42F7D8BF392902F", stop_reason="Remote").id
+    page = html.unescape(signed_in.get("/owner/sessions").get_data(as_text=True))
+
+    def row(session_id: int) -> str:
+        start = page.index(f'data-session="{session_id}"')
+        return page[start:page.index("</tr>", start)]
+
+    assert "Depot van" in row(carded) and "1 h 05 min" in row(carded)
+    assert "Done" in row(carded) and "Car unplugged" in row(carded)
+    assert "EVDisconnected" not in page and "completed" not in row(carded)
+    assert "App driver" in row(app) and "VS7DC42F7D8BF392902F" not in page
+    assert "Stopped remotely" in row(app) and "12 min" in row(app)
+
+
+def test_the_csv_for_european_spreadsheets_has_a_bom_semicolons_and_decimal_commas(
+        db, signed_in, place):
+    with db.session() as session:
+        add_session(session, next(iter(place.stations.values())), utc(2024, 5, 1, 9),
+                    energy_wh=12_345, cost=390, currency="EUR", id_tag="1.5")
+    body = signed_in.get("/owner/sessions.csv?sep=semicolon&decimal=comma").get_data(
+        as_text=True)
+    assert body.startswith("\ufeffsession_id;site;station;")
+    (row,) = list(csv.DictReader(io.StringIO(body[1:]), delimiter=";"))
+    assert (row["energy_kwh"], row["cost"]) == ("12,345", "3,90")
+    assert row["card"] == "1.5"  # a card number is text, not a number

@@ -17,6 +17,7 @@ import pytest
 from ocpp.exceptions import NotImplementedError as OcppNotImplemented
 from ocpp.v16 import call_result
 from sqlalchemy import select
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.factories import make_owner
 from tests.support.library_charger import LibraryCharger, LibraryCharger201
@@ -25,6 +26,7 @@ from tests.support.raw_charger import RawCharger
 from tests.support.server import start_server, stop_server
 from voltspot.domain.statuses import ConnectorStatus, Registration
 from voltspot.models import Connector, OcppFrame, Site, Station, utcnow
+from voltspot.passwords import hash_password, password_matches
 from voltspot.services.owner import sites, station_admin
 from voltspot.services.owner.accounts import Viewer
 
@@ -430,26 +432,31 @@ def test_an_admin_adopts_a_pending_station_onto_a_site(admin_client, db, site_id
     charge_point_id = _pending(db, connectors=1)
     response = post(admin_client, f"/owner/stations/{charge_point_id}/adopt", {
         "site_id": str(site_id), "connectors": "2", "max_power_kw": "11"})
-    assert response.status_code == 302
+    assert response.status_code == 200
     with db.session() as session:
         station = session.scalar(select(Station).where(
             Station.charge_point_id == charge_point_id))
         assert (station.site_id, station.registration) == (site_id, "Accepted")
         assert [c.evse_id for c in station.connectors] == [
             f"NL*VSP*E{station.id}*1", f"NL*VSP*E{station.id}*2"]
-    page = text(admin_client.get(response.headers["Location"]))
+    page = text(response)
     assert "now belongs to" in page and "the next time it connects" in page
 
 
-def test_a_pending_station_that_came_without_a_password_gets_one_on_adoption(
-        admin_client, db, site_id):
-    charge_point_id = _pending(db, password_hash=None)
+@pytest.mark.parametrize("came_with", [None, "its-own-password-123"])
+def test_an_adopted_station_gets_a_new_password_shown_once(admin_client, db, site_id,
+                                                           came_with):
+    charge_point_id = _pending(
+        db, password_hash=hash_password(came_with) if came_with else None)
     response = post(admin_client, f"/owner/stations/{charge_point_id}/adopt", {
         "site_id": str(site_id), "connectors": "1", "max_power_kw": "22"})
-    assert response.status_code == 200 and 'data-testid="password"' in text(response)
+    assert response.status_code == 200
+    shown = re.search(r'data-testid="password">([^<]+)<', text(response)).group(1)
     with db.session() as session:
-        assert session.scalar(select(Station.password_hash).where(
-            Station.charge_point_id == charge_point_id)) is not None
+        stored = session.scalar(select(Station.password_hash).where(
+            Station.charge_point_id == charge_point_id))
+    assert password_matches(stored, shown)
+    assert came_with is None or not password_matches(stored, came_with)
 
 
 def test_the_pending_station_page_offers_adoption(admin_client, db):
@@ -731,18 +738,22 @@ def open_server(database_url, tmp_path_factory):
     stop_server(live)
 
 
-def test_an_adopted_station_is_asked_to_boot_again_and_is_then_accepted(open_server, db,
-                                                                        owner):
+def test_adopting_drops_the_connection_made_with_the_password_it_came_with(open_server, db,
+                                                                          owner):
     admin = make_owner(db, admin=True)
     site = make_site(db, owner)
     charge_point_id = _unique("ARRIVAL")
-    with LibraryCharger(open_server.ws_url, charge_point_id, "its-own-password-123") as charger:
-        assert charger.boot().status == "Pending"
+    with RawCharger(open_server.ws_url, charge_point_id, "its-own-password-123") as charger:
+        assert charger.boot()["status"] == "Pending"
         browser = Browser(open_server, admin)
         browser.get(f"/owner/stations/{charge_point_id}/adopt")
-        status, _ = browser.post(f"/owner/stations/{charge_point_id}/adopt", {
+        status, page = browser.post(f"/owner/stations/{charge_point_id}/adopt", {
             "site_id": str(site), "connectors": "1", "max_power_kw": "22"})
-        assert status == 302
-        assert charger.cp.received[-1] == ("TriggerMessage",
-                                           {"requested_message": "BootNotification"})
-        assert charger.boot().status == "Accepted"
+        assert status == 200 and "was disconnected" in page
+        with pytest.raises(ConnectionClosed):
+            charger.ws.recv(timeout=10)
+    password = re.search(r'data-testid="password">([^<]+)<', page).group(1)
+    with pytest.raises(InvalidStatus):
+        RawCharger(open_server.ws_url, charge_point_id, "its-own-password-123")
+    with RawCharger(open_server.ws_url, charge_point_id, password) as charger:
+        assert charger.boot()["status"] == "Accepted"

@@ -3,6 +3,7 @@ help phone; an A4 print page; an SVG file per sheet; only the owner's sites and 
 
 from __future__ import annotations
 
+import html
 import re
 import xml.etree.ElementTree as ET
 
@@ -10,8 +11,9 @@ import pytest
 import segno
 
 from tests.factories import make_site, make_tariff
+from tests.support.owner import csrf_of
 from voltspot.domain.evse_ids import url_safe
-from voltspot.models import Connector
+from voltspot.models import Connector, Tariff
 from voltspot.runtime import runtime
 from voltspot.services.owner.accounts import Viewer
 from voltspot.services.owner.stickers import sticker_sheet
@@ -175,3 +177,42 @@ def test_another_owners_site_or_station_has_no_stickers(signed_in, db, other_own
 def test_another_owners_sites_are_not_offered(signed_in, db, other_owner):
     theirs = make_site(db, other_owner.id)
     assert theirs.name not in signed_in.get("/owner/stickers").get_data(as_text=True)
+
+
+# --- Printed stickers that a price change makes stale ----------------------------------
+
+
+def print_sheet(client, site) -> None:
+    response = client.post("/owner/stickers/printed",
+                           data={"site": str(site.id), "csrf_token": csrf_of(client)})
+    assert response.status_code == 303
+
+
+def test_a_printed_sheet_is_up_to_date_until_the_price_changes(signed_in, db, site):
+    print_sheet(signed_in, site)
+    assert 'data-testid="stale-stickers"' not in signed_in.get("/owner/tariffs").get_data(
+        as_text=True)
+    with db.session() as session:
+        tariff_id = session.get(Connector, site.connector_ids[0]).tariff_id
+        session.get(Tariff, tariff_id).energy_price_per_kwh = 4500
+    for path in ("/owner/tariffs", "/owner/"):
+        page = html.unescape(signed_in.get(path).get_data(as_text=True))
+        assert f"4 printed stickers at {site.name} now show an old price" in page, path
+        assert all(evse in page for evse in site.evse_ids)
+        assert f'href="/owner/stickers?site={site.id}"' in page
+    print_sheet(signed_in, site)
+    for path in ("/owner/tariffs", "/owner/"):
+        page = signed_in.get(path).get_data(as_text=True)
+        assert "show an old price" not in page, path
+
+
+def test_only_the_plugs_whose_price_changed_are_named(signed_in, db, owner, site):
+    print_sheet(signed_in, site)
+    other = make_tariff(db, owner.id, energy_price_per_kwh=2900)
+    with db.session() as session:
+        session.get(Connector, site.connector_ids[1]).tariff_id = other
+    page = html.unescape(signed_in.get("/owner/tariffs").get_data(as_text=True))
+    notice = page[page.index('data-testid="stale-stickers"'):]
+    notice = notice[:notice.index("</div>")]
+    assert f"1 printed sticker at {site.name} now shows an old price" in notice
+    assert site.evse_ids[1] in notice and site.evse_ids[0] not in notice

@@ -2,7 +2,7 @@
 allocation per plug, site meter readings
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-07 04:42:15.489855
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 import voltspot.models.base
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

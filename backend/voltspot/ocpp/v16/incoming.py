@@ -24,6 +24,7 @@ from voltspot.ocpp.handlers import (
 )
 from voltspot.ocpp.timestamps import format_timestamp, parse_timestamp
 from voltspot.services.charging import lifecycle as charging
+from voltspot.services.roaming.identity import Identity
 from voltspot.services.stations import registry as stations
 from voltspot.services.stations import status as status_service
 
@@ -82,16 +83,18 @@ class ChargePoint16(StationHandlers):
 
     @on(Action.authorize)
     def on_authorize(self, id_tag: str) -> call_result.Authorize:
-        info = self._messages.run_grouped(charging.authorize, id_tag)
+        info = self._messages.authorize(id_tag, Identity.from_settings(self._settings),
+                                        timeout=self._settings.ocpi_authorize_timeout)
         return call_result.Authorize(id_tag_info=_id_tag_info(info))
 
     @on(Action.start_transaction)
     def on_start_transaction(self, connector_id: int, id_tag: str, meter_start: int,
                              timestamp: str, reservation_id: int | None = None
                              ) -> call_result.StartTransaction:
-        result = self._messages.run_grouped(
-            charging.start_transaction, connector_id=connector_id, id_tag=id_tag,
-            meter_start=checked_register(meter_start, "meterStart"),
+        result = self._messages.start_transaction(
+            Identity.from_settings(self._settings),
+            timeout=self._settings.ocpi_authorize_timeout, connector_id=connector_id,
+            id_tag=id_tag, meter_start=checked_register(meter_start, "meterStart"),
             timestamp=parse_timestamp(timestamp), reservation_id=reservation_id)
         return call_result.StartTransaction(transaction_id=result.transaction_id,
                                             id_tag_info=_id_tag_info(result.id_tag_info))

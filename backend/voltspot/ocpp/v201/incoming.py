@@ -24,6 +24,7 @@ from voltspot.ocpp.handlers import StationHandlers, checked_connector, checked_r
 from voltspot.ocpp.timestamps import format_timestamp, parse_timestamp
 from voltspot.services.charging import lifecycle as charging
 from voltspot.services.charging import transactions
+from voltspot.services.roaming.identity import Identity
 from voltspot.services.stations import registry as stations
 from voltspot.services.stations import status as status_service
 
@@ -124,7 +125,9 @@ class ChargePoint201(StationHandlers):
 
     @on(Action.authorize)
     def on_authorize(self, id_token: dict[str, Any], **_: Any) -> call_result.Authorize:
-        info = self._messages.run_grouped(charging.authorize, id_token["id_token"])
+        info = self._messages.authorize(id_token["id_token"],
+                                        Identity.from_settings(self._settings),
+                                        timeout=self._settings.ocpi_authorize_timeout)
         return call_result.Authorize(id_token_info=_id_token_info(info))
 
     @on(Action.transaction_event)

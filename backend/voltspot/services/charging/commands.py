@@ -20,6 +20,7 @@ from voltspot.services.charger_control import (
 from voltspot.services.charging import transactions
 from voltspot.services.charging.lifecycle import fail_session, new_session
 from voltspot.services.errors import NotFound
+from voltspot.services.messages import N_
 from voltspot.services.stations.registry import get_station
 
 log = logging.getLogger(__name__)
@@ -83,11 +84,11 @@ def ask_to_start(db: Database, control: ChargerControl, token: str) -> dict[str,
     try:
         started = control.start_charging(charge_point_id, **request)
     except (ChargerUnreachable, ChargerError) as error:
-        _fail_start(db, token, "The charger did not respond" if isinstance(
-            error, ChargerUnreachable) else "The charger reported an error")
+        _fail_start(db, token, str(N_("The charger did not respond")) if isinstance(
+            error, ChargerUnreachable) else str(N_("The charger reported an error")))
         raise
     if not started.accepted:
-        _fail_start(db, token, "The charger refused to start")
+        _fail_start(db, token, str(N_("The charger refused to start")))
     elif started.charger_transaction_id is not None:
         with db.session() as session:
             transactions.join_remote_start(session, charge_point_id, request["remote_start_id"],

@@ -48,6 +48,7 @@ from voltspot.models import (
     utcnow,
 )
 from voltspot.services.charging.billing import bill_as_json, bill_for, plug_power_w, terms_of
+from voltspot.services.messages import N_
 from voltspot.services.reports.totals import count_closed_session, uncount_closed_session
 from voltspot.services.stations.registry import get_station
 
@@ -113,7 +114,7 @@ def record_hold_outcome(session: Session, session_id: int, held: bool) -> bool:
         if held:
             _move(charging, SessionStatus.AUTHORISED)
         else:
-            _fail(charging, "The card payment was not completed")
+            _fail(charging, str(N_("The card payment was not completed")))
     return bool(won)
 
 
@@ -684,5 +685,5 @@ def expire_unstarted(session: Session, older_than: timedelta) -> int:
         ChargingSession.transaction_id.is_(None),
         ChargingSession.requested_at < cutoff)).all()
     for charging in stale:
-        fail_session(charging, "no car was plugged in in time")
+        fail_session(charging, str(N_("no car was plugged in in time")))
     return len(stale)

@@ -13,16 +13,17 @@ from sqlalchemy.orm import Session
 from voltspot.db import Database
 from voltspot.domain.availability import station_online
 from voltspot.domain.meter import SOC
-from voltspot.domain.pricing import Bill
+from voltspot.domain.pricing import Bill, TariffTerms
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import ChargingSession, Connector, MeterSample, utcnow
 from voltspot.services.charger_control import ChargerControl, ChargerError, ChargerUnreachable
-from voltspot.services.charging.billing import bill_for
+from voltspot.services.charging.billing import bill_for, frozen_terms
 from voltspot.services.charging.lifecycle import fail_session
 from voltspot.services.driver.spots import PlugView, SiteView, load_site
 from voltspot.services.driver.start import PaymentForm, payment_form
 from voltspot.services.errors import Conflict, NotFound
 from voltspot.services.load.driver import share_note_of
+from voltspot.services.messages import N_
 from voltspot.services.payments.gateways.base import (
     PaymentGateway,
 )
@@ -32,7 +33,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class LiveSession:
-    """Everything the live page and the receipt show."""
+    """Everything the live page and the receipt show. ``terms`` are the prices the session
+    was started with (the receipt words its lines by them), ``None`` when it had none."""
 
     token: str
     status: SessionStatus
@@ -58,6 +60,7 @@ class LiveSession:
     stop_reason: str | None
     notice: str | None
     updated_at: datetime
+    terms: TariffTerms | None = None
 
     @property
     def is_open(self) -> bool:
@@ -101,8 +104,8 @@ def live_session(db: Database, token: str, remote_start_timeout: int) -> LiveSes
     with db.session() as session:
         charging = session.scalar(select(ChargingSession).where(ChargingSession.token == token))
         if charging is None or charging.connector_pk is None:
-            raise NotFound("This session link is not valid. Check that you opened the whole "
-                           "link.")
+            raise NotFound(N_("This session link is not valid. Check that you opened the whole "
+                              "link."))
         connector = session.get(Connector, charging.connector_pk)
         site = load_site(session, connector.station.site_id)
         plug = next(p for p in site.plugs if p.connector_pk == connector.id)
@@ -124,7 +127,8 @@ def live_session(db: Database, token: str, remote_start_timeout: int) -> LiveSes
             amount_refunded=charging.amount_refunded or 0, refund_reason=charging.refund_reason,
             payment_state=PaymentState(charging.payment_state),
             failure_reason=charging.failure_reason, stop_reason=charging.stop_reason,
-            notice=charging.notice or _sharing(session, charging), updated_at=now)
+            notice=charging.notice or _sharing(session, charging), updated_at=now,
+            terms=frozen_terms(charging))
 
 
 @dataclass(frozen=True)
@@ -150,19 +154,19 @@ def stop_session(db: Database, control: ChargerControl, token: str) -> None:
     with db.session() as session:
         charging = session.scalar(select(ChargingSession).where(ChargingSession.token == token))
         if charging is None:
-            raise NotFound("This session link is not valid.")
+            raise NotFound(N_("This session link is not valid."))
         if not charging.status.is_open:
             return
         if charging.transaction_id is None:
-            fail_session(charging, "You cancelled before charging started")
+            fail_session(charging, str(N_("You cancelled before charging started")))
             return
         charge_point_id = charging.station.charge_point_id
         charger_transaction_id = charging.charger_transaction_id
     try:
         accepted = control.stop_charging(charge_point_id, charger_transaction_id).accepted
     except (ChargerUnreachable, ChargerError):
-        raise Conflict("We could not reach the charger to stop it. Unplug your car to end "
-                       "the session; you pay only for the energy delivered.") from None
+        raise Conflict(N_("We could not reach the charger to stop it. Unplug your car to end "
+                          "the session; you pay only for the energy delivered.")) from None
     if not accepted:
-        raise Conflict("The charger refused to stop. Unplug your car to end the session; you "
-                       "pay only for the energy delivered.")
+        raise Conflict(N_("The charger refused to stop. Unplug your car to end the session; "
+                          "you pay only for the energy delivered."))

@@ -16,6 +16,7 @@ from voltspot.domain.pricing import TariffTerms
 from voltspot.models import Connector
 from voltspot.services.driver.spots import PlugView, SiteView, load_site
 from voltspot.services.errors import NotFound, ServiceError
+from voltspot.services.messages import N_
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +45,12 @@ def _connector_by_evse(session: Session, evse_text: str) -> Connector:
     try:
         evse_id = normalise_evse_id(evse_text)
     except EvseIdError:
-        raise NotFound(f"“{evse_text}” is not a charger code. It looks like NL*VSP*E12*1 "
-                       "and is printed under the QR code.") from None
+        raise NotFound(N_("“%(code)s” is not a charger code. It looks like NL*VSP*E12*1 and "
+                          "is printed under the QR code.", code=evse_text)) from None
     connector = session.scalar(select(Connector).where(Connector.evse_id == evse_id))
     if connector is None:
-        raise NotFound(f"We do not know the charger {evse_id}. Check the code under the "
-                       "QR code and try again.")
+        raise NotFound(N_("We do not know the charger %(evse)s. Check the code under the QR "
+                          "code and try again.", evse=evse_id))
     return connector
 
 

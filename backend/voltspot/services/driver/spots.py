@@ -18,6 +18,7 @@ from voltspot.domain.pricing import TariffTerms, price_summary
 from voltspot.models import ChargingSession, Site, Station, Tariff, utcnow
 from voltspot.services.charging.billing import terms_of
 from voltspot.services.errors import NotFound
+from voltspot.services.messages import N_
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +211,7 @@ def site_view(db: Database, site_id: int) -> SiteView:
 def load_site(session: Session, site_id: int) -> SiteView:
     views = _load_sites(session, [site_id], utcnow())
     if not views:
-        raise NotFound("We could not find that charging site.")
+        raise NotFound(N_("We could not find that charging site."))
     return views[0]
 
 

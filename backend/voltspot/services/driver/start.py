@@ -20,6 +20,7 @@ from voltspot.services.charging import lifecycle
 from voltspot.services.charging.commands import ask_to_start
 from voltspot.services.driver.plugs import PlugPage, PlugUnavailable, load_plug_page
 from voltspot.services.errors import NotFound
+from voltspot.services.messages import N_, Message
 from voltspot.services.payments.gateways.base import (
     HoldState,
     PaymentDeclined,
@@ -46,7 +47,7 @@ def start_session(db: Database, gateway: PaymentGateway, control: ChargerControl
     the start leaves the session failed with the hold released; the page says so.
     """
     if not 8 <= len(start_key) <= 64:
-        raise PlugUnavailable("This page is out of date. Reload it and tap Start again.")
+        raise PlugUnavailable(N_("This page is out of date. Reload it and tap Start again."))
     with db.session() as session:
         existing = session.scalar(select(ChargingSession.token).where(
             ChargingSession.start_key == start_key))
@@ -122,7 +123,7 @@ def confirm_hold(db: Database, gateway: PaymentGateway, control: ChargerControl 
     with db.session() as session:
         charging = session.scalar(select(ChargingSession).where(ChargingSession.token == token))
         if charging is None:
-            raise NotFound("This session link is not valid.")
+            raise NotFound(N_("This session link is not valid."))
         if charging.payment_state != PaymentState.AUTHORISING or not charging.payment_reference:
             return
         reference, session_id = charging.payment_reference, charging.id
@@ -148,25 +149,38 @@ def ask_charger(db: Database, control: ChargerControl, session_id: int) -> None:
         ask_to_start(db, control, token)
 
 
+def _what_next(page: PlugPage) -> Message:
+    """Another free plug of the site, named by its number and EVSE id (a site may have
+    several "Plug 1"s), and the help number when the site has one."""
+    phone = page.site.help_phone
+    others = [p for p in page.site.plugs if p.availability == Availability.FREE
+              and p.terms and p.connector_pk != page.plug.connector_pk]
+    if others and phone:
+        return N_("Try plug %(number)s (%(evse)s) or call %(phone)s.", number=others[0].number,
+                  evse=others[0].evse_id, phone=phone)
+    if others:
+        return N_("Try plug %(number)s (%(evse)s).", number=others[0].number,
+                  evse=others[0].evse_id)
+    if phone:
+        return N_("Please try again later or call %(phone)s.", phone=phone)
+    return N_("Please try again later.")
+
+
 def _check_startable(page: PlugPage) -> None:
-    help_line = f" or call {page.site.help_phone}" if page.site.help_phone else ""
-    others = [p for p in page.site.plugs
-              if p.availability == Availability.FREE and p.connector_pk != page.plug.connector_pk]
-    try_other = f"Try plug {others[0].number}{help_line}." if others else (
-        f"Please try again later{help_line}.")
+    what_next = _what_next(page)
     if page.plug.terms is None:
-        raise PlugUnavailable("This plug has no price set yet, so it cannot be started from "
-                              f"a phone. {try_other}")
+        raise PlugUnavailable(N_("This plug has no price set yet, so it cannot be started from "
+                                 "a phone. %(next)s", next=what_next))
     availability = page.plug.availability
     if availability == Availability.OFFLINE:
-        raise PlugUnavailable("This charger is offline, so we did not hold anything on your "
-                              f"card. {try_other}")
+        raise PlugUnavailable(N_("This charger is offline, so we did not hold anything on your "
+                                 "card. %(next)s", next=what_next))
     if availability == Availability.OUT_OF_ORDER:
-        raise PlugUnavailable("This plug is out of order, so we did not hold anything on "
-                              f"your card. {try_other}")
+        raise PlugUnavailable(N_("This plug is out of order, so we did not hold anything on "
+                                 "your card. %(next)s", next=what_next))
     if availability == Availability.IN_USE:
-        raise PlugUnavailable("Someone else is using this plug right now, so we did not hold "
-                              f"anything on your card. {try_other}")
+        raise PlugUnavailable(N_("Someone else is using this plug right now, so we did not "
+                                 "hold anything on your card. %(next)s", next=what_next))
 
 
 def _taken_or_same(db: Database, start_key: str) -> str:
@@ -175,7 +189,7 @@ def _taken_or_same(db: Database, start_key: str) -> str:
             ChargingSession.start_key == start_key))
     if existing:
         return existing
-    raise PlugUnavailable("Someone else has just started this plug, so we did not hold "
-                          "anything on your card. Please pick another plug.")
+    raise PlugUnavailable(N_("Someone else has just started this plug, so we did not hold "
+                             "anything on your card. Please pick another plug."))
 
 

@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session
 from voltspot.db import Database
 from voltspot.domain import load as allocator
 from voltspot.models import ChargingSession, PlugLoad, SiteLoadSettings, StationLoadSettings
+from voltspot.services.messages import N_
 
 
 @dataclass(frozen=True)
 class ShareNote:
     """The sharing of a driver's session: ``allowed_kw`` (0 when paused), the cars
-    sharing the site and one honest sentence for the live page."""
+    sharing the site and one honest sentence for the live page (a
+    :class:`~voltspot.services.messages.Message`: English, translated by the web layer)."""
 
     allowed_kw: float
     cars: int
@@ -51,11 +53,12 @@ def share_note_of(session: Session, charging_id: int) -> ShareNote | None:
     phases = min(settings.phases, station_phases or 3)
     allowed_kw = round(allocator.amps_to_kw(load.amps, phases), 1)
     if load.paused:
-        sentence = (f"Paused for now: this site shares its power between {cars} cars. "
-                    "Charging resumes by itself, in turn, as soon as there is room.")
+        sentence = N_("Paused for now: this site shares its power between %(cars)d cars. "
+                      "Charging resumes by itself, in turn, as soon as there is room.",
+                      cars=cars)
     elif cars > 1:
-        sentence = (f"Charging at up to {allowed_kw:g} kW — this site shares its power "
-                    f"between {cars} cars.")
+        sentence = N_("Charging at up to %(kw)s kW — this site shares its power between "
+                      "%(cars)d cars.", kw=float(allowed_kw), cars=cars)
     else:
-        sentence = f"Charging at up to {allowed_kw:g} kW."
+        sentence = N_("Charging at up to %(kw)s kW.", kw=float(allowed_kw))
     return ShareNote(0.0 if load.paused else allowed_kw, cars, load.paused, sentence)

@@ -7,7 +7,9 @@ that does not exist (no hint that it does)."""
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -31,10 +33,14 @@ MIN_PASSWORD = 12
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is looking: an owner's id, and whether they see everything."""
+    """Who is looking: an owner's id, and whether they see everything. ``owner_id`` None is
+    the operator's scripts (:data:`OPERATOR`): they see everything and own nothing."""
 
-    owner_id: int
+    owner_id: int | None
     is_admin: bool
+
+
+OPERATOR = Viewer(owner_id=None, is_admin=True)
 
 
 def create_owner(session: Session, email: str, password: str | None, *, name: str = "",
@@ -56,11 +62,23 @@ def create_owner(session: Session, email: str, password: str | None, *, name: st
     return owner
 
 
+_TIMING_HASH: list[str] = []
+
+
+def _timing_hash() -> str:
+    # A real hash to check a password against when there is no account, made once, so an
+    # unknown email costs one check like a wrong password (not a hash and a check).
+    if not _TIMING_HASH:
+        _TIMING_HASH.append(hash_password(secrets.token_urlsafe(16)))
+    return _TIMING_HASH[0]
+
+
 def authenticate(session: Session, email: str, password: str) -> Owner | None:
-    """The owner whose email and password match, or None (same answer either way)."""
+    """The owner whose email and password match, or None: the same answer, and one
+    password check either way, for an unknown email and a wrong password."""
     owner = session.scalar(select(Owner).where(Owner.email == email.strip().lower()))
     if owner is None or owner.password_hash is None:
-        password_matches(hash_password("timing"), password)
+        password_matches(_timing_hash(), password)
         return None
     if not password_matches(owner.password_hash, password):
         return None
@@ -68,26 +86,78 @@ def authenticate(session: Session, email: str, password: str) -> Owner | None:
     return owner
 
 
+class OidcRefusal(StrEnum):
+    """Why a provider identity was not signed in."""
+
+    AWAITING_APPROVAL = "awaiting approval"
+    EMAIL_TAKEN = "email taken"
+    LINKED_ELSEWHERE = "linked elsewhere"
+
+
+@dataclass(frozen=True)
+class OidcOutcome:
+    """The owner a provider identity signs in as, or why it does not."""
+
+    owner_id: int | None
+    refusal: OidcRefusal | None = None
+
+
+def _email_domain(email: str | None) -> str:
+    return email.rsplit("@", 1)[-1].lower() if email and "@" in email else ""
+
+
 def sign_in_oidc(session: Session, issuer: str, subject: str, email: str | None,
-                 name: str | None) -> Owner:
-    """The owner for an OpenID Connect identity: found by issuer and subject, else linked
-    by a verified email to an existing account, else created."""
+                 name: str | None, *, allowed_domains: frozenset[str] = frozenset(),
+                 link_to: int | None = None) -> OidcOutcome:
+    """The owner for an OpenID Connect identity, found by issuer and subject only.
+
+    - ``link_to``: the id of the owner signed in with their password who asked to attach
+      this identity; it is attached unless another owner already has it.
+    - A known identity signs in as its owner once that owner is approved.
+    - An unknown identity never takes over an account, even one with its email: when the
+      (verified) email is taken the identity is refused. Otherwise a new owner is created,
+      approved at once only when the email's domain is in ``allowed_domains`` (else an
+      admin approves it, ``voltspot owner approve``)."""
     owner = session.scalar(select(Owner).where(Owner.oidc_issuer == issuer,
                                                Owner.oidc_subject == subject))
-    if owner is None and email:
-        owner = session.scalar(select(Owner).where(Owner.email == email.lower()))
-    if owner is None:
-        owner = Owner(email=(email or f"{subject}@{issuer}").lower(), name=name or "")
+    if link_to is not None:
+        if owner is not None and owner.id != link_to:
+            return OidcOutcome(None, OidcRefusal.LINKED_ELSEWHERE)
+        owner = session.get(Owner, link_to)
+        if owner is None:
+            raise NotFound("no such owner")
+        owner.oidc_issuer, owner.oidc_subject = issuer, subject
+    elif owner is None:
+        address = (email or f"{subject}@{issuer}").strip().lower()
+        if session.scalar(select(Owner.id).where(Owner.email == address)):
+            return OidcOutcome(None, OidcRefusal.EMAIL_TAKEN)
+        owner = Owner(email=address, name=name or "", oidc_issuer=issuer,
+                      oidc_subject=subject,
+                      approved=bool(email) and _email_domain(email) in allowed_domains)
         session.add(owner)
-    owner.oidc_issuer, owner.oidc_subject = issuer, subject
+    if not owner.approved:
+        session.flush()
+        return OidcOutcome(None, OidcRefusal.AWAITING_APPROVAL)
     owner.last_login_at = utcnow()
     session.flush()
+    return OidcOutcome(owner.id)
+
+
+def approve_owner(session: Session, email: str) -> Owner:
+    """Let the owner with ``email`` in (an identity a provider created); raises
+    :class:`NotFound`."""
+    owner = session.scalar(select(Owner).where(Owner.email == email.strip().lower()))
+    if owner is None:
+        raise NotFound(f"no owner with email {email.strip().lower()}")
+    owner.approved = True
     return owner
 
 
 def viewer_for(session: Session, owner_id: int) -> Viewer | None:
+    """Who the owner is to the owner pages, or None when the account is gone or not
+    approved yet."""
     owner = session.get(Owner, owner_id)
-    return Viewer(owner.id, owner.is_admin) if owner else None
+    return Viewer(owner.id, owner.is_admin) if owner and owner.approved else None
 
 
 def scope_sites(viewer: Viewer, statement: Select) -> Select:

@@ -17,8 +17,12 @@ from voltspot.domain.statuses import (
     SessionStatus,
     plug_words,
 )
-from voltspot.models import ChargingSession, Site, Station, utcnow
+from voltspot.models import ChargingSession, Connector, IdToken, Site, Station, utcnow
+from voltspot.services.charging.billing import bill_for
 from voltspot.services.owner.accounts import Viewer, scope_sites
+from voltspot.services.owner.problems import open_problems
+from voltspot.services.owner.session_words import who
+from voltspot.services.owner.stickers import stale_stickers
 
 # Offline for longer than this many heartbeats is worth an alert (a blip is not).
 OFFLINE_ALERT_HEARTBEATS = 3
@@ -26,19 +30,38 @@ OFFLINE_ALERT_HEARTBEATS = 3
 
 @dataclass(frozen=True)
 class Alert:
+    """Something on the owner's network that needs them, with the one action that
+    resolves it. ``kind`` says which action the board offers: ``offline`` (what to check
+    at the station, and its page), ``fault`` (restart the station, sent from the board),
+    ``session`` (open the session), ``problem`` (a driver's report: mark it handled),
+    ``stickers`` (printed stickers show an old price: print the site's new sheet)."""
+
     text: str
     action_label: str
     charge_point_id: str | None = None
     session_id: int | None = None
+    kind: str = "station"
+    hint: str | None = None
+    problem_id: int | None = None
+    at: datetime | None = None
+    site_id: int | None = None
 
 
 @dataclass(frozen=True)
 class PlugTile:
+    """One plug on the board; while a session runs on it: the session, who charges
+    (card holder or "App driver"), since when, and its cost so far (minor units)."""
+
     connector_id: int
     status: str
     error_code: str | None
     power_kw: float | None
     energy_kwh: float | None
+    session_id: int | None = None
+    driver: str | None = None
+    started_at: datetime | None = None
+    cost_so_far: int | None = None
+    currency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +108,11 @@ def _live_board(session: Session, viewer: Viewer) -> Board:
             ChargingSession.currency.is_not(None)).group_by(ChargingSession.currency)).all())
     running = {(s.station_id, s.connector_id): s for s in session.scalars(
         select(ChargingSession).where(in_scope, ChargingSession.status.in_(
-            [SessionStatus.CHARGING, SessionStatus.SUSPENDED, SessionStatus.FINISHING])))}
+            [SessionStatus.STARTING, SessionStatus.CHARGING, SessionStatus.SUSPENDED,
+             SessionStatus.FINISHING])).order_by(ChargingSession.id))}
+    tags = [s.id_tag for s in running.values() if s.id_tag]
+    holders = dict(session.execute(select(IdToken.id_tag, IdToken.holder_name).where(
+        IdToken.id_tag.in_(tags))).all()) if tags else {}
     alerts: list[Alert] = []
     tiles = []
     online_count = 0
@@ -95,35 +122,63 @@ def _live_board(session: Session, viewer: Viewer) -> Board:
         online_count += online
         silence = timedelta(seconds=(station.heartbeat_interval or 300) * OFFLINE_ALERT_HEARTBEATS)
         if not online and (station.last_seen_at is None or now - station.last_seen_at > silence):
-            alerts.append(Alert(f"{station.charge_point_id} has been offline since "
-                                f"{_when(station.last_seen_at, timezone)}.",
-                                "Check its power and network", station.charge_point_id))
+            alerts.append(Alert(
+                f"{station.charge_point_id} has been offline since "
+                f"{_when(station.last_seen_at, timezone)}.", "Open the station",
+                station.charge_point_id, kind="offline",
+                hint="Check at the station that it has power and a network connection; it "
+                     "reconnects by itself. If it was reset to factory settings, enter its "
+                     "address and a new password again (on its page)."))
         plugs = []
         for connector in station.connectors:
             if connector.status == ConnectorStatus.FAULTED:
                 alerts.append(Alert(f"{station.charge_point_id} plug {connector.connector_id} "
                                     f"reports a fault ({connector.error_code}).",
-                                    "Reset the station", station.charge_point_id))
+                                    "Restart the station", station.charge_point_id,
+                                    kind="fault" if online else "offline"))
             charging = running.get((station.id, connector.connector_id))
-            plugs.append(PlugTile(
-                connector.connector_id, plug_words(connector.status)[0], connector.error_code,
-                power_kw=(charging.power_w or 0) / 1000 if charging else None,
-                energy_kwh=charging.energy_wh / 1000 if charging else None))
+            plugs.append(_plug_tile(session, connector, charging, holders, now))
         tiles.append(StationTile(station.charge_point_id, station.site.name, online,
                                  station.last_seen_at, plugs))
     for failed in session.scalars(select(ChargingSession).where(
             in_scope, ChargingSession.status == SessionStatus.FAILED,
             ChargingSession.created_at >= since, ChargingSession.origin == "driver")):
         alerts.append(Alert(f"A driver's start failed: {failed.failure_reason}.",
-                            "See the session", session_id=failed.id))
+                            "See the session", session_id=failed.id, kind="session"))
     for stuck in session.scalars(select(ChargingSession).where(
             in_scope, ChargingSession.payment_error.is_not(None),
             ChargingSession.payment_state.in_([PaymentState.TO_SETTLE, PaymentState.TO_RELEASE]))):
         alerts.append(Alert(f"A payment keeps failing: {stuck.payment_error}.",
-                            "See the session", session_id=stuck.id))
+                            "See the session", session_id=stuck.id, kind="session"))
+    for stale in stale_stickers(session, station_ids):
+        count = len(stale.evse_ids)
+        alerts.append(Alert(
+            f"{count} printed sticker{'s' if count != 1 else ''} at {stale.site_name} "
+            f"now show{'' if count != 1 else 's'} an old price: {', '.join(stale.evse_ids)}.",
+            "Print the new sheet", kind="stickers", site_id=stale.site_id))
+    for problem in open_problems(session, station_ids):
+        alerts.append(Alert(
+            f"A driver reports a problem at {problem.charge_point_id} plug "
+            f"{problem.plug_number} ({_when(problem.reported_at, timezone)}): "
+            f"“{problem.message}”", "Mark as handled", problem.charge_point_id,
+            kind="problem", problem_id=problem.id, at=problem.reported_at))
     return Board(energy_kwh_today=energy / 1000, sessions_today=count, revenue_today=revenue,
                  stations_online=online_count, stations_total=len(stations), alerts=alerts,
                  stations=tiles, updated_at=now)
+
+
+def _plug_tile(session: Session, connector: Connector, charging: ChargingSession | None,
+               holders: dict[str, str], now: datetime) -> PlugTile:
+    status = plug_words(connector.status)[0]
+    if charging is None:
+        return PlugTile(connector.connector_id, status, connector.error_code, None, None)
+    bill = bill_for(session, charging, now)
+    return PlugTile(
+        connector.connector_id, status, connector.error_code,
+        power_kw=(charging.power_w or 0) / 1000, energy_kwh=charging.energy_wh / 1000,
+        session_id=charging.id, driver=who(charging.id_tag, holders.get(charging.id_tag or "")),
+        started_at=charging.started_at or charging.requested_at or charging.created_at,
+        cost_so_far=bill.total if bill else None, currency=bill.currency if bill else None)
 
 
 def _when(moment: datetime | None, timezone: str) -> str:

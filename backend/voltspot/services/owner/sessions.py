@@ -7,7 +7,6 @@ transaction and returns read models, never rows."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from voltspot.db import Database
 from voltspot.domain import money
 from voltspot.domain.meter import ENERGY_REGISTER, POWER, SOC
 from voltspot.domain.money import AmountError, major_units
+from voltspot.domain.spreadsheet import safe_cell
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import (
     ChargingSession,
@@ -35,15 +35,25 @@ from voltspot.models import (
 from voltspot.services.charging.billing import bill_as_json, bill_for
 from voltspot.services.errors import InvalidInput
 from voltspot.services.owner.accounts import Viewer, owned_session, scope_sites
+from voltspot.services.owner.session_frames import plug_frames
 from voltspot.services.payments import holds as payments
 from voltspot.services.payments.gateways.base import PaymentGateway
+from voltspot.services.reports.csv_format import BOM, CsvFormat
 from voltspot.services.reports.picker import SiteChoice, reporting_timezone, site_choices
 from voltspot.services.reports.sql import at
 
+PLAIN = CsvFormat()
+
 PAGE_SIZE = 50
-# The station's OCPP log is shown from this long before a session to this long after it.
-FRAME_MARGIN = timedelta(minutes=2)
+# A session's OCPP log is its plug's frames from FRAMES_BEFORE before the session was
+# asked for (a frame is logged as it arrives, a moment before the session is recorded) to
+# FRAMES_AFTER after it ended (the charger's stop time may precede its message).
+FRAMES_BEFORE = timedelta(seconds=5)
+FRAMES_AFTER = timedelta(minutes=2)
 MAX_FRAMES = 500
+LIVE_AFTER_END = timedelta(seconds=30)
+# The most of the station's frames read to find the plug's among them.
+FRAME_WINDOW = 5000
 # Payment states in the owner's words.
 PAYMENT_WORDS = {
     PaymentState.NONE: "No payment", PaymentState.AUTHORISING: "Authorising",
@@ -133,7 +143,8 @@ def _filter_choices(session: Session, viewer: Viewer) -> FilterChoices:
 def _filtered(viewer: Viewer, filters: SessionFilters, timezone: str, *columns: Any) -> Select:
     statement = scope_sites(viewer, select(*columns)
                             .join(Station, ChargingSession.station_id == Station.id)
-                            .outerjoin(Site, Station.site_id == Site.id))
+                            .outerjoin(Site, Station.site_id == Site.id)
+                            .outerjoin(IdToken, IdToken.id_tag == ChargingSession.id_tag))
     zone = ZoneInfo(timezone)
     if filters.first_day is not None:
         since = datetime.combine(filters.first_day, datetime.min.time(), tzinfo=zone)
@@ -173,6 +184,14 @@ class SessionRow:
     payment_state: PaymentState
     stop_reason: str | None
     failure_reason: str | None
+    holder_name: str | None
+
+    @property
+    def duration(self) -> timedelta | None:
+        """From start to stop (to now while it runs); None before it started."""
+        if self.started_at is None:
+            return None
+        return (self.stopped_at or utcnow()) - self.started_at
 
 
 _ROW_COLUMNS = (
@@ -181,6 +200,7 @@ _ROW_COLUMNS = (
     ChargingSession.created_at, ChargingSession.started_at, ChargingSession.stopped_at,
     ChargingSession.energy_wh, ChargingSession.cost, ChargingSession.currency,
     ChargingSession.payment_state, ChargingSession.stop_reason, ChargingSession.failure_reason,
+    IdToken.holder_name,
 )
 
 
@@ -257,13 +277,7 @@ def _session_page(session: Session, viewer: Viewer, filters: SessionFilters, *,
 
 CSV_HEADER = ("session_id", "site", "station", "connector", "card", "status", "started_at",
               "stopped_at", "energy_kwh", "cost", "currency", "payment_state", "stop_reason")
-
-
-def _cell(text: str | None) -> str:
-    # Card ids and stop reasons come from chargers; a spreadsheet must not run them as
-    # formulas (OWASP "CSV injection").
-    text = text or ""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+CSV_NUMBERS = {CSV_HEADER.index("energy_kwh"), CSV_HEADER.index("cost")}
 
 
 def _local_iso(moment: datetime | None, timezone: str) -> str:
@@ -272,35 +286,39 @@ def _local_iso(moment: datetime | None, timezone: str) -> str:
 
 
 def csv_lines(db: Database, viewer: Viewer, filters: SessionFilters,
-              batch: int = 1000) -> Iterator[str]:
+              batch: int = 1000, fmt: CsvFormat = PLAIN) -> Iterator[str]:
     """The filtered sessions as CSV text, newest first, a header line first; yielded a
     batch of rows at a time so an export of any size streams (the transaction stays open
     while the lines are read). Times are ISO 8601 in the site's time zone (with its
-    offset), energy in kWh, cost in major units."""
+    offset), energy in kWh, cost in major units; ``fmt`` chooses the separator, decimal
+    mark and BOM (:mod:`voltspot.services.reports.csv_format`)."""
     with db.session() as session:
-        yield from _csv_lines(session, viewer, filters, batch)
+        yield from _csv_lines(session, viewer, filters, batch, fmt)
 
 
-def _csv_lines(session: Session, viewer: Viewer, filters: SessionFilters, batch: int
-               ) -> Iterator[str]:
+def _csv_lines(session: Session, viewer: Viewer, filters: SessionFilters, batch: int,
+               fmt: CsvFormat) -> Iterator[str]:
     timezone = reporting_timezone(site_choices(session, viewer), filters.site_id)
     statement = _filtered(viewer, filters, timezone, *_ROW_COLUMNS).order_by(
         ChargingSession.created_at.desc(), ChargingSession.id.desc()
     ).execution_options(yield_per=batch)
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    if fmt.bom:
+        buffer.write(BOM)
+    writer = fmt.writer(buffer)
     writer.writerow(CSV_HEADER)
     for partition in session.execute(statement).partitions():
         for values in partition:
             row = _row(values)
-            writer.writerow((
-                row.id, _cell(row.site_name), _cell(row.charge_point_id),
-                row.connector_id or "", _cell(row.id_tag), row.status,
+            writer.writerow(fmt.row((
+                row.id, safe_cell(row.site_name), safe_cell(row.charge_point_id),
+                row.connector_id or "", safe_cell(row.id_tag), row.status,
                 _local_iso(row.started_at, row.timezone),
                 _local_iso(row.stopped_at, row.timezone), f"{row.energy_wh / 1000:.3f}",
                 "" if row.cost is None or row.currency is None
                 else major_units(row.cost, row.currency),
-                row.currency or "", row.payment_state, _cell(row.stop_reason)))
+                row.currency or "", row.payment_state, safe_cell(row.stop_reason)),
+                CSV_NUMBERS))
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
@@ -378,6 +396,10 @@ class SessionDetail:
     frames_from: datetime
     frames_until: datetime
     frames_cut: bool
+    holder_name: str | None = None
+    # Its page keeps following it a little after it ends: the charger's last messages
+    # (StopTransaction, the plug's status) are logged a moment after the session closes.
+    still_live: bool = False
 
 
 def _meter(session: Session, charging: ChargingSession) -> list[MeterPoint]:
@@ -419,21 +441,29 @@ def _session_detail(session: Session, viewer: Viewer, session_id: int, now: date
     if bill is None and charging.status.is_open:
         current = bill_for(session, charging, now)
         bill, live = (bill_as_json(current), True) if current else (None, False)
-    began = charging.started_at or charging.requested_at or charging.created_at
+    began = charging.requested_at or charging.started_at or charging.created_at
     ended = charging.stopped_at or (now if charging.status.is_open else began)
-    frames_from, frames_until = began - FRAME_MARGIN, ended + FRAME_MARGIN
-    frames = session.execute(
+    frames_from, frames_until = began - FRAMES_BEFORE, ended + FRAMES_AFTER
+    # Only the plug's conversation: the station's other plugs and its heartbeats are on
+    # the station page. Read a bounded window, then keep this plug's frames.
+    window = session.execute(
         select(OcppFrame.at, OcppFrame.direction, OcppFrame.frame)
         .where(OcppFrame.charge_point_id == station.charge_point_id,
                OcppFrame.at >= frames_from, OcppFrame.at <= frames_until)
-        .order_by(OcppFrame.id).limit(MAX_FRAMES + 1)).all()
+        .order_by(OcppFrame.id).limit(FRAME_WINDOW)).all()
+    frames = plug_frames(window, charging.connector_id or 0,
+                         (charging.transaction_id, charging.charger_transaction_id))
     return SessionDetail(
         charging=_facts(charging), site_name=site.name if site else "", timezone=timezone,
         charge_point_id=station.charge_point_id,
         evse_id=charging.connector.evse_id if charging.connector else None,
         meter=_meter(session, charging), bill=bill, bill_is_live=live,
         frames=[FrameLine(*row) for row in frames[:MAX_FRAMES]], frames_from=frames_from,
-        frames_until=frames_until, frames_cut=len(frames) > MAX_FRAMES)
+        frames_until=frames_until, frames_cut=len(frames) > MAX_FRAMES,
+        holder_name=None if charging.id_tag is None else session.scalar(
+            select(IdToken.holder_name).where(IdToken.id_tag == charging.id_tag)),
+        still_live=charging.status.is_open or (
+            charging.stopped_at is not None and now - charging.stopped_at < LIVE_AFTER_END))
 
 
 def minor_units(text: str, currency: str) -> int:

@@ -19,24 +19,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voltspot.db import Database
-from voltspot.domain.availability import station_online
-from voltspot.domain.evse_ids import make_evse_id
 from voltspot.domain.protocol import OcppVersion
 from voltspot.domain.statuses import Registration
-from voltspot.models import Connector, Site, Station, utcnow
+from voltspot.models import Connector, Site, Station
 from voltspot.passwords import hash_password
 from voltspot.services import forms
-from voltspot.services.charger_control import (
-    ChargerControl,
-    ChargerError,
-    NoAnswer,
-    StationOffline,
-    UnknownCommand,
-)
+from voltspot.services.charger_control import ChargerControl, ChargerUnreachable
 from voltspot.services.errors import Conflict, InvalidInput
 from voltspot.services.forms import FormInvalid
 from voltspot.services.owner.accounts import Viewer, owned_site, owned_station
-from voltspot.services.owner.plugs import MAX_POWER_KW, POWER_ERROR, check_evse_id_free
+from voltspot.services.owner.plugs import MAX_POWER_KW, POWER_ERROR
 from voltspot.services.reports.totals import count_station_history
 from voltspot.services.stations import registry as stations
 
@@ -124,10 +116,20 @@ def add_station(db: Database, viewer: Viewer, form: Mapping[str, str]) -> Creden
         return Credentials(charge_point_id, site.id, site.name, password)
 
 
-def new_password(db: Database, viewer: Viewer, charge_point_id: str) -> Credentials:
-    """Give one of the viewer's stations (on a site) a new password, returned once; the old
-    one stops working at the station's next connection. Raises :class:`NotFound` and
-    :class:`Conflict` (a pending station is adopted first)."""
+def _drop_connection(control: ChargerControl, charge_point_id: str) -> bool:
+    """Close the station's connection (made with credentials no longer valid); whether
+    there was one."""
+    try:
+        return control.disconnect(charge_point_id)
+    except ChargerUnreachable:
+        return False
+
+
+def new_password(db: Database, control: ChargerControl, viewer: Viewer,
+                 charge_point_id: str) -> Credentials:
+    """Give one of the viewer's stations (on a site) a new password, returned once; the
+    connection made with the old one is closed, so the old one stops working at once.
+    Raises :class:`NotFound` and :class:`Conflict` (a pending station is adopted first)."""
     with db.session() as session:
         station = owned_station(session, viewer, charge_point_id)
         if station.site is None:
@@ -135,7 +137,11 @@ def new_password(db: Database, viewer: Viewer, charge_point_id: str) -> Credenti
         password = stations.generate_password()
         station.password_hash = hash_password(password)
         log.info("%s: new password set by owner %s", charge_point_id, viewer.owner_id)
-        return Credentials(charge_point_id, station.site.id, station.site.name, password)
+        credentials = Credentials(charge_point_id, station.site.id, station.site.name,
+                                  password)
+    if _drop_connection(control, charge_point_id):
+        log.info("%s: disconnected: it connected with the old password", charge_point_id)
+    return credentials
 
 
 # What an owner may choose for a charger that offers both versions (None: the newest).
@@ -162,14 +168,13 @@ def set_ocpp_preference(db: Database, viewer: Viewer, charge_point_id: str,
 
 @dataclass(frozen=True)
 class Adoption:
-    """The outcome of adopting a pending station. ``password`` is set (once) when the
-    station had connected without one and was given one; ``message`` says what happens
-    next."""
+    """The outcome of adopting a pending station: its new password (shown once) and what
+    happens next (``message``)."""
 
     charge_point_id: str
     site_id: int
     site_name: str
-    password: str | None
+    password: str
     message: str
 
 
@@ -191,7 +196,7 @@ def _check_adoptable(station: Station) -> None:
 
 
 def _adopt(session: Session, viewer: Viewer, charge_point_id: str, form: Mapping[str, str]
-           ) -> tuple[Adoption, bool]:
+           ) -> Adoption:
     station = owned_station(session, viewer, charge_point_id)
     _check_adoptable(station)
     errors: dict[str, str] = {}
@@ -212,48 +217,35 @@ def _adopt(session: Session, viewer: Viewer, charge_point_id: str, form: Mapping
     session.flush()
     for connector in station.connectors:
         if connector.evse_id is None:
-            evse_id = make_evse_id(stations.EVSE_COUNTRY, stations.EVSE_OPERATOR, station.id,
-                                   connector.connector_id)
-            check_evse_id_free(session, evse_id, connector.id)
-            connector.evse_id = evse_id
-    password = None
-    if station.password_hash is None:
-        # Security Profile 1 from day one: a station that came in without a password
-        # gets one now, shown to the owner once.
-        password = stations.generate_password()
-        station.password_hash = hash_password(password)
+            connector.evse_id = stations.free_evse_id(session, station.id,
+                                                      connector.connector_id)
+    # Whoever connected first with this id chose the password it came with (or none): an
+    # adopted station gets one of ours, shown to the owner once.
+    password = stations.generate_password()
+    station.password_hash = hash_password(password)
     session.flush()
     log.info("%s: adopted onto site %s by owner %s", charge_point_id, site.id, viewer.owner_id)
-    online = station_online(station.connected, station.last_seen_at, station.heartbeat_interval,
-                            utcnow())
-    return Adoption(charge_point_id, site.id, site.name, password, ""), online
+    return Adoption(charge_point_id, site.id, site.name, password, "")
 
 
 def adopt_station(db: Database, control: ChargerControl, viewer: Viewer, charge_point_id: str,
                   form: Mapping[str, str]) -> Adoption:
     """Put a pending station on one of the viewer's sites (form fields ``site_id``,
-    ``connectors``, ``max_power_kw``): its registration becomes Accepted and every plug
-    gets an EVSE id. A charger learns its registration at boot, so when the station is
-    online it is asked to announce itself (boot) again.
+    ``connectors``, ``max_power_kw``): its registration becomes Accepted, every plug gets
+    an EVSE id, and it gets a new password (returned once): the one it came with was
+    chosen by whoever connected first with its id. The connection made with that one is
+    closed; the charger is let in once its settings have the new password.
 
     Raises :class:`NotFound` (not the viewer's, or no such station), :class:`Conflict`
     (already adopted) and :class:`FormInvalid`.
     """
     with db.session() as session:
-        adoption, online = _adopt(session, viewer, charge_point_id, form)
+        adoption = _adopt(session, viewer, charge_point_id, form)
     message = f"{charge_point_id} now belongs to {adoption.site_name}."
-    if not online:
-        message += " It is let in the next time it connects."
-        return replace(adoption, message=message)
-    try:
-        asked = control.trigger_boot_notification(charge_point_id).accepted
-    except (StationOffline, NoAnswer, ChargerError, UnknownCommand) as error:
-        log.warning("%s: asking it to boot again after adoption failed: %s",
-                    charge_point_id, error)
-        asked = False
-    if asked:
-        message += " We asked it to announce itself again; it can charge as soon as it does."
+    if _drop_connection(control, charge_point_id):
+        log.info("%s: disconnected after adoption: it connected with its own password",
+                 charge_point_id)
+        message += " It was disconnected until its settings have the new password."
     else:
-        message += (" It can charge after its next restart; restart it from the actions below "
-                    "to start right away.")
+        message += " It is let in the next time it connects with the new password."
     return replace(adoption, message=message)

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from voltspot.db import Database
 from voltspot.domain.availability import station_online
-from voltspot.domain.statuses import Registration, plug_words
-from voltspot.models import OcppFrame, Station, utcnow
+from voltspot.domain.statuses import Registration, SessionStatus, plug_words
+from voltspot.models import ChargingSession, OcppFrame, Station, utcnow
 from voltspot.services.owner.accounts import Viewer, owned_site, owned_station
 from voltspot.services.owner.sites import SiteDetails, site_details
 
@@ -38,6 +38,7 @@ class PlugView:
     reported: str
     error_code: str | None
     status_at: datetime | None
+    session_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,18 @@ class StationDetails:
     device_model_at: datetime | None
 
 
-def _plugs(station: Station, online: bool) -> list[PlugView]:
+def _running(session: Session, station_ids: list[int]) -> dict[int, int]:
+    """The open session on each plug (by connector pk) of these stations."""
+    rows = session.execute(
+        select(ChargingSession.connector_pk, ChargingSession.id)
+        .where(ChargingSession.station_id.in_(station_ids),
+               ChargingSession.connector_pk.is_not(None),
+               ChargingSession.status.not_in((SessionStatus.COMPLETED, SessionStatus.FAILED)))
+        .order_by(ChargingSession.id)).all()
+    return dict(rows)
+
+
+def _plugs(station: Station, online: bool, running: dict[int, int]) -> list[PlugView]:
     plugs = []
     for connector in station.connectors:
         reported, tone = plug_words(connector.status)
@@ -83,17 +95,17 @@ def _plugs(station: Station, online: bool) -> list[PlugView]:
             label=reported if online else "Offline", tone=tone if online else "offline",
             reported=reported,
             error_code=None if connector.error_code in (None, "NoError") else connector.error_code,
-            status_at=connector.status_at))
+            status_at=connector.status_at, session_id=running.get(connector.id)))
     return plugs
 
 
-def _summary(station: Station, now: datetime) -> StationSummary:
+def _summary(station: Station, now: datetime, running: dict[int, int]) -> StationSummary:
     online = station_online(station.connected, station.last_seen_at, station.heartbeat_interval,
                             now)
     return StationSummary(station.charge_point_id, online,
                           station.registration != Registration.ACCEPTED or station.site is None,
                           station.last_seen_at, station.vendor, station.model,
-                          _plugs(station, online))
+                          _plugs(station, online, running))
 
 
 def _details(station: Station) -> StationDetails:
@@ -121,8 +133,9 @@ def site_overview(db: Database, viewer: Viewer, site_id: int) -> SiteView:
                                .options(selectinload(Station.connectors),
                                         selectinload(Station.site))
                                .order_by(Station.charge_point_id)).all()
-        now = utcnow()
-        return SiteView(site_details(site), [_summary(station, now) for station in rows])
+        now, running = utcnow(), _running(session, [station.id for station in rows])
+        return SiteView(site_details(site), [_summary(station, now, running)
+                                             for station in rows])
 
 
 @dataclass(frozen=True)
@@ -161,5 +174,6 @@ def station_overview(db: Database, viewer: Viewer, charge_point_id: str,
         older = frames[-1].id if len(rows) > FRAMES_PER_PAGE else None
         site = station.site
         return StationView(_details(station), site_details(site) if site else None,
-                           _summary(station, utcnow()), frames, older,
+                           _summary(station, utcnow(), _running(session, [station.id])),
+                           frames, older,
                            site.timezone if site else "UTC")

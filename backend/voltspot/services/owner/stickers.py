@@ -8,19 +8,20 @@ the price summary in AFIR order with VAT, and the site's help phone."""
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import segno
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from voltspot.db import Database
 from voltspot.domain.pricing import price_summary
-from voltspot.models import Site, Station, Tariff
+from voltspot.models import Connector, Site, Station, StickerPrint, Tariff
 from voltspot.services.charging.billing import terms_of
 from voltspot.services.errors import InvalidInput
-from voltspot.services.owner.accounts import Viewer, owned_site, owned_station
+from voltspot.services.owner.accounts import Viewer, owned_site, owned_station, scope_sites
 
 # An A4 sheet (210 × 297 mm) with 10 mm margins holds 2 × 3 stickers of 95 × 92 mm.
 PAGE_MM = (210, 297)
@@ -177,3 +178,68 @@ def _sheet(session: Session, site: Site, stations: list[Station],
             price_lines=price_summary(terms_of(tariff, site)) if tariff else [],
             help_phone=site.help_phone))
     return StickerSheet(site.id, site.name, station, stickers, skipped)
+
+
+# --- Printed stickers and prices that changed since ------------------------------------
+
+def record_printed(db: Database, viewer: Viewer, plug_url: Callable[[str], str], *,
+                   site_id: int | None = None, charge_point_id: str | None = None) -> int:
+    """Record that the sheet of one of the viewer's sites (or stations) was printed now:
+    each sticker's plug with the price lines it shows. Returns how many stickers.
+    Raises as :func:`sticker_sheet`."""
+    sheet = sticker_sheet(db, viewer, plug_url, site_id=site_id,
+                          charge_point_id=charge_point_id)
+    with db.session() as session:
+        pks = dict(session.execute(select(Connector.evse_id, Connector.id).where(
+            Connector.evse_id.in_([s.evse_id for s in sheet.stickers]))).all())
+        for sticker in sheet.stickers:
+            session.add(StickerPrint(connector_pk=pks[sticker.evse_id],
+                                     price_lines=list(sticker.price_lines)))
+    return len(sheet.stickers)
+
+
+@dataclass(frozen=True)
+class StaleStickers:
+    """A site's printed stickers that show a price its plugs no longer have."""
+
+    site_id: int
+    site_name: str
+    evse_ids: list[str]
+    printed_at: datetime
+
+
+def stale_stickers(session: Session, station_ids: Sequence[int]) -> list[StaleStickers]:
+    """Per site of these stations, the plugs whose last printed sticker shows other price
+    lines than the plug has now (in the caller's transaction), by site name."""
+    if not station_ids:
+        return []
+    latest = (select(StickerPrint.connector_pk, func.max(StickerPrint.id).label("id"))
+              .group_by(StickerPrint.connector_pk).subquery())
+    rows = session.execute(
+        select(Connector, StickerPrint.price_lines, StickerPrint.printed_at)
+        .join(latest, latest.c.connector_pk == Connector.id)
+        .join(StickerPrint, StickerPrint.id == latest.c.id)
+        .where(Connector.station_id.in_(list(station_ids)))
+        .options(selectinload(Connector.station).selectinload(Station.site))).all()
+    tariff_ids = {c.tariff_id for c, _, _ in rows if c.tariff_id}
+    tariffs = {t.id: t for t in session.scalars(select(Tariff).where(Tariff.id.in_(tariff_ids)))}
+    stale: dict[int, StaleStickers] = {}
+    for connector, printed_lines, printed_at in rows:
+        site = connector.station.site
+        if site is None or connector.evse_id is None:
+            continue
+        tariff = tariffs.get(connector.tariff_id)
+        now_lines = price_summary(terms_of(tariff, site)) if tariff else []
+        if list(printed_lines) == now_lines:
+            continue
+        entry = stale.setdefault(site.id, StaleStickers(site.id, site.name, [], printed_at))
+        entry.evse_ids.append(connector.evse_id)
+    return sorted(stale.values(), key=lambda s: s.site_name)
+
+
+def viewer_stale_stickers(db: Database, viewer: Viewer) -> list[StaleStickers]:
+    """:func:`stale_stickers` for every station of the viewer's sites."""
+    with db.session() as session:
+        ids = session.scalars(scope_sites(viewer, select(Station.id).join(
+            Site, Station.site_id == Site.id))).all()
+        return stale_stickers(session, ids)

@@ -24,14 +24,18 @@ from voltspot.services.charger_control import ChargerControl, ChargerError, Char
 from voltspot.services.charging import lifecycle
 from voltspot.services.charging.billing import bill_for
 from voltspot.services.driver.start import ask_charger, confirm_hold
+from voltspot.services.messages import N_
 from voltspot.services.payments.gateways.base import PaymentGateway
 from voltspot.services.payments.holds import settle_pending
 
 log = logging.getLogger(__name__)
 
-# A hold left unconfirmed this long is asked about; this long again, it is given up.
-ASK_AFTER = timedelta(minutes=2)
-ABANDON_AFTER = timedelta(minutes=30)
+# A hold left unconfirmed this long is asked about; after ABANDON_AFTER it is given up. Its
+# session claims the plug meanwhile, so that is brief (the payment page tells the driver):
+# one phone cannot keep a plug from others by never confirming.
+ASK_AFTER = timedelta(minutes=1)
+CLAIM_MINUTES = 5
+ABANDON_AFTER = timedelta(minutes=CLAIM_MINUTES)
 # Card holds lapse after 7 days; capture what is owed well before.
 HOLD_LIFETIME = timedelta(days=7)
 CAPTURE_BEFORE_EXPIRY = timedelta(hours=12)
@@ -73,8 +77,8 @@ def reconcile(db: Database, gateway: PaymentGateway, control: ChargerControl | N
                     ChargingSession.token == token,
                     ChargingSession.payment_state == PaymentState.AUTHORISING))
                 if charging is not None:
-                    lifecycle.fail_session(charging,
-                                           "The card payment was not completed in time")
+                    lifecycle.fail_session(
+                        charging, str(N_("The card payment was not completed in time")))
                     abandoned += 1
     if control is None:
         return Outcome(settled, confirmed, abandoned, expiring=capture_before_expiry(db, now))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, Select, Subquery, func, literal, select, true, union_all
 from sqlalchemy.orm import Session
@@ -22,7 +22,13 @@ from voltspot.db import Database
 from voltspot.models import ChargingSession, NetworkHourTotal, Site, SiteHourTotal
 from voltspot.services.errors import InvalidInput
 from voltspot.services.owner.accounts import Viewer, scope_sites
-from voltspot.services.reports.periods import BUCKETS, Period, bucket_label, bucket_starts
+from voltspot.services.reports.periods import (
+    BUCKETS,
+    Period,
+    bucket_label,
+    bucket_starts,
+    make_period,
+)
 from voltspot.services.reports.picker import Picked, ReportAsk, pick
 from voltspot.services.reports.sql import LocalTime, at, dialect_of, in_scope, local_value
 from voltspot.services.reports.totals import billed_cost, billed_currency
@@ -140,15 +146,74 @@ def _fold(session: Session, clock: LocalTime, rows: Subquery, period: Period, un
         by_hour=[HourRow(h, *hours.get(h, (0, 0))) for h in range(24)])
 
 
+def refunds(session: Session, viewer: Viewer, period: Period, site_id: int | None = None
+            ) -> dict[str, int]:
+    """Per currency, what was given back to drivers (minor units) for the sessions that
+    started in ``period`` on the viewer's stations."""
+    rows = session.execute(
+        select(ChargingSession.currency, func.sum(ChargingSession.amount_refunded)).where(
+            in_scope(ChargingSession.station_id, viewer, site_id),
+            ChargingSession.started_at >= at(period.start),
+            ChargingSession.started_at < at(period.end), ChargingSession.amount_refunded > 0,
+            ChargingSession.currency.is_not(None))
+        .group_by(ChargingSession.currency)).all()
+    return {currency: int(amount) for currency, amount in rows}
+
+
+def previous_period(period: Period) -> Period:
+    """The period of the same number of days just before ``period``."""
+    first = period.first_day - timedelta(days=period.days)
+    return make_period(period.timezone, period.start, "custom", first,
+                       period.first_day - timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class Change:
+    """A figure now and in the previous period; ``percent`` is None when there was
+    nothing before to compare with."""
+
+    now: float
+    before: float
+
+    @property
+    def percent(self) -> float | None:
+        return None if not self.before else (self.now - self.before) / self.before * 100
+
+
 @dataclass(frozen=True)
 class OverviewPage:
+    """The overview with what was refunded, the previous period's overview and its
+    refunds (for the comparison), and revenue net of refunds."""
+
     picked: Picked
     report: Overview
+    refunded: dict[str, int]
+    previous: Overview
+    previous_refunded: dict[str, int]
+
+    def net(self, currency: str) -> int:
+        return self.report.revenue.get(currency, 0) - self.refunded.get(currency, 0)
+
+    @property
+    def changes(self) -> dict[str, Change]:
+        """Energy, sessions and each currency's net revenue against the previous period."""
+        result = {"energy": Change(self.report.energy_wh, self.previous.energy_wh),
+                  "sessions": Change(self.report.sessions, self.previous.sessions)}
+        for currency in sorted(set(self.report.revenue) | set(self.previous.revenue)):
+            before = (self.previous.revenue.get(currency, 0)
+                      - self.previous_refunded.get(currency, 0))
+            result[currency] = Change(self.net(currency), before)
+        return result
 
 
 def overview_page(db: Database, viewer: Viewer, ask: ReportAsk) -> OverviewPage:
-    """The overview report page: the picker's choice for ``ask`` and its overview."""
+    """The overview report page: the picker's choice for ``ask``, its overview with the
+    refunds, and the previous period of the same length for comparison."""
     with db.session() as session:
         picked = pick(session, viewer, ask)
-        return OverviewPage(picked, overview(session, viewer, picked.period, picked.unit,
-                                             picked.site_id))
+        before = previous_period(picked.period)
+        return OverviewPage(
+            picked, overview(session, viewer, picked.period, picked.unit, picked.site_id),
+            refunds(session, viewer, picked.period, picked.site_id),
+            overview(session, viewer, before, picked.unit, picked.site_id),
+            refunds(session, viewer, before, picked.site_id))

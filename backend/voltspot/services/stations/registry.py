@@ -4,24 +4,30 @@ themselves (boot, heartbeat, status, firmware and diagnostics)."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+import string
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from voltspot.db import Database
 from voltspot.domain.evse_ids import make_evse_id
 from voltspot.domain.statuses import ConnectorStatus, Registration
+from voltspot.domain.throttle import FailureThrottle, RateLimit
 from voltspot.group_commit import GroupCommitter
 from voltspot.models import Connector, Site, Station, StationEvent, StationEventKind, utcnow
 from voltspot.passwords import hash_password, password_matches
 from voltspot.services.errors import Conflict, InvalidInput, NotFound
+
+log = logging.getLogger(__name__)
 
 EVSE_COUNTRY = "NL"
 EVSE_OPERATOR = "VSP"
@@ -97,9 +103,22 @@ def register_station(session: Session, *, site_name: str, charge_point_id: str,
     for number in range(1, connectors + 1):
         station.connectors.append(Connector(
             connector_id=number, max_power_w=power_w, tariff_id=site.tariff_id,
-            evse_id=make_evse_id(EVSE_COUNTRY, EVSE_OPERATOR, station.id, number)))
-    session.flush()
+            evse_id=free_evse_id(session, station.id, number)))
+        session.flush()
     return station, password
+
+
+def free_evse_id(session: Session, station_pk: int, connector_id: int) -> str:
+    """An EVSE id for plug ``connector_id`` of the station with primary key ``station_pk``
+    that no plug has: ``NL*VSP*E<pk>*<n>``, or when an owner already gave that id to another
+    plug, ``E<pk>A*<n>``, ``E<pk>B*<n>`` … (never a clash, so never a failed add)."""
+    for suffix in ("", *string.ascii_uppercase):
+        evse_id = make_evse_id(EVSE_COUNTRY, EVSE_OPERATOR, f"{station_pk}{suffix}",
+                               connector_id)
+        if session.scalar(select(Connector.id).where(Connector.evse_id == evse_id)) is None:
+            return evse_id
+    return make_evse_id(EVSE_COUNTRY, EVSE_OPERATOR,
+                        f"{station_pk}X{secrets.token_hex(4).upper()}", connector_id)
 
 
 @dataclass(frozen=True)
@@ -138,6 +157,7 @@ class Access(StrEnum):
     PENDING = "pending"
     UNKNOWN = "unknown"
     BAD_PASSWORD = "bad password"
+    THROTTLED = "throttled"
 
 
 class _VerifiedPasswords:
@@ -170,42 +190,87 @@ class _VerifiedPasswords:
 
 _verified = _VerifiedPasswords()
 
+# Failed Basic auth per station id: a few free tries, then growing waits (a charger with a
+# stale password retries for ever; a guesser is slowed to nothing).
+_auth_failures = FailureThrottle(free=5, base_seconds=2.0, max_seconds=300.0)
+# New pending stations (accept-unknown on): at most this many a minute, whatever their ids.
+_new_pending = RateLimit(calls=10, per_seconds=60)
+# Checked against when there is no stored hash, so an unknown id costs what a wrong
+# password does (the cache above makes repeats of either cheap alike).
+_TIMING_HASH = hash_password(secrets.token_urlsafe(16))
+
 
 @dataclass(frozen=True)
 class Admission:
     """Whether a connecting charger may open its socket, and the OCPP version its
-    station is configured for (None: the newest it offers)."""
+    station is configured for (None: the newest it offers). ``retry_after``: the seconds a
+    throttled station id must wait (``access`` is then THROTTLED)."""
 
     access: Access
     preferred_version: str | None
+    retry_after: int = 0
 
 
 def admit(db: Database, charge_point_id: str, password: str | None, *,
-          accept_unknown: bool) -> Admission:
+          accept_unknown: bool, max_pending: int = 50) -> Admission:
     """Decide whether a charger may open its OCPP connection (Security Profile 1), and
     which version its station speaks when offered several.
 
     An unknown id is refused unless ``accept_unknown``: then it is recorded as a pending
-    station for an owner to adopt, and the password it used becomes its password. Raises
+    station for an owner to adopt (at most ``max_pending`` waiting, and a few new ones a
+    minute), and the password it used becomes its password. An unknown id and a wrong
+    password take the same time. After repeated failures for one station id its next tries
+    are refused as THROTTLED for a growing while, without checking. Raises
     :class:`InvalidInput` for an unknown id no charger could use."""
+    now = time.monotonic()
+    wait = _auth_failures.retry_after(charge_point_id, now)
+    if wait:
+        return Admission(Access.THROTTLED, None, wait)
     with db.session() as session:
         # One query; the slow password check comes after, holding no connection.
         station = session.execute(select(
             Station.password_hash, Station.registration, Station.ocpp_version_preferred)
             .where(Station.charge_point_id == charge_point_id)).first()
         if station is None:
-            if not accept_unknown:
-                return Admission(Access.UNKNOWN, None)
-            validate_charge_point_id(charge_point_id)
-            session.add(Station(
-                charge_point_id=charge_point_id, registration=Registration.PENDING,
-                password_hash=hash_password(password) if password else None))
-            return Admission(Access.PENDING, None)
-    if station.password_hash is not None and (
-            password is None or not _verified.matches(station.password_hash, password)):
+            admission = _unknown(session, charge_point_id, password,
+                                 accept_unknown=accept_unknown, max_pending=max_pending)
+    if station is None:
+        if admission.access == Access.UNKNOWN:
+            # As long as a wrong password takes, so the answer's time tells nothing.
+            _verified.matches(_TIMING_HASH, password or "")
+            _auth_failures.failed(charge_point_id, now)
+        return admission
+    if station.password_hash is not None and not _verified.matches(station.password_hash,
+                                                                   password or ""):
+        _auth_failures.failed(charge_point_id, now)
         return Admission(Access.BAD_PASSWORD, station.ocpp_version_preferred)
+    _auth_failures.succeeded(charge_point_id)
     access = Access.PENDING if station.registration == Registration.PENDING else Access.ALLOWED
     return Admission(access, station.ocpp_version_preferred)
+
+
+def _unknown(session: Session, charge_point_id: str, password: str | None, *,
+             accept_unknown: bool, max_pending: int) -> Admission:
+    """An id no station has: refused, or recorded as pending (see :func:`admit`)."""
+    if not accept_unknown:
+        return Admission(Access.UNKNOWN, None)
+    validate_charge_point_id(charge_point_id)
+    pending = session.scalar(select(func.count()).select_from(Station).where(
+        Station.registration == Registration.PENDING, Station.site_id.is_(None)))
+    if pending >= max_pending or _new_pending.hit("new", time.monotonic()):
+        log.warning("%s: not recorded as a pending station: %s pending, or too many new "
+                    "ones this minute", log_safe(charge_point_id), pending)
+        return Admission(Access.UNKNOWN, None)
+    session.add(Station(charge_point_id=charge_point_id, registration=Registration.PENDING,
+                        password_hash=hash_password(password) if password else None))
+    return Admission(Access.PENDING, None)
+
+
+def log_safe(text: str) -> str:
+    """``text`` fit for one log line: control characters (a forged newline that would fake
+    a log entry, terminal escapes) shown escaped, the length capped."""
+    escaped = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:200])
+    return escaped + ("…" if len(text) > 200 else "")
 
 
 def connect(committer: GroupCommitter, charge_point_id: str, connection_id: str,

@@ -49,6 +49,8 @@ from voltspot.web.owner import (  # noqa: E402, F401
     live,
     load,
     reports,
+    roaming,
+    search,
     sessions,
     stations,
     stickers,

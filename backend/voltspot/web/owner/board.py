@@ -1,11 +1,12 @@
-"""The live board, the owner page's home."""
+"""The live board, the owner page's home, and the actions its alerts offer."""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import flash, redirect, render_template, url_for
 
 from voltspot.runtime import runtime
 from voltspot.services.owner.board import live_board
+from voltspot.services.owner.problems import mark_handled
 from voltspot.web.owner import bp, viewer
 from voltspot.web.templating import htmx
 
@@ -16,3 +17,11 @@ def board():
     if htmx.target == "board":
         return render_template("owner/_board.html", board=view, oob_sidebar=True)
     return render_template("owner/board.html", board=view)
+
+
+@bp.post("/problems/<int:problem_id>/handled")
+def problem_handled(problem_id: int):
+    """A driver's problem report is dealt with: it leaves the board."""
+    mark_handled(runtime().db, viewer(), problem_id)
+    flash("The problem is marked as handled.", "success")
+    return redirect(url_for("owner.board"), 303)

@@ -8,6 +8,7 @@ import io
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
+from voltspot.domain.spreadsheet import safe_cell
 from voltspot.runtime import runtime
 from voltspot.services.forms import INVALID_STATUS, FormInvalid
 from voltspot.services.owner import cards
@@ -50,7 +51,8 @@ def cards_csv() -> Response:
     writer.writerow(["id_tag", "holder_name", "note", "status", "valid_until", "billing",
                      "sessions", "energy_kwh"])
     for row in rows:
-        writer.writerow([row.id_tag, row.holder_name, row.note, row.status,
+        writer.writerow([safe_cell(row.id_tag), safe_cell(row.holder_name),
+                         safe_cell(row.note), row.status,
                          row.expires_on.isoformat() if row.expires_on else "", row.billing,
                          row.sessions, f"{row.energy_wh / 1000:.3f}"])
     return Response(out.getvalue(), mimetype="text/csv", headers={

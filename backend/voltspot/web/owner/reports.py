@@ -4,12 +4,16 @@ its tables show."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
-from flask import render_template, request
+from flask import Response, flash, redirect, render_template, request, url_for
 
 from voltspot.domain.money import major_units
 from voltspot.runtime import runtime
+from voltspot.services.errors import InvalidInput
+from voltspot.services.reports import reliability
+from voltspot.services.reports.csv_format import csv_format
 from voltspot.services.reports.overview import Overview, overview_page
 from voltspot.services.reports.picker import Picked, ReportAsk
 from voltspot.services.reports.uptime import uptime_page
@@ -65,7 +69,7 @@ def _percent(share: float) -> float:
 @bp.get("/reports", endpoint="reports")
 def reports_overview():
     page = overview_page(runtime().db, viewer(), _asked())
-    return render_template("owner/reports.html", report=page.report,
+    return render_template("owner/reports.html", report=page.report, page=page,
                            charts=overview_charts(page.report), tab="overview",
                            **_picked(page.picked))
 
@@ -98,3 +102,63 @@ def reports_uptime():
                          "data": [_percent(s.connected_share) for s in known]}]}
     return render_template("owner/report_uptime.html", report=report, chart=chart,
                            tab="uptime", **_picked(page.picked))
+
+
+@bp.get("/reports/reliability")
+def reports_reliability():
+    page = reliability.reliability_page(runtime().db, viewer(), _asked())
+    return render_template("owner/report_reliability.html", report=page.report,
+                           tab="reliability", causes=reliability.EXCLUSION_CAUSES,
+                           nevi_threshold=reliability.NEVI_THRESHOLD,
+                           uk_threshold=reliability.UK_THRESHOLD, **_picked(page.picked))
+
+
+@bp.get("/reports/reliability.csv")
+def reports_reliability_csv():
+    page = reliability.reliability_page(runtime().db, viewer(), _asked())
+    period = page.report.period
+    name = f"voltspot-reliability-{period.first_day}-{period.last_day}.csv"
+    return Response(reliability.as_csv(reliability.csv_rows(page.report),
+                                       csv_format(request.args)),
+                    mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _back() -> str:
+    """The report page the form came from (only ever a reliability report page)."""
+    back = request.form.get("back", "")
+    home = url_for("owner.reports_reliability")
+    return back if back.startswith(home + "?") or back == home else home
+
+
+def _moment(name: str) -> datetime:
+    """A UTC instant from the form (as the page wrote it: ISO 8601 with offset)."""
+    try:
+        moment = datetime.fromisoformat(request.form.get(name, ""))
+    except ValueError:
+        raise InvalidInput("The outage's times are not readable; reload the report.") from None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("UTC"))
+
+
+@bp.post("/reports/reliability/exclusions")
+def exclude_outage():
+    """The owner excludes an outage from the reliability figures, with a reason."""
+    try:
+        plug = int(request.form.get("plug", ""))
+        reliability.exclude_outage(
+            runtime().db, viewer(), request.form.get("station", ""), plug, _moment("start"),
+            _moment("end"), request.form.get("cause", ""), request.form.get("reason", ""))
+    except ValueError:
+        flash("The outage was not excluded: reload the report and try again.", "warning")
+    except InvalidInput as invalid:
+        flash(f"The outage was not excluded: {invalid}", "warning")
+    else:
+        flash("The outage is excluded; the figures below no longer count it.", "success")
+    return redirect(_back(), 303)
+
+
+@bp.post("/reports/reliability/exclusions/<int:exclusion_id>/remove")
+def remove_exclusion(exclusion_id: int):
+    reliability.remove_exclusion(runtime().db, viewer(), exclusion_id)
+    flash("The outage counts again.", "success")
+    return redirect(_back(), 303)

@@ -15,11 +15,27 @@ from flask import (
 )
 
 from voltspot.runtime import runtime
-from voltspot.services.errors import InvalidInput
+from voltspot.services.errors import Conflict, InvalidInput
+from voltspot.services.owner import session_control, session_words
 from voltspot.services.owner import sessions as owner_sessions
 from voltspot.services.payments.gateways.base import PaymentDeclined, PaymentUnavailable
+from voltspot.services.reports.csv_format import csv_format
 from voltspot.web.owner import bp, viewer
 from voltspot.web.templating import htmx
+
+
+@bp.app_context_processor
+def session_words_in_templates() -> dict:
+    """Session facts in words (services/owner/session_words.py) for the owner templates."""
+    return {"session_words": session_words}
+
+
+@bp.app_template_global("duration_words")
+def duration_words(seconds: float) -> str:
+    """Seconds as "2 h 05 min" / "45 min" / "0 min" (whole minutes, rounded)."""
+    minutes = round(seconds / 60)
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest:02d} min" if hours else f"{rest} min"
 
 
 @bp.get("/sessions")
@@ -39,7 +55,8 @@ def sessions():
 @bp.get("/sessions.csv")
 def sessions_csv():
     filters, _ = owner_sessions.parse_filters(request.args)
-    lines = owner_sessions.csv_lines(runtime().db, viewer(), filters)
+    lines = owner_sessions.csv_lines(runtime().db, viewer(), filters,
+                                     fmt=csv_format(request.args))
     return Response(stream_with_context(lines), mimetype="text/csv", headers={
         "Content-Disposition": 'attachment; filename="voltspot-sessions.csv"'})
 
@@ -69,8 +86,51 @@ def meter_charts(detail: owner_sessions.SessionDetail) -> dict[str, dict]:
 @bp.get("/sessions/<int:session_id>")
 def session_detail(session_id: int):
     detail = owner_sessions.session_detail(runtime().db, viewer(), session_id)
-    return render_template("owner/session.html", detail=detail, charts=meter_charts(detail),
-                           payment_words=owner_sessions.PAYMENT_WORDS)
+    context = dict(detail=detail, payment_words=owner_sessions.PAYMENT_WORDS)
+    if htmx.target == "session-live":
+        return render_template("owner/_session_live.html", **context)
+    return render_template("owner/session.html", charts=meter_charts(detail), **context)
+
+
+def _start_page(form: session_control.StartForm, error: str | None = None,
+                status: int = 200):
+    return render_template("owner/session_start.html", form=form, error=error,
+                           no_card=session_control.NO_CARD), status
+
+
+@bp.get("/connectors/<int:connector_pk>/start")
+def start_page(connector_pk: int):
+    return _start_page(session_control.start_form(runtime().db, viewer(), connector_pk))
+
+
+@bp.post("/connectors/<int:connector_pk>/start")
+def start_on_plug(connector_pk: int):
+    """Start charging on a plug; the new session's page follows it live."""
+    rt = runtime()
+    try:
+        started = session_control.start_on_plug(rt.db, rt.control, viewer(), connector_pk,
+                                                request.form)
+    except InvalidInput as invalid:
+        form = session_control.start_form(rt.db, viewer(), connector_pk)
+        return _start_page(form, str(invalid), 422)
+    except Conflict as busy:
+        flash(str(busy), "warning")
+        form = session_control.start_form(rt.db, viewer(), connector_pk)
+        return redirect(url_for("owner.station", charge_point_id=form.charge_point_id), 303)
+    flash(started.message, "success" if started.accepted else "danger")
+    return redirect(url_for("owner.session_detail", session_id=started.session_id), 303)
+
+
+@bp.post("/sessions/<int:session_id>/stop")
+def stop_session(session_id: int):
+    rt = runtime()
+    try:
+        said = session_control.stop_running_session(rt.db, rt.control, viewer(), session_id)
+    except Conflict as refused:
+        flash(str(refused), "danger")
+    else:
+        flash(said, "success")
+    return redirect(url_for("owner.session_detail", session_id=session_id), 303)
 
 
 @bp.post("/sessions/<int:session_id>/refund")

@@ -138,13 +138,14 @@ def station_protocol(charge_point_id: str):
 @bp.post("/stations/<charge_point_id>/password")
 def station_password(charge_point_id: str):
     try:
-        credentials = station_admin.new_password(runtime().db, viewer(), charge_point_id)
+        credentials = station_admin.new_password(runtime().db, runtime().control, viewer(),
+                                                 charge_point_id)
     except Conflict as refused:
         flash(str(refused), "warning")
         return redirect(url_for("owner.station", charge_point_id=charge_point_id))
     return _credentials_page(credentials, f"New password for {charge_point_id}",
-                             "The old password stops working the next time the station "
-                             "connects. Enter the new one in its settings now.")
+                             "The old password no longer works: the station was "
+                             "disconnected. Enter the new one in its settings now.")
 
 
 @bp.get("/stations/<charge_point_id>/adopt")
@@ -170,14 +171,10 @@ def adopt_station_save(charge_point_id: str):
     except Conflict as refused:
         flash(str(refused), "info")
         return redirect(url_for("owner.station", charge_point_id=charge_point_id))
-    if adoption.password is not None:
-        credentials = Credentials(adoption.charge_point_id, adoption.site_id,
-                                  adoption.site_name, adoption.password)
-        return _credentials_page(credentials, f"{charge_point_id} is adopted",
-                                 adoption.message + " It connected without a password; "
-                                 "from now on it needs this one.")
-    flash(adoption.message, "success")
-    return redirect(url_for("owner.station", charge_point_id=charge_point_id))
+    credentials = Credentials(adoption.charge_point_id, adoption.site_id,
+                              adoption.site_name, adoption.password)
+    return _credentials_page(credentials, f"{charge_point_id} is adopted",
+                             adoption.message + " Enter this password in its settings.")
 
 
 def _plug_form(plug: plugs.PlugEdit, errors: dict[str, str], status: int = 200):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Response, abort, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 
 from voltspot.domain.evse_ids import url_safe
 from voltspot.runtime import runtime
@@ -57,3 +57,22 @@ def stickers_svg():
     name = re.sub(r"[^a-z0-9]+", "-", sheet.title.lower()).strip("-") or "site"
     return Response(body, mimetype="image/svg+xml", headers={
         "Content-Disposition": f'attachment; filename="stickers-{name}-{number}.svg"'})
+
+
+@bp.post("/stickers/printed")
+def stickers_printed():
+    """The owner prints the sheet: remember the price each sticker shows, so a later
+    price change can say which printed stickers went out of date."""
+    try:
+        count = sticker_service.record_printed(
+            runtime().db, viewer(), plug_url, site_id=request.form.get("site", type=int),
+            charge_point_id=request.form.get("station") or None)
+    except InvalidInput as problem:
+        flash(str(problem), "warning")
+        return redirect(url_for("owner.stickers"), 303)
+    if request.headers.get("X-Voltspot-Print") != "1":
+        flash(f"{count} stickers are noted as printed. Print this page with your browser "
+              "(Ctrl+P or ⌘P).", "success")
+    station = request.form.get("station") or None
+    return redirect(url_for("owner.stickers", site=None if station else
+                            request.form.get("site", type=int), station=station), 303)

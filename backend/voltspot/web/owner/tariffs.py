@@ -10,6 +10,7 @@ from voltspot.services.errors import InvalidInput
 from voltspot.services.forms import INVALID_STATUS, FormInvalid
 from voltspot.services.owner import tariff_form
 from voltspot.services.owner import tariffs as owner_tariffs
+from voltspot.services.owner.stickers import viewer_stale_stickers
 from voltspot.services.owner.tariff_form import FROZEN_PRICE_RULE
 from voltspot.services.owner.tariff_preview import ExampleForm, preview
 from voltspot.web.owner import bp, viewer
@@ -31,8 +32,8 @@ def _saved_message(name: str) -> str:
 @bp.get("/tariffs")
 def tariffs():
     rows = owner_tariffs.list_tariffs(runtime().db, viewer())
-    return render_template("owner/tariffs.html", tariffs=rows,
-                           rule=FROZEN_PRICE_RULE)
+    return render_template("owner/tariffs.html", tariffs=rows, rule=FROZEN_PRICE_RULE,
+                           stale_stickers=viewer_stale_stickers(runtime().db, viewer()))
 
 
 def _render_editor(editor: owner_tariffs.Editor, status: int = 200):
@@ -112,4 +113,5 @@ def tariff_assign(tariff_id: int):
             return redirect(url_for("owner.tariff_assign", tariff_id=tariff_id), 303)
     view = owner_tariffs.assignment(db, viewer(), tariff_id)
     return render_template("owner/tariff_assign.html", assignment=view, error=error,
-                           rule=FROZEN_PRICE_RULE), status
+                           rule=FROZEN_PRICE_RULE,
+                           stale_stickers=viewer_stale_stickers(db, viewer())), status

@@ -7,9 +7,11 @@ real cost or cancelled. Stripe's webhook signatures and event format end here to
 from __future__ import annotations
 
 import logging
+import time
 
 import stripe
 
+from voltspot.services.messages import N_
 from voltspot.services.payments.gateways.base import (
     Hold,
     HoldState,
@@ -54,16 +56,16 @@ class StripeGateway:
             return action()
         except stripe.CardError as error:
             reason = (error.user_message or error.code or "no reason given").rstrip(".")
-            raise PaymentDeclined(f"Your card was declined: {reason}. Nothing was held; try "
-                                  "another card.") from None
+            raise PaymentDeclined(N_("Your card was declined: %(reason)s. Nothing was held; "
+                                     "try another card.", reason=reason)) from None
         except (stripe.APIConnectionError, stripe.RateLimitError) as error:
             log.warning("Stripe %s: %s", what, error)
-            raise PaymentUnavailable("The payment service is busy. Nothing was charged; please "
-                                     "try again in a moment.") from None
+            raise PaymentUnavailable(N_("The payment service is busy. Nothing was charged; "
+                                        "please try again in a moment.")) from None
         except stripe.StripeError as error:
             log.warning("Stripe %s failed: %s", what, error)
-            raise PaymentUnavailable("The payment service could not take the request. Nothing "
-                                     "was charged; please try again.") from None
+            raise PaymentUnavailable(N_("The payment service could not take the request. "
+                                        "Nothing was charged; please try again.")) from None
 
     def hold(self, amount: int, currency: str, description: str, idempotency_key: str,
              metadata: dict[str, str]) -> Hold:
@@ -112,9 +114,13 @@ class StripeGateway:
 
     def parse_event(self, payload: bytes, signature: str) -> PaymentEvent | None:
         """A Stripe webhook as an event; None when the payload is not JSON or the
-        signature is not ours or is older than Stripe's tolerance (a replay). A hold event
-        names its session by the ``session_token`` put in the intent's metadata."""
+        signature is not ours, is older than Stripe's tolerance (a replay) or is dated
+        further ahead than that tolerance (Stripe's library checks only the past). A hold
+        event names its session by the ``session_token`` put in the intent's metadata."""
         if not self._webhook_secret:
+            return None
+        if _dated_ahead(signature):
+            log.warning("Stripe webhook refused: its signature is dated in the future")
             return None
         try:
             event = stripe.Webhook.construct_event(payload, signature, self._webhook_secret)
@@ -125,3 +131,13 @@ class StripeGateway:
         if event.type in _HOLD_EVENTS:
             token = event.to_dict()["data"]["object"].get("metadata", {}).get("session_token")
         return PaymentEvent(self.provider, event.id, event.type, token or None)
+
+
+def _dated_ahead(signature: str) -> bool:
+    """Whether the ``t=`` of a Stripe-Signature header lies beyond Stripe's tolerance in the
+    future (a header without a readable time is left to the library to refuse)."""
+    for part in signature.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "t" and value.isdigit():
+            return int(value) > time.time() + stripe.Webhook.DEFAULT_TOLERANCE
+    return False
