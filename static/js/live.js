@@ -1,10 +1,12 @@
 /* Live pages: server-sent events first, polling when they cannot flow.
 
    A live fragment sits inside an element with sse-connect (htmx's SSE extension) and
-   carries hx-trigger="sse:changed, every Ns [Voltspot.polling(this)]": while the event
-   stream is open each event refreshes the fragment and the polling stands by; when the
-   stream is blocked (a proxy, a network) or drops, polling takes over until it opens
-   again. Loaded once per visit, after htmx and its SSE extension. */
+   carries hx-trigger="sse:changed, poll" and data-poll-every="N" (seconds): while the
+   event stream is open each event refreshes the fragment and the polling stands by; when
+   the stream is blocked (a proxy, a network) or drops, a "poll" event every N seconds
+   takes over until it opens again. (Not htmx's "every Ns [filter]": its filter needs
+   eval, which the Content-Security-Policy forbids.) Loaded once per visit, after htmx
+   and its SSE extension. */
 (function () {
   "use strict";
 
@@ -28,4 +30,25 @@
     var stream = source(el);
     return !stream || stream.getAttribute("data-live") !== "open";
   };
+
+  /* A swapped-in fragment is new: its first poll is a full period after it arrived. */
+  function due(el, now) {
+    var every = Number(el.getAttribute("data-poll-every")) * 1000;
+    var since = Number(el.getAttribute("data-polled-at"));
+    if (!since) {
+      el.setAttribute("data-polled-at", String(now));
+      return false;
+    }
+    return now - since >= every;
+  }
+
+  setInterval(function () {
+    var now = Date.now();
+    document.querySelectorAll("[data-poll-every]").forEach(function (el) {
+      if (due(el, now) && window.Voltspot.polling(el)) {
+        el.setAttribute("data-polled-at", String(now));
+        window.htmx.trigger(el, "poll");
+      }
+    });
+  }, 1000);
 })();

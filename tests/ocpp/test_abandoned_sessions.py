@@ -95,6 +95,7 @@ def test_a_station_that_rebooted_without_resuming_its_transaction_has_it_closed(
 
 def test_a_remote_start_fails_at_once_when_the_plug_goes_back_to_available(server, station):
     with LibraryCharger(server.ws_url, station.charge_point_id, station.password) as charger:
+        charger.boot()
         status, body = command(server, station.charge_point_id, "RemoteStartTransaction",
                                {"idTag": "APP-GIVE-UP", "connectorId": 1})
         assert (status, body["status"]) == (200, "Accepted")
@@ -108,6 +109,7 @@ def test_a_remote_start_fails_at_once_when_the_plug_goes_back_to_available(serve
 
 def test_a_remote_start_is_not_failed_by_an_available_before_the_cable_came(server, station):
     with LibraryCharger(server.ws_url, station.charge_point_id, station.password) as charger:
+        charger.boot()
         status, body = command(server, station.charge_point_id, "RemoteStartTransaction",
                                {"idTag": "APP-WAIT", "connectorId": 1})
         charger.send(call.StatusNotification(connector_id=1, error_code="NoError",

@@ -23,6 +23,7 @@ from ocpp.charge_point import remove_nones, serialize_as_dict, snake_to_camel_ca
 from ocpp.exceptions import InternalError, OCPPError
 from ocpp.messages import Call, CallError, CallResult, MessageType
 from ocpp.routing import create_route_map
+from simple_websocket import ConnectionClosed
 
 from voltspot.domain.protocol import OcppVersion
 from voltspot.domain.statuses import Direction
@@ -59,7 +60,8 @@ INBOX_FULL_SECONDS = 10.0
 # How long one of our frames may wait for the charger to read it.
 SEND_STALL_SECONDS = 30.0
 # Calls a charger may send: a burst (an offline queue replayed), then a sustained rate far
-# above what any charger needs (a busy one sends a few a second).
+# above what any charger needs (a busy one sends a few a second; one replaying its queue
+# over a real network, where each call waits a round trip for its answer, some tens).
 CALL_BURST = 2000
 CALLS_PER_SECOND = 200.0
 # Close codes (RFC 6455): too big, policy violation.
@@ -176,13 +178,18 @@ class OcppConnection:
         """Read and answer frames until the charger or :meth:`close` ends the socket."""
         try:
             while not self.closed:
-                text = self.websocket.receive()
+                try:
+                    text = self.websocket.receive()
+                except (ConnectionClosed, OSError):
+                    return  # the charger went away; nothing to answer
                 if text is None or self.closed:
                     continue
                 if self._too_big(text):
                     return
                 try:
                     self._on_frame(text)
+                except (ConnectionClosed, OSError):
+                    return  # the socket broke while we answered
                 except Exception:
                     if self.closed:
                         return

@@ -15,7 +15,6 @@ from tests.factories import add_event, add_session, make_owner, make_place, utc
 from tests.support.owner import csrf_of, sign_in
 from voltspot.domain.statuses import ConnectorStatus, Registration
 from voltspot.models import Connector, Station, StationEventKind, utcnow
-from voltspot.services.charging import lifecycle as charging
 
 CUSTOM_MAY = "period=custom&from=2024-05-01&to=2024-05-31"
 
@@ -141,15 +140,15 @@ def test_a_stations_sessions_from_before_its_adoption_count_in_its_sites_report(
     admin = sign_in(app.test_client(), make_owner(db, admin=True))
     place = make_place(db)
     charge_point_id = f"WAITING-{uuid.uuid4().hex[:6]}"
+    # A pending station's chargers may not start transactions (B02.FR.09), so its history
+    # is written as one imported from another system would be.
     with db.session() as session:
-        session.add(Station(charge_point_id=charge_point_id, registration=Registration.PENDING,
-                            password_hash="x", connectors=[Connector(connector_id=1)]))
-    with db.session() as session:
-        started = charging.start_transaction(
-            session, charge_point_id, connector_id=1, id_tag="BEFORE-ADOPTION", meter_start=0,
-            timestamp=utc(2024, 5, 3, 8)).transaction_id
-        charging.stop_transaction(session, charge_point_id, transaction_id=started,
-                                  meter_stop=12_000, timestamp=utc(2024, 5, 3, 9))
+        waiting = Station(charge_point_id=charge_point_id, registration=Registration.PENDING,
+                          password_hash="x", connectors=[Connector(connector_id=1)])
+        session.add(waiting)
+        session.flush()
+        add_session(session, waiting.id, utc(2024, 5, 3, 8), minutes=60, energy_wh=12_000,
+                    id_tag="BEFORE-ADOPTION")
     report = f"/owner/reports?{CUSTOM_MAY}&site={place.site_id}"
     assert 'data-testid="sessions-total">0<' in admin.get(report).get_data(as_text=True)
     assert admin.post(f"/owner/stations/{charge_point_id}/adopt", data={

@@ -654,7 +654,7 @@ def _give_up_starts(session: Session, charge_point_id: str, station_id: int,
         if left_available is not None:
             log.info("%s: connector %s is Available again; the remote start of session %s "
                      "failed", charge_point_id, connector_id, charging.id)
-            fail_session(charging, "The charger stopped waiting for the car")
+            fail_session(charging, N_("The charger stopped waiting for the car"))
 
 
 def fail_session(charging: ChargingSession, reason: str) -> None:
