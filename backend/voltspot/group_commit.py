@@ -61,13 +61,14 @@ Prepare = Callable[[Session, list[Any]], None]
 
 
 class _Pending:
-    __slots__ = ("write", "prepare", "key", "done", "result", "error")
+    __slots__ = ("write", "prepare", "key", "linger", "done", "result", "error")
 
     def __init__(self, write: Write[Any] | None, wait: bool, prepare: Prepare | None = None,
-                 key: Hashable = None) -> None:
+                 key: Hashable = None, linger: bool = True) -> None:
         self.write = write
         self.prepare = prepare
         self.key = key
+        self.linger = linger
         self.done = threading.Event() if wait else None
         self.result: Any = None
         self.error: BaseException | None = None
@@ -95,14 +96,16 @@ class GroupCommitter:
         self._writer: threading.Thread | None = None
 
     def submit(self, write: Write[T], timeout: float = 30.0, *, prepare: Prepare | None = None,
-               key: Hashable = None) -> T:
+               key: Hashable = None, linger: bool = True) -> T:
         """Run ``write(session)`` in the next batch; return its result once committed.
 
         ``prepare``, when given, is run once for the batch with the ``key`` of every write
-        naming it (see :data:`Prepare`). Re-raises the write's own exception; raises
+        naming it (see :data:`Prepare`). ``linger=False``: the batch this write is in
+        commits without waiting for more (for a write something else races, like a new
+        connection's registration). Re-raises the write's own exception; raises
         ``TimeoutError`` if the batch has not committed within ``timeout`` seconds.
         """
-        pending = _Pending(write, wait=True, prepare=prepare, key=key)
+        pending = _Pending(write, wait=True, prepare=prepare, key=key, linger=linger)
         self._enqueue(pending)
         if not pending.done.wait(timeout):
             raise TimeoutError("the database did not commit in time")
@@ -148,6 +151,8 @@ class GroupCommitter:
                 try:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
+                    if not all(pending.linger for pending in batch):
+                        break
                     left = until - time.monotonic()
                     if left <= 0:
                         break

@@ -1,12 +1,12 @@
 /* Live pages: server-sent events first, polling when they cannot flow.
 
    A live fragment sits inside an element with sse-connect (htmx's SSE extension) and
-   carries hx-trigger="sse:changed, vs-poll" data-poll-every="N": while the event stream
-   is open each event refreshes the fragment and the polling stands by; when the stream is
-   blocked (a proxy, a network) or drops, this file sends the fragment a "vs-poll" event
-   every N seconds until it opens again. (Not htmx's "every Ns [filter]": a filter is
-   evaluated as a string, which the Content-Security-Policy forbids.) Loaded once per
-   visit, after htmx and its SSE extension. */
+   carries hx-trigger="sse:changed, poll" and data-poll-every="N" (seconds): while the
+   event stream is open each event refreshes the fragment and the polling stands by; when
+   the stream is blocked (a proxy, a network) or drops, a "poll" event every N seconds
+   takes over until it opens again. (Not htmx's "every Ns [filter]": its filter needs
+   eval, which the Content-Security-Policy forbids.) Loaded once per visit, after htmx
+   and its SSE extension. */
 (function () {
   "use strict";
 
@@ -31,19 +31,24 @@
     return !stream || stream.getAttribute("data-live") !== "open";
   };
 
-  // A fragment swapped in starts its own interval, as htmx's "every" would.
-  var lastPoll = new WeakMap();
-  window.setInterval(function () {
+  /* A swapped-in fragment is new: its first poll is a full period after it arrived. */
+  function due(el, now) {
+    var every = Number(el.getAttribute("data-poll-every")) * 1000;
+    var since = Number(el.getAttribute("data-polled-at"));
+    if (!since) {
+      el.setAttribute("data-polled-at", String(now));
+      return false;
+    }
+    return now - since >= every;
+  }
+
+  setInterval(function () {
     var now = Date.now();
     document.querySelectorAll("[data-poll-every]").forEach(function (el) {
-      var last = lastPoll.get(el);
-      if (last === undefined) {
-        lastPoll.set(el, now);
-        return;
+      if (due(el, now) && window.Voltspot.polling(el)) {
+        el.setAttribute("data-polled-at", String(now));
+        window.htmx.trigger(el, "poll");
       }
-      if (now - last < 1000 * Number(el.getAttribute("data-poll-every"))) return;
-      lastPoll.set(el, now);
-      if (window.Voltspot.polling(el) && window.htmx) window.htmx.trigger(el, "vs-poll");
     });
   }, 1000);
 })();

@@ -22,7 +22,7 @@ from sqlalchemy import text
 
 from tests.cluster.conftest import REDIS_URL
 from tests.support.http import api, command
-from tests.support.raw_charger import RawCharger
+from tests.support.raw_charger import RawCharger, RawCharger201
 from tests.support.server import LiveServer, fresh_database, start_server, stop_server
 from tests.support.waiting import eventually, in_background
 from voltspot.db import Database
@@ -121,6 +121,23 @@ def test_a_remote_start_from_one_process_reaches_a_charger_on_the_other(processe
         status, body = answer.result(timeout=15)
         assert (status, body["status"]) == (200, "Accepted")
         assert body["sessionToken"]
+
+
+def test_a_remote_start_from_one_process_reaches_a_2_0_1_charger_on_the_other(processes,
+                                                                             station):
+    a, b = processes["a"], processes["b"]
+    charge_point_id, password = station
+    with RawCharger201(a.ws_url, charge_point_id, password) as charger:
+        charger.boot()
+        charger.settle()
+        answer = in_background(command, b, charge_point_id, "RequestStartTransaction",
+                               {"idToken": {"idToken": "CLUSTER-201", "type": "Central"},
+                                "evseId": 1})
+        frame = charger.expect_call("RequestStartTransaction", timeout=10)
+        assert frame[3]["idToken"]["idToken"] == "CLUSTER-201"
+        charger.reply(frame, {"status": "Accepted"})
+        status, body = answer.result(timeout=15)
+        assert (status, body["status"]) == (200, "Accepted")
 
 
 def test_a_driver_page_on_one_process_hears_of_a_charger_on_the_other(processes, station):

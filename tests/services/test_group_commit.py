@@ -187,3 +187,24 @@ def test_a_batch_of_meter_values_reads_its_transactions_and_inserts_its_samples_
         energy = session.scalars(select(ChargingSession.energy_wh).where(
             ChargingSession.id.in_([r.transaction_id for r in started.values()]))).all()
     assert energy == [1000, 1000, 1000]
+
+
+def test_a_reconnect_and_the_old_sockets_close_in_one_batch_leave_the_station_online(db):
+    with db.session() as session:
+        registry.register_station(session, site_name="GC", charge_point_id="GC-R",
+                                  connectors=1, password="a-password-of-16+")
+    committer = GroupCommitter(db, linger=0)
+    registry.connect(committer, "GC-R", "old", "1.6")
+    # While the writer is busy, the reconnect and then the old socket's close queue up:
+    # the next batch takes both.
+    busy = threading.Thread(target=committer.submit, args=(lambda _: time.sleep(0.5),))
+    reconnect = threading.Thread(target=registry.connect, args=(committer, "GC-R", "new", "1.6"))
+    close = threading.Thread(target=registry.disconnect, args=(committer, "GC-R", "old"))
+    for thread, pause in ((busy, 0.1), (reconnect, 0.1), (close, 0)):
+        thread.start()
+        time.sleep(pause)
+    for thread in (busy, reconnect, close):
+        thread.join()
+    with db.session() as session:
+        station = registry.get_station(session, "GC-R")
+        assert (station.connected, station.connection_id) == (True, "new")

@@ -113,7 +113,7 @@ def test_three_cars_on_a_32_amp_site_share_it_and_get_more_when_one_leaves(
 
         # Full power until the first round, the fallback (8 A on each of the four plugs),
         # then each car's own share.
-        shared = _once(allowed, lambda amps: min(amps) > 9 and max(amps) < 31)
+        shared = _once(allowed, lambda amps: all(9 < a < 11 for a in amps))
         assert sum(shared) <= 32
         assert shared == pytest.approx([10.6, 10.6, 10.6])
         # What each charger accepted is recorded once the round has heard every answer.
@@ -183,7 +183,7 @@ def test_after_a_restart_chargers_keep_their_limits_then_get_fresh_ones(
             loops = [stack.enter_context(running(charger)) for charger in chargers]
             for index, plug in cars:
                 _run(loops[index], chargers[index].plug_in(plug, "LOAD-CARD"))
-            assert _once(allowed, lambda amps: min(amps) > 9 and max(amps) < 31
+            assert _once(allowed, lambda amps: all(9 < a < 11 for a in amps)
                          ) == pytest.approx([10.6] * 3)
             stop_server(first)
             # Voltspot is gone: each charger keeps the last limit it took.
@@ -195,12 +195,13 @@ def test_after_a_restart_chargers_keep_their_limits_then_get_fresh_ones(
                 for charger in chargers:
                     charger.url = f"{restarted.ws_url}/{charger.id}"
                 eventually(lambda: all(charger.booted.is_set() and charger.boot_count >= 2
-                                       for charger in chargers), seconds=20)
+                                       # Reconnecting backs off: up to ~30 s.
+                                       for charger in chargers), seconds=45)
                 # Fresh limits for the new connections, recomputed from the database.
                 eventually(lambda: [
                     row.applied_amps for row in _plug_loads(load_db, [cp for cp, _ in stations])
                     if row.applied_at is not None and row.applied_at > restarted_at
-                ] == [10.6] * 3, seconds=15)
+                ] == [10.6] * 3, seconds=20)
                 assert sum(allowed()) <= 32
             finally:
                 stop_server(restarted)

@@ -24,7 +24,10 @@ def fresh_database_url(tmp_root: Path, name: str = "") -> str:
     VOLTSPOT_DATABASE_URL that database (``name`` given: a sibling database of that name,
     created when missing) with its schema dropped and made anew."""
     url = os.environ.get("VOLTSPOT_DATABASE_URL", "")
+    # Under pytest-xdist each worker has databases of its own.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     if url.startswith("postgresql"):
+        name = "_".join(part for part in (worker, name) if part)
         if name:
             server_url, _, database_name = url.rpartition("/")
             admin = Database(url)

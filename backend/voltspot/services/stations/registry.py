@@ -277,10 +277,11 @@ def connect(committer: GroupCommitter, charge_point_id: str, connection_id: str,
             ocpp_version: str) -> int:
     """:func:`mark_connected` in the group-commit writer's next batch (a reconnect storm's
     connections are committed together); returns the station's primary key once
-    committed."""
+    committed. The batch does not linger: the charger is already talking, and commands
+    to it wait for the connection to be registered."""
     return committer.submit(
         lambda session: mark_connected(session, charge_point_id, connection_id, ocpp_version),
-        prepare=load_stations, key=charge_point_id)
+        prepare=load_stations, key=charge_point_id, linger=False)
 
 
 def disconnect(committer: GroupCommitter, charge_point_id: str, connection_id: str) -> None:
@@ -316,7 +317,10 @@ def mark_connected(session: Session, charge_point_id: str, connection_id: str,
 def mark_disconnected(session: Session, charge_point_id: str, connection_id: str) -> None:
     """Record that a socket closed, unless a newer socket has already replaced it."""
     # One conditional UPDATE: the charger may be reconnecting to another process at this
-    # very moment, and a read-then-write here would overwrite its new connection.
+    # very moment, and a read-then-write here would overwrite its new connection. In a
+    # group-commit batch the reconnect may be an unflushed write just before this one:
+    # flushed first, the UPDATE sees it.
+    session.flush()
     station_id = session.scalar(
         update(Station)
         .where(Station.charge_point_id == charge_point_id,
