@@ -183,6 +183,8 @@ def test_current_a_car_does_not_use_goes_to_the_others(limit, cars, drawn):
     kept = max(6.0, drawn + 2.0)
     if lazy.paused or lazy.amps - drawn <= 2.0 or lazy.amps - kept < 0.5:
         return  # nothing unused to hand on
+    if (lazy.amps - kept) / (cars - 1) < Site.hysteresis_amps:
+        return  # each other car would rise by less than the hysteresis step: limits stay
     assert after.amps("c0") <= kept + TOLERANCE
     for index in range(1, cars):
         assert after.amps(f"c{index}") >= before.amps(f"c{index}") - TOLERANCE
