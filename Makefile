@@ -21,7 +21,7 @@ run: $(STAMP)
 ## Install everything (Debian's Chromium for the browser tests too) and run the whole suite.
 test: $(STAMP)
 	bash scripts/ensure-chromium.sh
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check backend tests bench

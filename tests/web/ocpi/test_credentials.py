@@ -9,8 +9,8 @@ import sys
 
 import requests
 
-from tests.web.ocpi.conftest import SECRET_KEY, identity_of, register
-from tests.web.ocpi.emsp import Emsp
+from tests.support.emsp import Emsp
+from tests.support.ocpi import SECRET_KEY, identity_of, register
 from voltspot.models import OcpiPartner
 from voltspot.models.roaming import PartnerState
 from voltspot.services.roaming import partners

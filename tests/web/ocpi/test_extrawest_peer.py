@@ -27,8 +27,8 @@ import requests
 from ocpp.v16 import call
 
 from tests.support.library_charger import LibraryCharger
+from tests.support.ocpi import SECRET_KEY, identity_of, publish_site
 from tests.support.payloads import now_iso
-from tests.web.ocpi.conftest import SECRET_KEY, identity_of, publish_site
 from voltspot.models import OcpiPartner, OcpiToken
 from voltspot.services.roaming import partners
 from voltspot.services.roaming.sealing import unseal

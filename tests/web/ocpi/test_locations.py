@@ -7,10 +7,10 @@ import time
 import pytest
 import requests
 
+from tests.support.emsp import Emsp, missing_fields
+from tests.support.ocpi import publish_site, register
 from tests.support.payloads import now_iso
 from tests.support.raw_charger import RawCharger
-from tests.web.ocpi.conftest import publish_site, register
-from tests.web.ocpi.emsp import Emsp, missing_fields
 from voltspot.models import Site
 
 

@@ -8,11 +8,11 @@ import uuid
 from ocpp.v16 import call
 from sqlalchemy import select
 
+from tests.support.emsp import Emsp
 from tests.support.http import page
 from tests.support.library_charger import LibraryCharger
+from tests.support.ocpi import publish_site, register
 from tests.support.payloads import now_iso
-from tests.web.ocpi.conftest import publish_site, register
-from tests.web.ocpi.emsp import Emsp
 from voltspot.domain.statuses import PaymentState
 from voltspot.models import ChargingSession, Connector, OcpiSession
 

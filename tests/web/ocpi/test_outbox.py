@@ -8,11 +8,11 @@ import uuid
 
 import pytest
 
+from tests.support.emsp import Emsp
+from tests.support.ocpi import SECRET_KEY, publish_site, register
 from tests.support.payloads import now_iso
 from tests.support.raw_charger import RawCharger
 from tests.support.server import fresh_database, start_server, stop_server
-from tests.web.ocpi.conftest import SECRET_KEY, publish_site, register
-from tests.web.ocpi.emsp import Emsp
 from voltspot.db import Database
 from voltspot.models import OcpiCdr, OcpiOutbox, OcpiPartner
 from voltspot.models.roaming import OutboxState

@@ -8,10 +8,10 @@ import uuid
 
 from ocpp.v16 import call, call_result
 
+from tests.support.emsp import Emsp
 from tests.support.library_charger import LibraryCharger
+from tests.support.ocpi import PublishedSite, publish_site, register
 from tests.support.payloads import now_iso
-from tests.web.ocpi.conftest import PublishedSite, publish_site, register
-from tests.web.ocpi.emsp import Emsp
 from voltspot.models import ChargingSession, OcpiCdr, OcpiSession
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import time
 import uuid
 
+from tests.support.emsp import Emsp
+from tests.support.ocpi import publish_site, register
 from tests.support.payloads import now_iso
 from tests.support.raw_charger import RawCharger, RawCharger201
-from tests.web.ocpi.conftest import publish_site, register
-from tests.web.ocpi.emsp import Emsp
 from voltspot.db import Database
 from voltspot.services.roaming import partners
 
