@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, csp_violations
 
 
 @pytest.fixture(scope="session")
@@ -34,16 +34,6 @@ def browser() -> Iterator[Browser]:
                                               args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
-
-
-def csp_violations(page: Page) -> list[str]:
-    """A list that fills with every Content-Security-Policy violation Chromium reports on
-    ``page``'s console (a blocked inline script, handler, style or outside source)."""
-    violations: list[str] = []
-    page.on("console", lambda message: violations.append(f"{page.url}: {message.text}")
-            if message.type == "error" and "Content Security Policy" in message.text
-            else None)
-    return violations
 
 
 def _page(browser: Browser, options: dict[str, Any]) -> Iterator[Page]:

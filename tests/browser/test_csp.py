@@ -10,8 +10,8 @@ import uuid
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.conftest import csp_violations
 from tests.factories import make_owner
+from tests.support.browser import csp_violations
 from tests.support.owner import PASSWORD
 from voltspot.models import Site, Station
 

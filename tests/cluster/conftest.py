@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,13 +15,12 @@ import redis
 import simple_websocket
 from websockets.sync.server import ServerConnection, serve
 
+from tests.support.redis import REDIS_URL
 from voltspot.cluster.node import RedisNode, connect
 from voltspot.domain.protocol import OcppVersion
 from voltspot.ocpp.connection import OcppConnection
 from voltspot.ocpp.control import OcppChargerControl
 from voltspot.ocpp.registry import ConnectionRegistry
-
-REDIS_URL = os.environ.get("VOLTSPOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from tests.cluster.conftest import REDIS_URL
 from tests.support.http import API_TOKEN, command
 from tests.support.raw_charger import RawCharger
+from tests.support.redis import REDIS_URL
 from tests.support.server import LiveServer, free_port, stop_server
 from tests.support.waiting import in_background
 

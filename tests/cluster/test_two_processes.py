@@ -20,9 +20,9 @@ import pytest
 import redis
 from sqlalchemy import text
 
-from tests.cluster.conftest import REDIS_URL
 from tests.support.http import api, command
 from tests.support.raw_charger import RawCharger, RawCharger201
+from tests.support.redis import REDIS_URL
 from tests.support.server import LiveServer, fresh_database, start_server, stop_server
 from tests.support.waiting import eventually, in_background
 from voltspot.db import Database

@@ -130,3 +130,13 @@ def no_map_tiles(page: Page) -> None:
     """Map tiles come from the internet, which tests do not have: fail their loads at once
     (as they fail here anyway), whether or not the network would answer."""
     page.context.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
+
+
+def csp_violations(page: Page) -> list[str]:
+    """A list that fills with every Content-Security-Policy violation Chromium reports on
+    ``page``'s console (a blocked inline script, handler, style or outside source)."""
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(f"{page.url}: {message.text}")
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None)
+    return violations
