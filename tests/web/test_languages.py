@@ -167,7 +167,7 @@ def driver_pages(db, server, station):
                 ("charging", SessionStatus.CHARGING, PaymentState.HELD),
                 ("completed", SessionStatus.COMPLETED, PaymentState.CAPTURED),
                 ("failed", SessionStatus.FAILED, PaymentState.RELEASED)):
-            token = f"lang-{name}-{uuid.uuid4().hex}"
+            token = f"lang-{name}-{uuid.uuid4().hex[:16]}"
             tokens[name] = token
             session.add(ChargingSession(
                 token=token, station_id=station_pk, connector_pk=connector_pk,
