@@ -11,6 +11,7 @@ from ocpp.v16 import call
 from ocpp.v16.enums import AvailabilityType, MessageTrigger, ResetType
 
 from voltspot.domain.protocol import OcppVersion
+from voltspot.ocpp.replies import outcome
 from voltspot.services.charger_control import (
     CommandOutcome,
     MeteringOutcome,
@@ -47,10 +48,6 @@ MAX_KEY_LENGTH = 50
 Send = Callable[[object], dict[str, Any]]
 
 
-def _outcome(answer: dict[str, Any], *accepting: str) -> CommandOutcome:
-    status = str(answer.get("status", ""))
-    return CommandOutcome(status in accepting, status, answer)
-
 
 class Commands16:
     """The intents for one 1.6 charger; ``send`` delivers a typed call and returns the
@@ -70,29 +67,29 @@ class Commands16:
         return StartOutcome(status == "Accepted", status, answer)
 
     def stop_charging(self, charger_transaction_id: str) -> CommandOutcome:
-        return _outcome(self._send(call.RemoteStopTransaction(
+        return outcome(self._send(call.RemoteStopTransaction(
             transaction_id=int(charger_transaction_id))), "Accepted")
 
     def reset(self, *, hard: bool) -> CommandOutcome:
         kind = ResetType.hard if hard else ResetType.soft
-        return _outcome(self._send(call.Reset(type=kind)), "Accepted")
+        return outcome(self._send(call.Reset(type=kind)), "Accepted")
 
     def unlock(self, plug: int) -> CommandOutcome:
-        return _outcome(self._send(call.UnlockConnector(connector_id=plug)), "Unlocked")
+        return outcome(self._send(call.UnlockConnector(connector_id=plug)), "Unlocked")
 
     def set_availability(self, plug: int | None, *, operative: bool) -> CommandOutcome:
         kind = AvailabilityType.operative if operative else AvailabilityType.inoperative
         # Connector 0 is the whole charge point.
-        return _outcome(self._send(call.ChangeAvailability(connector_id=plug or 0, type=kind)),
+        return outcome(self._send(call.ChangeAvailability(connector_id=plug or 0, type=kind)),
                         "Accepted", "Scheduled")
 
     def trigger_status_report(self, plug: int | None) -> CommandOutcome:
-        return _outcome(self._send(call.TriggerMessage(
+        return outcome(self._send(call.TriggerMessage(
             requested_message=MessageTrigger.status_notification, connector_id=plug)),
             "Accepted")
 
     def trigger_boot_notification(self) -> CommandOutcome:
-        return _outcome(self._send(call.TriggerMessage(
+        return outcome(self._send(call.TriggerMessage(
             requested_message=MessageTrigger.boot_notification)), "Accepted")
 
     def read_settings(self, keys: Sequence[str] | None) -> SettingsRead:
@@ -107,7 +104,7 @@ class Commands16:
         return SettingsRead(True, "Accepted", answer, settings, unknown)
 
     def change_setting(self, key: str, value: str) -> CommandOutcome:
-        return _outcome(self._send(call.ChangeConfiguration(key=key, value=value)),
+        return outcome(self._send(call.ChangeConfiguration(key=key, value=value)),
                         "Accepted", "RebootRequired")
 
     def request_device_report(self) -> CommandOutcome:

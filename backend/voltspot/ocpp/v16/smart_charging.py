@@ -10,6 +10,7 @@ from typing import Any
 
 from ocpp.v16 import call
 
+from voltspot.ocpp.replies import outcome, whole_number
 from voltspot.services.charger_control import CommandOutcome
 from voltspot.services.load.intents import (
     ChargingLimit,
@@ -36,16 +37,6 @@ SETTINGS_KEYS = (
 )
 
 
-def _status(answer: dict[str, Any], *accepting: str) -> CommandOutcome:
-    status = str(answer.get("status", ""))
-    return CommandOutcome(status in accepting, status, answer)
-
-
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
 
 
 def profile(limit: ChargingLimit, now: datetime | None = None) -> dict[str, Any]:
@@ -86,7 +77,7 @@ class SmartCharging16:
         plug = 0 if limit.purpose is LimitPurpose.STATION_MAX else limit.plug
         answer = self._send(call.SetChargingProfile(connector_id=plug,
                                                     cs_charging_profiles=profile(limit)))
-        return _status(answer, "Accepted")
+        return outcome(answer, "Accepted")
 
     def clear_charging_limit(self, purpose: LimitPurpose, plug: int | None = None
                              ) -> CommandOutcome:
@@ -96,7 +87,7 @@ class SmartCharging16:
         answer = self._send(call.ClearChargingProfile(
             connector_id=connector, charging_profile_purpose=PURPOSE[purpose]))
         # "Unknown": nothing matched, which is what was asked for.
-        return _status(answer, "Accepted", "Unknown")
+        return outcome(answer, "Accepted", "Unknown")
 
     def composite_schedule(self, plug: int, duration_s: int, unit: RateUnit | None
                            ) -> CompositeSchedule:
@@ -129,6 +120,6 @@ class SmartCharging16:
         return SmartChargingSettings(
             True, "Accepted", answer, supported=supported,
             units=units or (RateUnit.AMPS,),
-            max_stack_level=_int_or_none(values.get("ChargeProfileMaxStackLevel")),
-            max_profiles=_int_or_none(values.get("MaxChargingProfilesInstalled")),
+            max_stack_level=whole_number(values.get("ChargeProfileMaxStackLevel")),
+            max_profiles=whole_number(values.get("MaxChargingProfilesInstalled")),
         )

@@ -27,6 +27,7 @@ from ocpp.v201.enums import (
 
 from voltspot.domain.device_model import SAMPLED_DATA_CTRLR, SAMPLING_VARIABLES, sampling_to_set
 from voltspot.domain.protocol import OcppVersion
+from voltspot.ocpp.replies import outcome
 from voltspot.services.charger_control import (
     CommandOutcome,
     MeteringOutcome,
@@ -66,10 +67,6 @@ ABSENT = ("UnknownComponent", "UnknownVariable", "NotSupportedAttributeType")
 Send = Callable[[object], dict[str, Any]]
 
 
-def _outcome(answer: dict[str, Any], *accepting: str) -> CommandOutcome:
-    status = str(answer.get("status", ""))
-    return CommandOutcome(status in accepting, status, answer)
-
 
 def setting_name(key: str) -> tuple[str, str]:
     """A 2.0.1 setting as people write it, "Component.Variable", as its two names.
@@ -106,34 +103,34 @@ class Commands201:
                             answer.get("transactionId"))
 
     def stop_charging(self, charger_transaction_id: str) -> CommandOutcome:
-        return _outcome(self._send(call.RequestStopTransaction(
+        return outcome(self._send(call.RequestStopTransaction(
             transaction_id=charger_transaction_id)), "Accepted")
 
     def reset(self, *, hard: bool) -> CommandOutcome:
         # 2.0.1 names the two restarts by when they happen.
         kind = ResetEnumType.immediate if hard else ResetEnumType.on_idle
-        return _outcome(self._send(call.Reset(type=kind)), "Accepted", "Scheduled")
+        return outcome(self._send(call.Reset(type=kind)), "Accepted", "Scheduled")
 
     def unlock(self, plug: int) -> CommandOutcome:
-        return _outcome(self._send(call.UnlockConnector(evse_id=plug, connector_id=CONNECTOR)),
+        return outcome(self._send(call.UnlockConnector(evse_id=plug, connector_id=CONNECTOR)),
                         "Unlocked")
 
     def set_availability(self, plug: int | None, *, operative: bool) -> CommandOutcome:
         kind = (OperationalStatusEnumType.operative if operative
                 else OperationalStatusEnumType.inoperative)
         # No EVSE: the whole station.
-        return _outcome(self._send(call.ChangeAvailability(
+        return outcome(self._send(call.ChangeAvailability(
             operational_status=kind, evse=EVSEType(id=plug) if plug else None)),
             "Accepted", "Scheduled")
 
     def trigger_status_report(self, plug: int | None) -> CommandOutcome:
         evse = EVSEType(id=plug, connector_id=CONNECTOR) if plug else None
-        return _outcome(self._send(call.TriggerMessage(
+        return outcome(self._send(call.TriggerMessage(
             requested_message=MessageTriggerEnumType.status_notification, evse=evse)),
             "Accepted")
 
     def trigger_boot_notification(self) -> CommandOutcome:
-        return _outcome(self._send(call.TriggerMessage(
+        return outcome(self._send(call.TriggerMessage(
             requested_message=MessageTriggerEnumType.boot_notification)), "Accepted")
 
     def read_settings(self, keys: Sequence[str] | None) -> SettingsRead:
@@ -167,7 +164,7 @@ class Commands201:
         return CommandOutcome(status in WRITTEN, status, answer)
 
     def request_device_report(self) -> CommandOutcome:
-        return _outcome(self._send(call.GetBaseReport(
+        return outcome(self._send(call.GetBaseReport(
             request_id=secrets.randbelow(2**31), report_base=ReportBaseEnumType.full_inventory)),
             "Accepted", "EmptyResultSet")
 

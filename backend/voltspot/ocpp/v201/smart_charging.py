@@ -10,6 +10,7 @@ from typing import Any
 
 from ocpp.v201 import call
 
+from voltspot.ocpp.replies import outcome, whole_number
 from voltspot.services.charger_control import CommandOutcome
 from voltspot.services.load.intents import (
     ChargingLimit,
@@ -38,16 +39,6 @@ SETTINGS_VARIABLES = (
 )
 
 
-def _status(answer: dict[str, Any], *accepting: str) -> CommandOutcome:
-    status = str(answer.get("status", ""))
-    return CommandOutcome(status in accepting, status, answer)
-
-
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
 
 
 def profile(limit: ChargingLimit, now: datetime | None = None) -> dict[str, Any]:
@@ -88,7 +79,7 @@ class SmartCharging201:
         evse = 0 if limit.purpose is LimitPurpose.STATION_MAX else limit.plug
         answer = self._send(call.SetChargingProfile(evse_id=evse,
                                                     charging_profile=profile(limit)))
-        return _status(answer, "Accepted")
+        return outcome(answer, "Accepted")
 
     def clear_charging_limit(self, purpose: LimitPurpose, plug: int | None = None
                              ) -> CommandOutcome:
@@ -97,7 +88,7 @@ class SmartCharging201:
         if evse is not None:
             criteria["evse_id"] = evse
         answer = self._send(call.ClearChargingProfile(charging_profile_criteria=criteria))
-        return _status(answer, "Accepted", "Unknown")
+        return outcome(answer, "Accepted", "Unknown")
 
     def composite_schedule(self, plug: int, duration_s: int, unit: RateUnit | None
                            ) -> CompositeSchedule:
@@ -134,6 +125,6 @@ class SmartCharging201:
         return SmartChargingSettings(
             True, "Accepted", answer, supported=enabled,
             units=units or (RateUnit.AMPS,),
-            max_stack_level=_int_or_none(values.get("ProfileStackLevel")),
-            max_profiles=_int_or_none(values.get("Entries")),
+            max_stack_level=whole_number(values.get("ProfileStackLevel")),
+            max_profiles=whole_number(values.get("Entries")),
         )
