@@ -14,10 +14,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from voltspot.db import insert_unless_present
 from voltspot.domain.authorization import IdTagInfo
 from voltspot.domain.meter import MeterValueError, normalise
 from voltspot.domain.statuses import (
@@ -263,13 +262,11 @@ def _already_processed(session: Session, station_id: int,
                        event: TransactionEventReport) -> bool:
     """Record the event as processed; True when it already was. One statement: this runs
     for every meter-value event of every 2.0.1 charger."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     # RETURNING, not rowcount: psycopg reports -1 for ON CONFLICT DO NOTHING either way.
-    recorded = session.execute(insert(TransactionEvent).values(
+    recorded = session.execute(insert_unless_present(session, TransactionEvent).values(
         station_id=station_id, charger_transaction_id=event.charger_transaction_id,
         seq_no=event.seq_no, event_type=event.event_type,
-        trigger_reason=event.trigger_reason, at=event.timestamp).on_conflict_do_nothing()
+        trigger_reason=event.trigger_reason, at=event.timestamp)
         .returning(TransactionEvent.id))
     return recorded.scalar() is None
 

@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from voltspot.db import Database
+from voltspot.db import Database, insert_unless_present
 from voltspot.domain import load as allocator
 from voltspot.domain.statuses import SessionStatus
 from voltspot.models import (
@@ -55,6 +55,7 @@ from voltspot.services.load.intents import (
     RateUnit,
     SmartChargingSettings,
 )
+from voltspot.services.load.rows import station_load_settings
 
 log = logging.getLogger(__name__)
 
@@ -303,10 +304,7 @@ def learn_abilities(db: Database, control: ChargerControl,
         with db.session() as session:
             now = utcnow()
             for station_id, abilities, error in learned:
-                extra = session.get(StationLoadSettings, station_id)
-                if extra is None:
-                    extra = StationLoadSettings(station_id=station_id)
-                    session.add(extra)
+                extra = station_load_settings(session, station_id)
                 extra.settings_read_at = now
                 if error is not None:
                     extra.last_error = error[:300]
@@ -353,6 +351,22 @@ def _plan(session: Session, site_id: int, now: datetime) -> _Plan | None:
         select(PlugLoad).join(Connector, Connector.id == PlugLoad.connector_pk)
         .join(Station, Station.id == Connector.station_id).where(on_site))}
     circuits = list(session.scalars(select(LoadCircuit).where(LoadCircuit.site_id == site_id)))
+    # A station or plug new to load management gets its row; the owner's form or another
+    # round may be adding the same row at this moment, so the insert yields to theirs.
+    missing_stations = [station.id for station in stations if station.id not in station_settings]
+    if missing_stations:
+        session.execute(insert_unless_present(session, StationLoadSettings),
+                        [{"station_id": station_id} for station_id in missing_stations])
+        station_settings.update((row.station_id, row) for row in session.scalars(
+            select(StationLoadSettings)
+            .where(StationLoadSettings.station_id.in_(missing_stations))))
+    missing_plugs = [connector.id for connector in connectors if connector.id not in rows]
+    if missing_plugs:
+        session.execute(insert_unless_present(session, PlugLoad),
+                        [{"connector_pk": connector_pk, "site_id": site_id}
+                         for connector_pk in missing_plugs])
+        rows.update((row.connector_pk, row) for row in session.scalars(
+            select(PlugLoad).where(PlugLoad.connector_pk.in_(missing_plugs))))
 
     by_station: dict[int, list[Any]] = {}
     for connector in connectors:
@@ -362,7 +376,7 @@ def _plan(session: Session, site_id: int, now: datetime) -> _Plan | None:
     previous: dict[str, allocator.Previous] = {}
     drawn_amps: dict[int, float | None] = {}
     for station in stations:
-        extra = station_settings.get(station.id) or StationLoadSettings(station_id=station.id)
+        extra = station_settings[station.id]
         phases = tuple(range(min(site_phases, extra.phases or 3)))
         controllable = station.connected and not extra.rejects_profiles
         plugs = []
@@ -421,12 +435,7 @@ def _plan(session: Session, site_id: int, now: datetime) -> _Plan | None:
     fallback = allocator.round_down(
         max(settings.limit_amps - settings.margin_amps, 0) / plug_count)
     for station in stations:
-        extra = station_settings.get(station.id)
-        if extra is None:
-            extra = StationLoadSettings(station_id=station.id, phases=3, rejects_profiles=False,
-                                        stack_level_zero_only=False)
-            session.add(extra)
-            station_settings[station.id] = extra
+        extra = station_settings[station.id]
         if not station.connected:
             continue
         connected_at = station.connected_at or now
@@ -449,10 +458,7 @@ def _plan(session: Session, site_id: int, now: datetime) -> _Plan | None:
 
     for connector in connectors:
         station = stations_by_id[connector.station_id]
-        row = rows.get(connector.id)
-        if row is None:
-            row = PlugLoad(connector_pk=connector.id, priority=0, paused=False)
-            session.add(row)
+        row = rows[connector.id]
         _update(row, site_id=site_id)
         charging = running.get(connector.id)
         entry = allocation.plugs.get(str(connector.id))

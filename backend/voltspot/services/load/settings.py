@@ -30,6 +30,7 @@ from voltspot.models import (
 )
 from voltspot.models.load import ProfileKind
 from voltspot.services.errors import InvalidInput, NotFound
+from voltspot.services.load.rows import plug_load, station_load_settings
 from voltspot.services.owner.accounts import Viewer, owned_site
 
 MAX_AMPS = 4000.0
@@ -357,10 +358,7 @@ def set_station_load(db: Database, viewer: Viewer, site_id: int, charge_point_id
             Station.charge_point_id == charge_point_id, Station.site_id == site.id))
         if station is None:
             raise NotFound(f"no station {charge_point_id!r} on this site")
-        extra = session.get(StationLoadSettings, station.id)
-        if extra is None:
-            extra = StationLoadSettings(station_id=station.id)
-            session.add(extra)
+        extra = station_load_settings(session, station.id)
         raw_max = (form.get("max_amps") or "").strip()
         max_amps = _number(raw_max, "the station's maximum", 6, MAX_AMPS) if raw_max else None
         if max_amps != extra.max_amps:
@@ -390,11 +388,7 @@ def set_station_load(db: Database, viewer: Viewer, site_id: int, charge_point_id
             priority = int(_whole(raw, "a plug's priority"))
             if not -10 <= priority <= 10:
                 raise InvalidInput("a plug's priority is between -10 and 10")
-            row = session.get(PlugLoad, connector.id)
-            if row is None:
-                row = PlugLoad(connector_pk=connector.id, site_id=site.id, paused=False)
-                session.add(row)
-            row.priority = priority
+            plug_load(session, connector.id, site.id).priority = priority
 
 
 def add_circuit(db: Database, viewer: Viewer, site_id: int, form: Mapping[str, str]
