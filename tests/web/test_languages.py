@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from babel.messages.checkers import python_format
 from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po
 from ocpp.v16 import call
 from sqlalchemy import select
 
@@ -24,15 +23,14 @@ from tests.support.library_charger import LibraryCharger
 from voltspot.domain.pricing import TariffTerms
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import ChargingSession, Station, Tariff, utcnow
-from voltspot.web.i18n import COOKIE, LANGUAGES, TRANSLATIONS
+from voltspot.web.i18n import COOKIE, LANGUAGES, TRANSLATIONS, read_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATED = [code for code in LANGUAGES if code != "en"]
 
 
 def _catalog(language: str):
-    with (TRANSLATIONS / language / "LC_MESSAGES" / "messages.po").open("rb") as source:
-        return read_po(source, locale=language)
+    return read_catalog(language)
 
 
 def _source_messages() -> set[str]:

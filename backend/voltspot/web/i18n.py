@@ -7,7 +7,8 @@ Locale
     owner's pages are English only for now (``ENGLISH_ONLY_BLUEPRINTS``).
 
 Catalogs
-    ``voltspot/translations/<lang>/LC_MESSAGES/messages.po`` is the one source; it is
+    ``voltspot/translations/<lang>/LC_MESSAGES/*.po`` are the one source (``messages.po``
+    and a file per feature that keeps its own, see :func:`read_catalog`); they are
     compiled in memory when the app starts, so a fresh checkout and ``pip install .`` work
     with no build step and no compiled file can go stale. Refresh after changing strings::
 
@@ -46,6 +47,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_time
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
@@ -79,17 +81,34 @@ COOKIE_MAX_AGE = 365 * 24 * 3600
 bp = Blueprint("i18n", __name__)
 
 
-def load_catalogs(directory: Path = TRANSLATIONS) -> dict[str, Translations]:
-    """Every ``<lang>/LC_MESSAGES/messages.po`` under ``directory``, compiled (fuzzy
-    entries left out, as ``pybabel compile`` does), keyed by language."""
-    catalogs = {}
-    for po in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
+def read_catalog(language: str, directory: Path = TRANSLATIONS) -> Catalog:
+    """``language``'s messages: every ``*.po`` file of ``<language>/LC_MESSAGES``, read in
+    name order into one catalog (``messages.po`` holds most; a feature may keep its own
+    file, e.g. ``owner.po``, so that parallel work does not edit one file)."""
+    merged: Catalog | None = None
+    for po in sorted((directory / language / "LC_MESSAGES").glob("*.po")):
         with po.open("rb") as source:
-            catalog = read_po(source, locale=po.parents[1].name)
+            catalog = read_po(source, locale=language)
+        if merged is None:
+            merged = catalog
+            continue
+        for message in catalog:
+            if message.id:
+                merged[message.id] = message
+    return merged if merged is not None else Catalog(locale=language)
+
+
+def load_catalogs(directory: Path = TRANSLATIONS) -> dict[str, Translations]:
+    """Every language with a ``<lang>/LC_MESSAGES`` folder of ``.po`` files under
+    ``directory``, compiled (fuzzy entries left out, as ``pybabel compile`` does), keyed by
+    language."""
+    catalogs = {}
+    for folder in sorted(directory.glob("*/LC_MESSAGES")):
+        language = folder.parent.name
         compiled = io.BytesIO()
-        write_mo(compiled, catalog)
+        write_mo(compiled, read_catalog(language, directory))
         compiled.seek(0)
-        catalogs[po.parents[1].name] = Translations(compiled)
+        catalogs[language] = Translations(compiled)
     return catalogs
 
 
