@@ -80,6 +80,9 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(meter_bp)
     app.register_blueprint(ocpi_bp)
     init_oidc(app)
+    from voltspot.web.account import init_accounts
+
+    init_accounts(app)
 
     @app.get("/healthz")
     def health():

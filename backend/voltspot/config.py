@@ -91,6 +91,20 @@ class Settings:
     ocpi_party_id: str = "VSP"
     ocpi_business_name: str = "Voltspot"
     ocpi_authorize_timeout: float = 2.0
+    # Drivers' accounts (optional): sign-in links are emailed through this SMTP server;
+    # without a host (the demo) the link is written to the log instead.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "Voltspot <no-reply@localhost>"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    # How long an emailed sign-in link works (it works once), and how many links one email
+    # address and one client address may ask for per hour.
+    driver_link_minutes: int = 15
+    driver_link_emails_per_address: int = 3
+    driver_link_emails_per_client: int = 10
+    driver_account_days: int = 180
 
     @property
     def is_production(self) -> bool:

@@ -1,5 +1,14 @@
 """Typed SQLAlchemy 2.0 models; importing this package registers every table."""
 
+from voltspot.models.accounts import (
+    DriverAccount,
+    DriverAccountSession,
+    DriverPasskey,
+    DriverSignIn,
+    DriverSignInLink,
+    FavouriteSite,
+    ReceiptEmail,
+)
 from voltspot.models.base import Base, utcnow
 from voltspot.models.charging import (
     ChargingSession,
@@ -65,5 +74,12 @@ __all__ = [
     "Tariff",
     "TransactionEvent",
     "WebhookEvent",
+    "DriverAccount",
+    "DriverAccountSession",
+    "DriverPasskey",
+    "DriverSignIn",
+    "DriverSignInLink",
+    "FavouriteSite",
+    "ReceiptEmail",
     "utcnow",
 ]

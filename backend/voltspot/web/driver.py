@@ -26,6 +26,7 @@ from voltspot.services.driver import start as starting
 from voltspot.services.errors import Conflict, NotFound
 from voltspot.services.payments.gateways.base import PaymentDeclined, PaymentUnavailable
 from voltspot.services.payments.reconcile import CLAIM_MINUTES
+from voltspot.web.account import keep_started_session
 from voltspot.web.i18n import translate
 from voltspot.web.security import client_address, now, throttles, too_many
 from voltspot.web.templating import htmx
@@ -104,6 +105,7 @@ def start(evse: str):
         body, status = _plug_page(evse, error=translate(refused), status=409)
         # The address bar shows the plug page again, not the form's POST address.
         return body, status, {"HX-Replace-Url": url_for("driver.plug", evse=evse)}
+    keep_started_session(token)
     return redirect(url_for("driver.session_page", token=token), 303)
 
 

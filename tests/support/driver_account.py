@@ -1,0 +1,55 @@
+"""A driver's browser as the accounts tests need it (cookies kept, redirects not followed,
+the page's CSRF token posted with each form) and signing in through the emailed link."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+
+from tests.support.smtp_server import Inbox, link_in
+
+
+class Browser:
+    """One device: its own cookies; ``address`` is sent as X-Forwarded-For (the server
+    under test trusts one proxy), so each test is its own client for the throttles."""
+
+    def __init__(self, server, address: str = "203.0.113.1", language: str = "en") -> None:
+        self.server = server
+        self.http = requests.Session()
+        self.http.headers.update({"X-Forwarded-For": address, "Accept-Language": language})
+        self.csrf = ""
+
+    def url(self, path: str) -> str:
+        return path if path.startswith("http") else self.server.base_url + path
+
+    def get(self, path: str) -> requests.Response:
+        response = self.http.get(self.url(path), allow_redirects=False, timeout=20)
+        if match := re.search(r'name="csrf_token" value="([^"]+)"', response.text):
+            self.csrf = match[1]
+        return response
+
+    def post(self, path: str, form: dict[str, str] | None = None, *,
+             csrf: bool = True) -> requests.Response:
+        data = dict(form or {})
+        if csrf:
+            data.setdefault("csrf_token", self.csrf)
+        response = self.http.post(self.url(path), data=data, allow_redirects=False,
+                                  timeout=20)
+        if match := re.search(r'name="csrf_token" value="([^"]+)"', response.text):
+            self.csrf = match[1]
+        return response
+
+    def ask_for_link(self, email: str) -> requests.Response:
+        self.get("/account")
+        return self.post("/account/sign-in", {"email": email})
+
+    def sign_in(self, inbox: Inbox, email: str, device_sessions: list[str] = ()) -> None:
+        """Ask for a link, follow it from the received mail and press Sign in."""
+        before = len(inbox.to(email))
+        assert self.ask_for_link(email).status_code == 200
+        mail = inbox.wait_for(email, before + 1)[-1]
+        confirm = self.get(link_in(mail))
+        assert confirm.status_code == 200, confirm.text
+        done = self.post(link_in(mail), {"device_sessions": " ".join(device_sessions)})
+        assert done.status_code == 303, done.text
