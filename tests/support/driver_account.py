@@ -4,10 +4,33 @@ the page's CSRF token posted with each form) and signing in through the emailed 
 from __future__ import annotations
 
 import re
+import uuid
+from pathlib import Path
 
 import requests
 
+from tests.support.server import LiveServer, start_server
 from tests.support.smtp_server import Inbox, link_in
+
+
+def start_mail_server(database_url: str, inbox: Inbox, log_dir: Path,
+                      **settings: str) -> LiveServer:
+    """A live server that sends its mail to ``inbox`` and trusts one proxy's
+    X-Forwarded-For (so each test is a client of its own); ``settings`` as
+    :func:`~tests.support.server.start_server` takes them."""
+    return start_server(database_url, log_dir / "server.log", smtp_host=inbox.host,
+                        smtp_port=str(inbox.port), smtp_from="Voltspot <charge@example.org>",
+                        proxies="1", **settings)
+
+
+def new_email() -> str:
+    """An email address no test used before."""
+    return f"driver-{uuid.uuid4().hex[:10]}@example.org"
+
+
+def new_client() -> str:
+    """A client address (for X-Forwarded-For) that is most likely no other test's."""
+    return f"198.51.{uuid.uuid4().int % 250 + 1}.{uuid.uuid4().int % 250 + 1}"
 
 
 class Browser:

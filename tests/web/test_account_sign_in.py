@@ -5,15 +5,14 @@ needs none of it."""
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
 
-from tests.support.driver_account import Browser
-from tests.support.server import LiveServer, start_server, stop_server
+from tests.support.driver_account import Browser, new_client, new_email, start_mail_server
+from tests.support.server import LiveServer, stop_server
 from tests.support.smtp_server import Inbox, body, link_in, smtp_server
 from voltspot.models import DriverAccount, DriverSignInLink, utcnow
 
@@ -26,25 +25,15 @@ def inbox() -> Iterator[Inbox]:
 
 @pytest.fixture(scope="module")
 def mail_server(database_url, inbox, tmp_path_factory) -> Iterator[LiveServer]:
-    live = start_server(database_url, tmp_path_factory.mktemp("logs") / "server.log",
-                        smtp_host=inbox.host, smtp_port=str(inbox.port),
-                        smtp_from="Voltspot <charge@example.org>", proxies="1",
-                        driver_link_emails_per_client="4")
+    live = start_mail_server(database_url, inbox, tmp_path_factory.mktemp("logs"),
+                             driver_link_emails_per_client="4")
     yield live
     stop_server(live)
 
 
-def _email() -> str:
-    return f"driver-{uuid.uuid4().hex[:10]}@example.org"
-
-
-def _client() -> str:
-    return f"198.51.100.{uuid.uuid4().int % 250 + 1}"
-
-
 def test_the_emailed_link_signs_the_driver_in(mail_server, inbox, db):
-    email = _email()
-    browser = Browser(mail_server, _client())
+    email = new_email()
+    browser = Browser(mail_server, new_client())
     asked = browser.ask_for_link(email)
     assert asked.status_code == 200 and f"We sent a sign-in link to {email}" in asked.text
     [mail] = inbox.wait_for(email)
@@ -66,8 +55,8 @@ def test_the_emailed_link_signs_the_driver_in(mail_server, inbox, db):
 
 
 def test_opening_the_link_alone_does_not_use_it_up(mail_server, inbox):
-    email = _email()
-    browser = Browser(mail_server, _client())
+    email = new_email()
+    browser = Browser(mail_server, new_client())
     browser.ask_for_link(email)
     link = link_in(inbox.wait_for(email)[0])
     assert browser.get(link).status_code == 200
@@ -76,8 +65,8 @@ def test_opening_the_link_alone_does_not_use_it_up(mail_server, inbox):
 
 
 def test_a_sign_in_link_works_once(mail_server, inbox):
-    email = _email()
-    first, second = Browser(mail_server, _client()), Browser(mail_server, _client())
+    email = new_email()
+    first, second = Browser(mail_server, new_client()), Browser(mail_server, new_client())
     first.ask_for_link(email)
     link = link_in(inbox.wait_for(email)[0])
     second.get(link)
@@ -90,8 +79,8 @@ def test_a_sign_in_link_works_once(mail_server, inbox):
 
 
 def test_an_expired_link_signs_nobody_in(mail_server, inbox, db):
-    email = _email()
-    browser = Browser(mail_server, _client())
+    email = new_email()
+    browser = Browser(mail_server, new_client())
     browser.ask_for_link(email)
     link = link_in(inbox.wait_for(email)[0])
     with db.session() as session:
@@ -103,16 +92,16 @@ def test_an_expired_link_signs_nobody_in(mail_server, inbox, db):
 
 
 def test_the_mail_says_how_long_the_link_works_and_what_to_do_if_unasked(mail_server, inbox):
-    email = _email()
-    Browser(mail_server, _client()).ask_for_link(email)
+    email = new_email()
+    Browser(mail_server, new_client()).ask_for_link(email)
     text = body(inbox.wait_for(email)[0])
     assert "It works once, for 15 minutes" in text
     assert "If you did not ask to sign in, ignore this email" in text
 
 
 def test_links_to_one_address_are_limited(mail_server, inbox):
-    email = _email()
-    answers = [Browser(mail_server, _client()).ask_for_link(email) for _ in range(4)]
+    email = new_email()
+    answers = [Browser(mail_server, new_client()).ask_for_link(email) for _ in range(4)]
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert int(answers[-1].headers["Retry-After"]) > 0
     assert "Too many sign-in emails were asked for" in answers[-1].text
@@ -121,41 +110,41 @@ def test_links_to_one_address_are_limited(mail_server, inbox):
 
 
 def test_links_asked_for_by_one_client_are_limited(mail_server, inbox):
-    browser = Browser(mail_server, _client())
-    answers = [browser.ask_for_link(_email()).status_code for _ in range(5)]
+    browser = Browser(mail_server, new_client())
+    answers = [browser.ask_for_link(new_email()).status_code for _ in range(5)]
     assert answers == [200, 200, 200, 200, 429]
 
 
 def test_something_that_is_not_an_email_is_refused(mail_server):
-    answer = Browser(mail_server, _client()).ask_for_link("not an address")
+    answer = Browser(mail_server, new_client()).ask_for_link("not an address")
     assert answer.status_code == 400 and "is not an email address" in answer.text
 
 
 def test_the_form_needs_its_csrf_token(mail_server, inbox):
-    email = _email()
-    browser = Browser(mail_server, _client())
+    email = new_email()
+    browser = Browser(mail_server, new_client())
     browser.get("/account")
     assert browser.post("/account/sign-in", {"email": email}, csrf=False).status_code == 400
     assert inbox.to(email) == []
 
 
 def test_signing_out_ends_the_sign_in_for_good(mail_server, inbox):
-    email = _email()
-    browser = Browser(mail_server, _client())
+    email = new_email()
+    browser = Browser(mail_server, new_client())
     browser.sign_in(inbox, email)
     stolen = browser.http.cookies.get("voltspot_driver")
     page = browser.get("/account")
     assert f"Signed in as {email}." in page.text
     assert browser.post("/account/sign-out").status_code == 303
     assert "Signed in as" not in browser.get("/account").text
-    copy = Browser(mail_server, _client())
+    copy = Browser(mail_server, new_client())
     copy.http.cookies.set("voltspot_driver", stolen)
     assert "Signed in as" not in copy.get("/account").text
 
 
 def test_the_owner_sign_in_and_the_driver_sign_in_are_separate_cookies(mail_server, inbox):
-    browser = Browser(mail_server, _client())
-    browser.sign_in(inbox, _email())
+    browser = Browser(mail_server, new_client())
+    browser.sign_in(inbox, new_email())
     assert browser.http.cookies.get("voltspot_driver")
     # The owner's sign-out clears the owner's session cookie only.
     browser.get("/owner/login")
@@ -164,7 +153,7 @@ def test_the_owner_sign_in_and_the_driver_sign_in_are_separate_cookies(mail_serv
 
 
 def test_without_an_smtp_server_the_link_is_written_to_the_log(server):
-    email = _email()
+    email = new_email()
     browser = Browser(server)
     assert browser.ask_for_link(email).status_code == 200
     logged = re.search(rf"To: {re.escape(email)}.*?(http://\S+/account/link/\S+)",
@@ -176,7 +165,7 @@ def test_without_an_smtp_server_the_link_is_written_to_the_log(server):
 
 
 def test_charging_pages_need_no_account(mail_server):
-    browser = Browser(mail_server, _client())
+    browser = Browser(mail_server, new_client())
     for path in ("/", "/scan", "/my-sessions"):
         answer = browser.get(path)
         assert answer.status_code == 200, path

@@ -44,7 +44,7 @@ class KeptSession:
     stopped_at: datetime | None
     energy_wh: int
     currency: str | None
-    amount_captured: int | None
+    cost: int | None
     timezone: str
 
     @property
@@ -66,7 +66,7 @@ def kept_sessions(db: Database, account_id: int, limit: int = MAX_LISTED) -> lis
         return [KeptSession(
             token=c.token, site_name=name or "", connector_id=c.connector_id, status=c.status,
             created_at=c.created_at, started_at=c.started_at, stopped_at=c.stopped_at,
-            energy_wh=c.energy_wh, currency=c.currency, amount_captured=c.amount_captured,
+            energy_wh=c.energy_wh, currency=c.currency, cost=c.cost,
             timezone=timezone or "UTC") for c, name, timezone in rows]
 
 

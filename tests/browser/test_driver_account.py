@@ -1,0 +1,116 @@
+"""A driver's account in the browser on a phone (390x844), in English and German: the
+sign-in link from a real mail, the sessions the phone started going into the account, and
+"My sessions" on another device; each screen axe-clean and photographed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
+
+from tests.factories import add_session
+from tests.support.browser import another_page, axe_check, screenshot, touch_targets_ok
+from tests.support.driver_account import new_email, start_mail_server
+from tests.support.server import LiveServer, stop_server
+from tests.support.smtp_server import Inbox, link_in, smtp_server
+from voltspot.domain.pricing import TariffTerms
+from voltspot.domain.statuses import PaymentState
+from voltspot.models import Station
+
+WAIT_MS = 10_000
+WORDS = {
+    "en-GB": {"account": "Sign in to see your sessions on every device",
+              "email": "Email address", "send": "Email me a sign-in link",
+              "check": "Check your email", "sign in": "Sign in", "signed in": "Signed in as",
+              "kept": "In your account", "my sessions": "My sessions"},
+    "de-DE": {"account": "Anmelden, um Ihre Ladevorgänge auf jedem Gerät zu sehen",
+              "email": "E-Mail-Adresse",
+              "send": "Anmeldelink per E-Mail senden", "check": "Sehen Sie in Ihre E-Mails",
+              "sign in": "Anmelden", "signed in": "Angemeldet als", "kept": "In Ihrem Konto",
+              "my sessions": "Meine Ladevorgänge"},
+}
+
+
+@pytest.fixture(scope="module")
+def inbox() -> Iterator[Inbox]:
+    with smtp_server() as received:
+        yield received
+
+
+@pytest.fixture(scope="module")
+def mail_server(database_url, inbox, tmp_path_factory) -> Iterator[LiveServer]:
+    # Every browser request comes from 127.0.0.1: the per-client limit has its own test.
+    live = start_mail_server(database_url, inbox, tmp_path_factory.mktemp("logs"),
+                             driver_link_emails_per_client="100000")
+    yield live
+    stop_server(live)
+
+
+def _finished_session(db, station) -> str:
+    """A paid session on the station's first plug; its token."""
+    with db.session() as session:
+        stored = session.scalar(select(Station).where(
+            Station.charge_point_id == station.charge_point_id))
+        charging = add_session(session, stored.id, datetime.now(UTC) - timedelta(hours=1),
+                               cost=815, currency="EUR", payment_state=PaymentState.CAPTURED)
+        charging.connector_pk = min(stored.connectors, key=lambda c: c.connector_id).id
+        charging.price = TariffTerms(currency="EUR", vat_rate_basis_points=2100,
+                                     energy_price_per_kwh=3900, hold_amount=5000).to_dict()
+        charging.amount_captured, charging.hold_amount = 815, 5000
+        return charging.token
+
+
+def sign_in(page: Page, server: LiveServer, inbox: Inbox, email: str, words: dict,
+            shots: str | None = None) -> None:
+    """Sign in on ``page`` as a driver does: Account, email, the link from the mail, the
+    button (``shots``: screenshot name prefix, with axe and touch-target checks)."""
+    page.goto(server.base_url + "/")
+    page.get_by_role("link", name=words["my sessions"]).first.click()
+    page.get_by_role("link", name=words["account"]).click()
+    page.get_by_label(words["email"]).fill(email)
+    if shots:
+        screenshot(page, f"{shots}-sign-in")
+        axe_check(page)
+        touch_targets_ok(page)
+    before = len(inbox.to(email))
+    page.get_by_role("button", name=words["send"]).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(words["check"], timeout=WAIT_MS)
+    if shots:
+        screenshot(page, f"{shots}-check-email")
+        axe_check(page)
+    page.goto(link_in(inbox.wait_for(email, before + 1)[-1]))
+    if shots:
+        screenshot(page, f"{shots}-confirm")
+        axe_check(page)
+        touch_targets_ok(page)
+    page.get_by_role("main").get_by_role("button", name=words["sign in"]).click()
+    expect(page.get_by_role("main")).to_contain_text(f"{words['signed in']} {email}",
+                                                    timeout=WAIT_MS)
+
+
+@pytest.mark.parametrize("locale", list(WORDS))
+def test_a_driver_signs_in_by_email_and_keeps_the_phones_sessions_on_every_device(
+        browser: Browser, phone: Page, mail_server, inbox, db, station, locale):
+    words = WORDS[locale]
+    token = _finished_session(db, station)
+    with another_page(browser, locale=locale) as page:
+        # The phone opened the session, so it remembers it as its own ("My sessions").
+        page.goto(f"{mail_server.base_url}/sessions/{token}")
+        expect(page.locator("[data-vs-remember-session]")).to_have_count(1)
+        email = new_email()
+        sign_in(page, mail_server, inbox, email, words, shots=f"account-{locale}")
+        screenshot(page, f"account-{locale}-page", full_page=True)
+        axe_check(page)
+        touch_targets_ok(page)
+    with another_page(browser, locale=locale) as laptop:
+        sign_in(laptop, mail_server, inbox, email, words)
+        laptop.get_by_role("link", name=words["my sessions"]).first.click()
+        kept = laptop.get_by_test_id("account-sessions")
+        expect(kept.locator(f'a[href="/sessions/{token}"]')).to_be_visible(timeout=WAIT_MS)
+        expect(laptop.get_by_role("heading", name=words["kept"])).to_be_visible()
+        screenshot(laptop, f"my-sessions-account-{locale}")
+        axe_check(laptop)
+        touch_targets_ok(laptop)
