@@ -12,7 +12,13 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from tests.factories import add_session
-from tests.support.browser import another_page, axe_check, screenshot, touch_targets_ok
+from tests.support.browser import (
+    another_page,
+    axe_check,
+    csp_violations,
+    screenshot,
+    touch_targets_ok,
+)
 from tests.support.driver_account import new_email, start_mail_server
 from tests.support.server import LiveServer, stop_server
 from tests.support.smtp_server import Inbox, link_in, smtp_server
@@ -25,12 +31,16 @@ WORDS = {
     "en-GB": {"account": "Sign in to see your sessions on every device",
               "email": "Email address", "send": "Email me a sign-in link",
               "check": "Check your email", "sign in": "Sign in", "signed in": "Signed in as",
-              "kept": "In your account", "my sessions": "My sessions"},
+              "kept": "In your account", "my sessions": "My sessions",
+              "star": "Add to favourites", "starred": "Favourite",
+              "favourites": "Your favourites"},
     "de-DE": {"account": "Anmelden, um Ihre Ladevorgänge auf jedem Gerät zu sehen",
               "email": "E-Mail-Adresse",
               "send": "Anmeldelink per E-Mail senden", "check": "Sehen Sie in Ihre E-Mails",
               "sign in": "Anmelden", "signed in": "Angemeldet als", "kept": "In Ihrem Konto",
-              "my sessions": "Meine Ladevorgänge"},
+              "my sessions": "Meine Ladevorgänge",
+              "star": "Zu Favoriten hinzufügen", "starred": "Favorit",
+              "favourites": "Ihre Favoriten"},
 }
 
 
@@ -93,10 +103,11 @@ def sign_in(page: Page, server: LiveServer, inbox: Inbox, email: str, words: dic
 
 @pytest.mark.parametrize("locale", list(WORDS))
 def test_a_driver_signs_in_by_email_and_keeps_the_phones_sessions_on_every_device(
-        browser: Browser, phone: Page, mail_server, inbox, db, station, locale):
+        browser: Browser, mail_server, inbox, db, station, locale):
     words = WORDS[locale]
     token = _finished_session(db, station)
     with another_page(browser, locale=locale) as page:
+        violations = csp_violations(page)
         # The phone opened the session, so it remembers it as its own ("My sessions").
         page.goto(f"{mail_server.base_url}/sessions/{token}")
         expect(page.locator("[data-vs-remember-session]")).to_have_count(1)
@@ -105,6 +116,7 @@ def test_a_driver_signs_in_by_email_and_keeps_the_phones_sessions_on_every_devic
         screenshot(page, f"account-{locale}-page", full_page=True)
         axe_check(page)
         touch_targets_ok(page)
+        assert violations == []
     with another_page(browser, locale=locale) as laptop:
         sign_in(laptop, mail_server, inbox, email, words)
         laptop.get_by_role("link", name=words["my sessions"]).first.click()
@@ -114,3 +126,30 @@ def test_a_driver_signs_in_by_email_and_keeps_the_phones_sessions_on_every_devic
         screenshot(laptop, f"my-sessions-account-{locale}")
         axe_check(laptop)
         touch_targets_ok(laptop)
+
+
+@pytest.mark.parametrize("locale", list(WORDS))
+def test_a_starred_site_comes_first_in_find_a_spot(browser: Browser, mail_server, inbox, db,
+                                                    station, locale):
+    words = WORDS[locale]
+    with db.session() as session:
+        site_id = session.scalar(select(Station.site_id).where(
+            Station.charge_point_id == station.charge_point_id))
+    with another_page(browser, locale=locale) as phone:
+        violations = csp_violations(phone)
+        sign_in(phone, mail_server, inbox, new_email(), words)
+        phone.goto(f"{mail_server.base_url}/sites/{site_id}")
+        phone.get_by_role("button", name=words["star"]).click()
+        starred = phone.get_by_role("button", name=words["starred"], exact=True)
+        expect(starred).to_have_attribute("aria-pressed", "true", timeout=WAIT_MS)
+        screenshot(phone, f"site-starred-{locale}")
+        axe_check(phone)
+        touch_targets_ok(phone)
+        phone.goto(mail_server.base_url + "/")
+        favourites = phone.get_by_test_id("favourite-sites")
+        expect(favourites.get_by_role("link")).to_have_attribute("href", f"/sites/{site_id}")
+        expect(phone.get_by_role("heading", name=words["favourites"])).to_be_in_viewport()
+        screenshot(phone, f"find-spot-favourites-{locale}")
+        axe_check(phone)
+        touch_targets_ok(phone)
+        assert violations == []
