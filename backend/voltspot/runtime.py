@@ -7,6 +7,7 @@ import itertools
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from flask import Flask, current_app
 
@@ -63,6 +64,9 @@ class Runtime:
         # One process of the installation runs load management at a time.
         self.load = LoadLoop(self.db, self.control, settings.load_interval,
                              once=self.cluster.jobs.run)
+        # Further once-only jobs of each housekeeping round, by name (features add theirs
+        # when the app is made: emailed receipts).
+        self.round_jobs: dict[str, Callable[[], object]] = {}
 
     def _close_stale(self, charge_point_id: str) -> None:
         connection = self.registry.get(charge_point_id)
@@ -104,6 +108,8 @@ class Runtime:
             time.sleep(every_seconds)
             try:
                 jobs.run("payments", lambda: settle_pending(self.db, self.payments))
+                for name, job in list(self.round_jobs.items()):
+                    jobs.run(name, job)
                 if self.cluster.shared:
                     jobs.run("presence", self._sweep_presence)
                 if round_number % slow_every == 0:

@@ -25,11 +25,17 @@ class Inbox:
     host: str
     port: int
     messages: list[EmailMessage] = field(default_factory=list)
+    # The next this many messages are refused with "451 try again later", as a busy
+    # server does.
+    refuse: int = 0
     _arrived: threading.Condition = field(default_factory=threading.Condition)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._arrived:
+            if self.refuse > 0:
+                self.refuse -= 1
+                return "451 Requested action aborted: try again later"
             self.messages.append(message)
             self._arrived.notify_all()
         return "250 Message accepted for delivery"

@@ -29,7 +29,9 @@ from voltspot.domain.throttle import RateLimit
 from voltspot.runtime import runtime
 from voltspot.services.accounts import library, signin
 from voltspot.services.accounts.mail import Mail, MailUnavailable, mailer_for
+from voltspot.services.accounts.receipts import send_due_receipts
 from voltspot.services.errors import Conflict, InvalidInput, NotFound
+from voltspot.web.account_mail import receipt_writer
 from voltspot.web.csrf import protect
 from voltspot.web.i18n import current_language, translate
 from voltspot.web.security import client_address, now, public_url
@@ -280,3 +282,5 @@ def init_accounts(app: Flask) -> None:
                                  favourite_sites=favourite_sites,
                                  account_sessions=account_sessions)
     app.register_blueprint(bp)
+    mailer, write, db = app.extensions["voltspot.mailer"], receipt_writer(app), runtime(app).db
+    runtime(app).round_jobs["receipt-emails"] = lambda: send_due_receipts(db, mailer, write)
