@@ -4,8 +4,10 @@ sign-in link from a real mail, the sessions the phone started going into the acc
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -33,14 +35,18 @@ WORDS = {
               "check": "Check your email", "sign in": "Sign in", "signed in": "Signed in as",
               "kept": "In your account", "my sessions": "My sessions",
               "star": "Add to favourites", "starred": "Favourite",
-              "favourites": "Your favourites"},
+              "favourites": "Your favourites", "download": "Download my data",
+              "confirm delete": "Delete my account and my personal data",
+              "delete": "Delete my account", "deleted": "Account deleted"},
     "de-DE": {"account": "Anmelden, um Ihre Ladevorgänge auf jedem Gerät zu sehen",
               "email": "E-Mail-Adresse",
               "send": "Anmeldelink per E-Mail senden", "check": "Sehen Sie in Ihre E-Mails",
               "sign in": "Anmelden", "signed in": "Angemeldet als", "kept": "In Ihrem Konto",
               "my sessions": "Meine Ladevorgänge",
               "star": "Zu Favoriten hinzufügen", "starred": "Favorit",
-              "favourites": "Ihre Favoriten"},
+              "favourites": "Ihre Favoriten", "download": "Meine Daten herunterladen",
+              "confirm delete": "Mein Konto und meine persönlichen Daten löschen",
+              "delete": "Mein Konto löschen", "deleted": "Konto gelöscht"},
 }
 
 
@@ -152,4 +158,29 @@ def test_a_starred_site_comes_first_in_find_a_spot(browser: Browser, mail_server
         screenshot(phone, f"find-spot-favourites-{locale}")
         axe_check(phone)
         touch_targets_ok(phone)
+        assert violations == []
+
+
+@pytest.mark.parametrize("locale", list(WORDS))
+def test_a_driver_downloads_their_data_and_deletes_the_account(browser: Browser, mail_server,
+                                                                inbox, locale):
+    words = WORDS[locale]
+    email = new_email()
+    with another_page(browser, locale=locale) as phone:
+        violations = csp_violations(phone)
+        sign_in(phone, mail_server, inbox, email, words)
+        with phone.expect_download() as download:
+            phone.get_by_role("link", name=words["download"]).click()
+        data = json.loads(Path(download.value.path()).read_text())
+        assert data["account"]["email"] == email
+        assert download.value.suggested_filename == "voltspot-my-data.json"
+        phone.get_by_label(words["confirm delete"]).check()
+        phone.get_by_role("button", name=words["delete"], exact=True).click()
+        expect(phone.get_by_role("heading", level=1)).to_have_text(words["deleted"],
+                                                                  timeout=WAIT_MS)
+        screenshot(phone, f"account-deleted-{locale}")
+        axe_check(phone)
+        touch_targets_ok(phone)
+        phone.goto(mail_server.base_url + "/account")
+        expect(phone.get_by_label(words["email"])).to_be_visible()
         assert violations == []
