@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
 from tests.factories import add_session
@@ -21,33 +21,20 @@ from tests.support.browser import (
     screenshot,
     touch_targets_ok,
 )
-from tests.support.driver_account import new_email, start_mail_server
+from tests.support.driver_account import (
+    ACCOUNT_WORDS,
+    browser_sign_in,
+    new_email,
+    start_mail_server,
+)
 from tests.support.server import LiveServer, stop_server
-from tests.support.smtp_server import Inbox, link_in, smtp_server
+from tests.support.smtp_server import Inbox, smtp_server
 from voltspot.domain.pricing import TariffTerms
 from voltspot.domain.statuses import PaymentState
 from voltspot.models import Station
 
 WAIT_MS = 10_000
-WORDS = {
-    "en-GB": {"account": "Sign in to see your sessions on every device",
-              "email": "Email address", "send": "Email me a sign-in link",
-              "check": "Check your email", "sign in": "Sign in", "signed in": "Signed in as",
-              "kept": "In your account", "my sessions": "My sessions",
-              "star": "Add to favourites", "starred": "Favourite",
-              "favourites": "Your favourites", "download": "Download my data",
-              "confirm delete": "Delete my account and my personal data",
-              "delete": "Delete my account", "deleted": "Account deleted"},
-    "de-DE": {"account": "Anmelden, um Ihre Ladevorgänge auf jedem Gerät zu sehen",
-              "email": "E-Mail-Adresse",
-              "send": "Anmeldelink per E-Mail senden", "check": "Sehen Sie in Ihre E-Mails",
-              "sign in": "Anmelden", "signed in": "Angemeldet als", "kept": "In Ihrem Konto",
-              "my sessions": "Meine Ladevorgänge",
-              "star": "Zu Favoriten hinzufügen", "starred": "Favorit",
-              "favourites": "Ihre Favoriten", "download": "Meine Daten herunterladen",
-              "confirm delete": "Mein Konto und meine persönlichen Daten löschen",
-              "delete": "Mein Konto löschen", "deleted": "Konto gelöscht"},
-}
+WORDS = ACCOUNT_WORDS
 
 
 @pytest.fixture(scope="module")
@@ -79,34 +66,6 @@ def _finished_session(db, station) -> str:
         return charging.token
 
 
-def sign_in(page: Page, server: LiveServer, inbox: Inbox, email: str, words: dict,
-            shots: str | None = None) -> None:
-    """Sign in on ``page`` as a driver does: Account, email, the link from the mail, the
-    button (``shots``: screenshot name prefix, with axe and touch-target checks)."""
-    page.goto(server.base_url + "/")
-    page.get_by_role("link", name=words["my sessions"]).first.click()
-    page.get_by_role("link", name=words["account"]).click()
-    page.get_by_label(words["email"]).fill(email)
-    if shots:
-        screenshot(page, f"{shots}-sign-in")
-        axe_check(page)
-        touch_targets_ok(page)
-    before = len(inbox.to(email))
-    page.get_by_role("button", name=words["send"]).click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(words["check"], timeout=WAIT_MS)
-    if shots:
-        screenshot(page, f"{shots}-check-email")
-        axe_check(page)
-    page.goto(link_in(inbox.wait_for(email, before + 1)[-1]))
-    if shots:
-        screenshot(page, f"{shots}-confirm")
-        axe_check(page)
-        touch_targets_ok(page)
-    page.get_by_role("main").get_by_role("button", name=words["sign in"]).click()
-    expect(page.get_by_role("main")).to_contain_text(f"{words['signed in']} {email}",
-                                                    timeout=WAIT_MS)
-
-
 @pytest.mark.parametrize("locale", list(WORDS))
 def test_a_driver_signs_in_by_email_and_keeps_the_phones_sessions_on_every_device(
         browser: Browser, mail_server, inbox, db, station, locale):
@@ -118,13 +77,13 @@ def test_a_driver_signs_in_by_email_and_keeps_the_phones_sessions_on_every_devic
         page.goto(f"{mail_server.base_url}/sessions/{token}")
         expect(page.locator("[data-vs-remember-session]")).to_have_count(1)
         email = new_email()
-        sign_in(page, mail_server, inbox, email, words, shots=f"account-{locale}")
+        browser_sign_in(page, mail_server, inbox, email, words, shots=f"account-{locale}")
         screenshot(page, f"account-{locale}-page", full_page=True)
         axe_check(page)
         touch_targets_ok(page)
         assert violations == []
     with another_page(browser, locale=locale) as laptop:
-        sign_in(laptop, mail_server, inbox, email, words)
+        browser_sign_in(laptop, mail_server, inbox, email, words)
         laptop.get_by_role("link", name=words["my sessions"]).first.click()
         kept = laptop.get_by_test_id("account-sessions")
         expect(kept.locator(f'a[href="/sessions/{token}"]')).to_be_visible(timeout=WAIT_MS)
@@ -143,7 +102,7 @@ def test_a_starred_site_comes_first_in_find_a_spot(browser: Browser, mail_server
             Station.charge_point_id == station.charge_point_id))
     with another_page(browser, locale=locale) as phone:
         violations = csp_violations(phone)
-        sign_in(phone, mail_server, inbox, new_email(), words)
+        browser_sign_in(phone, mail_server, inbox, new_email(), words)
         phone.goto(f"{mail_server.base_url}/sites/{site_id}")
         phone.get_by_role("button", name=words["star"]).click()
         starred = phone.get_by_role("button", name=words["starred"], exact=True)
@@ -168,7 +127,7 @@ def test_a_driver_downloads_their_data_and_deletes_the_account(browser: Browser,
     email = new_email()
     with another_page(browser, locale=locale) as phone:
         violations = csp_violations(phone)
-        sign_in(phone, mail_server, inbox, email, words)
+        browser_sign_in(phone, mail_server, inbox, email, words)
         with phone.expect_download() as download:
             phone.get_by_role("link", name=words["download"]).click()
         data = json.loads(Path(download.value.path()).read_text())

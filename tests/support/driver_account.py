@@ -8,9 +8,37 @@ import uuid
 from pathlib import Path
 
 import requests
+from playwright.sync_api import Page, expect
 
+from tests.support.browser import axe_check, screenshot, touch_targets_ok
 from tests.support.server import LiveServer, start_server
 from tests.support.smtp_server import Inbox, link_in
+
+WAIT_MS = 10_000
+# What the account pages say, by browser locale, for browser tests in two languages.
+ACCOUNT_WORDS = {
+    "en-GB": {"account": "Sign in to see your sessions on every device",
+              "email": "Email address", "send": "Email me a sign-in link",
+              "check": "Check your email", "sign in": "Sign in", "signed in": "Signed in as",
+              "kept": "In your account", "my sessions": "My sessions",
+              "star": "Add to favourites", "starred": "Favourite",
+              "favourites": "Your favourites", "download": "Download my data",
+              "confirm delete": "Delete my account and my personal data",
+              "delete": "Delete my account", "deleted": "Account deleted",
+              "add passkey": "Add a passkey", "passkey": "Sign in with a passkey",
+              "sign out": "Sign out"},
+    "de-DE": {"account": "Anmelden, um Ihre Ladevorgänge auf jedem Gerät zu sehen",
+              "email": "E-Mail-Adresse",
+              "send": "Anmeldelink per E-Mail senden", "check": "Sehen Sie in Ihre E-Mails",
+              "sign in": "Anmelden", "signed in": "Angemeldet als", "kept": "In Ihrem Konto",
+              "my sessions": "Meine Ladevorgänge",
+              "star": "Zu Favoriten hinzufügen", "starred": "Favorit",
+              "favourites": "Ihre Favoriten", "download": "Meine Daten herunterladen",
+              "confirm delete": "Mein Konto und meine persönlichen Daten löschen",
+              "delete": "Mein Konto löschen", "deleted": "Konto gelöscht",
+              "add passkey": "Passkey hinzufügen", "passkey": "Mit Passkey anmelden",
+              "sign out": "Abmelden"},
+}
 
 
 def start_mail_server(database_url: str, inbox: Inbox, log_dir: Path,
@@ -76,3 +104,32 @@ class Browser:
         assert confirm.status_code == 200, confirm.text
         done = self.post(link_in(mail), {"device_sessions": " ".join(device_sessions)})
         assert done.status_code == 303, done.text
+
+
+def browser_sign_in(page: Page, server: LiveServer, inbox: Inbox, email: str, words: dict,
+                    shots: str | None = None) -> None:
+    """Sign in on ``page`` as a driver does: My sessions, the sign-in link there, email,
+    the link from the mail, the button (``words``: one language's of :data:`ACCOUNT_WORDS`;
+    ``shots``: screenshot name prefix, with axe and touch-target checks)."""
+    page.goto(server.base_url + "/")
+    page.get_by_role("link", name=words["my sessions"]).first.click()
+    page.get_by_role("link", name=words["account"]).click()
+    page.get_by_label(words["email"]).fill(email)
+    if shots:
+        screenshot(page, f"{shots}-sign-in")
+        axe_check(page)
+        touch_targets_ok(page)
+    before = len(inbox.to(email))
+    page.get_by_role("button", name=words["send"]).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(words["check"], timeout=WAIT_MS)
+    if shots:
+        screenshot(page, f"{shots}-check-email")
+        axe_check(page)
+    page.goto(link_in(inbox.wait_for(email, before + 1)[-1]))
+    if shots:
+        screenshot(page, f"{shots}-confirm")
+        axe_check(page)
+        touch_targets_ok(page)
+    page.get_by_role("main").get_by_role("button", name=words["sign in"]).click()
+    expect(page.get_by_role("main")).to_contain_text(f"{words['signed in']} {email}",
+                                                    timeout=WAIT_MS)

@@ -10,6 +10,7 @@ Asking for a link is limited per email address and per client address (429 with
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 
 from flask import (
@@ -17,9 +18,11 @@ from flask import (
     Flask,
     current_app,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -27,10 +30,10 @@ from werkzeug.wrappers import Response
 
 from voltspot.domain.throttle import RateLimit
 from voltspot.runtime import runtime
-from voltspot.services.accounts import library, signin
+from voltspot.services.accounts import library, passkeys, signin
 from voltspot.services.accounts.mail import Mail, MailUnavailable, mailer_for
 from voltspot.services.accounts.receipts import send_due_receipts
-from voltspot.services.errors import Conflict, InvalidInput, NotFound
+from voltspot.services.errors import Conflict, InvalidInput, NotFound, ServiceError
 from voltspot.web.account_mail import receipt_writer
 from voltspot.web.csrf import protect
 from voltspot.web.i18n import current_language, translate
@@ -40,6 +43,9 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 
 COOKIE = "voltspot_driver"
 HOUR = 3600
+# The challenge of a passkey ceremony waits in the signed session cookie this long.
+CHALLENGE_KEY = "driver_passkey_challenge"
+CHALLENGE_SECONDS = 300
 
 
 class AccountThrottles:
@@ -134,8 +140,14 @@ def account_page():
     account = current_account()
     if account is None:
         return _sign_in_page()
+    return _account_page(account)
+
+
+def _account_page(account: signin.Account, status: int = 200, **context):
     return render_template("driver/account/account.html", account=account,
-                           favourites=favourite_sites())
+                           favourites=favourite_sites(),
+                           passkeys=passkeys.passkeys(runtime().db, account.id),
+                           **context), status
 
 
 def write_sign_in_mail(email: str, link: str) -> Mail:
@@ -257,9 +269,8 @@ def delete() -> Response:
     if account is None:
         return redirect(url_for("account.account_page"), 303)
     if request.form.get("confirm") != "yes":
-        return render_template(
-            "driver/account/account.html", account=account, favourites=favourite_sites(),
-            delete_error=_("Tick the box to confirm that the account is to be deleted.")), 400
+        return _account_page(account, 400, delete_error=_(
+            "Tick the box to confirm that the account is to be deleted."))
     library.delete_account(runtime().db, account.id)
     response = redirect(url_for("account.deleted"), 303)
     response.delete_cookie(COOKIE, httponly=True, samesite="Lax")
@@ -269,6 +280,90 @@ def delete() -> Response:
 @bp.get("/deleted")
 def deleted():
     return render_template("driver/account/deleted.html")
+
+
+def _relying_party() -> passkeys.RelyingParty:
+    return passkeys.RelyingParty.for_public_url(runtime().settings.public_url)
+
+
+def _begin(purpose: str, ceremony: passkeys.Ceremony) -> Response:
+    session[CHALLENGE_KEY] = {"purpose": purpose, "at": time.time(),
+                              "challenge": ceremony.challenge.hex()}
+    return Response(ceremony.options_json, mimetype="application/json")
+
+
+def _challenge(purpose: str) -> bytes | None:
+    """The waiting challenge of a ``purpose`` ceremony, used up by asking."""
+    kept = session.pop(CHALLENGE_KEY, None)
+    if not kept or kept.get("purpose") != purpose \
+            or time.time() - kept.get("at", 0) > CHALLENGE_SECONDS:
+        return None
+    return bytes.fromhex(kept["challenge"])
+
+
+def _refused(message: str, status: int = 400) -> tuple[Response, int]:
+    return jsonify(error=message), status
+
+
+def _credential() -> str:
+    body = request.get_json(silent=True) or {}
+    return json.dumps(body.get("credential") or {})
+
+
+@bp.post("/passkeys/options")
+def passkey_options():
+    account = current_account()
+    if account is None:
+        return _refused(_("Sign in first, then add a passkey."), 401)
+    return _begin("register", passkeys.registration(runtime().db, account.id,
+                                                    _relying_party()))
+
+
+@bp.post("/passkeys")
+def add_passkey():
+    account = current_account()
+    challenge = _challenge("register")
+    if account is None or challenge is None:
+        return _refused(_("This took too long. Try again."))
+    try:
+        passkeys.register(runtime().db, account.id, _credential(), challenge,
+                          _relying_party())
+    except ServiceError as problem:
+        return _refused(translate(problem))
+    return jsonify(next=url_for("account.account_page")), 201
+
+
+@bp.post("/passkeys/<int:passkey_id>/delete")
+def remove_passkey(passkey_id: int) -> Response:
+    account = current_account()
+    if account is not None:
+        passkeys.remove(runtime().db, account.id, passkey_id)
+    return redirect(url_for("account.account_page"), 303)
+
+
+@bp.post("/passkey-sign-in/options")
+def passkey_sign_in_options():
+    return _begin("sign-in", passkeys.authentication(_relying_party()))
+
+
+@bp.post("/passkey-sign-in")
+def passkey_sign_in():
+    challenge = _challenge("sign-in")
+    if challenge is None:
+        return _refused(_("This took too long. Try again."))
+    try:
+        account_id = passkeys.sign_in(runtime().db, _credential(), challenge,
+                                      _relying_party())
+    except Conflict as problem:
+        return _refused(translate(problem), 401)
+    body = request.get_json(silent=True) or {}
+    tokens = [t for t in body.get("device_sessions") or [] if isinstance(t, str)]
+    browser = signin.sign_in_account(runtime().db, account_id, language=current_language(),
+                                     device_sessions=tokens[:signin.MAX_DEVICE_SESSIONS])
+    response = jsonify(next=url_for("account.account_page"))
+    response.set_cookie(COOKIE, browser, max_age=int(_lifetime().total_seconds()),
+                        httponly=True, samesite="Lax", secure=runtime().settings.is_production)
+    return response
 
 
 def init_accounts(app: Flask) -> None:
