@@ -170,3 +170,15 @@ def test_charging_pages_need_no_account(mail_server):
         answer = browser.get(path)
         assert answer.status_code == 200, path
         assert "voltspot_driver" not in answer.headers.get("Set-Cookie", "")
+
+
+def test_signing_in_to_another_account_ends_the_browsers_first_sign_in(mail_server, inbox):
+    browser = Browser(mail_server, new_client())
+    browser.sign_in(inbox, new_email())
+    first = browser.http.cookies.get("voltspot_driver")
+    second_email = new_email()
+    browser.sign_in(inbox, second_email)
+    assert f"Signed in as {second_email}." in browser.get("/account").text
+    copy = Browser(mail_server, new_client())
+    copy.http.cookies.set("voltspot_driver", first)
+    assert "Signed in as" not in copy.get("/account").text

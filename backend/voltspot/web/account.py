@@ -107,8 +107,12 @@ def keep_started_session(token: str) -> None:
         signin.keep_session(runtime().db, account.id, token)
 
 
-def _signed_in_response(target: str, browser: str) -> Response:
-    response = redirect(target, 303)
+def _signed_in(response: Response, browser: str) -> Response:
+    """``response`` setting this browser's sign-in cookie to ``browser``; an earlier
+    sign-in of the browser ends for good (one account at a time)."""
+    previous = request.cookies.get(COOKIE)
+    if previous:
+        signin.sign_out(runtime().db, previous)
     response.set_cookie(COOKIE, browser, max_age=int(_lifetime().total_seconds()),
                         httponly=True, samesite="Lax", secure=runtime().settings.is_production)
     return response
@@ -220,7 +224,7 @@ def follow_link(token: str) -> Response:
             device_sessions=_device_sessions(), minutes=settings.driver_link_minutes)
     except Conflict:
         return _link_refused()
-    return _signed_in_response(url_for("account.account_page"), browser)
+    return _signed_in(redirect(url_for("account.account_page"), 303), browser)
 
 
 @bp.post("/sign-out")
@@ -360,10 +364,7 @@ def passkey_sign_in():
     tokens = [t for t in body.get("device_sessions") or [] if isinstance(t, str)]
     browser = signin.sign_in_account(runtime().db, account_id, language=current_language(),
                                      device_sessions=tokens[:signin.MAX_DEVICE_SESSIONS])
-    response = jsonify(next=url_for("account.account_page"))
-    response.set_cookie(COOKIE, browser, max_age=int(_lifetime().total_seconds()),
-                        httponly=True, samesite="Lax", secure=runtime().settings.is_production)
-    return response
+    return _signed_in(jsonify(next=url_for("account.account_page")), browser)
 
 
 def init_accounts(app: Flask) -> None:
