@@ -367,6 +367,23 @@ def passkey_sign_in():
     return _signed_in(jsonify(next=url_for("account.account_page")), browser)
 
 
+# Stale sign-ins and links are deleted this often (a housekeeping round is seconds).
+TIDY_SECONDS = 3600
+
+
+def every(seconds: float, job):
+    """``job`` run at most once per ``seconds`` however often the result is called (the
+    first call runs it)."""
+    last = [float("-inf")]
+
+    def maybe() -> None:
+        if time.monotonic() - last[0] >= seconds:
+            last[0] = time.monotonic()
+            job()
+
+    return maybe
+
+
 def init_accounts(app: Flask) -> None:
     """Register the accounts blueprint, its throttles, the mailer and the Jinja globals
     ``driver_account``, ``favourite_ids``, ``favourite_sites`` and ``account_sessions``."""
@@ -380,3 +397,6 @@ def init_accounts(app: Flask) -> None:
     app.register_blueprint(bp)
     mailer, write, db = app.extensions["voltspot.mailer"], receipt_writer(app), runtime(app).db
     runtime(app).round_jobs["receipt-emails"] = lambda: send_due_receipts(db, mailer, write)
+    lifetime = timedelta(days=settings.driver_account_days)
+    runtime(app).round_jobs["driver-sign-ins"] = every(
+        TIDY_SECONDS, lambda: signin.forget_stale(db, lifetime=lifetime))

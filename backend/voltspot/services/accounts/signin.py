@@ -190,3 +190,15 @@ def sign_out(db: Database, browser: str) -> None:
     """Forget the signed-in browser holding ``browser`` (nothing when there is none)."""
     with db.session() as session:
         session.execute(delete(DriverSignIn).where(DriverSignIn.token_digest == digest(browser)))
+
+
+def forget_stale(db: Database, *, lifetime: timedelta) -> int:
+    """Delete what no longer signs anyone in: browsers unused longer than ``lifetime`` and
+    sign-in links expired over a day ago (kept no longer than needed). Returns how many
+    signed-in browsers were forgotten."""
+    now = utcnow()
+    with db.session() as session:
+        session.execute(delete(DriverSignInLink).where(
+            DriverSignInLink.expires_at < now - timedelta(days=1)))
+        return session.execute(delete(DriverSignIn).where(
+            DriverSignIn.last_seen_at < now - lifetime)).rowcount
