@@ -49,6 +49,7 @@ def test_the_emailed_link_signs_the_driver_in(mail_server, inbox, db):
     assert cookie.startswith("voltspot_driver=") and "HttpOnly" in cookie
     page = browser.get("/account")
     assert page.status_code == 200 and f"Signed in as {email}." in page.text
+    assert page.headers["Cache-Control"] == "no-store"
     with db.session() as session:
         assert session.scalar(select(DriverAccount.email).where(
             DriverAccount.email == email)) == email
