@@ -183,3 +183,15 @@ def test_signing_in_to_another_account_ends_the_browsers_first_sign_in(mail_serv
     copy = Browser(mail_server, new_client())
     copy.http.cookies.set("voltspot_driver", first)
     assert "Signed in as" not in copy.get("/account").text
+
+
+def test_the_accounts_emails_follow_the_language_the_driver_reads_the_app_in(
+        mail_server, inbox, db):
+    email = new_email()
+    browser = Browser(mail_server, new_client())
+    browser.sign_in(inbox, email)
+    browser.http.headers["Accept-Language"] = "nl"
+    assert "Ingelogd als" in browser.get("/account").text
+    with db.session() as session:
+        assert session.scalar(select(DriverAccount.language).where(
+            DriverAccount.email == email)) == "nl"

@@ -36,7 +36,7 @@ from voltspot.services.accounts.receipts import send_due_receipts
 from voltspot.services.errors import Conflict, InvalidInput, NotFound, ServiceError
 from voltspot.web.account_mail import receipt_writer
 from voltspot.web.csrf import protect
-from voltspot.web.i18n import current_language, translate
+from voltspot.web.i18n import current_language, page_is_translated, translate
 from voltspot.web.security import client_address, now, public_url
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -72,8 +72,13 @@ def current_account() -> signin.Account | None:
     """The driver account this browser is signed in to, or None (a Jinja global)."""
     if "driver_account" not in g:
         browser = request.cookies.get(COOKIE)
-        g.driver_account = signin.signed_in_account(
+        account = signin.signed_in_account(
             runtime().db, browser, lifetime=_lifetime()) if browser else None
+        if account is not None and page_is_translated() \
+                and account.language != current_language():
+            # Emails (receipts) follow the language the driver reads the app in.
+            signin.set_language(runtime().db, account.id, current_language())
+        g.driver_account = account
     return g.driver_account
 
 

@@ -186,6 +186,13 @@ def signed_in_account(db: Database, browser: str, *, lifetime: timedelta) -> Acc
         return Account(account.id, account.email, account.language)
 
 
+def set_language(db: Database, account_id: int, language: str) -> None:
+    """The account's emails are written in ``language`` from now on."""
+    with db.session() as session:
+        session.execute(update(DriverAccount).where(DriverAccount.id == account_id)
+                        .values(language=language))
+
+
 def sign_out(db: Database, browser: str) -> None:
     """Forget the signed-in browser holding ``browser`` (nothing when there is none)."""
     with db.session() as session:
