@@ -195,3 +195,12 @@ def test_the_accounts_emails_follow_the_language_the_driver_reads_the_app_in(
     with db.session() as session:
         assert session.scalar(select(DriverAccount.language).where(
             DriverAccount.email == email)) == "nl"
+
+
+def test_a_mail_server_that_refuses_is_told_to_the_driver(mail_server, inbox):
+    email = new_email()
+    inbox.refuse = 1
+    answer = Browser(mail_server, new_client()).ask_for_link(email)
+    assert answer.status_code == 503
+    assert "We could not send the email just now. Try again in a few minutes." in answer.text
+    assert inbox.to(email) == []
