@@ -85,6 +85,13 @@ def test_a_driver_adds_a_passkey_and_signs_in_with_it(browser: Browser, mail_ser
         [used] = cdp.send("WebAuthn.getCredentials",
                           {"authenticatorId": authenticator})["credentials"]
         assert used["signCount"] > credential["signCount"]
+        # Removed from the account, the passkey signs nobody in any more.
+        phone.get_by_test_id("passkeys").get_by_role("button", name=words["remove"]).click()
+        expect(phone.get_by_test_id("passkeys")).to_have_count(0, timeout=WAIT_MS)
+        phone.get_by_role("button", name=words["sign out"]).click()
+        phone.get_by_role("button", name=words["passkey"]).click()
+        expect(phone.get_by_role("status").filter(has_text=words["passkey refused"])
+               ).to_be_visible(timeout=WAIT_MS)
         assert violations == []
 
 

@@ -26,7 +26,8 @@ ACCOUNT_WORDS = {
               "confirm delete": "Delete my account and my personal data",
               "delete": "Delete my account", "deleted": "Account deleted",
               "add passkey": "Add a passkey", "passkey": "Sign in with a passkey",
-              "sign out": "Sign out"},
+              "sign out": "Sign out", "remove": "Remove",
+              "passkey refused": "This passkey did not sign you in."},
     "de-DE": {"account": "Anmelden, um Ihre Ladevorgänge auf jedem Gerät zu sehen",
               "email": "E-Mail-Adresse",
               "send": "Anmeldelink per E-Mail senden", "check": "Sehen Sie in Ihre E-Mails",
@@ -37,7 +38,8 @@ ACCOUNT_WORDS = {
               "confirm delete": "Mein Konto und meine persönlichen Daten löschen",
               "delete": "Mein Konto löschen", "deleted": "Konto gelöscht",
               "add passkey": "Passkey hinzufügen", "passkey": "Mit Passkey anmelden",
-              "sign out": "Abmelden"},
+              "sign out": "Abmelden", "remove": "Entfernen",
+              "passkey refused": "Dieser Passkey hat Sie nicht angemeldet."},
 }
 
 
