@@ -91,6 +91,9 @@ class Settings:
     ocpi_party_id: str = "VSP"
     ocpi_business_name: str = "Voltspot"
     ocpi_authorize_timeout: float = 2.0
+    # Web Push: who push services may contact about our notifications (the VAPID "sub":
+    # a mailto: address or an https: page); empty means the public URL when it is https.
+    push_contact: str = ""
 
     @property
     def is_production(self) -> bool:
