@@ -7,6 +7,7 @@ import itertools
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from flask import Flask, current_app
 
@@ -19,6 +20,13 @@ from voltspot.group_commit import GroupCommitter
 from voltspot.models import OcppFrame, utcnow
 from voltspot.ocpp.control import OcppChargerControl
 from voltspot.ocpp.registry import ConnectionRegistry
+from voltspot.services.driver.notifications import (
+    Notice,
+    WebPushSender,
+    push_loop,
+    vapid_keys,
+    vapid_subject,
+)
 from voltspot.services.housekeeping import Housekept, run_housekeeping
 from voltspot.services.load.loop import LoadLoop
 from voltspot.services.payments.gateways.base import PaymentGateway
@@ -63,6 +71,9 @@ class Runtime:
         # One process of the installation runs load management at a time.
         self.load = LoadLoop(self.db, self.control, settings.load_interval,
                              once=self.cluster.jobs.run)
+        # The words of drivers' push notices (set by voltspot.web.push.init_push); the push
+        # job runs only when they are there.
+        self.push_words: Callable[[Notice], str] | None = None
 
     def _close_stale(self, charge_point_id: str) -> None:
         connection = self.registry.get(charge_point_id)
@@ -96,6 +107,18 @@ class Runtime:
         threading.Thread(target=roaming_loop, args=(self.db, Identity.from_settings(
             self.settings), every_seconds, self.cluster.jobs.run), name="roaming",
             daemon=True).start()
+        if self.push_words is not None:
+            self.start_push(every_seconds)
+
+    def start_push(self, every_seconds: float) -> None:
+        """Start the job that tells drivers (Web Push), with the installation's VAPID keys
+        (made now on the first start, kept for good)."""
+        keys = vapid_keys(self.db)
+        sender = WebPushSender(keys, vapid_subject(self.settings.push_contact,
+                                                   self.settings.public_url))
+        threading.Thread(target=push_loop, args=(self.db, sender, self.push_words,
+                                                 every_seconds, self.cluster.jobs.run),
+                         name="web-push", daemon=True).start()
 
     def _housekeeping(self, every_seconds: float, slow_every: int) -> None:
         # Each job runs in one process of the installation at a time (under its lock).
