@@ -222,9 +222,9 @@ def queue_due(db: Database, now: datetime | None = None) -> int:
                    | (ChargingSession.stopped_at > now - STALE_AFTER))).all()
         if not rows:
             return 0
-        known = set(session.execute(select(PushNotice.subscription_id, PushNotice.kind).where(
-            PushNotice.subscription_id.in_([subscription_id for subscription_id, _ in rows])
-        )).tuples())
+        known = {(subscription_id, kind) for subscription_id, kind in session.execute(
+            select(PushNotice.subscription_id, PushNotice.kind).where(
+                PushNotice.subscription_id.in_([subscription_id for subscription_id, _ in rows])))}
         for subscription_id, charging in rows:
             for kind in due_notices(_facts(charging), now):
                 if (subscription_id, kind) in known:
