@@ -1,0 +1,108 @@
+"""Web Push in Chromium: the live session page offers "Tell me when it's done" only once
+charging has started, and the service worker shows what the server pushes. Subscribing
+at a real push service needs the internet, so the push message is handed to the service
+worker through the DevTools protocol (ServiceWorker.deliverPushMessage), with the payload
+the server's push job writes (voltspot.web.push.notice_words)."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from tests.factories import add_session
+from tests.support.browser import PHONE, axe_check, screenshot, touch_targets_ok
+from voltspot.app import create_app
+from voltspot.domain.notifications import NoticeKind
+from voltspot.domain.statuses import SessionStatus
+from voltspot.models import Station, utcnow
+from voltspot.services.driver.notifications import Notice
+from voltspot.web.push import notice_words
+
+NOTICES_SHOWN = """() => navigator.serviceWorker.ready
+  .then((registration) => registration.getNotifications())
+  .then((shown) => shown.map((n) => ({title: n.title, body: n.body, tag: n.tag,
+                                      url: n.data && n.data.url})))"""
+
+
+def _session(db, station, status: SessionStatus) -> str:
+    with db.session() as session:
+        stored = session.scalar(select(Station).where(
+            Station.charge_point_id == station.charge_point_id))
+        charging = add_session(session, stored.id, utcnow() - timedelta(minutes=5),
+                               minutes=None, status=status, energy_wh=4_200)
+        charging.connector_pk = stored.connectors[0].id
+        if status == SessionStatus.STARTING:
+            charging.started_at, charging.requested_at = None, utcnow()
+        return charging.token
+
+
+def _registration_id(page: Page, cdp, scope: str) -> str:
+    found: dict[str, str] = {}
+
+    def updated(event) -> None:
+        for registration in event["registrations"]:
+            if registration["scopeURL"] == scope and not registration["isDeleted"]:
+                found["id"] = registration["registrationId"]
+
+    cdp.on("ServiceWorker.workerRegistrationUpdated", updated)
+    cdp.send("ServiceWorker.enable")
+    deadline = time.monotonic() + 10
+    while "id" not in found and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert "id" in found, "the service worker's registration was not reported"
+    return found["id"]
+
+
+def test_the_offer_waits_until_charging_has_started(phone, server, db, station):
+    phone.goto(f"{server.base_url}/sessions/{_session(db, station, SessionStatus.STARTING)}")
+    expect(phone.get_by_role("heading", name="Plug in your car")).to_be_visible()
+    expect(phone.get_by_role("button", name="Tell me when it's done")).to_be_hidden()
+
+    phone.goto(f"{server.base_url}/sessions/{_session(db, station, SessionStatus.CHARGING)}")
+    expect(phone.get_by_role("button", name="Tell me when it's done")).to_be_visible()
+    axe_check(phone)
+    touch_targets_ok(phone)
+    screenshot(phone, "session-push-offer")
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+def test_the_service_worker_shows_a_pushed_notice(browser, server, db, database_url, station,
+                                                  language):
+    context = browser.new_context(**{**PHONE, "locale": language})
+    context.grant_permissions(["notifications"], origin=server.base_url)
+    page = context.new_page()
+    try:
+        token = _session(db, station, SessionStatus.SUSPENDED)
+        page.goto(f"{server.base_url}/sessions/{token}")
+        page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+        app = create_app({"database_url": database_url, "secret_key": "browser-push"})
+        payload = notice_words(app, Notice(
+            kind=NoticeKind.CAR_FULL, language=language, token=token, site="Test site",
+            energy_wh=4_200, cost=None, currency="EUR", hold_amount=5000,
+            idle_fee_per_minute=0, idle_minutes_left=0))
+        cdp = context.new_cdp_session(page)
+        cdp.send("ServiceWorker.deliverPushMessage", {
+            "origin": server.base_url,
+            "registrationId": _registration_id(page, cdp, server.base_url + "/"),
+            "data": payload})
+        shown = []
+        deadline = time.monotonic() + 10
+        while not shown and time.monotonic() < deadline:
+            shown = page.evaluate(NOTICES_SHOWN)
+            page.wait_for_timeout(100)
+        expected = {
+            "en": ("Charging finished", "Your car is full at Test site: 4.2 kWh. Unplug when "
+                                        "you are ready."),
+            "nl": ("Laden klaar", "Je auto is vol bij Test site: 4,2 kWh. Koppel los wanneer je "
+                                  "klaar bent."),
+        }[language]
+        assert [(n["title"], n["body"], n["url"]) for n in shown] == [
+            (*expected, f"/sessions/{token}")]
+        assert shown[0]["tag"].endswith("-car_full")
+    finally:
+        context.close()
+
