@@ -113,6 +113,27 @@ def test_a_subscription_without_usable_keys_is_refused(db, station, push):
                                 auth=device.auth, language="en")
 
 
+@pytest.mark.parametrize("endpoint", ["https://127.0.0.1:8443/push/1", "https://10.1.2.3/p",
+                                      "https://localhost/p", "https://[::1]/p", "ftp://x.org/p"])
+def test_a_push_address_that_is_no_push_service_is_refused(db, station, push, endpoint):
+    token = _session(db, station)
+    device = push.subscribe()
+    with pytest.raises(InvalidInput, match="push address"):
+        notifications.subscribe(db, token, endpoint=endpoint, p256dh=device.p256dh,
+                                auth=device.auth, language="en")
+
+
+def test_the_devices_of_a_session_over_for_a_day_are_forgotten(db, app, keys, station, push):
+    token = _session(db, station)
+    _subscribe(db, token, push.subscribe())
+    _change(db, token, status=SessionStatus.COMPLETED, stopped_at=utcnow() - timedelta(days=2),
+            stop_reason="Local")
+    _round(db, app, keys)
+    with db.session() as session:
+        assert session.scalars(select(PushSubscription).join(ChargingSession).where(
+            ChargingSession.token == token)).all() == []
+
+
 def test_a_full_car_is_told_in_the_drivers_language(db, app, keys, station, push):
     token = _session(db, station, status=SessionStatus.SUSPENDED,
                      charging_ended_at=utcnow() - timedelta(minutes=2))

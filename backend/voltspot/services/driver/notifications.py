@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
 import logging
 import time
@@ -21,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import requests
 from cryptography.hazmat.primitives import serialization
@@ -124,9 +126,23 @@ def _started_session(session: Session, token: str) -> ChargingSession:
     return charging
 
 
+def _local_host(host: str) -> bool:
+    """Whether ``host`` names this machine or a private network: never a push service,
+    and not a place a stranger's subscription may make the server post to."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return not address.is_global
+
+
 def _check_subscription(endpoint: str, p256dh: str, auth: str, allow_http: bool) -> None:
-    scheme = endpoint.split("://", 1)[0] if "://" in endpoint else ""
-    if (scheme != "https" and not (allow_http and scheme == "http")) or len(endpoint) > 1000:
+    parts = urlsplit(endpoint)
+    usable = parts.scheme == "https" or (allow_http and parts.scheme == "http")
+    if not usable or not parts.hostname or len(endpoint) > 1000 \
+            or (not allow_http and _local_host(parts.hostname)):
         raise InvalidInput(N_("Your browser gave no usable push address."))
     try:
         key, secret = _unb64url(p256dh), _unb64url(auth)
@@ -141,7 +157,8 @@ def subscribe(db: Database, token: str, *, endpoint: str, p256dh: str, auth: str
     """Tell this device (its Push API subscription) when the session behind ``token``
     needs the driver, in ``language``. Only once charging has started; the same device
     again updates its keys and language. ``allow_http``: accept a plain-http endpoint
-    (tests; browsers' push services are all https). Raises :class:`NotFound`,
+    (tests; browsers' push services are all https), and one on this machine or a private
+    network (refused otherwise). Raises :class:`NotFound`,
     :class:`Conflict` (not started, ended, too many devices) or :class:`InvalidInput`."""
     _check_subscription(endpoint, p256dh, auth, allow_http)
     with db.session() as session:
@@ -213,8 +230,10 @@ def queue_due(db: Database, now: datetime | None = None) -> int:
     now = now or utcnow()
     queued = 0
     with db.session() as session:
-        _forget(session, PushSubscription.session_id.in_(
-            select(ChargingSession.id).where(ChargingSession.stopped_at < now - FORGET_AFTER)))
+        _forget(session, PushSubscription.id.in_(
+            select(PushSubscription.id)
+            .join(ChargingSession, ChargingSession.id == PushSubscription.session_id)
+            .where(ChargingSession.stopped_at < now - FORGET_AFTER)))
         rows = session.execute(
             select(PushSubscription.id, ChargingSession)
             .join(ChargingSession, ChargingSession.id == PushSubscription.session_id)
