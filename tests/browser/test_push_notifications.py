@@ -18,7 +18,7 @@ from tests.support.browser import PHONE, axe_check, screenshot, touch_targets_ok
 from voltspot.app import create_app
 from voltspot.domain.notifications import NoticeKind
 from voltspot.domain.statuses import SessionStatus
-from voltspot.models import Station, utcnow
+from voltspot.models import ChargingSession, Station, utcnow
 from voltspot.services.driver.notifications import Notice
 from voltspot.web.push import notice_words
 
@@ -67,6 +67,20 @@ def test_the_offer_waits_until_charging_has_started(phone, server, db, station):
     axe_check(phone)
     touch_targets_ok(phone)
     screenshot(phone, "session-push-offer")
+
+
+def test_the_offer_appears_in_place_when_charging_starts(phone, server, db, station):
+    # No event stream: the page polls its live part, as behind a proxy that blocks it.
+    phone.context.route("**/events", lambda route: route.abort())
+    token = _session(db, station, SessionStatus.STARTING)
+    phone.goto(f"{server.base_url}/sessions/{token}")
+    offer = phone.get_by_role("button", name="Tell me when it's done")
+    expect(offer).to_be_hidden()
+    with db.session() as session:
+        charging = session.scalar(select(ChargingSession).where(ChargingSession.token == token))
+        charging.status, charging.started_at = SessionStatus.CHARGING, utcnow()
+    expect(phone.get_by_role("heading", name="Plug in your car")).to_be_hidden(timeout=10_000)
+    expect(offer).to_be_visible()
 
 
 @pytest.mark.parametrize("language", ["en", "nl"])
