@@ -60,9 +60,10 @@
       el.hidden = el.getAttribute("data-vs-push-state") !== state;
       if (!el.hidden && message) el.textContent = message;
     });
-    var visible = section.querySelector('[data-vs-push-state="' + state + '"]');
+    // Said once more in the status region that stays in the page, for screen readers.
+    var shown = section.querySelector('[data-vs-push-state="' + state + '"]');
     var said = section.querySelector("[data-vs-push-said]");
-    if (said) said.textContent = state === "offer" || !visible ? "" : visible.textContent.trim();
+    if (said) said.textContent = shown ? (shown.querySelector("p") || shown).textContent.trim() : "";
   }
 
   function started() {

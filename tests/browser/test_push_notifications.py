@@ -6,7 +6,9 @@ the server's push job writes (voltspot.web.push.notice_words)."""
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.request
 from datetime import timedelta
 
 import pytest
@@ -15,10 +17,12 @@ from sqlalchemy import select
 
 from tests.factories import add_session
 from tests.support.browser import PHONE, axe_check, screenshot, touch_targets_ok
+from tests.support.push_endpoint import PushEndpoint
 from voltspot.app import create_app
 from voltspot.domain.notifications import NoticeKind
 from voltspot.domain.statuses import SessionStatus
 from voltspot.models import ChargingSession, Station, utcnow
+from voltspot.models.push import PushSubscription
 from voltspot.services.driver.notifications import Notice
 from voltspot.web.push import notice_words
 
@@ -120,3 +124,80 @@ def test_the_service_worker_shows_a_pushed_notice(browser, server, db, database_
     finally:
         context.close()
 
+
+
+# The one part a test cannot reach offline is the browser's own push service, which hands
+# out the subscription; this stands in for it with a subscription at the test's push
+# endpoint, and records the applicationServerKey the page subscribed with.
+STAND_IN_PUSH_SERVICE = """
+(() => {
+  const given = %s;
+  let current = null;
+  PushManager.prototype.getSubscription = function () { return Promise.resolve(current); };
+  PushManager.prototype.subscribe = function (options) {
+    const key = new Uint8Array(options.applicationServerKey);
+    window.subscribedWithKey = btoa(String.fromCharCode.apply(null, key))
+      .replace(/\\+/g, "-").replace(/\\//g, "_").replace(/=+$/, "");
+    current = {endpoint: given.endpoint, options: options, toJSON: () => given,
+               unsubscribe: () => { current = null; return Promise.resolve(true); }};
+    return Promise.resolve(current);
+  };
+})();
+"""
+
+
+def _server_key(server) -> str:
+    with urllib.request.urlopen(server.base_url + "/push/key", timeout=10) as response:
+        return json.loads(response.read())["publicKey"]
+
+
+def _subscribed_phone(browser, server, device):
+    context = browser.new_context(**PHONE)
+    context.grant_permissions(["notifications"], origin=server.base_url)
+    context.add_init_script(STAND_IN_PUSH_SERVICE % json.dumps(device.as_json()))
+    return context, context.new_page()
+
+
+def test_a_driver_taps_tell_me_and_is_told_when_the_charger_stops(browser, server, db,
+                                                                  station):
+    key = _server_key(server)
+    with PushEndpoint(server_key=key) as push:
+        device = push.subscribe()
+        context, page = _subscribed_phone(browser, server, device)
+        try:
+            token = _session(db, station, SessionStatus.CHARGING)
+            page.goto(f"{server.base_url}/sessions/{token}")
+            page.get_by_role("button", name="Tell me when it's done").click()
+            expect(page.get_by_role("status").filter(has_text="We will tell you")).to_have_text(
+                "We will tell you on this device when it is done or needs you.")
+            expect(page.get_by_role("button", name="Stop telling me")).to_be_visible()
+            assert page.evaluate("() => window.subscribedWithKey") == key
+            axe_check(page)
+            screenshot(page, "session-push-on")
+            with db.session() as session:
+                charging = session.scalar(select(ChargingSession).where(
+                    ChargingSession.token == token))
+                charging.status, charging.stopped_at = SessionStatus.COMPLETED, utcnow()
+                charging.stop_reason = "EmergencyStop"
+            notice = device.next_message(timeout=20).json()
+        finally:
+            context.close()
+    assert notice["title"] == "The charger stopped your session"
+    assert push.rejected == []
+
+
+def test_stop_telling_me_takes_the_subscription_back(browser, server, db, station):
+    with PushEndpoint(server_key=_server_key(server)) as push:
+        device = push.subscribe()
+        context, page = _subscribed_phone(browser, server, device)
+        try:
+            token = _session(db, station, SessionStatus.CHARGING)
+            page.goto(f"{server.base_url}/sessions/{token}")
+            page.get_by_role("button", name="Tell me when it's done").click()
+            page.get_by_role("button", name="Stop telling me").click()
+            expect(page.get_by_role("button", name="Tell me when it's done")).to_be_visible()
+            with db.session() as session:
+                assert session.scalars(select(PushSubscription.endpoint).join(
+                    ChargingSession).where(ChargingSession.token == token)).all() == []
+        finally:
+            context.close()
