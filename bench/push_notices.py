@@ -1,13 +1,14 @@
 """The Web Push job's cost: how fast notices go out, and what a round costs when nothing
 is due (the job looks every ``housekeeping_interval``, 2 s by default).
 
-Sessions with a subscribed phone each, every car full (so each gets a "charging finished"
-notice), sent to a push endpoint on 127.0.0.1 that answers 201 without decrypting (the
+Sessions with a subscribed phone each: ``--sessions`` whose car is full (each gets a
+"charging finished" notice) and ``--charging`` still charging (nothing due, and not read).
+Notices go to a push endpoint on 127.0.0.1 that answers 201 without decrypting (the
 bench measures the sender: the payload put into words, encrypted for the phone, signed
 with VAPID, posted). Wall time and CPU time of this process; SQLite in a temporary
 folder. The last line is JSON.
 
-    PYTHONPATH=backend python bench/push_notices.py [--sessions 300]
+    PYTHONPATH=backend python bench/push_notices.py [--sessions 300] [--charging 3000]
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def _seed(db: Database, sessions: int, origin: str) -> None:
+def _seed(db: Database, sessions: int, charging_sessions: int, origin: str) -> None:
     now = datetime.now(UTC)
     with db.session() as session:
         register_station(session, site_name="Bench site", charge_point_id="BENCH-PUSH",
@@ -63,11 +64,13 @@ def _seed(db: Database, sessions: int, origin: str) -> None:
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint))
     with db.session() as session:
         station = session.query(Station).filter_by(charge_point_id="BENCH-PUSH").one()
-        for number in range(sessions):
+        for number in range(sessions + charging_sessions):
+            full = number < sessions
             charging = ChargingSession(
                 token=new_session_token(), station_id=station.id, connector_id=1,
-                status=SessionStatus.SUSPENDED, started_at=now - timedelta(minutes=40),
-                energy_wh=20_000, charging_ended_at=now - timedelta(minutes=3))
+                status=SessionStatus.SUSPENDED if full else SessionStatus.CHARGING,
+                started_at=now - timedelta(minutes=40), energy_wh=20_000,
+                charging_ended_at=now - timedelta(minutes=3) if full else None)
             session.add(charging)
             session.flush()
             session.add(PushSubscription(session_id=charging.id,
@@ -84,6 +87,7 @@ def _timed(work):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=300)
+    parser.add_argument("--charging", type=int, default=3000)
     args = parser.parse_args()
     endpoint = ThreadingHTTPServer(("127.0.0.1", 0), _Accept)
     threading.Thread(target=endpoint.serve_forever, daemon=True).start()
@@ -92,7 +96,7 @@ def main() -> None:
         url = f"sqlite:///{Path(folder) / 'push.db'}"
         upgrade(url)
         db = Database(url)
-        _seed(db, args.sessions, origin)
+        _seed(db, args.sessions, args.charging, origin)
         app = create_app({"database_url": url, "secret_key": "bench"})
         keys = notifications.vapid_keys(db)
         sender = notifications.WebPushSender(keys, "mailto:bench@localhost")
@@ -112,6 +116,7 @@ def main() -> None:
     endpoint.shutdown()
     figures = {
         "sessions": args.sessions,
+        "charging": args.charging,
         "queued": queued,
         "sent": sent.sent,
         "queue_ms": round(queue_wall * 1000, 1),
@@ -120,8 +125,9 @@ def main() -> None:
         "cpu_ms_per_notice": round(send_cpu * 1000 / sent.sent, 2) if sent.sent else None,
         "idle_round_ms": round(idle_wall * 1000, 1),
     }
-    print(f"{args.sessions} subscribed sessions: queued {queued} notices in "
-          f"{figures['queue_ms']} ms; sent {sent.sent} at {figures['notices_per_s']}/s "
+    print(f"{args.sessions} full cars and {args.charging} charging, each with a phone: "
+          f"queued {queued} notices in {figures['queue_ms']} ms; "
+          f"sent {sent.sent} at {figures['notices_per_s']}/s "
           f"({figures['cpu_ms_per_notice']} ms CPU each); a round with nothing due "
           f"{figures['idle_round_ms']} ms")
     print(json.dumps(figures))

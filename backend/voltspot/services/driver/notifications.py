@@ -234,10 +234,13 @@ def queue_due(db: Database, now: datetime | None = None) -> int:
             select(PushSubscription.id)
             .join(ChargingSession, ChargingSession.id == PushSubscription.session_id)
             .where(ChargingSession.stopped_at < now - FORGET_AFTER)))
+        # Only a paused car or a recent end can make a notice due: sessions still charging
+        # (most of them, most of the time) are not read.
         rows = session.execute(
             select(PushSubscription.id, ChargingSession)
             .join(ChargingSession, ChargingSession.id == PushSubscription.session_id)
-            .where((ChargingSession.stopped_at.is_(None))
+            .where((ChargingSession.stopped_at.is_(None)
+                    & ChargingSession.charging_ended_at.is_not(None))
                    | (ChargingSession.stopped_at > now - STALE_AFTER))).all()
         if not rows:
             return 0
