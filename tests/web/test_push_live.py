@@ -12,14 +12,17 @@ import uuid
 
 import pytest
 from ocpp.v16 import call
+from sqlalchemy import select
 
 from tests.factories import make_tariff, price_plugs
 from tests.support.http import page
 from tests.support.library_charger import LibraryCharger
-from tests.support.payloads import now_iso
+from tests.support.payloads import now_iso, sampled_value, transaction_event
 from tests.support.push_endpoint import PushEndpoint, unb64url
+from tests.support.raw_charger import RawCharger201
 from tests.support.server import fresh_database, start_server, stop_server
 from voltspot.db import Database
+from voltspot.models import ChargingSession
 from voltspot.services.driver.notifications import vapid_keys
 
 
@@ -153,6 +156,32 @@ def test_a_phone_that_asked_to_stop_being_told_hears_nothing(server, db, station
         charger.send(call.StopTransaction(meter_stop=9000, timestamp=now_iso(),
                                           transaction_id=transaction_id, reason="PowerLoss"))
         assert device.nothing_within(3)
+
+
+def test_a_phone_is_told_when_a_2_0_1_charger_ends_the_session_at_the_cars_limit(server, db,
+                                                                                  station, push):
+    price_plugs(db, station.charge_point_id, make_tariff(db, None))
+    transaction_id = str(uuid.uuid4())
+    device = push.subscribe()
+    with RawCharger201(server.ws_url, station.charge_point_id, station.password) as charger:
+        charger.result("TransactionEvent", transaction_event(
+            "Started", transaction_id, 0, "Authorized", id_token="",
+            id_token_type="NoAuthorization", state="Charging",
+            samples=[sampled_value("Energy.Active.Import.Register", 1000, "Wh",
+                                   context="Transaction.Begin")]))
+        with db.session() as session:
+            token = session.scalar(select(ChargingSession.token).where(
+                ChargingSession.charger_transaction_id == transaction_id))
+        assert _json(server, "POST", f"/sessions/{token}/push", device.as_json(),
+                     "nl")[0] == 201
+        charger.result("TransactionEvent", transaction_event(
+            "Ended", transaction_id, 1, "EnergyLimitReached", stopped_reason="SOCLimitReached",
+            samples=[sampled_value("Energy.Active.Import.Register", 11000, "Wh",
+                                   context="Transaction.End")]))
+        notice = device.next_message(timeout=20).json()
+    assert notice["title"] == "Laden klaar"
+    assert notice["body"] == ("Je auto is vol bij Test site: 10,0 kWh. Koppel los wanneer je "
+                              "klaar bent.")
 
 
 def test_a_subscription_for_an_unknown_session_is_not_found(server, push):
