@@ -7,6 +7,7 @@ import itertools
 import logging
 import threading
 import time
+from datetime import timedelta
 
 from flask import Flask, current_app
 
@@ -127,7 +128,9 @@ class Runtime:
         done = run_housekeeping(
             self.db, remote_start_timeout=self.settings.remote_start_timeout,
             frames_per_station=self.settings.ocpp_log_frames_per_station,
-            frames_since=self._frames_trimmed_up_to)
+            frames_since=self._frames_trimmed_up_to,
+            owner_idle=timedelta(minutes=self.settings.owner_idle_minutes),
+            owner_lifetime=timedelta(hours=self.settings.owner_session_hours))
         self._frames_trimmed_up_to = done.frames_seen_up_to
         return done
 
