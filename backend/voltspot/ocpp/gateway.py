@@ -23,6 +23,7 @@ from voltspot.ocpp.v201.incoming import ChargePoint201
 from voltspot.services.charger_control import ChargerControl
 from voltspot.services.errors import InvalidInput
 from voltspot.services.stations import registry as stations
+from voltspot.web.security import throttles
 
 log = logging.getLogger("voltspot.ocpp")
 
@@ -74,7 +75,8 @@ def authenticate() -> Response | None:
     try:
         admission = stations.admit(process.db, charge_point_id, password,
                                    accept_unknown=process.settings.accept_unknown_stations,
-                                   max_pending=process.settings.max_pending_stations)
+                                   max_pending=process.settings.max_pending_stations,
+                                   throttles=throttles().stations)
     except InvalidInput as error:
         return _refuse(charge_point_id, str(error))
     if admission.access == stations.Access.THROTTLED:

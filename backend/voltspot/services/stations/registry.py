@@ -10,7 +10,7 @@ import string
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from voltspot.db import Database
 from voltspot.domain.evse_ids import make_evse_id
 from voltspot.domain.statuses import ConnectorStatus, Registration
-from voltspot.domain.throttle import FailureThrottle, RateLimit
+from voltspot.domain.throttle import CallLimit, FailureCounter, FailureThrottle, RateLimit
 from voltspot.group_commit import GroupCommitter
 from voltspot.models import Connector, Site, Station, StationEvent, StationEventKind, utcnow
 from voltspot.passwords import hash_password, password_matches
@@ -192,9 +192,24 @@ _verified = _VerifiedPasswords()
 
 # Failed Basic auth per station id: a few free tries, then growing waits (a charger with a
 # stale password retries for ever; a guesser is slowed to nothing).
-_auth_failures = FailureThrottle(free=5, base_seconds=2.0, max_seconds=300.0)
+STATION_AUTH_RULES = {"free": 5, "base_seconds": 2.0, "max_seconds": 300.0}
 # New pending stations (accept-unknown on): at most this many a minute, whatever their ids.
-_new_pending = RateLimit(calls=10, per_seconds=60)
+NEW_PENDING_RULES = {"calls": 10, "per_seconds": 60}
+
+
+@dataclass
+class StationThrottles:
+    """The throttles of chargers at the door: failed Basic auth per station id, and new
+    pending stations. The defaults count in this process; an application passes its own
+    (shared through Redis when it has one)."""
+
+    auth_failures: FailureCounter = field(
+        default_factory=lambda: FailureThrottle(**STATION_AUTH_RULES))
+    new_pending: CallLimit = field(default_factory=lambda: RateLimit(**NEW_PENDING_RULES))
+
+
+# For callers without an application of their own (scripts, tests of the rules).
+_PROCESS_THROTTLES = StationThrottles()
 # Checked against when there is no stored hash, so an unknown id costs what a wrong
 # password does (the cache above makes repeats of either cheap alike).
 _TIMING_HASH = hash_password(secrets.token_urlsafe(16))
@@ -212,7 +227,8 @@ class Admission:
 
 
 def admit(db: Database, charge_point_id: str, password: str | None, *,
-          accept_unknown: bool, max_pending: int = 50) -> Admission:
+          accept_unknown: bool, max_pending: int = 50,
+          throttles: StationThrottles = _PROCESS_THROTTLES) -> Admission:
     """Decide whether a charger may open its OCPP connection (Security Profile 1), and
     which version its station speaks when offered several.
 
@@ -220,10 +236,12 @@ def admit(db: Database, charge_point_id: str, password: str | None, *,
     station for an owner to adopt (at most ``max_pending`` waiting, and a few new ones a
     minute), and the password it used becomes its password. An unknown id and a wrong
     password take the same time. After repeated failures for one station id its next tries
-    are refused as THROTTLED for a growing while, without checking. Raises
+    are refused as THROTTLED for a growing while, without checking (``throttles`` keeps
+    the counts: the application's, shared across its processes). Raises
     :class:`InvalidInput` for an unknown id no charger could use."""
     now = time.monotonic()
-    wait = _auth_failures.retry_after(charge_point_id, now)
+    failures = throttles.auth_failures
+    wait = failures.retry_after(charge_point_id, now)
     if wait:
         return Admission(Access.THROTTLED, None, wait)
     with db.session() as session:
@@ -233,31 +251,32 @@ def admit(db: Database, charge_point_id: str, password: str | None, *,
             .where(Station.charge_point_id == charge_point_id)).first()
         if station is None:
             admission = _unknown(session, charge_point_id, password,
-                                 accept_unknown=accept_unknown, max_pending=max_pending)
+                                 accept_unknown=accept_unknown, max_pending=max_pending,
+                                 new_pending=throttles.new_pending)
     if station is None:
         if admission.access == Access.UNKNOWN:
             # As long as a wrong password takes, so the answer's time tells nothing.
             _verified.matches(_TIMING_HASH, password or "")
-            _auth_failures.failed(charge_point_id, now)
+            failures.failed(charge_point_id, now)
         return admission
     if station.password_hash is not None and not _verified.matches(station.password_hash,
                                                                    password or ""):
-        _auth_failures.failed(charge_point_id, now)
+        failures.failed(charge_point_id, now)
         return Admission(Access.BAD_PASSWORD, station.ocpp_version_preferred)
-    _auth_failures.succeeded(charge_point_id)
+    failures.succeeded(charge_point_id)
     access = Access.PENDING if station.registration == Registration.PENDING else Access.ALLOWED
     return Admission(access, station.ocpp_version_preferred)
 
 
 def _unknown(session: Session, charge_point_id: str, password: str | None, *,
-             accept_unknown: bool, max_pending: int) -> Admission:
+             accept_unknown: bool, max_pending: int, new_pending: CallLimit) -> Admission:
     """An id no station has: refused, or recorded as pending (see :func:`admit`)."""
     if not accept_unknown:
         return Admission(Access.UNKNOWN, None)
     validate_charge_point_id(charge_point_id)
     pending = session.scalar(select(func.count()).select_from(Station).where(
         Station.registration == Registration.PENDING, Station.site_id.is_(None)))
-    if pending >= max_pending or _new_pending.hit("new", time.monotonic()):
+    if pending >= max_pending or new_pending.hit("new", time.monotonic()):
         log.warning("%s: not recorded as a pending station: %s pending, or too many new "
                     "ones this minute", log_safe(charge_point_id), pending)
         return Admission(Access.UNKNOWN, None)
