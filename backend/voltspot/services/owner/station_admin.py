@@ -209,6 +209,7 @@ def _adopt(session: Session, viewer: Viewer, charge_point_id: str, form: Mapping
     count_station_history(session, station.id, site.id)
     station.registration = Registration.ACCEPTED
     station.max_power_w = power_w
+    station.plug_count = count
     have = {c.connector_id for c in station.connectors}
     for number in range(1, count + 1):
         if number not in have:

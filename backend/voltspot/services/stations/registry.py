@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 import string
 import threading
@@ -28,6 +29,9 @@ from voltspot.passwords import hash_password, password_matches
 from voltspot.services.errors import Conflict, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
+
+# The most plugs a station can be registered with.
+MAX_CONNECTORS = 32
 
 EVSE_COUNTRY = "NL"
 EVSE_OPERATOR = "VSP"
@@ -85,8 +89,8 @@ def register_station(session: Session, *, site_name: str, charge_point_id: str,
     validate_charge_point_id(charge_point_id)
     if password is not None and not 16 <= len(password) <= 40:
         raise InvalidInput("the password must be 16 to 40 characters (OCPP Security Profile 1)")
-    if not 1 <= connectors <= 32:
-        raise InvalidInput("a station has 1 to 32 connectors")
+    if not 1 <= connectors <= MAX_CONNECTORS:
+        raise InvalidInput(f"a station has 1 to {MAX_CONNECTORS} connectors")
     if session.scalar(select(Station.id).where(Station.charge_point_id == charge_point_id)):
         raise Conflict(f"a station with charge point id {charge_point_id!r} already exists")
     site = session.scalar(select(Site).where(Site.name == site_name))
@@ -97,7 +101,7 @@ def register_station(session: Session, *, site_name: str, charge_point_id: str,
     power_w = int(power_kw * 1000)
     station = Station(charge_point_id=charge_point_id, site=site, max_power_w=power_w,
                       password_hash=hash_password(password),
-                      registration=Registration.ACCEPTED)
+                      registration=Registration.ACCEPTED, plug_count=connectors)
     session.add(station)
     session.flush()
     for number in range(1, connectors + 1):
@@ -397,17 +401,53 @@ def record_seen(session: Session, charge_point_id: str) -> None:
     get_station(session, charge_point_id).last_seen_at = utcnow()
 
 
+# A station whose plugs nobody declared (and which has not reported how many it has)
+# learns them from its status notifications, up to this many: more than a charger in the
+# field has, few enough that a hostile one cannot fill the plug list.
+MAX_LEARNT_PLUGS = 16
+
+
+def has_plug(station: Station, number: int) -> bool:
+    """Whether ``number`` can be one of the station's plugs (0: the station itself).
+
+    The rule: a negative number never is; when the station's plug count is known (its
+    owner declared it, or the station reported it: :func:`record_plug_count`) a number
+    beyond it is not; otherwise a number up to :data:`MAX_LEARNT_PLUGS` is (and the plug
+    is added when its status arrives)."""
+    if number < 0:
+        return False
+    limit = station.plug_count if station.plug_count is not None else MAX_LEARNT_PLUGS
+    return number <= limit
+
+
+def record_plug_count(session: Session, charge_point_id: str, count: int, source: str) -> None:
+    """The station reported having ``count`` plugs (``source``: how, for the log). Kept
+    only while its count is unknown: an owner's declaration is not overridden by the
+    charger (a mismatch shows as refused status notifications in the log)."""
+    station = get_station(session, charge_point_id)
+    if station.plug_count is None and 1 <= count <= MAX_CONNECTORS:
+        station.plug_count = count
+        log.info("%s: has %s plugs (%s)", log_safe(charge_point_id), count, source)
+
+
 def record_status(session: Session, charge_point_id: str, connector_id: int,
                   status: ConnectorStatus, error_code: str, timestamp: datetime | None,
-                  info: str | None = None, vendor_error_code: str | None = None) -> bool:
+                  info: str | None = None, vendor_error_code: str | None = None
+                  ) -> bool | None:
     """Keep the newest status of the station (connector 0) or one connector; returns
-    whether this notification was the newest (and so was kept).
+    whether this notification was the newest (and so was kept), or None when the
+    station cannot have that connector (:func:`has_plug`): then nothing is stored.
 
     A notification older than the one stored (chargers replay queued ones after a
-    reconnect) is ignored. A connector the station did not declare is added, since real
-    stations report more connectors than their owner registered.
+    reconnect) is ignored. A connector the station may have but that has no row yet is
+    added (a station nobody declared the plugs of learns them this way).
     """
     station = get_station(session, charge_point_id)
+    if not has_plug(station, connector_id):
+        log.warning("%s: status for connector %s refused: the station has %s", log_safe(
+            charge_point_id), connector_id, f"{station.plug_count} plugs"
+            if station.plug_count is not None else f"no more than {MAX_LEARNT_PLUGS} plugs")
+        return None
     now = utcnow()
     at = timestamp or now
     station.last_seen_at = now
@@ -432,12 +472,17 @@ def record_status(session: Session, charge_point_id: str, connector_id: int,
     return True
 
 
+_EVSE_OF_COMPONENT = re.compile(r"@(\d{1,3})$")
+
+
 def record_device_report(session: Session, charge_point_id: str,
-                         report_data: list[dict], *, first_part: bool) -> None:
+                         report_data: list[dict], *, first_part: bool,
+                         last_part: bool = True) -> None:
     """Fold one NotifyReport part (2.0.1, snake_case keys) into the station's device
     model: each variable's Actual value (or its first attribute's) under
     "Component[/instance][@evse]:Variable[/instance]". The first part of a report
-    replaces what the previous report said."""
+    replaces what the previous report said; once the last part is in, the EVSEs it lists
+    are the station's plug count if that is not known yet (:func:`record_plug_count`)."""
     station = get_station(session, charge_point_id)
     model = {} if first_part or station.device_model is None else dict(station.device_model)
     for item in report_data:
@@ -448,6 +493,13 @@ def record_device_report(session: Session, charge_point_id: str,
             actual.get("value")
     station.device_model = model
     station.device_model_at = utcnow()
+    if last_part:
+        # EVSE ids run 1, 2, … without gaps (2.0.1's three-tier model): the highest any
+        # component names is the station's number of EVSEs.
+        evses = [int(found.group(1)) for key in model
+                 if (found := _EVSE_OF_COMPONENT.search(key.split(":", 1)[0]))]
+        if evses:
+            record_plug_count(session, charge_point_id, max(evses), "its device model")
 
 
 def device_model_key(component: dict, variable: dict) -> str:
