@@ -12,6 +12,7 @@ from datetime import timedelta
 from flask import Flask, current_app
 
 from voltspot.cluster.events import Event, station_topic
+from voltspot.cluster.throttles import station_throttles
 from voltspot.cluster.wiring import Cluster, local_cluster, redis_cluster
 from voltspot.config import Settings
 from voltspot.db import Database
@@ -51,6 +52,8 @@ class Runtime:
                           job_ttl=settings.presence_ttl)
             if settings.redis_url else local_cluster(local_control))
         self.cluster.close_stale_with(self._close_stale)
+        # Chargers at the door, counted across the installation's processes.
+        self.station_throttles = station_throttles(self.cluster.node)
         # Every command goes through the cluster: to this process's socket, or over Redis
         # to the process holding it.
         self.control = self.cluster.control

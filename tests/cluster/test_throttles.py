@@ -20,7 +20,6 @@ from voltspot.cluster.node import RedisNode, connect
 from voltspot.cluster.throttles import RedisFailureThrottle, RedisRateLimit
 from voltspot.runtime import runtime
 from voltspot.services.stations import registry
-from voltspot.web.security import throttles
 
 
 def _app(database_url: str, prefix: str, **settings) -> Flask:
@@ -84,14 +83,14 @@ def test_failed_station_sign_ins_are_counted_across_processes(two_apps, db):
 
     def wrong_password(app: Flask, n: int) -> registry.Access:
         return registry.admit(db, station.charge_point_id, f"wrong-password-{n:04d}",
-                              accept_unknown=False, throttles=throttles(app).stations).access
+                              accept_unknown=False, throttles=runtime(app).station_throttles).access
 
     answers = _alternating(two_apps, 8, wrong_password)
     assert answers[:6] == [registry.Access.BAD_PASSWORD] * 6
     assert registry.Access.THROTTLED in answers[6:]
     # The right password waits too, whichever process it reaches.
     assert registry.admit(db, station.charge_point_id, station.password, accept_unknown=False,
-                          throttles=throttles(two_apps[1]).stations).access == \
+                          throttles=runtime(two_apps[1]).station_throttles).access == \
         registry.Access.THROTTLED
 
 
@@ -102,7 +101,7 @@ def test_without_redis_each_process_counts_its_own(database_url, db):
         station = make_station(db)
         answers = _alternating(apps, 8, lambda app, n: registry.admit(
             db, station.charge_point_id, f"wrong-password-{n:04d}", accept_unknown=False,
-            throttles=throttles(app).stations).access)
+            throttles=runtime(app).station_throttles).access)
         assert answers == [registry.Access.BAD_PASSWORD] * 8
     finally:
         for app in apps:

@@ -10,7 +10,7 @@ when their count no longer matters, so memory is bounded by the live keys alone.
 
 :func:`failure_throttle` and :func:`rate_limit` give the Redis version when the process
 is part of a cluster (a :class:`~voltspot.cluster.node.RedisNode`), else the in-process
-one.
+one; :func:`station_throttles` the chargers' throttles built with them.
 """
 
 from __future__ import annotations
@@ -20,6 +20,11 @@ import uuid
 
 from voltspot.cluster.node import RedisNode
 from voltspot.domain.throttle import CallLimit, FailureCounter, FailureThrottle, RateLimit
+from voltspot.services.stations.registry import (
+    NEW_PENDING_RULES,
+    STATION_AUTH_RULES,
+    StationThrottles,
+)
 
 # KEYS[1]: the key's hash {count, until}. ARGV: free, base seconds, max seconds, forget
 # after (ms). Returns the whole seconds the key must now wait.
@@ -127,3 +132,11 @@ def rate_limit(node: RedisNode | None, name: str, calls: int, per_seconds: float
     if node is None:
         return RateLimit(calls, per_seconds)
     return RedisRateLimit(node, name, calls, per_seconds)
+
+
+def station_throttles(node: RedisNode | None) -> StationThrottles:
+    """The throttles of chargers at the door (failed Basic auth per station id, new
+    pending stations), shared through ``node``'s Redis when given."""
+    return StationThrottles(
+        auth_failures=failure_throttle(node, "station-auth", **STATION_AUTH_RULES),
+        new_pending=rate_limit(node, "new-pending", **NEW_PENDING_RULES))

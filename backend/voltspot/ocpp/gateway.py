@@ -23,7 +23,6 @@ from voltspot.ocpp.v201.incoming import ChargePoint201
 from voltspot.services.charger_control import ChargerControl
 from voltspot.services.errors import InvalidInput
 from voltspot.services.stations import registry as stations
-from voltspot.web.security import throttles
 
 log = logging.getLogger("voltspot.ocpp")
 
@@ -46,6 +45,7 @@ class Process(Protocol):
     registry: ConnectionRegistry
     control: ChargerControl
     cluster: Cluster
+    station_throttles: stations.StationThrottles
 
     def log_frame(self, charge_point_id: str, direction: Direction, frame: str) -> None: ...
 
@@ -76,7 +76,7 @@ def authenticate() -> Response | None:
         admission = stations.admit(process.db, charge_point_id, password,
                                    accept_unknown=process.settings.accept_unknown_stations,
                                    max_pending=process.settings.max_pending_stations,
-                                   throttles=throttles().stations)
+                                   throttles=process.station_throttles)
     except InvalidInput as error:
         return _refuse(charge_point_id, str(error))
     if admission.access == stations.Access.THROTTLED:

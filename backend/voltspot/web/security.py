@@ -14,9 +14,9 @@ Headers on every response:
   export: shared or back-button caches must not keep someone's personal pages.
 
 Throttles (see :mod:`voltspot.domain.throttle`): owner sign-in per account and per client
-address, driver starts per client address, failed OCPP Basic auth per station id and new
-pending stations. With ``VOLTSPOT_REDIS_URL`` every process of the installation shares
-them (:mod:`voltspot.cluster.throttles`); without it, the process's own.
+address, and driver starts per client address. With ``VOLTSPOT_REDIS_URL`` every process
+of the installation shares them (:mod:`voltspot.cluster.throttles`, which also makes the
+runtime's throttles of chargers at the door); without it, the process's own.
 """
 
 from __future__ import annotations
@@ -36,11 +36,6 @@ from voltspot.cluster.throttles import failure_throttle, rate_limit
 from voltspot.config import Settings
 from voltspot.domain.throttle import CallLimit, FailureCounter, FailureThrottle
 from voltspot.runtime import runtime
-from voltspot.services.stations.registry import (
-    NEW_PENDING_RULES,
-    STATION_AUTH_RULES,
-    StationThrottles,
-)
 
 MAP_TILES = "https://tile.openstreetmap.org"
 # As Stripe documents for Stripe.js and the Payment Element.
@@ -57,15 +52,14 @@ _PERSONAL_PREFIXES = ("/owner", "/sessions/", "/my-sessions")
 @dataclass
 class Throttles:
     """The throttles of one application. ``starts``: driver starts per client address
-    (``VOLTSPOT_DRIVER_STARTS_PER_MINUTE``), so one phone cannot claim every plug;
-    ``stations``: failed Basic auth per station id and new pending stations (see
-    :func:`voltspot.services.stations.registry.admit`)."""
+    (``VOLTSPOT_DRIVER_STARTS_PER_MINUTE``), so one phone cannot claim every plug. (The
+    chargers' throttles are the runtime's ``station_throttles``: the OCPP gateway loads
+    without the web side.)"""
 
     starts: CallLimit
     sign_in_account: FailureCounter = field(default_factory=FailureThrottle)
     sign_in_address: FailureCounter = field(
         default_factory=lambda: FailureThrottle(free=SIGN_IN_ADDRESS_FREE))
-    stations: StationThrottles = field(default_factory=StationThrottles)
 
 
 # An address may hold several owners (an office): more free failures than an account.
@@ -78,10 +72,7 @@ def _throttles(node: RedisNode | None, settings: Settings) -> Throttles:
         starts=rate_limit(node, "driver-starts", settings.driver_starts_per_minute, 60),
         sign_in_account=failure_throttle(node, "sign-in-account"),
         sign_in_address=failure_throttle(node, "sign-in-address",
-                                         free=SIGN_IN_ADDRESS_FREE),
-        stations=StationThrottles(
-            auth_failures=failure_throttle(node, "station-auth", **STATION_AUTH_RULES),
-            new_pending=rate_limit(node, "new-pending", **NEW_PENDING_RULES)))
+                                         free=SIGN_IN_ADDRESS_FREE))
 
 
 def throttles(app: Flask | None = None) -> Throttles:
