@@ -16,6 +16,7 @@ from voltspot.services.charger_control import (
     ChargerUnreachable,
     UnknownCommand,
 )
+from voltspot.services.errors import NotFound
 from voltspot.services.stations.registry import get_station, record_plug_count
 
 log = logging.getLogger(__name__)
@@ -59,10 +60,13 @@ def read_plug_count(db: Database, control: ChargerControl, charge_point_id: str)
     none) for its ``NumberOfConnectors`` setting and keep it as the count; a station
     whose count is known is sent nothing. Never raises: a station that does not answer
     keeps learning its plugs from its status notifications, up to the cap."""
-    with db.session() as session:
-        station = get_station(session, charge_point_id)
-        if station.plug_count is not None or station.registration != Registration.ACCEPTED:
-            return
+    try:
+        with db.session() as session:
+            station = get_station(session, charge_point_id)
+            if station.plug_count is not None or station.registration != Registration.ACCEPTED:
+                return
+    except NotFound:
+        return  # removed since it booted: nothing to learn
     try:
         read = control.read_settings(charge_point_id, [NUMBER_OF_CONNECTORS])
     except (ChargerUnreachable, ChargerError, UnknownCommand) as error:

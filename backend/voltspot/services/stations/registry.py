@@ -214,6 +214,7 @@ class StationThrottles:
 
 # For callers without an application of their own (scripts, tests of the rules).
 _PROCESS_THROTTLES = StationThrottles()
+
 # Checked against when there is no stored hash, so an unknown id costs what a wrong
 # password does (the cache above makes repeats of either cheap alike).
 _TIMING_HASH = hash_password(secrets.token_urlsafe(16))
