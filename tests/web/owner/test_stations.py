@@ -29,6 +29,7 @@ from voltspot.models import Connector, OcppFrame, Site, Station, utcnow
 from voltspot.passwords import hash_password, password_matches
 from voltspot.services.owner import plugs, sites, station_admin
 from voltspot.services.owner.accounts import Viewer
+from voltspot.services.stations import registry
 
 
 def _unique(prefix: str) -> str:
@@ -220,6 +221,38 @@ def test_a_charge_point_id_already_registered_is_refused_with_a_clear_message(
     assert response.status_code == 422
     assert f"A station with the id {added.charge_point_id} is already registered" in text(
         response)
+
+
+def test_a_charge_point_id_another_owner_registers_at_the_same_moment_is_a_form_error(
+        signed_in, db, site_id, other_owner, monkeypatch):
+    """Both adds pass the "is it free?" checks; the other commits first. Ours then meets
+    the unique key in the database and must answer as the checks would have."""
+    charge_point_id = _unique("CP")
+    theirs = make_site(db, other_owner)
+    password = registry.generate_password
+
+    def other_add_lands_first() -> str:
+        monkeypatch.setattr(registry, "generate_password", password)  # the other add's own
+        with db.session() as concurrent:
+            registry.register_station(concurrent, site_name=sites_name(db, theirs),
+                                      charge_point_id=charge_point_id, connectors=1)
+        return password()
+
+    monkeypatch.setattr(registry, "generate_password", other_add_lands_first)
+    response = post(signed_in, "/owner/stations/new", {
+        "site_id": str(site_id), "charge_point_id": charge_point_id, "connectors": "1",
+        "max_power_kw": "22"})
+    assert response.status_code == 422
+    assert f"A station with the id {charge_point_id} was registered a moment ago" in text(
+        response)
+    with db.session() as session:
+        assert session.scalar(select(Station.site_id).where(
+            Station.charge_point_id == charge_point_id)) == theirs
+
+
+def sites_name(db, site_id: int) -> str:
+    with db.session() as session:
+        return session.get(Site, site_id).name
 
 
 def test_adding_a_station_to_another_owners_site_is_404(signed_in, db, other_owner):
