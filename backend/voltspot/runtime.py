@@ -8,10 +8,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
 from flask import Flask, current_app
 
 from voltspot.cluster.events import Event, station_topic
+from voltspot.cluster.throttles import station_throttles
 from voltspot.cluster.wiring import Cluster, local_cluster, redis_cluster
 from voltspot.config import Settings
 from voltspot.db import Database
@@ -58,6 +60,8 @@ class Runtime:
                           job_ttl=settings.presence_ttl)
             if settings.redis_url else local_cluster(local_control))
         self.cluster.close_stale_with(self._close_stale)
+        # Chargers at the door, counted across the installation's processes.
+        self.station_throttles = station_throttles(self.cluster.node)
         # Every command goes through the cluster: to this process's socket, or over Redis
         # to the process holding it.
         self.control = self.cluster.control
@@ -150,7 +154,9 @@ class Runtime:
         done = run_housekeeping(
             self.db, remote_start_timeout=self.settings.remote_start_timeout,
             frames_per_station=self.settings.ocpp_log_frames_per_station,
-            frames_since=self._frames_trimmed_up_to)
+            frames_since=self._frames_trimmed_up_to,
+            owner_idle=timedelta(minutes=self.settings.owner_idle_minutes),
+            owner_lifetime=timedelta(hours=self.settings.owner_session_hours))
         self._frames_trimmed_up_to = done.frames_seen_up_to
         return done
 

@@ -67,6 +67,10 @@ class Station(Base):
     meter_type: Mapped[str | None] = mapped_column(String(50))
     meter_serial_number: Mapped[str | None] = mapped_column(String(50))
     max_power_w: Mapped[int] = mapped_column(default=22000)
+    # How many plugs the station has, when known: its owner's declaration, else what the
+    # station reported (1.6 NumberOfConnectors, 2.0.1 its EVSEs). None: unknown, so its
+    # status notifications may add plugs up to a cap (see services/stations/registry).
+    plug_count: Mapped[int | None]
     heartbeat_interval: Mapped[int | None]
     connected: Mapped[bool] = mapped_column(default=False)
     connection_id: Mapped[str | None] = mapped_column(String(36))

@@ -121,3 +121,9 @@ class StationMessages:
         sends the charger commands, so it must not run on the charger's reader."""
         provisioning.configure_after_boot(self._db, self._control, self.charge_point_id,
                                           sample_interval_s=sample_interval_s)
+
+    def read_plug_count(self) -> None:
+        """Ask a 1.6 station with no declared plugs how many it has (see
+        :func:`voltspot.services.stations.provisioning.read_plug_count`); it sends the
+        charger a command, so it must not run on the charger's reader."""
+        provisioning.read_plug_count(self._db, self._control, self.charge_point_id)

@@ -13,8 +13,10 @@ Headers on every response:
 - ``Cache-Control: no-store`` on the owner page, a driver's own session pages and every CSV
   export: shared or back-button caches must not keep someone's personal pages.
 
-Throttles (per process, see :mod:`voltspot.domain.throttle`): owner sign-in per account and
-per client address, and driver starts per client address.
+Throttles (see :mod:`voltspot.domain.throttle`): owner sign-in per account and per client
+address, and driver starts per client address. With ``VOLTSPOT_REDIS_URL`` every process
+of the installation shares them (:mod:`voltspot.cluster.throttles`, which also makes the
+runtime's throttles of chargers at the door); without it, the process's own.
 """
 
 from __future__ import annotations
@@ -29,7 +31,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
-from voltspot.domain.throttle import FailureThrottle, RateLimit
+from voltspot.cluster.node import RedisNode
+from voltspot.cluster.throttles import failure_throttle, rate_limit
+from voltspot.config import Settings
+from voltspot.domain.throttle import CallLimit, FailureCounter, FailureThrottle
 from voltspot.runtime import runtime
 
 MAP_TILES = "https://tile.openstreetmap.org"
@@ -47,13 +52,27 @@ _PERSONAL_PREFIXES = ("/owner", "/sessions/", "/my-sessions")
 @dataclass
 class Throttles:
     """The throttles of one application. ``starts``: driver starts per client address
-    (``VOLTSPOT_DRIVER_STARTS_PER_MINUTE``), so one phone cannot claim every plug."""
+    (``VOLTSPOT_DRIVER_STARTS_PER_MINUTE``), so one phone cannot claim every plug. (The
+    chargers' throttles are the runtime's ``station_throttles``: the OCPP gateway loads
+    without the web side.)"""
 
-    starts: RateLimit
-    sign_in_account: FailureThrottle = field(default_factory=FailureThrottle)
-    # An address may hold several owners (an office): more free failures than an account.
-    sign_in_address: FailureThrottle = field(
-        default_factory=lambda: FailureThrottle(free=20))
+    starts: CallLimit
+    sign_in_account: FailureCounter = field(default_factory=FailureThrottle)
+    sign_in_address: FailureCounter = field(
+        default_factory=lambda: FailureThrottle(free=SIGN_IN_ADDRESS_FREE))
+
+
+# An address may hold several owners (an office): more free failures than an account.
+SIGN_IN_ADDRESS_FREE = 20
+
+
+def _throttles(node: RedisNode | None, settings: Settings) -> Throttles:
+    """The application's throttles: shared through Redis when ``node`` is given."""
+    return Throttles(
+        starts=rate_limit(node, "driver-starts", settings.driver_starts_per_minute, 60),
+        sign_in_account=failure_throttle(node, "sign-in-account"),
+        sign_in_address=failure_throttle(node, "sign-in-address",
+                                         free=SIGN_IN_ADDRESS_FREE))
 
 
 def throttles(app: Flask | None = None) -> Throttles:
@@ -177,8 +196,7 @@ def init_security(app: Flask) -> None:
     if settings.proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxies,
                                 x_proto=settings.proxies)
-    app.extensions["voltspot.throttles"] = Throttles(
-        starts=RateLimit(calls=settings.driver_starts_per_minute, per_seconds=60))
+    app.extensions["voltspot.throttles"] = _throttles(runtime(app).cluster.node, settings)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.globals["public_url"] = public_url
     app.after_request(_secure)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from voltspot.db import Database
@@ -57,8 +58,11 @@ def check_evse_id_free(session: Session, evse_id: str, connector_pk: int) -> Non
     """Raise :class:`FormInvalid` (field ``evse_id``) when another plug has ``evse_id``."""
     if session.scalar(select(Connector.id).where(Connector.evse_id == evse_id,
                                                  Connector.id != connector_pk)) is not None:
-        raise FormInvalid({"evse_id": f"{evse_id} is already used by another plug. Each plug "
-                                      "needs its own EVSE id."})
+        raise FormInvalid({"evse_id": _taken(evse_id)})
+
+
+def _taken(evse_id: str) -> str:
+    return f"{evse_id} is already used by another plug. Each plug needs its own EVSE id."
 
 
 def update_plug(db: Database, viewer: Viewer, connector_pk: int, form: Mapping[str, str]
@@ -84,9 +88,14 @@ def update_plug(db: Database, viewer: Viewer, connector_pk: int, form: Mapping[s
             raise FormInvalid(errors, form)
         try:
             check_evse_id_free(session, evse_id, connector.id)
+            connector.connector_type, connector.max_power_w, connector.evse_id = (
+                ConnectorType(connector_type), power_w, evse_id)
+            try:
+                session.flush()
+            except IntegrityError:
+                # Another save took the id between the check and ours: the same answer as
+                # the check's (the transaction rolls back).
+                raise FormInvalid({"evse_id": _taken(evse_id)}) from None
         except FormInvalid as taken:
             raise FormInvalid(taken.errors, form) from None
-        connector.connector_type, connector.max_power_w, connector.evse_id = (
-            ConnectorType(connector_type), power_w, evse_id)
-        session.flush()
         return _plug_edit(connector)
