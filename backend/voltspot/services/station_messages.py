@@ -30,6 +30,10 @@ T = TypeVar("T")
 
 UseCase = Callable[Concatenate[Session, str, P], T]
 
+# OCPP 2.0.1 idToken types of an RFID card: the only ones a roaming partner's RFID token
+# (OCPI TokenType RFID) can arrive as.
+ROAMING_TOKEN_TYPES = frozenset({"ISO14443", "ISO15693"})
+
 
 class StationMessages:
     """Runs the use cases of one charger's messages (``charge_point_id``)."""
@@ -72,10 +76,15 @@ class StationMessages:
             self._committer.submit(write, prepare=transactions.load_sessions,
                                    key=transaction_id)
 
-    def authorize(self, id_tag: str, identity: Identity, *, timeout: float) -> IdTagInfo:
+    def authorize(self, id_tag: str, identity: Identity, *, timeout: float,
+                  id_token_type: str | None = None) -> IdTagInfo:
         """Answer Authorize: our own cards, else a roaming partner's token, asked about
         in real time outside any transaction (see
-        :func:`voltspot.services.roaming.tokens.authorize_tag`)."""
+        :func:`voltspot.services.roaming.tokens.authorize_tag`). A 2.0.1 idToken
+        (``id_token_type`` given) is a roaming partner's only when it is an RFID card's
+        (:data:`ROAMING_TOKEN_TYPES`)."""
+        if id_token_type is not None and id_token_type not in ROAMING_TOKEN_TYPES:
+            return self.run(lifecycle.authorize, id_tag)
         return authorize_tag(self._db, identity, self.charge_point_id, id_tag, timeout=timeout)
 
     def start_transaction(self, identity: Identity, *, timeout: float, id_tag: str,
@@ -88,14 +97,29 @@ class StationMessages:
         return self.run_grouped(lifecycle.start_transaction, id_tag=id_tag, **fields)
 
     def record_transaction_event(self, event: transactions.TransactionEventReport, *,
-                                 station_id: int, follows_on: bool, grouped: bool
+                                 station_id: int, follows_on: bool, grouped: bool,
+                                 identity: Identity | None = None, timeout: float = 0.0
                                  ) -> transactions.EventAnswer:
         """Record a 2.0.1 transaction event (group-committed when ``grouped``).
 
         ``follows_on`` (an event following one recorded as new over the same connection)
         skips the replay check; should the event turn out to be numbered like one already
         recorded after all (a charger that renumbered), it is recorded again with the
-        check."""
+        check.
+
+        With ``identity``, an RFID idToken the transaction does not already run under and
+        none of our cards or starts knows may be a roaming partner's that the charger let
+        in without asking (its own list or cache, or while offline): the partner is asked
+        first, outside any transaction, as at Authorize and 1.6 StartTransaction; the
+        session it opens is the one the event joins."""
+        if identity is not None and event.id_tag and \
+                event.id_token_type in ROAMING_TOKEN_TYPES:
+            with self._db.session() as session:
+                known = transactions.runs_under(session, station_id,
+                                                event.charger_transaction_id, event.id_tag)
+            if not known:
+                authorize_tag(self._db, identity, self.charge_point_id, event.id_tag,
+                              timeout=timeout)
         def record(follows_on: bool) -> transactions.EventAnswer:
             def write(session: Session) -> transactions.EventAnswer:
                 return transactions.record_transaction_event(
