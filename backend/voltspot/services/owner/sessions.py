@@ -27,6 +27,9 @@ from voltspot.models import (
     ChargingSession,
     IdToken,
     MeterSample,
+    OcpiCdr,
+    OcpiPartner,
+    OcpiSession,
     OcppFrame,
     Site,
     Station,
@@ -144,7 +147,10 @@ def _filtered(viewer: Viewer, filters: SessionFilters, timezone: str, *columns: 
     statement = scope_sites(viewer, select(*columns)
                             .join(Station, ChargingSession.station_id == Station.id)
                             .outerjoin(Site, Station.site_id == Site.id)
-                            .outerjoin(IdToken, IdToken.id_tag == ChargingSession.id_tag))
+                            .outerjoin(IdToken, IdToken.id_tag == ChargingSession.id_tag)
+                            # A roaming session's partner (who pays for it).
+                            .outerjoin(OcpiSession, OcpiSession.session_id == ChargingSession.id)
+                            .outerjoin(OcpiPartner, OcpiPartner.id == OcpiSession.partner_id))
     zone = ZoneInfo(timezone)
     if filters.first_day is not None:
         since = datetime.combine(filters.first_day, datetime.min.time(), tzinfo=zone)
@@ -185,6 +191,8 @@ class SessionRow:
     stop_reason: str | None
     failure_reason: str | None
     holder_name: str | None
+    # The roaming partner whose driver charged (the eMSP pays); None: not roaming.
+    roaming_partner: str | None
 
     @property
     def duration(self) -> timedelta | None:
@@ -200,7 +208,7 @@ _ROW_COLUMNS = (
     ChargingSession.created_at, ChargingSession.started_at, ChargingSession.stopped_at,
     ChargingSession.energy_wh, ChargingSession.cost, ChargingSession.currency,
     ChargingSession.payment_state, ChargingSession.stop_reason, ChargingSession.failure_reason,
-    IdToken.holder_name,
+    IdToken.holder_name, OcpiPartner.name,
 )
 
 
@@ -276,7 +284,8 @@ def _session_page(session: Session, viewer: Viewer, filters: SessionFilters, *,
 # --- CSV -------------------------------------------------------------------------------
 
 CSV_HEADER = ("session_id", "site", "station", "connector", "card", "status", "started_at",
-              "stopped_at", "energy_kwh", "cost", "currency", "payment_state", "stop_reason")
+              "stopped_at", "energy_kwh", "cost", "currency", "payment_state", "stop_reason",
+              "roaming_partner")
 CSV_NUMBERS = {CSV_HEADER.index("energy_kwh"), CSV_HEADER.index("cost")}
 
 
@@ -317,7 +326,8 @@ def _csv_lines(session: Session, viewer: Viewer, filters: SessionFilters, batch:
                 _local_iso(row.stopped_at, row.timezone), f"{row.energy_wh / 1000:.3f}",
                 "" if row.cost is None or row.currency is None
                 else major_units(row.cost, row.currency),
-                row.currency or "", row.payment_state, safe_cell(row.stop_reason)),
+                row.currency or "", row.payment_state, safe_cell(row.stop_reason),
+                safe_cell(row.roaming_partner)),
                 CSV_NUMBERS))
         yield buffer.getvalue()
         buffer.seek(0)
@@ -383,6 +393,38 @@ def _facts(charging: ChargingSession) -> SessionFacts:
 
 
 @dataclass(frozen=True)
+class RoamingFacts:
+    """The roaming side of a session: the partner whose driver charged (the eMSP, who
+    pays), the driver's token, how it was authorised, and where its CDR stands."""
+
+    partner_name: str
+    token_uid: str | None
+    contract_id: str | None
+    auth_method: str
+    cdr_state: str
+
+
+def _roaming(session: Session, charging: ChargingSession) -> RoamingFacts | None:
+    found = session.execute(
+        select(OcpiSession, OcpiPartner.name, OcpiCdr.id, OcpiCdr.acknowledged_at)
+        .join(OcpiPartner, OcpiPartner.id == OcpiSession.partner_id)
+        .outerjoin(OcpiCdr, OcpiCdr.session_id == OcpiSession.session_id)
+        .where(OcpiSession.session_id == charging.id)).first()
+    if found is None:
+        return None
+    roaming, partner_name, cdr_id, acknowledged_at = found
+    if cdr_id is None:
+        cdr_state = {SessionStatus.COMPLETED: "being made",
+                     SessionStatus.FAILED: "none (it never charged)"}.get(
+            charging.status, "due when the session ends")
+    else:
+        cdr_state = "sent" if acknowledged_at else "waiting to be sent"
+    token = roaming.cdr_token or {}
+    return RoamingFacts(partner_name, token.get("uid"), token.get("contract_id"),
+                        roaming.auth_method, cdr_state)
+
+
+@dataclass(frozen=True)
 class SessionDetail:
     charging: SessionFacts
     site_name: str
@@ -400,6 +442,7 @@ class SessionDetail:
     # Its page keeps following it a little after it ends: the charger's last messages
     # (StopTransaction, the plug's status) are logged a moment after the session closes.
     still_live: bool = False
+    roaming: RoamingFacts | None = None
 
 
 def _meter(session: Session, charging: ChargingSession) -> list[MeterPoint]:
@@ -463,7 +506,8 @@ def _session_detail(session: Session, viewer: Viewer, session_id: int, now: date
         holder_name=None if charging.id_tag is None else session.scalar(
             select(IdToken.holder_name).where(IdToken.id_tag == charging.id_tag)),
         still_live=charging.status.is_open or (
-            charging.stopped_at is not None and now - charging.stopped_at < LIVE_AFTER_END))
+            charging.stopped_at is not None and now - charging.stopped_at < LIVE_AFTER_END),
+        roaming=_roaming(session, charging))
 
 
 def minor_units(text: str, currency: str) -> int:
