@@ -13,7 +13,7 @@ import pytest
 from tests.factories import add_session, make_card, make_place, utc
 from tests.support.owner import csrf_of, sign_in
 from voltspot.domain.statuses import PaymentState, SessionStatus
-from voltspot.models import MeterSample, OcppFrame
+from voltspot.models import ChargingSession, MeterSample, OcppFrame
 
 
 def shown(page: str) -> list[int]:
@@ -371,3 +371,20 @@ def test_the_csv_for_european_spreadsheets_has_a_bom_semicolons_and_decimal_comm
     (row,) = list(csv.DictReader(io.StringIO(body[1:]), delimiter=";"))
     assert (row["energy_kwh"], row["cost"]) == ("12,345", "3,90")
     assert row["card"] == "1.5"  # a card number is text, not a number
+
+
+def test_an_owner_cancels_a_session_still_waiting_for_the_car_and_its_hold_is_released(
+        db, signed_in, place):
+    with db.session() as session:
+        waiting = add_session(session, next(iter(place.stations.values())), None,
+                              minutes=None, status=SessionStatus.STARTING,
+                              payment_state=PaymentState.HELD)
+        session_id = waiting.id
+    page = signed_in.post(f"/owner/sessions/{session_id}/stop",
+                          data={"csrf_token": csrf_of(signed_in)}, follow_redirects=True)
+    assert "it is cancelled and its hold released" in html.unescape(page.get_data(as_text=True))
+    with db.session() as session:
+        cancelled = session.get(ChargingSession, session_id)
+        assert cancelled.status == SessionStatus.FAILED
+        assert cancelled.failure_reason == "The site owner cancelled before charging started"
+        assert cancelled.payment_state == PaymentState.TO_RELEASE

@@ -16,9 +16,10 @@ from voltspot.domain.meter import SOC
 from voltspot.domain.pricing import Bill, TariffTerms
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import ChargingSession, Connector, MeterSample, utcnow
-from voltspot.services.charger_control import ChargerControl, ChargerError, ChargerUnreachable
+from voltspot.services.charger_control import ChargerControl
+from voltspot.services.charging import commands
 from voltspot.services.charging.billing import bill_for, frozen_terms
-from voltspot.services.charging.lifecycle import fail_session
+from voltspot.services.charging.commands import StopOutcome
 from voltspot.services.driver.spots import PlugView, SiteView, load_site
 from voltspot.services.driver.start import PaymentForm, payment_form
 from voltspot.services.errors import Conflict, NotFound
@@ -152,21 +153,15 @@ def stop_session(db: Database, control: ChargerControl, token: str) -> None:
     for the car is cancelled and its hold released. Raises :class:`Conflict` when the
     charger cannot be reached (the session keeps running; the driver may unplug)."""
     with db.session() as session:
-        charging = session.scalar(select(ChargingSession).where(ChargingSession.token == token))
-        if charging is None:
-            raise NotFound(N_("This session link is not valid."))
-        if not charging.status.is_open:
-            return
-        if charging.transaction_id is None:
-            fail_session(charging, str(N_("You cancelled before charging started")))
-            return
-        charge_point_id = charging.station.charge_point_id
-        charger_transaction_id = charging.charger_transaction_id
-    try:
-        accepted = control.stop_charging(charge_point_id, charger_transaction_id).accepted
-    except (ChargerUnreachable, ChargerError):
+        session_id = session.scalar(select(ChargingSession.id)
+                                    .where(ChargingSession.token == token))
+    if session_id is None:
+        raise NotFound(N_("This session link is not valid."))
+    outcome = commands.stop_session(db, control, session_id,
+                                    str(N_("You cancelled before charging started")))
+    if outcome is StopOutcome.UNREACHABLE:
         raise Conflict(N_("We could not reach the charger to stop it. Unplug your car to end "
-                          "the session; you pay only for the energy delivered.")) from None
-    if not accepted:
+                          "the session; you pay only for the energy delivered."))
+    if outcome is StopOutcome.REFUSED:
         raise Conflict(N_("The charger refused to stop. Unplug your car to end the session; "
                           "you pay only for the energy delivered."))
