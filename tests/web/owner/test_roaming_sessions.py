@@ -157,3 +157,28 @@ def test_the_overview_report_has_no_roaming_table_without_roaming_sessions(db, s
         add_session(session, station_id, utc(2024, 5, 3, 8), id_tag="CARD-OURS")
     page = signed_in.get("/owner/reports?period=custom&from=2024-05-01&to=2024-05-31")
     assert 'data-testid="roaming-partners"' not in page.get_data(as_text=True)
+
+
+def test_the_table_and_csv_filter_by_roaming_partner(db, signed_in, place, partner_name):
+    roaming_id, card_id = _sessions(db, place, partner_name)
+    with db.session() as session:
+        partner_id = session.scalar(select(OcpiPartner.id).where(
+            OcpiPartner.name == partner_name))
+    page = signed_in.get("/owner/sessions").get_data(as_text=True)
+    assert re.search(rf'<option value="{partner_id}"\s*>{re.escape(partner_name)}</option>',
+                     html.unescape(page))
+    page = signed_in.get(f"/owner/sessions?partner={partner_id}").get_data(as_text=True)
+    assert [int(n) for n in re.findall(r'data-session="(\d+)"', page)] == [roaming_id]
+    text = signed_in.get(f"/owner/sessions.csv?partner={partner_id}").get_data(as_text=True)
+    assert [row["session_id"] for row in csv.DictReader(io.StringIO(text))] == [str(roaming_id)]
+    page = signed_in.get("/owner/sessions?partner=plugsurfing").get_data(as_text=True)
+    assert "is not a roaming partner" in html.unescape(page)
+    assert card_id in [int(n) for n in re.findall(r'data-session="(\d+)"', page)]
+
+
+def test_an_owner_without_roaming_sessions_sees_no_partner_filter(db, signed_in, place):
+    station_id = next(iter(place.stations.values()))
+    with db.session() as session:
+        add_session(session, station_id, utc(2024, 5, 3, 8), id_tag="CARD-OURS")
+    page = signed_in.get("/owner/sessions").get_data(as_text=True)
+    assert 'name="partner"' not in page

@@ -72,7 +72,8 @@ PAYMENT_WORDS = {
 class SessionFilters:
     """What the table shows: sessions created on local days ``first_day``..``last_day``
     (in the reporting time zone), on one site, one station (charge point id), for one
-    RFID card (id tag), in one payment state. ``None`` means any."""
+    RFID card (id tag), in one payment state, of one roaming partner's drivers.
+    ``None`` means any."""
 
     first_day: date | None = None
     last_day: date | None = None
@@ -80,12 +81,13 @@ class SessionFilters:
     station: str | None = None
     id_tag: str | None = None
     payment_state: PaymentState | None = None
+    partner_id: int | None = None
 
     def as_args(self) -> dict[str, str]:
         """The filters as query arguments (for links that keep them)."""
         values = {"from": self.first_day, "to": self.last_day, "site": self.site_id,
                   "station": self.station, "card": self.id_tag,
-                  "payment": self.payment_state}
+                  "payment": self.payment_state, "partner": self.partner_id}
         return {name: str(value) for name, value in values.items() if value is not None}
 
 
@@ -112,6 +114,11 @@ def parse_filters(args: Mapping[str, str]) -> tuple[SessionFilters, list[str]]:
     if site is not None and not site.isdigit():
         problems.append(f"“{site}” is not a site, so all sites are shown.")
         site = None
+    partner = text("partner", 12)
+    if partner is not None and not partner.isdigit():
+        problems.append(f"“{partner}” is not a roaming partner, so everyone's sessions are "
+                        f"shown.")
+        partner = None
     payment = text("payment", 16)
     if payment is not None and payment not in set(PaymentState):
         problems.append(f"“{payment}” is not a payment state, so all are shown.")
@@ -119,7 +126,8 @@ def parse_filters(args: Mapping[str, str]) -> tuple[SessionFilters, list[str]]:
     filters = SessionFilters(
         first_day=day("from", "first day"), last_day=day("to", "last day"),
         site_id=int(site) if site else None, station=text("station", 48),
-        id_tag=text("card", 20), payment_state=PaymentState(payment) if payment else None)
+        id_tag=text("card", 20), payment_state=PaymentState(payment) if payment else None,
+        partner_id=int(partner) if partner else None)
     return filters, problems
 
 
@@ -131,6 +139,8 @@ class FilterChoices:
     stations: list[str]
     cards: list[tuple[str, str]]
     payment_states: list[str] = field(default_factory=lambda: [str(s) for s in PaymentState])
+    # (id, name) of the roaming partners whose drivers charged at the viewer's sites.
+    partners: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _filter_choices(session: Session, viewer: Viewer) -> FilterChoices:
@@ -139,8 +149,14 @@ def _filter_choices(session: Session, viewer: Viewer) -> FilterChoices:
     cards = select(IdToken.id_tag, IdToken.holder_name).order_by(IdToken.id_tag)
     if not viewer.is_admin:
         cards = cards.where(IdToken.owner_id == viewer.owner_id)
+    partners = scope_sites(viewer, select(OcpiPartner.id, OcpiPartner.name).distinct()
+                           .join(OcpiSession, OcpiSession.partner_id == OcpiPartner.id)
+                           .join(ChargingSession, ChargingSession.id == OcpiSession.session_id)
+                           .join(Station, ChargingSession.station_id == Station.id)
+                           .join(Site, Station.site_id == Site.id)).order_by(OcpiPartner.name)
     return FilterChoices(site_choices(session, viewer), list(stations),
-                         [tuple(row) for row in session.execute(cards).all()])
+                         [tuple(row) for row in session.execute(cards).all()],
+                         partners=[tuple(row) for row in session.execute(partners).all()])
 
 
 def _filtered(viewer: Viewer, filters: SessionFilters, timezone: str, *columns: Any) -> Select:
@@ -167,6 +183,8 @@ def _filtered(viewer: Viewer, filters: SessionFilters, timezone: str, *columns: 
         statement = statement.where(ChargingSession.id_tag == filters.id_tag)
     if filters.payment_state is not None:
         statement = statement.where(ChargingSession.payment_state == filters.payment_state)
+    if filters.partner_id is not None:
+        statement = statement.where(OcpiSession.partner_id == filters.partner_id)
     return statement
 
 
