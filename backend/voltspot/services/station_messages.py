@@ -10,6 +10,7 @@ chargers' frames durable in one transaction, each charger answered once its fram
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from voltspot.db import Database
 from voltspot.domain.authorization import IdTagInfo
+from voltspot.domain.statuses import AuthorizationStatus
 from voltspot.group_commit import GroupCommitter
 from voltspot.services.charger_control import ChargerControl
 from voltspot.services.charging import lifecycle, transactions
@@ -92,9 +94,12 @@ class StationMessages:
         """Record a 1.6 StartTransaction (see
         :func:`voltspot.services.charging.lifecycle.start_transaction`). A tag none of our
         cards or starts knows may be a roaming partner's that the charger let in from its
-        own list without asking: the partner is asked first, as at Authorize."""
-        authorize_tag(self._db, identity, self.charge_point_id, id_tag, timeout=timeout)
-        return self.run_grouped(lifecycle.start_transaction, id_tag=id_tag, **fields)
+        own list without asking: the partner is asked first, as at Authorize, and a
+        partner's Blocked or Expired is what the charger is told."""
+        roaming = authorize_tag(self._db, identity, self.charge_point_id, id_tag,
+                                timeout=timeout)
+        result = self.run_grouped(lifecycle.start_transaction, id_tag=id_tag, **fields)
+        return replace(result, id_tag_info=_partners_verdict(result.id_tag_info, roaming))
 
     def record_transaction_event(self, event: transactions.TransactionEventReport, *,
                                  station_id: int, follows_on: bool, grouped: bool,
@@ -111,15 +116,18 @@ class StationMessages:
         none of our cards or starts knows may be a roaming partner's that the charger let
         in without asking (its own list or cache, or while offline): the partner is asked
         first, outside any transaction, as at Authorize and 1.6 StartTransaction; the
-        session it opens is the one the event joins."""
+        session it opens is the one the event joins, and a partner's Blocked or Expired
+        is what the charger is told."""
+        roaming = None
         if identity is not None and event.id_tag and \
                 event.id_token_type in ROAMING_TOKEN_TYPES:
             with self._db.session() as session:
                 known = transactions.runs_under(session, station_id,
                                                 event.charger_transaction_id, event.id_tag)
             if not known:
-                authorize_tag(self._db, identity, self.charge_point_id, event.id_tag,
-                              timeout=timeout)
+                roaming = authorize_tag(self._db, identity, self.charge_point_id,
+                                        event.id_tag, timeout=timeout)
+
         def record(follows_on: bool) -> transactions.EventAnswer:
             def write(session: Session) -> transactions.EventAnswer:
                 return transactions.record_transaction_event(
@@ -133,11 +141,14 @@ class StationMessages:
                                           key=(station_id, event.charger_transaction_id))
 
         try:
-            return record(follows_on)
+            answer = record(follows_on)
         except IntegrityError:
             if not follows_on:
                 raise
-            return record(False)
+            answer = record(False)
+        if roaming is None or answer.id_tag_info is None:
+            return answer
+        return replace(answer, id_tag_info=_partners_verdict(answer.id_tag_info, roaming))
 
     def configure_after_boot(self, *, sample_interval_s: int) -> None:
         """Configure the charger's metering and read its device model after it booted
@@ -145,3 +156,13 @@ class StationMessages:
         sends the charger commands, so it must not run on the charger's reader."""
         provisioning.configure_after_boot(self._db, self._control, self.charge_point_id,
                                           sample_interval_s=sample_interval_s)
+
+
+def _partners_verdict(recorded: IdTagInfo, roaming: IdTagInfo) -> IdTagInfo:
+    """What a charger is told about a tag at the start of its transaction: the roaming
+    partner's Blocked or Expired rather than our plain Invalid (the tag is no card of
+    ours), so the charger's cache learns why."""
+    if recorded.status == AuthorizationStatus.INVALID and roaming.status in (
+            AuthorizationStatus.BLOCKED, AuthorizationStatus.EXPIRED):
+        return roaming
+    return recorded

@@ -255,3 +255,25 @@ def test_a_2_0_1_key_code_is_not_asked_about_at_the_emsp(cpo, odb, emsp: Emsp):
         answer = charger.result("Authorize", {"idToken": {"idToken": uid, "type": "KeyCode"}})
     assert answer["idTokenInfo"]["status"] == "Invalid"
     assert emsp.pushes(f"tokens/{uid}/authorize") == []
+
+
+def test_a_2_0_1_transaction_with_a_tag_the_emsp_blocked_is_told_blocked(cpo, odb, emsp: Emsp):
+    register(emsp, cpo, odb)
+    site = publish_site(odb)
+    uid = _uid()
+    emsp.authorize_answer = {"allowed": "BLOCKED"}
+    answers = _start_201(cpo, site, uid, f"TX-{uid}")
+    assert answers[0]["idTokenInfo"]["status"] == "Blocked"
+
+
+def test_a_1_6_start_with_a_tag_the_emsp_says_expired_is_told_expired(cpo, odb, emsp: Emsp):
+    register(emsp, cpo, odb)
+    site = publish_site(odb)
+    uid = _uid()
+    emsp.authorize_answer = {"allowed": "EXPIRED"}
+    with RawCharger(cpo.ws_url, site.charge_point_id, site.password) as charger:
+        charger.boot()
+        begun = charger.result("StartTransaction", {"connectorId": 1, "idTag": uid,
+                                                    "meterStart": 0, "timestamp": now_iso()})
+    assert begun["idTagInfo"]["status"] == "Expired"
+    assert begun["transactionId"] > 0
