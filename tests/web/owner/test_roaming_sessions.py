@@ -30,10 +30,11 @@ def partner_name() -> str:
 
 
 def make_roaming(session, charging: ChargingSession, partner_name: str, *,
-                 auth_method: str = "AUTH_REQUEST", cdr_acknowledged: bool | None = None
-                 ) -> None:
+                 auth_method: str = "AUTH_REQUEST", cdr_acknowledged: bool | None = None,
+                 token_uid: str | None = None) -> None:
     """Make ``charging`` a roaming session of a partner called ``partner_name`` (created
-    when missing), with a CDR when ``cdr_acknowledged`` is not None."""
+    when missing) for the driver's token ``token_uid`` (by default the session's idTag),
+    with a CDR when ``cdr_acknowledged`` is not None."""
     partner = session.scalar(select(OcpiPartner).where(OcpiPartner.name == partner_name))
     if partner is None:
         partner = OcpiPartner(name=partner_name, roles=[], endpoints={})
@@ -41,7 +42,7 @@ def make_roaming(session, charging: ChargingSession, partner_name: str, *,
         session.flush()
     session.add(OcpiSession(
         session_id=charging.id, partner_id=partner.id, ocpi_id=str(charging.id),
-        cdr_token={"uid": charging.id_tag, "type": "RFID", "contract_id": "DE-TMS-C0001234",
+        cdr_token={"uid": token_uid or charging.id_tag, "type": "RFID", "contract_id": "DE-TMS-C0001234",
                    "country_code": "DE", "party_id": "TMS"},
         auth_method=auth_method, location_id="1", evse_uid="1", connector_id="1"))
     if cdr_acknowledged is not None:
@@ -182,3 +183,19 @@ def test_an_owner_without_roaming_sessions_sees_no_partner_filter(db, signed_in,
         add_session(session, station_id, utc(2024, 5, 3, 8), id_tag="CARD-OURS")
     page = signed_in.get("/owner/sessions").get_data(as_text=True)
     assert 'name="partner"' not in page
+
+
+def test_a_token_longer_than_an_id_tag_is_shown_beside_its_stand_in(db, signed_in, place,
+                                                                    partner_name):
+    station_id = next(iter(place.stations.values()))
+    long_uid = "EMSP-APP-USER-0123456789ABCDEF"
+    with db.session() as session:
+        charging = add_session(session, station_id, utc(2024, 5, 4, 8),
+                               id_tag="R0123456789ABCDEF012")
+        make_roaming(session, charging, partner_name, auth_method="COMMAND",
+                     token_uid=long_uid)
+        session_id = charging.id
+    page = html.unescape(signed_in.get(f"/owner/sessions/{session_id}").get_data(as_text=True))
+    roaming = re.search(r'data-testid="roaming">(.*?)</dl>', page, re.S).group(1)
+    assert long_uid in roaming and "The partner's app (remote start)" in roaming
+    assert "Due when the session ends" not in roaming and "Being made" in roaming
