@@ -42,8 +42,8 @@ def make_roaming(session, charging: ChargingSession, partner_name: str, *,
         session.flush()
     session.add(OcpiSession(
         session_id=charging.id, partner_id=partner.id, ocpi_id=str(charging.id),
-        cdr_token={"uid": token_uid or charging.id_tag, "type": "RFID", "contract_id": "DE-TMS-C0001234",
-                   "country_code": "DE", "party_id": "TMS"},
+        cdr_token={"uid": token_uid or charging.id_tag, "type": "RFID",
+                   "contract_id": "DE-TMS-C0001234", "country_code": "DE", "party_id": "TMS"},
         auth_method=auth_method, location_id="1", evse_uid="1", connector_id="1"))
     if cdr_acknowledged is not None:
         session.add(OcpiCdr(session_id=charging.id, partner_id=partner.id,
