@@ -156,7 +156,8 @@ def test_the_csv_export_has_the_filtered_rows_with_local_times_kwh_and_major_uni
         "session_id": str(paid), "site": rows[0]["site"], "station": first_cp, "connector": "1",
         "card": "CARD-1", "status": "completed", "started_at": "2024-07-01T10:00:00+02:00",
         "stopped_at": "2024-07-01T11:30:00+02:00", "energy_kwh": "12.345", "cost": "12.34",
-        "currency": "EUR", "payment_state": "captured", "stop_reason": "Local"}
+        "currency": "EUR", "payment_state": "captured", "stop_reason": "Local",
+        "roaming_partner": ""}
 
 
 def test_the_csv_export_lists_all_the_owners_sessions_and_no_one_elses(

@@ -135,7 +135,8 @@ class ChargePoint201(StationHandlers):
     def on_authorize(self, id_token: dict[str, Any], **_: Any) -> call_result.Authorize:
         info = self._messages.authorize(id_token["id_token"],
                                         Identity.from_settings(self._settings),
-                                        timeout=self._settings.ocpi_authorize_timeout)
+                                        timeout=self._settings.ocpi_authorize_timeout,
+                                        id_token_type=id_token["type"])
         return call_result.Authorize(id_token_info=_id_token_info(info))
 
     @on(Action.transaction_event)
@@ -164,7 +165,8 @@ class ChargePoint201(StationHandlers):
             follows_on=reference in self._new_over_this_connection,
             # Started and the periodic meter values of every charger: group-committed
             # like 1.6 StartTransaction and MeterValues.
-            grouped=event_type != "Ended")
+            grouped=event_type != "Ended", identity=Identity.from_settings(self._settings),
+            timeout=self._settings.ocpi_authorize_timeout)
         if event_type == "Ended":
             self._new_over_this_connection.discard(reference)
         elif not answer.replayed:
