@@ -36,11 +36,59 @@
 
   var mapElement = document.getElementById("map");
   if (!mapElement || !window.L) { return; }
+  var words = mapElement.dataset;
   var map = L.map(mapElement, {scrollWheelZoom: false});
-  L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
-    maxZoom: 19, attribution: "© OpenStreetMap contributors"
-  }).addTo(map);
+  // The tile source is a setting (VOLTSPOT_MAP_TILES, VOLTSPOT_MAP_ATTRIBUTION).
+  var attribution = document.createElement("span");
+  attribution.textContent = words.attribution;
+  L.tileLayer(words.tiles, {maxZoom: 19, attribution: attribution.innerHTML}).addTo(map);
   var markers = L.layerGroup().addTo(map);
+  var you = null;
+
+  function line(text, tag) {
+    var element = document.createElement(tag || "div");
+    element.textContent = text;
+    return element;
+  }
+
+  // A popup: the site (a link), its free count in words, the price, the power, and a
+  // link that opens the phone's navigation to it.
+  function popup(spot, lat, lon) {
+    var box = document.createElement("div");
+    box.className = "vs-popup";
+    var name = line(spot.dataset.name, "a");
+    name.href = spot.dataset.url;
+    name.className = "fw-semibold";
+    box.appendChild(name);
+    box.appendChild(line(spot.dataset.words));
+    if (spot.dataset.price) { box.appendChild(line(spot.dataset.price)); }
+    box.appendChild(line(spot.dataset.power));
+    var go = line(words.navigate, "a");
+    go.href = "https://www.google.com/maps/dir/?api=1&destination=" + lat + "," + lon;
+    go.target = "_blank";
+    go.rel = "noopener";
+    box.appendChild(go);
+    return box;
+  }
+
+  // A pin coloured by availability that carries the number of free plugs.
+  function pin(spot) {
+    var free = spot.dataset.free;
+    return L.divIcon({
+      className: "", iconSize: [32, 32], iconAnchor: [16, 16], popupAnchor: [0, -16],
+      html: '<span class="vs-pin vs-pin-' + spot.dataset.tone + '">' + Number(free) + "</span>"
+    });
+  }
+
+  function showYou(lat, lon) {
+    if (isNaN(lat) || isNaN(lon)) { return null; }
+    if (you) { you.remove(); }
+    you = L.marker([lat, lon], {
+      icon: L.divIcon({className: "", iconSize: [18, 18], html: '<span class="vs-you-are-here"></span>'}),
+      title: words.you, alt: words.you, keyboard: false, zIndexOffset: 1000
+    }).bindTooltip(words.you).addTo(map);
+    return [lat, lon];
+  }
 
   function drawMarkers() {
     markers.clearLayers();
@@ -48,12 +96,14 @@
     document.querySelectorAll(".vs-spot").forEach(function (spot) {
       var lat = parseFloat(spot.dataset.lat), lon = parseFloat(spot.dataset.lon);
       if (isNaN(lat) || isNaN(lon)) { return; }
-      var link = document.createElement("a");
-      link.href = spot.dataset.url;
-      link.textContent = spot.dataset.name;
-      L.marker([lat, lon]).bindPopup(link).addTo(markers);
+      var title = spot.dataset.name + ": " + spot.dataset.words;
+      L.marker([lat, lon], {icon: pin(spot), title: title, alt: title})
+        .bindPopup(popup(spot, lat, lon)).addTo(markers);
       bounds.push([lat, lon]);
     });
+    var here = showYou(parseFloat(document.getElementById("lat").value),
+                       parseFloat(document.getElementById("lon").value));
+    if (here) { bounds.push(here); }
     if (bounds.length) { map.fitBounds(bounds, {maxZoom: 15, padding: [24, 24]}); }
     else { map.setView([52.37, 4.9], 7); }
   }

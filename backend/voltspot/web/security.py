@@ -5,7 +5,8 @@ Headers on every response:
 
 - ``Content-Security-Policy``: scripts only from this origin, plus the inline scripts that
   carry this response's nonce (the Jinja global ``csp_nonce()``); no inline event handlers,
-  no ``eval``, no plugins. Styles may be inline (Bootstrap's and htmx's own). Map tiles and,
+  no ``eval``, no plugins. Styles may be inline (Bootstrap's and htmx's own). Map tiles (from
+  ``VOLTSPOT_MAP_TILES``'s host) and,
   with Stripe, Stripe.js are the only outside sources. ``frame-ancestors 'none'`` for the
   owner page, ``'self'`` elsewhere.
 - ``X-Content-Type-Options``, ``Referrer-Policy``, ``Permissions-Policy`` (the camera only
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app, g, request
@@ -50,6 +52,8 @@ class Throttles:
     (``VOLTSPOT_DRIVER_STARTS_PER_MINUTE``), so one phone cannot claim every plug."""
 
     starts: RateLimit
+    # Drivers' problem reports per client address (``VOLTSPOT_DRIVER_REPORTS_PER_HOUR``).
+    reports: RateLimit = field(default_factory=lambda: RateLimit(calls=5, per_seconds=3600))
     sign_in_account: FailureThrottle = field(default_factory=FailureThrottle)
     # An address may hold several owners (an office): more free failures than an account.
     sign_in_address: FailureThrottle = field(
@@ -86,8 +90,19 @@ def public_url(path: str) -> str:
     return runtime().settings.public_url.rstrip("/") + path
 
 
-def content_security_policy(nonce: str, *, owner_page: bool, stripe: bool) -> str:
-    """The policy for one response."""
+def tile_origin(template: str) -> str | None:
+    """Where map tiles of the URL ``template`` come from, as a CSP source:
+    "https://{s}.tile.example.org/{z}/{x}/{y}.png" gives "https://*.tile.example.org";
+    None for no template (no map)."""
+    parts = urlsplit(template.replace("{s}", "*"))
+    if not template or parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def content_security_policy(nonce: str, *, owner_page: bool, stripe: bool,
+                            tiles: str | None = MAP_TILES) -> str:
+    """The policy for one response; ``tiles``: the map tiles' origin (None: no map)."""
     script = ["'self'", f"'nonce-{nonce}'"] + (list(STRIPE_SCRIPTS) if stripe else [])
     frames = list(STRIPE_FRAMES) if stripe else ["'none'"]
     connect = ["'self'"] + ([STRIPE_API] if stripe else [])
@@ -95,7 +110,7 @@ def content_security_policy(nonce: str, *, owner_page: bool, stripe: bool) -> st
         "default-src": ["'self'"],
         "script-src": script,
         "style-src": ["'self'", "'unsafe-inline'"],
-        "img-src": ["'self'", "data:", "blob:", MAP_TILES],
+        "img-src": ["'self'", "data:", "blob:"] + ([tiles] if tiles else []),
         "connect-src": connect,
         "frame-src": frames,
         "worker-src": ["'self'"],
@@ -127,7 +142,8 @@ def _secure(response: Response) -> Response:
     owner_page = request.path.startswith("/owner")
     headers = response.headers
     headers["Content-Security-Policy"] = content_security_policy(
-        csp_nonce(), owner_page=owner_page, stripe=settings.stripe_enabled)
+        csp_nonce(), owner_page=owner_page, stripe=settings.stripe_enabled,
+        tiles=tile_origin(settings.map_tiles))
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
     headers["Permissions-Policy"] = _permissions_policy(request.path,
@@ -178,7 +194,8 @@ def init_security(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxies,
                                 x_proto=settings.proxies)
     app.extensions["voltspot.throttles"] = Throttles(
-        starts=RateLimit(calls=settings.driver_starts_per_minute, per_seconds=60))
+        starts=RateLimit(calls=settings.driver_starts_per_minute, per_seconds=60),
+        reports=RateLimit(calls=settings.driver_reports_per_hour, per_seconds=3600))
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.globals["public_url"] = public_url
     app.after_request(_secure)

@@ -34,6 +34,8 @@ class PlugView:
     availability: Availability
     heard_at: datetime | None
     terms: TariffTerms | None = None
+    # A cable fixed to the charger; False: a socket, the driver brings a cable.
+    tethered: bool = False
 
     @property
     def label(self) -> str:
@@ -115,7 +117,7 @@ def _site_view(site: Site, stations: list[Station], tariffs: dict[int, Tariff],
                 max_power_kw=connector.max_power_w / 1000,
                 availability=plug_availability(online, connector.status,
                                                connector.id in claimed),
-                heard_at=station.last_seen_at,
+                heard_at=station.last_seen_at, tethered=connector.tethered,
                 terms=terms_of(tariffs[connector.tariff_id], site)
                 if connector.tariff_id in tariffs else None))
     # The site's headline price: its first priced plug's (each plug page shows its own).
