@@ -21,9 +21,9 @@ from werkzeug.wrappers import Response
 from voltspot.domain.evse_ids import EvseIdError, normalise_evse_id, url_safe
 from voltspot.runtime import runtime
 from voltspot.services.driver import live, plugs
+from voltspot.services.driver import receipt as receipts
 from voltspot.services.driver import spots as finding
 from voltspot.services.driver import start as starting
-from voltspot.services.driver import receipt as receipts
 from voltspot.services.errors import Conflict, InvalidInput, NotFound
 from voltspot.services.owner import problems
 from voltspot.services.payments.gateways.base import PaymentDeclined, PaymentUnavailable

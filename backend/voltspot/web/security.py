@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import secrets
 import time
-from urllib.parse import urlsplit
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, request
 from sqlalchemy.exc import DataError

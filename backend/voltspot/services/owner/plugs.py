@@ -69,8 +69,9 @@ def check_evse_id_free(session: Session, evse_id: str, connector_pk: int) -> Non
 
 def update_plug(db: Database, viewer: Viewer, connector_pk: int, form: Mapping[str, str]
                 ) -> PlugEdit:
-    """Save a plug's type, cable (``cable``: socket or tethered), most power and EVSE id (normalised to ``CC*OOO*E…``, unique).
-    Raises :class:`NotFound` for another owner's plug and :class:`FormInvalid`."""
+    """Save a plug's type, cable (``cable``: socket or tethered; missing: socket), most
+    power and EVSE id (normalised to ``CC*OOO*E…``, unique). Raises :class:`NotFound` for
+    another owner's plug and :class:`FormInvalid`."""
     errors: dict[str, str] = {}
     connector_type = forms.choice(forms.text(form, "connector_type"), ConnectorType)
     if connector_type is None:
