@@ -25,5 +25,5 @@ def test_a_confirmed_hold_names_its_card(gateway, stripe_base):
     hold = gateway.hold(5000, "EUR", "Charging", idempotency_key="card-a",
                         metadata={"session_token": "card-a"})
     assert gateway.card(hold.reference) is None
-    confirm_with_card(stripe_base, hold.reference, "5555555555554444")
-    assert gateway.card(hold.reference) == CardOnFile("mastercard", "4444")
+    confirm_with_card(stripe_base, hold.reference, "4000056655665556")
+    assert gateway.card(hold.reference) == CardOnFile("visa", "5556")
