@@ -85,8 +85,9 @@
     if (you) { you.remove(); }
     you = L.marker([lat, lon], {
       icon: L.divIcon({className: "", iconSize: [18, 18], html: '<span class="vs-you-are-here"></span>'}),
-      title: words.you, alt: words.you, keyboard: false, zIndexOffset: 1000
-    }).bindTooltip(words.you).addTo(map);
+      title: words.you, alt: words.you, keyboard: false, interactive: false,
+      zIndexOffset: -1000
+    }).addTo(map);
     return [lat, lon];
   }
 
@@ -97,18 +98,30 @@
       var lat = parseFloat(spot.dataset.lat), lon = parseFloat(spot.dataset.lon);
       if (isNaN(lat) || isNaN(lon)) { return; }
       var title = spot.dataset.name + ": " + spot.dataset.words;
-      L.marker([lat, lon], {icon: pin(spot), title: title, alt: title})
-        .bindPopup(popup(spot, lat, lon)).addTo(markers);
+      var marker = L.marker([lat, lon], {icon: pin(spot), title: title, alt: title});
+      // Named by the site and its free plugs, not by the bare number it shows (its element
+      // exists once the map has a view).
+      marker.on("add", function () { marker.getElement().setAttribute("aria-label", title); });
+      marker.bindPopup(popup(spot, lat, lon)).addTo(markers);
       bounds.push([lat, lon]);
     });
     var here = showYou(parseFloat(document.getElementById("lat").value),
                        parseFloat(document.getElementById("lon").value));
     if (here) { bounds.push(here); }
-    if (bounds.length) { map.fitBounds(bounds, {maxZoom: 15, padding: [24, 24]}); }
+    shown = bounds;
+    fit();
+  }
+
+  // Fitted again when the map's tab opens: a hidden map has no size to fit into.
+  var shown = [];
+  function fit() {
+    if (shown.length) { map.fitBounds(shown, {maxZoom: 15, padding: [24, 24]}); }
     else { map.setView([52.37, 4.9], 7); }
   }
   drawMarkers();
   document.body.addEventListener("htmx:afterSettle", drawMarkers);
   var mapTab = document.getElementById("map-tab");
-  if (mapTab) { mapTab.addEventListener("shown.bs.tab", function () { map.invalidateSize(); }); }
+  if (mapTab) {
+    mapTab.addEventListener("shown.bs.tab", function () { map.invalidateSize(); fit(); });
+  }
 })();

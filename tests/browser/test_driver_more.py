@@ -236,7 +236,7 @@ def test_the_map_shows_free_counts_the_popup_and_the_drivers_position(
         session.get(Connector, site.connector_ids[0]).status = ConnectorStatus.CHARGING
         session.get(Connector, site.connector_ids[1]).status = ConnectorStatus.AVAILABLE
     with another_page(browser, locale=locale, permissions=["geolocation"],
-                      geolocation={"latitude": lat + 0.01, "longitude": lon + 0.01}) as page:
+                      geolocation={"latitude": lat + 0.02, "longitude": lon + 0.02}) as page:
         no_map_tiles(page)
         page.goto(server.base_url + "/")
         page.get_by_role("button", name=words["near"]).click()
