@@ -92,6 +92,8 @@
   }
 
   function drawMarkers() {
+    // The listener outlives the page after a boosted navigation away from it.
+    if (!document.body.contains(mapElement)) { return; }
     markers.clearLayers();
     var bounds = [];
     document.querySelectorAll(".vs-spot").forEach(function (spot) {
