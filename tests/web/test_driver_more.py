@@ -246,6 +246,8 @@ def test_an_ended_session_keeps_refreshing_until_its_payment_is_final(client, db
     page = client.get(f"/sessions/{token}").get_data(as_text=True)
     assert "Payment being finalised" in _text(client.get(f"/sessions/{token}"))
     assert 'data-poll-every="3"' in page
+    # A page still holding the station's event stream polls too: no event tells of money.
+    assert "data-poll-always" in page
     with db.session() as session:
         charging = session.get(ChargingSession, number)
         charging.amount_captured, charging.payment_state = 0, PaymentState.RELEASED
