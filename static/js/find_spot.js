@@ -75,7 +75,9 @@
   function pin(spot) {
     var free = spot.dataset.free;
     return L.divIcon({
-      className: "", iconSize: [32, 32], iconAnchor: [16, 16], popupAnchor: [0, -16],
+      // A 44 px target around a 34 px badge.
+      className: "vs-pin-target", iconSize: [44, 44], iconAnchor: [22, 22],
+      popupAnchor: [0, -18],
       html: '<span class="vs-pin vs-pin-' + spot.dataset.tone + '">' + Number(free) + "</span>"
     });
   }

@@ -18,7 +18,13 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from tests.factories import make_owner, make_site
-from tests.support.browser import another_page, axe_check, no_map_tiles, screenshot
+from tests.support.browser import (
+    another_page,
+    axe_check,
+    no_map_tiles,
+    screenshot,
+    touch_targets_ok,
+)
 from voltspot.domain.meter import SOC
 from voltspot.domain.pricing import TariffTerms
 from voltspot.domain.statuses import ConnectorStatus, PaymentState, SessionStatus
@@ -131,6 +137,7 @@ def test_the_live_session_says_it_is_live_and_stop_stays_put_when_the_estimate_c
         before = stop.bounding_box()
         screenshot(page, f"session-live-{locale}")
         axe_check(page)
+        touch_targets_ok(page)
         with db.session() as session:
             station_id = session.get(ChargingSession, number).station_id
             now = utcnow()
@@ -153,6 +160,7 @@ def test_a_car_done_charging_is_warned_before_the_idle_fee(browser: Browser, ser
         expect(page.get_by_test_id("idle-warning")).to_contain_text(WORDS[locale]["idle"])
         screenshot(page, f"session-idle-warning-{locale}")
         axe_check(page)
+        touch_targets_ok(page)
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -171,6 +179,7 @@ def test_the_ended_session_and_its_receipt_update_by_themselves_until_paid(
         expect(page.get_by_test_id("hold-outcome")).to_contain_text(words["finalising"])
         screenshot(page, f"session-ended-{locale}")
         axe_check(page)
+        touch_targets_ok(page)
         _update(db, ChargingSession, number, amount_captured=520,
                 payment_state=PaymentState.CAPTURED)
         expect(page.get_by_test_id("hold-outcome")).to_contain_text(words["released"],
@@ -191,6 +200,7 @@ def test_the_ended_session_and_its_receipt_update_by_themselves_until_paid(
         expect(page.get_by_test_id("payment-state")).to_have_count(0, timeout=WAIT_MS)
         screenshot(page, f"receipt-{locale}", full_page=True)
         axe_check(page)
+        touch_targets_ok(page)
 
         page.emulate_media(media="print")
         expect(page.locator(".vs-header")).to_be_hidden()
@@ -207,17 +217,20 @@ def test_the_plug_page_says_to_bring_a_cable_and_takes_a_problem_report(
     with another_page(browser, locale=locale) as page:
         page.goto(f"{server.base_url}/c/{site.evse_ids[1].replace('*', '-')}")
         expect(page.get_by_test_id("cable")).to_have_text(words["socket"])
+        screenshot(page, f"plug-cable-{locale}")
         page.get_by_role("link", name=words["report"]).click()
         expect(page.get_by_role("heading", level=1)).to_have_text(words["report"],
                                                                   timeout=WAIT_MS)
         page.get_by_label(words["wrong"]).fill(message)
         screenshot(page, f"report-problem-{locale}")
         axe_check(page)
+        touch_targets_ok(page)
         page.get_by_role("button", name=words["send"]).click()
         expect(page.get_by_role("heading", level=1)).to_have_text(words["thanks"],
                                                                   timeout=WAIT_MS)
         screenshot(page, f"report-sent-{locale}")
         axe_check(page)
+        touch_targets_ok(page)
     with db.session() as session:
         station_ids = [session.get(Connector, pk).station_id for pk in site.connector_ids]
         reports = open_problems(session, station_ids)
@@ -259,3 +272,4 @@ def test_the_map_shows_free_counts_the_popup_and_the_drivers_position(
             re.escape(f"destination={lat},{lon}") + "$"))
         screenshot(page, f"map-pins-{locale}")
         axe_check(page)
+        touch_targets_ok(page)
