@@ -18,7 +18,7 @@ from tests.factories import make_owner, make_site
 from tests.support.owner import sign_in
 from voltspot.app import create_app
 from voltspot.domain.pricing import TariffTerms
-from voltspot.domain.statuses import PaymentState, SessionStatus
+from voltspot.domain.statuses import ConnectorType, PaymentState, SessionStatus
 from voltspot.models import ChargingSession, Connector, Site, Tariff, utcnow
 from voltspot.runtime import runtime
 from voltspot.services.owner.accounts import Viewer
@@ -110,6 +110,14 @@ def test_the_plug_page_says_whether_to_bring_a_cable(client, db, site, language,
     with db.session() as session:
         session.get(Connector, site.connector_ids[0]).tethered = True
     assert tethered in _text(client.get(_path(site.evse_ids[0]), headers=headers))
+
+
+def test_a_dc_plug_always_has_its_cable(client, db, site):
+    _price(db, site)
+    with db.session() as session:
+        session.get(Connector, site.connector_ids[0]).connector_type = ConnectorType.CCS2
+    page = _text(client.get(_path(site.evse_ids[0])))
+    assert "Cable attached: no need to bring your own." in page
 
 
 def test_the_owner_sets_whether_a_plug_has_its_own_cable(app, db, owner, site):
