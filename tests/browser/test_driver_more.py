@@ -73,7 +73,7 @@ TERMS = TariffTerms(currency="EUR", vat_rate_basis_points=2100, energy_price_per
 
 @pytest.fixture
 def site(db):
-    """An owner's site with two priced plugs, its charger heard from just now."""
+    """An owner's site with two priced, free plugs, its charger heard from just now."""
     made = make_site(db, make_owner(db).id)
     with db.session() as session:
         tariff = Tariff(name=f"T-{made.name}", currency="EUR", energy_price_per_kwh=3900,
@@ -85,7 +85,7 @@ def site(db):
         stored.legal_name, stored.vat_number = "Leeuw Laden B.V.", "NL123456789B01"
         for connector in session.scalars(select(Connector).where(
                 Connector.id.in_(made.connector_ids))):
-            connector.tariff_id = tariff.id
+            connector.tariff_id, connector.status = tariff.id, ConnectorStatus.AVAILABLE
         station = session.scalar(select(Station).where(
             Station.charge_point_id == made.charge_point_ids[0]))
         station.connected, station.last_seen_at = True, utcnow()
@@ -247,7 +247,6 @@ def test_the_map_shows_free_counts_the_popup_and_the_drivers_position(
     _update(db, Site, site.id, latitude=lat, longitude=lon)
     with db.session() as session:
         session.get(Connector, site.connector_ids[0]).status = ConnectorStatus.CHARGING
-        session.get(Connector, site.connector_ids[1]).status = ConnectorStatus.AVAILABLE
     with another_page(browser, locale=locale, permissions=["geolocation"],
                       geolocation={"latitude": lat + 0.02, "longitude": lon + 0.02}) as page:
         no_map_tiles(page)
