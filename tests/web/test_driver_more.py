@@ -21,9 +21,12 @@ from voltspot.domain.pricing import TariffTerms
 from voltspot.domain.statuses import ConnectorType, PaymentState, SessionStatus
 from voltspot.models import ChargingSession, Connector, Site, Tariff, utcnow
 from voltspot.runtime import runtime
+from voltspot.services.driver.receipt import Receipt
 from voltspot.services.owner.accounts import Viewer
 from voltspot.services.owner.problems import open_problems
 from voltspot.services.owner.search import search
+from voltspot.services.payments.gateways.base import CardOnFile
+from voltspot.web.driver_text import payment_method
 
 
 @pytest.fixture
@@ -304,7 +307,19 @@ def test_the_receipt_says_how_it_was_paid(client, db, site):
     assert "Paid with Card" in paid
     free, _ = _ended(db, site, hold_amount=None, payment_reference=None,
                      payment_state=PaymentState.NONE, amount_captured=None)
-    assert "Paid with No payment" in _text(client.get(f"/sessions/{free}/receipt"))
+    assert "Paid with" not in _text(client.get(f"/sessions/{free}/receipt"))
+
+
+@pytest.mark.parametrize(("card", "words"), [
+    (CardOnFile("visa", "4242"), "Visa •••• 4242"),
+    (CardOnFile("cartes_bancaires", "0005"), "CB •••• 0005"),
+    (CardOnFile("link_card", "1234"), "Link Card •••• 1234"),
+    (None, "Card"),
+])
+def test_the_card_is_named_as_the_provider_names_it(app, card, words):
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert payment_method(Receipt(live=None, legal_name="", vat_number="",
+                                      paid_by_card=True, card=card)) == words
 
 
 def test_a_receipt_still_being_paid_refreshes_its_payment_part_until_final(client, db, site):

@@ -328,10 +328,8 @@ CARD_BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Exp
 
 
 def payment_method(receipt) -> str:
-    """How a session was paid: "Visa •••• 4242" when the provider names the card, else
-    "Card"; "No payment" for a session without a card hold."""
-    if not receipt.paid_by_card:
-        return _("No payment")
+    """How a session with a card hold was paid: "Visa •••• 4242" when the provider names
+    the card, else "Card"."""
     if receipt.card is None:
         return _("Card")
     brand = CARD_BRANDS.get(receipt.card.brand, receipt.card.brand.replace("_", " ").title())
