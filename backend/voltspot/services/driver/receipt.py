@@ -39,8 +39,9 @@ class Receipt:
 
 def receipt(db: Database, gateway: PaymentGateway, token: str,
             remote_start_timeout: int) -> Receipt:
-    """The receipt of the session behind ``token``; raises :class:`NotFound`. A provider
-    that cannot be reached only leaves the card unnamed."""
+    """The receipt of the session behind ``token``; raises :class:`NotFound`. The card is
+    named (one call to the provider) once the payment is final; a provider that cannot be
+    reached only leaves it unnamed."""
     live = live_session(db, token, remote_start_timeout)
     with db.session() as session:
         legal_name, vat_number, reference = session.execute(
@@ -49,7 +50,8 @@ def receipt(db: Database, gateway: PaymentGateway, token: str,
             .join(ChargingSession, ChargingSession.station_id == Station.id)
             .where(ChargingSession.token == token)).one()
     card = None
-    if reference and live.hold_amount:
+    # Asked once the payment is final: a receipt still settling polls every few seconds.
+    if reference and live.hold_amount and live.amount_captured is not None:
         try:
             card = gateway.card(reference)
         except PaymentUnavailable:
