@@ -36,6 +36,9 @@ class Site(Base):
     # OCPI: shown to roaming partners and in the public open-data feed.
     publish_to_roaming: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Who sells the charge, as printed on drivers' receipts.
+    legal_name: Mapped[str] = mapped_column(String(200), default="")
+    vat_number: Mapped[str] = mapped_column(String(40), default="")
 
     stations: Mapped[list[Station]] = relationship(back_populates="site")
 
@@ -108,5 +111,7 @@ class Connector(Base):
     vendor_error_code: Mapped[str | None] = mapped_column(String(50))
     info: Mapped[str | None] = mapped_column(String(50))
     status_at: Mapped[datetime | None]
+    # A cable fixed to the charger (True) or a socket the driver brings a cable for.
+    tethered: Mapped[bool] = mapped_column(default=False)
 
     station: Mapped[Station] = relationship(back_populates="connectors")

@@ -62,10 +62,26 @@ class LiveSession:
     notice: str | None
     updated_at: datetime
     terms: TariffTerms | None = None
+    # The session's number: the receipt number, by which the owner finds it.
+    number: int = 0
+    # When the car stopped drawing power while still plugged in (the idle fee counts from
+    # here, after the grace minutes); None while charging.
+    charging_ended_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
         return self.status.is_open
+
+    @property
+    def idle_fee_from(self) -> datetime | None:
+        """When the idle fee starts (or started) for a car that has stopped charging but is
+        still plugged in; None while charging, after the session, or with no idle fee."""
+        terms = self.terms
+        if (self.charging_ended_at is None or not self.is_open or terms is None
+                or not (terms.idle_fee_per_minute
+                        or any(w.idle_fee_per_minute for w in terms.windows))):
+            return None
+        return self.charging_ended_at + timedelta(minutes=terms.idle_grace_minutes)
 
     @property
     def elapsed(self) -> timedelta | None:
@@ -129,7 +145,8 @@ def live_session(db: Database, token: str, remote_start_timeout: int) -> LiveSes
             payment_state=PaymentState(charging.payment_state),
             failure_reason=charging.failure_reason, stop_reason=charging.stop_reason,
             notice=charging.notice or _sharing(session, charging), updated_at=now,
-            terms=frozen_terms(charging))
+            terms=frozen_terms(charging), number=charging.id,
+            charging_ended_at=charging.charging_ended_at)
 
 
 @dataclass(frozen=True)
