@@ -91,6 +91,16 @@ class Settings:
     ocpi_party_id: str = "VSP"
     ocpi_business_name: str = "Voltspot"
     ocpi_authorize_timeout: float = 2.0
+    # Web Push: who push services may contact about our notifications (the VAPID "sub":
+    # a mailto: address or an https: page); empty means the public URL when it is https.
+    push_contact: str = ""
+    # Drivers' "report a problem" forms accepted per client address and hour.
+    driver_reports_per_hour: int = 5
+    # The find-a-spot map's tiles: a URL template ({z}/{x}/{y}, optional {s}) and the
+    # attribution their provider asks for; an empty template shows the list only.
+    # OpenStreetMap's public servers forbid heavy use: set your provider's in production.
+    map_tiles: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    map_attribution: str = "© OpenStreetMap contributors"
     # Drivers' accounts (optional): sign-in links are emailed through this SMTP server;
     # without a host (the demo) the link is written to the log instead.
     smtp_host: str = ""

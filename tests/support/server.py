@@ -93,14 +93,16 @@ def start_server(database_url: str, log_path: Path, extra_env: dict[str, str] | 
             [sys.executable, "-m", "voltspot", "serve", "--port", str(port)],
             env=env, stdout=log_file, stderr=subprocess.STDOUT)
     base_url = f"http://{public_host}:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while True:
         try:
             with urllib.request.urlopen(base_url + "/healthz", timeout=1):
                 break
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
+                # Reaped here: a Popen left running warns later, inside another test.
                 process.kill()
+                process.wait(timeout=15)
                 raise RuntimeError("server did not start:\n" + log_path.read_text()) from None
             time.sleep(0.1)
     return LiveServer(base_url, f"ws://{public_host}:{port}/ocpp", process, log_path)

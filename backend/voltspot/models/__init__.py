@@ -28,6 +28,7 @@ from voltspot.models.load import (
 )
 from voltspot.models.owner_product import OutageExclusion, ProblemReport, StickerPrint
 from voltspot.models.owners import Owner, OwnerSignIn
+from voltspot.models.push import PushKeys, PushNotice, PushSubscription
 from voltspot.models.roaming import (
     OcpiCdr,
     OcpiOutbox,
@@ -61,6 +62,9 @@ __all__ = [
     "OwnerSignIn",
     "PlugLoad",
     "ProblemReport",
+    "PushKeys",
+    "PushNotice",
+    "PushSubscription",
     "Site",
     "SiteHourTotal",
     "SiteLoadSample",

@@ -42,6 +42,9 @@ OIDC_REFUSALS = {
     signin.OidcRefusal.AWAITING_APPROVAL:
         "Your account is waiting for an administrator to let you in. Ask them to approve it, "
         "then sign in again.",
+    signin.OidcRefusal.REFUSED:
+        "An administrator did not let this account in. Ask them if you think this is a "
+        "mistake.",
     signin.OidcRefusal.EMAIL_TAKEN:
         "An owner account already uses this email. Sign in with its password, then link "
         "your provider from the account menu.",

@@ -12,7 +12,7 @@ from alembic import op
 import voltspot.models.base
 
 revision = '0018'
-down_revision = '0014'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

@@ -15,6 +15,7 @@ from voltspot.db import Database
 from voltspot.domain.evse_ids import EvseIdError, normalise_evse_id
 from voltspot.models import Connector, ProblemReport, Station, utcnow
 from voltspot.services.errors import InvalidInput, NotFound
+from voltspot.services.messages import N_
 from voltspot.services.owner.accounts import Viewer, owned_station
 
 LONGEST_MESSAGE = 1000
@@ -37,17 +38,18 @@ def report_problem(db: Database, evse_id: str, message: str) -> ReportedProblem:
     one of our plugs and :class:`InvalidInput` for an empty or too long message."""
     text = " ".join(message.split())
     if not text:
-        raise InvalidInput("Write what is wrong, for example “the cable is damaged”.")
+        raise InvalidInput(N_("Write what is wrong, for example “the cable is damaged”."))
     if len(text) > LONGEST_MESSAGE:
-        raise InvalidInput(f"Please keep it under {LONGEST_MESSAGE} characters.")
+        raise InvalidInput(N_("Please keep it under %(limit)d characters.",
+                              limit=LONGEST_MESSAGE))
     try:
         normal = normalise_evse_id(evse_id)
     except EvseIdError:
-        raise NotFound(f"“{evse_id}” is not a charger code.") from None
+        raise NotFound(N_("“%(code)s” is not a charger code.", code=evse_id)) from None
     with db.session() as session:
         connector = session.scalar(select(Connector).where(Connector.evse_id == normal))
         if connector is None:
-            raise NotFound(f"We do not know the charger {normal}.")
+            raise NotFound(N_("We do not know the charger %(evse)s.", evse=normal))
         report = ProblemReport(station_id=connector.station_id, connector_pk=connector.id,
                                message=text, reported_at=utcnow())
         session.add(report)

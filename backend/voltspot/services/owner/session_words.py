@@ -1,6 +1,7 @@
 """Session facts in an owner's words, not the protocol's: its state, how it was started,
-why it stopped, and who charged (a card holder, or "App driver" for the one-off tags the
-driver app and the owner page hand to chargers). Pure lookups."""
+why it stopped, and who charged (a card holder, a roaming partner's driver, or "App
+driver" for the one-off tags the driver app and the owner page hand to chargers). Pure
+lookups."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ STATUS_TONES = {
     SessionStatus.COMPLETED: "free", SessionStatus.FAILED: "out-of-order",
 }
 ORIGIN_WORDS = {"remote": "Remotely (owner page or API)", "charger": "At the charger",
-                "driver": "In the driver app"}
+                "driver": "In the driver app", "ocpi": "By a roaming partner"}
 # OCPP 1.6 StopTransaction reasons and OCPP 2.0.1 stoppedReason values.
 STOP_WORDS = {
     "EVDisconnected": "Car unplugged", "Local": "Stopped at the charger",
@@ -34,6 +35,10 @@ STOP_WORDS = {
     "ImmediateReset": "Charger restarted", "MasterPass": "Master card",
     "LocalOutOfCredit": "Out of credit", "ReqEnergyTransfer": "Car asked to stop",
 }
+# How a roaming partner's driver was let in (OCPI AuthMethod).
+ROAMING_AUTH_WORDS = {"AUTH_REQUEST": "The partner, asked at the charger",
+                      "COMMAND": "The partner's app (remote start)",
+                      "WHITELIST": "The partner's list of cards"}
 # Tags Voltspot itself hands to chargers for sessions without a card (driver.new_id_tag).
 APP_TAG_PREFIX = "VS"
 APP_TAG_LENGTH = 20
@@ -66,9 +71,13 @@ def is_app_tag(id_tag: str | None) -> bool:
         APP_TAG_PREFIX) and id_tag[2:].isalnum() and id_tag[2:].upper() == id_tag[2:]
 
 
-def who(id_tag: str | None, holder_name: str | None) -> str:
-    """Who charged: the card's holder (or its number when it has no name), "App driver"
-    for a tag of our own, "—" for nobody."""
+def who(id_tag: str | None, holder_name: str | None, roaming_partner: str | None = None
+        ) -> str:
+    """Who charged: a roaming partner's driver by the partner's name, the card's holder
+    (or its number when it has no name), "App driver" for a tag of our own, "—" for
+    nobody."""
+    if roaming_partner:
+        return f"{roaming_partner} driver (roaming)"
     if not id_tag:
         return "—"
     if holder_name:
@@ -76,3 +85,7 @@ def who(id_tag: str | None, holder_name: str | None) -> str:
     if is_app_tag(id_tag):
         return "App driver"
     return f"Card {id_tag}"
+
+
+def roaming_auth_words(auth_method: str) -> str:
+    return ROAMING_AUTH_WORDS.get(auth_method, auth_method)
