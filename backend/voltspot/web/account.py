@@ -28,7 +28,8 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from voltspot.domain.throttle import RateLimit
+from voltspot.cluster.node import RedisNode
+from voltspot.cluster.throttles import rate_limit
 from voltspot.runtime import runtime
 from voltspot.services.accounts import library, passkeys, signin
 from voltspot.services.accounts.mail import Mail, MailUnavailable, mailer_for
@@ -49,11 +50,12 @@ CHALLENGE_SECONDS = 300
 
 
 class AccountThrottles:
-    """Sign-in emails per email address and per client address, per hour."""
+    """Sign-in emails per email address and per client address, per hour; shared by every
+    process through Redis when ``node`` is given."""
 
-    def __init__(self, per_address: int, per_client: int) -> None:
-        self.per_address = RateLimit(calls=per_address, per_seconds=HOUR)
-        self.per_client = RateLimit(calls=per_client, per_seconds=HOUR)
+    def __init__(self, node: RedisNode | None, per_address: int, per_client: int) -> None:
+        self.per_address = rate_limit(node, "driver-link-address", per_address, HOUR)
+        self.per_client = rate_limit(node, "driver-link-client", per_client, HOUR)
 
 
 def _throttles() -> AccountThrottles:
@@ -394,7 +396,8 @@ def init_accounts(app: Flask) -> None:
     ``driver_account``, ``favourite_ids``, ``favourite_sites`` and ``account_sessions``."""
     settings = runtime(app).settings
     app.extensions["voltspot.account_throttles"] = AccountThrottles(
-        settings.driver_link_emails_per_address, settings.driver_link_emails_per_client)
+        runtime(app).cluster.node, settings.driver_link_emails_per_address,
+        settings.driver_link_emails_per_client)
     app.extensions["voltspot.mailer"] = mailer_for(settings)
     app.jinja_env.globals.update(driver_account=current_account, favourite_ids=favourite_ids,
                                  favourite_sites=favourite_sites,
