@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from voltspot.db import Database, insert_unless_present
@@ -55,7 +55,7 @@ from voltspot.services.load.intents import (
     RateUnit,
     SmartChargingSettings,
 )
-from voltspot.services.load.rows import station_load_settings
+from voltspot.services.load.rows import station_load_settings, tree_changed
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +183,8 @@ def release_site(db: Database, control: ChargerControl, site_id: int) -> int:
             extra = session.get(StationLoadSettings, station_id)
             if extra is not None:
                 extra.fallback_installed_at = extra.fallback_amps = None
+        if cleared:
+            tree_changed(session, site_id=site_id)
         for row in session.scalars(select(PlugLoad).where(PlugLoad.site_id == site_id,
                                                           PlugLoad.session_id.is_not(None))):
             _update(row, session_id=None, amps=None, target_amps=None, since=None,
@@ -191,13 +193,16 @@ def release_site(db: Database, control: ChargerControl, site_id: int) -> int:
 
 
 def recompute_site(db: Database, control: ChargerControl, site_id: int,
-                   now: datetime | None = None) -> RecomputeOutcome:
+                   now: datetime | None = None, trees: SiteTrees | None = None
+                   ) -> RecomputeOutcome:
     """One round for ``site_id`` (see the module docstring). Safe to repeat: a limit the
     charger already has is not sent again. Raises nothing for a charger's trouble: it is
-    recorded on the plug or station and counted in the outcome."""
+    recorded on the plug or station and counted in the outcome. ``trees``: the caller's
+    copy of the sites' trees, kept from round to round (the load loop's); without it, the
+    tree is read from the database."""
     now = now or utcnow()
     with db.session() as session:
-        plan = _plan(session, site_id, now)
+        plan = _plan(session, site_id, now, trees)
         if plan is not None and plan.unread:
             # Limits go out in the unit and at the stack levels the charger takes: read
             # those first, then plan again from the same state.
@@ -205,7 +210,7 @@ def recompute_site(db: Database, control: ChargerControl, site_id: int,
     if plan is not None and plan.unread:
         learn_abilities(db, control, plan.unread)
         with db.session() as session:
-            plan = _plan(session, site_id, now)
+            plan = _plan(session, site_id, now, trees)
     if plan is None:
         return RecomputeOutcome(site_id, allocator.Allocation({}))
     results = _send_all(control, plan.commands)
@@ -306,6 +311,7 @@ def learn_abilities(db: Database, control: ChargerControl,
             for station_id, abilities, error in learned:
                 extra = station_load_settings(session, station_id)
                 extra.settings_read_at = now
+                tree_changed(session, station_id=station_id)
                 if error is not None:
                     extra.last_error = error[:300]
                 if abilities is None:
@@ -319,12 +325,64 @@ def learn_abilities(db: Database, control: ChargerControl,
     return len(learned)
 
 
-def _plan(session: Session, site_id: int, now: datetime) -> _Plan | None:
+@dataclass(frozen=True)
+class _Tree:
+    """What of a site's tree changes only with its ``tree_version``: each station's load
+    settings (plain rows) and the circuits."""
+
+    version: int
+    station_settings: dict[int, Any]
+    circuits: tuple[Any, ...]
+
+
+class SiteTrees:
+    """The load loop's copy of its sites' trees (each station's load settings and the
+    circuits), which change only when an owner edits them or a charger says what it takes;
+    every such writer raises the site's ``tree_version`` (``rows.tree_changed``) in the
+    same transaction. A round reads the version with the site's settings and reloads the
+    tree only when it moved; what changes all the time (which charger is connected, the
+    sessions and what they draw, the last allocation) is read every round."""
+
+    def __init__(self) -> None:
+        self._trees: dict[int, _Tree] = {}
+
+    def get(self, site_id: int, version: int) -> _Tree | None:
+        tree = self._trees.get(site_id)
+        return tree if tree is not None and tree.version == version else None
+
+    def keep(self, site_id: int, tree: _Tree) -> None:
+        self._trees[site_id] = tree
+
+
+def _load_tree(session: Session, site_id: int, version: int) -> _Tree:
+    settings = StationLoadSettings.__table__
+    return _Tree(
+        version,
+        {row.station_id: row for row in session.execute(
+            select(settings).join(Station, Station.id == settings.c.station_id)
+            .where(Station.site_id == site_id))},
+        tuple(session.execute(
+            select(LoadCircuit.id, LoadCircuit.parent_id, LoadCircuit.limit_amps,
+                   LoadCircuit.phases)
+            .where(LoadCircuit.site_id == site_id).order_by(LoadCircuit.id))))
+
+
+def _change(row: dict[str, Any], changes: dict[int, dict[str, Any]], **values: Any) -> None:
+    """Set on a plug's row only what changed, and note it for the batch written at the
+    end of the round: most plugs keep their limit from one round to the next."""
+    for name, value in values.items():
+        if row[name] != value:
+            row[name] = value
+            changes.setdefault(row["connector_pk"], {})[name] = value
+
+
+def _plan(session: Session, site_id: int, now: datetime, trees: SiteTrees | None = None
+          ) -> _Plan | None:
     settings = session.get(SiteLoadSettings, site_id)
     if settings is None or not settings.enabled:
         return None
-    # Plain rows for what is only read (a round runs every few seconds for every site:
-    # bench/load_allocation.py); ORM objects for what a round may change.
+    # Plain rows, and plain dicts for the plugs' rows with their changes written in one
+    # batch: a round runs every few seconds for every site (bench/load_allocation.py).
     stations = session.execute(
         select(Station.id, Station.charge_point_id, Station.connected, Station.connected_at,
                Station.max_power_w)
@@ -332,9 +390,13 @@ def _plan(session: Session, site_id: int, now: datetime) -> _Plan | None:
     # Joined on the site rather than listing its stations: one statement shape whatever
     # the site's size (cached compiled), no hundreds of bound parameters.
     on_site = Station.site_id == site_id
-    station_settings = {row.station_id: row for row in session.scalars(
-        select(StationLoadSettings)
-        .join(Station, Station.id == StationLoadSettings.station_id).where(on_site))}
+    tree = trees.get(site_id, settings.tree_version) if trees is not None else None
+    if tree is None:
+        tree = _load_tree(session, site_id, settings.tree_version)
+        if trees is not None:
+            trees.keep(site_id, tree)
+    station_settings = tree.station_settings
+    circuits = tree.circuits
     connectors = session.execute(
         select(Connector.id, Connector.station_id, Connector.connector_id,
                Connector.max_power_w)
@@ -347,26 +409,30 @@ def _plan(session: Session, site_id: int, now: datetime) -> _Plan | None:
         .join(Station, Station.id == ChargingSession.station_id)
         .where(on_site, ChargingSession.status.in_(RUNNING),
                ChargingSession.connector_pk.is_not(None)))}
-    rows = {row.connector_pk: row for row in session.scalars(
-        select(PlugLoad).join(Connector, Connector.id == PlugLoad.connector_pk)
+    plug_loads = PlugLoad.__table__
+    rows = {row.connector_pk: dict(row._mapping) for row in session.execute(
+        select(plug_loads).join(Connector, Connector.id == plug_loads.c.connector_pk)
         .join(Station, Station.id == Connector.station_id).where(on_site))}
-    circuits = list(session.scalars(select(LoadCircuit).where(LoadCircuit.site_id == site_id)))
     # A station or plug new to load management gets its row; the owner's form or another
     # round may be adding the same row at this moment, so the insert yields to theirs.
     missing_stations = [station.id for station in stations if station.id not in station_settings]
     if missing_stations:
         session.execute(insert_unless_present(session, StationLoadSettings),
                         [{"station_id": station_id} for station_id in missing_stations])
-        station_settings.update((row.station_id, row) for row in session.scalars(
-            select(StationLoadSettings)
-            .where(StationLoadSettings.station_id.in_(missing_stations))))
+        tree_changed(session, site_id=site_id)
+        table = StationLoadSettings.__table__
+        station_settings = {**station_settings, **{row.station_id: row for row in
+                                                   session.execute(select(table).where(
+                                                       table.c.station_id.in_(
+                                                           missing_stations)))}}
     missing_plugs = [connector.id for connector in connectors if connector.id not in rows]
     if missing_plugs:
         session.execute(insert_unless_present(session, PlugLoad),
                         [{"connector_pk": connector_pk, "site_id": site_id}
                          for connector_pk in missing_plugs])
-        rows.update((row.connector_pk, row) for row in session.scalars(
-            select(PlugLoad).where(PlugLoad.connector_pk.in_(missing_plugs))))
+        rows.update((row.connector_pk, dict(row._mapping)) for row in session.execute(
+            select(plug_loads).where(plug_loads.c.connector_pk.in_(missing_plugs))))
+    changes: dict[int, dict[str, Any]] = {}
 
     by_station: dict[int, list[Any]] = {}
     for connector in connectors:
@@ -385,21 +451,21 @@ def _plan(session: Session, site_id: int, now: datetime) -> _Plan | None:
             row = rows.get(connector.id)
             max_amps = connector.max_power_w / (allocator.NOMINAL_VOLTAGE * len(phases))
             if not station.connected and not extra.rejects_profiles and row is not None \
-                    and row.applied_amps is not None:
+                    and row["applied_amps"] is not None:
                 # An offline charger keeps the last limit it took.
-                max_amps = min(max_amps, row.applied_amps)
+                max_amps = min(max_amps, row["applied_amps"])
             drawn = None
             if charging is not None and charging.power_w is not None:
                 drawn = charging.power_w / (allocator.NOMINAL_VOLTAGE * len(phases))
             drawn_amps[connector.id] = drawn
-            if charging is not None and row is not None and row.session_id == charging.id \
-                    and row.amps is not None and row.since is not None:
-                previous[str(connector.id)] = allocator.Previous(row.amps, row.since)
+            if charging is not None and row is not None and row["session_id"] == charging.id \
+                    and row["amps"] is not None and row["since"] is not None:
+                previous[str(connector.id)] = allocator.Previous(row["amps"], row["since"])
             plugs.append(allocator.Plug(
                 id=str(connector.id),
                 max_amps=max_amps,
                 phases=phases,
-                priority=row.priority if row is not None else 0,
+                priority=row["priority"] if row is not None else 0,
                 charging=charging is not None,
                 session_started_at=(charging.started_at or charging.created_at)
                 if charging is not None else None,
@@ -411,7 +477,7 @@ def _plan(session: Session, site_id: int, now: datetime) -> _Plan | None:
         plug_nodes.setdefault(extra.circuit_id, []).append(
             allocator.Node(f"station-{station.id}", limit, plugs=tuple(plugs)))
 
-    def circuit_node(circuit: LoadCircuit) -> allocator.Node:
+    def circuit_node(circuit: Any) -> allocator.Node:
         children = [circuit_node(child) for child in circuits if child.parent_id == circuit.id]
         return allocator.Node(
             f"circuit-{circuit.id}", allocator.phase_limits(circuit.limit_amps, circuit.phases),
@@ -459,38 +525,40 @@ def _plan(session: Session, site_id: int, now: datetime) -> _Plan | None:
     for connector in connectors:
         station = stations_by_id[connector.station_id]
         row = rows[connector.id]
-        _update(row, site_id=site_id)
+        _change(row, changes, site_id=site_id)
         charging = running.get(connector.id)
         entry = allocation.plugs.get(str(connector.id))
         if charging is None or entry is None:
-            if row.session_id is not None or row.amps is not None:
-                _update(row, session_id=None, amps=None, target_amps=None, drawn_amps=None,
-                        since=None, applied_amps=None, applied_at=None, apply_error=None,
-                        paused=False, pause_reason=None)
+            if row["session_id"] is not None or row["amps"] is not None:
+                _change(row, changes, session_id=None, amps=None, target_amps=None,
+                        drawn_amps=None, since=None, applied_amps=None, applied_at=None,
+                        apply_error=None, paused=False, pause_reason=None)
             continue
-        new_session = row.session_id != charging.id
+        new_session = row["session_id"] != charging.id
         if new_session:
-            _update(row, applied_amps=None, applied_at=None, apply_error=None)
-        if new_session or row.amps is None or abs(row.amps - entry.amps) >= 0.05:
-            row.since = now
+            _change(row, changes, applied_amps=None, applied_at=None, apply_error=None)
+        if new_session or row["amps"] is None or abs(row["amps"] - entry.amps) >= 0.05:
+            _change(row, changes, since=now)
         drawn = drawn_amps.get(connector.id)
-        _update(row, session_id=charging.id, amps=entry.amps, target_amps=entry.target_amps,
-                paused=entry.paused, pause_reason=str(entry.reason) if entry.reason else None,
+        _change(row, changes, session_id=charging.id, amps=entry.amps,
+                target_amps=entry.target_amps, paused=entry.paused,
+                pause_reason=str(entry.reason) if entry.reason else None,
                 drawn_amps=None if drawn is None else round(drawn, 1))
-        over = (entry.controllable and drawn is not None and row.applied_amps is not None
-                and drawn > row.applied_amps + OVER_LIMIT_AMPS)
+        applied_amps = row["applied_amps"]
+        over = (entry.controllable and drawn is not None and applied_amps is not None
+                and drawn > applied_amps + OVER_LIMIT_AMPS)
         if not over:
-            _update(row, over_limit_since=None)
-        elif row.over_limit_since is None:
-            row.over_limit_since = now
+            _change(row, changes, over_limit_since=None)
+        elif row["over_limit_since"] is None:
+            _change(row, changes, over_limit_since=now)
         extra = station_settings.get(station.id)
         if not entry.controllable or extra is None or not station.connected:
             continue
         if charging.charger_transaction_id is None:
             continue
-        stale = row.applied_at is None or (
-            station.connected_at is not None and row.applied_at < station.connected_at)
-        if stale or row.applied_amps is None or abs(row.applied_amps - entry.amps) >= 0.05:
+        stale = row["applied_at"] is None or (
+            station.connected_at is not None and row["applied_at"] < station.connected_at)
+        if stale or applied_amps is None or abs(applied_amps - entry.amps) >= 0.05:
             commands.append(LimitCommand(station.charge_point_id, station.id, connector.id,
                                          _limit(extra, LimitPurpose.TRANSACTION, entry.amps,
                                                 min(site_phases, extra.phases or 3),
@@ -498,10 +566,14 @@ def _plan(session: Session, site_id: int, now: datetime) -> _Plan | None:
                                                 transaction=charging.charger_transaction_id),
                                          # Where ignoring it would matter: a new
                                          # session's first limit, and every decrease.
-                                         verify=row.applied_amps is None
-                                         or entry.amps < row.applied_amps,
-                                         lowers=row.applied_amps is not None
-                                         and entry.amps < row.applied_amps))
+                                         verify=applied_amps is None
+                                         or entry.amps < applied_amps,
+                                         lowers=applied_amps is not None
+                                         and entry.amps < applied_amps))
+    if changes:
+        # Bulk UPDATE by primary key: one statement per set of changed columns.
+        session.execute(update(PlugLoad), [{"connector_pk": connector_pk, **values}
+                                           for connector_pk, values in changes.items()])
     minute = now.replace(second=0, microsecond=0)
     if settings.computed_at is None or settings.computed_at < minute:
         _sample(session, site_id, site, allocation, drawn_amps, minute)
@@ -530,11 +602,11 @@ def _sample(session: Session, site_id: int, site: allocator.Site,
         SiteLoadSample.site_id == site_id, SiteLoadSample.at < minute - SAMPLES_KEPT))
 
 
-def _cap(extra: StationLoadSettings) -> float:
+def _cap(extra: Any) -> float:
     return extra.max_amps if extra.max_amps is not None else float("inf")
 
 
-def _limit(extra: StationLoadSettings, purpose: LimitPurpose, amps: float, phases: int,
+def _limit(extra: Any, purpose: LimitPurpose, amps: float, phases: int,
            plug: int = 0, transaction: str | None = None) -> ChargingLimit:
     """A limit as this station takes it: its unit, its stack levels, its profile kind."""
     unit = RateUnit.WATTS if extra.charging_rate_unit == "W" else RateUnit.AMPS
@@ -567,6 +639,7 @@ def _other_load(session: Session, settings: SiteLoadSettings, now: datetime
 
 def _record(session: Session, results: list[tuple[LimitCommand, str | None, bool]],
             now: datetime) -> None:
+    changed_stations = set()
     for command, error, refused in results:
         extra = session.get(StationLoadSettings, command.station_id)
         if command.connector_pk is None:
@@ -574,6 +647,7 @@ def _record(session: Session, results: list[tuple[LimitCommand, str | None, bool
                     and command.limit.purpose is LimitPurpose.PLUG_DEFAULT:
                 extra.fallback_amps = command.limit.amps
                 extra.fallback_installed_at = now
+                changed_stations.add(command.station_id)
         else:
             row = session.get(PlugLoad, command.connector_pk)
             if row is not None:
@@ -587,3 +661,7 @@ def _record(session: Session, results: list[tuple[LimitCommand, str | None, bool
                 extra.rejects_profiles = True
             if error is not None:
                 extra.last_error = error[:300]
+            if refused or error is not None:
+                changed_stations.add(command.station_id)
+    for station_id in changed_stations:
+        tree_changed(session, station_id=station_id)

@@ -23,6 +23,7 @@ from voltspot.models import utcnow
 from voltspot.services.charger_control import ChargerControl
 from voltspot.services.load.allocation import (
     RecomputeOutcome,
+    SiteTrees,
     recompute_site,
     release_site,
     site_ids_managed,
@@ -50,10 +51,12 @@ class RoundOutcome:
 
 
 def run_round(db: Database, control: ChargerControl, site_ids: Iterable[int] | None = None,
-              news_since: datetime | None = None) -> list[RecomputeOutcome]:
+              news_since: datetime | None = None, trees: SiteTrees | None = None
+              ) -> list[RecomputeOutcome]:
     """Recompute and apply ``site_ids`` and the sites with news since ``news_since``
     (default: every managed site, and clear the limits of sites whose load management was
-    turned off) once; a site's failure is logged and the others still run."""
+    turned off) once; a site's failure is logged and the others still run. ``trees``: the
+    sites' trees kept from the last round (reloaded where they changed)."""
     outcomes = []
     for site_id in sites_to_release(db) if site_ids is None else ():
         try:
@@ -71,7 +74,7 @@ def run_round(db: Database, control: ChargerControl, site_ids: Iterable[int] | N
     wanted = managed if site_ids is None else [s for s in managed if s in site_ids]
     for site_id in wanted:
         try:
-            outcomes.append(recompute_site(db, control, site_id))
+            outcomes.append(recompute_site(db, control, site_id, trees=trees))
         except Exception:
             log.exception("load management of site %s failed; next round retries", site_id)
     return outcomes
@@ -95,6 +98,7 @@ class LoadLoop:
         self._dirty: set[int] = set()
         self._guard = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._trees = SiteTrees()
 
     def poke(self, site_id: int) -> None:
         """Something changed at ``site_id`` (a session started or stopped, a plug's
@@ -110,7 +114,7 @@ class LoadLoop:
         one (the news are looked for under it too: only the process running the job
         asks)."""
         def work() -> list[RecomputeOutcome]:
-            return run_round(self._db, self._control, site_ids, news_since)
+            return run_round(self._db, self._control, site_ids, news_since, self._trees)
 
         if self._once is None:
             outcomes: list[RecomputeOutcome] | None = work()
