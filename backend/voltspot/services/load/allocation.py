@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from voltspot.db import Database, insert_unless_present
@@ -108,6 +108,10 @@ class _Plan:
     commands: list[LimitCommand]
     # Connected chargers whose smart-charging settings were not read since they connected.
     unread: list[tuple[int, str]]
+    # The plugs' rows as this round leaves them, and the site's (tree_version,
+    # computed_at) they go with: what the next round starts from (SiteTrees).
+    rows: dict[int, dict[str, Any]] = field(default_factory=dict)
+    stamp: tuple[int, datetime] | None = None
 
 
 def _update(row: object, **values: object) -> None:
@@ -183,12 +187,12 @@ def release_site(db: Database, control: ChargerControl, site_id: int) -> int:
             extra = session.get(StationLoadSettings, station_id)
             if extra is not None:
                 extra.fallback_installed_at = extra.fallback_amps = None
-        if cleared:
-            tree_changed(session, site_id=site_id)
         for row in session.scalars(select(PlugLoad).where(PlugLoad.site_id == site_id,
                                                           PlugLoad.session_id.is_not(None))):
             _update(row, session_id=None, amps=None, target_amps=None, since=None,
                     applied_amps=None, applied_at=None, paused=False, pause_reason=None)
+        # The load loop's copy of the site (SiteTrees) is stale now.
+        tree_changed(session, site_id=site_id)
     return len(cleared)
 
 
@@ -213,6 +217,8 @@ def recompute_site(db: Database, control: ChargerControl, site_id: int,
             plan = _plan(session, site_id, now, trees)
     if plan is None:
         return RecomputeOutcome(site_id, allocator.Allocation({}))
+    if trees is not None and plan.stamp is not None:
+        trees.keep_rows(site_id, plan.stamp, plan.rows)
     results = _send_all(control, plan.commands)
     sent = len(results)
     unreachable = sum(1 for _, _, kind in results if kind == "unreachable")
@@ -220,9 +226,12 @@ def recompute_site(db: Database, control: ChargerControl, site_id: int,
     accepted = sent - unreachable - refused
     errors = [error for _, error, kind in results if error and kind != "unreachable"]
     if results:
+        recorded = [(command, error, kind == "rejects") for command, error, kind in results]
+        at = utcnow()
         with db.session() as session:
-            _record(session, [(command, error, kind == "rejects")
-                              for command, error, kind in results], utcnow())
+            _record(session, recorded, at)
+        if trees is not None:
+            trees.recorded(site_id, recorded, at)
     for message in errors:
         log.warning("load management: %s", message)
     return RecomputeOutcome(site_id, plan.allocation, sent, accepted, refused, unreachable,
@@ -336,15 +345,25 @@ class _Tree:
 
 
 class SiteTrees:
-    """The load loop's copy of its sites' trees (each station's load settings and the
-    circuits), which change only when an owner edits them or a charger says what it takes;
-    every such writer raises the site's ``tree_version`` (``rows.tree_changed``) in the
-    same transaction. A round reads the version with the site's settings and reloads the
-    tree only when it moved; what changes all the time (which charger is connected, the
-    sessions and what they draw, the last allocation) is read every round."""
+    """The load loop's copy, from round to round, of what only it or an owner changes.
+
+    - Each site's tree (each station's load settings and the circuits), which changes only
+      when an owner edits it or a charger says what it takes: every such writer raises
+      the site's ``tree_version`` (``rows.tree_changed``) in the same transaction, and a
+      round reloads the tree when the version moved.
+    - The plugs' rows (priority, the last allocation, what was applied) as the last round
+      committed them, good while the site's ``tree_version`` and ``computed_at`` are
+      still those of that round: an owner's edit of a priority raises the version, and a
+      round run by another process (the job lock moved) writes its own ``computed_at``.
+      What this process records afterwards (the chargers' answers) is kept here too.
+
+    What changes all the time (which charger is connected, the sessions and what they draw)
+    is read every round. Used by one round at a time (the loop's thread).
+    """
 
     def __init__(self) -> None:
         self._trees: dict[int, _Tree] = {}
+        self._rows: dict[int, tuple[tuple[int, datetime], dict[int, dict[str, Any]]]] = {}
 
     def get(self, site_id: int, version: int) -> _Tree | None:
         tree = self._trees.get(site_id)
@@ -352,6 +371,36 @@ class SiteTrees:
 
     def keep(self, site_id: int, tree: _Tree) -> None:
         self._trees[site_id] = tree
+
+    def plug_rows(self, site_id: int, version: int, computed_at: datetime | None
+                  ) -> dict[int, dict[str, Any]] | None:
+        """A copy of the site's plug rows as the last round left them, or None when
+        someone else may have changed them since."""
+        kept = self._rows.get(site_id)
+        if kept is None or kept[0] != (version, computed_at):
+            return None
+        return {connector_pk: dict(row) for connector_pk, row in kept[1].items()}
+
+    def keep_rows(self, site_id: int, stamp: tuple[int, datetime],
+                  rows: dict[int, dict[str, Any]]) -> None:
+        self._rows[site_id] = (stamp, rows)
+
+    def recorded(self, site_id: int, results: list[tuple[LimitCommand, str | None, bool]],
+                 now: datetime) -> None:
+        """What :func:`_record` wrote on the plugs' rows, on the kept copy too."""
+        kept = self._rows.get(site_id)
+        if kept is None:
+            return
+        for command, error, _ in results:
+            row = kept[1].get(command.connector_pk) if command.connector_pk else None
+            if row is not None:
+                row["apply_error"] = error
+                if error is None:
+                    row["applied_amps"], row["applied_at"] = command.limit.amps, now
+
+    def forget(self, site_id: int) -> None:
+        self._trees.pop(site_id, None)
+        self._rows.pop(site_id, None)
 
 
 def _load_tree(session: Session, site_id: int, version: int) -> _Tree:
@@ -410,9 +459,12 @@ def _plan(session: Session, site_id: int, now: datetime, trees: SiteTrees | None
         .where(on_site, ChargingSession.status.in_(RUNNING),
                ChargingSession.connector_pk.is_not(None)))}
     plug_loads = PlugLoad.__table__
-    rows = {row.connector_pk: dict(row._mapping) for row in session.execute(
-        select(plug_loads).join(Connector, Connector.id == plug_loads.c.connector_pk)
-        .join(Station, Station.id == Connector.station_id).where(on_site))}
+    kept = trees.plug_rows(site_id, settings.tree_version, settings.computed_at) \
+        if trees is not None else None
+    rows = kept if kept is not None else {
+        row.connector_pk: dict(row._mapping) for row in session.execute(
+            select(plug_loads).join(Connector, Connector.id == plug_loads.c.connector_pk)
+            .join(Station, Station.id == Connector.station_id).where(on_site))}
     # A station or plug new to load management gets its row; the owner's form or another
     # round may be adding the same row at this moment, so the insert yields to theirs.
     missing_stations = [station.id for station in stations if station.id not in station_settings]
@@ -570,15 +622,21 @@ def _plan(session: Session, site_id: int, now: datetime, trees: SiteTrees | None
                                          or entry.amps < applied_amps,
                                          lowers=applied_amps is not None
                                          and entry.amps < applied_amps))
-    if changes:
-        # Bulk UPDATE by primary key: one statement per set of changed columns.
-        session.execute(update(PlugLoad), [{"connector_pk": connector_pk, **values}
-                                           for connector_pk, values in changes.items()])
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for connector_pk, values in changes.items():
+        by_columns.setdefault(tuple(sorted(values)), []).append(
+            {"row_pk": connector_pk, **values})
+    for columns, batch in by_columns.items():
+        # One UPDATE per set of changed columns, executed for every row that has it.
+        session.execute(update(plug_loads).where(plug_loads.c.connector_pk
+                                                 == bindparam("row_pk"))
+                        .values({name: bindparam(name) for name in columns}), batch)
     minute = now.replace(second=0, microsecond=0)
     if settings.computed_at is None or settings.computed_at < minute:
         _sample(session, site_id, site, allocation, drawn_amps, minute)
+    version = settings.tree_version
     settings.computed_at = now
-    return _Plan(site, allocation, commands, unread)
+    return _Plan(site, allocation, commands, unread, rows, (version, now))
 
 
 def _sample(session: Session, site_id: int, site: allocator.Site,

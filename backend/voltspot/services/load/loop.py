@@ -12,6 +12,7 @@ sites, rounds every 15 s take ~5 % of a core, plus ~5 % for a round per start an
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -50,15 +51,37 @@ class RoundOutcome:
     refused: int = 0
 
 
+class Schedule:
+    """When each site last had a round in this process, so that every managed site gets
+    one at least every ``every_seconds``; a round for news counts, so a busy site is not
+    recomputed twice as often. A process that takes the job over starts with every site
+    due."""
+
+    def __init__(self, every_seconds: float) -> None:
+        self.every = every_seconds
+        self._last: dict[int, float] = {}
+
+    def due(self, site_ids: Iterable[int]) -> set[int]:
+        now = time.monotonic()
+        return {site_id for site_id in site_ids
+                if now - self._last.get(site_id, -math.inf) >= self.every}
+
+    def done(self, site_id: int) -> None:
+        self._last[site_id] = time.monotonic()
+
+
 def run_round(db: Database, control: ChargerControl, site_ids: Iterable[int] | None = None,
-              news_since: datetime | None = None, trees: SiteTrees | None = None
+              news_since: datetime | None = None, trees: SiteTrees | None = None,
+              schedule: Schedule | None = None, release: bool | None = None
               ) -> list[RecomputeOutcome]:
-    """Recompute and apply ``site_ids`` and the sites with news since ``news_since``
-    (default: every managed site, and clear the limits of sites whose load management was
-    turned off) once; a site's failure is logged and the others still run. ``trees``: the
-    sites' trees kept from the last round (reloaded where they changed)."""
+    """Recompute and apply, once, ``site_ids``, the sites with news since ``news_since``
+    and the sites ``schedule`` says are due (default, with none of them: every managed
+    site); a site's failure is logged and the others still run. ``release`` (default:
+    when every site runs) first clears the limits of sites whose load management was
+    turned off. ``trees``: the sites' trees kept from the last round."""
     outcomes = []
-    for site_id in sites_to_release(db) if site_ids is None else ():
+    for site_id in sites_to_release(db) if (site_ids is None if release is None
+                                            else release) else ():
         try:
             release_site(db, control, site_id)
         except Exception:
@@ -68,22 +91,30 @@ def run_round(db: Database, control: ChargerControl, site_ids: Iterable[int] | N
         site_ids = set(site_ids)
         if news_since is not None:
             site_ids |= sites_with_news(db, news_since)
-        if not site_ids:
+        if not site_ids and schedule is None:
             return []
     managed = site_ids_managed(db)
-    wanted = managed if site_ids is None else [s for s in managed if s in site_ids]
+    if site_ids is None:
+        wanted = managed
+    else:
+        if schedule is not None:
+            site_ids |= schedule.due(managed)
+        wanted = [s for s in managed if s in site_ids]
     for site_id in wanted:
         try:
             outcomes.append(recompute_site(db, control, site_id, trees=trees))
         except Exception:
             log.exception("load management of site %s failed; next round retries", site_id)
+        if schedule is not None:
+            schedule.done(site_id)
     return outcomes
 
 
 class LoadLoop:
-    """Runs :func:`run_round` every ``every_seconds`` and ``debounce_seconds`` after a
-    :meth:`poke`. ``once`` (a cluster job lock's ``run``) keeps it to one process at a
-    time; without it, this process runs every round."""
+    """Runs :func:`run_round` for each site at least every ``every_seconds``, for a site
+    with news within ``watch_seconds``, and ``debounce_seconds`` after a :meth:`poke`.
+    ``once`` (a cluster job lock's ``run``) keeps it to one process at a time; without
+    it, this process runs every round."""
 
     def __init__(self, db: Database, control: ChargerControl, every_seconds: float = 15.0,
                  debounce_seconds: float = 0.5, once: Once | None = None,
@@ -99,6 +130,7 @@ class LoadLoop:
         self._guard = threading.Lock()
         self._thread: threading.Thread | None = None
         self._trees = SiteTrees()
+        self._schedule = Schedule(every_seconds)
 
     def poke(self, site_id: int) -> None:
         """Something changed at ``site_id`` (a session started or stopped, a plug's
@@ -108,13 +140,16 @@ class LoadLoop:
         self._wake.set()
 
     def run_once(self, site_ids: Iterable[int] | None = None,
-                 news_since: datetime | None = None) -> RoundOutcome:
-        """One round now (in this thread) of ``site_ids`` and the sites with news since
-        ``news_since`` (default: every managed site), under the job lock when there is
-        one (the news are looked for under it too: only the process running the job
-        asks)."""
+                 news_since: datetime | None = None, scheduled: bool = False,
+                 release: bool | None = None) -> RoundOutcome:
+        """One round now (in this thread) of ``site_ids``, the sites with news since
+        ``news_since`` and, when ``scheduled``, the sites whose periodic round is due
+        (default: every managed site), under the job lock when there is one (the news
+        are looked for under it too: only the process running the job asks). ``release``:
+        see :func:`run_round`."""
         def work() -> list[RecomputeOutcome]:
-            return run_round(self._db, self._control, site_ids, news_since, self._trees)
+            return run_round(self._db, self._control, site_ids, news_since, self._trees,
+                             self._schedule if scheduled else None, release)
 
         if self._once is None:
             outcomes: list[RecomputeOutcome] | None = work()
@@ -142,14 +177,14 @@ class LoadLoop:
                 time.sleep(self._debounce)
             self._wake.clear()
             with self._guard:
-                sites: set[int] | None = self._dirty
+                sites = self._dirty
                 self._dirty = set()
-            if time.monotonic() >= deadline:
-                sites = None
+            release = time.monotonic() >= deadline
+            if release:
                 deadline = time.monotonic() + self._every
             checked = utcnow()
             try:
-                self.run_once(sites, news_since=watched)
+                self.run_once(sites, news_since=watched, scheduled=True, release=release)
                 watched = checked
             except Exception:
                 log.exception("load management round failed; trying again in %s s",
