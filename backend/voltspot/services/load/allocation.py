@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from voltspot.db import Database, insert_unless_present
@@ -364,6 +364,9 @@ class SiteTrees:
     def __init__(self) -> None:
         self._trees: dict[int, _Tree] = {}
         self._rows: dict[int, tuple[tuple[int, datetime], dict[int, dict[str, Any]]]] = {}
+        # Each plug as the allocator last saw it (by connector id), with the fields it was
+        # made from: a plug whose fields did not change is not made again.
+        self.plugs: dict[int, tuple[tuple[Any, ...], allocator.Plug]] = {}
 
     def get(self, site_id: int, version: int) -> _Tree | None:
         tree = self._trees.get(site_id)
@@ -425,6 +428,27 @@ def _change(row: dict[str, Any], changes: dict[int, dict[str, Any]], **values: A
             changes.setdefault(row["connector_pk"], {})[name] = value
 
 
+# A round's reads, built once: joined on the site rather than listing its stations, one
+# statement whatever the site's size (compiled once), no hundreds of bound parameters.
+_ON_SITE = Station.site_id == bindparam("site_id")
+_STATIONS = select(Station.id, Station.charge_point_id, Station.connected,
+                   Station.connected_at, Station.max_power_w
+                   ).where(_ON_SITE).order_by(Station.id)
+_CONNECTORS = select(Connector.id, Connector.station_id, Connector.connector_id,
+                     Connector.max_power_w
+                     ).join(Station, Station.id == Connector.station_id).where(_ON_SITE
+                     ).order_by(Connector.station_id, Connector.connector_id)
+_RUNNING = select(ChargingSession.id, ChargingSession.connector_pk,
+                  func.coalesce(ChargingSession.started_at, ChargingSession.created_at
+                                ).label("started_at"),
+                  ChargingSession.power_w, ChargingSession.charger_transaction_id
+                  ).join(Station, Station.id == ChargingSession.station_id).where(
+    _ON_SITE, ChargingSession.status.in_(RUNNING), ChargingSession.connector_pk.is_not(None))
+_PLUG_ROWS = select(PlugLoad.__table__).join(
+    Connector, Connector.id == PlugLoad.__table__.c.connector_pk).join(
+    Station, Station.id == Connector.station_id).where(_ON_SITE)
+
+
 def _plan(session: Session, site_id: int, now: datetime, trees: SiteTrees | None = None
           ) -> _Plan | None:
     settings = session.get(SiteLoadSettings, site_id)
@@ -432,13 +456,8 @@ def _plan(session: Session, site_id: int, now: datetime, trees: SiteTrees | None
         return None
     # Plain rows, and plain dicts for the plugs' rows with their changes written in one
     # batch: a round runs every few seconds for every site (bench/load_allocation.py).
-    stations = session.execute(
-        select(Station.id, Station.charge_point_id, Station.connected, Station.connected_at,
-               Station.max_power_w)
-        .where(Station.site_id == site_id).order_by(Station.id)).all()
-    # Joined on the site rather than listing its stations: one statement shape whatever
-    # the site's size (cached compiled), no hundreds of bound parameters.
-    on_site = Station.site_id == site_id
+    on_site = {"site_id": site_id}
+    stations = session.execute(_STATIONS, on_site).all()
     tree = trees.get(site_id, settings.tree_version) if trees is not None else None
     if tree is None:
         tree = _load_tree(session, site_id, settings.tree_version)
@@ -446,25 +465,13 @@ def _plan(session: Session, site_id: int, now: datetime, trees: SiteTrees | None
             trees.keep(site_id, tree)
     station_settings = tree.station_settings
     circuits = tree.circuits
-    connectors = session.execute(
-        select(Connector.id, Connector.station_id, Connector.connector_id,
-               Connector.max_power_w)
-        .join(Station, Station.id == Connector.station_id).where(on_site)
-        .order_by(Connector.station_id, Connector.connector_id)).all()
-    running = {row.connector_pk: row for row in session.execute(
-        select(ChargingSession.id, ChargingSession.connector_pk, ChargingSession.started_at,
-               ChargingSession.created_at, ChargingSession.power_w,
-               ChargingSession.charger_transaction_id)
-        .join(Station, Station.id == ChargingSession.station_id)
-        .where(on_site, ChargingSession.status.in_(RUNNING),
-               ChargingSession.connector_pk.is_not(None)))}
+    connectors = session.execute(_CONNECTORS, on_site).all()
+    running = {row.connector_pk: row for row in session.execute(_RUNNING, on_site)}
     plug_loads = PlugLoad.__table__
     kept = trees.plug_rows(site_id, settings.tree_version, settings.computed_at) \
         if trees is not None else None
     rows = kept if kept is not None else {
-        row.connector_pk: dict(row._mapping) for row in session.execute(
-            select(plug_loads).join(Connector, Connector.id == plug_loads.c.connector_pk)
-            .join(Station, Station.id == Connector.station_id).where(on_site))}
+        row.connector_pk: dict(row._mapping) for row in session.execute(_PLUG_ROWS, on_site)}
     # A station or plug new to load management gets its row; the owner's form or another
     # round may be adding the same row at this moment, so the insert yields to theirs.
     missing_stations = [station.id for station in stations if station.id not in station_settings]
@@ -493,6 +500,8 @@ def _plan(session: Session, site_id: int, now: datetime, trees: SiteTrees | None
     plug_nodes: dict[int | None, list[allocator.Node]] = {}
     previous: dict[str, allocator.Previous] = {}
     drawn_amps: dict[int, float | None] = {}
+    # Most plugs are as they were last round: their Plug is reused.
+    made = trees.plugs if trees is not None else {}
     for station in stations:
         extra = station_settings[station.id]
         phases = tuple(range(min(site_phases, extra.phases or 3)))
@@ -513,17 +522,17 @@ def _plan(session: Session, site_id: int, now: datetime, trees: SiteTrees | None
             if charging is not None and row is not None and row["session_id"] == charging.id \
                     and row["amps"] is not None and row["since"] is not None:
                 previous[str(connector.id)] = allocator.Previous(row["amps"], row["since"])
-            plugs.append(allocator.Plug(
-                id=str(connector.id),
-                max_amps=max_amps,
-                phases=phases,
-                priority=row["priority"] if row is not None else 0,
-                charging=charging is not None,
-                session_started_at=(charging.started_at or charging.created_at)
-                if charging is not None else None,
-                drawn_amps=drawn,
-                controllable=controllable,
-            ))
+            fields = (max_amps, phases, row["priority"] if row is not None else 0,
+                      charging is not None,
+                      charging.started_at if charging is not None else None, drawn,
+                      controllable)
+            known = made.get(connector.id)
+            if known is None or known[0] != fields:
+                # Plug's fields in order: id, max_amps, phases, priority, charging,
+                # session_started_at, drawn_amps, controllable.
+                known = (fields, allocator.Plug(str(connector.id), *fields))
+                made[connector.id] = known
+            plugs.append(known[1])
         limit = allocator.UNLIMITED if extra.max_amps is None else allocator.phase_limits(
             extra.max_amps, 3)
         plug_nodes.setdefault(extra.circuit_id, []).append(
