@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -112,6 +112,21 @@ class _Plan:
     # computed_at) they go with: what the next round starts from (SiteTrees).
     rows: dict[int, dict[str, Any]] = field(default_factory=dict)
     stamp: tuple[int, datetime] | None = None
+    # With an arriving car: what every other charging car may draw until the round that
+    # the start brings has lowered it (plug id → amps), and each station's load settings.
+    held: dict[str, float] = field(default_factory=dict)
+    station_settings: dict[int, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Arriving:
+    """A car about to start on a plug, as the plan sees a running session."""
+
+    connector_pk: int
+    started_at: datetime
+    id: int = -1
+    power_w: float | None = None
+    charger_transaction_id: str | None = None
 
 
 def _update(row: object, **values: object) -> None:
@@ -299,6 +314,51 @@ def _ignored(control: ChargerControl, command: LimitCommand) -> str | None:
             f"{command.limit.plug} but its schedule allows {allows:.1f} A: it ignores limits")
 
 
+def start_limit(db: Database, connector_pk: int, now: datetime | None = None
+                ) -> ChargingLimit | None:
+    """The limit to send with a remote start on plug ``connector_pk`` (a TRANSACTION
+    limit without a transaction id): what the allocator gives a car arriving there now,
+    and no more than the other cars leave free while they still hold their limits (the
+    round the start brings lowers them first, then raises this one). 0 A when there is
+    no room: the car waits for that round. None when the plug's site is not managed or
+    its charger takes no limits (offline, or rejects them). Changes nothing stored."""
+    now = now or utcnow()
+    with db.session() as session:
+        found = session.execute(
+            select(Station.site_id, Station.id, Connector.connector_id)
+            .join(Connector, Connector.station_id == Station.id)
+            .where(Connector.id == connector_pk)).first()
+        if found is None or found.site_id is None:
+            return None
+        try:
+            plan = _plan(session, found.site_id, now, arriving=connector_pk)
+            phases = session.scalar(select(SiteLoadSettings.phases).where(
+                SiteLoadSettings.site_id == found.site_id))
+        finally:
+            # A what-if: the plugs' rows and the news stay as they were.
+            session.rollback()
+    if plan is None:
+        return None
+    entry = plan.allocation.plugs.get(str(connector_pk))
+    extra = plan.station_settings.get(found.id)
+    if entry is None or not entry.controllable or extra is None:
+        return None
+    amps = min(entry.amps, _left_for(plan.site, str(connector_pk), plan.held))
+    return _limit(extra, LimitPurpose.TRANSACTION, amps, min(phases or 3, extra.phases or 3),
+                  plug=found.connector_id)
+
+
+def _left_for(site: allocator.Site, plug_id: str, held: dict[str, float]) -> float:
+    """What ``plug_id`` may draw with every other charging car at what it ``held``."""
+    def hold(node: allocator.Node) -> allocator.Node:
+        return replace(node, children=tuple(hold(child) for child in node.children),
+                       plugs=tuple(replace(plug, controllable=False, max_amps=held[plug.id])
+                                   if plug.id in held and plug.controllable else plug
+                                   for plug in node.plugs))
+
+    return allocator.allocate(replace(site, root=hold(site.root))).amps(plug_id)
+
+
 def learn_abilities(db: Database, control: ChargerControl,
                     due: list[tuple[int, str]]) -> int:
     """Read the smart-charging settings of the chargers ``due`` (station id, charge point
@@ -449,8 +509,11 @@ _PLUG_ROWS = select(PlugLoad.__table__).join(
     Station, Station.id == Connector.station_id).where(_ON_SITE)
 
 
-def _plan(session: Session, site_id: int, now: datetime, trees: SiteTrees | None = None
-          ) -> _Plan | None:
+def _plan(session: Session, site_id: int, now: datetime, trees: SiteTrees | None = None,
+          arriving: int | None = None) -> _Plan | None:
+    """The round for ``site_id``: reads, allocates, stores the plugs' rows (in
+    ``session``) and says what to send. ``arriving``: a plug where a car is about to
+    start, counted as charging since ``now`` (the caller rolls the session back)."""
     settings = session.get(SiteLoadSettings, site_id)
     if settings is None or not settings.enabled:
         return None
@@ -466,7 +529,11 @@ def _plan(session: Session, site_id: int, now: datetime, trees: SiteTrees | None
     station_settings = tree.station_settings
     circuits = tree.circuits
     connectors = session.execute(_CONNECTORS, on_site).all()
-    running = {row.connector_pk: row for row in session.execute(_RUNNING, on_site)}
+    running: dict[int, Any] = {row.connector_pk: row
+                               for row in session.execute(_RUNNING, on_site)}
+    if arriving is not None and arriving not in running:
+        running[arriving] = _Arriving(arriving, now)
+    held: dict[str, float] = {}
     plug_loads = PlugLoad.__table__
     kept = trees.plug_rows(site_id, settings.tree_version, settings.computed_at) \
         if trees is not None else None
@@ -522,6 +589,13 @@ def _plan(session: Session, site_id: int, now: datetime, trees: SiteTrees | None
             if charging is not None and row is not None and row["session_id"] == charging.id \
                     and row["amps"] is not None and row["since"] is not None:
                 previous[str(connector.id)] = allocator.Previous(row["amps"], row["since"])
+            if arriving is not None and charging is not None and connector.id != arriving:
+                # Until the start's round lowers it: the most it was allowed or took.
+                known = [value for value in (
+                    row["amps"] if row is not None and row["session_id"] == charging.id
+                    else None, row["applied_amps"] if row is not None else None)
+                    if value is not None]
+                held[str(connector.id)] = max(known) if known else max_amps
             fields = (max_amps, phases, row["priority"] if row is not None else 0,
                       charging is not None,
                       charging.started_at if charging is not None else None, drawn,
@@ -584,6 +658,8 @@ def _plan(session: Session, site_id: int, now: datetime, trees: SiteTrees | None
                 extra, LimitPurpose.STATION_MAX, cap, phases)))
 
     for connector in connectors:
+        if connector.id == arriving:
+            continue
         station = stations_by_id[connector.station_id]
         row = rows[connector.id]
         _change(row, changes, site_id=site_id)
@@ -645,7 +721,8 @@ def _plan(session: Session, site_id: int, now: datetime, trees: SiteTrees | None
         _sample(session, site_id, site, allocation, drawn_amps, minute)
     version = settings.tree_version
     settings.computed_at = now
-    return _Plan(site, allocation, commands, unread, rows, (version, now))
+    return _Plan(site, allocation, commands, unread, rows, (version, now), held,
+                 station_settings)
 
 
 def _sample(session: Session, site_id: int, site: allocator.Site,
