@@ -244,7 +244,7 @@ def recompute_site(db: Database, control: ChargerControl, site_id: int,
         recorded = [(command, error, kind == "rejects") for command, error, kind in results]
         at = utcnow()
         with db.session() as session:
-            _record(session, recorded, at)
+            _record(session, site_id, recorded, at)
         if trees is not None:
             trees.recorded(site_id, recorded, at)
     for message in errors:
@@ -781,8 +781,8 @@ def _other_load(session: Session, settings: SiteLoadSettings, now: datetime
     return (fallback, fallback, fallback)
 
 
-def _record(session: Session, results: list[tuple[LimitCommand, str | None, bool]],
-            now: datetime) -> None:
+def _record(session: Session, site_id: int,
+            results: list[tuple[LimitCommand, str | None, bool]], now: datetime) -> None:
     changed_stations = set()
     for command, error, refused in results:
         extra = session.get(StationLoadSettings, command.station_id)
@@ -807,5 +807,5 @@ def _record(session: Session, results: list[tuple[LimitCommand, str | None, bool
                 extra.last_error = error[:300]
             if refused or error is not None:
                 changed_stations.add(command.station_id)
-    for station_id in changed_stations:
-        tree_changed(session, station_id=station_id)
+    if changed_stations:
+        tree_changed(session, site_id=site_id)
