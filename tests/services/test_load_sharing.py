@@ -153,6 +153,22 @@ def test_a_remote_start_carries_its_limit_so_the_first_current_keeps_to_the_site
                      lambda amps: min(amps) > 15) == pytest.approx([16.0, 16.0])
 
 
+def test_a_car_started_at_the_charger_draws_at_most_the_fallback_until_its_round(
+        load_server, load_db):
+    _, stations = _site(load_db, 32, stations=2)
+    charger = SimulatedCharger(load_server.ws_url, *stations[0], step_delay=0,
+                               meter_interval=3600)
+    with running(charger) as loop:
+        _run(loop, charger.plug_in(1, "LOAD-CARD"))
+        eventually(lambda: charger.allowed_amps(1) == pytest.approx(31.8), seconds=10)
+        _run(loop, charger.plug_in(2, "LOAD-CARD"))
+        # No start request carried a limit: the fallback (32 A over four plugs) bounds the
+        # new car, so the site is at most 7.8 A over until the start's round, ~1 s.
+        assert charger.first_amps(2) == pytest.approx(8.0)
+        assert _once(lambda: [charger.allowed_amps(1), charger.allowed_amps(2)],
+                     lambda amps: min(amps) > 15) == pytest.approx([16.0, 16.0])
+
+
 def test_a_charger_that_rejects_profiles_is_counted_at_full_power(load_server, load_db):
     _, stations = _site(load_db, 63, stations=2)
     obeying = SimulatedCharger(load_server.ws_url, *stations[0], step_delay=0,

@@ -17,8 +17,13 @@ One round for a site, in the "record intent → act → record the outcome" shap
 A site whose load management is turned off gets its limits cleared
 (:func:`release_site`), so its chargers go back to full power.
 
+A remote start carries its own transaction limit (:func:`start_limit`), so the car's first
+current already keeps to the site; a car started at the charger draws at most the
+fallback until the round its start brings.
+
 Nothing needed across a restart lives in memory: the next round rebuilds everything from
-the tables.
+the tables. The load loop keeps a copy of what rarely changes between its rounds
+(:class:`SiteTrees`), never trusted past a change someone else made.
 """
 
 from __future__ import annotations
