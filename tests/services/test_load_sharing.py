@@ -153,6 +153,22 @@ def test_a_remote_start_carries_its_limit_so_the_first_current_keeps_to_the_site
                      lambda amps: min(amps) > 15) == pytest.approx([16.0, 16.0])
 
 
+def test_a_charger_that_refuses_a_start_carrying_a_limit_is_asked_again_without(
+        load_server, load_db):
+    _, stations = _site(load_db, 32, stations=2)
+    charger = SimulatedCharger(load_server.ws_url, *stations[0], step_delay=0,
+                               meter_interval=3600)
+    charger.profiles.refuse_in_start = True
+    with running(charger):
+        eventually(lambda: charger.allowed_amps(1) == pytest.approx(8.0), seconds=10)
+        status, answer = command(load_server, stations[0][0], "RemoteStartTransaction",
+                                 {"idTag": "LOAD-CARD", "connectorId": 1})
+        assert (status, answer["status"]) == (200, "Accepted")
+        # Started on the fallback, then given its share by the round the start brought.
+        assert eventually(lambda: charger.first_amps(1), seconds=10) == pytest.approx(8.0)
+        eventually(lambda: charger.allowed_amps(1) == pytest.approx(31.8), seconds=10)
+
+
 def test_a_car_started_at_the_charger_draws_at_most_the_fallback_until_its_round(
         load_server, load_db):
     _, stations = _site(load_db, 32, stations=2)

@@ -539,6 +539,10 @@ class SimulatedCharger(ChargerBase):
             log.info("%s: remote start for %s rejected, connector %s not free",
                      self.id, id_tag, connector_id)
             return call_result.RemoteStartTransaction(RemoteStartStopStatus.rejected), None
+        if profile is not None and self.profiles.refuse_in_start:
+            log.info("%s: remote start for %s rejected: it carries a charging profile",
+                     self.id, id_tag)
+            return call_result.RemoteStartTransaction(RemoteStartStopStatus.rejected), None
         connector.busy = True
         log.info("%s: remote start for %s accepted on connector %d",
                  self.id, id_tag, connector.id)

@@ -15,6 +15,7 @@ from voltspot.services.charger_control import (
     ChargerControl,
     ChargerError,
     ChargerUnreachable,
+    StartOutcome,
     StartRequest,
 )
 from voltspot.services.charging import transactions
@@ -85,8 +86,7 @@ def ask_to_start(db: Database, control: ChargerControl, token: str) -> dict[str,
                    "remote_start_id": charging.id}
         connector_pk = charging.connector_pk
     try:
-        started = control.start_charging(charge_point_id, **request,
-                                         limit=_first_limit(db, connector_pk))
+        started = _start(control, charge_point_id, request, _first_limit(db, connector_pk))
     except (ChargerUnreachable, ChargerError) as error:
         _fail_start(db, token, str(N_("The charger did not respond")) if isinstance(
             error, ChargerUnreachable) else str(N_("The charger reported an error")))
@@ -98,6 +98,23 @@ def ask_to_start(db: Database, control: ChargerControl, token: str) -> dict[str,
             transactions.join_remote_start(session, charge_point_id, request["remote_start_id"],
                                            started.charger_transaction_id)
     return started.answer
+
+
+def _start(control: ChargerControl, charge_point_id: str, request: dict[str, Any],
+           limit: ChargingLimit | None) -> StartOutcome:
+    """Ask the charger to start, with the load limit when there is one. Some firmware
+    refuses a start that carries a charging profile: it is asked once more without (nothing
+    started; its fallback limit bounds the car until the start's round sends its own)."""
+    if limit is not None:
+        try:
+            started = control.start_charging(charge_point_id, **request, limit=limit)
+            if started.accepted:
+                return started
+        except ChargerError:
+            pass
+        log.info("%s: start refused with a load limit; asking again without",
+                 charge_point_id)
+    return control.start_charging(charge_point_id, **request)
 
 
 def _first_limit(db: Database, connector_pk: int | None) -> ChargingLimit | None:
