@@ -496,6 +496,8 @@ def _change(row: dict[str, Any], changes: dict[int, dict[str, Any]], **values: A
 # A round's reads, built once: joined on the site rather than listing its stations, one
 # statement whatever the site's size (compiled once), no hundreds of bound parameters.
 _ON_SITE = Station.site_id == bindparam("site_id")
+_SETTINGS = select(SiteLoadSettings.__table__).where(
+    SiteLoadSettings.__table__.c.site_id == bindparam("site_id"))
 _STATIONS = select(Station.id, Station.charge_point_id, Station.connected,
                    Station.connected_at, Station.max_power_w
                    ).where(_ON_SITE).order_by(Station.id)
@@ -519,7 +521,7 @@ def _plan(session: Session, site_id: int, now: datetime, trees: SiteTrees | None
     """The round for ``site_id``: reads, allocates, stores the plugs' rows (in
     ``session``) and says what to send. ``arriving``: a plug where a car is about to
     start, counted as charging since ``now`` (the caller rolls the session back)."""
-    settings = session.get(SiteLoadSettings, site_id)
+    settings = session.execute(_SETTINGS, {"site_id": site_id}).first()
     if settings is None or not settings.enabled:
         return None
     # Plain rows, and plain dicts for the plugs' rows with their changes written in one
@@ -725,7 +727,8 @@ def _plan(session: Session, site_id: int, now: datetime, trees: SiteTrees | None
     if settings.computed_at is None or settings.computed_at < minute:
         _sample(session, site_id, site, allocation, drawn_amps, minute)
     version = settings.tree_version
-    settings.computed_at = now
+    session.execute(update(SiteLoadSettings).where(SiteLoadSettings.site_id == site_id)
+                    .values(computed_at=now))
     return _Plan(site, allocation, commands, unread, rows, (version, now), held,
                  station_settings)
 
@@ -770,7 +773,7 @@ def _limit(extra: Any, purpose: LimitPurpose, amps: float, phases: int,
                          unit=unit, relative=str(extra.profile_kind) == "Relative")
 
 
-def _other_load(session: Session, settings: SiteLoadSettings, now: datetime
+def _other_load(session: Session, settings: Any, now: datetime
                 ) -> tuple[float, float, float]:
     """The building's own load: the site meter's last reading while it is fresh; once it
     is stale, the owner's conservative assumption; nothing when there is no meter."""
