@@ -84,3 +84,28 @@ def test_every_site_gets_a_round_once_an_interval_and_news_at_once(db):
     again = run_round(db, offline_control(), {site_id}, schedule=schedule)
     assert [o.site_id for o in again] == [site_id]
     assert Schedule(every_seconds=0).due([site_id, other_id]) == {site_id, other_id}
+
+
+def test_a_station_moved_away_and_back_has_its_rows_read_anew(db):
+    site_id, plugs = make_load_site(db, amps=32)
+    other_id, _ = make_load_site(db, amps=16)
+    start_charging(db, plugs[2], 30)
+    trees = SiteTrees()
+    recompute_site(db, offline_control(), site_id, now=T0, trees=trees)
+    assert plug_loads(db, plugs)[plugs[2]].amps == 31.8
+
+    def move(to: int) -> None:
+        with db.session() as session:
+            session.get(Connector, plugs[2]).station.site_id = to
+
+    move(other_id)
+    recompute_site(db, offline_control(), site_id, now=T0 + timedelta(seconds=5), trees=trees)
+    # The other site's own round halves the car's limit.
+    recompute_site(db, offline_control(), other_id, now=T0 + timedelta(seconds=10))
+    assert plug_loads(db, plugs)[plugs[2]].amps == 16
+    move(site_id)
+    # Back home, its 16 A held 30 s is raised: the rows kept before the move (31.8 A)
+    # would have hidden the lower stored limit.
+    recompute_site(db, offline_control(), site_id, now=T0 + timedelta(seconds=45), trees=trees)
+    loads = plug_loads(db, plugs)
+    assert (loads[plugs[2]].amps, loads[plugs[2]].since) == (31.8, T0 + timedelta(seconds=45))
