@@ -17,7 +17,11 @@ Three figures, CPU time of this process (``time.process_time``):
   round for ``load_interval`` (default 15 s), so its cost does not grow with how often
   plugs report; it asks the database for news every second (timed on all 50 sites).
   With news at rate r per site, a site's rounds come on average every
-  E[min(news gap, interval)] = (1 - exp(-r * interval)) / r seconds.
+  E[min(news gap, interval)] = (1 - exp(-r * interval)) / r seconds;
+- the limit a remote start carries (``start_limit``: the whole site allocated once more
+  with the arriving car), paid by the process that handles the start, once per remote
+  start: printed beside the loop's share as if every start were remote (an upper bound;
+  a start at the charger costs nothing here).
 
 Goal (issue #13): under 5 % of one core. The last line is JSON.
 
@@ -36,6 +40,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import select
+
 from voltspot.db import Database
 from voltspot.domain import load as allocator
 from voltspot.domain.statuses import SessionStatus
@@ -50,7 +56,12 @@ from voltspot.models import (
     StationLoadSettings,
 )
 from voltspot.services.charger_control import CommandOutcome
-from voltspot.services.load.allocation import SiteTrees, recompute_site, sites_with_news
+from voltspot.services.load.allocation import (
+    SiteTrees,
+    recompute_site,
+    sites_with_news,
+    start_limit,
+)
 from voltspot.services.load.intents import (
     ChargingLimit,
     CompositeSchedule,
@@ -176,6 +187,22 @@ def time_rounds(db: Database, site_id: int, sessions: list[int], rounds: int,
     return statistics.median(times) * 1000, sent
 
 
+def time_start_limits(db: Database, site_id: int, rounds: int) -> float:
+    """The median CPU of working out a remote start's limit on one of the site's free
+    plugs."""
+    with db.session() as session:
+        busy = set(session.scalars(select(ChargingSession.connector_pk)))
+        free = [pk for pk in session.scalars(
+            select(Connector.id).join(Station).where(Station.site_id == site_id))
+            if pk not in busy]
+    times = []
+    for connector_pk in free[:rounds]:
+        started = time.process_time()
+        start_limit(db, connector_pk)
+        times.append(time.process_time() - started)
+    return statistics.median(times) * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20)
@@ -197,6 +224,7 @@ def main() -> None:
         uncached_ms, _ = time_rounds(db, site_id, sessions, args.rounds, rng, reported, None)
         round_ms, sent = time_rounds(db, site_id, sessions, args.rounds, rng, reported,
                                      SiteTrees())
+        start_ms = time_start_limits(db, site_id, args.rounds)
         for _ in range(SITES_FOR_10K - 1):
             seed_site(db, rng)
         since = datetime.now(UTC)
@@ -221,6 +249,11 @@ def main() -> None:
           f"{periodic:.1f} % of one core; with a round for each start and stop "
           f"({events_per_s:.1f}/s, {rounds_per_s:.1f} rounds/s in all) and the watch: "
           f"{with_events:.1f} % (goal < {GOAL_PERCENT:g} %)")
+    starts_per_s = events_per_s / 2
+    starts = starts_per_s * start_ms / 1000 * 100
+    print(f"a remote start's limit: {start_ms:.1f} ms CPU in the process handling the start; "
+          f"if all {starts_per_s:.1f} starts a second were remote: +{starts:.1f} % "
+          f"({with_events + starts:.1f} % in all)")
     print(json.dumps({
         "allocate_ms_200_plugs": round(allocate_ms, 2),
         "round_ms_200_plugs_sqlite": round(round_ms, 2),
@@ -231,6 +264,9 @@ def main() -> None:
         "core_percent_10k_plugs_periodic": round(periodic, 2),
         "rounds_per_s_10k_plugs": round(rounds_per_s, 2),
         "core_percent_10k_plugs_with_events": round(with_events, 2),
+        "start_limit_ms_200_plugs": round(start_ms, 2),
+        "core_percent_start_limits_all_remote": round(starts, 2),
+        "core_percent_with_all_remote_starts": round(with_events + starts, 2),
         "interval_s": args.interval,
         "goal_percent": GOAL_PERCENT,
         "meets_goal": with_events < GOAL_PERCENT,

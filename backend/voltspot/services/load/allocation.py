@@ -633,6 +633,9 @@ def _plan(session: Session, site_id: int, now: datetime, trees: SiteTrees | None
                           other_load_amps=_other_load(session, settings, now),
                           hold_seconds=settings.hold_seconds)
     allocation = allocator.allocate(site, previous, now)
+    if arriving is not None:
+        # A what-if for a start: nothing to send or store.
+        return _Plan(site, allocation, [], [], held=held, station_settings=station_settings)
 
     commands: list[LimitCommand] = []
     unread = []
