@@ -28,7 +28,6 @@ The rules, in order:
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -228,12 +227,10 @@ def fair_share(
 
     Every unfrozen plug rises by the same step until a plug reaches its cap or a (node,
     phase) it draws on is exhausted; the plugs stopped there freeze. Returns amps per plug.
-
-    The rising plugs are always at one common level, so each (node, phase) fills up at a
-    level known in advance: (its capacity - what its frozen plugs use) / its rising plugs.
-    The next event is the lowest of those levels and of the rising plugs' caps (a heap and
-    a sorted list); an event costs the (node, phase) pairs of the plugs it freezes.
+    Each step costs the number of rising plugs plus the number of (node, phase) pairs: the
+    rising count of each pair is kept up to date rather than recounted.
     """
+    level = {plug_id: 0.0 for plug_id in caps}
     keys_of: dict[str, list[tuple[str, int]]] = {}
     members: dict[tuple[str, int], list[str]] = {}
     for plug_id in caps:
@@ -241,64 +238,36 @@ def fair_share(
         keys_of[plug_id] = keys
         for key in keys:
             members.setdefault(key, []).append(plug_id)
-    result = dict.fromkeys(caps, 0.0)
     active = {plug_id for plug_id in caps if caps[plug_id] > _EPSILON}
     rising = dict.fromkeys(members, 0)
     for plug_id in active:
         for key in keys_of[plug_id]:
             rising[key] += 1
-    frozen_use = dict.fromkeys(members, 0.0)
-    version = dict.fromkeys(members, 0)
-
-    def fills_at(key: tuple[str, int]) -> float:
-        node_id, phase = key
-        return (capacity[node_id][phase] - frozen_use[key]) / rising[key]
-
-    heap = [(fills_at(key), 0, key) for key, count in rising.items() if count]
-    heapq.heapify(heap)
-    by_cap = sorted(active, key=caps.__getitem__)
-    next_cap = 0
-    level = 0.0
+    used = dict.fromkeys(members, 0.0)
     while active:
-        while by_cap[next_cap] not in active:
-            next_cap += 1
-        while heap and (heap[0][1] != version[heap[0][2]] or not rising[heap[0][2]]):
-            heapq.heappop(heap)
-        target = caps[by_cap[next_cap]]
-        if heap:
-            target = min(target, heap[0][0])
-        level = max(level, target)
-        frozen = set()
-        for plug_id in by_cap[next_cap:]:
-            if caps[plug_id] - level > _EPSILON:
-                break
-            if plug_id in active:
-                frozen.add(plug_id)
-        while heap:
-            fill, seen, key = heap[0]
-            if seen != version[key] or not rising[key]:
-                heapq.heappop(heap)
-                continue
+        step = min(caps[plug_id] - level[plug_id] for plug_id in active)
+        for key, count in rising.items():
+            if count:
+                node_id, phase = key
+                slack = capacity[node_id][phase] - used[key]
+                step = min(step, max(slack, 0.0) / count)
+        for plug_id in active:
+            level[plug_id] += step
+        for key, count in rising.items():
+            if count:
+                used[key] += step * count
+        frozen = {plug_id for plug_id in active if caps[plug_id] - level[plug_id] <= _EPSILON}
+        for key, count in rising.items():
             node_id, phase = key
-            if capacity[node_id][phase] - frozen_use[key] - rising[key] * level > _EPSILON:
-                break
-            heapq.heappop(heap)
-            frozen.update(plug_id for plug_id in members[key] if plug_id in active)
+            if count and capacity[node_id][phase] - used[key] <= _EPSILON:
+                frozen.update(plug_id for plug_id in members[key] if plug_id in active)
         if not frozen:  # pragma: no cover - each step saturates something by construction
             break
         active -= frozen
-        touched = set()
         for plug_id in frozen:
-            result[plug_id] = level
             for key in keys_of[plug_id]:
                 rising[key] -= 1
-                frozen_use[key] += level
-                touched.add(key)
-        for key in touched:
-            version[key] += 1
-            if rising[key]:
-                heapq.heappush(heap, (fills_at(key), version[key], key))
-    return result
+    return level
 
 
 def allocate(
@@ -336,13 +305,16 @@ def allocate(
 
     floor_left = {node_id: list(values) for node_id, values in capacity.items()}
     admitted: list[Plug] = []
-    floor = site.min_amps - _EPSILON
     for plug in _admission_order(p for p in charging if p.controllable):
-        lefts = [floor_left[node.id] for node in paths[plug.id]]
-        if all(left[phase] >= floor for left in lefts for phase in plug.phases):
-            for left in lefts:
+        chain = paths[plug.id]
+        if all(
+            floor_left[node.id][phase] + _EPSILON >= site.min_amps
+            for node in chain
+            for phase in plug.phases
+        ):
+            for node in chain:
                 for phase in plug.phases:
-                    left[phase] -= site.min_amps
+                    floor_left[node.id][phase] -= site.min_amps
             admitted.append(plug)
         else:
             result[plug.id] = PlugAllocation(plug.id, 0.0, paused=True, reason=PauseReason.NO_ROOM)
