@@ -466,10 +466,6 @@ class SiteTrees:
                 if error is None:
                     row["applied_amps"], row["applied_at"] = command.limit.amps, now
 
-    def forget(self, site_id: int) -> None:
-        self._trees.pop(site_id, None)
-        self._rows.pop(site_id, None)
-
 
 def _load_tree(session: Session, site_id: int, version: int) -> _Tree:
     settings = StationLoadSettings.__table__

@@ -9,10 +9,11 @@ Between rounds the job keeps each site's tree and the plugs' rows as it left the
 ``tree_version`` or ``computed_at`` says someone else changed them, so a round reads only
 what changes all the time: which charger is connected, the sessions and what they draw.
 
-Cost (bench/load_allocation.py, SQLite, this machine shared with other work): a round of
-a 200-plug site takes ~7-9 ms of CPU (was ~12-16 ms); 10 000 plugs in 50 such sites,
-each plug reporting once a minute and starting and stopping once per two hours, take
-4.9 rounds a second and ~4-5 % of a core with the news watch (was 7-9 %).
+Cost (bench/load_allocation.py, SQLite, this machine while others worked on it): a round
+of a 200-plug site takes 7.5-9 ms of CPU (11.5-14.5 ms before the tree was kept and each
+site got its own schedule); 10 000 plugs in 50 such sites, each plug reporting once a
+minute and starting and stopping once per two hours, take 4.9 rounds a second: 4-4.7 %
+of a core with the news watch (7.4-9 % before, with fewer cars reporting).
 """
 
 from __future__ import annotations
