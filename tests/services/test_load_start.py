@@ -4,8 +4,9 @@ than the other cars leave free while they still hold their limits."""
 from __future__ import annotations
 
 from tests.support.load import T0, make_load_site, offline_control, plug_loads, start_charging
+from voltspot.db import Database
 from voltspot.models import PlugLoad, SiteLoadSettings
-from voltspot.services.load.allocation import recompute_site, start_limit
+from voltspot.services.load.allocation import recompute_site, start_limit, trees_of
 from voltspot.services.load.intents import LimitPurpose
 
 
@@ -48,3 +49,17 @@ def test_no_limit_goes_with_a_start_where_load_is_not_managed(db):
     with db.session() as session:
         session.get(SiteLoadSettings, site_id).enabled = False
     assert start_limit(db, plugs[0], now=T0) is None
+
+
+def test_the_load_loops_kept_trees_give_a_start_the_same_limit(db, database_url):
+    site_id, plugs = make_load_site(db, amps=63)
+    start_charging(db, plugs[0], 30)
+    recompute_site(db, offline_control(), site_id, now=T0, trees=trees_of(db))
+    _applied(db, plugs[0], 31.8)
+    recompute_site(db, offline_control(), site_id, now=T0, trees=trees_of(db))
+    elsewhere = Database(database_url)
+    try:
+        assert start_limit(db, plugs[2], now=T0) == start_limit(elsewhere, plugs[2], now=T0)
+    finally:
+        elsewhere.dispose()
+    assert start_limit(db, plugs[2], now=T0).amps == 31.2

@@ -29,6 +29,7 @@ the tables. The load loop keeps a copy of what rarely changes between its rounds
 from __future__ import annotations
 
 import logging
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -336,7 +337,7 @@ def start_limit(db: Database, connector_pk: int, now: datetime | None = None
         if found is None or found.site_id is None:
             return None
         try:
-            plan = _plan(session, found.site_id, now, arriving=connector_pk)
+            plan = _plan(session, found.site_id, now, trees_of(db), arriving=connector_pk)
             phases = session.scalar(select(SiteLoadSettings.phases).where(
                 SiteLoadSettings.site_id == found.site_id))
         finally:
@@ -423,7 +424,9 @@ class SiteTrees:
       What this process records afterwards (the chargers' answers) is kept here too.
 
     What changes all the time (which charger is connected, the sessions and what they draw)
-    is read every round. Used by one round at a time (the loop's thread).
+    is read every round. The load loop's thread keeps it up to date; a start's what-if
+    (:func:`start_limit`) in the same process reads it too, and may add a tree or a plug
+    it made (single dict operations, safe beside the loop).
     """
 
     def __init__(self) -> None:
@@ -465,6 +468,17 @@ class SiteTrees:
                 row["apply_error"] = error
                 if error is None:
                     row["applied_amps"], row["applied_at"] = command.limit.amps, now
+
+
+_KEPT: weakref.WeakKeyDictionary[Database, SiteTrees] = weakref.WeakKeyDictionary()
+
+
+def trees_of(db: Database) -> SiteTrees:
+    """This process's kept trees of the sites in ``db`` (the load loop's)."""
+    trees = _KEPT.get(db)
+    if trees is None:
+        trees = _KEPT.setdefault(db, SiteTrees())
+    return trees
 
 
 def _load_tree(session: Session, site_id: int, version: int) -> _Tree:

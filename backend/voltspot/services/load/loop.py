@@ -37,6 +37,7 @@ from voltspot.services.load.allocation import (
     site_ids_managed,
     sites_to_release,
     sites_with_news,
+    trees_of,
 )
 
 log = logging.getLogger(__name__)
@@ -136,7 +137,7 @@ class LoadLoop:
         self._dirty: set[int] = set()
         self._guard = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._trees = SiteTrees()
+        self._trees = trees_of(db)
         self._schedule = Schedule(every_seconds)
 
     def poke(self, site_id: int) -> None:
