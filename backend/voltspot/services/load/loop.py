@@ -10,10 +10,10 @@ Between rounds the job keeps each site's tree and the plugs' rows as it left the
 what changes all the time: which charger is connected, the sessions and what they draw.
 
 Cost (bench/load_allocation.py, SQLite, this machine while others worked on it): a round
-of a 200-plug site takes 7.5-9 ms of CPU (11.5-14.5 ms before the tree was kept and each
-site got its own schedule); 10 000 plugs in 50 such sites, each plug reporting once a
-minute and starting and stopping once per two hours, take 4.9 rounds a second: 4-4.7 %
-of a core with the news watch (7.4-9 % before, with fewer cars reporting).
+of a 200-plug site takes 7.3-8.7 ms of CPU (12-13 ms before the tree and the plugs' rows
+were kept, measured alongside); 10 000 plugs in 50 such sites, each plug reporting once
+a minute and starting and stopping once per two hours, take 4.9 rounds a second:
+3.9-4.6 % of a core with the news watch (7.6-8.2 % before, with fewer cars reporting).
 """
 
 from __future__ import annotations
