@@ -12,6 +12,7 @@ from contextlib import ExitStack
 import pytest
 from sqlalchemy import select
 
+from tests.support.http import command
 from tests.support.server import LiveServer, fresh_database, start_server, stop_server
 from tests.support.waiting import eventually, running
 from voltspot.db import Database
@@ -123,6 +124,65 @@ def test_three_cars_on_a_32_amp_site_share_it_and_get_more_when_one_leaves(
         _run(loops[1], chargers[1].unplug(1))
         raised = _once(lambda: allowed()[:2], lambda amps: min(amps) >= 16)
         assert raised == pytest.approx([16.0, 16.0])
+
+
+@pytest.mark.parametrize(("charger_class", "action", "payload"), [
+    (SimulatedCharger, "RemoteStartTransaction", {"idTag": "LOAD-CARD", "connectorId": 2}),
+    (SimulatedCharger201, "RequestStartTransaction",
+     {"idToken": {"idToken": "LOAD-CARD", "type": "Central"}, "evseId": 2}),
+], ids=["1.6", "2.0.1"])
+def test_a_remote_start_carries_its_limit_so_the_first_current_keeps_to_the_site(
+        load_server, load_db, charger_class, action, payload):
+    _, stations = _site(load_db, 32, stations=2)
+    charge_point_id = stations[0][0]
+    charger = charger_class(load_server.ws_url, *stations[0], step_delay=0,
+                            meter_interval=3600)
+    with running(charger) as loop:
+        _run(loop, charger.plug_in(1, "LOAD-CARD"))
+        # Alone on the site, the first car may take all of its 22 kW: 31.8 A of 32 A.
+        eventually(lambda: charger.allowed_amps(1) == pytest.approx(31.8), seconds=10)
+        status, answer = command(load_server, charge_point_id, action, payload)
+        assert (status, answer["status"]) == (200, "Accepted")
+        first = eventually(lambda: charger.first_amps(2) is not None and [charger.first_amps(2)],
+                           seconds=10)[0]
+        # The first car holds its 31.8 A until the round the start brings lowers it; the
+        # fallback alone (8 A a plug) would have put 39.8 A on the 32 A connection. The
+        # limit that came with the start keeps the new car waiting for that round.
+        assert first + 31.8 <= 32
+        assert _once(lambda: [charger.allowed_amps(1), charger.allowed_amps(2)],
+                     lambda amps: min(amps) > 15) == pytest.approx([16.0, 16.0])
+
+
+def test_a_charger_that_refuses_a_start_carrying_a_limit_is_asked_again_without(
+        load_server, load_db):
+    _, stations = _site(load_db, 32, stations=2)
+    charger = SimulatedCharger(load_server.ws_url, *stations[0], step_delay=0,
+                               meter_interval=3600)
+    charger.profiles.refuse_in_start = True
+    with running(charger):
+        eventually(lambda: charger.allowed_amps(1) == pytest.approx(8.0), seconds=10)
+        status, answer = command(load_server, stations[0][0], "RemoteStartTransaction",
+                                 {"idTag": "LOAD-CARD", "connectorId": 1})
+        assert (status, answer["status"]) == (200, "Accepted")
+        # Started on the fallback, then given its share by the round the start brought.
+        assert eventually(lambda: charger.first_amps(1), seconds=10) == pytest.approx(8.0)
+        eventually(lambda: charger.allowed_amps(1) == pytest.approx(31.8), seconds=10)
+
+
+def test_a_car_started_at_the_charger_draws_at_most_the_fallback_until_its_round(
+        load_server, load_db):
+    _, stations = _site(load_db, 32, stations=2)
+    charger = SimulatedCharger(load_server.ws_url, *stations[0], step_delay=0,
+                               meter_interval=3600)
+    with running(charger) as loop:
+        _run(loop, charger.plug_in(1, "LOAD-CARD"))
+        eventually(lambda: charger.allowed_amps(1) == pytest.approx(31.8), seconds=10)
+        _run(loop, charger.plug_in(2, "LOAD-CARD"))
+        # No start request carried a limit: the fallback (32 A over four plugs) bounds the
+        # new car, so the site is at most 7.8 A over until the start's round, ~1 s.
+        assert charger.first_amps(2) == pytest.approx(8.0)
+        assert _once(lambda: [charger.allowed_amps(1), charger.allowed_amps(2)],
+                     lambda amps: min(amps) > 15) == pytest.approx([16.0, 16.0])
 
 
 def test_a_charger_that_rejects_profiles_is_counted_at_full_power(load_server, load_db):

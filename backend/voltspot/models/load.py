@@ -49,6 +49,10 @@ class SiteLoadSettings(Base):
     meter_fallback_amps: Mapped[float] = mapped_column(default=0.0)
     # When the load loop last recomputed the site.
     computed_at: Mapped[datetime | None]
+    # Raised by every change to the site's circuits or its stations' load settings (the
+    # owner's, or what a charger said it takes): the load loop keeps the tree in memory
+    # while this stays the same.
+    tree_version: Mapped[int] = mapped_column(default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -81,9 +81,11 @@ class OcppChargerControl:
         return OcppVersion(self._connection(charge_point_id).version)
 
     def start_charging(self, charge_point_id: str, *, connector_id: int | None, id_tag: str,
-                       remote_start_id: int) -> StartOutcome:
+                       remote_start_id: int, limit: ChargingLimit | None = None
+                       ) -> StartOutcome:
         return self._commands(charge_point_id).start_charging(
-            connector_id=connector_id, id_tag=id_tag, remote_start_id=remote_start_id)
+            connector_id=connector_id, id_tag=id_tag, remote_start_id=remote_start_id,
+            limit=limit)
 
     def stop_charging(self, charge_point_id: str, charger_transaction_id: str
                       ) -> CommandOutcome:

@@ -148,11 +148,14 @@ class ChargerControl(Protocol):
         ...
 
     def start_charging(self, charge_point_id: str, *, connector_id: int | None, id_tag: str,
-                       remote_start_id: int) -> StartOutcome:
+                       remote_start_id: int, limit: ChargingLimit | None = None
+                       ) -> StartOutcome:
         """Ask the station to start charging for ``id_tag`` on ``connector_id`` (None: the
         charger picks). ``remote_start_id`` comes back in the 2.0.1 transaction event,
         tying it to the session that asked. The token is one the CSMS handed out: the
-        charger need not authorise it again."""
+        charger need not authorise it again. ``limit`` (a TRANSACTION limit without a
+        transaction id) goes with the request, so the car's very first current keeps to
+        the site's load management."""
         ...
 
     def stop_charging(self, charge_point_id: str, charger_transaction_id: str

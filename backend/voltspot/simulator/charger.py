@@ -91,6 +91,9 @@ class _Session:
     id_tag: str
     meter_start: int
     car: Car
+    # The power the car drew the moment its transaction began (what the profiles
+    # installed by then allowed).
+    first_power_w: float | None = None
 
 
 @dataclass
@@ -129,8 +132,11 @@ class _Link(LinkMixin, ChargePoint):
 
     @on(Action.remote_start_transaction)
     def on_remote_start_transaction(self, call_unique_id: str, id_tag: str,
-                                    connector_id: int | None = None, **_: Any) -> Any:
-        return self._answer(call_unique_id, self._charger._remote_start(id_tag, connector_id))
+                                    connector_id: int | None = None,
+                                    charging_profile: dict[str, Any] | None = None,
+                                    **_: Any) -> Any:
+        return self._answer(call_unique_id, self._charger._remote_start(
+            id_tag, connector_id, charging_profile))
 
     @after(Action.remote_start_transaction)
     def after_remote_start_transaction(self, call_unique_id: str, **_: Any) -> None:
@@ -358,7 +364,7 @@ class SimulatedCharger(ChargerBase):
         return await self._start_session(connector, id_tag, authorize=authorize)
 
     async def _start_session(self, connector: _Connector, id_tag: str, *,
-                             authorize: bool) -> int:
+                             authorize: bool, profile: dict[str, Any] | None = None) -> int:
         log.info("%s: car plugged into connector %d (idTag %s)", self.id, connector.id, id_tag)
         try:
             await self._change_status(connector.id, ChargePointStatus.preparing)
@@ -380,7 +386,12 @@ class SimulatedCharger(ChargerBase):
                            meter_start=meter_start, car=self._new_car())
         connector.session = session
         self.transactions[connector.id] = session.transaction_id
+        if profile is not None:
+            # The remote start's own TxProfile, for the transaction it opened.
+            self._set_charging_profile(connector.id, {
+                **profile, "transaction_id": session.transaction_id})
         self._update_energy(connector)
+        session.first_power_w = session.car.power_w
         log.info("%s: transaction %d started on connector %d, car at %.0f %%", self.id,
                  session.transaction_id, connector.id, session.car.soc)
         status = started.id_tag_info["status"]
@@ -516,7 +527,8 @@ class SimulatedCharger(ChargerBase):
 
     # -- commands from the CSMS: each returns (reply, follow-up sent after the reply) ----
 
-    def _remote_start(self, id_tag: str, connector_id: int | None
+    def _remote_start(self, id_tag: str, connector_id: int | None,
+                      profile: dict[str, Any] | None = None
                       ) -> tuple[call_result.RemoteStartTransaction, FollowUp | None]:
         if connector_id is None:
             connector = next((c for c in self._connectors.values()
@@ -526,6 +538,10 @@ class SimulatedCharger(ChargerBase):
         if connector is None or connector.busy or not self._operative[connector.id]:
             log.info("%s: remote start for %s rejected, connector %s not free",
                      self.id, id_tag, connector_id)
+            return call_result.RemoteStartTransaction(RemoteStartStopStatus.rejected), None
+        if profile is not None and self.profiles.refuse_in_start:
+            log.info("%s: remote start for %s rejected: it carries a charging profile",
+                     self.id, id_tag)
             return call_result.RemoteStartTransaction(RemoteStartStopStatus.rejected), None
         connector.busy = True
         log.info("%s: remote start for %s accepted on connector %d",
@@ -537,7 +553,8 @@ class SimulatedCharger(ChargerBase):
             await asyncio.sleep(self.step_delay)
             authorize = self._config["AuthorizeRemoteTxRequests"].value == "true"
             try:
-                await self._start_session(free_connector, id_tag, authorize=authorize)
+                await self._start_session(free_connector, id_tag, authorize=authorize,
+                                          profile=profile)
             except SessionRefused as exc:
                 log.info("%s", exc)
 
@@ -662,6 +679,14 @@ class SimulatedCharger(ChargerBase):
         return call_result.ChangeConfiguration(status)
 
     # -- smart charging -------------------------------------------------------------------
+
+    def first_amps(self, connector_id: int) -> float | None:
+        """The current per phase the car on ``connector_id`` drew the moment its
+        transaction began; None before."""
+        session = self._connector(connector_id).session
+        if session is None or session.first_power_w is None:
+            return None
+        return session.first_power_w / (VOLTAGE_V * PHASES)
 
     def allowed_amps(self, connector_id: int) -> float:
         """The current per phase the charging profiles allow on ``connector_id`` now."""

@@ -134,6 +134,8 @@ class _Authorization:
 
     id_token: dict[str, Any]
     remote_start_id: int | None = None
+    # The TxProfile a RequestStartTransaction carried, for the transaction it starts.
+    profile: dict[str, Any] | None = None
 
 
 @dataclass
@@ -143,6 +145,8 @@ class _Transaction:
     charging_state: ChargingStateEnumType = ChargingStateEnumType.ev_connected
     authorized: bool = False
     seq_nos: itertools.count = field(default_factory=itertools.count)
+    # The power the car drew the moment the transaction was authorised.
+    first_power_w: float | None = None
 
 
 @dataclass
@@ -192,8 +196,10 @@ class _Link(LinkMixin, ChargePoint):
     @on(Action.request_start_transaction)
     def on_request_start_transaction(self, call_unique_id: str, id_token: dict[str, Any],
                                      remote_start_id: int, evse_id: int | None = None,
+                                     charging_profile: dict[str, Any] | None = None,
                                      **_: Any) -> Any:
-        decision = self._charger._request_start(id_token, remote_start_id, evse_id)
+        decision = self._charger._request_start(id_token, remote_start_id, evse_id,
+                                                charging_profile)
         return self._answer(call_unique_id, decision)
 
     @after(Action.request_start_transaction)
@@ -724,9 +730,13 @@ class SimulatedCharger201(ChargerBase):
         transaction.authorized = True
         log.info("%s: transaction %s on EVSE %d authorised for %s (%s)", self.id,
                  transaction.id, evse.id, authorization.id_token["id_token"], trigger)
+        if authorization.profile is not None:
+            self._set_charging_profile(evse.id, {**authorization.profile,
+                                                 "transaction_id": transaction.id})
         if evse.car is not None:
             evse.car.sampled_at = asyncio.get_running_loop().time()
             evse.car.allowed_w = self._allowed_w(evse)
+            transaction.first_power_w = evse.car.power_w
         status = AuthorizationStatusEnumType.accepted
         try:
             result = await answer
@@ -899,7 +909,7 @@ class SimulatedCharger201(ChargerBase):
     # -- commands from the CSMS: each returns (reply, follow-up sent after the reply) ----
 
     def _request_start(self, id_token: dict[str, Any], remote_start_id: int,
-                       evse_id: int | None
+                       evse_id: int | None, profile: dict[str, Any] | None = None
                        ) -> tuple[call_result.RequestStartTransaction, FollowUp | None]:
         if evse_id is None:
             candidates = sorted(self._evses.values(), key=lambda e: e.car is None)
@@ -911,7 +921,7 @@ class SimulatedCharger201(ChargerBase):
                      remote_start_id, id_token.get("id_token"), evse_id)
             return call_result.RequestStartTransaction(
                 status=RequestStartStopStatusEnumType.rejected), None
-        authorization = _Authorization(id_token, remote_start_id)
+        authorization = _Authorization(id_token, remote_start_id, profile)
         evse.authorization = authorization
         evse.busy = True
         transaction_id = evse.transaction.id if evse.transaction else None
@@ -1148,6 +1158,14 @@ class SimulatedCharger201(ChargerBase):
     def allowed_amps(self, evse_id: int) -> float:
         """The current per phase the charging profiles allow on ``evse_id`` now."""
         return self._allowed_w(self._evse(evse_id)) / (VOLTAGE_V * PHASES)
+
+    def first_amps(self, evse_id: int) -> float | None:
+        """The current per phase the car on ``evse_id`` drew the moment its transaction
+        was authorised; None before."""
+        transaction = self._evse(evse_id).transaction
+        if transaction is None or transaction.first_power_w is None:
+            return None
+        return transaction.first_power_w / (VOLTAGE_V * PHASES)
 
     def _deliver_energy(self, plug: Any, car: Car, elapsed: float | None = None) -> None:
         super()._deliver_energy(plug, car, elapsed)

@@ -83,7 +83,8 @@ class ProfileStore:
     """A charger's profiles. ``reject`` refuses every profile (a charger without working
     smart charging); ``ignore`` accepts them and goes on at full power (a faulty one);
     ``stack_level_zero_only`` refuses any other stack level; ``max_profiles`` bounds how
-    many it holds."""
+    many it holds; ``refuse_in_start`` refuses a start request that carries a profile
+    (firmware that takes profiles only on their own)."""
 
     max_power_w: float
     reject: bool = False
@@ -91,6 +92,7 @@ class ProfileStore:
     stack_level_zero_only: bool = False
     max_stack_level: int = 8
     max_profiles: int = 16
+    refuse_in_start: bool = False
     profiles: dict[int, Profile] = field(default_factory=dict)
 
     def install(self, *, purpose: str, plug: int, profile_id: int, stack_level: int,

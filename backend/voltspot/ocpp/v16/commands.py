@@ -12,6 +12,7 @@ from ocpp.v16.enums import AvailabilityType, MessageTrigger, ResetType
 
 from voltspot.domain.protocol import OcppVersion
 from voltspot.ocpp.replies import outcome
+from voltspot.ocpp.v16.smart_charging import profile
 from voltspot.services.charger_control import (
     CommandOutcome,
     MeteringOutcome,
@@ -23,6 +24,7 @@ from voltspot.services.charger_control import (
     UnknownCommand,
 )
 from voltspot.services.errors import InvalidInput
+from voltspot.services.load.intents import ChargingLimit
 
 VERSION = OcppVersion.V16
 
@@ -59,10 +61,12 @@ class Commands16:
         self._send = send
 
     def start_charging(self, *, connector_id: int | None, id_tag: str,
-                       remote_start_id: int) -> StartOutcome:
+                       remote_start_id: int, limit: ChargingLimit | None = None
+                       ) -> StartOutcome:
         # 1.6 has no remote start id: its StartTransaction is matched by plug and token.
-        answer = self._send(call.RemoteStartTransaction(id_tag=id_tag,
-                                                        connector_id=connector_id))
+        answer = self._send(call.RemoteStartTransaction(
+            id_tag=id_tag, connector_id=connector_id,
+            charging_profile=None if limit is None else profile(limit, starting=True)))
         status = str(answer.get("status", ""))
         return StartOutcome(status == "Accepted", status, answer)
 

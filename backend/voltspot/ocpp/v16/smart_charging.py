@@ -39,9 +39,11 @@ SETTINGS_KEYS = (
 
 
 
-def profile(limit: ChargingLimit, now: datetime | None = None) -> dict[str, Any]:
+def profile(limit: ChargingLimit, now: datetime | None = None, *, starting: bool = False
+            ) -> dict[str, Any]:
     """The csChargingProfiles object for ``limit`` (snake_case keys, as the library's typed
-    call takes them)."""
+    call takes them). ``starting``: the TxProfile that goes with a start request, for the
+    transaction it will open (no transaction id yet: the specification forbids one)."""
     schedule: dict[str, Any] = {
         "charging_rate_unit": UNIT[limit.unit],
         "charging_schedule_period": [
@@ -59,7 +61,7 @@ def profile(limit: ChargingLimit, now: datetime | None = None) -> dict[str, Any]
         # An Absolute profile without a start would start at an undefined moment.
         start = (now or datetime.now(UTC)).replace(microsecond=0)
         schedule["start_schedule"] = start.isoformat().replace("+00:00", "Z")
-    if limit.purpose is LimitPurpose.TRANSACTION:
+    if limit.purpose is LimitPurpose.TRANSACTION and not starting:
         if limit.charger_transaction_id is None:
             raise ValueError("a transaction limit names the charger's transaction")
         body["transaction_id"] = int(limit.charger_transaction_id)

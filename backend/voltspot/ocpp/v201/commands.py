@@ -28,6 +28,7 @@ from ocpp.v201.enums import (
 from voltspot.domain.device_model import SAMPLED_DATA_CTRLR, SAMPLING_VARIABLES, sampling_to_set
 from voltspot.domain.protocol import OcppVersion
 from voltspot.ocpp.replies import outcome
+from voltspot.ocpp.v201.smart_charging import profile
 from voltspot.services.charger_control import (
     CommandOutcome,
     MeteringOutcome,
@@ -38,6 +39,7 @@ from voltspot.services.charger_control import (
     StartRequest,
 )
 from voltspot.services.errors import InvalidInput
+from voltspot.services.load.intents import ChargingLimit
 
 VERSION = OcppVersion.V201
 
@@ -92,12 +94,14 @@ class Commands201:
         self._send = send
 
     def start_charging(self, *, connector_id: int | None, id_tag: str,
-                       remote_start_id: int) -> StartOutcome:
+                       remote_start_id: int, limit: ChargingLimit | None = None
+                       ) -> StartOutcome:
         # Tokens the CSMS hands out (drivers' app sessions, operator starts) are "Central":
         # the charger need not authorise them again.
         answer = self._send(call.RequestStartTransaction(
             id_token=IdTokenType(id_token=id_tag, type=IdTokenEnumType.central),
-            remote_start_id=remote_start_id, evse_id=connector_id))
+            remote_start_id=remote_start_id, evse_id=connector_id,
+            charging_profile=None if limit is None else profile(limit, starting=True)))
         status = str(answer.get("status", ""))
         return StartOutcome(status == "Accepted", status, answer,
                             answer.get("transactionId"))

@@ -41,9 +41,11 @@ SETTINGS_VARIABLES = (
 
 
 
-def profile(limit: ChargingLimit, now: datetime | None = None) -> dict[str, Any]:
+def profile(limit: ChargingLimit, now: datetime | None = None, *, starting: bool = False
+            ) -> dict[str, Any]:
     """The chargingProfile object for ``limit`` (snake_case keys, as the library's typed
-    call takes them)."""
+    call takes them). ``starting``: the TxProfile that goes with a start request, for the
+    transaction it will open (no transaction id yet: the specification forbids one)."""
     schedule: dict[str, Any] = {
         "id": limit.profile_id,
         "charging_rate_unit": limit.unit.value,
@@ -61,7 +63,7 @@ def profile(limit: ChargingLimit, now: datetime | None = None) -> dict[str, Any]
     if not limit.relative:
         start = (now or datetime.now(UTC)).replace(microsecond=0)
         schedule["start_schedule"] = start.isoformat().replace("+00:00", "Z")
-    if limit.purpose is LimitPurpose.TRANSACTION:
+    if limit.purpose is LimitPurpose.TRANSACTION and not starting:
         if limit.charger_transaction_id is None:
             raise ValueError("a transaction limit names the charger's transaction")
         body["transaction_id"] = limit.charger_transaction_id

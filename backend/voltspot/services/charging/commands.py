@@ -16,11 +16,14 @@ from voltspot.services.charger_control import (
     ChargerControl,
     ChargerError,
     ChargerUnreachable,
+    StartOutcome,
     StartRequest,
 )
 from voltspot.services.charging import transactions
 from voltspot.services.charging.lifecycle import fail_session, new_session
 from voltspot.services.errors import NotFound
+from voltspot.services.load.allocation import start_limit
+from voltspot.services.load.intents import ChargingLimit
 from voltspot.services.messages import N_
 from voltspot.services.stations.registry import get_station
 
@@ -82,8 +85,9 @@ def ask_to_start(db: Database, control: ChargerControl, token: str) -> dict[str,
         charge_point_id = charging.station.charge_point_id
         request = {"connector_id": charging.connector_id, "id_tag": charging.id_tag,
                    "remote_start_id": charging.id}
+        connector_pk = charging.connector_pk
     try:
-        started = control.start_charging(charge_point_id, **request)
+        started = _start(control, charge_point_id, request, _first_limit(db, connector_pk))
     except (ChargerUnreachable, ChargerError) as error:
         _fail_start(db, token, str(N_("The charger did not respond")) if isinstance(
             error, ChargerUnreachable) else str(N_("The charger reported an error")))
@@ -95,6 +99,37 @@ def ask_to_start(db: Database, control: ChargerControl, token: str) -> dict[str,
             transactions.join_remote_start(session, charge_point_id, request["remote_start_id"],
                                            started.charger_transaction_id)
     return started.answer
+
+
+def _start(control: ChargerControl, charge_point_id: str, request: dict[str, Any],
+           limit: ChargingLimit | None) -> StartOutcome:
+    """Ask the charger to start, with the load limit when there is one. Some firmware
+    refuses a start that carries a charging profile: it is asked once more without (nothing
+    started; its fallback limit bounds the car until the start's round sends its own)."""
+    if limit is not None:
+        try:
+            started = control.start_charging(charge_point_id, **request, limit=limit)
+            if started.accepted:
+                return started
+        except ChargerError:
+            pass
+        log.info("%s: start refused with a load limit; asking again without",
+                 charge_point_id)
+    return control.start_charging(charge_point_id, **request)
+
+
+def _first_limit(db: Database, connector_pk: int | None) -> ChargingLimit | None:
+    """The load-management limit that goes with a start, so the car never draws more
+    than its site allows, not even until the next round; None where load is not managed
+    (or the plug is unknown: the charger picks). Never keeps a car from starting: the
+    charger's fallback limit still holds if it cannot be worked out."""
+    if connector_pk is None:
+        return None
+    try:
+        return start_limit(db, connector_pk)
+    except Exception:
+        log.exception("the start limit of plug %s could not be worked out", connector_pk)
+        return None
 
 
 def _fail_start(db: Database, token: str, reason: str) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from voltspot.db import Database
 from voltspot.domain.availability import station_online
-from voltspot.domain.meter import SOC
+from voltspot.domain.meter import ENERGY_REGISTER, SOC
 from voltspot.domain.pricing import Bill, TariffTerms
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import ChargingSession, Connector, MeterSample, utcnow
@@ -23,7 +23,7 @@ from voltspot.services.charging.commands import StopOutcome
 from voltspot.services.driver.spots import PlugView, SiteView, load_site
 from voltspot.services.driver.start import PaymentForm, payment_form
 from voltspot.services.errors import Conflict, NotFound
-from voltspot.services.load.driver import share_note_of
+from voltspot.services.load.driver import ShareNote, share_note_of
 from voltspot.services.messages import N_
 from voltspot.services.payments.gateways.base import (
     PaymentGateway,
@@ -90,9 +90,16 @@ class LiveSession:
         return (self.stopped_at or self.updated_at) - self.started_at
 
 
-def _soc_eta(session: Session, charging: ChargingSession) -> int | None:
-    """Minutes until 80 % at the rate the battery has been filling in the last readings."""
+def _soc_eta(session: Session, charging: ChargingSession, sharing: ShareNote | None
+             ) -> int | None:
+    """Minutes until 80 %. Where the site shares its power (``sharing``), at the power
+    the session is allowed now, with the energy a percent of this battery took in the last
+    readings; none while the session is paused (it resumes when there is room). Otherwise,
+    or when the meter gives no energy beside the state of charge, at the rate the battery
+    has been filling in the last readings."""
     if charging.soc_percent is None or charging.soc_percent >= 80:
+        return None
+    if sharing is not None and sharing.paused:
         return None
     readings = session.execute(
         select(MeterSample.taken_at, MeterSample.value).where(
@@ -104,15 +111,24 @@ def _soc_eta(session: Session, charging: ChargingSession) -> int | None:
     minutes = (newest_at - oldest_at).total_seconds() / 60
     if minutes <= 0 or newest <= oldest:
         return None
+    if sharing is not None and sharing.allowed_kw > 0:
+        energy = dict(session.execute(
+            select(MeterSample.taken_at, MeterSample.value).where(
+                MeterSample.session_id == charging.id,
+                MeterSample.measurand == ENERGY_REGISTER,
+                MeterSample.taken_at.in_([oldest_at, newest_at]))).all())
+        if len(energy) == 2 and energy[newest_at] > energy[oldest_at]:
+            wh_per_percent = (energy[newest_at] - energy[oldest_at]) / (newest - oldest)
+            return max(1, round((80 - newest) * wh_per_percent
+                                / (sharing.allowed_kw * 1000) * 60))
     return max(1, round((80 - newest) / ((newest - oldest) / minutes)))
 
 
-def _sharing(session: Session, charging: ChargingSession) -> str | None:
+def _sharing(session: Session, charging: ChargingSession) -> ShareNote | None:
     """What load management says about a running session (the site shares its power)."""
     if not charging.status.has_transaction:
         return None
-    note = share_note_of(session, charging.id)
-    return note.sentence if note is not None else None
+    return share_note_of(session, charging.id)
 
 
 def live_session(db: Database, token: str, remote_start_timeout: int) -> LiveSession:
@@ -130,13 +146,15 @@ def live_session(db: Database, token: str, remote_start_timeout: int) -> LiveSes
         online = station_online(station.connected, station.last_seen_at,
                                 station.heartbeat_interval, now)
         bill = bill_for(session, charging, now)
+        sharing = _sharing(session, charging)
         deadline = (charging.requested_at + timedelta(seconds=remote_start_timeout)
                     if charging.requested_at and charging.transaction_id is None else None)
         return LiveSession(
             token=token, status=SessionStatus(charging.status), site=site, plug=plug,
             online=online, energy_wh=charging.energy_wh,
             power_w=charging.power_w if charging.status.is_open else None,
-            soc_percent=charging.soc_percent, minutes_to_80=_soc_eta(session, charging),
+            soc_percent=charging.soc_percent,
+            minutes_to_80=_soc_eta(session, charging, sharing),
             started_at=charging.started_at, stopped_at=charging.stopped_at,
             requested_at=charging.requested_at, plug_in_deadline=deadline, bill=bill,
             currency=charging.currency, hold_amount=charging.hold_amount,
@@ -144,8 +162,8 @@ def live_session(db: Database, token: str, remote_start_timeout: int) -> LiveSes
             amount_refunded=charging.amount_refunded or 0, refund_reason=charging.refund_reason,
             payment_state=PaymentState(charging.payment_state),
             failure_reason=charging.failure_reason, stop_reason=charging.stop_reason,
-            notice=charging.notice or _sharing(session, charging), updated_at=now,
-            terms=frozen_terms(charging), number=charging.id,
+            notice=charging.notice or (sharing.sentence if sharing is not None else None),
+            updated_at=now, terms=frozen_terms(charging), number=charging.id,
             charging_ended_at=charging.charging_ended_at)
 
 

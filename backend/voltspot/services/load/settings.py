@@ -30,7 +30,7 @@ from voltspot.models import (
 )
 from voltspot.models.load import ProfileKind
 from voltspot.services.errors import InvalidInput, NotFound
-from voltspot.services.load.rows import plug_load, station_load_settings
+from voltspot.services.load.rows import plug_load, station_load_settings, tree_changed
 from voltspot.services.owner.accounts import Viewer, owned_site
 
 MAX_AMPS = 4000.0
@@ -389,6 +389,7 @@ def set_station_load(db: Database, viewer: Viewer, site_id: int, charge_point_id
             if not -10 <= priority <= 10:
                 raise InvalidInput("a plug's priority is between -10 and 10")
             plug_load(session, connector.id, site.id).priority = priority
+        tree_changed(session, site_id=site.id)
 
 
 def add_circuit(db: Database, viewer: Viewer, site_id: int, form: Mapping[str, str]
@@ -416,6 +417,7 @@ def add_circuit(db: Database, viewer: Viewer, site_id: int, form: Mapping[str, s
                               limit_amps=amps, phases=phases)
         session.add(circuit)
         session.flush()
+        tree_changed(session, site_id=site.id)
         return CircuitView(circuit.id, name, amps, phases, parent_id)
 
 
