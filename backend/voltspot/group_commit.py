@@ -18,6 +18,7 @@ batch in one query.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import time
@@ -94,6 +95,9 @@ class GroupCommitter:
         self._lock = threading.Lock()
         self._rows_lock = threading.Lock()
         self._writer: threading.Thread | None = None
+        # The process whose writer runs (None: none does): read on every write, cheaper
+        # than asking the thread, and a forked child starts a writer of its own.
+        self._writing: int | None = None
 
     def submit(self, write: Write[T], timeout: float = 30.0, *, prepare: Prepare | None = None,
                key: Hashable = None, linger: bool = True) -> T:
@@ -128,15 +132,26 @@ class GroupCommitter:
         self._queue.put(pending)
 
     def _ensure_writer(self) -> None:
-        if self._writer is not None and self._writer.is_alive():
+        if self._writing == os.getpid():
             return
         with self._lock:
-            if self._writer is None or not self._writer.is_alive():
+            if self._writing != os.getpid():
                 self._writer = threading.Thread(target=self._run, name="group-commit",
                                                 daemon=True)
-                self._writer.start()
+                self._writing = os.getpid()
+                try:
+                    self._writer.start()
+                except BaseException:
+                    self._writing = None
+                    raise
 
     def _run(self) -> None:
+        try:
+            self._serve()
+        finally:
+            self._writing = None
+
+    def _serve(self) -> None:
         while True:
             batch = [self._queue.get()]
             if batch[0].write is None:
