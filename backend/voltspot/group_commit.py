@@ -21,6 +21,7 @@ import functools
 import logging
 import os
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -73,32 +74,51 @@ def insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
         if prepared is None:
             session.execute(insert(table), group)
             continue
-        sql, order, named = prepared
-        if named:
-            parameters: list[Any] = [
-                {key: value if process is None else process(value)
-                 for key, process in order for value in (row[key],)} for row in group]
-        else:
-            parameters = [tuple(row[key] if process is None else process(row[key])
-                                for key, process in order) for row in group]
-        connection.exec_driver_sql(sql, parameters)
+        sql, order, values = prepared
+        if values is None:
+            connection.exec_driver_sql(sql, [
+                tuple(row[key] if process is None else process(row[key])
+                      for key, process in order) for row in group])
+            continue
+        # A driver whose executemany costs a round of its own machinery per row
+        # (psycopg's pipeline): one statement of many rows instead.
+        for start in range(0, len(group), _ROWS_PER_STATEMENT):
+            chunk = group[start:start + _ROWS_PER_STATEMENT]
+            connection.exec_driver_sql(sql + ", ".join([values] * len(chunk)), tuple(
+                row[key] if process is None else process(row[key])
+                for row in chunk for key, process in order))
+
+
+# Rows per multi-row INSERT: well under PostgreSQL's 65,535 parameters a statement.
+_ROWS_PER_STATEMENT = 1000
+_NAMED_PARAMETER = re.compile(r"%\((\w+)\)s")
 
 
 @functools.lru_cache(maxsize=64)
 def _prepared_insert(table: Table, columns: tuple[str, ...], dialect: Any
-                     ) -> tuple[str, tuple[tuple[str, Any], ...], bool] | None:
+                     ) -> tuple[str, tuple[tuple[str, Any], ...], str | None] | None:
     """The INSERT of ``columns`` into ``table`` compiled for ``dialect``: its SQL, its
-    parameters in order with each one's bind processor, and whether they are named.
-    None when the statement needs parameters the rows do not carry."""
+    parameters in order with each one's bind processor, and (drivers with named
+    parameters, psycopg's) the parenthesised values of one row to repeat after the SQL,
+    which then ends with ``VALUES``. None when the statement needs parameters the rows
+    do not carry."""
     compiled = insert(table).compile(dialect=dialect, column_keys=list(columns),
                                      for_executemany=True)
-    named = compiled.positiontup is None
-    names = list(compiled.binds) if named else list(compiled.positiontup)
-    if set(names) != set(columns) or len(names) != len(columns):
+    sql = compiled.string
+    values = None
+    if compiled.positiontup is None:
+        head, keyword, values = sql.partition(" VALUES ")
+        if not keyword or dialect.paramstyle != "pyformat":
+            return None
+        names = _NAMED_PARAMETER.findall(values)
+        sql, values = head + keyword, _NAMED_PARAMETER.sub("%s", values)
+    else:
+        names = list(compiled.positiontup)
+    if sorted(names) != sorted(columns):
         return None
     order = tuple((name, compiled.binds[name].type.dialect_impl(dialect)
                    .bind_processor(dialect)) for name in names)
-    return compiled.string, order, named
+    return sql, order, values
 
 
 # Reads ahead for a batch: gets the batch's session and the keys of the writes that named
