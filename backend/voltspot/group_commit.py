@@ -21,7 +21,6 @@ import functools
 import logging
 import os
 import queue
-import re
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -58,7 +57,7 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
 
 
 def insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """``INSERT`` ``rows`` (dicts of column values) into ``table`` as one executemany per
+    """``INSERT`` ``rows`` (dicts of column values) into ``table`` in one statement per
     set of columns, each value through its column type's own bind processing, as
     ``session.execute(insert(table), rows)`` does, without SQLAlchemy's assembly of each
     row's parameters (most of the cost of a batch of meter samples and frame-log rows).
@@ -74,51 +73,45 @@ def insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
         if prepared is None:
             session.execute(insert(table), group)
             continue
-        sql, order, values = prepared
-        if values is None:
+        sql, order, by_column = prepared
+        if by_column:
+            # A driver whose executemany costs a round of its own machinery per row
+            # (psycopg's pipeline): one statement taking each column as an array.
+            connection.exec_driver_sql(sql, tuple(
+                [row[key] for row in group] if process is None
+                else [process(row[key]) for row in group] for key, process in order))
+        else:
             connection.exec_driver_sql(sql, [
                 tuple(row[key] if process is None else process(row[key])
                       for key, process in order) for row in group])
-            continue
-        # A driver whose executemany costs a round of its own machinery per row
-        # (psycopg's pipeline): one statement of many rows instead.
-        for start in range(0, len(group), _ROWS_PER_STATEMENT):
-            chunk = group[start:start + _ROWS_PER_STATEMENT]
-            connection.exec_driver_sql(sql + ", ".join([values] * len(chunk)), tuple(
-                row[key] if process is None else process(row[key])
-                for row in chunk for key, process in order))
-
-
-# Rows per multi-row INSERT: well under PostgreSQL's 65,535 parameters a statement.
-_ROWS_PER_STATEMENT = 1000
-_NAMED_PARAMETER = re.compile(r"%\((\w+)\)s")
 
 
 @functools.lru_cache(maxsize=64)
 def _prepared_insert(table: Table, columns: tuple[str, ...], dialect: Any
-                     ) -> tuple[str, tuple[tuple[str, Any], ...], str | None] | None:
-    """The INSERT of ``columns`` into ``table`` compiled for ``dialect``: its SQL, its
-    parameters in order with each one's bind processor, and (drivers with named
-    parameters, psycopg's) the parenthesised values of one row to repeat after the SQL,
-    which then ends with ``VALUES``. None when the statement needs parameters the rows
-    do not carry."""
+                     ) -> tuple[str, tuple[tuple[str, Any], ...], bool] | None:
+    """The INSERT of ``columns`` into ``table`` for ``dialect``: its SQL, its parameters
+    in order with each one's bind processor, and whether each parameter is a column's
+    values for all rows (PostgreSQL: ``INSERT ... SELECT * FROM unnest(...)``, one short
+    statement however many rows) rather than one row's values (executemany). None when
+    the statement needs parameters the rows do not carry."""
     compiled = insert(table).compile(dialect=dialect, column_keys=list(columns),
                                      for_executemany=True)
-    sql = compiled.string
-    values = None
-    if compiled.positiontup is None:
-        head, keyword, values = sql.partition(" VALUES ")
-        if not keyword or dialect.paramstyle != "pyformat":
-            return None
-        names = _NAMED_PARAMETER.findall(values)
-        sql, values = head + keyword, _NAMED_PARAMETER.sub("%s", values)
-    else:
-        names = list(compiled.positiontup)
+    by_column = compiled.positiontup is None
+    names = list(compiled.binds) if by_column else list(compiled.positiontup)
     if sorted(names) != sorted(columns):
         return None
     order = tuple((name, compiled.binds[name].type.dialect_impl(dialect)
                    .bind_processor(dialect)) for name in names)
-    return sql, order, values
+    if not by_column:
+        return compiled.string, order, False
+    if dialect.name != "postgresql" or dialect.paramstyle != "pyformat":
+        return None
+    quote = dialect.identifier_preparer
+    targets = ", ".join(quote.format_column(table.c[name]) for name in names)
+    arrays = ", ".join(f"%s::{table.c[name].type.compile(dialect=dialect)}[]"
+                       for name in names)
+    return (f"INSERT INTO {quote.format_table(table)} ({targets}) "
+            f"SELECT * FROM unnest({arrays})", order, True)
 
 
 # Reads ahead for a batch: gets the batch's session and the keys of the writes that named
