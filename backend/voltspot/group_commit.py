@@ -108,7 +108,8 @@ def _prepared_insert(table: Table, columns: tuple[str, ...], dialect: Any
         return None
     quote = dialect.identifier_preparer
     targets = ", ".join(quote.format_column(table.c[name]) for name in names)
-    arrays = ", ".join(f"%s::{table.c[name].type.compile(dialect=dialect)}[]"
+    # %b: arrays in the binary format, several times cheaper to build than the text one.
+    arrays = ", ".join(f"%b::{table.c[name].type.compile(dialect=dialect)}[]"
                        for name in names)
     return (f"INSERT INTO {quote.format_table(table)} ({targets}) "
             f"SELECT * FROM unnest({arrays})", order, True)
