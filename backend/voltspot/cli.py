@@ -249,11 +249,15 @@ def payments_reconcile() -> None:
     with _database(settings):
         pass
     runtime = Runtime(settings)
-    # No charger control: this process holds no charger connections (the server starts
-    # and stops chargers).
+    # This process holds no charger connections. With Redis its commands reach the
+    # servers holding the chargers' sockets, so a confirmed hold starts its charger now;
+    # without it the command line records what it learns and the server starts it.
+    control = runtime.control if runtime.cluster.shared else None
     try:
-        outcome = reconcile(runtime.db, runtime.payments, None, settings.hold_margin_percent)
+        outcome = reconcile(runtime.db, runtime.payments, control,
+                            settings.hold_margin_percent)
     finally:
+        runtime.cluster.stop()
         runtime.db.dispose()
     click.echo(f"settled {outcome.settled}, holds checked {outcome.confirmed}, "
                f"abandoned {outcome.abandoned}, stopped at hold {outcome.stopped}, "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voltspot.domain.statuses import AuthorizationStatus, PaymentState, SessionStatus
@@ -49,6 +49,11 @@ class ChargingSession(Base):
         Index("ix_charging_sessions_id_tag_created", "id_tag", "created_at"),
         Index("ix_charging_sessions_started", "started_at"),
         Index("ix_charging_sessions_station_started", "station_id", "started_at"),
+        # Payment upkeep looks for the sessions whose payment is open every few seconds
+        # (migration 0016; partial on PostgreSQL).
+        Index("ix_charging_sessions_payment_open", "payment_state",
+              postgresql_where=text("payment_state IN "
+                                    "('authorising', 'held', 'to_settle', 'to_release')")),
         UniqueConstraint("station_id", "charger_transaction_id",
                          name="uq_charging_sessions_station_charger_transaction"),
     )

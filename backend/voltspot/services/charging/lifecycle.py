@@ -207,7 +207,8 @@ class StartResult:
 
 def start_transaction(session: Session, charge_point_id: str, *, connector_id: int,
                       id_tag: str, meter_start: int, timestamp: datetime,
-                      reservation_id: int | None = None) -> StartResult:
+                      reservation_id: int | None = None,
+                      unknown_tags_first: bool = False) -> StartResult | None:
     """Record an OCPP 1.6 transaction the station started and assign its transactionId.
 
     The same StartTransaction sent again after a reconnect (same connector, tag, start
@@ -216,6 +217,10 @@ def start_transaction(session: Session, charge_point_id: str, *, connector_id: i
     recorded. A
     transaction whose tag is not accepted is still recorded (it may have happened offline,
     and the energy was delivered); the charger is told the tag's status so it can stop.
+
+    ``unknown_tags_first``: a tag that is none of our cards and no start of ours records
+    nothing and returns None, so that the caller can ask roaming partners about it first
+    (outside any transaction) and then record the transaction without this flag.
     """
     station = get_station(session, charge_point_id)
     if station.registration != Registration.ACCEPTED:
@@ -234,6 +239,8 @@ def start_transaction(session: Session, charge_point_id: str, *, connector_id: i
         return StartResult(duplicate.transaction_id,
                            IdTagInfo(duplicate.id_tag_status or AuthorizationStatus.ACCEPTED))
     info = authorize(session, charge_point_id, id_tag)
+    if unknown_tags_first and not info.accepted and _card(session, id_tag) is None:
+        return None
     charging = begin_transaction(
         session, station, connector_id=connector_id, timestamp=timestamp, id_tag=id_tag,
         id_tag_info=info, meter_start_wh=meter_start,

@@ -3,10 +3,11 @@ about holds nobody confirmed, stop sessions whose cost reaches their hold, and c
 what is owed before a hold expires. Run periodically by the server and by
 ``voltspot payments reconcile``.
 
-Only a process that holds the chargers' connections (the server) talks to chargers: the
-command line passes no :class:`ChargerControl`, because a process without sockets would
-take every charger for offline. It records what it learns (a hold confirmed) and leaves
-starting and stopping chargers to the server's next round."""
+Only a process that can reach the chargers' connections talks to chargers: the server,
+and with Redis any process (its commands are routed to the server holding the socket).
+Without Redis the command line passes no :class:`ChargerControl`, because a process
+without sockets would take every charger for offline: it records what it learns (a hold
+confirmed) and leaves starting and stopping chargers to the server's next round."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from voltspot.db import Database
@@ -71,10 +71,14 @@ def load_stations(session: Session, charge_point_ids: list[str]) -> None:
     wanted = set(charge_point_ids) - loaded.keys()
     if not wanted:
         return
-    for station in session.scalars(
-            select(Station).where(Station.charge_point_id.in_(wanted))
-            .options(selectinload(Station.connectors), selectinload(Station.site))):
+    for station in session.scalars(_STATIONS_WITH_PLUGS, {"ids": list(wanted)}):
         loaded[station.charge_point_id] = station
+
+
+# Built once (building a statement costs more than running it for a batch of one or two).
+_STATIONS_WITH_PLUGS = select(Station).where(
+    Station.charge_point_id.in_(bindparam("ids", expanding=True))).options(
+    selectinload(Station.connectors), selectinload(Station.site))
 
 
 def register_station(session: Session, *, site_name: str, charge_point_id: str,
