@@ -94,23 +94,17 @@ class StationMessages:
         """Record a 1.6 StartTransaction (see
         :func:`voltspot.services.charging.lifecycle.start_transaction`). A tag none of our
         cards or starts knows may be a roaming partner's that the charger let in from its
-<<<<<<< HEAD
         own list without asking: the partner is asked first, as at Authorize, and a
-        partner's Blocked or Expired is what the charger is told."""
-        roaming = authorize_tag(self._db, identity, self.charge_point_id, id_tag,
-                                timeout=timeout)
-        result = self.run_grouped(lifecycle.start_transaction, id_tag=id_tag, **fields)
-        return replace(result, id_tag_info=_partners_verdict(result.id_tag_info, roaming))
-=======
-        own list without asking: the partner is asked first, as at Authorize. Our own
-        cards and starts (nearly every start) cost one look-up of the tag, in the batch."""
+        partner's Blocked or Expired is what the charger is told. Our own cards and starts
+        (nearly every start) cost one look-up of the tag, in the batch."""
         started = self.run_grouped(lifecycle.start_transaction, id_tag=id_tag,
                                    unknown_tags_first=True, **fields)
         if started is not None:
             return started
-        authorize_tag(self._db, identity, self.charge_point_id, id_tag, timeout=timeout)
-        return self.run_grouped(lifecycle.start_transaction, id_tag=id_tag, **fields)
->>>>>>> wt-scale2
+        roaming = authorize_tag(self._db, identity, self.charge_point_id, id_tag,
+                                timeout=timeout)
+        result = self.run_grouped(lifecycle.start_transaction, id_tag=id_tag, **fields)
+        return replace(result, id_tag_info=_partners_verdict(result.id_tag_info, roaming))
 
     def record_transaction_event(self, event: transactions.TransactionEventReport, *,
                                  station_id: int, follows_on: bool, grouped: bool,
