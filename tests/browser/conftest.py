@@ -105,13 +105,14 @@ def known_problems() -> Iterator[set[tuple[str, str]]]:
 
 @pytest.fixture
 def charger_for() -> Iterator:
-    """``charger_for(server, charge_point_id, password)`` starts a SimulatedCharger in a
+    """``charger_for(server, charge_point_id, password, plugs=2)`` starts a SimulatedCharger
+    with the plugs the station was added with (a station refuses reports of others) in a
     thread (the driver journey's ``running``: it waits, bounded, for the boot) and returns
     it with its loop; every one started is stopped when the test ends, pass or fail."""
     with ExitStack() as stack:
-        def start(server, charge_point_id: str, password: str):
+        def start(server, charge_point_id: str, password: str, plugs: int = 2):
             charger = SimulatedCharger(server.ws_url, charge_point_id, password,
-                                       meter_interval=1, speed=60, battery_kwh=100,
+                                       connectors=plugs, meter_interval=1, speed=60, battery_kwh=100,
                                        step_delay=0.5, seed=11)
             return charger, stack.enter_context(running(charger))
 

@@ -278,7 +278,7 @@ def test_an_owner_signs_in_reads_the_board_and_adds_a_station_on_a_phone(
     expect(card.locator(".vs-pill")).to_contain_text("Offline")
     expect(sidebar(phone)).to_be_hidden()
     phone.evaluate("window.__sameDocument = true")
-    charger_for(server, charge_point_id, shown["password"])
+    charger_for(server, charge_point_id, shown["password"], plugs=1)
     expect_online_by_itself(phone, charge_point_id)
     expect(card).to_contain_text("Plug 1 · Free")
     card.scroll_into_view_if_needed()
@@ -317,7 +317,7 @@ def test_the_sidebar_dot_follows_the_station_as_the_board_does(desktop, server, 
     password = add_station(desktop, charge_point_id, plugs=1)["password"]
     desktop.get_by_role("link", name="Live board").click()
     desktop.evaluate("window.__sameDocument = true")
-    charger_for(server, charge_point_id, password)
+    charger_for(server, charge_point_id, password, plugs=1)
     expect_online_by_itself(desktop, charge_point_id)
     # The board's own answer can carry the sidebar (hx-swap-oob): the same moment, give or
     # take a settle.

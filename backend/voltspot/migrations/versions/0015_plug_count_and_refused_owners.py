@@ -30,7 +30,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('owners') as batch:
-        batch.drop_column('refused_at')
-    with op.batch_alter_table('stations') as batch:
-        batch.drop_column('plug_count')
+    # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+, PostgreSQL): a batch copy of a table
+    # other tables point at fails SQLite's foreign keys.
+    op.drop_column('owners', 'refused_at')
+    op.drop_column('stations', 'plug_count')

@@ -22,5 +22,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('site_load_settings', schema=None) as batch_op:
-        batch_op.drop_column('tree_version')
+    op.drop_column('site_load_settings', 'tree_version')
