@@ -11,6 +11,7 @@ from voltspot.domain.evse_ids import url_safe
 from voltspot.runtime import runtime
 from voltspot.services.errors import InvalidInput
 from voltspot.services.owner import stickers as sticker_service
+from voltspot.web.i18n import translate
 from voltspot.web.owner import bp, viewer
 
 
@@ -40,7 +41,7 @@ def stickers():
     try:
         sheet = _sheet()
     except InvalidInput as problem:
-        return _page(None, str(problem), 422)
+        return _page(None, translate(problem), 422)
     return _page(sheet)
 
 
@@ -68,7 +69,7 @@ def stickers_printed():
             runtime().db, viewer(), plug_url, site_id=request.form.get("site", type=int),
             charge_point_id=request.form.get("station") or None)
     except InvalidInput as problem:
-        flash(str(problem), "warning")
+        flash(translate(problem), "warning")
         return redirect(url_for("owner.stickers"), 303)
     if request.headers.get("X-Voltspot-Print") != "1":
         flash(f"{count} stickers are noted as printed. Print this page with your browser "

@@ -1,0 +1,42 @@
+"""The owner page's dates in the owner's language.
+
+``when`` writes a moment (a UTC datetime, shown in ``timezone``) or a day (a date) by a
+``strftime`` pattern: in English exactly as the pattern says ("07 Dec 2026 14:05"), in
+another language the same fields the locale's way ("07.12.2026, 14:05", "7 déc. 2026
+14:05"), from Babel's skeleton for the pattern's fields.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_skeleton
+
+from voltspot.web.i18n import DEFAULT_LANGUAGE, current_locale
+from voltspot.web.owner import bp
+
+# strftime fields and the CLDR skeleton letters that ask for the same ones.
+_SKELETON = {"%d": "d", "%b": "MMM", "%Y": "y", "%H": "H", "%M": "mm", "%S": "ss"}
+
+
+def skeleton(pattern: str) -> str:
+    """The CLDR skeleton asking for ``pattern``'s fields: "%d %b %Y %H:%M" is "yMMMdHmm"."""
+    fields = re.findall(r"%[a-zA-Z]", pattern)
+    order = ["%Y", "%b", "%d", "%H", "%M", "%S"]
+    return "".join(_SKELETON[f] for f in order if f in fields)
+
+
+@bp.app_template_filter("when")
+def when(value: datetime | date | None, timezone: str | None = None,
+         pattern: str = "%d %b %Y %H:%M") -> str:
+    """``value`` by ``pattern`` in the request's language (module docstring); "" for none."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime) and timezone:
+        value = value.astimezone(ZoneInfo(timezone))
+    locale = current_locale()
+    if locale.language == DEFAULT_LANGUAGE:
+        return value.strftime(pattern)
+    return format_skeleton(skeleton(pattern), value, locale=locale)
