@@ -32,6 +32,7 @@ from voltspot.domain.statuses import AuthorizationStatus
 from voltspot.models import ChargingSession, IdToken, Site, Station, utcnow
 from voltspot.services import forms
 from voltspot.services.forms import FormInvalid
+from voltspot.services.messages import N_
 from voltspot.services.owner.accounts import Viewer, owned_card
 
 MAX_ID_TAG = 20  # OCPP 1.6 IdToken is a CiString20Type
@@ -55,7 +56,7 @@ class Billing(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"free": "Free (fleet or staff)", "invoice": "Invoice later"}[self.value]
+        return {"free": N_("Free (fleet or staff)"), "invoice": "Invoice later"}[self.value]
 
 
 class CardState(StrEnum):
@@ -74,10 +75,10 @@ def normalise_id_tag(raw: str) -> str:
     send."""
     id_tag = _SEPARATORS.sub("", raw).upper()
     if not id_tag:
-        raise FormInvalid({"id_tag": "Enter the card's number (its idTag)."})
+        raise FormInvalid({"id_tag": N_("Enter the card's number (its idTag).")})
     if not _PRINTABLE_ASCII.match(id_tag):
-        raise FormInvalid({"id_tag": "A card number uses only letters, digits and "
-                                     "punctuation, without accents."})
+        raise FormInvalid({"id_tag": N_("A card number uses only letters, digits and "
+                                     "punctuation, without accents.")})
     if len(id_tag) > MAX_ID_TAG:
         raise FormInvalid({"id_tag": f"A card number is at most {MAX_ID_TAG} characters; "
                                      f"this one has {len(id_tag)}."})
@@ -107,7 +108,7 @@ class CardDetails:
                                     "empty for no end.")
         billing = forms.choice(str(self.billing), Billing)
         if billing is None:
-            errors["billing"] = "Choose free or invoice later."
+            errors["billing"] = N_("Choose free or invoice later.")
         if errors or billing is None:
             raise FormInvalid(errors)
         return CardDetails(holder, note, self.expires_on, Billing(billing))
@@ -121,8 +122,8 @@ def details_from_form(form: Mapping[str, str]) -> CardDetails:
     try:
         expires_on = date.fromisoformat(raw_expiry) if raw_expiry else None
     except ValueError:
-        raise FormInvalid({"expires_on": "Pick the last day the card may charge, or leave "
-                                         "it empty."}, form) from None
+        raise FormInvalid({"expires_on": N_("Pick the last day the card may charge, or leave "
+                                         "it empty.")}, form) from None
     return CardDetails(holder_name=str(form.get("holder_name", "")),
                        note=str(form.get("note", "")), expires_on=expires_on,
                        billing=str(form.get("billing", Billing.FREE)))

@@ -18,6 +18,7 @@ from voltspot.domain.statuses import ConnectorType
 from voltspot.models import Connector
 from voltspot.services import forms
 from voltspot.services.forms import FormInvalid
+from voltspot.services.messages import N_
 from voltspot.services.owner.accounts import Viewer, owned_connector
 
 MAX_POWER_KW = 1000
@@ -76,8 +77,8 @@ def update_plug(db: Database, viewer: Viewer, connector_pk: int, form: Mapping[s
     try:
         evse_id = normalise_evse_id(forms.text(form, "evse_id"))
     except EvseIdError:
-        errors["evse_id"] = ("Write the EVSE id as country, operator, E and a number, such as "
-                             "NL*VSP*E1234*1.")
+        errors["evse_id"] = (N_("Write the EVSE id as country, operator, E and a number, such as "
+                             "NL*VSP*E1234*1."))
     with db.session() as session:
         connector = owned_connector(session, viewer, connector_pk)
         if errors or connector_type is None or power_w is None or evse_id is None:

@@ -15,6 +15,7 @@ from voltspot.db import Database
 from voltspot.domain.evse_ids import EvseIdError, normalise_evse_id
 from voltspot.models import Connector, ProblemReport, Station, utcnow
 from voltspot.services.errors import InvalidInput, NotFound
+from voltspot.services.messages import N_
 from voltspot.services.owner.accounts import Viewer, owned_station
 
 LONGEST_MESSAGE = 1000
@@ -37,7 +38,7 @@ def report_problem(db: Database, evse_id: str, message: str) -> ReportedProblem:
     one of our plugs and :class:`InvalidInput` for an empty or too long message."""
     text = " ".join(message.split())
     if not text:
-        raise InvalidInput("Write what is wrong, for example “the cable is damaged”.")
+        raise InvalidInput(N_("Write what is wrong, for example “the cable is damaged”."))
     if len(text) > LONGEST_MESSAGE:
         raise InvalidInput(f"Please keep it under {LONGEST_MESSAGE} characters.")
     try:

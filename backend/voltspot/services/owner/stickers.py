@@ -21,6 +21,7 @@ from voltspot.domain.pricing import price_summary
 from voltspot.models import Connector, Site, Station, StickerPrint, Tariff
 from voltspot.services.charging.billing import terms_of
 from voltspot.services.errors import InvalidInput
+from voltspot.services.messages import N_
 from voltspot.services.owner.accounts import Viewer, owned_site, owned_station, scope_sites
 
 # An A4 sheet (210 × 297 mm) with 10 mm margins holds 2 × 3 stickers of 95 × 92 mm.
@@ -88,7 +89,7 @@ class PlacedSticker:
     def price_rows(self) -> tuple[float, list[tuple[float, str]]]:
         """The font size and the (baseline, text) of each price line, closer together and
         smaller when a price has many lines, so all fit above the help line."""
-        lines = self.sticker.wrapped_price_lines() or ["Scan the code for the price."]
+        lines = self.sticker.wrapped_price_lines() or [N_("Scan the code for the price.")]
         top, bottom = self.y + 70, self.y + self.height - 9
         step = min(3.8, (bottom - top) / max(len(lines) - 1, 1))
         return round(min(3.1, step * 0.85), 2), [(round(top + i * step, 2), line)
@@ -155,7 +156,7 @@ def sticker_sheet(db: Database, viewer: Viewer, plug_url: Callable[[str], str], 
                 .options(selectinload(Station.connectors))
                 .order_by(Station.charge_point_id)).all()
         else:
-            raise InvalidInput("Choose a site or a station to print stickers for.")
+            raise InvalidInput(N_("Choose a site or a station to print stickers for."))
         return _sheet(session, site, stations, plug_url, station=charge_point_id)
 
 

@@ -24,6 +24,7 @@ from voltspot.models import ChargingSession, Connector, Site, Station, Tariff
 from voltspot.services.charging.billing import terms_of
 from voltspot.services.errors import InvalidInput
 from voltspot.services.forms import FormInvalid
+from voltspot.services.messages import N_
 from voltspot.services.owner.accounts import (
     Viewer,
     owned_connector,
@@ -121,11 +122,13 @@ def _used_at(tariff_id: int, plugs: list[_Plug]) -> list[str]:
         if not on:
             continue
         if len(on) == len(site_plugs):
-            every = {1: "its plug", 2: "both plugs"}.get(len(on), f"all {len(on)} plugs")
-            used.append(f"{site_name}: {every}")
+            used.append(N_("%(site)s: its plug", site=site_name) if len(on) == 1 else
+                        N_("%(site)s: both plugs", site=site_name) if len(on) == 2 else
+                        N_("%(site)s: all %(count)s plugs", site=site_name, count=len(on)))
         else:
             names = ", ".join(plug.name for plug in on)
-            used.append(f"{site_name}: {len(on)} of {len(site_plugs)} plugs ({names})")
+            used.append(N_("%(site)s: %(count)s of %(total)s plugs (%(plugs)s)", site=site_name,
+                           count=len(on), total=len(site_plugs), plugs=names))
     return used
 
 
@@ -272,8 +275,8 @@ def assign_tariff(db: Database, viewer: Viewer, tariff_id: int, *,
                            for connector in station.connectors]
         connectors += [owned_connector(session, viewer, pk) for pk in connector_ids]
         if not connectors:
-            raise InvalidInput("Tick the plugs that should use this price, or choose a whole "
-                               "site.")
+            raise InvalidInput(N_("Tick the plugs that should use this price, or choose a whole "
+                               "site."))
         for connector in connectors:
             site = connector.station.site
             if site is not None and site.currency != tariff.currency:

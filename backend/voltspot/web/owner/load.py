@@ -70,7 +70,7 @@ def save_station_load(site_id: int, charge_point_id: str):
                                       request.form)
     except InvalidInput as problem:
         return _page(site_id, error=f"{charge_point_id}: {problem}", status=422)
-    flash(f"{charge_point_id}'s load settings are saved.", "success")
+    flash(_("%(station)s's load settings are saved.", station=charge_point_id), "success")
     return redirect(url_for("owner.site_load", site_id=site_id))
 
 

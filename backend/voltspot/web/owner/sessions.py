@@ -116,10 +116,10 @@ def start_on_plug(connector_pk: int):
         form = session_control.start_form(rt.db, viewer(), connector_pk)
         return _start_page(form, translate(invalid), 422)
     except Conflict as busy:
-        flash(str(busy), "warning")
+        flash(translate(busy), "warning")
         form = session_control.start_form(rt.db, viewer(), connector_pk)
         return redirect(url_for("owner.station", charge_point_id=form.charge_point_id), 303)
-    flash(started.message, "success" if started.accepted else "danger")
+    flash(translate(started.message), "success" if started.accepted else "danger")
     return redirect(url_for("owner.session_detail", session_id=started.session_id), 303)
 
 
@@ -131,7 +131,7 @@ def stop_session(session_id: int):
     except Conflict as refused:
         flash(translate(refused), "danger")
     else:
-        flash(said, "success")
+        flash(translate(said), "success")
     return redirect(url_for("owner.session_detail", session_id=session_id), 303)
 
 

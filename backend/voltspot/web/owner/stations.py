@@ -133,7 +133,7 @@ def station_protocol(charge_point_id: str):
     except InvalidInput as invalid:
         flash(translate(invalid), "warning")
     else:
-        flash(said, "success")
+        flash(translate(said), "success")
     return redirect(url_for("owner.station", charge_point_id=charge_point_id))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from voltspot.domain.evse_ids import url_safe
 from voltspot.runtime import runtime
@@ -72,8 +73,8 @@ def stickers_printed():
         flash(translate(problem), "warning")
         return redirect(url_for("owner.stickers"), 303)
     if request.headers.get("X-Voltspot-Print") != "1":
-        flash(f"{count} stickers are noted as printed. Print this page with your browser "
-              "(Ctrl+P or ⌘P).", "success")
+        flash(_("%(count)s stickers are noted as printed. Print this page with your browser "
+                "(Ctrl+P or ⌘P).", count=count), "success")
     station = request.form.get("station") or None
     return redirect(url_for("owner.stickers", site=None if station else
                             request.form.get("site", type=int), station=station), 303)

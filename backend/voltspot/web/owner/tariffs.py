@@ -110,8 +110,9 @@ def tariff_assign(tariff_id: int):
         except InvalidInput as refused:
             error, status = translate(refused), INVALID_STATUS
         else:
-            plugs = "1 more plug uses" if changed == 1 else f"{changed} more plugs use"
-            flash(f"{plugs} this price. {FROZEN_PRICE_RULE}", "success")
+            said = _("1 more plug uses this price.") if changed == 1 else _(
+                "%(count)s more plugs use this price.", count=changed)
+            flash(f"{said} {translate(FROZEN_PRICE_RULE)}", "success")
             return redirect(url_for("owner.tariff_assign", tariff_id=tariff_id), 303)
     view = owner_tariffs.assignment(db, viewer(), tariff_id)
     return render_template("owner/tariff_assign.html", assignment=view, error=error,
