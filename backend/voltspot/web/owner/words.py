@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
 
-from voltspot.web.i18n import DEFAULT_LANGUAGE, current_locale
+from voltspot.web.i18n import DEFAULT_LANGUAGE, current_locale, number
 from voltspot.web.owner import bp
 
 # strftime fields and the CLDR skeleton letters that ask for the same ones.
@@ -40,3 +40,15 @@ def when(value: datetime | date | None, timezone: str | None = None,
     if locale.language == DEFAULT_LANGUAGE:
         return value.strftime(pattern)
     return format_skeleton(skeleton(pattern), value, locale=locale)
+
+
+@bp.app_template_filter("figure")
+def figure(value: float | int, decimals: int = 0, most: int | None = None) -> str:
+    """A number on the owner page: in English as the pages always wrote it ("12.35" with
+    ``decimals`` fixed, "%g" when only ``most`` bounds them: "22", "7.4"), in another
+    language the locale's digits and separators (``i18n.number``)."""
+    if current_locale().language != DEFAULT_LANGUAGE:
+        return number(value, decimals, most)
+    if most is None or most == decimals:
+        return f"{value:.{decimals}f}"
+    return f"{round(value, most):g}"
