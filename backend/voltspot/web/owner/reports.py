@@ -22,6 +22,7 @@ from voltspot.services.reports.uptime import uptime_page
 from voltspot.services.reports.utilisation import utilisation_page
 from voltspot.web.i18n import translate
 from voltspot.web.owner import bp, viewer
+from voltspot.web.owner.words import bucket
 
 
 def _day(name: str) -> date | None:
@@ -43,15 +44,23 @@ def _picked(picked: Picked) -> dict:
                 unit=picked.unit, problem=picked.problem, args=picked.args)
 
 
-def overview_charts(report: Overview) -> dict[str, dict]:
-    """Chart specs (static/js/owner_charts.js) for the overview's tables."""
-    labels = [row.label for row in report.rows]
+# Up to this many days (weeks, months) a report's charts are all bars, with their values.
+FEW_BUCKETS = 3
+
+
+def overview_charts(report: Overview, unit: str = "day") -> dict[str, dict]:
+    """Chart specs (static/js/owner_charts.js) for the overview's tables, its rows named
+    per ``unit`` in the owner's language."""
+    labels = [bucket(row.start, unit, row.label) for row in report.rows]
+    # A line needs points to join: over a few days the sessions are bars beside the energy.
+    sessions_as = "line" if len(report.rows) > FEW_BUCKETS else "bar"
     return {
         "energy": {"type": "bar", "labels": labels,
-                   "axes": {"y": {"title": "kWh"}, "y1": {"title": _("sessions")}},
+                   "axes": {"y": {"title": "kWh"},
+                            "y1": {"title": _("sessions"), "integer": True}},
                    "series": [{"label": _("Energy (kWh)"), "axis": "y",
                                "data": [round(r.energy_wh / 1000, 3) for r in report.rows]},
-                              {"label": _("Sessions"), "axis": "y1", "type": "line",
+                              {"label": _("Sessions"), "axis": "y1", "type": sessions_as,
                                "data": [r.sessions for r in report.rows]}]},
         "revenue": {"type": "bar", "labels": labels, "axes": {"y": {"title": _("amount")}},
                     "series": [{"label": _("Revenue (%(currency)s)", currency=currency),
@@ -60,7 +69,7 @@ def overview_charts(report: Overview) -> dict[str, dict]:
                                          for r in report.rows]}
                                for currency in report.currencies]},
         "hours": {"type": "bar", "labels": [f"{h.hour:02d}" for h in report.by_hour],
-                  "axes": {"y": {"title": _("sessions")}},
+                  "axes": {"y": {"title": _("sessions"), "integer": True}},
                   "series": [{"label": _("Sessions started"), "axis": "y",
                               "data": [h.sessions for h in report.by_hour]}]},
     }
@@ -74,7 +83,7 @@ def _percent(share: float) -> float:
 def reports_overview():
     page = overview_page(runtime().db, viewer(), _asked())
     return render_template("owner/reports.html", report=page.report, page=page,
-                           charts=overview_charts(page.report), tab="overview",
+                           charts=overview_charts(page.report, page.picked.unit), tab="overview",
                            **_picked(page.picked))
 
 

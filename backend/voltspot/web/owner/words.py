@@ -13,6 +13,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
+from flask_babel import gettext as _
 
 from voltspot.web.i18n import DEFAULT_LANGUAGE, current_locale, number
 from voltspot.web.owner import bp
@@ -52,3 +53,17 @@ def figure(value: float | int, decimals: int = 0, most: int | None = None) -> st
     if most is None or most == decimals:
         return f"{value:.{decimals}f}"
     return f"{round(value, most):g}"
+
+
+@bp.app_template_filter("bucket")
+def bucket(start: date, unit: str, label: str = "") -> str:
+    """A report row's day, week or month: in English the report's own ``label`` ("Mon 7
+    Dec", "Week of 7 Dec 2026", "Dec 2026"), in another language the locale's words."""
+    locale = current_locale()
+    if locale.language == DEFAULT_LANGUAGE and label:
+        return label
+    if unit == "week":
+        return _("Week of %(day)s", day=format_skeleton("yMMMd", start, locale=locale))
+    if unit == "month":
+        return format_skeleton("yMMM", start, locale=locale)
+    return format_skeleton("MMMEd", start, locale=locale)
