@@ -273,9 +273,10 @@ def test_the_language_switch_does_not_send_drivers_to_another_site(server):
     assert status == 303 and headers["Location"] == "/"
 
 
-def test_the_owner_pages_stay_english_whatever_the_browser_asks(server):
+def test_the_owner_pages_follow_the_browser_language_and_offer_the_switch(server):
     _, html, _ = _get(server, "/owner/login", language="de")
-    assert '<html lang="en">' in html and 'aria-label="Language"' not in html
+    assert '<html lang="de">' in html and 'aria-label="Sprache"' in html
+    assert "Melden Sie sich bei Ihren Ladestandorten an" in html
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
