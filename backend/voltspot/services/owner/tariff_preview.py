@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from voltspot.domain.pricing import (
     Bill,
+    TariffTerms,
     estimate,
     price_summary,
 )
@@ -61,6 +62,8 @@ class Preview:
     example_errors: list[str]
     problems: list[str]
     has_windows: bool
+    # The prices themselves, for words in another language than the lines' English.
+    terms: TariffTerms | None = None
 
     @property
     def over_hold(self) -> bool:
@@ -88,11 +91,11 @@ def preview(form: TariffForm, example: ExampleForm) -> Preview:
         if example.day:
             start = _example_start(example.day, example.start)
     except BadField as bad:
-        example_errors.append(str(bad))
+        example_errors.append(bad.args[0] if bad.args else str(bad))
     else:
         bill = estimate(terms, float(energy * 1000), float(minutes), float(idle), start=start)
     return Preview(price_summary(terms), hold_sentence(terms), bill, terms.hold_amount,
-                   example, example_errors, [], bool(terms.windows))
+                   example, example_errors, [], bool(terms.windows), terms)
 
 
 def _example_start(day: str, start: str) -> datetime:

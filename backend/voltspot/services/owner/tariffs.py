@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from voltspot.db import Database
 from voltspot.domain.pricing import (
+    TariffTerms,
     price_summary,
 )
 from voltspot.domain.statuses import SessionStatus
@@ -83,6 +84,8 @@ class TariffRow:
     summary: list[str]
     used_at: list[str]
     running_sessions: int
+    # The prices themselves, for words in another language than the summary's English.
+    terms: TariffTerms | None = None
 
 
 @dataclass(frozen=True)
@@ -151,9 +154,9 @@ def _tariffs(session: Session, viewer: Viewer):
 
 
 def _row(tariff: Tariff, plugs: list[_Plug], running: dict[int, int]) -> TariffRow:
-    return TariffRow(tariff.id, tariff.name, tariff.currency,
-                     price_summary(terms_of(tariff, None)), _used_at(tariff.id, plugs),
-                     running.get(tariff.id, 0))
+    terms = terms_of(tariff, None)
+    return TariffRow(tariff.id, tariff.name, tariff.currency, price_summary(terms),
+                     _used_at(tariff.id, plugs), running.get(tariff.id, 0), terms)
 
 
 def list_tariffs(db: Database, viewer: Viewer) -> list[TariffRow]:

@@ -2,13 +2,13 @@
 
 ``when`` writes a moment (a UTC datetime, shown in ``timezone``) or a day (a date) by a
 ``strftime`` pattern: in English exactly as the pattern says ("07 Dec 2026 14:05"), in
-another language the same fields the locale's way ("07.12.2026, 14:05", "7 déc. 2026
-14:05"), from Babel's skeleton for the pattern's fields.
+another language the same fields the locale's way ("7. Dez. 2026, 14:05", "7 déc. 2026,
+14:05"), the date from Babel's skeleton for the pattern's date fields. ``bucket`` names a
+report row's day, week or month the same way; ``figure`` writes a number.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -18,21 +18,23 @@ from flask_babel import gettext as _
 from voltspot.web.i18n import DEFAULT_LANGUAGE, current_locale, number
 from voltspot.web.owner import bp
 
-# strftime fields and the CLDR skeleton letters that ask for the same ones.
-_SKELETON = {"%d": "d", "%b": "MMM", "%Y": "y", "%H": "H", "%M": "mm", "%S": "ss"}
+# strftime date fields and the CLDR skeleton letters that ask for the same ones.
+_DATE_SKELETON = {"%Y": "y", "%b": "MMM", "%d": "d"}
 
 
 def skeleton(pattern: str) -> str:
-    """The CLDR skeleton asking for ``pattern``'s fields: "%d %b %Y %H:%M" is "yMMMdHmm"."""
-    fields = re.findall(r"%[a-zA-Z]", pattern)
-    order = ["%Y", "%b", "%d", "%H", "%M", "%S"]
-    return "".join(_SKELETON[f] for f in order if f in fields)
+    """The CLDR date skeleton asking for ``pattern``'s date fields: "%d %b %Y %H:%M" is
+    "yMMMd"; "" when the pattern has no date."""
+    return "".join(letter for field, letter in _DATE_SKELETON.items() if field in pattern)
 
 
 @bp.app_template_filter("when")
 def when(value: datetime | date | None, timezone: str | None = None,
          pattern: str = "%d %b %Y %H:%M") -> str:
-    """``value`` by ``pattern`` in the request's language (module docstring); "" for none."""
+    """``value`` by ``pattern`` in the request's language (module docstring); "" for none.
+    The date is the locale's for the pattern's date fields, the time of day is written
+    with the pattern's hours, minutes and seconds (the same digits everywhere), and the two
+    are joined as the locale joins them."""
     if value is None:
         return ""
     if isinstance(value, datetime) and timezone:
@@ -40,7 +42,13 @@ def when(value: datetime | date | None, timezone: str | None = None,
     locale = current_locale()
     if locale.language == DEFAULT_LANGUAGE:
         return value.strftime(pattern)
-    return format_skeleton(skeleton(pattern), value, locale=locale)
+    day = format_skeleton(skeleton(pattern), value, locale=locale) if skeleton(pattern) else ""
+    clock = ""
+    if isinstance(value, datetime) and "%H" in pattern:
+        clock = value.strftime("%H:%M:%S" if "%S" in pattern else "%H:%M")
+    if day and clock:
+        return str(locale.datetime_formats["medium"]).replace("{1}", day).replace("{0}", clock)
+    return day or clock
 
 
 @bp.app_template_filter("figure")
