@@ -112,15 +112,20 @@ def _visible(html: str) -> str:
 
 def _english_sentinels(language: str) -> list[re.Pattern]:
     """The English of each message (driver's and owner's), as the words between its
-    placeholders and tags, where the translation does not use the same words."""
+    placeholders and tags, where the translation does not use the same words. A lone word
+    cut out of a longer message ("Circuit" of "Circuit %(name)s is added") is left out: the
+    same word may rightly be another message's translation ("Circuit" in French)."""
     catalog = read_catalog(language)
     sentinels = []
     for message in catalog:
         if not message.id:
             continue
-        for piece in re.split(r"%\(\w+\)\w|%%|<[^>]+>", message.id):
+        pieces = re.split(r"%\(\w+\)\w|%%|<[^>]+>", message.id)
+        for piece in pieces:
             piece = piece.strip(" .,:;()×·?…")
             if len(piece) < 4 or piece in message.string:
+                continue
+            if " " not in piece and len([p for p in pieces if p.strip()]) > 1:
                 continue
             sentinels.append(re.compile(rf"(?<![\w-]){re.escape(piece)}(?![\w-])"))
     return sentinels

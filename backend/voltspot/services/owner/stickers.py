@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from voltspot.db import Database
-from voltspot.domain.pricing import price_summary
+from voltspot.domain.pricing import TariffTerms, price_summary
 from voltspot.models import Connector, Site, Station, StickerPrint, Tariff
 from voltspot.services.charging.billing import terms_of
 from voltspot.services.errors import InvalidInput
@@ -52,6 +52,11 @@ class Sticker:
     plug_label: str
     price_lines: list[str]
     help_phone: str
+    # The plug and its prices as facts, for the sticker in another language than English.
+    plug_number: int = 0
+    plug_kind: str = ""
+    max_power_kw: float = 0.0
+    terms: TariffTerms | None = None
 
     @property
     def priced(self) -> bool:
@@ -168,7 +173,9 @@ def _sheet(session: Session, site: Site, stations: list[Station],
     stickers, skipped = [], []
     for connector in connectors:
         if connector.evse_id is None:
-            skipped.append(f"{connector.station.charge_point_id} plug {connector.connector_id}")
+            skipped.append(N_("%(station)s plug %(number)s",
+                              station=connector.station.charge_point_id,
+                              number=connector.connector_id))
             continue
         tariff = tariffs.get(connector.tariff_id)
         url = plug_url(connector.evse_id)
@@ -177,7 +184,9 @@ def _sheet(session: Session, site: Site, stations: list[Station],
             plug_label=(f"Plug {connector.connector_id} · {connector.connector_type} · "
                         f"{connector.max_power_w / 1000:g} kW"),
             price_lines=price_summary(terms_of(tariff, site)) if tariff else [],
-            help_phone=site.help_phone))
+            help_phone=site.help_phone, plug_number=connector.connector_id,
+            plug_kind=str(connector.connector_type), max_power_kw=connector.max_power_w / 1000,
+            terms=terms_of(tariff, site) if tariff else None))
     return StickerSheet(site.id, site.name, station, stickers, skipped)
 
 
