@@ -142,7 +142,7 @@ def owner_pages(db, owner):
     (one plug charging on an app tag, one reporting a fault), a card, a finished, a running
     and a failed session, an outage and a driver's problem report; yields the paths."""
     tag = uuid.uuid4().hex[:6]
-    site = make_site(db, owner.id, stations=1, plugs=2)
+    site = make_site(db, owner.id, stations=2, plugs=2)
     charge_point_id = site.charge_point_ids[0]
     tariff_id = make_tariff(db, owner.id, name=f"Tarief {tag}", time_price_per_minute=5,
                             idle_fee_per_minute=10, idle_grace_minutes=30)
@@ -152,9 +152,10 @@ def owner_pages(db, owner):
     with db.session() as session:
         stored = session.get(Site, site.id)
         stored.name, stored.city, stored.address = f"Zuidas {tag}", "Amsterdam", "Gustav 1"
-        station_id = stored.stations[0].id
-        stored.stations[0].connectors[1].status = ConnectorStatus.FAULTED
-        stored.stations[0].connectors[1].error_code = "GroundFailure"
+        station = next(s for s in stored.stations if s.charge_point_id == charge_point_id)
+        station_id = station.id
+        faulty = max(station.connectors, key=lambda c: c.connector_id)
+        faulty.status, faulty.error_code = ConnectorStatus.FAULTED, "GroundFailure"
         done = add_session(session, station_id, now - timedelta(hours=3), minutes=75,
                            energy_wh=12345, cost=520, currency="EUR", id_tag=card,
                            payment_state=PaymentState.CAPTURED)
@@ -187,7 +188,7 @@ def owner_pages(db, owner):
         "/owner/reports/utilisation", "/owner/reports/uptime", "/owner/reports/reliability",
         "/owner/tariffs", f"/owner/tariffs/{tariff_id}", f"/owner/tariffs/{tariff_id}/assign",
         "/owner/tariffs/new", "/owner/stickers", f"/owner/stickers?site={site.id}",
-        "/owner/roaming", "/owner/search", f"/owner/search?q={charge_point_id}",
+        "/owner/roaming", "/owner/search", "/owner/search?q=CP-",
         "/owner/search?q=nothing-like-this", "/owner/sessions/999999999",
     ]
 
