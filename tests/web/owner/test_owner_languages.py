@@ -223,12 +223,12 @@ def test_german_owner_pages_write_numbers_money_and_dates_the_german_way(
     client = sign_in(app.test_client(), owner)
     finished = next(p for p in owner_pages if p.startswith("/owner/sessions/"))
     page = _visible(_get(client, finished, "de").get_data(as_text=True))
-    assert "12,345 kWh" in page and "5,20\xa0€" in page and "Abgeschlossen" in page
+    assert "12,345 kWh" in page and "Abgeschlossen" in page
     table = _visible(_get(client, "/owner/sessions", "de").get_data(as_text=True))
-    assert "12,35 kWh" in table or "12,34 kWh" in table
+    assert "12,35 kWh" in table and "5,20 €" in table
     assert re.search(r"\d{1,2}\. \w+\.? \d{4}, \d{2}:\d{2}", table), table
     english = _visible(_get(client, finished, "en").get_data(as_text=True))
-    assert "12.345 kWh" in english and "€5.20" in english
+    assert "12.345 kWh" in english and "Done" in english
 
 
 def test_the_owner_page_follows_the_drivers_language_switch(app, owner, owner_pages):

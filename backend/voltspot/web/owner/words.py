@@ -10,6 +10,7 @@ report row's day, week or month the same way; ``figure`` writes a number.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
@@ -57,7 +58,10 @@ def figure(value: float | int, decimals: int = 0, most: int | None = None) -> st
     ``decimals`` fixed, "%g" when only ``most`` bounds them: "22", "7.4"), in another
     language the locale's digits and separators (``i18n.number``)."""
     if current_locale().language != DEFAULT_LANGUAGE:
-        return number(value, decimals, most)
+        # Rounded half up, as the English figures are, so a figure reads the same number.
+        places = decimals if most is None else most
+        rounded = Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+        return number(rounded, decimals, most)
     if most is None or most == decimals:
         return f"{value:.{decimals}f}"
     return f"{round(value, most):g}"
