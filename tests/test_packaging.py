@@ -142,6 +142,15 @@ def test_the_wheel_carries_every_template_and_static_file(installed):
         assert expected <= names, sorted(expected - names)[:10]
 
 
+def test_the_wheel_carries_every_translation_file(installed):
+    names = set(zipfile.ZipFile(installed.wheel).namelist())
+    translations = REPOSITORY / "backend" / "voltspot" / "translations"
+    expected = {f"voltspot/translations/{po.relative_to(translations).as_posix()}"
+                for po in translations.glob("*/LC_MESSAGES/*.po")}
+    assert len(expected) > 4
+    assert expected <= names, sorted(expected - names)
+
+
 def test_building_the_wheel_warns_of_nothing_deprecated(installed):
     assert "deprecat" not in installed.build_output.lower(), [
         line for line in installed.build_output.splitlines() if "eprecat" in line]

@@ -60,6 +60,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     from voltspot.web.meter import bp as meter_bp
     from voltspot.web.ocpi import bp as ocpi_bp
     from voltspot.web.owner import bp as owner_bp
+    from voltspot.web.push import init_push
     from voltspot.web.pwa import bp as pwa_bp
     from voltspot.web.security import init_security
     from voltspot.web.templating import init_templating
@@ -80,6 +81,10 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(meter_bp)
     app.register_blueprint(ocpi_bp)
     init_oidc(app)
+    init_push(app)
+    from voltspot.web.account import init_accounts
+
+    init_accounts(app)
 
     @app.get("/healthz")
     def health():

@@ -91,6 +91,30 @@ class Settings:
     ocpi_party_id: str = "VSP"
     ocpi_business_name: str = "Voltspot"
     ocpi_authorize_timeout: float = 2.0
+    # Web Push: who push services may contact about our notifications (the VAPID "sub":
+    # a mailto: address or an https: page); empty means the public URL when it is https.
+    push_contact: str = ""
+    # Drivers' "report a problem" forms accepted per client address and hour.
+    driver_reports_per_hour: int = 5
+    # The find-a-spot map's tiles: a URL template ({z}/{x}/{y}, optional {s}) and the
+    # attribution their provider asks for; an empty template shows the list only.
+    # OpenStreetMap's public servers forbid heavy use: set your provider's in production.
+    map_tiles: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    map_attribution: str = "© OpenStreetMap contributors"
+    # Drivers' accounts (optional): sign-in links are emailed through this SMTP server;
+    # without a host (the demo) the link is written to the log instead.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "Voltspot <no-reply@localhost>"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    # How long an emailed sign-in link works (it works once), and how many links one email
+    # address and one client address may ask for per hour.
+    driver_link_minutes: int = 15
+    driver_link_emails_per_address: int = 3
+    driver_link_emails_per_client: int = 10
+    driver_account_days: int = 180
 
     @property
     def is_production(self) -> bool:

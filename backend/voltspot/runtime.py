@@ -7,10 +7,13 @@ import itertools
 import logging
 import threading
 import time
+from collections.abc import Callable
+from datetime import timedelta
 
 from flask import Flask, current_app
 
 from voltspot.cluster.events import Event, station_topic
+from voltspot.cluster.throttles import station_throttles
 from voltspot.cluster.wiring import Cluster, local_cluster, redis_cluster
 from voltspot.config import Settings
 from voltspot.db import Database
@@ -19,6 +22,13 @@ from voltspot.group_commit import GroupCommitter
 from voltspot.models import OcppFrame, utcnow
 from voltspot.ocpp.control import OcppChargerControl
 from voltspot.ocpp.registry import ConnectionRegistry
+from voltspot.services.driver.notifications import (
+    Notice,
+    WebPushSender,
+    push_loop,
+    vapid_keys,
+    vapid_subject,
+)
 from voltspot.services.housekeeping import Housekept, run_housekeeping
 from voltspot.services.load.loop import LoadLoop
 from voltspot.services.payments.gateways.base import PaymentGateway
@@ -50,6 +60,8 @@ class Runtime:
                           job_ttl=settings.presence_ttl)
             if settings.redis_url else local_cluster(local_control))
         self.cluster.close_stale_with(self._close_stale)
+        # Chargers at the door, counted across the installation's processes.
+        self.station_throttles = station_throttles(self.cluster.node)
         # Every command goes through the cluster: to this process's socket, or over Redis
         # to the process holding it.
         self.control = self.cluster.control
@@ -63,6 +75,12 @@ class Runtime:
         # One process of the installation runs load management at a time.
         self.load = LoadLoop(self.db, self.control, settings.load_interval,
                              once=self.cluster.jobs.run)
+        # The words of drivers' push notices (set by voltspot.web.push.init_push); the push
+        # job runs only when they are there.
+        self.push_words: Callable[[Notice], str] | None = None
+        # Further once-only jobs of each housekeeping round, by name (features add theirs
+        # when the app is made: emailed receipts).
+        self.round_jobs: dict[str, Callable[[], object]] = {}
 
     def _close_stale(self, charge_point_id: str) -> None:
         connection = self.registry.get(charge_point_id)
@@ -96,6 +114,18 @@ class Runtime:
         threading.Thread(target=roaming_loop, args=(self.db, Identity.from_settings(
             self.settings), every_seconds, self.cluster.jobs.run), name="roaming",
             daemon=True).start()
+        if self.push_words is not None:
+            self.start_push(every_seconds)
+
+    def start_push(self, every_seconds: float) -> None:
+        """Start the job that tells drivers (Web Push), with the installation's VAPID keys
+        (made now on the first start, kept for good)."""
+        keys = vapid_keys(self.db)
+        sender = WebPushSender(keys, vapid_subject(self.settings.push_contact,
+                                                   self.settings.public_url))
+        threading.Thread(target=push_loop, args=(self.db, sender, self.push_words,
+                                                 every_seconds, self.cluster.jobs.run),
+                         name="web-push", daemon=True).start()
 
     def _housekeeping(self, every_seconds: float, slow_every: int) -> None:
         # Each job runs in one process of the installation at a time (under its lock).
@@ -104,6 +134,8 @@ class Runtime:
             time.sleep(every_seconds)
             try:
                 jobs.run("payments", lambda: settle_pending(self.db, self.payments))
+                for name, job in list(self.round_jobs.items()):
+                    jobs.run(name, job)
                 if self.cluster.shared:
                     jobs.run("presence", self._sweep_presence)
                 if round_number % slow_every == 0:
@@ -127,7 +159,9 @@ class Runtime:
         done = run_housekeeping(
             self.db, remote_start_timeout=self.settings.remote_start_timeout,
             frames_per_station=self.settings.ocpp_log_frames_per_station,
-            frames_since=self._frames_trimmed_up_to)
+            frames_since=self._frames_trimmed_up_to,
+            owner_idle=timedelta(minutes=self.settings.owner_idle_minutes),
+            owner_lifetime=timedelta(hours=self.settings.owner_session_hours))
         self._frames_trimmed_up_to = done.frames_seen_up_to
         return done
 

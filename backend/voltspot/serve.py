@@ -93,5 +93,8 @@ def serve(host: str, port: int, workers: int, app_config: dict | None = None,
         "post_worker_init": _post_worker_init,
         "worker_exit": _worker_exit,
         "errorlog": "-",
+        # gunicorn's control socket is one path per user ($HOME/.gunicorn/gunicorn.ctl):
+        # several Voltspot processes on one machine would take it from one another.
+        "control_socket_disable": True,
     }
     VoltspotServer(options, app_config).run()

@@ -4,7 +4,8 @@
    carries hx-trigger="sse:changed, poll" and data-poll-every="N" (seconds): while the
    event stream is open each event refreshes the fragment and the polling stands by; when
    the stream is blocked (a proxy, a network) or drops, a "poll" event every N seconds
-   takes over until it opens again. (Not htmx's "every Ns [filter]": its filter needs
+   takes over until it opens again. With data-poll-always the fragment polls even while
+   the stream is open: for news the stream does not carry (a payment settling). (Not htmx's "every Ns [filter]": its filter needs
    eval, which the Content-Security-Policy forbids.) Loaded once per visit, after htmx
    and its SSE extension. */
 (function () {
@@ -45,7 +46,7 @@
   setInterval(function () {
     var now = Date.now();
     document.querySelectorAll("[data-poll-every]").forEach(function (el) {
-      if (due(el, now) && window.Voltspot.polling(el)) {
+      if (due(el, now) && (el.hasAttribute("data-poll-always") || window.Voltspot.polling(el))) {
         el.setAttribute("data-polled-at", String(now));
         window.htmx.trigger(el, "poll");
       }

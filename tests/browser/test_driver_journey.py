@@ -7,98 +7,29 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import segno
-from playwright.sync_api import Page, expect
-from sqlalchemy import func, select
+from playwright.sync_api import expect
 
 from tests.support.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     another_page,
-    axe_check,
     no_map_tiles,
-    screenshot,
-    touch_targets_ok,
 )
-from tests.support.waiting import running
-from voltspot.models import ChargingSession, Station
-from voltspot.simulator import SimulatedCharger, SimulatedCharger201
+from tests.support.driver_pages import (
+    WAIT_MS,
+    cents,
+    check_screen,
+    kwh,
+    open_plug,
+    sessions_at,
+    start_charging,
+    tap_start,
+)
 
 SITE = "Test site"
-WAIT_MS = 10_000  # the longest any single step may take before the test fails
-
-
-# -- the station, priced, and a simulator playing it --------------------------------------
-
-@pytest.fixture
-def simulator(server, station, priced) -> Iterator[SimulatedCharger]:
-    """A simulated charger online on the station: it accepts a remote start and plugs the
-    car in 3 s later (time to see "Plug in your car"), sends meter values every second and
-    charges 60 times faster than real time, so the kWh figure visibly rises."""
-    charger = SimulatedCharger(server.ws_url, station.charge_point_id, station.password,
-                               step_delay=3, meter_interval=1, speed=60, battery_kwh=100,
-                               seed=7)
-    with running(charger):
-        yield charger
-
-
-@pytest.fixture
-def simulator_201(server, station, priced) -> Iterator[SimulatedCharger201]:
-    """The same, as an OCPP 2.0.1 charger (its meter values only after Voltspot has set
-    its empty SampledDataCtrlr at boot, as many real ones ship)."""
-    charger = SimulatedCharger201(server.ws_url, station.charge_point_id, station.password,
-                                  step_delay=3, meter_interval=1, speed=60, battery_kwh=100,
-                                  seed=7)
-    with running(charger):
-        yield charger
-
-
-# -- helpers ---------------------------------------------------------------------------------
-
-def check_screen(page: Page, name: str) -> None:
-    """What every screen must pass: a screenshot to look at, axe-core with no serious or
-    critical finding, thumb-sized touch targets."""
-    screenshot(page, name)
-    axe_check(page)
-    touch_targets_ok(page)
-
-
-def cents(money: str) -> int:
-    """ "€8.15" -> 815."""
-    match = re.fullmatch(r"€(\d+)\.(\d\d)", money.strip())
-    assert match, f"not an amount in euros: {money!r}"
-    return int(match[1]) * 100 + int(match[2])
-
-
-def kwh(page: Page) -> float:
-    return float(page.get_by_test_id("energy").inner_text().split()[0])
-
-
-def sessions_at(db, charge_point_id: str) -> int:
-    with db.session() as session:
-        return session.scalar(select(func.count(ChargingSession.id)).join(Station).where(
-            Station.charge_point_id == charge_point_id))
-
-
-def open_plug(page: Page, server, evse: str) -> None:
-    page.goto(f"{server.base_url}/c/{evse}")
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Plug")
-
-
-def tap_start(page: Page) -> None:
-    page.get_by_role("button", name="Start charging").click()
-
-
-def start_charging(page: Page, server, evse: str) -> str:
-    """Open the plug page, tap Start and land on the session page; returns its token."""
-    open_plug(page, server, evse)
-    tap_start(page)
-    page.wait_for_url(re.compile(r"/sessions/[^/]+$"), timeout=WAIT_MS)
-    return page.url.rsplit("/", 1)[-1]
 
 
 def qr_video(text: str, path: Path, width: int = 640, height: int = 480,

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.browser import test_driver_journey as journey
-from tests.browser.test_driver_journey import WAIT_MS, kwh, start_charging
-from tests.browser.test_owner_journey import signed_in
 from tests.factories import make_owner
-
-# The driver journey's simulated charger.
-simulator = journey.simulator
+from tests.support.driver_pages import WAIT_MS, kwh, start_charging
+from tests.support.owner_pages import signed_in
 
 POLLING = "Voltspot.polling(document.getElementById('{id}'))"
 

@@ -14,16 +14,6 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from tests.browser.test_owner_journey import (
-    WAIT_MS,
-    charger_for,  # noqa: F401 (a fixture)
-    check_screen,
-    known_problems,  # noqa: F401 (a fixture)
-    owner_card,
-    owner_site,
-    signed_in,
-    unique,
-)
 from tests.factories import (
     OwnerAccount,
     add_event,
@@ -33,6 +23,14 @@ from tests.factories import (
     make_site,
     make_tariff,
     utc,
+)
+from tests.support.owner_pages import (
+    WAIT_MS,
+    check_screen,
+    owner_card,
+    owner_site,
+    signed_in,
+    unique,
 )
 from voltspot.domain.statuses import ConnectorStatus
 from voltspot.models import Connector, Station, StationEventKind, Tariff

@@ -25,6 +25,7 @@ from tests.support.raw_charger import RawCharger, RawCharger201
 from tests.support.redis import REDIS_URL
 from tests.support.server import LiveServer, fresh_database, start_server, stop_server
 from tests.support.waiting import eventually, in_background
+from tests.web.test_security_stations import handshake
 from voltspot.db import Database
 from voltspot.migrate import upgrade
 from voltspot.services.stations.registry import register_station
@@ -215,6 +216,19 @@ def _holder(prefix: str, kind: str, name: str) -> str | None:
     return value.decode() if value is not None else None
 
 
+def test_failed_basic_auth_for_a_station_is_throttled_across_processes(processes, station):
+    """Wrong passwords alternating between the processes: neither alone has had more than
+    its five free failures when the seventh try is refused, and then the right password
+    waits too."""
+    charge_point_id, password = station
+    servers = (processes["a"], processes["b"])
+    answers = [handshake(servers[n % 2], charge_point_id, f"wrong-password-{n:04d}")[0]
+               for n in range(8)]
+    assert answers[:6] == [401] * 6
+    assert 429 in answers[6:]
+    assert handshake(processes["b"], charge_point_id, password)[0] == 429
+
+
 def test_after_its_process_is_killed_a_charger_reconnects_to_the_other_and_stays_commanded(
         processes, station, shared):
     a, b = processes["a"], processes["b"]
@@ -246,3 +260,4 @@ def test_after_its_process_is_killed_a_charger_reconnects_to_the_other_and_stays
         frame = _next_call(charger, "ClearCache")
         charger.send_raw(json.dumps([3, frame[1], {"status": "Accepted"}]))
         assert answer.result(timeout=15) == (200, {"status": "Accepted"})
+

@@ -107,11 +107,13 @@ def test_an_older_status_notification_does_not_replace_a_newer_one(server, stati
     assert _station(db, station.charge_point_id).connectors[0].status == "Charging"
 
 
-def test_a_status_for_an_undeclared_connector_adds_it(server, station, db):
+def test_a_status_for_a_connector_beyond_the_owners_declared_plugs_is_refused(server,
+                                                                               station, db):
     with RawCharger(server.ws_url, station.charge_point_id, station.password) as charger:
-        charger.result("StatusNotification", {"connectorId": 3, "errorCode": "NoError",
-                                              "status": "Available"})
-    assert [c.connector_id for c in _station(db, station.charge_point_id).connectors] == [1, 2, 3]
+        answer = charger.call("StatusNotification", {"connectorId": 3, "errorCode": "NoError",
+                                                     "status": "Available"})
+    assert answer[2] == "PropertyConstraintViolation"
+    assert [c.connector_id for c in _station(db, station.charge_point_id).connectors] == [1, 2]
 
 
 def test_authorize_answers_each_cards_status(server, station, db):

@@ -66,7 +66,19 @@ def test_each_evse_keeps_its_own_status(server, station, db):
     assert _plugs(db, station) == {1: ConnectorStatus.PREPARING, 2: ConnectorStatus.AVAILABLE}
 
 
-def test_an_evse_the_owner_did_not_declare_is_added(server, station, db):
+def test_an_evse_the_owner_did_not_declare_is_refused_and_not_added(server, station, db):
+    with _charger(server, station) as charger:
+        answer = charger.call("StatusNotification", {
+            "timestamp": now_iso(), "connectorStatus": "Available", "evseId": 3,
+            "connectorId": 1})
+    assert answer[2] == "PropertyConstraintViolation"
+    assert sorted(_plugs(db, station)) == [1, 2]
+
+
+def test_an_evse_of_a_station_nobody_declared_the_plugs_of_is_added(server, station, db):
+    with db.session() as session:
+        session.scalar(select(Station).where(
+            Station.charge_point_id == station.charge_point_id)).plug_count = None
     with _charger(server, station) as charger:
         _status(charger, "Available", evse_id=3)
     assert _plugs(db, station)[3] == ConnectorStatus.AVAILABLE

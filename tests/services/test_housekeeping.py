@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from tests.factories import make_owner
 from voltspot.config import load_settings
 from voltspot.db import Database
 from voltspot.domain.statuses import SessionStatus
-from voltspot.models import ChargingSession, OcppFrame, Station, TransactionEvent, utcnow
+from voltspot.models import (
+    ChargingSession,
+    OcppFrame,
+    OwnerSignIn,
+    Station,
+    TransactionEvent,
+    utcnow,
+)
 from voltspot.services.charging.lifecycle import new_session_token
 from voltspot.services.housekeeping import Housekept, run_housekeeping
+from voltspot.services.owner import signin
 
 
 def _housekeeping(database_url, frames_since: int = 0, **settings) -> Housekept:
@@ -20,7 +30,9 @@ def _housekeeping(database_url, frames_since: int = 0, **settings) -> Housekept:
     try:
         return run_housekeeping(database, remote_start_timeout=config.remote_start_timeout,
                                 frames_per_station=config.ocpp_log_frames_per_station,
-                                frames_since=frames_since)
+                                frames_since=frames_since,
+                                owner_idle=timedelta(minutes=config.owner_idle_minutes),
+                                owner_lifetime=timedelta(hours=config.owner_session_hours))
     finally:
         database.dispose()
 
@@ -103,3 +115,26 @@ def test_2_0_1_events_too_old_to_be_replayed_are_forgotten(database_url, db, sta
         kept = session.scalars(select(TransactionEvent.seq_no).where(
             TransactionEvent.station_id == station_id)).all()
     assert kept == [1]
+
+
+def test_owner_sign_ins_idle_too_long_or_too_old_are_deleted_and_live_ones_kept(
+        database_url, db):
+    owner = make_owner(db)
+    idle, old, live = (signin.begin(db, owner.id) for _ in range(3))
+    now = utcnow()
+    with db.session() as session:
+        rows = {row.token_digest: row for row in session.scalars(
+            select(OwnerSignIn).where(OwnerSignIn.owner_id == owner.id))}
+        rows[_digest(idle)].last_seen_at = now - timedelta(minutes=61)
+        rows[_digest(old)].created_at = now - timedelta(hours=13)
+        rows[_digest(old)].last_seen_at = now
+    done = _housekeeping(database_url, owner_idle_minutes=60, owner_session_hours=12)
+    with db.session() as session:
+        kept = session.scalars(select(OwnerSignIn.token_digest).where(
+            OwnerSignIn.owner_id == owner.id)).all()
+    assert kept == [_digest(live)]
+    assert done.expired_sign_ins >= 2
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

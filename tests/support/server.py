@@ -76,32 +76,36 @@ class LiveServer:
 
 
 def start_server(database_url: str, log_path: Path, extra_env: dict[str, str] | None = None,
-                 **settings: str) -> LiveServer:
+                 *, public_host: str = "127.0.0.1", **settings: str) -> LiveServer:
     """Start ``voltspot serve`` on a free port and wait until it answers. ``settings`` are
-    VOLTSPOT_* settings by name; ``extra_env`` other variables (STRIPE_*)."""
+    VOLTSPOT_* settings by name; ``extra_env`` other variables (STRIPE_*). The server is
+    addressed (its public URL and ``base_url``) by ``public_host``: "localhost" for
+    passkeys, which browsers refuse on an IP address."""
     port = free_port()
     env = {**os.environ, "VOLTSPOT_DATABASE_URL": database_url, "VOLTSPOT_API_TOKEN": API_TOKEN,
            "VOLTSPOT_ENV": "test", "VOLTSPOT_OCPP_RESPONSE_TIMEOUT": "3",
            # Every test's driver starts come from 127.0.0.1; the limit has its own test.
            "VOLTSPOT_DRIVER_STARTS_PER_MINUTE": "100000",
-           "VOLTSPOT_PUBLIC_URL": f"http://127.0.0.1:{port}", "PYTHONUNBUFFERED": "1",
+           "VOLTSPOT_PUBLIC_URL": f"http://{public_host}:{port}", "PYTHONUNBUFFERED": "1",
            **{f"VOLTSPOT_{k.upper()}": v for k, v in settings.items()}, **(extra_env or {})}
     with log_path.open("w") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "voltspot", "serve", "--port", str(port)],
             env=env, stdout=log_file, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    base_url = f"http://{public_host}:{port}"
+    deadline = time.monotonic() + 60
     while True:
         try:
             with urllib.request.urlopen(base_url + "/healthz", timeout=1):
                 break
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
+                # Reaped here: a Popen left running warns later, inside another test.
                 process.kill()
+                process.wait(timeout=15)
                 raise RuntimeError("server did not start:\n" + log_path.read_text()) from None
             time.sleep(0.1)
-    return LiveServer(base_url, f"ws://127.0.0.1:{port}/ocpp", process, log_path)
+    return LiveServer(base_url, f"ws://{public_host}:{port}/ocpp", process, log_path)
 
 
 def stop_server(server: LiveServer) -> None:

@@ -189,7 +189,7 @@ def driver_pages(db, server, station):
             "/my-sessions", "/offline",
             f"/sessions/{tokens['starting']}", f"/sessions/{tokens['charging']}",
             f"/sessions/{tokens['completed']}", f"/sessions/{tokens['failed']}",
-            f"/sessions/{tokens['completed']}/receipt",
+            f"/sessions/{tokens['completed']}/receipt", f"/c/{evse}/problem",
         ]
 
 

@@ -9,7 +9,9 @@ guessing at any useful speed).
 - :class:`RateLimit`: at most ``calls`` per ``per_seconds`` for one key (a sliding window).
 
 Both keep at most ``max_keys`` keys, dropping the least recently used, so a flood of new
-keys cannot grow memory without bound.
+keys cannot grow memory without bound. :class:`FailureCounter` and :class:`CallLimit` are
+what their users rely on; :mod:`voltspot.cluster.throttles` has versions shared by every
+process through Redis.
 """
 
 from __future__ import annotations
@@ -18,6 +20,23 @@ import math
 import threading
 from collections import OrderedDict, deque
 from dataclasses import dataclass
+from typing import Protocol
+
+
+class FailureCounter(Protocol):
+    """Growing waits after repeated failures for one key (see :class:`FailureThrottle`)."""
+
+    def retry_after(self, key: str, now: float) -> int: ...
+
+    def failed(self, key: str, now: float) -> int: ...
+
+    def succeeded(self, key: str) -> None: ...
+
+
+class CallLimit(Protocol):
+    """At most so many calls a while for one key (see :class:`RateLimit`)."""
+
+    def hit(self, key: str, now: float) -> int: ...
 
 
 @dataclass

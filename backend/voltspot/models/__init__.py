@@ -1,5 +1,14 @@
 """Typed SQLAlchemy 2.0 models; importing this package registers every table."""
 
+from voltspot.models.accounts import (
+    DriverAccount,
+    DriverAccountSession,
+    DriverPasskey,
+    DriverSignIn,
+    DriverSignInLink,
+    FavouriteSite,
+    ReceiptEmail,
+)
 from voltspot.models.base import Base, utcnow
 from voltspot.models.charging import (
     ChargingSession,
@@ -19,6 +28,7 @@ from voltspot.models.load import (
 )
 from voltspot.models.owner_product import OutageExclusion, ProblemReport, StickerPrint
 from voltspot.models.owners import Owner, OwnerSignIn
+from voltspot.models.push import PushKeys, PushNotice, PushSubscription
 from voltspot.models.roaming import (
     OcpiCdr,
     OcpiOutbox,
@@ -52,6 +62,9 @@ __all__ = [
     "OwnerSignIn",
     "PlugLoad",
     "ProblemReport",
+    "PushKeys",
+    "PushNotice",
+    "PushSubscription",
     "Site",
     "SiteHourTotal",
     "SiteLoadSample",
@@ -65,5 +78,12 @@ __all__ = [
     "Tariff",
     "TransactionEvent",
     "WebhookEvent",
+    "DriverAccount",
+    "DriverAccountSession",
+    "DriverPasskey",
+    "DriverSignIn",
+    "DriverSignInLink",
+    "FavouriteSite",
+    "ReceiptEmail",
     "utcnow",
 ]

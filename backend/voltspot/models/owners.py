@@ -28,6 +28,8 @@ class Owner(Base):
     last_login_at: Mapped[datetime | None]
     # False for an identity a provider created that an admin has not let in yet.
     approved: Mapped[bool] = mapped_column(default=True)
+    # When an admin refused to let in the identity a provider created (it stays refused).
+    refused_at: Mapped[datetime | None]
 
 
 class OwnerSignIn(Base):

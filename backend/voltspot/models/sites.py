@@ -36,6 +36,9 @@ class Site(Base):
     # OCPI: shown to roaming partners and in the public open-data feed.
     publish_to_roaming: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Who sells the charge, as printed on drivers' receipts.
+    legal_name: Mapped[str] = mapped_column(String(200), default="")
+    vat_number: Mapped[str] = mapped_column(String(40), default="")
 
     stations: Mapped[list[Station]] = relationship(back_populates="site")
 
@@ -67,6 +70,10 @@ class Station(Base):
     meter_type: Mapped[str | None] = mapped_column(String(50))
     meter_serial_number: Mapped[str | None] = mapped_column(String(50))
     max_power_w: Mapped[int] = mapped_column(default=22000)
+    # How many plugs the station has, when known: its owner's declaration, else what the
+    # station reported (1.6 NumberOfConnectors, 2.0.1 its EVSEs). None: unknown, so its
+    # status notifications may add plugs up to a cap (see services/stations/registry).
+    plug_count: Mapped[int | None]
     heartbeat_interval: Mapped[int | None]
     connected: Mapped[bool] = mapped_column(default=False)
     connection_id: Mapped[str | None] = mapped_column(String(36))
@@ -104,5 +111,7 @@ class Connector(Base):
     vendor_error_code: Mapped[str | None] = mapped_column(String(50))
     info: Mapped[str | None] = mapped_column(String(50))
     status_at: Mapped[datetime | None]
+    # A cable fixed to the charger (True) or a socket the driver brings a cable for.
+    tethered: Mapped[bool] = mapped_column(default=False)
 
     station: Mapped[Station] = relationship(back_populates="connectors")

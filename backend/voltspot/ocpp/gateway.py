@@ -45,6 +45,7 @@ class Process(Protocol):
     registry: ConnectionRegistry
     control: ChargerControl
     cluster: Cluster
+    station_throttles: stations.StationThrottles
 
     def log_frame(self, charge_point_id: str, direction: Direction, frame: str) -> None: ...
 
@@ -74,7 +75,8 @@ def authenticate() -> Response | None:
     try:
         admission = stations.admit(process.db, charge_point_id, password,
                                    accept_unknown=process.settings.accept_unknown_stations,
-                                   max_pending=process.settings.max_pending_stations)
+                                   max_pending=process.settings.max_pending_stations,
+                                   throttles=process.station_throttles)
     except InvalidInput as error:
         return _refuse(charge_point_id, str(error))
     if admission.access == stations.Access.THROTTLED:

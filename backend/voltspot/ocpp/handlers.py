@@ -54,9 +54,12 @@ class StationHandlers:
         otherwise."""
 
 
-# The most connectors a station has (as registering one allows): a status for a connector
-# id beyond it, or below 0, is refused rather than adding a phantom plug.
-MAX_CONNECTORS = 32
+# The most connectors a station has (as registering one allows): an id beyond it, or
+# below 0, is refused before anything is looked up. Whether this station has the plug is
+# the service's rule (:func:`voltspot.services.stations.registry.has_plug`).
+MAX_CONNECTORS = stations.MAX_CONNECTORS
+# The most connectors one 2.0.1 EVSE has (one plug to drivers; several cables at most).
+MAX_EVSE_CONNECTORS = 8
 
 
 def checked_connector(connector_id: int, field: str = "connectorId") -> int:
@@ -66,6 +69,21 @@ def checked_connector(connector_id: int, field: str = "connectorId") -> int:
         raise PropertyConstraintViolationError(
             description=f"{field} {connector_id} is not one of this station's connectors")
     return connector_id
+
+
+def checked_evse_connector(connector_id: int) -> int:
+    """A 2.0.1 ``connectorId`` within an EVSE (1 to :data:`MAX_EVSE_CONNECTORS`); else
+    PropertyConstraintViolation."""
+    if not 1 <= connector_id <= MAX_EVSE_CONNECTORS:
+        raise PropertyConstraintViolationError(
+            description=f"connectorId {connector_id} is not one of this EVSE's connectors")
+    return connector_id
+
+
+def refused_connector(field: str, connector_id: int) -> PropertyConstraintViolationError:
+    """The CallError for a status about a connector (or EVSE) the station does not have."""
+    return PropertyConstraintViolationError(
+        description=f"{field} {connector_id} is not one of this station's connectors")
 
 
 def checked_register(value_wh: float, field: str) -> int:

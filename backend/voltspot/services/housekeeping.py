@@ -1,6 +1,6 @@
 """The serving process's periodic clean-up: remote starts whose car never came,
 transactions no stop will come for, 2.0.1 events too old to be replayed, and each
-station's bounded frame log."""
+station's bounded frame log, and owners' sign-ins that expired."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from voltspot.db import Database
 from voltspot.models import OcppFrame, utcnow
 from voltspot.services.charging.lifecycle import close_abandoned, expire_unstarted
 from voltspot.services.charging.transactions import forget_old_events
+from voltspot.services.owner.signin import forget_expired
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +31,12 @@ class Housekept:
     deleted_frames: int
     frames_seen_up_to: int
     abandoned_sessions: int = 0
+    expired_sign_ins: int = 0
 
 
 def run_housekeeping(db: Database, *, remote_start_timeout: float, frames_per_station: int,
-                     frames_since: int = 0) -> Housekept:
+                     frames_since: int = 0, owner_idle: timedelta = timedelta(minutes=60),
+                     owner_lifetime: timedelta = timedelta(hours=12)) -> Housekept:
     """Fail remote starts asked for more than ``remote_start_timeout`` seconds ago whose
     car never started, close the transactions no stop will come for
     (:func:`~voltspot.services.charging.lifecycle.close_abandoned`), forget 2.0.1 events
@@ -51,7 +54,9 @@ def run_housekeeping(db: Database, *, remote_start_timeout: float, frames_per_st
     with db.session() as session:
         trimmed, deleted, seen_up_to = _trim_frame_logs(session, frames_per_station,
                                                         frames_since)
-    return Housekept(expired, forgotten, trimmed, deleted, seen_up_to, abandoned)
+    with db.session() as session:
+        sign_ins = forget_expired(session, idle=owner_idle, lifetime=owner_lifetime)
+    return Housekept(expired, forgotten, trimmed, deleted, seen_up_to, abandoned, sign_ins)
 
 
 def _trim_frame_logs(session: Session, keep: int, since: int) -> tuple[int, int, int]:

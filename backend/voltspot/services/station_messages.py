@@ -10,6 +10,7 @@ chargers' frames durable in one transaction, each charger answered once its fram
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from voltspot.db import Database
 from voltspot.domain.authorization import IdTagInfo
+from voltspot.domain.statuses import AuthorizationStatus
 from voltspot.group_commit import GroupCommitter
 from voltspot.services.charger_control import ChargerControl
 from voltspot.services.charging import lifecycle, transactions
@@ -29,6 +31,10 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 UseCase = Callable[Concatenate[Session, str, P], T]
+
+# OCPP 2.0.1 idToken types of an RFID card: the only ones a roaming partner's RFID token
+# (OCPI TokenType RFID) can arrive as.
+ROAMING_TOKEN_TYPES = frozenset({"ISO14443", "ISO15693"})
 
 
 class StationMessages:
@@ -72,10 +78,15 @@ class StationMessages:
             self._committer.submit(write, prepare=transactions.load_sessions,
                                    key=transaction_id)
 
-    def authorize(self, id_tag: str, identity: Identity, *, timeout: float) -> IdTagInfo:
+    def authorize(self, id_tag: str, identity: Identity, *, timeout: float,
+                  id_token_type: str | None = None) -> IdTagInfo:
         """Answer Authorize: our own cards, else a roaming partner's token, asked about
         in real time outside any transaction (see
-        :func:`voltspot.services.roaming.tokens.authorize_tag`)."""
+        :func:`voltspot.services.roaming.tokens.authorize_tag`). A 2.0.1 idToken
+        (``id_token_type`` given) is a roaming partner's only when it is an RFID card's
+        (:data:`ROAMING_TOKEN_TYPES`)."""
+        if id_token_type is not None and id_token_type not in ROAMING_TOKEN_TYPES:
+            return self.run(lifecycle.authorize, id_tag)
         return authorize_tag(self._db, identity, self.charge_point_id, id_tag, timeout=timeout)
 
     def start_transaction(self, identity: Identity, *, timeout: float, id_tag: str,
@@ -83,19 +94,40 @@ class StationMessages:
         """Record a 1.6 StartTransaction (see
         :func:`voltspot.services.charging.lifecycle.start_transaction`). A tag none of our
         cards or starts knows may be a roaming partner's that the charger let in from its
-        own list without asking: the partner is asked first, as at Authorize."""
-        authorize_tag(self._db, identity, self.charge_point_id, id_tag, timeout=timeout)
-        return self.run_grouped(lifecycle.start_transaction, id_tag=id_tag, **fields)
+        own list without asking: the partner is asked first, as at Authorize, and a
+        partner's Blocked or Expired is what the charger is told."""
+        roaming = authorize_tag(self._db, identity, self.charge_point_id, id_tag,
+                                timeout=timeout)
+        result = self.run_grouped(lifecycle.start_transaction, id_tag=id_tag, **fields)
+        return replace(result, id_tag_info=_partners_verdict(result.id_tag_info, roaming))
 
     def record_transaction_event(self, event: transactions.TransactionEventReport, *,
-                                 station_id: int, follows_on: bool, grouped: bool
+                                 station_id: int, follows_on: bool, grouped: bool,
+                                 identity: Identity | None = None, timeout: float = 0.0
                                  ) -> transactions.EventAnswer:
         """Record a 2.0.1 transaction event (group-committed when ``grouped``).
 
         ``follows_on`` (an event following one recorded as new over the same connection)
         skips the replay check; should the event turn out to be numbered like one already
         recorded after all (a charger that renumbered), it is recorded again with the
-        check."""
+        check.
+
+        With ``identity``, an RFID idToken the transaction does not already run under and
+        none of our cards or starts knows may be a roaming partner's that the charger let
+        in without asking (its own list or cache, or while offline): the partner is asked
+        first, outside any transaction, as at Authorize and 1.6 StartTransaction; the
+        session it opens is the one the event joins, and a partner's Blocked or Expired
+        is what the charger is told."""
+        roaming = None
+        if identity is not None and event.id_tag and \
+                event.id_token_type in ROAMING_TOKEN_TYPES:
+            with self._db.session() as session:
+                known = transactions.runs_under(session, station_id,
+                                                event.charger_transaction_id, event.id_tag)
+            if not known:
+                roaming = authorize_tag(self._db, identity, self.charge_point_id,
+                                        event.id_tag, timeout=timeout)
+
         def record(follows_on: bool) -> transactions.EventAnswer:
             def write(session: Session) -> transactions.EventAnswer:
                 return transactions.record_transaction_event(
@@ -109,11 +141,14 @@ class StationMessages:
                                           key=(station_id, event.charger_transaction_id))
 
         try:
-            return record(follows_on)
+            answer = record(follows_on)
         except IntegrityError:
             if not follows_on:
                 raise
-            return record(False)
+            answer = record(False)
+        if roaming is None or answer.id_tag_info is None:
+            return answer
+        return replace(answer, id_tag_info=_partners_verdict(answer.id_tag_info, roaming))
 
     def configure_after_boot(self, *, sample_interval_s: int) -> None:
         """Configure the charger's metering and read its device model after it booted
@@ -121,3 +156,19 @@ class StationMessages:
         sends the charger commands, so it must not run on the charger's reader."""
         provisioning.configure_after_boot(self._db, self._control, self.charge_point_id,
                                           sample_interval_s=sample_interval_s)
+
+    def read_plug_count(self) -> None:
+        """Ask a 1.6 station with no declared plugs how many it has (see
+        :func:`voltspot.services.stations.provisioning.read_plug_count`); it sends the
+        charger a command, so it must not run on the charger's reader."""
+        provisioning.read_plug_count(self._db, self._control, self.charge_point_id)
+
+
+def _partners_verdict(recorded: IdTagInfo, roaming: IdTagInfo) -> IdTagInfo:
+    """What a charger is told about a tag at the start of its transaction: the roaming
+    partner's Blocked or Expired rather than our plain Invalid (the tag is no card of
+    ours), so the charger's cache learns why."""
+    if recorded.status == AuthorizationStatus.INVALID and roaming.status in (
+            AuthorizationStatus.BLOCKED, AuthorizationStatus.EXPIRED):
+        return roaming
+    return recorded

@@ -43,13 +43,16 @@ SESSION_LINKING = "oidc_link"
 WRONG = N_("That email and password do not match an owner account. Check them and try again.")
 OIDC_REFUSALS = {
     signin.OidcRefusal.AWAITING_APPROVAL:
-        "Your account is waiting for an administrator to let you in. Ask them to approve it, "
-        "then sign in again.",
+        N_("Your account is waiting for an administrator to let you in. Ask them to approve "
+           "it, then sign in again."),
+    signin.OidcRefusal.REFUSED:
+        N_("An administrator did not let this account in. Ask them if you think this is a "
+           "mistake."),
     signin.OidcRefusal.EMAIL_TAKEN:
-        "An owner account already uses this email. Sign in with its password, then link "
-        "your provider from the account menu.",
+        N_("An owner account already uses this email. Sign in with its password, then link "
+           "your provider from the account menu."),
     signin.OidcRefusal.LINKED_ELSEWHERE:
-        "This provider identity already belongs to another owner account.",
+        N_("This provider identity already belongs to another owner account."),
 }
 
 

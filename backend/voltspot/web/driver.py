@@ -21,11 +21,15 @@ from werkzeug.wrappers import Response
 from voltspot.domain.evse_ids import EvseIdError, normalise_evse_id, url_safe
 from voltspot.runtime import runtime
 from voltspot.services.driver import live, plugs
+from voltspot.services.driver import receipt as receipts
 from voltspot.services.driver import spots as finding
 from voltspot.services.driver import start as starting
-from voltspot.services.errors import Conflict, NotFound
+from voltspot.services.errors import Conflict, InvalidInput, NotFound
+from voltspot.services.owner import problems
 from voltspot.services.payments.gateways.base import PaymentDeclined, PaymentUnavailable
 from voltspot.services.payments.reconcile import CLAIM_MINUTES
+from voltspot.web.account import keep_started_session
+from voltspot.web.csrf import protect
 from voltspot.web.i18n import translate
 from voltspot.web.security import client_address, now, throttles, too_many
 from voltspot.web.templating import htmx
@@ -61,8 +65,10 @@ def find_spot():
         min_power_kw=_float("min_kw"))
     query = request.args.get("q", "")[:100]
     spots = finding.find_spots(runtime().db, near=near, query=query, filters=filters)
+    settings = runtime().settings
     context = dict(spots=spots, query=query, filters=filters, near=near,
-                   connector_types=CONNECTOR_TYPES)
+                   connector_types=CONNECTOR_TYPES, map_tiles=settings.map_tiles,
+                   map_attribution=settings.map_attribution)
     if htmx and htmx.target == "spots":
         return render_template("driver/_spots.html", **context)
     return render_template("driver/find_spot.html", **context)
@@ -104,6 +110,7 @@ def start(evse: str):
         body, status = _plug_page(evse, error=translate(refused), status=409)
         # The address bar shows the plug page again, not the form's POST address.
         return body, status, {"HX-Replace-Url": url_for("driver.plug", evse=evse)}
+    keep_started_session(token)
     return redirect(url_for("driver.session_page", token=token), 303)
 
 
@@ -162,10 +169,38 @@ def stop(token: str) -> Response:
 
 @bp.get("/sessions/<token>/receipt")
 def receipt(token: str):
-    live = _live(token)
-    if live.is_open:
+    rt = runtime()
+    bill = receipts.receipt(rt.db, rt.payments, token, rt.settings.remote_start_timeout)
+    if bill.live.is_open:
         abort(redirect(url_for("driver.session_page", token=token)))
-    return render_template("driver/receipt.html", live=live)
+    return render_template("driver/receipt.html", live=bill.live, receipt=bill)
+
+
+def _report_form(evse: str, message: str = "", error: str | None = None, status: int = 200):
+    page = plugs.plug_page(runtime().db, evse)
+    return render_template("driver/report.html", page=page, message=message, error=error,
+                           longest=problems.LONGEST_MESSAGE), status
+
+
+@bp.get("/c/<evse>/problem")
+def report_form(evse: str):
+    return _report_form(evse)
+
+
+@bp.post("/c/<evse>/problem")
+def report(evse: str):
+    """A driver's "report a problem": it reaches the owner's live board as an alert."""
+    protect()
+    message = request.form.get("message", "")
+    wait = throttles().reports.hit(client_address(), now())
+    if wait:
+        return _report_form(evse, message, _("You have sent several reports already. Please "
+                                             "wait an hour, or call the help number."), 429)
+    try:
+        problems.report_problem(runtime().db, evse, message)
+    except InvalidInput as invalid:
+        return _report_form(evse, message, translate(invalid), 400)
+    return render_template("driver/reported.html", page=plugs.plug_page(runtime().db, evse))
 
 
 @bp.get("/my-sessions")

@@ -30,6 +30,7 @@ from voltspot.domain.pricing import (
 )
 from voltspot.web.i18n import (
     current_locale,
+    duration,
     money,
     number,
     time_of_day,
@@ -269,10 +270,78 @@ def bill_line(line: BillLine, currency: str, terms: TariffTerms | None = None) -
     return f"{text} ({line.window})" if line.window else text
 
 
+def cable_text(plug) -> str:
+    """Whether the driver needs a cable: a socket or a cable fixed to the charger."""
+    if plug.tethered:
+        return _("Cable attached: no need to bring your own.")
+    return _("Socket: bring your own charging cable.")
+
+
+def session_time(span: timedelta | None) -> str:
+    """How long a session has run: "under 1 min" in its first minute (never "0 min"),
+    then as :func:`~voltspot.web.i18n.duration`."""
+    if span is not None and span < timedelta(minutes=1):
+        return _("under 1 min")
+    return duration(span)
+
+
+def _idle_price(terms: TariffTerms) -> int:
+    return terms.idle_fee_per_minute or next(
+        (w.idle_fee_per_minute for w in terms.windows if w.idle_fee_per_minute), 0)
+
+
+def idle_warning(live) -> str:
+    """For a car that has stopped charging but is still plugged in, when the idle fee
+    starts and what it costs, or that it runs; "" when no idle fee is coming."""
+    start = live.idle_fee_from
+    if start is None:
+        return ""
+    terms = live.terms
+    price = unit_price(_idle_price(terms), terms.currency, "min")
+    at = time_of_day(start, terms.timezone)
+    if live.updated_at < start:
+        return _("Charging has finished. Unplug before %(time)s: from then an idle fee of "
+                 "%(price)s applies.", time=at, price=price)
+    return _("An idle fee of %(price)s has applied since %(time)s. Unplug now.",
+             price=price, time=at)
+
+
+def hold_outcome(live) -> str:
+    """What happened to the card hold of an ended session, in one sentence; "" without
+    a hold."""
+    if not live.hold_amount:
+        return ""
+    held = money(live.hold_amount, live.currency)
+    if live.amount_captured is None:
+        return _("Payment being finalised: we take only what you used and release the rest "
+                 "of the %(held)s hold.", held=held)
+    if not live.amount_captured:
+        return _("Your hold of %(amount)s is released; nothing was charged.", amount=held)
+    return _("We took %(taken)s and released the rest of the %(held)s hold (%(released)s).",
+             taken=money(live.amount_captured, live.currency), held=held,
+             released=money(live.hold_amount - live.amount_captured, live.currency))
+
+
+CARD_BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express",
+               "maestro": "Maestro", "discover": "Discover", "jcb": "JCB",
+               "unionpay": "UnionPay", "diners": "Diners Club", "cartes_bancaires": "CB"}
+
+
+def payment_method(receipt) -> str:
+    """How a session with a card hold was paid: "Visa •••• 4242" when the provider names
+    the card, else "Card"."""
+    if receipt.card is None:
+        return _("Card")
+    brand = CARD_BRANDS.get(receipt.card.brand, receipt.card.brand.replace("_", " ").title())
+    return f"{brand} •••• {receipt.card.last4}"
+
+
 def init_driver_text(app: Flask) -> None:
     """Make every function above a Jinja filter."""
     app.jinja_env.filters.update(
         availability=availability, availability_reason=availability_reason,
         plug_label=plug_label, site_summary=site_summary, price_lines=price_lines,
         hold_sentence=hold_sentence, bill_line=bill_line, window_name=window_name,
-        price_now=price_now, what_to_expect=what_to_expect)
+        price_now=price_now, what_to_expect=what_to_expect, cable_text=cable_text,
+        session_time=session_time, idle_warning=idle_warning, hold_outcome=hold_outcome,
+        payment_method=payment_method)

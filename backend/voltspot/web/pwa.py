@@ -49,6 +49,7 @@ const CACHE = %(cache)s;
 const SHELL = %(shell)s;
 const OFFLINE_URL = %(offline)s;
 const SHELL_PATHS = new Set(SHELL);
+const NOTICE_ICON = %(icon)s;
 
 self.addEventListener("install", (event) => {
   // cache: "reload" skips the HTTP cache, so the new shell is really new.
@@ -86,6 +87,34 @@ self.addEventListener("fetch", (event) => {
     );
   }
   // Everything else (htmx fragments, the API) goes to the network untouched.
+});
+
+// A notice about the driver's session (voltspot/services/driver/notifications.py): JSON
+// with title, body, the page a tap opens and a tag (one notification per session and kind).
+self.addEventListener("push", (event) => {
+  let notice = {};
+  try {
+    notice = event.data ? event.data.json() : {};
+  } catch (error) {
+    notice = {body: event.data.text()};
+  }
+  event.waitUntil(self.registration.showNotification(notice.title || "Voltspot", {
+    body: notice.body || "",
+    tag: notice.tag,
+    icon: NOTICE_ICON,
+    data: {url: notice.url || "/"},
+  }));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const target = new URL((event.notification.data || {}).url || "/", self.location.origin);
+  if (target.origin !== self.location.origin) return;
+  event.waitUntil(self.clients.matchAll({type: "window", includeUncontrolled: true})
+    .then((windows) => {
+      const open = windows.find((client) => client.url === target.href);
+      return open ? open.focus() : self.clients.openWindow(target.href);
+    }));
 });
 """
 
@@ -173,6 +202,7 @@ def service_worker() -> Response:
         "cache": json.dumps(f"voltspot-shell-{version}"),
         "shell": json.dumps(shell),
         "offline": json.dumps(offline_url),
+        "icon": json.dumps(url_for("static", filename="icons/icon-192.png")),
     }
     response = Response(script, mimetype="text/javascript")
     response.headers["Service-Worker-Allowed"] = "/"

@@ -5,7 +5,8 @@ Headers on every response:
 
 - ``Content-Security-Policy``: scripts only from this origin, plus the inline scripts that
   carry this response's nonce (the Jinja global ``csp_nonce()``); no inline event handlers,
-  no ``eval``, no plugins. Styles may be inline (Bootstrap's and htmx's own). Map tiles and,
+  no ``eval``, no plugins. Styles may be inline (Bootstrap's and htmx's own). Map tiles (from
+  ``VOLTSPOT_MAP_TILES``'s host) and,
   with Stripe, Stripe.js are the only outside sources. ``frame-ancestors 'none'`` for the
   owner page, ``'self'`` elsewhere.
 - ``X-Content-Type-Options``, ``Referrer-Policy``, ``Permissions-Policy`` (the camera only
@@ -13,8 +14,10 @@ Headers on every response:
 - ``Cache-Control: no-store`` on the owner page, a driver's own session pages and every CSV
   export: shared or back-button caches must not keep someone's personal pages.
 
-Throttles (per process, see :mod:`voltspot.domain.throttle`): owner sign-in per account and
-per client address, and driver starts per client address.
+Throttles (see :mod:`voltspot.domain.throttle`): owner sign-in per account and per client
+address, and driver starts per client address. With ``VOLTSPOT_REDIS_URL`` every process
+of the installation shares them (:mod:`voltspot.cluster.throttles`, which also makes the
+runtime's throttles of chargers at the door); without it, the process's own.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, request
 from sqlalchemy.exc import DataError
@@ -29,7 +33,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
-from voltspot.domain.throttle import FailureThrottle, RateLimit
+from voltspot.cluster.node import RedisNode
+from voltspot.cluster.throttles import failure_throttle, rate_limit
+from voltspot.config import Settings
+from voltspot.domain.throttle import CallLimit, FailureCounter, FailureThrottle
 from voltspot.runtime import runtime
 
 MAP_TILES = "https://tile.openstreetmap.org"
@@ -47,13 +54,30 @@ _PERSONAL_PREFIXES = ("/owner", "/sessions/", "/my-sessions")
 @dataclass
 class Throttles:
     """The throttles of one application. ``starts``: driver starts per client address
-    (``VOLTSPOT_DRIVER_STARTS_PER_MINUTE``), so one phone cannot claim every plug."""
+    (``VOLTSPOT_DRIVER_STARTS_PER_MINUTE``), so one phone cannot claim every plug. (The
+    chargers' throttles are the runtime's ``station_throttles``: the OCPP gateway loads
+    without the web side.)"""
 
-    starts: RateLimit
-    sign_in_account: FailureThrottle = field(default_factory=FailureThrottle)
-    # An address may hold several owners (an office): more free failures than an account.
-    sign_in_address: FailureThrottle = field(
-        default_factory=lambda: FailureThrottle(free=20))
+    starts: CallLimit
+    # Drivers' problem reports per client address (``VOLTSPOT_DRIVER_REPORTS_PER_HOUR``).
+    reports: CallLimit
+    sign_in_account: FailureCounter = field(default_factory=FailureThrottle)
+    sign_in_address: FailureCounter = field(
+        default_factory=lambda: FailureThrottle(free=SIGN_IN_ADDRESS_FREE))
+
+
+# An address may hold several owners (an office): more free failures than an account.
+SIGN_IN_ADDRESS_FREE = 20
+
+
+def _throttles(node: RedisNode | None, settings: Settings) -> Throttles:
+    """The application's throttles: shared through Redis when ``node`` is given."""
+    return Throttles(
+        starts=rate_limit(node, "driver-starts", settings.driver_starts_per_minute, 60),
+        reports=rate_limit(node, "driver-reports", settings.driver_reports_per_hour, 3600),
+        sign_in_account=failure_throttle(node, "sign-in-account"),
+        sign_in_address=failure_throttle(node, "sign-in-address",
+                                         free=SIGN_IN_ADDRESS_FREE))
 
 
 def throttles(app: Flask | None = None) -> Throttles:
@@ -86,8 +110,19 @@ def public_url(path: str) -> str:
     return runtime().settings.public_url.rstrip("/") + path
 
 
-def content_security_policy(nonce: str, *, owner_page: bool, stripe: bool) -> str:
-    """The policy for one response."""
+def tile_origin(template: str) -> str | None:
+    """Where map tiles of the URL ``template`` come from, as a CSP source:
+    "https://{s}.tile.example.org/{z}/{x}/{y}.png" gives "https://*.tile.example.org";
+    None for no template (no map)."""
+    parts = urlsplit(template.replace("{s}", "*"))
+    if not template or parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def content_security_policy(nonce: str, *, owner_page: bool, stripe: bool,
+                            tiles: str | None = MAP_TILES) -> str:
+    """The policy for one response; ``tiles``: the map tiles' origin (None: no map)."""
     script = ["'self'", f"'nonce-{nonce}'"] + (list(STRIPE_SCRIPTS) if stripe else [])
     frames = list(STRIPE_FRAMES) if stripe else ["'none'"]
     connect = ["'self'"] + ([STRIPE_API] if stripe else [])
@@ -95,7 +130,7 @@ def content_security_policy(nonce: str, *, owner_page: bool, stripe: bool) -> st
         "default-src": ["'self'"],
         "script-src": script,
         "style-src": ["'self'", "'unsafe-inline'"],
-        "img-src": ["'self'", "data:", "blob:", MAP_TILES],
+        "img-src": ["'self'", "data:", "blob:"] + ([tiles] if tiles else []),
         "connect-src": connect,
         "frame-src": frames,
         "worker-src": ["'self'"],
@@ -127,7 +162,8 @@ def _secure(response: Response) -> Response:
     owner_page = request.path.startswith("/owner")
     headers = response.headers
     headers["Content-Security-Policy"] = content_security_policy(
-        csp_nonce(), owner_page=owner_page, stripe=settings.stripe_enabled)
+        csp_nonce(), owner_page=owner_page, stripe=settings.stripe_enabled,
+        tiles=tile_origin(settings.map_tiles))
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
     headers["Permissions-Policy"] = _permissions_policy(request.path,
@@ -177,8 +213,7 @@ def init_security(app: Flask) -> None:
     if settings.proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxies,
                                 x_proto=settings.proxies)
-    app.extensions["voltspot.throttles"] = Throttles(
-        starts=RateLimit(calls=settings.driver_starts_per_minute, per_seconds=60))
+    app.extensions["voltspot.throttles"] = _throttles(runtime(app).cluster.node, settings)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.globals["public_url"] = public_url
     app.after_request(_secure)

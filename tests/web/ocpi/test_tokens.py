@@ -8,7 +8,7 @@ import uuid
 
 from tests.support.emsp import Emsp
 from tests.support.ocpi import publish_site, register
-from tests.support.payloads import now_iso
+from tests.support.payloads import now_iso, transaction_event
 from tests.support.raw_charger import RawCharger, RawCharger201
 from voltspot.db import Database
 from voltspot.services.roaming import partners
@@ -166,3 +166,114 @@ def test_a_whitelisted_tag_the_charger_let_in_without_asking_starts_a_roaming_se
     put = emsp.wait_for(lambda: [r for r in emsp.pushes("sessions", "PUT")
                                  if r.body["cdr_token"]["uid"] == uid])
     assert put[0].body["auth_method"] == "WHITELIST"
+
+
+def _start_201(cpo, site, uid: str, transaction_id: str) -> list[dict]:
+    """A 2.0.1 charger that let ``uid`` in from its own list (no Authorize): Started, then
+    an Updated repeating the token; the answers."""
+    with RawCharger201(cpo.ws_url, site.charge_point_id, site.password) as charger:
+        charger.boot()
+        charger.settle()
+        started = charger.result("TransactionEvent", transaction_event(
+            "Started", transaction_id, 0, "Authorized", id_token=uid, state="EVConnected"))
+        updated = charger.result("TransactionEvent", transaction_event(
+            "Updated", transaction_id, 1, "ChargingStateChanged", id_token=uid,
+            state="Charging"))
+    return [started, updated]
+
+
+def _roaming_put(emsp: Emsp, uid: str) -> list:
+    return emsp.wait_for(lambda: [r for r in emsp.pushes("sessions", "PUT")
+                                  if r.body["cdr_token"]["uid"] == uid])
+
+
+def test_a_2_0_1_transaction_started_with_an_unknown_tag_is_authorised_by_the_emsp(
+        cpo, odb, emsp: Emsp):
+    register(emsp, cpo, odb)
+    site = publish_site(odb)
+    uid = _uid()
+    emsp.authorize_answer = {"allowed": "ALLOWED", "authorization_reference": "auth-201"}
+    answers = _start_201(cpo, site, uid, f"TX-{uid}")
+    assert [a["idTokenInfo"]["status"] for a in answers] == ["Accepted", "Accepted"]
+    # Asked once: the Updated repeating the token is the same transaction's.
+    assert len(emsp.pushes(f"tokens/{uid}/authorize", "POST")) == 1
+    put = _roaming_put(emsp, uid)
+    assert put[0].body["auth_method"] == "AUTH_REQUEST"
+    assert put[0].body["authorization_reference"] == "auth-201"
+    assert put[0].body["evse_uid"] == str(site.connector_pks[0])
+    assert emsp.violations == []
+
+
+def test_a_2_0_1_transaction_with_a_tag_the_emsp_refuses_is_told_invalid(
+        cpo, odb, emsp: Emsp):
+    register(emsp, cpo, odb)
+    site = publish_site(odb)
+    uid = _uid()
+    emsp.authorize_answer = {"allowed": "NOT_ALLOWED"}
+    answers = _start_201(cpo, site, uid, f"TX-{uid}")
+    assert answers[0]["idTokenInfo"]["status"] == "Invalid"
+    assert emsp.pushes(f"tokens/{uid}/authorize", "POST")
+    time.sleep(1)  # the roaming job runs every 0.3 s: a session would have been pushed
+    assert [r for r in emsp.pushes("sessions", "PUT") if r.body["cdr_token"]["uid"] == uid] == []
+
+
+def test_a_2_0_1_transaction_the_emsp_does_not_answer_for_is_refused_by_default(
+        cpo, odb, emsp: Emsp):
+    register(emsp, cpo, odb)
+    site = publish_site(odb)
+    uid = _uid()
+    emsp.call_cpo("PUT", _url(cpo, uid), json=_token(uid))
+    emsp.authorize_delay = 5
+    started = time.monotonic()
+    answers = _start_201(cpo, site, uid, f"TX-{uid}")
+    assert answers[0]["idTokenInfo"]["status"] == "Invalid"
+    assert emsp.pushes(f"tokens/{uid}/authorize", "POST")
+    assert time.monotonic() - started < 12
+
+
+def test_a_2_0_1_transaction_the_emsp_does_not_answer_for_follows_the_seen_valid_policy(
+        cpo, odb: Database, emsp: Emsp):
+    partner_id = register(emsp, cpo, odb)
+    partners.set_offline_policy(odb, partner_id, "seen_valid")
+    site = publish_site(odb)
+    uid = _uid()
+    emsp.call_cpo("PUT", _url(cpo, uid), json=_token(uid))
+    emsp.authorize_delay = 5
+    answers = _start_201(cpo, site, uid, f"TX-{uid}")
+    assert answers[0]["idTokenInfo"]["status"] == "Accepted"
+    put = _roaming_put(emsp, uid)
+    assert put[0].body["auth_method"] == "WHITELIST"
+
+
+def test_a_2_0_1_key_code_is_not_asked_about_at_the_emsp(cpo, odb, emsp: Emsp):
+    register(emsp, cpo, odb)
+    site = publish_site(odb)
+    uid = _uid()
+    with RawCharger201(cpo.ws_url, site.charge_point_id, site.password) as charger:
+        charger.boot()
+        charger.settle()
+        answer = charger.result("Authorize", {"idToken": {"idToken": uid, "type": "KeyCode"}})
+    assert answer["idTokenInfo"]["status"] == "Invalid"
+    assert emsp.pushes(f"tokens/{uid}/authorize") == []
+
+
+def test_a_2_0_1_transaction_with_a_tag_the_emsp_blocked_is_told_blocked(cpo, odb, emsp: Emsp):
+    register(emsp, cpo, odb)
+    site = publish_site(odb)
+    uid = _uid()
+    emsp.authorize_answer = {"allowed": "BLOCKED"}
+    answers = _start_201(cpo, site, uid, f"TX-{uid}")
+    assert answers[0]["idTokenInfo"]["status"] == "Blocked"
+
+
+def test_a_1_6_start_with_a_tag_the_emsp_says_expired_is_told_expired(cpo, odb, emsp: Emsp):
+    register(emsp, cpo, odb)
+    site = publish_site(odb)
+    uid = _uid()
+    emsp.authorize_answer = {"allowed": "EXPIRED"}
+    with RawCharger(cpo.ws_url, site.charge_point_id, site.password) as charger:
+        charger.boot()
+        begun = charger.result("StartTransaction", {"connectorId": 1, "idTag": uid,
+                                                    "meterStart": 0, "timestamp": now_iso()})
+    assert begun["idTagInfo"]["status"] == "Expired"
+    assert begun["transactionId"] > 0

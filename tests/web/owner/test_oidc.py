@@ -297,6 +297,34 @@ def test_an_identity_outside_the_allowed_domains_waits_for_an_admin(app, provide
     assert client.get("/owner/").status_code == 200
 
 
+def test_an_admin_lets_in_a_waiting_identity_from_the_owner_page(app, provider, db):
+    sub = f"user-{uuid.uuid4().hex[:8]}"
+    provider.add_user(sub, email=f"{sub}@elsewhere.example", email_verified=True)
+    sign_in_through_provider(app.test_client(), sub)
+    [waiting] = owners_for(db, provider, sub)
+    admin = sign_in(app.test_client(), make_owner(db, admin=True))
+    assert waiting.email in admin.get("/owner/sign-in-requests").get_data(as_text=True)
+    assert admin.post(f"/owner/sign-in-requests/{waiting.id}/approve",
+                      data={"csrf_token": csrf_of(admin)}).status_code == 302
+    client = app.test_client()
+    assert sign_in_through_provider(client, sub).headers["Location"] == "/owner/"
+    assert client.get("/owner/").status_code == 200
+
+
+def test_an_identity_an_admin_refused_is_told_so_and_stays_out(app, provider, db):
+    sub = f"user-{uuid.uuid4().hex[:8]}"
+    provider.add_user(sub, email=f"{sub}@elsewhere.example", email_verified=True)
+    sign_in_through_provider(app.test_client(), sub)
+    [waiting] = owners_for(db, provider, sub)
+    admin = sign_in(app.test_client(), make_owner(db, admin=True))
+    assert admin.post(f"/owner/sign-in-requests/{waiting.id}/refuse",
+                      data={"csrf_token": csrf_of(admin)}).status_code == 302
+    client = app.test_client()
+    assert sign_in_through_provider(client, sub).headers["Location"] == "/owner/login"
+    assert "did not let this account in" in client.get("/owner/login").get_data(as_text=True)
+    assert client.get("/owner/").status_code == 302
+
+
 def test_an_owner_signed_in_with_a_password_links_an_identity_and_then_signs_in_with_it(
         app, provider, db):
     owner = make_owner(db)

@@ -13,7 +13,7 @@ import pytest
 from tests.factories import add_session, make_card, make_place, utc
 from tests.support.owner import csrf_of, sign_in
 from voltspot.domain.statuses import PaymentState, SessionStatus
-from voltspot.models import MeterSample, OcppFrame
+from voltspot.models import ChargingSession, MeterSample, OcppFrame
 
 
 def shown(page: str) -> list[int]:
@@ -156,7 +156,8 @@ def test_the_csv_export_has_the_filtered_rows_with_local_times_kwh_and_major_uni
         "session_id": str(paid), "site": rows[0]["site"], "station": first_cp, "connector": "1",
         "card": "CARD-1", "status": "completed", "started_at": "2024-07-01T10:00:00+02:00",
         "stopped_at": "2024-07-01T11:30:00+02:00", "energy_kwh": "12.345", "cost": "12.34",
-        "currency": "EUR", "payment_state": "captured", "stop_reason": "Local"}
+        "currency": "EUR", "payment_state": "captured", "stop_reason": "Local",
+        "roaming_partner": ""}
 
 
 def test_the_csv_export_lists_all_the_owners_sessions_and_no_one_elses(
@@ -370,3 +371,20 @@ def test_the_csv_for_european_spreadsheets_has_a_bom_semicolons_and_decimal_comm
     (row,) = list(csv.DictReader(io.StringIO(body[1:]), delimiter=";"))
     assert (row["energy_kwh"], row["cost"]) == ("12,345", "3,90")
     assert row["card"] == "1.5"  # a card number is text, not a number
+
+
+def test_an_owner_cancels_a_session_still_waiting_for_the_car_and_its_hold_is_released(
+        db, signed_in, place):
+    with db.session() as session:
+        waiting = add_session(session, next(iter(place.stations.values())), None,
+                              minutes=None, status=SessionStatus.STARTING,
+                              payment_state=PaymentState.HELD)
+        session_id = waiting.id
+    page = signed_in.post(f"/owner/sessions/{session_id}/stop",
+                          data={"csrf_token": csrf_of(signed_in)}, follow_redirects=True)
+    assert "it is cancelled and its hold released" in html.unescape(page.get_data(as_text=True))
+    with db.session() as session:
+        cancelled = session.get(ChargingSession, session_id)
+        assert cancelled.status == SessionStatus.FAILED
+        assert cancelled.failure_reason == "The site owner cancelled before charging started"
+        assert cancelled.payment_state == PaymentState.TO_RELEASE

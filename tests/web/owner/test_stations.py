@@ -27,8 +27,9 @@ from tests.support.server import start_server, stop_server
 from voltspot.domain.statuses import ConnectorStatus, Registration
 from voltspot.models import Connector, OcppFrame, Site, Station, utcnow
 from voltspot.passwords import hash_password, password_matches
-from voltspot.services.owner import sites, station_admin
+from voltspot.services.owner import plugs, sites, station_admin
 from voltspot.services.owner.accounts import Viewer
+from voltspot.services.stations import registry
 
 
 def _unique(prefix: str) -> str:
@@ -222,6 +223,38 @@ def test_a_charge_point_id_already_registered_is_refused_with_a_clear_message(
         response)
 
 
+def test_a_charge_point_id_another_owner_registers_at_the_same_moment_is_a_form_error(
+        signed_in, db, site_id, other_owner, monkeypatch):
+    """Both adds pass the "is it free?" checks; the other commits first. Ours then meets
+    the unique key in the database and must answer as the checks would have."""
+    charge_point_id = _unique("CP")
+    theirs = make_site(db, other_owner)
+    password = registry.generate_password
+
+    def other_add_lands_first() -> str:
+        monkeypatch.setattr(registry, "generate_password", password)  # the other add's own
+        with db.session() as concurrent:
+            registry.register_station(concurrent, site_name=sites_name(db, theirs),
+                                      charge_point_id=charge_point_id, connectors=1)
+        return password()
+
+    monkeypatch.setattr(registry, "generate_password", other_add_lands_first)
+    response = post(signed_in, "/owner/stations/new", {
+        "site_id": str(site_id), "charge_point_id": charge_point_id, "connectors": "1",
+        "max_power_kw": "22"})
+    assert response.status_code == 422
+    assert f"A station with the id {charge_point_id} was registered a moment ago" in text(
+        response)
+    with db.session() as session:
+        assert session.scalar(select(Station.site_id).where(
+            Station.charge_point_id == charge_point_id)) == theirs
+
+
+def sites_name(db, site_id: int) -> str:
+    with db.session() as session:
+        return session.get(Site, site_id).name
+
+
 def test_adding_a_station_to_another_owners_site_is_404(signed_in, db, other_owner):
     theirs = make_site(db, other_owner)
     response = post(signed_in, "/owner/stations/new", {
@@ -338,6 +371,31 @@ def test_an_evse_id_already_in_use_is_refused_with_a_clear_message(signed_in, db
         "connector_type": "Type 2", "max_power_kw": "22", "evse_id": taken})
     assert response.status_code == 422
     assert f"{taken} is already used by another plug" in text(response)
+
+
+def test_an_evse_id_another_owner_takes_at_the_same_moment_is_a_form_error_not_500(
+        signed_in, db, added, other_owner, monkeypatch):
+    """Both saves pass the "is it free?" check; the other commits first. Ours then meets
+    the unique key in the database and must answer as the check would have."""
+    pk = connector_pk(db, added.charge_point_id)
+    theirs = connector_pk(db, make_station(db, other_owner,
+                                           make_site(db, other_owner)).charge_point_id)
+    wanted = f"NL*VSP*E{uuid.uuid4().int % 10**8}*1"
+    checked = plugs.check_evse_id_free
+
+    def check_then_lose_the_race(session, evse_id, connector_pk):
+        checked(session, evse_id, connector_pk)
+        with db.session() as concurrent:
+            concurrent.get(Connector, theirs).evse_id = evse_id
+
+    monkeypatch.setattr(plugs, "check_evse_id_free", check_then_lose_the_race)
+    response = post(signed_in, f"/owner/connectors/{pk}/edit", {
+        "connector_type": "Type 2", "max_power_kw": "22", "evse_id": wanted})
+    assert response.status_code == 422
+    assert f"{wanted} is already used by another plug" in text(response)
+    with db.session() as session:
+        assert session.get(Connector, theirs).evse_id == wanted
+        assert session.get(Connector, pk).evse_id != wanted
 
 
 def test_a_malformed_evse_id_is_refused(signed_in, db, added):

@@ -7,9 +7,10 @@ the response dataclass; no SQL, pricing or payments here.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
-from ocpp.routing import on
+from ocpp.routing import after, on
 from ocpp.v16 import call_result
 from ocpp.v16.enums import Action, DataTransferStatus, RegistrationStatus
 
@@ -21,6 +22,7 @@ from voltspot.ocpp.handlers import (
     checked_connector,
     checked_readings,
     checked_register,
+    refused_connector,
 )
 from voltspot.ocpp.timestamps import format_timestamp, parse_timestamp
 from voltspot.services.charging import lifecycle as charging
@@ -65,6 +67,11 @@ class ChargePoint16(StationHandlers):
             current_time=format_timestamp(utcnow()), interval=interval,
             status=RegistrationStatus(str(registration)))
 
+    @after(Action.boot_notification)
+    def after_boot_notification(self, **_: Any) -> None:
+        # Our own call needs this socket's reader to receive its answer: run beside it.
+        threading.Thread(target=self._messages.read_plug_count, daemon=True).start()
+
     @on(Action.heartbeat)
     def on_heartbeat(self) -> call_result.Heartbeat:
         self._messages.run_grouped(stations.record_seen)
@@ -75,10 +82,11 @@ class ChargePoint16(StationHandlers):
                                timestamp: str | None = None, info: str | None = None,
                                vendor_error_code: str | None = None,
                                **_: Any) -> call_result.StatusNotification:
-        self._messages.run_grouped(status_service.record_status, checked_connector(connector_id),
-                                   ConnectorStatus(status), error_code,
-                                   parse_timestamp(timestamp) if timestamp else None, info,
-                                   vendor_error_code)
+        if not self._messages.run_grouped(
+                status_service.record_status, checked_connector(connector_id),
+                ConnectorStatus(status), error_code,
+                parse_timestamp(timestamp) if timestamp else None, info, vendor_error_code):
+            raise refused_connector("connectorId", connector_id)
         return call_result.StatusNotification()
 
     @on(Action.authorize)

@@ -20,7 +20,13 @@ from voltspot.domain.authorization import IdTagInfo
 from voltspot.domain.clock import utcnow
 from voltspot.domain.money import major_units
 from voltspot.domain.statuses import Registration
-from voltspot.ocpp.handlers import StationHandlers, checked_connector, checked_readings
+from voltspot.ocpp.handlers import (
+    StationHandlers,
+    checked_connector,
+    checked_evse_connector,
+    checked_readings,
+    refused_connector,
+)
 from voltspot.ocpp.timestamps import format_timestamp, parse_timestamp
 from voltspot.services.charging import lifecycle as charging
 from voltspot.services.charging import transactions
@@ -118,16 +124,19 @@ class ChargePoint201(StationHandlers):
     @on(Action.status_notification)
     def on_status_notification(self, timestamp: str, connector_status: str, evse_id: int,
                                connector_id: int, **_: Any) -> call_result.StatusNotification:
-        self._messages.run_grouped(status_service.record_evse_status,
-                                   checked_connector(evse_id, "evseId"), connector_id,
-                                   connector_status, parse_timestamp(timestamp))
+        if not self._messages.run_grouped(
+                status_service.record_evse_status, checked_connector(evse_id, "evseId"),
+                checked_evse_connector(connector_id), connector_status,
+                parse_timestamp(timestamp)):
+            raise refused_connector("evseId", evse_id)
         return call_result.StatusNotification()
 
     @on(Action.authorize)
     def on_authorize(self, id_token: dict[str, Any], **_: Any) -> call_result.Authorize:
         info = self._messages.authorize(id_token["id_token"],
                                         Identity.from_settings(self._settings),
-                                        timeout=self._settings.ocpi_authorize_timeout)
+                                        timeout=self._settings.ocpi_authorize_timeout,
+                                        id_token_type=id_token["type"])
         return call_result.Authorize(id_token_info=_id_token_info(info))
 
     @on(Action.transaction_event)
@@ -156,7 +165,8 @@ class ChargePoint201(StationHandlers):
             follows_on=reference in self._new_over_this_connection,
             # Started and the periodic meter values of every charger: group-committed
             # like 1.6 StartTransaction and MeterValues.
-            grouped=event_type != "Ended")
+            grouped=event_type != "Ended", identity=Identity.from_settings(self._settings),
+            timeout=self._settings.ocpi_authorize_timeout)
         if event_type == "Ended":
             self._new_over_this_connection.discard(reference)
         elif not answer.replayed:
@@ -181,7 +191,8 @@ class ChargePoint201(StationHandlers):
     def on_notify_report(self, request_id: int, generated_at: str, seq_no: int,
                          report_data: list[dict[str, Any]] | None = None, tbc: bool = False,
                          **_: Any) -> call_result.NotifyReport:
-        self._messages.run(stations.record_device_report, report_data or [], first_part=seq_no == 0)
+        self._messages.run(stations.record_device_report, report_data or [],
+                           first_part=seq_no == 0, last_part=not tbc)
         return call_result.NotifyReport()
 
     @on(Action.notify_event)

@@ -4,6 +4,7 @@ transaction it causes."""
 from __future__ import annotations
 
 import logging
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -120,3 +121,36 @@ def remote_start_state(db: Database, token: str) -> dict[str, Any]:
             "failureReason": charging.failure_reason,
             "stopReason": charging.stop_reason,
         }
+
+
+class StopOutcome(StrEnum):
+    """What asking to stop a session came to."""
+
+    ALREADY_ENDED = "already_ended"
+    # It had not started at the charger: ended here, its hold released.
+    CANCELLED = "cancelled"
+    # The charger accepted; the session ends when its stop arrives.
+    ASKED = "asked"
+    UNREACHABLE = "unreachable"
+    REFUSED = "refused"
+
+
+def stop_session(db: Database, control: ChargerControl, session_id: int,
+                 cancel_reason: str) -> StopOutcome:
+    """Stop session ``session_id`` (the caller has checked it may): a running session is
+    stopped at the charger; one still waiting for the car is ended with ``cancel_reason``
+    and its hold released. The one way drivers and owners stop a session."""
+    with db.session() as session:
+        charging = session.get(ChargingSession, session_id)
+        if charging is None or not charging.status.is_open:
+            return StopOutcome.ALREADY_ENDED
+        if charging.transaction_id is None:
+            fail_session(charging, cancel_reason)
+            return StopOutcome.CANCELLED
+        charge_point_id = charging.station.charge_point_id
+        charger_transaction_id = charging.charger_transaction_id
+    try:
+        accepted = control.stop_charging(charge_point_id, charger_transaction_id).accepted
+    except (ChargerUnreachable, ChargerError):
+        return StopOutcome.UNREACHABLE
+    return StopOutcome.ASKED if accepted else StopOutcome.REFUSED

@@ -219,6 +219,16 @@ def _by_charger_id(session: Session, station_id: int,
         ChargingSession.charger_transaction_id == charger_transaction_id))
 
 
+def runs_under(session: Session, station_id: int, charger_transaction_id: str,
+               id_tag: str) -> bool:
+    """True when the charger's transaction is already recorded under ``id_tag`` (a later
+    event repeating its token has nothing new to authorise)."""
+    return session.scalar(select(ChargingSession.id).where(
+        ChargingSession.station_id == station_id,
+        ChargingSession.charger_transaction_id == charger_transaction_id,
+        ChargingSession.id_tag == id_tag)) is not None
+
+
 def _ends_open(charging_session: ChargingSession | None,
                event: TransactionEventReport) -> bool:
     """An Ended for a session still open is applied even when its seqNo was seen: a

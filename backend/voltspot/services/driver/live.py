@@ -16,9 +16,10 @@ from voltspot.domain.meter import SOC
 from voltspot.domain.pricing import Bill, TariffTerms
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import ChargingSession, Connector, MeterSample, utcnow
-from voltspot.services.charger_control import ChargerControl, ChargerError, ChargerUnreachable
+from voltspot.services.charger_control import ChargerControl
+from voltspot.services.charging import commands
 from voltspot.services.charging.billing import bill_for, frozen_terms
-from voltspot.services.charging.lifecycle import fail_session
+from voltspot.services.charging.commands import StopOutcome
 from voltspot.services.driver.spots import PlugView, SiteView, load_site
 from voltspot.services.driver.start import PaymentForm, payment_form
 from voltspot.services.errors import Conflict, NotFound
@@ -61,10 +62,26 @@ class LiveSession:
     notice: str | None
     updated_at: datetime
     terms: TariffTerms | None = None
+    # The session's number: the receipt number, by which the owner finds it.
+    number: int = 0
+    # When the car stopped drawing power while still plugged in (the idle fee counts from
+    # here, after the grace minutes); None while charging.
+    charging_ended_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
         return self.status.is_open
+
+    @property
+    def idle_fee_from(self) -> datetime | None:
+        """When the idle fee starts (or started) for a car that has stopped charging but is
+        still plugged in; None while charging, after the session, or with no idle fee."""
+        terms = self.terms
+        if (self.charging_ended_at is None or not self.is_open or terms is None
+                or not (terms.idle_fee_per_minute
+                        or any(w.idle_fee_per_minute for w in terms.windows))):
+            return None
+        return self.charging_ended_at + timedelta(minutes=terms.idle_grace_minutes)
 
     @property
     def elapsed(self) -> timedelta | None:
@@ -128,7 +145,8 @@ def live_session(db: Database, token: str, remote_start_timeout: int) -> LiveSes
             payment_state=PaymentState(charging.payment_state),
             failure_reason=charging.failure_reason, stop_reason=charging.stop_reason,
             notice=charging.notice or _sharing(session, charging), updated_at=now,
-            terms=frozen_terms(charging))
+            terms=frozen_terms(charging), number=charging.id,
+            charging_ended_at=charging.charging_ended_at)
 
 
 @dataclass(frozen=True)
@@ -152,21 +170,15 @@ def stop_session(db: Database, control: ChargerControl, token: str) -> None:
     for the car is cancelled and its hold released. Raises :class:`Conflict` when the
     charger cannot be reached (the session keeps running; the driver may unplug)."""
     with db.session() as session:
-        charging = session.scalar(select(ChargingSession).where(ChargingSession.token == token))
-        if charging is None:
-            raise NotFound(N_("This session link is not valid."))
-        if not charging.status.is_open:
-            return
-        if charging.transaction_id is None:
-            fail_session(charging, str(N_("You cancelled before charging started")))
-            return
-        charge_point_id = charging.station.charge_point_id
-        charger_transaction_id = charging.charger_transaction_id
-    try:
-        accepted = control.stop_charging(charge_point_id, charger_transaction_id).accepted
-    except (ChargerUnreachable, ChargerError):
+        session_id = session.scalar(select(ChargingSession.id)
+                                    .where(ChargingSession.token == token))
+    if session_id is None:
+        raise NotFound(N_("This session link is not valid."))
+    outcome = commands.stop_session(db, control, session_id,
+                                    str(N_("You cancelled before charging started")))
+    if outcome is StopOutcome.UNREACHABLE:
         raise Conflict(N_("We could not reach the charger to stop it. Unplug your car to end "
-                          "the session; you pay only for the energy delivered.")) from None
-    if not accepted:
+                          "the session; you pay only for the energy delivered."))
+    if outcome is StopOutcome.REFUSED:
         raise Conflict(N_("The charger refused to stop. Unplug your car to end the session; "
                           "you pay only for the energy delivered."))

@@ -15,12 +15,18 @@ from voltspot.db import Database
 from voltspot.domain.availability import Availability, plug_availability, station_online
 from voltspot.domain.evse_ids import url_safe
 from voltspot.domain.pricing import TariffTerms, price_summary
+from voltspot.domain.statuses import ConnectorType
 from voltspot.models import ChargingSession, Site, Station, Tariff, utcnow
 from voltspot.services.charging.billing import terms_of
 from voltspot.services.errors import NotFound
 from voltspot.services.messages import N_
 
 log = logging.getLogger(__name__)
+
+
+# Plugs that always come on the charger's own cable (DC, and Type 1 cars' AC plug): only
+# a Type 2 or domestic plug may be a socket the driver brings a cable for.
+ALWAYS_CABLE = frozenset({ConnectorType.CCS2, ConnectorType.CHADEMO, ConnectorType.TYPE1})
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,8 @@ class PlugView:
     availability: Availability
     heard_at: datetime | None
     terms: TariffTerms | None = None
+    # A cable fixed to the charger; False: a socket, the driver brings a cable.
+    tethered: bool = False
 
     @property
     def label(self) -> str:
@@ -116,6 +124,7 @@ def _site_view(site: Site, stations: list[Station], tariffs: dict[int, Tariff],
                 availability=plug_availability(online, connector.status,
                                                connector.id in claimed),
                 heard_at=station.last_seen_at,
+                tethered=connector.tethered or connector.connector_type in ALWAYS_CABLE,
                 terms=terms_of(tariffs[connector.tariff_id], site)
                 if connector.tariff_id in tariffs else None))
     # The site's headline price: its first priced plug's (each plug page shows its own).

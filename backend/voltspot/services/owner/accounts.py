@@ -90,6 +90,7 @@ class OidcRefusal(StrEnum):
     """Why a provider identity was not signed in."""
 
     AWAITING_APPROVAL = "awaiting approval"
+    REFUSED = "refused"
     EMAIL_TAKEN = "email taken"
     LINKED_ELSEWHERE = "linked elsewhere"
 
@@ -117,7 +118,8 @@ def sign_in_oidc(session: Session, issuer: str, subject: str, email: str | None,
     - An unknown identity never takes over an account, even one with its email: when the
       (verified) email is taken the identity is refused. Otherwise a new owner is created,
       approved at once only when the email's domain is in ``allowed_domains`` (else an
-      admin approves it, ``voltspot owner approve``)."""
+      admin approves or refuses it: the owner page's sign-in requests, or ``voltspot
+      owner approve``). A refused identity stays refused."""
     owner = session.scalar(select(Owner).where(Owner.oidc_issuer == issuer,
                                                Owner.oidc_subject == subject))
     if link_to is not None:
@@ -137,7 +139,8 @@ def sign_in_oidc(session: Session, issuer: str, subject: str, email: str | None,
         session.add(owner)
     if not owner.approved:
         session.flush()
-        return OidcOutcome(None, OidcRefusal.AWAITING_APPROVAL)
+        return OidcOutcome(None, OidcRefusal.AWAITING_APPROVAL if owner.refused_at is None
+                           else OidcRefusal.REFUSED)
     owner.last_login_at = utcnow()
     session.flush()
     return OidcOutcome(owner.id)
@@ -149,7 +152,7 @@ def approve_owner(session: Session, email: str) -> Owner:
     owner = session.scalar(select(Owner).where(Owner.email == email.strip().lower()))
     if owner is None:
         raise NotFound(f"no owner with email {email.strip().lower()}")
-    owner.approved = True
+    owner.approved, owner.refused_at = True, None
     return owner
 
 

@@ -17,7 +17,16 @@ from voltspot.domain.statuses import (
     SessionStatus,
     plug_words,
 )
-from voltspot.models import ChargingSession, Connector, IdToken, Site, Station, utcnow
+from voltspot.models import (
+    ChargingSession,
+    Connector,
+    IdToken,
+    OcpiPartner,
+    OcpiSession,
+    Site,
+    Station,
+    utcnow,
+)
 from voltspot.services.charging.billing import bill_for
 from voltspot.services.messages import N_
 from voltspot.services.owner.accounts import Viewer, scope_sites
@@ -114,6 +123,12 @@ def _live_board(session: Session, viewer: Viewer) -> Board:
     tags = [s.id_tag for s in running.values() if s.id_tag]
     holders = dict(session.execute(select(IdToken.id_tag, IdToken.holder_name).where(
         IdToken.id_tag.in_(tags))).all()) if tags else {}
+    # Roaming sessions' partners (their drivers are the partners', not card holders).
+    partner_of = dict(session.execute(
+        select(OcpiSession.session_id, OcpiPartner.name)
+        .join(OcpiPartner, OcpiPartner.id == OcpiSession.partner_id)
+        .where(OcpiSession.session_id.in_([s.id for s in running.values()]))).all()
+    ) if running else {}
     alerts: list[Alert] = []
     tiles = []
     online_count = 0
@@ -139,7 +154,7 @@ def _live_board(session: Session, viewer: Viewer) -> Board:
                                     N_("Restart the station"), station.charge_point_id,
                                     kind="fault" if online else "offline"))
             charging = running.get((station.id, connector.connector_id))
-            plugs.append(_plug_tile(session, connector, charging, holders, now))
+            plugs.append(_plug_tile(session, connector, charging, holders, partner_of, now))
         tiles.append(StationTile(station.charge_point_id, station.site.name, online,
                                  station.last_seen_at, plugs))
     for failed in session.scalars(select(ChargingSession).where(
@@ -175,7 +190,8 @@ def _live_board(session: Session, viewer: Viewer) -> Board:
 
 
 def _plug_tile(session: Session, connector: Connector, charging: ChargingSession | None,
-               holders: dict[str, str], now: datetime) -> PlugTile:
+               holders: dict[str, str], partner_of: dict[int, str], now: datetime
+               ) -> PlugTile:
     status = plug_words(connector.status)[0]
     if charging is None:
         return PlugTile(connector.connector_id, status, connector.error_code, None, None)
@@ -183,7 +199,8 @@ def _plug_tile(session: Session, connector: Connector, charging: ChargingSession
     return PlugTile(
         connector.connector_id, status, connector.error_code,
         power_kw=(charging.power_w or 0) / 1000, energy_kwh=charging.energy_wh / 1000,
-        session_id=charging.id, driver=who(charging.id_tag, holders.get(charging.id_tag or "")),
+        session_id=charging.id, driver=who(charging.id_tag, holders.get(charging.id_tag or ""),
+                                              partner_of.get(charging.id)),
         started_at=charging.started_at or charging.requested_at or charging.created_at,
         cost_so_far=bill.total if bill else None, currency=bill.currency if bill else None)
 

@@ -1,4 +1,4 @@
-"""A plug's settings as its owner edits them: type, most power and EVSE id.
+"""A plug's settings as its owner edits them: type, cable, most power and EVSE id.
 
 Lookups go through :mod:`voltspot.services.owner.accounts` (another owner's plug raises
 :class:`NotFound`); each function opens and commits its own transaction.
@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from voltspot.db import Database
@@ -26,6 +27,11 @@ POWER_ERROR = (f"Write the most power one plug gives, in kW, between 0 and {MAX_
                "such as 22 or 7.4.")
 
 
+# The "cable" field: a socket the driver brings a cable for, or a cable fixed to the charger.
+CABLE_SOCKET = "socket"
+CABLE_TETHERED = "tethered"
+
+
 @dataclass(frozen=True)
 class PlugEdit:
     """A plug's edit form: which plug, and the text its fields start with."""
@@ -39,7 +45,8 @@ class PlugEdit:
 def _plug_edit(connector: Connector, form: Mapping[str, str] | None = None) -> PlugEdit:
     values = {"connector_type": str(connector.connector_type),
               "max_power_kw": f"{connector.max_power_w / 1000:g}",
-              "evse_id": connector.evse_id or ""}
+              "evse_id": connector.evse_id or "",
+              "cable": CABLE_TETHERED if connector.tethered else CABLE_SOCKET}
     if form is not None:
         values = {name: str(form.get(name, "")) for name in values}
     return PlugEdit(connector.id, connector.connector_id, connector.station.charge_point_id,
@@ -58,14 +65,18 @@ def check_evse_id_free(session: Session, evse_id: str, connector_pk: int) -> Non
     """Raise :class:`FormInvalid` (field ``evse_id``) when another plug has ``evse_id``."""
     if session.scalar(select(Connector.id).where(Connector.evse_id == evse_id,
                                                  Connector.id != connector_pk)) is not None:
-        raise FormInvalid({"evse_id": f"{evse_id} is already used by another plug. Each plug "
-                                      "needs its own EVSE id."})
+        raise FormInvalid({"evse_id": _taken(evse_id)})
+
+
+def _taken(evse_id: str) -> str:
+    return f"{evse_id} is already used by another plug. Each plug needs its own EVSE id."
 
 
 def update_plug(db: Database, viewer: Viewer, connector_pk: int, form: Mapping[str, str]
                 ) -> PlugEdit:
-    """Save a plug's type, most power and EVSE id (normalised to ``CC*OOO*E…``, unique).
-    Raises :class:`NotFound` for another owner's plug and :class:`FormInvalid`."""
+    """Save a plug's type, cable (``cable``: socket or tethered; missing: socket), most
+    power and EVSE id (normalised to ``CC*OOO*E…``, unique). Raises :class:`NotFound` for
+    another owner's plug and :class:`FormInvalid`."""
     errors: dict[str, str] = {}
     connector_type = forms.choice(forms.text(form, "connector_type"), ConnectorType)
     if connector_type is None:
@@ -73,6 +84,9 @@ def update_plug(db: Database, viewer: Viewer, connector_pk: int, form: Mapping[s
     power_w = forms.kilowatts(forms.text(form, "max_power_kw"), MAX_POWER_KW)
     if power_w is None:
         errors["max_power_kw"] = POWER_ERROR
+    cable = forms.text(form, "cable") or CABLE_SOCKET
+    if cable not in (CABLE_SOCKET, CABLE_TETHERED):
+        errors["cable"] = N_("Choose whether drivers bring their own cable or one is attached.")
     evse_id = None
     try:
         evse_id = normalise_evse_id(forms.text(form, "evse_id"))
@@ -85,9 +99,15 @@ def update_plug(db: Database, viewer: Viewer, connector_pk: int, form: Mapping[s
             raise FormInvalid(errors, form)
         try:
             check_evse_id_free(session, evse_id, connector.id)
+            connector.connector_type, connector.max_power_w, connector.evse_id = (
+                ConnectorType(connector_type), power_w, evse_id)
+            connector.tethered = cable == CABLE_TETHERED
+            try:
+                session.flush()
+            except IntegrityError:
+                # Another save took the id between the check and ours: the same answer as
+                # the check's (the transaction rolls back).
+                raise FormInvalid({"evse_id": _taken(evse_id)}) from None
         except FormInvalid as taken:
             raise FormInvalid(taken.errors, form) from None
-        connector.connector_type, connector.max_power_w, connector.evse_id = (
-            ConnectorType(connector_type), power_w, evse_id)
-        session.flush()
         return _plug_edit(connector)

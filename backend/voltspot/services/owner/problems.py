@@ -40,15 +40,16 @@ def report_problem(db: Database, evse_id: str, message: str) -> ReportedProblem:
     if not text:
         raise InvalidInput(N_("Write what is wrong, for example “the cable is damaged”."))
     if len(text) > LONGEST_MESSAGE:
-        raise InvalidInput(f"Please keep it under {LONGEST_MESSAGE} characters.")
+        raise InvalidInput(N_("Please keep it under %(limit)d characters.",
+                              limit=LONGEST_MESSAGE))
     try:
         normal = normalise_evse_id(evse_id)
     except EvseIdError:
-        raise NotFound(f"“{evse_id}” is not a charger code.") from None
+        raise NotFound(N_("“%(code)s” is not a charger code.", code=evse_id)) from None
     with db.session() as session:
         connector = session.scalar(select(Connector).where(Connector.evse_id == normal))
         if connector is None:
-            raise NotFound(f"We do not know the charger {normal}.")
+            raise NotFound(N_("We do not know the charger %(evse)s.", evse=normal))
         report = ProblemReport(station_id=connector.station_id, connector_pk=connector.id,
                                message=text, reported_at=utcnow())
         session.add(report)

@@ -4,7 +4,7 @@ running session from its page.
 
 Both go through the charging services the API and the driver use (a remote start that is
 tracked to its transaction: :func:`voltspot.services.charging.commands.remote_start`; the
-stop of :func:`voltspot.services.driver.live.stop_session`), so a session started here
+stop of :func:`voltspot.services.charging.commands.stop_session`), so a session started here
 is the same kind of session as one started anywhere else.
 """
 
@@ -26,8 +26,7 @@ from voltspot.services.charger_control import (
     ChargerUnreachable,
     StartRequest,
 )
-from voltspot.services.charging.commands import remote_start
-from voltspot.services.driver.live import stop_session
+from voltspot.services.charging.commands import StopOutcome, remote_start, stop_session
 from voltspot.services.driver.start import new_id_tag
 from voltspot.services.errors import Conflict, InvalidInput
 from voltspot.services.messages import N_
@@ -146,16 +145,17 @@ def stop_running_session(db: Database, control: ChargerControl, viewer: Viewer,
     cancelled) and say so in one sentence. Raises :class:`NotFound` for another owner's
     session and :class:`Conflict` when the charger cannot be reached or refuses."""
     with db.session() as session:
-        charging = owned_session(session, viewer, session_id)
-        token, was_open = charging.token, charging.status.is_open
-    if not was_open:
+        owned_session(session, viewer, session_id)
+    outcome = stop_session(
+        db, control, session_id, str(N_("The site owner cancelled before charging started")))
+    if outcome is StopOutcome.ALREADY_ENDED:
         return N_("This session has already ended.")
-    try:
-        stop_session(db, control, token)
-    except Conflict:
+    if outcome is StopOutcome.CANCELLED:
+        return N_("The session had not started charging; it is cancelled and its hold "
+                  "released.")
+    if outcome in (StopOutcome.UNREACHABLE, StopOutcome.REFUSED):
         raise Conflict(N_("The station could not be reached or refused to stop, so the "
-                          "session goes on. Try again, or unplug the car at the station.")
-                       ) from None
+                          "session goes on. Try again, or unplug the car at the station."))
     return N_("The station was asked to stop; the session ends as soon as it confirms.")
 
 

@@ -1,6 +1,7 @@
 """Session facts in an owner's words, not the protocol's: its state, how it was started,
-why it stopped, and who charged (a card holder, or "App driver" for the one-off tags the
-driver app and the owner page hand to chargers). Pure lookups."""
+why it stopped, and who charged (a card holder, a roaming partner's driver, or "App
+driver" for the one-off tags the driver app and the owner page hand to chargers). Pure
+lookups."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ STATUS_TONES = {
     SessionStatus.COMPLETED: "free", SessionStatus.FAILED: "out-of-order",
 }
 ORIGIN_WORDS = {"remote": N_("Remotely (owner page or API)"), "charger": N_("At the charger"),
-                "driver": N_("In the driver app")}
+                "driver": N_("In the driver app"), "ocpi": N_("By a roaming partner")}
 # OCPP 1.6 StopTransaction reasons and OCPP 2.0.1 stoppedReason values.
 STOP_WORDS = {
     "EVDisconnected": N_("Car unplugged"), "Local": N_("Stopped at the charger"),
@@ -35,6 +36,10 @@ STOP_WORDS = {
     "ImmediateReset": N_("Charger restarted"), "MasterPass": N_("Master card"),
     "LocalOutOfCredit": N_("Out of credit"), "ReqEnergyTransfer": N_("Car asked to stop"),
 }
+# How a roaming partner's driver was let in (OCPI AuthMethod).
+ROAMING_AUTH_WORDS = {"AUTH_REQUEST": N_("The partner, asked at the charger"),
+                      "COMMAND": N_("The partner's app (remote start)"),
+                      "WHITELIST": N_("The partner's list of cards")}
 # Tags Voltspot itself hands to chargers for sessions without a card (driver.new_id_tag).
 APP_TAG_PREFIX = "VS"
 APP_TAG_LENGTH = 20
@@ -67,9 +72,13 @@ def is_app_tag(id_tag: str | None) -> bool:
         APP_TAG_PREFIX) and id_tag[2:].isalnum() and id_tag[2:].upper() == id_tag[2:]
 
 
-def who(id_tag: str | None, holder_name: str | None) -> str:
-    """Who charged: the card's holder (or its number when it has no name), "App driver"
-    for a tag of our own, "—" for nobody."""
+def who(id_tag: str | None, holder_name: str | None, roaming_partner: str | None = None
+        ) -> str:
+    """Who charged: a roaming partner's driver by the partner's name, the card's holder
+    (or its number when it has no name), "App driver" for a tag of our own, "—" for
+    nobody."""
+    if roaming_partner:
+        return N_("%(partner)s driver (roaming)", partner=roaming_partner)
     if not id_tag:
         return "—"
     if holder_name:
@@ -77,3 +86,7 @@ def who(id_tag: str | None, holder_name: str | None) -> str:
     if is_app_tag(id_tag):
         return N_("App driver")
     return N_("Card %(number)s", number=id_tag)
+
+
+def roaming_auth_words(auth_method: str) -> str:
+    return ROAMING_AUTH_WORDS.get(auth_method, auth_method)

@@ -27,6 +27,9 @@ from voltspot.models import (
     ChargingSession,
     IdToken,
     MeterSample,
+    OcpiCdr,
+    OcpiPartner,
+    OcpiSession,
     OcppFrame,
     Site,
     Station,
@@ -70,7 +73,8 @@ PAYMENT_WORDS = {
 class SessionFilters:
     """What the table shows: sessions created on local days ``first_day``..``last_day``
     (in the reporting time zone), on one site, one station (charge point id), for one
-    RFID card (id tag), in one payment state. ``None`` means any."""
+    RFID card (id tag), in one payment state, of one roaming partner's drivers.
+    ``None`` means any."""
 
     first_day: date | None = None
     last_day: date | None = None
@@ -78,12 +82,13 @@ class SessionFilters:
     station: str | None = None
     id_tag: str | None = None
     payment_state: PaymentState | None = None
+    partner_id: int | None = None
 
     def as_args(self) -> dict[str, str]:
         """The filters as query arguments (for links that keep them)."""
         values = {"from": self.first_day, "to": self.last_day, "site": self.site_id,
                   "station": self.station, "card": self.id_tag,
-                  "payment": self.payment_state}
+                  "payment": self.payment_state, "partner": self.partner_id}
         return {name: str(value) for name, value in values.items() if value is not None}
 
 
@@ -110,6 +115,11 @@ def parse_filters(args: Mapping[str, str]) -> tuple[SessionFilters, list[str]]:
     if site is not None and not site.isdigit():
         problems.append(f"“{site}” is not a site, so all sites are shown.")
         site = None
+    partner = text("partner", 12)
+    if partner is not None and not partner.isdigit():
+        problems.append(f"“{partner}” is not a roaming partner, so everyone's sessions are "
+                        f"shown.")
+        partner = None
     payment = text("payment", 16)
     if payment is not None and payment not in set(PaymentState):
         problems.append(f"“{payment}” is not a payment state, so all are shown.")
@@ -117,7 +127,8 @@ def parse_filters(args: Mapping[str, str]) -> tuple[SessionFilters, list[str]]:
     filters = SessionFilters(
         first_day=day("from", "first day"), last_day=day("to", "last day"),
         site_id=int(site) if site else None, station=text("station", 48),
-        id_tag=text("card", 20), payment_state=PaymentState(payment) if payment else None)
+        id_tag=text("card", 20), payment_state=PaymentState(payment) if payment else None,
+        partner_id=int(partner) if partner else None)
     return filters, problems
 
 
@@ -129,6 +140,8 @@ class FilterChoices:
     stations: list[str]
     cards: list[tuple[str, str]]
     payment_states: list[str] = field(default_factory=lambda: [str(s) for s in PaymentState])
+    # (id, name) of the roaming partners whose drivers charged at the viewer's sites.
+    partners: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _filter_choices(session: Session, viewer: Viewer) -> FilterChoices:
@@ -137,15 +150,24 @@ def _filter_choices(session: Session, viewer: Viewer) -> FilterChoices:
     cards = select(IdToken.id_tag, IdToken.holder_name).order_by(IdToken.id_tag)
     if not viewer.is_admin:
         cards = cards.where(IdToken.owner_id == viewer.owner_id)
+    partners = scope_sites(viewer, select(OcpiPartner.id, OcpiPartner.name).distinct()
+                           .join(OcpiSession, OcpiSession.partner_id == OcpiPartner.id)
+                           .join(ChargingSession, ChargingSession.id == OcpiSession.session_id)
+                           .join(Station, ChargingSession.station_id == Station.id)
+                           .join(Site, Station.site_id == Site.id)).order_by(OcpiPartner.name)
     return FilterChoices(site_choices(session, viewer), list(stations),
-                         [tuple(row) for row in session.execute(cards).all()])
+                         [tuple(row) for row in session.execute(cards).all()],
+                         partners=[tuple(row) for row in session.execute(partners).all()])
 
 
 def _filtered(viewer: Viewer, filters: SessionFilters, timezone: str, *columns: Any) -> Select:
     statement = scope_sites(viewer, select(*columns)
                             .join(Station, ChargingSession.station_id == Station.id)
                             .outerjoin(Site, Station.site_id == Site.id)
-                            .outerjoin(IdToken, IdToken.id_tag == ChargingSession.id_tag))
+                            .outerjoin(IdToken, IdToken.id_tag == ChargingSession.id_tag)
+                            # A roaming session's partner (who pays for it).
+                            .outerjoin(OcpiSession, OcpiSession.session_id == ChargingSession.id)
+                            .outerjoin(OcpiPartner, OcpiPartner.id == OcpiSession.partner_id))
     zone = ZoneInfo(timezone)
     if filters.first_day is not None:
         since = datetime.combine(filters.first_day, datetime.min.time(), tzinfo=zone)
@@ -162,6 +184,8 @@ def _filtered(viewer: Viewer, filters: SessionFilters, timezone: str, *columns: 
         statement = statement.where(ChargingSession.id_tag == filters.id_tag)
     if filters.payment_state is not None:
         statement = statement.where(ChargingSession.payment_state == filters.payment_state)
+    if filters.partner_id is not None:
+        statement = statement.where(OcpiSession.partner_id == filters.partner_id)
     return statement
 
 
@@ -186,6 +210,8 @@ class SessionRow:
     stop_reason: str | None
     failure_reason: str | None
     holder_name: str | None
+    # The roaming partner whose driver charged (the eMSP pays); None: not roaming.
+    roaming_partner: str | None
 
     @property
     def duration(self) -> timedelta | None:
@@ -201,7 +227,7 @@ _ROW_COLUMNS = (
     ChargingSession.created_at, ChargingSession.started_at, ChargingSession.stopped_at,
     ChargingSession.energy_wh, ChargingSession.cost, ChargingSession.currency,
     ChargingSession.payment_state, ChargingSession.stop_reason, ChargingSession.failure_reason,
-    IdToken.holder_name,
+    IdToken.holder_name, OcpiPartner.name,
 )
 
 
@@ -277,7 +303,8 @@ def _session_page(session: Session, viewer: Viewer, filters: SessionFilters, *,
 # --- CSV -------------------------------------------------------------------------------
 
 CSV_HEADER = ("session_id", "site", "station", "connector", "card", "status", "started_at",
-              "stopped_at", "energy_kwh", "cost", "currency", "payment_state", "stop_reason")
+              "stopped_at", "energy_kwh", "cost", "currency", "payment_state", "stop_reason",
+              "roaming_partner")
 CSV_NUMBERS = {CSV_HEADER.index("energy_kwh"), CSV_HEADER.index("cost")}
 
 
@@ -318,7 +345,8 @@ def _csv_lines(session: Session, viewer: Viewer, filters: SessionFilters, batch:
                 _local_iso(row.stopped_at, row.timezone), f"{row.energy_wh / 1000:.3f}",
                 "" if row.cost is None or row.currency is None
                 else major_units(row.cost, row.currency),
-                row.currency or "", row.payment_state, safe_cell(row.stop_reason)),
+                row.currency or "", row.payment_state, safe_cell(row.stop_reason),
+                safe_cell(row.roaming_partner)),
                 CSV_NUMBERS))
         yield buffer.getvalue()
         buffer.seek(0)
@@ -384,6 +412,38 @@ def _facts(charging: ChargingSession) -> SessionFacts:
 
 
 @dataclass(frozen=True)
+class RoamingFacts:
+    """The roaming side of a session: the partner whose driver charged (the eMSP, who
+    pays), the driver's token, how it was authorised, and where its CDR stands."""
+
+    partner_name: str
+    token_uid: str | None
+    contract_id: str | None
+    auth_method: str
+    cdr_state: str
+
+
+def _roaming(session: Session, charging: ChargingSession) -> RoamingFacts | None:
+    found = session.execute(
+        select(OcpiSession, OcpiPartner.name, OcpiCdr.id, OcpiCdr.acknowledged_at)
+        .join(OcpiPartner, OcpiPartner.id == OcpiSession.partner_id)
+        .outerjoin(OcpiCdr, OcpiCdr.session_id == OcpiSession.session_id)
+        .where(OcpiSession.session_id == charging.id)).first()
+    if found is None:
+        return None
+    roaming, partner_name, cdr_id, acknowledged_at = found
+    if cdr_id is None:
+        cdr_state = {SessionStatus.COMPLETED: "being made",
+                     SessionStatus.FAILED: "none (it never charged)"}.get(
+            charging.status, "due when the session ends")
+    else:
+        cdr_state = "sent" if acknowledged_at else "waiting to be sent"
+    token = roaming.cdr_token or {}
+    return RoamingFacts(partner_name, token.get("uid"), token.get("contract_id"),
+                        roaming.auth_method, cdr_state)
+
+
+@dataclass(frozen=True)
 class SessionDetail:
     charging: SessionFacts
     site_name: str
@@ -401,6 +461,7 @@ class SessionDetail:
     # Its page keeps following it a little after it ends: the charger's last messages
     # (StopTransaction, the plug's status) are logged a moment after the session closes.
     still_live: bool = False
+    roaming: RoamingFacts | None = None
 
 
 def _meter(session: Session, charging: ChargingSession) -> list[MeterPoint]:
@@ -464,7 +525,8 @@ def _session_detail(session: Session, viewer: Viewer, session_id: int, now: date
         holder_name=None if charging.id_tag is None else session.scalar(
             select(IdToken.holder_name).where(IdToken.id_tag == charging.id_tag)),
         still_live=charging.status.is_open or (
-            charging.stopped_at is not None and now - charging.stopped_at < LIVE_AFTER_END))
+            charging.stopped_at is not None and now - charging.stopped_at < LIVE_AFTER_END),
+        roaming=_roaming(session, charging))
 
 
 def minor_units(text: str, currency: str) -> int:

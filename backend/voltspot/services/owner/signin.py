@@ -13,7 +13,8 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, or_
+from sqlalchemy.orm import Session
 
 from voltspot.db import Database
 from voltspot.models import OwnerSignIn, utcnow
@@ -24,7 +25,7 @@ from voltspot.services.owner.accounts import OidcOutcome, OidcRefusal, Viewer
 SEEN_RESOLUTION = timedelta(seconds=60)
 
 __all__ = ["OidcOutcome", "OidcRefusal", "Viewer", "add_owner", "approve_owner",
-           "begin", "end", "sign_in_with_oidc", "sign_in_with_password", "viewer"]
+           "begin", "end", "forget_expired", "sign_in_with_oidc", "sign_in_with_password", "viewer"]
 
 
 def _digest(token: str) -> str:
@@ -62,6 +63,16 @@ def viewer(db: Database, token: str, *, idle: timedelta, lifetime: timedelta,
         if now - signed_in.last_seen_at > SEEN_RESOLUTION:
             signed_in.last_seen_at = now
         return accounts.viewer_for(session, signed_in.owner_id)
+
+
+def forget_expired(session: Session, *, idle: timedelta, lifetime: timedelta) -> int:
+    """Delete the signed-in browsers left alone longer than ``idle`` or signed in longer
+    than ``lifetime`` ago (housekeeping: a browser never seen again leaves its row
+    behind); returns how many."""
+    now = utcnow()
+    return session.execute(delete(OwnerSignIn).where(or_(
+        OwnerSignIn.last_seen_at < now - idle,
+        OwnerSignIn.created_at < now - lifetime))).rowcount
 
 
 def sign_in_with_password(db: Database, email: str, password: str) -> int | None:

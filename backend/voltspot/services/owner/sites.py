@@ -24,6 +24,8 @@ from voltspot.services.owner.accounts import Viewer, owned_site, scope_sites
 from voltspot.services.owner.reference import COUNTRIES, CURRENCIES, timezones
 
 _PHONE = re.compile(r"^\+?[0-9 ()./-]+$")
+# An EU VAT identification number: two letters, then 2 to 13 letters and digits.
+_VAT_NUMBER = re.compile(r"^[A-Z]{2}[0-9A-Z+*]{2,13}$")
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,9 @@ class SiteValues:
     help_phone: str
     currency: str
     timezone: str
+    # The operator as printed on drivers' receipts.
+    legal_name: str = ""
+    vat_number: str = ""
 
 
 SITE_FIELDS = tuple(SiteValues.__dataclass_fields__)
@@ -71,7 +76,8 @@ def site_form_values(site: SiteValues | None = None) -> dict[str, str]:
     if site is None:
         return {"name": "", "address": "", "city": "", "postal_code": "", "country": "NL",
                 "latitude": "", "longitude": "", "opening_hours": "24/7", "help_phone": "",
-                "currency": "EUR", "timezone": "Europe/Amsterdam"}
+                "currency": "EUR", "timezone": "Europe/Amsterdam",
+                "legal_name": "", "vat_number": ""}
     values = {name: getattr(site, name) for name in SITE_FIELDS}
     return {name: "" if value is None else str(value) for name, value in values.items()}
 
@@ -138,12 +144,17 @@ def check_site_form(form: Mapping[str, str]) -> SiteValues:
         errors["currency"] = N_("Use the three-letter currency code of your prices, such as EUR.")
     timezone = forms.text(form, "timezone").replace(" ", "_")
     if forms.choice(timezone, timezones()) is None:
-        errors["timezone"] = (N_("Choose the site's timezone by its region and city, such as "
-                              "Europe/Amsterdam."))
+        errors["timezone"] = N_("Choose the site's timezone by its region and city, such as "
+                                "Europe/Amsterdam.")
+    legal_name = text("legal_name", "The legal name", 200)
+    vat_number = forms.text(form, "vat_number").upper().replace(" ", "").replace(".", "")
+    if vat_number and not _VAT_NUMBER.match(vat_number):
+        errors["vat_number"] = N_("Write the VAT number with its country prefix, such as "
+                                  "NL123456789B01.")
     if errors:
         raise FormInvalid(errors, form)
     return SiteValues(name, address, city, postal_code, country, latitude, longitude,
-                      opening_hours, help_phone, currency, timezone)
+                      opening_hours, help_phone, currency, timezone, legal_name, vat_number)
 
 
 def _check_name_free(session: Session, name: str, site_id: int | None,

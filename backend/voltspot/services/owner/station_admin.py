@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from voltspot.db import Database
@@ -105,7 +106,9 @@ def add_station(db: Database, viewer: Viewer, form: Mapping[str, str]) -> Creden
             station, password = stations.register_station(
                 session, site_name=site.name, charge_point_id=charge_point_id,
                 connectors=connectors, power_kw=power_w / 1000)
-        except Conflict:
+        except (Conflict, IntegrityError):
+            # Registered since the check above (IntegrityError: between register_station's
+            # own check and its insert); the transaction rolls back.
             raise FormInvalid({"charge_point_id": f"A station with the id {charge_point_id} "
                                                   "was registered a moment ago. Choose "
                                                   "another id."}, form) from None
@@ -214,6 +217,7 @@ def _adopt(session: Session, viewer: Viewer, charge_point_id: str, form: Mapping
     count_station_history(session, station.id, site.id)
     station.registration = Registration.ACCEPTED
     station.max_power_w = power_w
+    station.plug_count = count
     have = {c.connector_id for c in station.connectors}
     for number in range(1, count + 1):
         if number not in have:

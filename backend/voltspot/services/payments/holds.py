@@ -17,6 +17,7 @@ from sqlalchemy import select
 from voltspot.db import Database
 from voltspot.domain.statuses import PaymentState
 from voltspot.models import ChargingSession
+from voltspot.services.accounts.receipts import queue_receipt
 from voltspot.services.charging import lifecycle
 from voltspot.services.errors import InvalidInput
 from voltspot.services.payments.gateways.base import PaymentGateway
@@ -57,6 +58,8 @@ def settle_pending(db: Database, gateway: PaymentGateway, limit: int = 100) -> i
         with db.session() as session:
             lifecycle.settled(session.get(ChargingSession, session_id),
                               amount if capture else None)
+            # A signed-in driver's receipt is emailed once it is final (an outbox row).
+            queue_receipt(session, session_id)
         settled += 1
     return settled
 

@@ -18,11 +18,13 @@ from sqlalchemy import select
 
 from voltspot.db import Database
 from voltspot.domain.money import format_money
+from voltspot.domain.notifications import NoticeKind
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import ChargingSession, utcnow
 from voltspot.services.charger_control import ChargerControl, ChargerError, ChargerUnreachable
 from voltspot.services.charging import lifecycle
 from voltspot.services.charging.billing import bill_for
+from voltspot.services.driver.notifications import queue_notice
 from voltspot.services.driver.start import ask_charger, confirm_hold
 from voltspot.services.messages import N_
 from voltspot.services.payments.gateways.base import PaymentGateway
@@ -136,6 +138,7 @@ def stop_at_hold(db: Database, control: ChargerControl, margin_percent: int) -> 
             continue
         with db.session() as session:
             session.get(ChargingSession, session_id).notice = notice
+            queue_notice(session, session_id, NoticeKind.STOPPED_AT_HOLD)
         stopped += 1
     return stopped
 

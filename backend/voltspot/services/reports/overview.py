@@ -12,7 +12,7 @@ run in the caller's transaction.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, Select, Subquery, func, literal, select, true, union_all
@@ -30,6 +30,7 @@ from voltspot.services.reports.periods import (
     make_period,
 )
 from voltspot.services.reports.picker import Picked, ReportAsk, pick
+from voltspot.services.reports.roaming import PartnerFigures, by_partner
 from voltspot.services.reports.sql import LocalTime, at, dialect_of, in_scope, local_value
 from voltspot.services.reports.totals import billed_cost, billed_currency
 
@@ -183,13 +184,15 @@ class Change:
 @dataclass(frozen=True)
 class OverviewPage:
     """The overview with what was refunded, the previous period's overview and its
-    refunds (for the comparison), and revenue net of refunds."""
+    refunds (for the comparison), revenue net of refunds, and the roaming partners'
+    share of the period (:mod:`voltspot.services.reports.roaming`)."""
 
     picked: Picked
     report: Overview
     refunded: dict[str, int]
     previous: Overview
     previous_refunded: dict[str, int]
+    roaming: list[PartnerFigures] = field(default_factory=list)
 
     def net(self, currency: str) -> int:
         return self.report.revenue.get(currency, 0) - self.refunded.get(currency, 0)
@@ -216,4 +219,5 @@ def overview_page(db: Database, viewer: Viewer, ask: ReportAsk) -> OverviewPage:
             picked, overview(session, viewer, picked.period, picked.unit, picked.site_id),
             refunds(session, viewer, picked.period, picked.site_id),
             overview(session, viewer, before, picked.unit, picked.site_id),
-            refunds(session, viewer, before, picked.site_id))
+            refunds(session, viewer, before, picked.site_id),
+            by_partner(session, viewer, picked.period, picked.site_id))

@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 MODULES = (("credentials", "SENDER"), ("credentials", "RECEIVER"), ("locations", "SENDER"),
            ("tariffs", "SENDER"), ("sessions", "SENDER"), ("cdrs", "SENDER"),
            ("tokens", "RECEIVER"), ("commands", "RECEIVER"))
+# OCPI 2.2.1 modules we do not offer (all but credentials are optional): they are not in
+# our endpoints, so a partner that follows the spec never calls them; a call to them all
+# the same gets the answer to a resource that does not exist (HTTP 404, OCPI 2000).
+NOT_OFFERED = ("chargingprofiles", "hubclientinfo")
 
 
 class UnsupportedVersion(OcpiError):

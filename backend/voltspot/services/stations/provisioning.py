@@ -1,5 +1,6 @@
 """Configure a charger after it boots: the meter values billing needs, and a read of its
-device model (2.0.1) for the owner's station page."""
+device model (2.0.1) for the owner's station page; a 1.6 station nobody declared the plugs
+of is asked how many it has."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from voltspot.services.charger_control import (
     ChargerUnreachable,
     UnknownCommand,
 )
-from voltspot.services.stations.registry import get_station
+from voltspot.services.errors import NotFound
+from voltspot.services.stations.registry import get_station, record_plug_count
 
 log = logging.getLogger(__name__)
 
@@ -51,3 +53,33 @@ def configure_after_boot(db: Database, control: ChargerControl, charge_point_id:
                             charge_point_id, report.status)
     except (ChargerUnreachable, ChargerError, UnknownCommand) as error:
         log.warning("%s: could not configure after boot: %s", charge_point_id, error)
+
+
+def read_plug_count(db: Database, control: ChargerControl, charge_point_id: str) -> None:
+    """Ask an Accepted 1.6 station whose plug count is not known (its owner declared
+    none) for its ``NumberOfConnectors`` setting and keep it as the count; a station
+    whose count is known is sent nothing. Never raises: a station that does not answer
+    keeps learning its plugs from its status notifications, up to the cap."""
+    try:
+        with db.session() as session:
+            station = get_station(session, charge_point_id)
+            if station.plug_count is not None or station.registration != Registration.ACCEPTED:
+                return
+    except NotFound:
+        return  # removed since it booted: nothing to learn
+    try:
+        read = control.read_settings(charge_point_id, [NUMBER_OF_CONNECTORS])
+    except (ChargerUnreachable, ChargerError, UnknownCommand) as error:
+        log.warning("%s: could not read %s: %s", charge_point_id, NUMBER_OF_CONNECTORS, error)
+        return
+    value = next((setting.value for setting in read.settings
+                  if setting.key == NUMBER_OF_CONNECTORS), None)
+    if value is None or not value.strip().isdigit():
+        log.warning("%s: %s is %r, not a number of plugs", charge_point_id,
+                    NUMBER_OF_CONNECTORS, value)
+        return
+    with db.session() as session:
+        record_plug_count(session, charge_point_id, int(value), NUMBER_OF_CONNECTORS)
+
+
+NUMBER_OF_CONNECTORS = "NumberOfConnectors"

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 import string
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -21,13 +22,16 @@ from sqlalchemy.orm import Session, selectinload
 from voltspot.db import Database
 from voltspot.domain.evse_ids import make_evse_id
 from voltspot.domain.statuses import ConnectorStatus, Registration
-from voltspot.domain.throttle import FailureThrottle, RateLimit
+from voltspot.domain.throttle import CallLimit, FailureCounter, FailureThrottle, RateLimit
 from voltspot.group_commit import GroupCommitter
 from voltspot.models import Connector, Site, Station, StationEvent, StationEventKind, utcnow
 from voltspot.passwords import hash_password, password_matches
 from voltspot.services.errors import Conflict, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
+
+# The most plugs a station can be registered with.
+MAX_CONNECTORS = 32
 
 EVSE_COUNTRY = "NL"
 EVSE_OPERATOR = "VSP"
@@ -85,8 +89,8 @@ def register_station(session: Session, *, site_name: str, charge_point_id: str,
     validate_charge_point_id(charge_point_id)
     if password is not None and not 16 <= len(password) <= 40:
         raise InvalidInput("the password must be 16 to 40 characters (OCPP Security Profile 1)")
-    if not 1 <= connectors <= 32:
-        raise InvalidInput("a station has 1 to 32 connectors")
+    if not 1 <= connectors <= MAX_CONNECTORS:
+        raise InvalidInput(f"a station has 1 to {MAX_CONNECTORS} connectors")
     if session.scalar(select(Station.id).where(Station.charge_point_id == charge_point_id)):
         raise Conflict(f"a station with charge point id {charge_point_id!r} already exists")
     site = session.scalar(select(Site).where(Site.name == site_name))
@@ -97,7 +101,7 @@ def register_station(session: Session, *, site_name: str, charge_point_id: str,
     power_w = int(power_kw * 1000)
     station = Station(charge_point_id=charge_point_id, site=site, max_power_w=power_w,
                       password_hash=hash_password(password),
-                      registration=Registration.ACCEPTED)
+                      registration=Registration.ACCEPTED, plug_count=connectors)
     session.add(station)
     session.flush()
     for number in range(1, connectors + 1):
@@ -192,9 +196,25 @@ _verified = _VerifiedPasswords()
 
 # Failed Basic auth per station id: a few free tries, then growing waits (a charger with a
 # stale password retries for ever; a guesser is slowed to nothing).
-_auth_failures = FailureThrottle(free=5, base_seconds=2.0, max_seconds=300.0)
+STATION_AUTH_RULES = {"free": 5, "base_seconds": 2.0, "max_seconds": 300.0}
 # New pending stations (accept-unknown on): at most this many a minute, whatever their ids.
-_new_pending = RateLimit(calls=10, per_seconds=60)
+NEW_PENDING_RULES = {"calls": 10, "per_seconds": 60}
+
+
+@dataclass
+class StationThrottles:
+    """The throttles of chargers at the door: failed Basic auth per station id, and new
+    pending stations. The defaults count in this process; an application passes its own
+    (shared through Redis when it has one)."""
+
+    auth_failures: FailureCounter = field(
+        default_factory=lambda: FailureThrottle(**STATION_AUTH_RULES))
+    new_pending: CallLimit = field(default_factory=lambda: RateLimit(**NEW_PENDING_RULES))
+
+
+# For callers without an application of their own (scripts, tests of the rules).
+_PROCESS_THROTTLES = StationThrottles()
+
 # Checked against when there is no stored hash, so an unknown id costs what a wrong
 # password does (the cache above makes repeats of either cheap alike).
 _TIMING_HASH = hash_password(secrets.token_urlsafe(16))
@@ -212,7 +232,8 @@ class Admission:
 
 
 def admit(db: Database, charge_point_id: str, password: str | None, *,
-          accept_unknown: bool, max_pending: int = 50) -> Admission:
+          accept_unknown: bool, max_pending: int = 50,
+          throttles: StationThrottles = _PROCESS_THROTTLES) -> Admission:
     """Decide whether a charger may open its OCPP connection (Security Profile 1), and
     which version its station speaks when offered several.
 
@@ -220,10 +241,12 @@ def admit(db: Database, charge_point_id: str, password: str | None, *,
     station for an owner to adopt (at most ``max_pending`` waiting, and a few new ones a
     minute), and the password it used becomes its password. An unknown id and a wrong
     password take the same time. After repeated failures for one station id its next tries
-    are refused as THROTTLED for a growing while, without checking. Raises
+    are refused as THROTTLED for a growing while, without checking (``throttles`` keeps
+    the counts: the application's, shared across its processes). Raises
     :class:`InvalidInput` for an unknown id no charger could use."""
     now = time.monotonic()
-    wait = _auth_failures.retry_after(charge_point_id, now)
+    failures = throttles.auth_failures
+    wait = failures.retry_after(charge_point_id, now)
     if wait:
         return Admission(Access.THROTTLED, None, wait)
     with db.session() as session:
@@ -233,31 +256,32 @@ def admit(db: Database, charge_point_id: str, password: str | None, *,
             .where(Station.charge_point_id == charge_point_id)).first()
         if station is None:
             admission = _unknown(session, charge_point_id, password,
-                                 accept_unknown=accept_unknown, max_pending=max_pending)
+                                 accept_unknown=accept_unknown, max_pending=max_pending,
+                                 new_pending=throttles.new_pending)
     if station is None:
         if admission.access == Access.UNKNOWN:
             # As long as a wrong password takes, so the answer's time tells nothing.
             _verified.matches(_TIMING_HASH, password or "")
-            _auth_failures.failed(charge_point_id, now)
+            failures.failed(charge_point_id, now)
         return admission
     if station.password_hash is not None and not _verified.matches(station.password_hash,
                                                                    password or ""):
-        _auth_failures.failed(charge_point_id, now)
+        failures.failed(charge_point_id, now)
         return Admission(Access.BAD_PASSWORD, station.ocpp_version_preferred)
-    _auth_failures.succeeded(charge_point_id)
+    failures.succeeded(charge_point_id)
     access = Access.PENDING if station.registration == Registration.PENDING else Access.ALLOWED
     return Admission(access, station.ocpp_version_preferred)
 
 
 def _unknown(session: Session, charge_point_id: str, password: str | None, *,
-             accept_unknown: bool, max_pending: int) -> Admission:
+             accept_unknown: bool, max_pending: int, new_pending: CallLimit) -> Admission:
     """An id no station has: refused, or recorded as pending (see :func:`admit`)."""
     if not accept_unknown:
         return Admission(Access.UNKNOWN, None)
     validate_charge_point_id(charge_point_id)
     pending = session.scalar(select(func.count()).select_from(Station).where(
         Station.registration == Registration.PENDING, Station.site_id.is_(None)))
-    if pending >= max_pending or _new_pending.hit("new", time.monotonic()):
+    if pending >= max_pending or new_pending.hit("new", time.monotonic()):
         log.warning("%s: not recorded as a pending station: %s pending, or too many new "
                     "ones this minute", log_safe(charge_point_id), pending)
         return Admission(Access.UNKNOWN, None)
@@ -378,17 +402,53 @@ def record_seen(session: Session, charge_point_id: str) -> None:
     get_station(session, charge_point_id).last_seen_at = utcnow()
 
 
+# A station whose plugs nobody declared (and which has not reported how many it has)
+# learns them from its status notifications, up to this many: more than a charger in the
+# field has, few enough that a hostile one cannot fill the plug list.
+MAX_LEARNT_PLUGS = 16
+
+
+def has_plug(station: Station, number: int) -> bool:
+    """Whether ``number`` can be one of the station's plugs (0: the station itself).
+
+    The rule: a negative number never is; when the station's plug count is known (its
+    owner declared it, or the station reported it: :func:`record_plug_count`) a number
+    beyond it is not; otherwise a number up to :data:`MAX_LEARNT_PLUGS` is (and the plug
+    is added when its status arrives)."""
+    if number < 0:
+        return False
+    limit = station.plug_count if station.plug_count is not None else MAX_LEARNT_PLUGS
+    return number <= limit
+
+
+def record_plug_count(session: Session, charge_point_id: str, count: int, source: str) -> None:
+    """The station reported having ``count`` plugs (``source``: how, for the log). Kept
+    only while its count is unknown: an owner's declaration is not overridden by the
+    charger (a mismatch shows as refused status notifications in the log)."""
+    station = get_station(session, charge_point_id)
+    if station.plug_count is None and 1 <= count <= MAX_CONNECTORS:
+        station.plug_count = count
+        log.info("%s: has %s plugs (%s)", log_safe(charge_point_id), count, source)
+
+
 def record_status(session: Session, charge_point_id: str, connector_id: int,
                   status: ConnectorStatus, error_code: str, timestamp: datetime | None,
-                  info: str | None = None, vendor_error_code: str | None = None) -> bool:
+                  info: str | None = None, vendor_error_code: str | None = None
+                  ) -> bool | None:
     """Keep the newest status of the station (connector 0) or one connector; returns
-    whether this notification was the newest (and so was kept).
+    whether this notification was the newest (and so was kept), or None when the
+    station cannot have that connector (:func:`has_plug`): then nothing is stored.
 
     A notification older than the one stored (chargers replay queued ones after a
-    reconnect) is ignored. A connector the station did not declare is added, since real
-    stations report more connectors than their owner registered.
+    reconnect) is ignored. A connector the station may have but that has no row yet is
+    added (a station nobody declared the plugs of learns them this way).
     """
     station = get_station(session, charge_point_id)
+    if not has_plug(station, connector_id):
+        log.warning("%s: status for connector %s refused: the station has %s", log_safe(
+            charge_point_id), connector_id, f"{station.plug_count} plugs"
+            if station.plug_count is not None else f"no more than {MAX_LEARNT_PLUGS} plugs")
+        return None
     now = utcnow()
     at = timestamp or now
     station.last_seen_at = now
@@ -413,12 +473,17 @@ def record_status(session: Session, charge_point_id: str, connector_id: int,
     return True
 
 
+_EVSE_OF_COMPONENT = re.compile(r"@(\d{1,3})$")
+
+
 def record_device_report(session: Session, charge_point_id: str,
-                         report_data: list[dict], *, first_part: bool) -> None:
+                         report_data: list[dict], *, first_part: bool,
+                         last_part: bool = True) -> None:
     """Fold one NotifyReport part (2.0.1, snake_case keys) into the station's device
     model: each variable's Actual value (or its first attribute's) under
     "Component[/instance][@evse]:Variable[/instance]". The first part of a report
-    replaces what the previous report said."""
+    replaces what the previous report said; once the last part is in, the EVSEs it lists
+    are the station's plug count if that is not known yet (:func:`record_plug_count`)."""
     station = get_station(session, charge_point_id)
     model = {} if first_part or station.device_model is None else dict(station.device_model)
     for item in report_data:
@@ -429,6 +494,13 @@ def record_device_report(session: Session, charge_point_id: str,
             actual.get("value")
     station.device_model = model
     station.device_model_at = utcnow()
+    if last_part:
+        # EVSE ids run 1, 2, … without gaps (2.0.1's three-tier model): the highest any
+        # component names is the station's number of EVSEs.
+        evses = [int(found.group(1)) for key in model
+                 if (found := _EVSE_OF_COMPONENT.search(key.split(":", 1)[0]))]
+        if evses:
+            record_plug_count(session, charge_point_id, max(evses), "its device model")
 
 
 def device_model_key(component: dict, variable: dict) -> str:

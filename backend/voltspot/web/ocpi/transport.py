@@ -17,7 +17,7 @@ from voltspot.runtime import runtime
 from voltspot.services.errors import ServiceError
 from voltspot.services.roaming import partners
 from voltspot.services.roaming.errors import InvalidParameters, OcpiError
-from voltspot.services.roaming.identity import Identity
+from voltspot.services.roaming.identity import VERSION, Identity
 from voltspot.services.roaming.paging import MAX_LIMIT, Page, Window
 from voltspot.services.roaming.timestamps import ocpi_time, parse_ocpi_time
 from voltspot.web.ocpi import bp
@@ -77,10 +77,19 @@ def http_error(error: HTTPException) -> Response:
 
 @bp.route("/<path:unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def unknown_route(unknown: str) -> Response:
-    # Modules we do not offer (charging profiles, hub client info) are not in our
-    # endpoints list; a call to them still gets an OCPI answer.
-    return envelope(status_code=2000, message=f"no OCPI endpoint at /ocpi/{unknown}",
-                    http_status=404)
+    """A path we do not serve, such as a module we do not offer (charging profiles, hub
+    client info: not in our endpoints): 404 with OCPI 2000 in the envelope. Outside the
+    public open-data feed the token is checked first, as for every OCPI call: none or an
+    unknown one is 401, and so is token A (good for versions and credentials only)."""
+    if not unknown.startswith("open/"):
+        partners.authenticate(runtime().db, request.headers.get("Authorization"))
+    module = unknown.removeprefix(f"{VERSION}/").split("/")[0]
+    if module in partners.NOT_OFFERED:
+        message = (f"this CPO does not offer the {module} module (it is not in our "
+                   f"endpoints)")
+    else:
+        message = f"no OCPI endpoint at /ocpi/{unknown}"
+    return envelope(status_code=2000, message=message, http_status=404)
 
 
 def authenticated(registration: bool = False) -> Callable:

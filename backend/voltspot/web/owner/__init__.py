@@ -45,6 +45,7 @@ def sidebar() -> dict:
 # Each module below adds its views to ``bp`` when imported; they come last because they
 # import ``bp`` and ``viewer`` from here.
 from voltspot.web.owner import (  # noqa: E402, F401
+    approvals,
     board,
     cards,
     live,

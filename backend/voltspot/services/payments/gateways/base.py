@@ -30,6 +30,15 @@ class Hold:
     client_secret: str | None = None
 
 
+@dataclass(frozen=True)
+class CardOnFile:
+    """The card a hold is on, as the provider names it: ``brand`` ("visa", "mastercard")
+    and the last four digits."""
+
+    brand: str
+    last4: str
+
+
 class HoldState(StrEnum):
     PENDING = "pending"
     HELD = "held"
@@ -72,6 +81,11 @@ class PaymentGateway(Protocol):
 
     def client_secret(self, reference: str) -> str | None:
         """What the payment page needs to let the driver confirm the hold."""
+        ...
+
+    def card(self, reference: str) -> CardOnFile | None:
+        """The card the hold is on, when the provider tells (None: it does not, or no
+        card was given yet). Raises :class:`PaymentUnavailable`."""
         ...
 
     def capture(self, reference: str, amount: int, idempotency_key: str) -> None:

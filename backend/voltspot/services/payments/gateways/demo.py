@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from voltspot.services.payments.gateways.base import Hold, HoldState, PaymentEvent
+from voltspot.services.payments.gateways.base import CardOnFile, Hold, HoldState, PaymentEvent
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,9 @@ class DemoGateway:
         return HoldState.HELD
 
     def client_secret(self, reference: str) -> str | None:
+        return None
+
+    def card(self, reference: str) -> CardOnFile | None:
         return None
 
     def capture(self, reference: str, amount: int, idempotency_key: str) -> None:

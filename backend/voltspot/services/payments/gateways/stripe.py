@@ -13,6 +13,7 @@ import stripe
 
 from voltspot.services.messages import N_
 from voltspot.services.payments.gateways.base import (
+    CardOnFile,
     Hold,
     HoldState,
     PaymentDeclined,
@@ -90,6 +91,17 @@ class StripeGateway:
 
     def client_secret(self, reference: str) -> str | None:
         return self._intent(reference).client_secret
+
+    def card(self, reference: str) -> CardOnFile | None:
+        intent = self._call("retrieve", lambda: self._client.v1.payment_intents.retrieve(
+            reference, params={"expand": ["payment_method"]}))
+        # Unexpanded (an id) or absent until the driver has given a card.
+        method = getattr(intent, "payment_method", None)
+        card = getattr(method, "card", None)
+        last4 = getattr(card, "last4", None)
+        if not last4:
+            return None
+        return CardOnFile(str(getattr(card, "brand", None) or "card"), str(last4))
 
     def capture(self, reference: str, amount: int, idempotency_key: str) -> None:
         if self._intent(reference).status == "succeeded":

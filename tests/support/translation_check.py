@@ -1,0 +1,57 @@
+"""Whether a page shows English words where its language has its own: the text a person
+sees or hears, and the English of each catalog message that the translation words
+differently (the way tests/web/test_languages.py checks the driver pages)."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from voltspot.web.i18n import read_catalog
+
+
+class _VisibleText(HTMLParser):
+    """Text outside scripts and styles, and the labels, titles and placeholders."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self._skip += 1
+        for name, value in attrs:
+            if name in ("aria-label", "title", "placeholder", "alt", "hx-confirm",
+                        "data-failed") and value:
+                self.parts.append(value)
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    parser = _VisibleText()
+    parser.feed(html)
+    return " ".join(" ".join(parser.parts).split())
+
+
+def english_left(html: str, language: str) -> list[str]:
+    """The English words of catalog messages that ``html`` still shows in ``language``."""
+    text = visible_text(html)
+    left = set()
+    for message in read_catalog(language):
+        if not message.id:
+            continue
+        for piece in re.split(r"%\(\w+\)\w|%%", message.id):
+            piece = piece.strip(" .,:;()×·?…")
+            if len(piece) < 4 or piece in message.string:
+                continue
+            if re.search(rf"(?<![\w-]){re.escape(piece)}(?![\w-])", text):
+                left.add(piece)
+    return sorted(left)
