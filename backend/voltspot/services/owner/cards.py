@@ -100,9 +100,10 @@ class CardDetails:
         holder, note = self.holder_name.strip(), self.note.strip()
         errors: dict[str, str] = {}
         if len(holder) > MAX_HOLDER:
-            errors["holder_name"] = f"Keep the name under {MAX_HOLDER} characters."
+            errors["holder_name"] = N_("Keep the name under %(count)s characters.",
+                                       count=MAX_HOLDER)
         if len(note) > MAX_NOTE:
-            errors["note"] = f"Keep the note under {MAX_NOTE} characters."
+            errors["note"] = N_("Keep the note under %(count)s characters.", count=MAX_NOTE)
         if self.expires_on is not None and self.expires_on.year > LAST_EXPIRY_YEAR:
             errors["expires_on"] = (f"Pick a day before {LAST_EXPIRY_YEAR + 1}, or leave it "
                                     "empty for no end.")
@@ -170,8 +171,9 @@ def register_card(db: Database, viewer: Viewer, id_tag: str, details: CardDetail
         errors.update(wrong.errors)
     if errors:
         raise FormInvalid(errors)
-    taken = FormInvalid({"id_tag": f"Card {id_tag} is already registered. Look it up in the "
-                                   "list, or check the number on the card."})
+    taken = FormInvalid({"id_tag": N_("Card %(number)s is already registered. Look it up in "
+                                      "the list, or check the number on the card.",
+                                      number=id_tag)})
     with db.session() as session:
         if session.scalar(select(IdToken.id).where(IdToken.id_tag == id_tag)) is not None:
             raise taken

@@ -69,7 +69,8 @@ def check_evse_id_free(session: Session, evse_id: str, connector_pk: int) -> Non
 
 
 def _taken(evse_id: str) -> str:
-    return f"{evse_id} is already used by another plug. Each plug needs its own EVSE id."
+    return N_("%(evse)s is already used by another plug. Each plug needs its own EVSE id.",
+              evse=evse_id)
 
 
 def update_plug(db: Database, viewer: Viewer, connector_pk: int, form: Mapping[str, str]

@@ -248,18 +248,22 @@ def remote_action(db: Database, control: ChargerControl, viewer: Viewer, charge_
         outcome = intent(control, charge_point_id)
     except StationOffline:
         log.info("%s: %s not sent: the station is offline", charge_point_id, action)
-        return ActionReply(False, f"{charge_point_id} is offline, so it did not get this. Check "
-                                  "that it has power and a network connection, then try again.")
+        return ActionReply(False, N_("%(station)s is offline, so it did not get this. Check that "
+                                     "it has power and a network connection, then try again.",
+                                     station=charge_point_id))
     except NoAnswer as error:
         log.warning("%s", error)
-        return ActionReply(False, f"{charge_point_id} did not answer in time. It may be busy or "
-                                  "on a weak connection; try again in a minute.")
+        return ActionReply(False, N_("%(station)s did not answer in time. It may be busy or on a "
+                                     "weak connection; try again in a minute.",
+                                     station=charge_point_id))
     except ChargerError as error:
         log.warning("%s", error)
         said = f"{error.code}: {error.description}" if error.description else error.code
-        return ActionReply(False, f"{charge_point_id} could not do this; it answered “{said}”.")
+        return ActionReply(False, N_("%(station)s could not do this; it answered “%(answer)s”.",
+                                     station=charge_point_id, answer=said))
     except UnknownCommand as error:
         log.warning("%s: %s refused before sending: %s", charge_point_id, action, error)
-        return ActionReply(False, f"{charge_point_id} does not accept this request ({error}).")
+        return ActionReply(False, N_("%(station)s does not accept this request (%(why)s).",
+                                     station=charge_point_id, why=str(error)))
     log.info("%s: %s answered %s", charge_point_id, action, outcome.answer)
     return describe(outcome)

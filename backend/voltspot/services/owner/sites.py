@@ -163,8 +163,9 @@ def _check_name_free(session: Session, name: str, site_id: int | None,
     if site_id is not None:
         taken = taken.where(Site.id != site_id)
     if session.scalar(taken) is not None:
-        raise FormInvalid({"name": f"There is already a site called “{name}”. Give this one "
-                                   "another name, for example with its street or town."}, form)
+        raise FormInvalid({"name": N_("There is already a site called “%(name)s”. Give this "
+                                      "one another name, for example with its street or town.",
+                                      name=name)}, form)
 
 
 def create_site(db: Database, viewer: Viewer, form: Mapping[str, str]) -> SiteDetails:

@@ -96,9 +96,9 @@ def add_station(db: Database, viewer: Viewer, form: Mapping[str, str]) -> Creden
                                          "or ':', no spaces."))
         if "charge_point_id" not in errors and session.scalar(
                 select(Station.id).where(Station.charge_point_id == charge_point_id)):
-            errors["charge_point_id"] = (f"A station with the id {charge_point_id} is already "
-                                         "registered. Check the id on the station, or choose "
-                                         "another one.")
+            errors["charge_point_id"] = N_(
+                "A station with the id %(station)s is already registered. Check the id on the "
+                "station, or choose another one.", station=charge_point_id)
         connectors, power_w = _plugs_and_power(form, errors)
         if errors or site is None or connectors is None or power_w is None:
             raise FormInvalid(errors, form)
@@ -109,9 +109,9 @@ def add_station(db: Database, viewer: Viewer, form: Mapping[str, str]) -> Creden
         except (Conflict, IntegrityError):
             # Registered since the check above (IntegrityError: between register_station's
             # own check and its insert); the transaction rolls back.
-            raise FormInvalid({"charge_point_id": f"A station with the id {charge_point_id} "
-                                                  "was registered a moment ago. Choose "
-                                                  "another id."}, form) from None
+            raise FormInvalid({"charge_point_id": N_(
+                "A station with the id %(station)s was registered a moment ago. Choose another "
+                "id.", station=charge_point_id)}, form) from None
         # register_station takes kW as a float; keep the exact watts the owner typed.
         station.max_power_w = power_w
         for connector in station.connectors:

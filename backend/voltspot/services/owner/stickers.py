@@ -151,8 +151,8 @@ def sticker_sheet(db: Database, viewer: Viewer, plug_url: Callable[[str], str], 
         if charge_point_id is not None:
             station = owned_station(session, viewer, charge_point_id)
             if station.site is None:
-                raise InvalidInput(f"{charge_point_id} is not on a site yet; adopt it onto a "
-                                   "site to print its stickers.")
+                raise InvalidInput(N_("%(station)s is not on a site yet; adopt it onto a site "
+                                      "to print its stickers.", station=charge_point_id))
             site, stations = station.site, [station]
         elif site_id is not None:
             site = owned_site(session, viewer, site_id)

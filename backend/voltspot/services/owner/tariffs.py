@@ -61,8 +61,8 @@ def save_tariff(db: Database, viewer: Viewer, tariff_id: int | None,
                 Tariff.owner_id == owner_id, Tariff.name == form.values.get("name", ""),
                 Tariff.id != (tariff_id or 0)))
             if clash is not None:
-                errors["name"] = (f"You already have a price called "
-                                  f"“{form.values['name']}”; pick another name.")
+                errors["name"] = N_("You already have a price called “%(name)s”; pick "
+                                    "another name.", name=form.values["name"])
         if draft is None or errors:
             raise FormInvalid(errors, form.values)
         if tariff is None:
@@ -283,9 +283,10 @@ def assign_tariff(db: Database, viewer: Viewer, tariff_id: int, *,
         for connector in connectors:
             site = connector.station.site
             if site is not None and site.currency != tariff.currency:
-                raise InvalidInput(
-                    f"“{tariff.name}” is in {tariff.currency} but {site.name} charges in "
-                    f"{site.currency}. Make a price in {site.currency} for it.")
+                raise InvalidInput(N_(
+                    "“%(price)s” is in %(currency)s but %(site)s charges in %(site_currency)s. "
+                    "Make a price in %(site_currency)s for it.", price=tariff.name,
+                    currency=tariff.currency, site=site.name, site_currency=site.currency))
         changed = 0
         for connector in connectors:
             if connector.tariff_id != tariff.id:
