@@ -7,19 +7,13 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.test_owner_journey import (
-    WAIT_MS,
-    charger_for,  # noqa: F401 (a fixture)
-    check_screen,
-    known_problems,  # noqa: F401 (a fixture)
-    signed_in,
-)
 from tests.browser.test_owner_operations import (
     no_sideways_scroll,
     online_station,
     open_station,
     owner,  # noqa: F401 (a fixture)
 )
+from tests.support.owner_pages import WAIT_MS, check_screen, signed_in
 from voltspot.web.i18n import COOKIE
 
 
