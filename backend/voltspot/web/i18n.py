@@ -20,6 +20,9 @@ Catalogs
 
     then fill in the new ``msgstr`` of each language. ``tests/web/test_languages.py`` fails
     while any message lacks a translation or a page in another language shows English.
+    The owner's page and sign-in keep theirs in ``owner.po`` (a new owner message goes
+    there, not into ``messages.pot``'s ``messages.po``); ``tests/web/owner/
+    test_owner_languages.py`` renders every owner page in every language.
 
 Formatting
     English keeps ``voltspot.domain.money``'s way of writing amounts ("€0.39", "SEK 35.00"),
