@@ -250,12 +250,14 @@ def adopt_station(db: Database, control: ChargerControl, viewer: Viewer, charge_
     """
     with db.session() as session:
         adoption = _adopt(session, viewer, charge_point_id, form)
-    message = N_("%(station)s now belongs to %(site)s.", station=charge_point_id,
-                 site=adoption.site_name)
     if _drop_connection(control, charge_point_id):
         log.info("%s: disconnected after adoption: it connected with its own password",
                  charge_point_id)
-        message += " It was disconnected until its settings have the new password."
+        message = N_("%(station)s now belongs to %(site)s. It was disconnected until its "
+                     "settings have the new password.", station=charge_point_id,
+                     site=adoption.site_name)
     else:
-        message += " It is let in the next time it connects with the new password."
+        message = N_("%(station)s now belongs to %(site)s. It is let in the next time it "
+                     "connects with the new password.", station=charge_point_id,
+                     site=adoption.site_name)
     return replace(adoption, message=message)
