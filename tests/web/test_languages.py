@@ -101,13 +101,23 @@ def _visible(html: str) -> str:
     return " ".join(" ".join(parser.parts).split())
 
 
+def _owner_only(language: str) -> set[str]:
+    """The owner page's own messages (``owner.po``): its words ("Site", "Station") are
+    no driver's words, and other tests' site names ("Site 1a2b") show on driver pages."""
+    from babel.messages.pofile import read_po
+
+    with (TRANSLATIONS / language / "LC_MESSAGES" / "owner.po").open("rb") as source:
+        return {message.id for message in read_po(source) if message.id}
+
+
 def _english_sentinels(language: str) -> list[re.Pattern]:
-    """The English of each message, as the words between its placeholders, where the
-    translation does not use the same words."""
+    """The English of each driver message, as the words between its placeholders, where
+    the translation does not use the same words."""
     catalog = _catalog(language)
+    owner_only = _owner_only(language)
     sentinels = []
     for message in catalog:
-        if not message.id:
+        if not message.id or message.id in owner_only:
             continue
         for piece in re.split(r"%\(\w+\)\w|%%", message.id):
             piece = piece.strip(" .,:;()×·?…")

@@ -33,7 +33,7 @@ CURRENCIES = ("EUR", "GBP", "USD", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "HU
 # The sign the editor writes beside an amount; other currencies show their code.
 CURRENCY_SIGNS = {"EUR": "€", "GBP": "£", "USD": "$", "PLN": "zł", "CZK": "Kč", "HUF": "Ft",
                   "RON": "lei"}
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 MAX_NAME = 120
 MAX_WINDOW_LABEL = 40
 MAX_UNIT_PRICE = Decimal(100_000)  # major units per kWh or minute; keeps columns in 32 bits
