@@ -22,12 +22,15 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from voltspot.runtime import runtime
+from voltspot.services.messages import N_
 from voltspot.services.owner import signin
 from voltspot.services.owner.accounts import Viewer
 from voltspot.web.csrf import csrf_token, protect
+from voltspot.web.i18n import translate
 from voltspot.web.security import client_address, now, throttles
 
 bp = Blueprint("auth", __name__, url_prefix="/owner")
@@ -37,19 +40,19 @@ SESSION_SINCE = "signed_in_at"
 SESSION_BY_PASSWORD = "by_password"
 SESSION_LINKING = "oidc_link"
 
-WRONG = "That email and password do not match an owner account. Check them and try again."
+WRONG = N_("That email and password do not match an owner account. Check them and try again.")
 OIDC_REFUSALS = {
     signin.OidcRefusal.AWAITING_APPROVAL:
-        "Your account is waiting for an administrator to let you in. Ask them to approve it, "
-        "then sign in again.",
+        N_("Your account is waiting for an administrator to let you in. Ask them to approve "
+           "it, then sign in again."),
     signin.OidcRefusal.REFUSED:
-        "An administrator did not let this account in. Ask them if you think this is a "
-        "mistake.",
+        N_("An administrator did not let this account in. Ask them if you think this is a "
+           "mistake."),
     signin.OidcRefusal.EMAIL_TAKEN:
-        "An owner account already uses this email. Sign in with its password, then link "
-        "your provider from the account menu.",
+        N_("An owner account already uses this email. Sign in with its password, then link "
+           "your provider from the account menu."),
     signin.OidcRefusal.LINKED_ELSEWHERE:
-        "This provider identity already belongs to another owner account.",
+        N_("This provider identity already belongs to another owner account."),
 }
 
 
@@ -132,7 +135,8 @@ def login_with_password():
     wait = max(limits.sign_in_account.retry_after(account, moment),
                limits.sign_in_address.retry_after(address, moment))
     if wait:
-        flash(f"Too many attempts to sign in. Wait {wait} seconds and try again.", "danger")
+        flash(_("Too many attempts to sign in. Wait %(seconds)s seconds and try again.",
+                seconds=wait), "danger")
         body, status = _login_page(email, 429)
         return body, status, {"Retry-After": str(wait)}
     owner_id = signin.sign_in_with_password(runtime().db, email,
@@ -140,7 +144,7 @@ def login_with_password():
     if owner_id is None:
         limits.sign_in_account.failed(account, moment)
         limits.sign_in_address.failed(address, moment)
-        flash(WRONG, "danger")
+        flash(translate(WRONG), "danger")
         return _login_page(email, 401)
     limits.sign_in_account.succeeded(account)
     return _sign_in(owner_id, by_password=True)
@@ -162,7 +166,7 @@ def link_oidc():
         return redirect(url_for("owner.board"))
     viewer = current_viewer()
     if viewer is None or not session.get(SESSION_BY_PASSWORD):
-        flash("Sign in with your password to link a provider to your account.", "danger")
+        flash(_("Sign in with your password to link a provider to your account."), "danger")
         return redirect(url_for("auth.login"))
     session[SESSION_LINKING] = viewer.owner_id
     return _provider().authorize_redirect(url_for("auth.oidc_callback", _external=True))
@@ -177,7 +181,7 @@ def oidc_callback():
         token = _provider().authorize_access_token()
     except Exception as error:  # noqa: BLE001 - any provider failure ends the same way
         current_app.logger.warning("OIDC sign-in failed: %s", error)
-        flash("Signing in with your provider did not work. Try again.", "danger")
+        flash(_("Signing in with your provider did not work. Try again."), "danger")
         return redirect(url_for("auth.login"))
     claims = token.get("userinfo") or {}
     email = claims.get("email") if claims.get("email_verified") is True else None
@@ -189,10 +193,10 @@ def oidc_callback():
                                        allowed_domains=settings.oidc_domains,
                                        link_to=link_to)
     if outcome.owner_id is None:
-        flash(OIDC_REFUSALS[outcome.refusal], "danger")
+        flash(translate(OIDC_REFUSALS[outcome.refusal]), "danger")
         return redirect(url_for("auth.login"))
     if link_to is not None:
-        flash("Your provider is linked: you can now sign in with it.", "info")
+        flash(_("Your provider is linked: you can now sign in with it."), "info")
         return redirect(url_for("owner.board"))
     return _sign_in(outcome.owner_id, by_password=False)
 
@@ -203,7 +207,7 @@ def logout() -> Response:
     if token:
         signin.end(runtime().db, token)
     session.clear()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
 

@@ -4,7 +4,8 @@ language switch, and numbers, money and dates written the locale's way.
 Locale
     The ``voltspot_lang`` cookie when it names a language we have (the switch sets it for a
     year), else the best match of the browser's ``Accept-Language``, else English. The
-    owner's pages are English only for now (``ENGLISH_ONLY_BLUEPRINTS``).
+    driver's pages, the owner's and the sign-in pages all come in every language; a
+    blueprint named in ``ENGLISH_ONLY_BLUEPRINTS`` would stay English.
 
 Catalogs
     ``voltspot/translations/<lang>/LC_MESSAGES/*.po`` are the one source (``messages.po``
@@ -19,6 +20,9 @@ Catalogs
 
     then fill in the new ``msgstr`` of each language. ``tests/web/test_languages.py`` fails
     while any message lacks a translation or a page in another language shows English.
+    The owner's page and sign-in keep theirs in ``owner.po`` (a new owner message goes
+    there, not into ``messages.pot``'s ``messages.po``); ``tests/web/owner/
+    test_owner_languages.py`` renders every owner page in every language.
 
 Formatting
     English keeps ``voltspot.domain.money``'s way of writing amounts ("€0.39", "SEK 35.00"),
@@ -73,8 +77,9 @@ LANGUAGES = {
 DEFAULT_LANGUAGE = "en"
 # English is written the European way (24-hour clock, day before month), as before.
 FORMAT_LOCALES = {"en": "en_GB"}
-# Pages not translated yet: they stay wholly English (lang="en", English numbers).
-ENGLISH_ONLY_BLUEPRINTS = frozenset({"owner", "auth"})
+# Pages not translated yet: they stay wholly English (lang="en", English numbers). None
+# today: the owner's pages and sign-in are translated too (translations/*/owner.po).
+ENGLISH_ONLY_BLUEPRINTS: frozenset[str] = frozenset()
 COOKIE = "voltspot_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
@@ -125,7 +130,7 @@ class _CatalogDomain(Domain):
 
 
 def page_is_translated() -> bool:
-    """Whether the current page exists in every language (not yet the owner's pages)."""
+    """Whether the current page exists in every language (``ENGLISH_ONLY_BLUEPRINTS``)."""
     return request.blueprint not in ENGLISH_ONLY_BLUEPRINTS
 
 

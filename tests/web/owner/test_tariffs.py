@@ -244,7 +244,7 @@ def test_the_example_session_is_the_estimate_for_30_kwh_in_45_min_and_20_min_idl
     for line in bill.lines:
         assert line.description in page
     assert 'data-testid="example-total">€13.05<' in page
-    assert "of which VAT (21%)" in page and "€2.26" in page
+    assert "of which VAT (21 %)" in page and "€2.26" in page
 
 
 def test_the_example_session_applies_a_time_window_from_its_start(signed_in):

@@ -28,6 +28,7 @@ from voltspot.models import (
     utcnow,
 )
 from voltspot.services.charging.billing import bill_for
+from voltspot.services.messages import N_
 from voltspot.services.owner.accounts import Viewer, scope_sites
 from voltspot.services.owner.problems import open_problems
 from voltspot.services.owner.session_words import who
@@ -138,18 +139,19 @@ def _live_board(session: Session, viewer: Viewer) -> Board:
         silence = timedelta(seconds=(station.heartbeat_interval or 300) * OFFLINE_ALERT_HEARTBEATS)
         if not online and (station.last_seen_at is None or now - station.last_seen_at > silence):
             alerts.append(Alert(
-                f"{station.charge_point_id} has been offline since "
-                f"{_when(station.last_seen_at, timezone)}.", "Open the station",
-                station.charge_point_id, kind="offline",
-                hint="Check at the station that it has power and a network connection; it "
-                     "reconnects by itself. If it was reset to factory settings, enter its "
-                     "address and a new password again (on its page)."))
+                N_("%(station)s has been offline since %(when)s.",
+                   station=station.charge_point_id, when=_when(station.last_seen_at, timezone)),
+                N_("Open the station"), station.charge_point_id, kind="offline",
+                hint=N_("Check at the station that it has power and a network connection; it "
+                        "reconnects by itself. If it was reset to factory settings, enter its "
+                        "address and a new password again (on its page).")))
         plugs = []
         for connector in station.connectors:
             if connector.status == ConnectorStatus.FAULTED:
-                alerts.append(Alert(f"{station.charge_point_id} plug {connector.connector_id} "
-                                    f"reports a fault ({connector.error_code}).",
-                                    "Restart the station", station.charge_point_id,
+                alerts.append(Alert(N_("%(station)s plug %(number)s reports a fault (%(code)s).",
+                                       station=station.charge_point_id,
+                                       number=connector.connector_id, code=connector.error_code),
+                                    N_("Restart the station"), station.charge_point_id,
                                     kind="fault" if online else "offline"))
             charging = running.get((station.id, connector.connector_id))
             plugs.append(_plug_tile(session, connector, charging, holders, partner_of, now))
@@ -158,24 +160,29 @@ def _live_board(session: Session, viewer: Viewer) -> Board:
     for failed in session.scalars(select(ChargingSession).where(
             in_scope, ChargingSession.status == SessionStatus.FAILED,
             ChargingSession.created_at >= since, ChargingSession.origin == "driver")):
-        alerts.append(Alert(f"A driver's start failed: {failed.failure_reason}.",
-                            "See the session", session_id=failed.id, kind="session"))
+        alerts.append(Alert(N_("A driver's start failed: %(why)s.",
+                               why=N_(failed.failure_reason or "")),
+                            N_("See the session"), session_id=failed.id, kind="session"))
     for stuck in session.scalars(select(ChargingSession).where(
             in_scope, ChargingSession.payment_error.is_not(None),
             ChargingSession.payment_state.in_([PaymentState.TO_SETTLE, PaymentState.TO_RELEASE]))):
-        alerts.append(Alert(f"A payment keeps failing: {stuck.payment_error}.",
-                            "See the session", session_id=stuck.id, kind="session"))
+        alerts.append(Alert(N_("A payment keeps failing: %(why)s.", why=stuck.payment_error),
+                            N_("See the session"), session_id=stuck.id, kind="session"))
     for stale in stale_stickers(session, station_ids):
         count = len(stale.evse_ids)
+        plugs = ", ".join(stale.evse_ids)
         alerts.append(Alert(
-            f"{count} printed sticker{'s' if count != 1 else ''} at {stale.site_name} "
-            f"now show{'' if count != 1 else 's'} an old price: {', '.join(stale.evse_ids)}.",
-            "Print the new sheet", kind="stickers", site_id=stale.site_id))
+            N_("1 printed sticker at %(site)s now shows an old price: %(plugs)s.",
+               site=stale.site_name, plugs=plugs) if count == 1 else
+            N_("%(count)s printed stickers at %(site)s now show an old price: %(plugs)s.",
+               count=count, site=stale.site_name, plugs=plugs),
+            N_("Print the new sheet"), kind="stickers", site_id=stale.site_id))
     for problem in open_problems(session, station_ids):
         alerts.append(Alert(
-            f"A driver reports a problem at {problem.charge_point_id} plug "
-            f"{problem.plug_number} ({_when(problem.reported_at, timezone)}): "
-            f"“{problem.message}”", "Mark as handled", problem.charge_point_id,
+            N_("A driver reports a problem at %(station)s plug %(number)s (%(when)s): "
+               "“%(message)s”", station=problem.charge_point_id, number=problem.plug_number,
+               when=_when(problem.reported_at, timezone), message=problem.message),
+            N_("Mark as handled"), problem.charge_point_id,
             kind="problem", problem_id=problem.id, at=problem.reported_at))
     return Board(energy_kwh_today=energy / 1000, sessions_today=count, revenue_today=revenue,
                  stations_online=online_count, stations_total=len(stations), alerts=alerts,
@@ -200,7 +207,7 @@ def _plug_tile(session: Session, connector: Connector, charging: ChargingSession
 
 def _when(moment: datetime | None, timezone: str) -> str:
     if moment is None:
-        return "it was added (never connected)"
+        return N_("it was added (never connected)")
     return moment.astimezone(ZoneInfo(timezone)).strftime("%d %b %H:%M")
 
 

@@ -32,6 +32,7 @@ from voltspot.domain.statuses import AuthorizationStatus
 from voltspot.models import ChargingSession, IdToken, Site, Station, utcnow
 from voltspot.services import forms
 from voltspot.services.forms import FormInvalid
+from voltspot.services.messages import N_
 from voltspot.services.owner.accounts import Viewer, owned_card
 
 MAX_ID_TAG = 20  # OCPP 1.6 IdToken is a CiString20Type
@@ -55,7 +56,7 @@ class Billing(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"free": "Free (fleet or staff)", "invoice": "Invoice later"}[self.value]
+        return {"free": N_("Free (fleet or staff)"), "invoice": "Invoice later"}[self.value]
 
 
 class CardState(StrEnum):
@@ -74,10 +75,10 @@ def normalise_id_tag(raw: str) -> str:
     send."""
     id_tag = _SEPARATORS.sub("", raw).upper()
     if not id_tag:
-        raise FormInvalid({"id_tag": "Enter the card's number (its idTag)."})
+        raise FormInvalid({"id_tag": N_("Enter the card's number (its idTag).")})
     if not _PRINTABLE_ASCII.match(id_tag):
-        raise FormInvalid({"id_tag": "A card number uses only letters, digits and "
-                                     "punctuation, without accents."})
+        raise FormInvalid({"id_tag": N_("A card number uses only letters, digits and "
+                                     "punctuation, without accents.")})
     if len(id_tag) > MAX_ID_TAG:
         raise FormInvalid({"id_tag": f"A card number is at most {MAX_ID_TAG} characters; "
                                      f"this one has {len(id_tag)}."})
@@ -99,15 +100,16 @@ class CardDetails:
         holder, note = self.holder_name.strip(), self.note.strip()
         errors: dict[str, str] = {}
         if len(holder) > MAX_HOLDER:
-            errors["holder_name"] = f"Keep the name under {MAX_HOLDER} characters."
+            errors["holder_name"] = N_("Keep the name under %(count)s characters.",
+                                       count=MAX_HOLDER)
         if len(note) > MAX_NOTE:
-            errors["note"] = f"Keep the note under {MAX_NOTE} characters."
+            errors["note"] = N_("Keep the note under %(count)s characters.", count=MAX_NOTE)
         if self.expires_on is not None and self.expires_on.year > LAST_EXPIRY_YEAR:
             errors["expires_on"] = (f"Pick a day before {LAST_EXPIRY_YEAR + 1}, or leave it "
                                     "empty for no end.")
         billing = forms.choice(str(self.billing), Billing)
         if billing is None:
-            errors["billing"] = "Choose free or invoice later."
+            errors["billing"] = N_("Choose free or invoice later.")
         if errors or billing is None:
             raise FormInvalid(errors)
         return CardDetails(holder, note, self.expires_on, Billing(billing))
@@ -121,8 +123,8 @@ def details_from_form(form: Mapping[str, str]) -> CardDetails:
     try:
         expires_on = date.fromisoformat(raw_expiry) if raw_expiry else None
     except ValueError:
-        raise FormInvalid({"expires_on": "Pick the last day the card may charge, or leave "
-                                         "it empty."}, form) from None
+        raise FormInvalid({"expires_on": N_("Pick the last day the card may charge, or leave "
+                                         "it empty.")}, form) from None
     return CardDetails(holder_name=str(form.get("holder_name", "")),
                        note=str(form.get("note", "")), expires_on=expires_on,
                        billing=str(form.get("billing", Billing.FREE)))
@@ -169,8 +171,9 @@ def register_card(db: Database, viewer: Viewer, id_tag: str, details: CardDetail
         errors.update(wrong.errors)
     if errors:
         raise FormInvalid(errors)
-    taken = FormInvalid({"id_tag": f"Card {id_tag} is already registered. Look it up in the "
-                                   "list, or check the number on the card."})
+    taken = FormInvalid({"id_tag": N_("Card %(number)s is already registered. Look it up in "
+                                      "the list, or check the number on the card.",
+                                      number=id_tag)})
     with db.session() as session:
         if session.scalar(select(IdToken.id).where(IdToken.id_tag == id_tag)) is not None:
             raise taken

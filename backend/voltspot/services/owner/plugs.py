@@ -19,6 +19,7 @@ from voltspot.domain.statuses import ConnectorType
 from voltspot.models import Connector
 from voltspot.services import forms
 from voltspot.services.forms import FormInvalid
+from voltspot.services.messages import N_
 from voltspot.services.owner.accounts import Viewer, owned_connector
 
 MAX_POWER_KW = 1000
@@ -68,7 +69,8 @@ def check_evse_id_free(session: Session, evse_id: str, connector_pk: int) -> Non
 
 
 def _taken(evse_id: str) -> str:
-    return f"{evse_id} is already used by another plug. Each plug needs its own EVSE id."
+    return N_("%(evse)s is already used by another plug. Each plug needs its own EVSE id.",
+              evse=evse_id)
 
 
 def update_plug(db: Database, viewer: Viewer, connector_pk: int, form: Mapping[str, str]
@@ -85,13 +87,13 @@ def update_plug(db: Database, viewer: Viewer, connector_pk: int, form: Mapping[s
         errors["max_power_kw"] = POWER_ERROR
     cable = forms.text(form, "cable") or CABLE_SOCKET
     if cable not in (CABLE_SOCKET, CABLE_TETHERED):
-        errors["cable"] = "Choose whether drivers bring their own cable or one is attached."
+        errors["cable"] = N_("Choose whether drivers bring their own cable or one is attached.")
     evse_id = None
     try:
         evse_id = normalise_evse_id(forms.text(form, "evse_id"))
     except EvseIdError:
-        errors["evse_id"] = ("Write the EVSE id as country, operator, E and a number, such as "
-                             "NL*VSP*E1234*1.")
+        errors["evse_id"] = (N_("Write the EVSE id as country, operator, E and a number, such as "
+                             "NL*VSP*E1234*1."))
     with db.session() as session:
         connector = owned_connector(session, viewer, connector_pk)
         if errors or connector_type is None or power_w is None or evse_id is None:

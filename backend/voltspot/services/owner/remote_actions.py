@@ -26,6 +26,7 @@ from voltspot.services.charger_control import (
     UnknownCommand,
 )
 from voltspot.services.errors import InvalidInput, NotFound
+from voltspot.services.messages import N_
 from voltspot.services.owner.accounts import Viewer, owned_station
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,8 @@ def _text(form: Mapping[str, str], name: str) -> str:
 
 
 def _said(outcome: CommandOutcome, sentences: dict[str, str]) -> ActionReply:
-    message = sentences.get(outcome.status,
-                            f"The station answered “{outcome.status or 'nothing'}”.")
+    message = sentences.get(outcome.status) or N_("The station answered “%(answer)s”.",
+                                                  answer=outcome.status or N_("nothing"))
     return ActionReply(outcome.accepted, message, outcome.answer)
 
 
@@ -65,8 +66,8 @@ def _plug_number(form: Mapping[str, str], plugs: list[int], *, whole_station: bo
     text = _text(form, "connector")
     number = int(text) if re.fullmatch(r"\d{1,10}", text) else None
     if number is None or (number not in plugs and not (whole_station and number == 0)):
-        raise InvalidInput("Choose one of this station's plugs: "
-                           + ", ".join(str(n) for n in plugs) + ".")
+        raise InvalidInput(N_("Choose one of this station's plugs: %(plugs)s.",
+                              plugs=", ".join(str(n) for n in plugs)))
     return number
 
 
@@ -76,22 +77,19 @@ def _plug_or_every(form: Mapping[str, str], plugs: list[int]) -> int | None:
     return _plug_number(form, plugs, whole_station=True)
 
 
-def _plug_name(number: int) -> str:
-    return "The whole station" if number == 0 else f"Plug {number}"
-
-
 def _reset(form: Mapping[str, str], _plugs: list[int]) -> tuple[Intent, Describe]:
     word = _text(form, "type").lower()
     if word not in ("soft", "hard"):
-        raise InvalidInput("Choose a soft restart (the station finishes what it is doing "
-                           "first) or a hard one (at once).")
+        raise InvalidInput(N_("Choose a soft restart (the station finishes what it is doing "
+                              "first) or a hard one (at once)."))
     return (lambda control, cp: control.reset(cp, hard=word == "hard"),
             lambda outcome: _said(outcome, {
-                "Accepted": f"The station accepted the {word} restart; it is back in a "
-                            "minute or two.",
-                "Scheduled": "The station restarts as soon as the charging on it has ended.",
-                "Rejected": "The station refused to restart. Try again later, or restart it "
-                            "at the station itself.",
+                "Accepted": N_("The station accepted the soft restart; it is back in a "
+                               "minute or two.") if word == "soft" else
+                N_("The station accepted the hard restart; it is back in a minute or two."),
+                "Scheduled": N_("The station restarts as soon as the charging on it has ended."),
+                "Rejected": N_("The station refused to restart. Try again later, or restart it "
+                               "at the station itself."),
             }))
 
 
@@ -99,13 +97,17 @@ def _unlock(form: Mapping[str, str], plugs: list[int]) -> tuple[Intent, Describe
     number = _plug_number(form, plugs, whole_station=False)
     return (lambda control, cp: control.unlock(cp, number),
             lambda outcome: _said(outcome, {
-                "Unlocked": f"Plug {number} is unlocked; the cable can be taken out now.",
-                "UnlockFailed": f"Plug {number} did not unlock. Check that nothing pulls on "
-                                "the cable, then try again.",
-                "NotSupported": f"Plug {number} has no lock the station can open remotely.",
-                "OngoingAuthorizedTransaction": f"Plug {number} stays locked: a session is "
-                                                "running on it. Stop the session first.",
-                "UnknownConnector": f"The station does not know plug {number}.",
+                "Unlocked": N_("Plug %(number)s is unlocked; the cable can be taken out now.",
+                               number=number),
+                "UnlockFailed": N_("Plug %(number)s did not unlock. Check that nothing pulls on "
+                                   "the cable, then try again.", number=number),
+                "NotSupported": N_("Plug %(number)s has no lock the station can open remotely.",
+                                   number=number),
+                "OngoingAuthorizedTransaction": N_(
+                    "Plug %(number)s stays locked: a session is running on it. Stop the "
+                    "session first.", number=number),
+                "UnknownConnector": N_("The station does not know plug %(number)s.",
+                                       number=number),
             }))
 
 
@@ -113,43 +115,69 @@ def _availability(form: Mapping[str, str], plugs: list[int]) -> tuple[Intent, De
     number = _plug_number(form, plugs, whole_station=True)
     wanted = _text(form, "availability")
     if wanted not in ("available", "unavailable"):
-        raise InvalidInput("Choose whether the plug should be available or unavailable.")
-    name = _plug_name(number)
+        raise InvalidInput(N_("Choose whether the plug should be available or unavailable."))
+    on = wanted == "available"
+    if number == 0:
+        sentences = {
+            "Accepted": N_("The whole station is now available.") if on
+            else N_("The whole station is now unavailable."),
+            "Scheduled": N_("The whole station becomes available when the session on it ends.")
+            if on else N_("The whole station becomes unavailable when the session on it ends."),
+            "Rejected": N_("The station refused to make the whole station available.") if on
+            else N_("The station refused to make the whole station unavailable."),
+        }
+    else:
+        sentences = {
+            "Accepted": N_("Plug %(number)s is now available.", number=number) if on
+            else N_("Plug %(number)s is now unavailable.", number=number),
+            "Scheduled": N_("Plug %(number)s becomes available when the session on it ends.",
+                            number=number) if on else
+            N_("Plug %(number)s becomes unavailable when the session on it ends.",
+               number=number),
+            "Rejected": N_("The station refused to make plug %(number)s available.",
+                           number=number) if on else
+            N_("The station refused to make plug %(number)s unavailable.", number=number),
+        }
     return (lambda control, cp: control.set_availability(cp, number or None,
                                                          operative=wanted == "available"),
-            lambda outcome: _said(outcome, {
-                "Accepted": f"{name} is now {wanted}.",
-                "Scheduled": f"{name} becomes {wanted} when the session on it ends.",
-                "Rejected": f"The station refused to make {name.lower()} {wanted}.",
-            }))
+            lambda outcome: _said(outcome, sentences))
 
 
 def _trigger_status(form: Mapping[str, str], plugs: list[int]) -> tuple[Intent, Describe]:
     number = _plug_or_every(form, plugs)
-    which = "its plugs" if number is None else _plug_name(number).lower()
+    if number is None:
+        accepted = N_("The station will report the status of its plugs in a moment; this page "
+                      "shows it as it arrives.")
+    elif number == 0:
+        accepted = N_("The station will report the status of the whole station in a moment; "
+                      "this page shows it as it arrives.")
+    else:
+        accepted = N_("The station will report the status of plug %(number)s in a moment; "
+                      "this page shows it as it arrives.", number=number)
     return (lambda control, cp: control.trigger_status_report(cp, number),
             lambda outcome: _said(outcome, {
-                "Accepted": f"The station will report the status of {which} in a moment; "
-                            "this page shows it as it arrives.",
-                "Rejected": "The station refused to send a status report now. Try again "
-                            "later.",
-                "NotImplemented": "This station cannot send a status report on request.",
+                "Accepted": accepted,
+                "Rejected": N_("The station refused to send a status report now. Try again "
+                               "later."),
+                "NotImplemented": N_("This station cannot send a status report on request."),
             }))
 
 
 def _settings_reply(outcome: SettingsRead) -> ActionReply:
     if outcome.by_report:
         return _said(outcome, {
-            "Accepted": "The station is sending all its settings; they appear under “Device "
-                        "model” on this page in a moment.",
-            "Rejected": "The station refused to send its settings now. Try again later.",
-            "NotSupported": "This station cannot send its settings on request.",
-            "EmptyResultSet": "The station has no settings to report.",
+            "Accepted": N_("The station is sending all its settings; they appear under “Device "
+                           "model” on this page in a moment."),
+            "Rejected": N_("The station refused to send its settings now. Try again later."),
+            "NotSupported": N_("This station cannot send its settings on request."),
+            "EmptyResultSet": N_("The station has no settings to report."),
         })
     count = len(outcome.settings)
-    message = f"The station sent {count} setting{'s' if count != 1 else ''}."
+    message = N_("The station sent 1 setting.") if count == 1 else N_(
+        "The station sent %(count)s settings.", count=count)
     if outcome.unknown:
-        message += " It does not know " + ", ".join(outcome.unknown) + "."
+        message = N_("%(sent)s It does not know %(keys)s.", sent=message,
+                     keys=", ".join(outcome.unknown))
     return ActionReply(True, message, outcome.answer, outcome.settings, outcome.unknown)
 
 
@@ -157,7 +185,7 @@ def _get_configuration(form: Mapping[str, str], _plugs: list[int]
                        ) -> tuple[Intent, Describe]:
     keys = [key for key in re.split(r"[\s,;]+", str(form.get("keys", ""))) if key]
     if any(len(key) > 100 for key in keys):
-        raise InvalidInput("A setting's name is at most 100 characters.")
+        raise InvalidInput(N_("A setting's name is at most 100 characters."))
     return lambda control, cp: control.read_settings(cp, keys or None), _settings_reply
 
 
@@ -166,18 +194,19 @@ def _change_configuration(form: Mapping[str, str], _plugs: list[int]
     key = _text(form, "key")
     value = str(form.get("value", "")).strip()
     if not 1 <= len(key) <= 50:
-        raise InvalidInput("Write the name of the setting to change (at most 50 characters), "
-                           "such as HeartbeatInterval.")
+        raise InvalidInput(N_("Write the name of the setting to change (at most 50 "
+                              "characters), such as HeartbeatInterval."))
     if len(value) > 500:
-        raise InvalidInput("A setting's value is at most 500 characters.")
-    missing = f"The station has no setting called {key}."
+        raise InvalidInput(N_("A setting's value is at most 500 characters."))
+    missing = N_("The station has no setting called %(key)s.", key=key)
     return (lambda control, cp: control.change_setting(cp, key, value),
             lambda outcome: _said(outcome, {
-                "Accepted": f"{key} is now {value}.",
-                "RebootRequired": f"{key} is saved as {value}; it takes effect after a "
-                                  "restart.",
-                "Rejected": f"The station refused to set {key} to {value}: the setting may "
-                            "be read-only, or the value out of range.",
+                "Accepted": N_("%(key)s is now %(value)s.", key=key, value=value),
+                "RebootRequired": N_("%(key)s is saved as %(value)s; it takes effect after a "
+                                     "restart.", key=key, value=value),
+                "Rejected": N_("The station refused to set %(key)s to %(value)s: the setting "
+                               "may be read-only, or the value out of range.", key=key,
+                               value=value),
                 "NotSupported": missing,
                 "UnknownComponent": missing,
                 "UnknownVariable": missing,
@@ -219,18 +248,22 @@ def remote_action(db: Database, control: ChargerControl, viewer: Viewer, charge_
         outcome = intent(control, charge_point_id)
     except StationOffline:
         log.info("%s: %s not sent: the station is offline", charge_point_id, action)
-        return ActionReply(False, f"{charge_point_id} is offline, so it did not get this. Check "
-                                  "that it has power and a network connection, then try again.")
+        return ActionReply(False, N_("%(station)s is offline, so it did not get this. Check that "
+                                     "it has power and a network connection, then try again.",
+                                     station=charge_point_id))
     except NoAnswer as error:
         log.warning("%s", error)
-        return ActionReply(False, f"{charge_point_id} did not answer in time. It may be busy or "
-                                  "on a weak connection; try again in a minute.")
+        return ActionReply(False, N_("%(station)s did not answer in time. It may be busy or on a "
+                                     "weak connection; try again in a minute.",
+                                     station=charge_point_id))
     except ChargerError as error:
         log.warning("%s", error)
         said = f"{error.code}: {error.description}" if error.description else error.code
-        return ActionReply(False, f"{charge_point_id} could not do this; it answered “{said}”.")
+        return ActionReply(False, N_("%(station)s could not do this; it answered “%(answer)s”.",
+                                     station=charge_point_id, answer=said))
     except UnknownCommand as error:
         log.warning("%s: %s refused before sending: %s", charge_point_id, action, error)
-        return ActionReply(False, f"{charge_point_id} does not accept this request ({error}).")
+        return ActionReply(False, N_("%(station)s does not accept this request (%(why)s).",
+                                     station=charge_point_id, why=str(error)))
     log.info("%s: %s answered %s", charge_point_id, action, outcome.answer)
     return describe(outcome)

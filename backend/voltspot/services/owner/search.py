@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 
 from voltspot.db import Database
 from voltspot.models import ChargingSession, Connector, IdToken, Site, Station
+from voltspot.services.messages import N_
 from voltspot.services.owner.accounts import Viewer, scope_sites
 
 MAX_HITS = 20
@@ -55,7 +56,7 @@ def search(db: Database, viewer: Viewer, query: str) -> list[SearchHit]:
             Station.charge_point_id, Site.name).join(Site, Station.site_id == Site.id))
             .where(func.upper(Station.charge_point_id).like(pattern, escape="\\"))
             .order_by(Station.charge_point_id).limit(MAX_HITS)).all()
-        hits += [SearchHit("station", cp, f"Station at {site}", station=cp)
+        hits += [SearchHit("station", cp, N_("Station at %(site)s", site=site), station=cp)
                  for cp, site in stations]
         plugs = session.execute(scope_sites(viewer, select(
             Connector.evse_id, Connector.connector_id, Station.charge_point_id, Site.name)
@@ -63,13 +64,15 @@ def search(db: Database, viewer: Viewer, query: str) -> list[SearchHit]:
             .join(Site, Station.site_id == Site.id))
             .where(func.upper(Connector.evse_id).like(evse_pattern, escape="\\"))
             .order_by(Connector.evse_id).limit(MAX_HITS)).all()
-        hits += [SearchHit("plug", evse, f"Plug {number} of {cp} at {site}", station=cp)
+        hits += [SearchHit("plug", evse, N_("Plug %(number)s of %(station)s at %(site)s",
+                                              number=number, station=cp, site=site),
+                           station=cp)
                  for evse, number, cp, site in plugs]
         cards = select(IdToken.id, IdToken.id_tag, IdToken.holder_name).where(
             func.upper(IdToken.id_tag).like(pattern, escape="\\"))
         if not viewer.is_admin:
             cards = cards.where(IdToken.owner_id == viewer.owner_id)
-        hits += [SearchHit("card", tag, holder or "RFID card", card_id=card_id)
+        hits += [SearchHit("card", tag, holder or N_("RFID card"), card_id=card_id)
                  for card_id, tag, holder in session.execute(
                      cards.order_by(IdToken.id_tag).limit(MAX_HITS)).all()]
         wanted = [ChargingSession.payment_reference == text, ChargingSession.token == text]
@@ -82,8 +85,9 @@ def search(db: Database, viewer: Viewer, query: str) -> list[SearchHit]:
             .join(Site, Station.site_id == Site.id)).where(or_(*wanted))
             .order_by(ChargingSession.id.desc()).limit(MAX_HITS)).all()
         hits += [SearchHit("session", f"Session {session_id}",
-                           f"{cp} plug {plug or '—'} at {site}, "
-                           f"{created:%d %b %Y}", session_id=session_id)
+                           N_("%(station)s plug %(number)s at %(site)s, %(day)s", station=cp,
+                              number=plug or "—", site=site, day=f"{created:%d %b %Y}"),
+                           session_id=session_id)
                  for session_id, cp, plug, created, site in found]
     typed = text.upper().replace("-", "*")
     hits = [replace(hit, exact=hit.label.upper().replace("-", "*") == typed

@@ -106,23 +106,24 @@ def start_on_plug(db: Database, control: ChargerControl, viewer: Viewer, connect
         charge_point_id, number = connector.station.charge_point_id, connector.connector_id
         running = _open_session_on(session, connector.id)
         if running is not None:
-            raise Conflict(f"Plug {number} already has session {running} on it. Stop that "
-                           "one first.")
+            raise Conflict(N_("Plug %(number)s already has session %(session)s on it. Stop "
+                              "that one first.", number=number, session=running))
         if choice != NO_CARD:
             card = session.scalar(select(IdToken).where(IdToken.id_tag == choice))
             if card is None or card.blocked or (not viewer.is_admin
                                                 and card.owner_id != viewer.owner_id):
-                raise InvalidInput("Choose one of your cards that is not blocked, or start "
-                                   "without a card.")
+                raise InvalidInput(N_("Choose one of your cards that is not blocked, or start "
+                                      "without a card."))
     id_tag = choice or new_id_tag()
     try:
         answer = remote_start(db, control, charge_point_id, StartRequest(id_tag, number))
     except ChargerUnreachable:
-        answer, message = None, (f"{charge_point_id} could not be reached, so nothing "
-                                 "started. Check that it is online, then try again.")
+        answer, message = None, N_("%(station)s could not be reached, so nothing started. "
+                                   "Check that it is online, then try again.",
+                                   station=charge_point_id)
     except ChargerError as error:
-        answer, message = None, (f"{charge_point_id} answered with an error "
-                                 f"({error.code}), so nothing started.")
+        answer, message = None, N_("%(station)s answered with an error (%(code)s), so "
+                                   "nothing started.", station=charge_point_id, code=error.code)
     with db.session() as session:
         # The most recent start on this plug is ours: remote_start recorded it.
         session_id = session.scalar(select(ChargingSession.id).where(
@@ -131,10 +132,11 @@ def start_on_plug(db: Database, control: ChargerControl, viewer: Viewer, connect
     if answer is None:
         return StartResult(session_id, False, message)
     if answer.get("status") != "Accepted":
-        return StartResult(session_id, False, f"{charge_point_id} refused to start plug "
-                                              f"{number}. Is a car plugged in and the plug free?")
-    return StartResult(session_id, True, f"Plug {number} is starting. Charging begins when "
-                                         "the car is plugged in.")
+        return StartResult(session_id, False, N_(
+            "%(station)s refused to start plug %(number)s. Is a car plugged in and the plug "
+            "free?", station=charge_point_id, number=number))
+    return StartResult(session_id, True, N_("Plug %(number)s is starting. Charging begins "
+                                            "when the car is plugged in.", number=number))
 
 
 def stop_running_session(db: Database, control: ChargerControl, viewer: Viewer,
@@ -147,13 +149,14 @@ def stop_running_session(db: Database, control: ChargerControl, viewer: Viewer,
     outcome = stop_session(
         db, control, session_id, str(N_("The site owner cancelled before charging started")))
     if outcome is StopOutcome.ALREADY_ENDED:
-        return "This session has already ended."
+        return N_("This session has already ended.")
     if outcome is StopOutcome.CANCELLED:
-        return "The session had not started charging; it is cancelled and its hold released."
+        return N_("The session had not started charging; it is cancelled and its hold "
+                  "released.")
     if outcome in (StopOutcome.UNREACHABLE, StopOutcome.REFUSED):
-        raise Conflict("The station could not be reached or refused to stop, so the session "
-                       "goes on. Try again, or unplug the car at the station.")
-    return "The station was asked to stop; the session ends as soon as it confirms."
+        raise Conflict(N_("The station could not be reached or refused to stop, so the "
+                          "session goes on. Try again, or unplug the car at the station."))
+    return N_("The station was asked to stop; the session ends as soon as it confirms.")
 
 
 def session_station(db: Database, viewer: Viewer, session_id: int) -> str:

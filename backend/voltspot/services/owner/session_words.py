@@ -6,12 +6,13 @@ lookups."""
 from __future__ import annotations
 
 from voltspot.domain.statuses import SessionStatus
+from voltspot.services.messages import N_
 
 STATUS_WORDS = {
-    SessionStatus.CREATED: "Waiting", SessionStatus.AUTHORISED: "Waiting for the car",
-    SessionStatus.STARTING: "Starting", SessionStatus.CHARGING: "Charging",
-    SessionStatus.SUSPENDED: "Paused", SessionStatus.FINISHING: "Finishing",
-    SessionStatus.COMPLETED: "Done", SessionStatus.FAILED: "Did not start",
+    SessionStatus.CREATED: N_("Waiting"), SessionStatus.AUTHORISED: N_("Waiting for the car"),
+    SessionStatus.STARTING: N_("Starting"), SessionStatus.CHARGING: N_("Charging"),
+    SessionStatus.SUSPENDED: N_("Paused"), SessionStatus.FINISHING: N_("Finishing"),
+    SessionStatus.COMPLETED: N_("Done"), SessionStatus.FAILED: N_("Did not start"),
 }
 # The status pill's tone for each state (see _status_pill.html).
 STATUS_TONES = {
@@ -19,26 +20,26 @@ STATUS_TONES = {
     SessionStatus.FINISHING: "in-use", SessionStatus.STARTING: "in-use",
     SessionStatus.COMPLETED: "free", SessionStatus.FAILED: "out-of-order",
 }
-ORIGIN_WORDS = {"remote": "Remotely (owner page or API)", "charger": "At the charger",
-                "driver": "In the driver app", "ocpi": "By a roaming partner"}
+ORIGIN_WORDS = {"remote": N_("Remotely (owner page or API)"), "charger": N_("At the charger"),
+                "driver": N_("In the driver app"), "ocpi": N_("By a roaming partner")}
 # OCPP 1.6 StopTransaction reasons and OCPP 2.0.1 stoppedReason values.
 STOP_WORDS = {
-    "EVDisconnected": "Car unplugged", "Local": "Stopped at the charger",
-    "Remote": "Stopped remotely", "EmergencyStop": "Emergency stop",
-    "HardReset": "Charger restarted", "SoftReset": "Charger restarted",
-    "Reboot": "Charger restarted", "PowerLoss": "Power cut", "Other": "Other reason",
-    "UnlockCommand": "Plug unlocked remotely", "DeAuthorized": "Card refused",
-    "EnergyLimitReached": "Energy limit reached", "TimeLimitReached": "Time limit reached",
-    "SOCLimitReached": "Battery limit reached", "StoppedByEV": "Car stopped it",
-    "EVDeparted": "Car left", "GroundFault": "Ground fault", "OvercurrentFault":
-    "Overcurrent", "PowerQuality": "Power quality problem", "Timeout": "Timed out",
-    "ImmediateReset": "Charger restarted", "MasterPass": "Master card",
-    "LocalOutOfCredit": "Out of credit", "ReqEnergyTransfer": "Car asked to stop",
+    "EVDisconnected": N_("Car unplugged"), "Local": N_("Stopped at the charger"),
+    "Remote": N_("Stopped remotely"), "EmergencyStop": N_("Emergency stop"),
+    "HardReset": N_("Charger restarted"), "SoftReset": N_("Charger restarted"),
+    "Reboot": N_("Charger restarted"), "PowerLoss": N_("Power cut"), "Other": N_("Other reason"),
+    "UnlockCommand": N_("Plug unlocked remotely"), "DeAuthorized": N_("Card refused"),
+    "EnergyLimitReached": N_("Energy limit reached"), "TimeLimitReached": N_("Time limit reached"),
+    "SOCLimitReached": N_("Battery limit reached"), "StoppedByEV": N_("Car stopped it"),
+    "EVDeparted": N_("Car left"), "GroundFault": N_("Ground fault"), "OvercurrentFault":
+    N_("Overcurrent"), "PowerQuality": N_("Power quality problem"), "Timeout": N_("Timed out"),
+    "ImmediateReset": N_("Charger restarted"), "MasterPass": N_("Master card"),
+    "LocalOutOfCredit": N_("Out of credit"), "ReqEnergyTransfer": N_("Car asked to stop"),
 }
 # How a roaming partner's driver was let in (OCPI AuthMethod).
-ROAMING_AUTH_WORDS = {"AUTH_REQUEST": "The partner, asked at the charger",
-                      "COMMAND": "The partner's app (remote start)",
-                      "WHITELIST": "The partner's list of cards"}
+ROAMING_AUTH_WORDS = {"AUTH_REQUEST": N_("The partner, asked at the charger"),
+                      "COMMAND": N_("The partner's app (remote start)"),
+                      "WHITELIST": N_("The partner's list of cards")}
 # Tags Voltspot itself hands to chargers for sessions without a card (driver.new_id_tag).
 APP_TAG_PREFIX = "VS"
 APP_TAG_LENGTH = 20
@@ -77,14 +78,14 @@ def who(id_tag: str | None, holder_name: str | None, roaming_partner: str | None
     (or its number when it has no name), "App driver" for a tag of our own, "—" for
     nobody."""
     if roaming_partner:
-        return f"{roaming_partner} driver (roaming)"
+        return N_("%(partner)s driver (roaming)", partner=roaming_partner)
     if not id_tag:
         return "—"
     if holder_name:
         return holder_name
     if is_app_tag(id_tag):
-        return "App driver"
-    return f"Card {id_tag}"
+        return N_("App driver")
+    return N_("Card %(number)s", number=id_tag)
 
 
 def roaming_auth_words(auth_method: str) -> str:

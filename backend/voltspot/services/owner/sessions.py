@@ -37,6 +37,7 @@ from voltspot.models import (
 )
 from voltspot.services.charging.billing import bill_as_json, bill_for
 from voltspot.services.errors import InvalidInput
+from voltspot.services.messages import N_
 from voltspot.services.owner.accounts import Viewer, owned_session, scope_sites
 from voltspot.services.owner.session_frames import plug_frames
 from voltspot.services.payments import holds as payments
@@ -59,10 +60,10 @@ LIVE_AFTER_END = timedelta(seconds=30)
 FRAME_WINDOW = 5000
 # Payment states in the owner's words.
 PAYMENT_WORDS = {
-    PaymentState.NONE: "No payment", PaymentState.AUTHORISING: "Authorising",
-    PaymentState.HELD: "Held", PaymentState.TO_SETTLE: "Settling",
-    PaymentState.CAPTURED: "Paid", PaymentState.TO_RELEASE: "Releasing",
-    PaymentState.RELEASED: "Released", PaymentState.FAILED: "Failed",
+    PaymentState.NONE: N_("No payment"), PaymentState.AUTHORISING: N_("Authorising"),
+    PaymentState.HELD: N_("Held"), PaymentState.TO_SETTLE: N_("Settling"),
+    PaymentState.CAPTURED: N_("Paid"), PaymentState.TO_RELEASE: N_("Releasing"),
+    PaymentState.RELEASED: N_("Released"), PaymentState.FAILED: N_("Failed"),
 }
 
 

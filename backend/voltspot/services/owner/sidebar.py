@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 from voltspot.db import Database
 from voltspot.domain.availability import station_online
 from voltspot.models import Site, Station, utcnow
+from voltspot.services.messages import N_
 from voltspot.services.owner.accounts import Viewer, scope_sites
 
 
@@ -46,7 +47,7 @@ def _sidebar_sites(session: Session, viewer: Viewer) -> list[SidebarSite]:
         pending = session.scalars(select(Station).where(Station.site_id.is_(None))
                                   .order_by(Station.charge_point_id)).all()
         if pending:
-            result.append(SidebarSite(0, "Waiting for adoption", [entry(s) for s in pending]))
+            result.append(SidebarSite(0, N_("Waiting for adoption"), [entry(s) for s in pending]))
     return result
 
 

@@ -19,6 +19,7 @@ from voltspot.db import Database
 from voltspot.models import Site
 from voltspot.services import forms
 from voltspot.services.forms import FormInvalid
+from voltspot.services.messages import N_
 from voltspot.services.owner.accounts import Viewer, owned_site, scope_sites
 from voltspot.services.owner.reference import COUNTRIES, CURRENCIES, timezones
 
@@ -114,42 +115,42 @@ def check_site_form(form: Mapping[str, str]) -> SiteValues:
             errors[name] = f"{label} can be at most {limit} characters."
         return value
 
-    name = text("name", "The name", 200, "Give the site a name drivers will recognise, "
-                "such as the hotel or shop it belongs to.")
-    address = text("address", "The address", 300, "Write the street and number, so drivers "
-                   "can find the site.")
-    city = text("city", "The town or city", 120, "Write the town or city.")
+    name = text("name", "The name", 200, N_("Give the site a name drivers will recognise, "
+                "such as the hotel or shop it belongs to."))
+    address = text("address", "The address", 300, N_("Write the street and number, so drivers "
+                   "can find the site."))
+    city = text("city", "The town or city", 120, N_("Write the town or city."))
     postal_code = text("postal_code", "The postal code", 20)
     country = forms.text(form, "country").upper()
     if forms.choice(country, COUNTRIES) is None:
-        errors["country"] = "Use the two-letter country code, such as NL, DE or BE."
+        errors["country"] = N_("Use the two-letter country code, such as NL, DE or BE.")
     latitude = _coordinate(forms.text(form, "latitude"), 90, "latitude", errors, "latitude")
     longitude = _coordinate(forms.text(form, "longitude"), 180, "longitude", errors,
                             "longitude")
     if "latitude" not in errors and "longitude" not in errors and (
             (latitude is None) != (longitude is None)):
         missing = "latitude" if latitude is None else "longitude"
-        errors[missing] = ("Give both latitude and longitude, or leave both empty; drivers' "
-                           "maps need the pair.")
+        errors[missing] = (N_("Give both latitude and longitude, or leave both empty; drivers' "
+                           "maps need the pair."))
     opening_hours = text("opening_hours", "The opening hours", 200,
                          "Say when drivers can charge, such as 24/7 or Mon–Sat 08:00–20:00.")
     help_phone = text("help_phone", "The phone number", 40)
     if help_phone and (not _PHONE.match(help_phone)
                        or sum(c.isdigit() for c in help_phone) < 6):
-        errors["help_phone"] = ("Write a phone number drivers can call, with the country "
-                                "code, such as +31 20 123 4567.")
+        errors["help_phone"] = (N_("Write a phone number drivers can call, with the country "
+                                "code, such as +31 20 123 4567."))
     currency = forms.text(form, "currency").upper()
     if forms.choice(currency, CURRENCIES) is None:
-        errors["currency"] = "Use the three-letter currency code of your prices, such as EUR."
+        errors["currency"] = N_("Use the three-letter currency code of your prices, such as EUR.")
     timezone = forms.text(form, "timezone").replace(" ", "_")
     if forms.choice(timezone, timezones()) is None:
-        errors["timezone"] = ("Choose the site's timezone by its region and city, such as "
-                              "Europe/Amsterdam.")
+        errors["timezone"] = N_("Choose the site's timezone by its region and city, such as "
+                                "Europe/Amsterdam.")
     legal_name = text("legal_name", "The legal name", 200)
     vat_number = forms.text(form, "vat_number").upper().replace(" ", "").replace(".", "")
     if vat_number and not _VAT_NUMBER.match(vat_number):
-        errors["vat_number"] = ("Write the VAT number with its country prefix, such as "
-                                "NL123456789B01.")
+        errors["vat_number"] = N_("Write the VAT number with its country prefix, such as "
+                                  "NL123456789B01.")
     if errors:
         raise FormInvalid(errors, form)
     return SiteValues(name, address, city, postal_code, country, latitude, longitude,
@@ -162,8 +163,9 @@ def _check_name_free(session: Session, name: str, site_id: int | None,
     if site_id is not None:
         taken = taken.where(Site.id != site_id)
     if session.scalar(taken) is not None:
-        raise FormInvalid({"name": f"There is already a site called “{name}”. Give this one "
-                                   "another name, for example with its street or town."}, form)
+        raise FormInvalid({"name": N_("There is already a site called “%(name)s”. Give this "
+                                      "one another name, for example with its street or town.",
+                                      name=name)}, form)
 
 
 def create_site(db: Database, viewer: Viewer, form: Mapping[str, str]) -> SiteDetails:

@@ -28,6 +28,7 @@ from voltspot.services import forms
 from voltspot.services.charger_control import ChargerControl, ChargerUnreachable
 from voltspot.services.errors import Conflict, InvalidInput
 from voltspot.services.forms import FormInvalid
+from voltspot.services.messages import N_
 from voltspot.services.owner.accounts import Viewer, owned_site, owned_station
 from voltspot.services.owner.plugs import MAX_POWER_KW, POWER_ERROR
 from voltspot.services.reports.totals import count_station_history
@@ -60,7 +61,7 @@ def _site_choice(session: Session, viewer: Viewer, form: Mapping[str, str],
                  errors: dict[str, str]) -> Site | None:
     site_id = forms.whole_number(forms.text(form, "site_id"), 1, 2**62)
     if site_id is None:
-        errors["site_id"] = "Choose the site this station stands on."
+        errors["site_id"] = N_("Choose the site this station stands on.")
         return None
     return owned_site(session, viewer, site_id)
 
@@ -90,14 +91,14 @@ def add_station(db: Database, viewer: Viewer, form: Mapping[str, str]) -> Creden
         try:
             stations.validate_charge_point_id(charge_point_id)
         except InvalidInput:
-            errors["charge_point_id"] = ("Write the charge point id from the station's label "
+            errors["charge_point_id"] = (N_("Write the charge point id from the station's label "
                                          "or settings: up to 48 letters, digits, '-', '_', '.' "
-                                         "or ':', no spaces.")
+                                         "or ':', no spaces."))
         if "charge_point_id" not in errors and session.scalar(
                 select(Station.id).where(Station.charge_point_id == charge_point_id)):
-            errors["charge_point_id"] = (f"A station with the id {charge_point_id} is already "
-                                         "registered. Check the id on the station, or choose "
-                                         "another one.")
+            errors["charge_point_id"] = N_(
+                "A station with the id %(station)s is already registered. Check the id on the "
+                "station, or choose another one.", station=charge_point_id)
         connectors, power_w = _plugs_and_power(form, errors)
         if errors or site is None or connectors is None or power_w is None:
             raise FormInvalid(errors, form)
@@ -108,9 +109,9 @@ def add_station(db: Database, viewer: Viewer, form: Mapping[str, str]) -> Creden
         except (Conflict, IntegrityError):
             # Registered since the check above (IntegrityError: between register_station's
             # own check and its insert); the transaction rolls back.
-            raise FormInvalid({"charge_point_id": f"A station with the id {charge_point_id} "
-                                                  "was registered a moment ago. Choose "
-                                                  "another id."}, form) from None
+            raise FormInvalid({"charge_point_id": N_(
+                "A station with the id %(station)s was registered a moment ago. Choose another "
+                "id.", station=charge_point_id)}, form) from None
         # register_station takes kW as a float; keep the exact watts the owner typed.
         station.max_power_w = power_w
         for connector in station.connectors:
@@ -136,7 +137,8 @@ def new_password(db: Database, control: ChargerControl, viewer: Viewer,
     with db.session() as session:
         station = owned_station(session, viewer, charge_point_id)
         if station.site is None:
-            raise Conflict(f"{charge_point_id} is waiting for adoption; adopt it first.")
+            raise Conflict(N_("%(station)s is waiting for adoption; adopt it first.",
+                              station=charge_point_id))
         password = stations.generate_password()
         station.password_hash = hash_password(password)
         log.info("%s: new password set by owner %s", charge_point_id, viewer.owner_id)
@@ -162,11 +164,13 @@ def set_ocpp_preference(db: Database, viewer: Viewer, charge_point_id: str,
         station = owned_station(session, viewer, charge_point_id)
         choice = forms.choice(str(form.get("ocpp_version", "")), OCPP_CHOICES)
         if choice is None:
-            raise InvalidInput("Choose the newest version, OCPP 2.0.1 or OCPP 1.6J.")
+            raise InvalidInput(N_("Choose the newest version, OCPP 2.0.1 or OCPP 1.6J."))
         station.ocpp_version_preferred = OCPP_CHOICES[choice]
-    chosen = f"OCPP {choice}" if choice else "the newest version it offers"
-    return (f"{charge_point_id} uses {chosen} from its next connection, if its charger "
-            "offers it.")
+    if not choice:
+        return N_("%(station)s uses the newest version it offers from its next connection, "
+                  "if its charger offers it.", station=charge_point_id)
+    return N_("%(station)s uses OCPP %(version)s from its next connection, if its charger "
+              "offers it.", station=charge_point_id, version=choice)
 
 
 @dataclass(frozen=True)
@@ -195,7 +199,8 @@ def adoption_form_values(db: Database, viewer: Viewer, charge_point_id: str
 
 def _check_adoptable(station: Station) -> None:
     if station.site is not None and station.registration == Registration.ACCEPTED:
-        raise Conflict(f"{station.charge_point_id} already belongs to {station.site.name}.")
+        raise Conflict(N_("%(station)s already belongs to %(site)s.",
+                          station=station.charge_point_id, site=station.site.name))
 
 
 def _adopt(session: Session, viewer: Viewer, charge_point_id: str, form: Mapping[str, str]
@@ -245,11 +250,14 @@ def adopt_station(db: Database, control: ChargerControl, viewer: Viewer, charge_
     """
     with db.session() as session:
         adoption = _adopt(session, viewer, charge_point_id, form)
-    message = f"{charge_point_id} now belongs to {adoption.site_name}."
     if _drop_connection(control, charge_point_id):
         log.info("%s: disconnected after adoption: it connected with its own password",
                  charge_point_id)
-        message += " It was disconnected until its settings have the new password."
+        message = N_("%(station)s now belongs to %(site)s. It was disconnected until its "
+                     "settings have the new password.", station=charge_point_id,
+                     site=adoption.site_name)
     else:
-        message += " It is let in the next time it connects with the new password."
+        message = N_("%(station)s now belongs to %(site)s. It is let in the next time it "
+                     "connects with the new password.", station=charge_point_id,
+                     site=adoption.site_name)
     return replace(adoption, message=message)

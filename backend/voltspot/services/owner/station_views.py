@@ -17,6 +17,7 @@ from voltspot.db import Database
 from voltspot.domain.availability import station_online
 from voltspot.domain.statuses import Registration, SessionStatus, plug_words
 from voltspot.models import ChargingSession, OcppFrame, Station, utcnow
+from voltspot.services.messages import N_
 from voltspot.services.owner.accounts import Viewer, owned_site, owned_station
 from voltspot.services.owner.sites import SiteDetails, site_details
 
@@ -92,7 +93,7 @@ def _plugs(station: Station, online: bool, running: dict[int, int]) -> list[Plug
             pk=connector.id, number=connector.connector_id,
             connector_type=str(connector.connector_type),
             max_power_kw=connector.max_power_w / 1000, evse_id=connector.evse_id,
-            label=reported if online else "Offline", tone=tone if online else "offline",
+            label=reported if online else N_("Offline"), tone=tone if online else "offline",
             reported=reported,
             error_code=None if connector.error_code in (None, "NoError") else connector.error_code,
             status_at=connector.status_at, session_id=running.get(connector.id)))

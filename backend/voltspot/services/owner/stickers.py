@@ -17,10 +17,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from voltspot.db import Database
-from voltspot.domain.pricing import price_summary
+from voltspot.domain.pricing import TariffTerms, price_summary
 from voltspot.models import Connector, Site, Station, StickerPrint, Tariff
 from voltspot.services.charging.billing import terms_of
 from voltspot.services.errors import InvalidInput
+from voltspot.services.messages import N_
 from voltspot.services.owner.accounts import Viewer, owned_site, owned_station, scope_sites
 
 # An A4 sheet (210 × 297 mm) with 10 mm margins holds 2 × 3 stickers of 95 × 92 mm.
@@ -51,6 +52,11 @@ class Sticker:
     plug_label: str
     price_lines: list[str]
     help_phone: str
+    # The plug and its prices as facts, for the sticker in another language than English.
+    plug_number: int = 0
+    plug_kind: str = ""
+    max_power_kw: float = 0.0
+    terms: TariffTerms | None = None
 
     @property
     def priced(self) -> bool:
@@ -88,7 +94,7 @@ class PlacedSticker:
     def price_rows(self) -> tuple[float, list[tuple[float, str]]]:
         """The font size and the (baseline, text) of each price line, closer together and
         smaller when a price has many lines, so all fit above the help line."""
-        lines = self.sticker.wrapped_price_lines() or ["Scan the code for the price."]
+        lines = self.sticker.wrapped_price_lines() or [N_("Scan the code for the price.")]
         top, bottom = self.y + 70, self.y + self.height - 9
         step = min(3.8, (bottom - top) / max(len(lines) - 1, 1))
         return round(min(3.1, step * 0.85), 2), [(round(top + i * step, 2), line)
@@ -145,8 +151,8 @@ def sticker_sheet(db: Database, viewer: Viewer, plug_url: Callable[[str], str], 
         if charge_point_id is not None:
             station = owned_station(session, viewer, charge_point_id)
             if station.site is None:
-                raise InvalidInput(f"{charge_point_id} is not on a site yet; adopt it onto a "
-                                   "site to print its stickers.")
+                raise InvalidInput(N_("%(station)s is not on a site yet; adopt it onto a site "
+                                      "to print its stickers.", station=charge_point_id))
             site, stations = station.site, [station]
         elif site_id is not None:
             site = owned_site(session, viewer, site_id)
@@ -155,7 +161,7 @@ def sticker_sheet(db: Database, viewer: Viewer, plug_url: Callable[[str], str], 
                 .options(selectinload(Station.connectors))
                 .order_by(Station.charge_point_id)).all()
         else:
-            raise InvalidInput("Choose a site or a station to print stickers for.")
+            raise InvalidInput(N_("Choose a site or a station to print stickers for."))
         return _sheet(session, site, stations, plug_url, station=charge_point_id)
 
 
@@ -167,7 +173,9 @@ def _sheet(session: Session, site: Site, stations: list[Station],
     stickers, skipped = [], []
     for connector in connectors:
         if connector.evse_id is None:
-            skipped.append(f"{connector.station.charge_point_id} plug {connector.connector_id}")
+            skipped.append(N_("%(station)s plug %(number)s",
+                              station=connector.station.charge_point_id,
+                              number=connector.connector_id))
             continue
         tariff = tariffs.get(connector.tariff_id)
         url = plug_url(connector.evse_id)
@@ -176,7 +184,9 @@ def _sheet(session: Session, site: Site, stations: list[Station],
             plug_label=(f"Plug {connector.connector_id} · {connector.connector_type} · "
                         f"{connector.max_power_w / 1000:g} kW"),
             price_lines=price_summary(terms_of(tariff, site)) if tariff else [],
-            help_phone=site.help_phone))
+            help_phone=site.help_phone, plug_number=connector.connector_id,
+            plug_kind=str(connector.connector_type), max_power_kw=connector.max_power_w / 1000,
+            terms=terms_of(tariff, site) if tariff else None))
     return StickerSheet(site.id, site.name, station, stickers, skipped)
 
 

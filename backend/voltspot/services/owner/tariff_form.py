@@ -22,9 +22,10 @@ from voltspot.domain.pricing import PriceWindow, TariffTerms, TimeBasis
 from voltspot.models import Tariff
 from voltspot.services.charging.billing import terms_of
 from voltspot.services.forms import FormData
+from voltspot.services.messages import N_
 
-FROZEN_PRICE_RULE = ("Changes apply to new sessions only: a session already running keeps "
-                     "the price it started with.")
+FROZEN_PRICE_RULE = (N_("Changes apply to new sessions only: a session already running keeps "
+                     "the price it started with."))
 
 # The currencies the editor offers: those pricing.format_money writes by name or symbol.
 CURRENCIES = ("EUR", "GBP", "USD", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "RON",
@@ -32,7 +33,7 @@ CURRENCIES = ("EUR", "GBP", "USD", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "HU
 # The sign the editor writes beside an amount; other currencies show their code.
 CURRENCY_SIGNS = {"EUR": "€", "GBP": "£", "USD": "$", "PLN": "zł", "CZK": "Kč", "HUF": "Ft",
                   "RON": "lei"}
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 MAX_NAME = 120
 MAX_WINDOW_LABEL = 40
 MAX_UNIT_PRICE = Decimal(100_000)  # major units per kWh or minute; keeps columns in 32 bits
@@ -201,17 +202,17 @@ def _minutes(text: str, what: str) -> int:
 
 def _vat(text: str) -> int:
     if not text:
-        raise BadField("Enter the VAT rate your prices include, like 21.")
+        raise BadField(N_("Enter the VAT rate your prices include, like 21."))
     rate = typed_decimal(text.removesuffix("%"), "the VAT rate", "21")
     if rate > 100:
-        raise BadField("The VAT rate is at most 100 %.")
+        raise BadField(N_("The VAT rate is at most 100 %."))
     return _scaled(rate, 2, "the VAT rate", Decimal(100))
 
 
 def time_of_day(text: str) -> time:
     match = re.fullmatch(r"(\d{1,2}):(\d{2})", text)
     if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-        raise BadField("Write the time like 22:00.")
+        raise BadField(N_("Write the time like 22:00."))
     return time(int(match.group(1)), int(match.group(2)))
 
 
@@ -244,13 +245,13 @@ def parse_columns(form: TariffForm) -> tuple[dict, dict[str, str]]:
     columns: dict = {}
     currency = values.get("currency", "")
     if currency not in CURRENCIES:
-        errors["currency"] = "Pick the currency from the list."
+        errors["currency"] = N_("Pick the currency from the list.")
         currency = "EUR"
     columns["currency"] = currency
 
     name = values.get("name", "")
     if not name:
-        errors["name"] = "Give this price a name, like Standard or Night rate."
+        errors["name"] = N_("Give this price a name, like Standard or Night rate.")
     elif len(name) > MAX_NAME:
         errors["name"] = f"Keep the name under {MAX_NAME} characters."
     columns["name"] = name
@@ -274,12 +275,12 @@ def parse_columns(form: TariffForm) -> tuple[dict, dict[str, str]]:
         errors["vat_rate"] = str(bad)
     take("hold_amount", "hold_amount", _money, "the card hold", currency, blank=None)
     if "hold_amount" not in errors and not columns.get("hold_amount"):
-        errors["hold_amount"] = ("Enter the amount to hold on a driver's card before charging, "
-                                 "like 50; it must be more than zero.")
+        errors["hold_amount"] = (N_("Enter the amount to hold on a driver's card before charging, "
+                                 "like 50; it must be more than zero."))
     basis = values.get("time_basis", "")
     if basis not in {str(b) for b in TimeBasis}:
-        errors["time_basis"] = ("Choose whether the price per minute counts charging time or "
-                                "all the time the car is plugged in.")
+        errors["time_basis"] = (N_("Choose whether the price per minute counts charging time or "
+                                "all the time the car is plugged in."))
     columns["time_price_basis"] = basis
     columns["windows"] = _windows(form.windows, currency, errors)
     return columns, errors
@@ -295,7 +296,7 @@ def _windows(rows: list[WindowRow], currency: str, errors: dict[str, str]) -> li
             errors[key + "label"] = f"Keep the name under {MAX_WINDOW_LABEL} characters."
         days = {int(day) for day in row.days if day in {str(d) for d in range(7)}}
         if not days:
-            errors[key + "days"] = "Tick at least one day for this time window."
+            errors[key + "days"] = N_("Tick at least one day for this time window.")
         start_text, end_text = row.values.get("start", ""), row.values.get("end", "")
         times = []
         for name, text in (("start", start_text), ("end", end_text)):
@@ -305,8 +306,8 @@ def _windows(rows: list[WindowRow], currency: str, errors: dict[str, str]) -> li
                 errors[key + name] = str(bad)
         if bool(start_text) != bool(end_text):
             missing = "end" if start_text else "start"
-            errors.setdefault(key + missing, "Give both times, or leave both empty for "
-                                                  "the whole day.")
+            errors.setdefault(key + missing, N_("Give both times, or leave both empty for "
+                                                  "the whole day."))
         prices: dict[str, int | None] = {}
         for name, column, what in (
                 ("energy_price", "energy_price_per_kwh", "the price per kWh"),
@@ -318,8 +319,8 @@ def _windows(rows: list[WindowRow], currency: str, errors: dict[str, str]) -> li
             except BadField as bad:
                 errors[key + name] = str(bad)
         if not any(row.values.get(name) for name in ("energy_price", "time_price", "idle_fee")):
-            errors[key + "energy_price"] = ("Set at least one price for this time window, "
-                                                 "or remove the window.")
+            errors[key + "energy_price"] = (N_("Set at least one price for this time window, "
+                                                 "or remove the window."))
         if len(errors) == bad_before:
             window = PriceWindow(days=frozenset(days), start=times[0], end=times[1],
                                  label=label, **prices)

@@ -10,10 +10,12 @@ from decimal import Decimal
 
 from voltspot.domain.pricing import (
     Bill,
+    TariffTerms,
     estimate,
     price_summary,
 )
 from voltspot.services.driver.plugs import hold_sentence
+from voltspot.services.messages import N_
 from voltspot.services.owner.tariff_form import (
     BadField,
     TariffDraft,
@@ -60,6 +62,8 @@ class Preview:
     example_errors: list[str]
     problems: list[str]
     has_windows: bool
+    # The prices themselves, for words in another language than the lines' English.
+    terms: TariffTerms | None = None
 
     @property
     def over_hold(self) -> bool:
@@ -83,22 +87,22 @@ def preview(form: TariffForm, example: ExampleForm) -> Preview:
         minutes = typed_decimal(example.minutes, "the charging time", "45")
         idle = typed_decimal(example.idle_minutes or "0", "the idle time", "20")
         if energy > MAX_EXAMPLE_KWH or max(minutes, idle) > MAX_EXAMPLE_MINUTES:
-            raise BadField("Keep the example under 1,000 kWh and a week.")
+            raise BadField(N_("Keep the example under 1,000 kWh and a week."))
         if example.day:
             start = _example_start(example.day, example.start)
     except BadField as bad:
-        example_errors.append(str(bad))
+        example_errors.append(bad.args[0] if bad.args else str(bad))
     else:
         bill = estimate(terms, float(energy * 1000), float(minutes), float(idle), start=start)
     return Preview(price_summary(terms), hold_sentence(terms), bill, terms.hold_amount,
-                   example, example_errors, [], bool(terms.windows))
+                   example, example_errors, [], bool(terms.windows), terms)
 
 
 def _example_start(day: str, start: str) -> datetime:
     """A UTC moment on the given weekday and time of a fixed week; the preview's terms
     are in UTC, so local and UTC are the same there."""
     if day not in {str(d) for d in range(7)}:
-        raise BadField("Pick the day from the list.")
+        raise BadField(N_("Pick the day from the list."))
     moment = time_of_day(start) if start else time(0)
     monday = datetime(2024, 1, 1, tzinfo=UTC)
     return monday + timedelta(days=int(day), hours=moment.hour, minutes=moment.minute)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from voltspot.db import Database
 from voltspot.domain.pricing import (
+    TariffTerms,
     price_summary,
 )
 from voltspot.domain.statuses import SessionStatus
@@ -24,6 +25,7 @@ from voltspot.models import ChargingSession, Connector, Site, Station, Tariff
 from voltspot.services.charging.billing import terms_of
 from voltspot.services.errors import InvalidInput
 from voltspot.services.forms import FormInvalid
+from voltspot.services.messages import N_
 from voltspot.services.owner.accounts import (
     Viewer,
     owned_connector,
@@ -59,8 +61,8 @@ def save_tariff(db: Database, viewer: Viewer, tariff_id: int | None,
                 Tariff.owner_id == owner_id, Tariff.name == form.values.get("name", ""),
                 Tariff.id != (tariff_id or 0)))
             if clash is not None:
-                errors["name"] = (f"You already have a price called "
-                                  f"“{form.values['name']}”; pick another name.")
+                errors["name"] = N_("You already have a price called “%(name)s”; pick "
+                                    "another name.", name=form.values["name"])
         if draft is None or errors:
             raise FormInvalid(errors, form.values)
         if tariff is None:
@@ -82,6 +84,8 @@ class TariffRow:
     summary: list[str]
     used_at: list[str]
     running_sessions: int
+    # The prices themselves, for words in another language than the summary's English.
+    terms: TariffTerms | None = None
 
 
 @dataclass(frozen=True)
@@ -121,11 +125,13 @@ def _used_at(tariff_id: int, plugs: list[_Plug]) -> list[str]:
         if not on:
             continue
         if len(on) == len(site_plugs):
-            every = {1: "its plug", 2: "both plugs"}.get(len(on), f"all {len(on)} plugs")
-            used.append(f"{site_name}: {every}")
+            used.append(N_("%(site)s: its plug", site=site_name) if len(on) == 1 else
+                        N_("%(site)s: both plugs", site=site_name) if len(on) == 2 else
+                        N_("%(site)s: all %(count)s plugs", site=site_name, count=len(on)))
         else:
             names = ", ".join(plug.name for plug in on)
-            used.append(f"{site_name}: {len(on)} of {len(site_plugs)} plugs ({names})")
+            used.append(N_("%(site)s: %(count)s of %(total)s plugs (%(plugs)s)", site=site_name,
+                           count=len(on), total=len(site_plugs), plugs=names))
     return used
 
 
@@ -148,9 +154,9 @@ def _tariffs(session: Session, viewer: Viewer):
 
 
 def _row(tariff: Tariff, plugs: list[_Plug], running: dict[int, int]) -> TariffRow:
-    return TariffRow(tariff.id, tariff.name, tariff.currency,
-                     price_summary(terms_of(tariff, None)), _used_at(tariff.id, plugs),
-                     running.get(tariff.id, 0))
+    terms = terms_of(tariff, None)
+    return TariffRow(tariff.id, tariff.name, tariff.currency, price_summary(terms),
+                     _used_at(tariff.id, plugs), running.get(tariff.id, 0), terms)
 
 
 def list_tariffs(db: Database, viewer: Viewer) -> list[TariffRow]:
@@ -272,14 +278,15 @@ def assign_tariff(db: Database, viewer: Viewer, tariff_id: int, *,
                            for connector in station.connectors]
         connectors += [owned_connector(session, viewer, pk) for pk in connector_ids]
         if not connectors:
-            raise InvalidInput("Tick the plugs that should use this price, or choose a whole "
-                               "site.")
+            raise InvalidInput(N_("Tick the plugs that should use this price, or choose a whole "
+                               "site."))
         for connector in connectors:
             site = connector.station.site
             if site is not None and site.currency != tariff.currency:
-                raise InvalidInput(
-                    f"“{tariff.name}” is in {tariff.currency} but {site.name} charges in "
-                    f"{site.currency}. Make a price in {site.currency} for it.")
+                raise InvalidInput(N_(
+                    "“%(price)s” is in %(currency)s but %(site)s charges in %(site_currency)s. "
+                    "Make a price in %(site_currency)s for it.", price=tariff.name,
+                    currency=tariff.currency, site=site.name, site_currency=site.currency))
         changed = 0
         for connector in connectors:
             if connector.tariff_id != tariff.id:

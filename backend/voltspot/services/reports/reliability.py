@@ -49,6 +49,7 @@ from voltspot.models import (
     utcnow,
 )
 from voltspot.services.errors import InvalidInput, NotFound
+from voltspot.services.messages import N_
 from voltspot.services.owner.accounts import Viewer, owned_station
 from voltspot.services.reports.csv_format import CsvFormat
 from voltspot.services.reports.periods import Period
@@ -58,17 +59,17 @@ from voltspot.services.reports.sql import in_scope
 RAPID_W = 50_000
 NEVI_THRESHOLD = 97.0
 UK_THRESHOLD = 99.0
-DOWN_STATUSES = {ConnectorStatus.FAULTED: "Fault reported",
-                 ConnectorStatus.UNAVAILABLE: "Unavailable"}
-OFFLINE = "Station offline"
+DOWN_STATUSES = {ConnectorStatus.FAULTED: N_("Fault reported"),
+                 ConnectorStatus.UNAVAILABLE: N_("Unavailable")}
+OFFLINE = N_("Station offline")
 # Why an outage may be excluded (both rules name these, in their words).
 EXCLUSION_CAUSES = {
-    "grid": "Power cut on the grid",
-    "vandalism": "Vandalism or theft",
-    "vehicle": "Caused by a vehicle or driver",
-    "maintenance": "Planned maintenance",
-    "disaster": "Natural disaster or extreme weather",
-    "hours": "Outside the site's opening hours",
+    "grid": N_("Power cut on the grid"),
+    "vandalism": N_("Vandalism or theft"),
+    "vehicle": N_("Caused by a vehicle or driver"),
+    "maintenance": N_("Planned maintenance"),
+    "disaster": N_("Natural disaster or extreme weather"),
+    "hours": N_("Outside the site's opening hours"),
 }
 
 
@@ -376,11 +377,11 @@ def exclude_outage(db: Database, viewer: Viewer, charge_point_id: str, plug: int
     unknown cause, an empty reason or an empty span."""
     reason = " ".join(reason.split())
     if cause not in EXCLUSION_CAUSES:
-        raise InvalidInput("Choose why the outage was outside your control.")
+        raise InvalidInput(N_("Choose why the outage was outside your control."))
     if not reason or len(reason) > 300:
-        raise InvalidInput("Say in a few words what happened (at most 300 characters).")
+        raise InvalidInput(N_("Say in a few words what happened (at most 300 characters)."))
     if end <= start:
-        raise InvalidInput("The outage must end after it starts.")
+        raise InvalidInput(N_("The outage must end after it starts."))
     with db.session() as session:
         station = owned_station(session, viewer, charge_point_id)
         if plug != 0 and plug not in {c.connector_id for c in station.connectors}:

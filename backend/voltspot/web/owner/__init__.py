@@ -11,6 +11,7 @@ from voltspot.services.errors import NotFound
 from voltspot.services.owner.sidebar import sidebar_sites
 from voltspot.web.auth import current_viewer
 from voltspot.web.csrf import protect
+from voltspot.web.i18n import translate
 
 bp = Blueprint("owner", __name__, url_prefix="/owner")
 
@@ -27,7 +28,7 @@ def require_owner():
 
 @bp.errorhandler(NotFound)
 def not_found(error: NotFound):
-    return render_template("owner/not_found.html", message=str(error)), 404
+    return render_template("owner/not_found.html", message=translate(error)), 404
 
 
 def viewer():
@@ -56,4 +57,5 @@ from voltspot.web.owner import (  # noqa: E402, F401
     stations,
     stickers,
     tariffs,
+    words,
 )

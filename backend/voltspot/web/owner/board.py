@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 
 from voltspot.runtime import runtime
 from voltspot.services.owner.board import live_board
@@ -23,5 +24,5 @@ def board():
 def problem_handled(problem_id: int):
     """A driver's problem report is dealt with: it leaves the board."""
     mark_handled(runtime().db, viewer(), problem_id)
-    flash("The problem is marked as handled.", "success")
+    flash(_("The problem is marked as handled."), "success")
     return redirect(url_for("owner.board"), 303)

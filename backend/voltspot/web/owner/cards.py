@@ -7,6 +7,7 @@ import csv
 import io
 
 from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from voltspot.domain.spreadsheet import safe_cell
 from voltspot.runtime import runtime
@@ -76,7 +77,8 @@ def create_card():
     except FormInvalid as invalid:
         return _card_form("owner/card_new.html", INVALID_STATUS, form=request.form,
                           errors=invalid.errors)
-    flash(f"Card {card.id_tag} is registered. Chargers accept it from its next tap.", "success")
+    flash(_("Card %(number)s is registered. Chargers accept it from its next tap.",
+            number=card.id_tag), "success")
     return redirect(url_for("owner.card", card_id=card.id), 303)
 
 
@@ -99,7 +101,7 @@ def update_card(card_id: int):
     except FormInvalid as invalid:
         return _card_page(card_id, form=request.form, errors=invalid.errors,
                           status=INVALID_STATUS)
-    flash("Saved. Chargers use the new expiry date from the card's next tap.", "success")
+    flash(_("Saved. Chargers use the new expiry date from the card's next tap."), "success")
     return redirect(url_for("owner.card", card_id=card_id), 303)
 
 
@@ -107,8 +109,10 @@ def _set_blocked(card_id: int, blocked: bool):
     row = cards.set_blocked(runtime().db, viewer(), card_id, blocked)
     if htmx and htmx.target == f"card-{card_id}":
         return render_template("owner/_card_row.html", row=row)
-    flash(f"Card {row.id_tag} is blocked: chargers refuse it from its next tap." if blocked
-          else f"Card {row.id_tag} is unblocked and can charge again.", "success")
+    number = row.id_tag
+    flash(_("Card %(number)s is blocked: chargers refuse it from its next tap.", number=number)
+          if blocked else _("Card %(number)s is unblocked and can charge again.", number=number),
+          "success")
     return redirect(url_for("owner.card", card_id=card_id), 303)
 
 

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from voltspot.runtime import runtime
 from voltspot.services.errors import InvalidInput
 from voltspot.services.load import meter as meter_service
 from voltspot.services.load import settings as load_service
+from voltspot.web.i18n import translate
 from voltspot.web.owner import bp, viewer
 from voltspot.web.templating import htmx
 
@@ -51,12 +53,13 @@ def save_site_load(site_id: int):
     try:
         limit = load_service.set_site_limit(runtime().db, viewer(), site_id, request.form)
     except InvalidInput as problem:
-        return _page(site_id, dict(request.form), str(problem), 422)
+        return _page(site_id, dict(request.form), translate(problem), 422)
     if limit.enabled:
-        flash(f"The cars at {limit.site_name} now share {limit.describe()}.", "success")
+        flash(_("The cars at %(site)s now share %(limit)s.", site=limit.site_name,
+                limit=translate(limit.describe())), "success")
     else:
-        flash(f"Load management is off at {limit.site_name}: every plug may draw its full "
-              "power.", "success")
+        flash(_("Load management is off at %(site)s: every plug may draw its full power.",
+                site=limit.site_name), "success")
     return redirect(url_for("owner.site_load", site_id=site_id))
 
 
@@ -67,7 +70,7 @@ def save_station_load(site_id: int, charge_point_id: str):
                                       request.form)
     except InvalidInput as problem:
         return _page(site_id, error=f"{charge_point_id}: {problem}", status=422)
-    flash(f"{charge_point_id}'s load settings are saved.", "success")
+    flash(_("%(station)s's load settings are saved.", station=charge_point_id), "success")
     return redirect(url_for("owner.site_load", site_id=site_id))
 
 
@@ -76,8 +79,9 @@ def add_circuit(site_id: int):
     try:
         circuit = load_service.add_circuit(runtime().db, viewer(), site_id, request.form)
     except InvalidInput as problem:
-        return _page(site_id, error=str(problem), status=422)
-    flash(f"Circuit {circuit.name} is added; put its stations in it below.", "success")
+        return _page(site_id, error=translate(problem), status=422)
+    flash(_("Circuit %(name)s is added; put its stations in it below.", name=circuit.name),
+          "success")
     return redirect(url_for("owner.site_load", site_id=site_id))
 
 
@@ -86,5 +90,5 @@ def new_meter_key(site_id: int):
     try:
         key = meter_service.new_meter_key(runtime().db, viewer(), site_id, request.form)
     except InvalidInput as problem:
-        return _page(site_id, error=str(problem), status=422)
+        return _page(site_id, error=translate(problem), status=422)
     return _page(site_id, meter_key=key)

@@ -8,17 +8,21 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from voltspot.domain.money import major_units
 from voltspot.runtime import runtime
 from voltspot.services.errors import InvalidInput
+from voltspot.services.messages import N_
 from voltspot.services.reports import reliability
 from voltspot.services.reports.csv_format import csv_format
 from voltspot.services.reports.overview import Overview, overview_page
 from voltspot.services.reports.picker import Picked, ReportAsk
 from voltspot.services.reports.uptime import uptime_page
 from voltspot.services.reports.utilisation import utilisation_page
+from voltspot.web.i18n import translate
 from voltspot.web.owner import bp, viewer
+from voltspot.web.owner.words import bucket
 
 
 def _day(name: str) -> date | None:
@@ -40,24 +44,33 @@ def _picked(picked: Picked) -> dict:
                 unit=picked.unit, problem=picked.problem, args=picked.args)
 
 
-def overview_charts(report: Overview) -> dict[str, dict]:
-    """Chart specs (static/js/owner_charts.js) for the overview's tables."""
-    labels = [row.label for row in report.rows]
+# Up to this many days (weeks, months) a report's charts are all bars, with their values.
+FEW_BUCKETS = 3
+
+
+def overview_charts(report: Overview, unit: str = "day") -> dict[str, dict]:
+    """Chart specs (static/js/owner_charts.js) for the overview's tables, its rows named
+    per ``unit`` in the owner's language."""
+    labels = [bucket(row.start, unit, row.label) for row in report.rows]
+    # A line needs points to join: over a few days the sessions are bars beside the energy.
+    sessions_as = "line" if len(report.rows) > FEW_BUCKETS else "bar"
     return {
         "energy": {"type": "bar", "labels": labels,
-                   "axes": {"y": {"title": "kWh"}, "y1": {"title": "sessions"}},
-                   "series": [{"label": "Energy (kWh)", "axis": "y",
+                   "axes": {"y": {"title": "kWh"},
+                            "y1": {"title": _("sessions"), "integer": True}},
+                   "series": [{"label": _("Energy (kWh)"), "axis": "y",
                                "data": [round(r.energy_wh / 1000, 3) for r in report.rows]},
-                              {"label": "Sessions", "axis": "y1", "type": "line",
+                              {"label": _("Sessions"), "axis": "y1", "type": sessions_as,
                                "data": [r.sessions for r in report.rows]}]},
-        "revenue": {"type": "bar", "labels": labels, "axes": {"y": {"title": "amount"}},
-                    "series": [{"label": f"Revenue ({currency})", "axis": "y",
+        "revenue": {"type": "bar", "labels": labels, "axes": {"y": {"title": _("amount")}},
+                    "series": [{"label": _("Revenue (%(currency)s)", currency=currency),
+                                "axis": "y",
                                 "data": [float(major_units(r.revenue.get(currency, 0), currency))
                                          for r in report.rows]}
                                for currency in report.currencies]},
         "hours": {"type": "bar", "labels": [f"{h.hour:02d}" for h in report.by_hour],
-                  "axes": {"y": {"title": "sessions"}},
-                  "series": [{"label": "Sessions started", "axis": "y",
+                  "axes": {"y": {"title": _("sessions"), "integer": True}},
+                  "series": [{"label": _("Sessions started"), "axis": "y",
                               "data": [h.sessions for h in report.by_hour]}]},
     }
 
@@ -70,7 +83,7 @@ def _percent(share: float) -> float:
 def reports_overview():
     page = overview_page(runtime().db, viewer(), _asked())
     return render_template("owner/reports.html", report=page.report, page=page,
-                           charts=overview_charts(page.report), tab="overview",
+                           charts=overview_charts(page.report, page.picked.unit), tab="overview",
                            **_picked(page.picked))
 
 
@@ -80,10 +93,10 @@ def reports_utilisation():
     report = page.report
     chart = {"type": "bar",
              "labels": [f"{c.charge_point_id} · {c.connector_id}" for c in report.connectors],
-             "axes": {"y": {"title": "% of the time", "max": 100}},
-             "series": [{"label": "Occupied", "axis": "y",
+             "axes": {"y": {"title": _("%% of the time"), "max": 100}},
+             "series": [{"label": _("Occupied"), "axis": "y",
                          "data": [_percent(c.occupied_share) for c in report.connectors]},
-                        {"label": "Charging", "axis": "y",
+                        {"label": _("Charging"), "axis": "y",
                          "data": [_percent(c.charging_share) for c in report.connectors]}]}
     return render_template("owner/report_utilisation.html", report=report, chart=chart,
                            tab="utilisation", **_picked(page.picked))
@@ -95,10 +108,10 @@ def reports_uptime():
     report = page.report
     known = [s for s in report.stations if s.known]
     chart = {"type": "bar", "labels": [s.charge_point_id for s in known],
-             "axes": {"y": {"title": "% of the time", "max": 100}},
-             "series": [{"label": "Uptime", "axis": "y",
+             "axes": {"y": {"title": _("%% of the time"), "max": 100}},
+             "series": [{"label": _("Uptime"), "axis": "y",
                          "data": [_percent(s.uptime_share) for s in known]},
-                        {"label": "Connected", "axis": "y",
+                        {"label": _("Connected"), "axis": "y",
                          "data": [_percent(s.connected_share) for s in known]}]}
     return render_template("owner/report_uptime.html", report=report, chart=chart,
                            tab="uptime", **_picked(page.picked))
@@ -136,7 +149,7 @@ def _moment(name: str) -> datetime:
     try:
         moment = datetime.fromisoformat(request.form.get(name, ""))
     except ValueError:
-        raise InvalidInput("The outage's times are not readable; reload the report.") from None
+        raise InvalidInput(N_("The outage's times are not readable; reload the report.")) from None
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("UTC"))
 
 
@@ -149,16 +162,16 @@ def exclude_outage():
             runtime().db, viewer(), request.form.get("station", ""), plug, _moment("start"),
             _moment("end"), request.form.get("cause", ""), request.form.get("reason", ""))
     except ValueError:
-        flash("The outage was not excluded: reload the report and try again.", "warning")
+        flash(_("The outage was not excluded: reload the report and try again."), "warning")
     except InvalidInput as invalid:
-        flash(f"The outage was not excluded: {invalid}", "warning")
+        flash(_("The outage was not excluded: %(why)s", why=translate(invalid)), "warning")
     else:
-        flash("The outage is excluded; the figures below no longer count it.", "success")
+        flash(_("The outage is excluded; the figures below no longer count it."), "success")
     return redirect(_back(), 303)
 
 
 @bp.post("/reports/reliability/exclusions/<int:exclusion_id>/remove")
 def remove_exclusion(exclusion_id: int):
     reliability.remove_exclusion(runtime().db, viewer(), exclusion_id)
-    flash("The outage counts again.", "success")
+    flash(_("The outage counts again."), "success")
     return redirect(_back(), 303)

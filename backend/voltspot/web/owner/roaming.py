@@ -9,6 +9,7 @@ from voltspot.runtime import runtime
 from voltspot.services.errors import ServiceError
 from voltspot.services.roaming import owner as roaming
 from voltspot.services.roaming.identity import Identity
+from voltspot.web.i18n import translate
 from voltspot.web.owner import bp, viewer
 
 
@@ -38,7 +39,7 @@ def roaming_add_partner():
             return _page(registered=registered)
         created = roaming.add_partner(runtime().db, viewer(), _identity(), name)
     except ServiceError as problem:
-        return _page(422, error=str(problem), form=request.form)
+        return _page(422, error=translate(problem), form=request.form)
     return _page(created=created)
 
 
@@ -57,7 +58,7 @@ def roaming_partner_policy(partner_id: int):
         roaming.set_offline_policy(runtime().db, viewer(), partner_id,
                                    request.form.get("policy", ""))
     except ServiceError as problem:
-        return _page(422, error=str(problem))
+        return _page(422, error=translate(problem))
     return redirect(url_for("owner.roaming_overview"))
 
 

@@ -13,6 +13,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
 
 from voltspot.runtime import runtime
 from voltspot.services.errors import Conflict, InvalidInput
@@ -20,6 +21,7 @@ from voltspot.services.owner import session_control, session_words
 from voltspot.services.owner import sessions as owner_sessions
 from voltspot.services.payments.gateways.base import PaymentDeclined, PaymentUnavailable
 from voltspot.services.reports.csv_format import csv_format
+from voltspot.web.i18n import translate
 from voltspot.web.owner import bp, viewer
 from voltspot.web.templating import htmx
 
@@ -54,7 +56,7 @@ def sessions():
 
 @bp.get("/sessions.csv")
 def sessions_csv():
-    filters, _ = owner_sessions.parse_filters(request.args)
+    filters, _problems = owner_sessions.parse_filters(request.args)
     lines = owner_sessions.csv_lines(runtime().db, viewer(), filters,
                                      fmt=csv_format(request.args))
     return Response(stream_with_context(lines), mimetype="text/csv", headers={
@@ -73,12 +75,12 @@ def meter_charts(detail: owner_sessions.SessionDetail) -> dict[str, dict]:
     charts = {"power_energy": {
         "type": "line", "labels": labels,
         "axes": {"y": {"title": "kW"}, "y1": {"title": "kWh"}},
-        "series": [series([p.power_w for p in detail.meter], "Power (kW)"),
-                   series([p.energy_wh for p in detail.meter], "Energy (kWh)", "y1")]}}
+        "series": [series([p.power_w for p in detail.meter], _("Power (kW)")),
+                   series([p.energy_wh for p in detail.meter], _("Energy (kWh)"), "y1")]}}
     if any(p.soc_percent is not None for p in detail.meter):
         charts["soc"] = {
             "type": "line", "labels": labels, "axes": {"y": {"title": "%", "max": 100}},
-            "series": [{"label": "Battery (%)", "axis": "y",
+            "series": [{"label": _("Battery (%%)"), "axis": "y",
                         "data": [p.soc_percent for p in detail.meter]}]}
     return charts
 
@@ -112,12 +114,12 @@ def start_on_plug(connector_pk: int):
                                                 request.form)
     except InvalidInput as invalid:
         form = session_control.start_form(rt.db, viewer(), connector_pk)
-        return _start_page(form, str(invalid), 422)
+        return _start_page(form, translate(invalid), 422)
     except Conflict as busy:
-        flash(str(busy), "warning")
+        flash(translate(busy), "warning")
         form = session_control.start_form(rt.db, viewer(), connector_pk)
         return redirect(url_for("owner.station", charge_point_id=form.charge_point_id), 303)
-    flash(started.message, "success" if started.accepted else "danger")
+    flash(translate(started.message), "success" if started.accepted else "danger")
     return redirect(url_for("owner.session_detail", session_id=started.session_id), 303)
 
 
@@ -127,9 +129,9 @@ def stop_session(session_id: int):
     try:
         said = session_control.stop_running_session(rt.db, rt.control, viewer(), session_id)
     except Conflict as refused:
-        flash(str(refused), "danger")
+        flash(translate(refused), "danger")
     else:
-        flash(said, "success")
+        flash(translate(said), "success")
     return redirect(url_for("owner.session_detail", session_id=session_id), 303)
 
 
@@ -142,7 +144,7 @@ def refund(session_id: int):
                                       request.form.get("amount", ""),
                                       request.form.get("reason", ""))
     except (InvalidInput, PaymentDeclined, PaymentUnavailable) as problem:
-        flash(f"No refund was made: {problem}", "danger")
+        flash(_("No refund was made: %(why)s", why=translate(problem)), "danger")
     else:
-        flash("Refunded. The driver's receipt shows it.", "success")
+        flash(_("Refunded. The driver's receipt shows it."), "success")
     return redirect(url_for("owner.session_detail", session_id=session_id), 303)

@@ -4,6 +4,7 @@ its plugs and OCPP log, plug settings, and remote actions with the charger's ans
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from voltspot.runtime import runtime
@@ -13,6 +14,7 @@ from voltspot.services.owner import plugs, sites, station_admin, station_views
 from voltspot.services.owner.reference import CONNECTOR_TYPES, COUNTRIES, CURRENCIES, timezones
 from voltspot.services.owner.remote_actions import REMOTE_ACTIONS, ActionReply, remote_action
 from voltspot.services.owner.station_admin import Credentials
+from voltspot.web.i18n import translate
 from voltspot.web.owner import bp, viewer
 from voltspot.web.templating import htmx
 
@@ -35,7 +37,7 @@ def create_site():
         site_id = sites.create_site(runtime().db, viewer(), request.form).id
     except FormInvalid as invalid:
         return _site_form(None, request.form, invalid.errors, INVALID_STATUS)
-    flash("The site is saved. Add its stations next.", "success")
+    flash(_("The site is saved. Add its stations next."), "success")
     return redirect(url_for("owner.site", site_id=site_id))
 
 
@@ -56,7 +58,7 @@ def update_site(site_id: int):
         sites.update_site(runtime().db, viewer(), site_id, request.form)
     except FormInvalid as invalid:
         return _site_form(site_id, request.form, invalid.errors, INVALID_STATUS)
-    flash("The site is saved.", "success")
+    flash(_("The site is saved."), "success")
     return redirect(url_for("owner.site", site_id=site_id))
 
 
@@ -117,7 +119,7 @@ def station_action(charge_point_id: str, action: str):
                               request.form)
         status = 200
     except InvalidInput as invalid:
-        reply, status = ActionReply(False, str(invalid)), 422
+        reply, status = ActionReply(False, translate(invalid)), 422
     if htmx.target == "station-reply":
         return render_template("owner/_station_reply.html", reply=reply), status
     return _station_page(charge_point_id, reply, status)
@@ -129,9 +131,9 @@ def station_protocol(charge_point_id: str):
         said = station_admin.set_ocpp_preference(runtime().db, viewer(), charge_point_id,
                                                  request.form)
     except InvalidInput as invalid:
-        flash(str(invalid), "warning")
+        flash(translate(invalid), "warning")
     else:
-        flash(said, "success")
+        flash(translate(said), "success")
     return redirect(url_for("owner.station", charge_point_id=charge_point_id))
 
 
@@ -141,11 +143,12 @@ def station_password(charge_point_id: str):
         credentials = station_admin.new_password(runtime().db, runtime().control, viewer(),
                                                  charge_point_id)
     except Conflict as refused:
-        flash(str(refused), "warning")
+        flash(translate(refused), "warning")
         return redirect(url_for("owner.station", charge_point_id=charge_point_id))
-    return _credentials_page(credentials, f"New password for {charge_point_id}",
-                             "The old password no longer works: the station was "
-                             "disconnected. Enter the new one in its settings now.")
+    return _credentials_page(credentials,
+                             _("New password for %(station)s", station=charge_point_id),
+                             _("The old password no longer works: the station was "
+                               "disconnected. Enter the new one in its settings now."))
 
 
 @bp.get("/stations/<charge_point_id>/adopt")
@@ -153,7 +156,7 @@ def adopt_station(charge_point_id: str):
     try:
         values = station_admin.adoption_form_values(runtime().db, viewer(), charge_point_id)
     except Conflict as refused:
-        flash(str(refused), "info")
+        flash(translate(refused), "info")
         return redirect(url_for("owner.station", charge_point_id=charge_point_id))
     return _station_form("owner/station_adopt.html", values, {},
                          charge_point_id=charge_point_id)
@@ -169,7 +172,7 @@ def adopt_station_save(charge_point_id: str):
         return _station_form("owner/station_adopt.html", request.form, invalid.errors,
                              INVALID_STATUS, charge_point_id=charge_point_id)
     except Conflict as refused:
-        flash(str(refused), "info")
+        flash(translate(refused), "info")
         return redirect(url_for("owner.station", charge_point_id=charge_point_id))
     credentials = Credentials(adoption.charge_point_id, adoption.site_id,
                               adoption.site_name, adoption.password)
@@ -195,5 +198,5 @@ def update_connector(connector_pk: int):
     except FormInvalid as invalid:
         return _plug_form(plugs.plug_for_edit(db, viewer(), connector_pk, request.form),
                           invalid.errors, INVALID_STATUS)
-    flash(f"Plug {plug.number} is saved.", "success")
+    flash(_("Plug %(number)s is saved.", number=plug.number), "success")
     return redirect(url_for("owner.station", charge_point_id=plug.charge_point_id))

@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from voltspot.domain.evse_ids import url_safe
 from voltspot.runtime import runtime
 from voltspot.services.errors import InvalidInput
 from voltspot.services.owner import stickers as sticker_service
+from voltspot.web.i18n import translate
 from voltspot.web.owner import bp, viewer
 
 
@@ -40,7 +42,7 @@ def stickers():
     try:
         sheet = _sheet()
     except InvalidInput as problem:
-        return _page(None, str(problem), 422)
+        return _page(None, translate(problem), 422)
     return _page(sheet)
 
 
@@ -68,11 +70,11 @@ def stickers_printed():
             runtime().db, viewer(), plug_url, site_id=request.form.get("site", type=int),
             charge_point_id=request.form.get("station") or None)
     except InvalidInput as problem:
-        flash(str(problem), "warning")
+        flash(translate(problem), "warning")
         return redirect(url_for("owner.stickers"), 303)
     if request.headers.get("X-Voltspot-Print") != "1":
-        flash(f"{count} stickers are noted as printed. Print this page with your browser "
-              "(Ctrl+P or ⌘P).", "success")
+        flash(_("%(count)s stickers are noted as printed. Print this page with your browser "
+                "(Ctrl+P or ⌘P).", count=count), "success")
     station = request.form.get("station") or None
     return redirect(url_for("owner.stickers", site=None if station else
                             request.form.get("site", type=int), station=station), 303)

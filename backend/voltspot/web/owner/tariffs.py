@@ -4,6 +4,7 @@ and assigning a tariff to sites and plugs."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from voltspot.runtime import runtime
 from voltspot.services.errors import InvalidInput
@@ -13,6 +14,7 @@ from voltspot.services.owner import tariffs as owner_tariffs
 from voltspot.services.owner.stickers import viewer_stale_stickers
 from voltspot.services.owner.tariff_form import FROZEN_PRICE_RULE
 from voltspot.services.owner.tariff_preview import ExampleForm, preview
+from voltspot.web.i18n import translate
 from voltspot.web.owner import bp, viewer
 from voltspot.web.templating import htmx
 
@@ -26,7 +28,7 @@ def _fragment_for(target: str) -> bool:
 
 
 def _saved_message(name: str) -> str:
-    return f"Saved “{name}”. {FROZEN_PRICE_RULE}"
+    return _("Saved “%(price)s”.", price=name) + " " + translate(FROZEN_PRICE_RULE)
 
 
 @bp.get("/tariffs")
@@ -106,10 +108,11 @@ def tariff_assign(tariff_id: int):
                 site_ids=request.form.getlist("site", type=int),
                 connector_ids=request.form.getlist("connector", type=int))
         except InvalidInput as refused:
-            error, status = str(refused), INVALID_STATUS
+            error, status = translate(refused), INVALID_STATUS
         else:
-            plugs = "1 more plug uses" if changed == 1 else f"{changed} more plugs use"
-            flash(f"{plugs} this price. {FROZEN_PRICE_RULE}", "success")
+            said = _("1 more plug uses this price.") if changed == 1 else _(
+                "%(count)s more plugs use this price.", count=changed)
+            flash(f"{said} {translate(FROZEN_PRICE_RULE)}", "success")
             return redirect(url_for("owner.tariff_assign", tariff_id=tariff_id), 303)
     view = owner_tariffs.assignment(db, viewer(), tariff_id)
     return render_template("owner/tariff_assign.html", assignment=view, error=error,
