@@ -112,8 +112,8 @@ def charger_for() -> Iterator:
     with ExitStack() as stack:
         def start(server, charge_point_id: str, password: str, plugs: int = 2):
             charger = SimulatedCharger(server.ws_url, charge_point_id, password,
-                                       connectors=plugs, meter_interval=1, speed=60, battery_kwh=100,
-                                       step_delay=0.5, seed=11)
+                                       connectors=plugs, meter_interval=1, speed=60,
+                                       battery_kwh=100, step_delay=0.5, seed=11)
             return charger, stack.enter_context(running(charger))
 
         yield start

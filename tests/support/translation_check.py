@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from voltspot.web.i18n import read_catalog
+from babel.messages.pofile import read_po
+
+from voltspot.web.i18n import TRANSLATIONS, read_catalog
 
 
 class _VisibleText(HTMLParser):
@@ -41,12 +43,21 @@ def visible_text(html: str) -> str:
     return " ".join(" ".join(parser.parts).split())
 
 
+def owner_messages(language: str) -> set[str]:
+    """The owner page's own messages (``owner.po``): its words ("Site", "Station") are
+    no driver's words, and other tests' site names ("Site 1a2b") show on driver pages."""
+    with (TRANSLATIONS / language / "LC_MESSAGES" / "owner.po").open("rb") as source:
+        return {message.id for message in read_po(source) if message.id}
+
+
 def english_left(html: str, language: str) -> list[str]:
-    """The English words of catalog messages that ``html`` still shows in ``language``."""
+    """The English words of catalog messages (the owner page's own left out) that the
+    driver's ``html`` still shows in ``language``."""
     text = visible_text(html)
     left = set()
+    owner_only = owner_messages(language)
     for message in read_catalog(language):
-        if not message.id:
+        if not message.id or message.id in owner_only:
             continue
         for piece in re.split(r"%\(\w+\)\w|%%", message.id):
             piece = piece.strip(" .,:;()×·?…")

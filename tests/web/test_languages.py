@@ -20,6 +20,7 @@ from ocpp.v16 import call
 from sqlalchemy import select
 
 from tests.support.library_charger import LibraryCharger
+from tests.support.translation_check import owner_messages
 from voltspot.domain.pricing import TariffTerms
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import ChargingSession, Station, Tariff, utcnow
@@ -101,20 +102,11 @@ def _visible(html: str) -> str:
     return " ".join(" ".join(parser.parts).split())
 
 
-def _owner_only(language: str) -> set[str]:
-    """The owner page's own messages (``owner.po``): its words ("Site", "Station") are
-    no driver's words, and other tests' site names ("Site 1a2b") show on driver pages."""
-    from babel.messages.pofile import read_po
-
-    with (TRANSLATIONS / language / "LC_MESSAGES" / "owner.po").open("rb") as source:
-        return {message.id for message in read_po(source) if message.id}
-
-
 def _english_sentinels(language: str) -> list[re.Pattern]:
     """The English of each driver message, as the words between its placeholders, where
     the translation does not use the same words."""
     catalog = _catalog(language)
-    owner_only = _owner_only(language)
+    owner_only = owner_messages(language)
     sentinels = []
     for message in catalog:
         if not message.id or message.id in owner_only:
