@@ -103,15 +103,20 @@ def test_the_service_worker_shows_a_pushed_notice(browser, server, db, database_
             energy_wh=4_200, cost=None, currency="EUR", hold_amount=5000,
             idle_fee_per_minute=0, idle_minutes_left=0))
         cdp = context.new_cdp_session(page)
-        cdp.send("ServiceWorker.deliverPushMessage", {
-            "origin": server.base_url,
-            "registrationId": _registration_id(page, cdp, server.base_url + "/"),
-            "data": payload})
+        registration_id = _registration_id(page, cdp, server.base_url + "/")
         shown = []
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 20
         while not shown and time.monotonic() < deadline:
-            shown = page.evaluate(NOTICES_SHOWN)
-            page.wait_for_timeout(100)
+            # A push the worker got while still starting up can go unheard (a busy machine):
+            # the push service would deliver again, so the test does too. The notice's tag
+            # makes a second one replace the first.
+            cdp.send("ServiceWorker.deliverPushMessage", {
+                "origin": server.base_url, "registrationId": registration_id,
+                "data": payload})
+            retry_at = time.monotonic() + 3
+            while not shown and time.monotonic() < retry_at:
+                shown = page.evaluate(NOTICES_SHOWN)
+                page.wait_for_timeout(100)
         expected = {
             "en": ("Charging finished", "Your car is full at Test site: 4.2 kWh. Unplug when "
                                         "you are ready."),
