@@ -102,6 +102,9 @@
       var lat = parseFloat(spot.dataset.lat), lon = parseFloat(spot.dataset.lon);
       if (isNaN(lat) || isNaN(lon)) { return; }
       var title = spot.dataset.name + ": " + spot.dataset.words;
+      // The name must hold the number the pin shows (an offline site's words have none).
+      var shown = String(Number(spot.dataset.free));
+      if (spot.dataset.words.indexOf(shown) === -1) { title += " (" + shown + ")"; }
       var marker = L.marker([lat, lon], {icon: pin(spot), title: title, alt: title});
       // Named by the site and its free plugs, not by the bare number it shows (its element
       // exists once the map has a view).

@@ -260,8 +260,9 @@ def test_after_a_restart_chargers_keep_their_limits_then_get_fresh_ones(
             loops = [stack.enter_context(running(charger)) for charger in chargers]
             for index, plug in cars:
                 _run(loops[index], chargers[index].plug_in(plug, "LOAD-CARD"))
-            assert _once(allowed, lambda amps: all(9 < a < 11 for a in amps)
-                         ) == pytest.approx([10.6] * 3)
+            # Three equal cars share 32 A alike (a round may pass through 10.7 A on one of
+            # them while the others come down).
+            eventually(lambda: allowed() == pytest.approx([10.6] * 3), seconds=10)
             stop_server(first)
             # Voltspot is gone: each charger keeps the last limit it took.
             assert allowed() == pytest.approx([10.6] * 3)

@@ -112,6 +112,11 @@ class LinkMixin:
             await self.start()  # type: ignore[attr-defined]
         except ConnectionClosed:
             pass
+        except Exception:
+            # Said here: the reader's task is gathered with return_exceptions, so a fault
+            # in a handler would otherwise end the connection without a word.
+            log.exception("%s: stopped reading the CSMS's frames", self._charger.id)
+            raise
         finally:
             self._lost()
 
