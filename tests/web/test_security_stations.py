@@ -8,7 +8,6 @@ import base64
 import http.client
 import http.cookiejar
 import re
-import statistics
 import time
 import urllib.parse
 import urllib.request
@@ -60,8 +59,10 @@ def test_an_unknown_station_takes_as_long_to_refuse_as_a_wrong_password(db, stat
         registry.admit(db, charge_point_id, uuid.uuid4().hex, accept_unknown=False)
         return time.perf_counter() - started
 
-    unknown = statistics.median(timed(f"NONE-{uuid.uuid4().hex[:8]}") for _ in range(4))
-    wrong = statistics.median(timed(station.charge_point_id) for _ in range(4))
+    # The fastest of several tries: the work each path does, without what another process
+    # on the machine took from it at the time.
+    unknown = min(timed(f"NONE-{uuid.uuid4().hex[:8]}") for _ in range(6))
+    wrong = min(timed(station.charge_point_id) for _ in range(6))
     assert 0.5 < unknown / wrong < 2
 
 
