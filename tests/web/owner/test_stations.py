@@ -4,12 +4,8 @@ station page with its OCPP log, and remote actions answered by a real charger.""
 from __future__ import annotations
 
 import html
-import http.cookiejar
 import re
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 from datetime import timedelta
 
@@ -21,7 +17,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.factories import make_owner
 from tests.support.library_charger import LibraryCharger, LibraryCharger201
-from tests.support.owner import PASSWORD, csrf_of, sign_in
+from tests.support.owner import csrf_of, sign_in
+from tests.support.owner_browser import OwnerBrowser
 from tests.support.raw_charger import RawCharger
 from tests.support.server import start_server, stop_server
 from voltspot.domain.statuses import ConnectorStatus, Registration
@@ -577,54 +574,9 @@ def test_an_action_that_does_not_exist_is_404(signed_in, added):
 # --- Against the live server, with a real charger ---------------------------------------
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-class Browser:
-    """An owner's browser against the live server: keeps cookies, sends the CSRF token."""
-
-    def __init__(self, server, account) -> None:
-        self.base_url = server.base_url
-        self._opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect)
-        self.csrf = ""
-        self.get("/owner/login")
-        status, _ = self.post("/owner/login", {"email": account.email, "password": PASSWORD})
-        assert status == 302
-
-    def _open(self, request: urllib.request.Request) -> tuple[int, str]:
-        try:
-            with self._opener.open(request, timeout=30) as response:
-                status, page = response.status, response.read().decode()
-        except urllib.error.HTTPError as error:
-            with error:
-                status, page = error.code, error.read().decode()
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-        self.csrf = token.group(1) if token else self.csrf
-        return status, page
-
-    def get(self, path: str) -> tuple[int, str]:
-        return self._open(urllib.request.Request(self.base_url + path))
-
-    def post(self, path: str, form: dict[str, str] | None = None,
-             target: str | None = None) -> tuple[int, str]:
-        data = urllib.parse.urlencode({**(form or {}), "csrf_token": self.csrf}).encode()
-        headers = {"HX-Request": "true", "HX-Target": target} if target else {}
-        return self._open(urllib.request.Request(self.base_url + path, data=data,
-                                                 headers=headers, method="POST"))
-
-    def action(self, charge_point_id: str, action: str, form: dict[str, str]
-               ) -> tuple[int, str]:
-        self.get(f"/owner/stations/{charge_point_id}")
-        return self.post(f"/owner/stations/{charge_point_id}/actions/{action}", form,
-                         target="station-reply")
-
-
 @pytest.fixture
-def browser(server, owner) -> Browser:
-    return Browser(server, owner)
+def browser(server, owner) -> OwnerBrowser:
+    return OwnerBrowser(server, owner)
 
 
 @pytest.fixture
@@ -803,7 +755,7 @@ def test_adopting_drops_the_connection_made_with_the_password_it_came_with(open_
     charge_point_id = _unique("ARRIVAL")
     with RawCharger(open_server.ws_url, charge_point_id, "its-own-password-123") as charger:
         assert charger.boot()["status"] == "Pending"
-        browser = Browser(open_server, admin)
+        browser = OwnerBrowser(open_server, admin)
         browser.get(f"/owner/stations/{charge_point_id}/adopt")
         status, page = browser.post(f"/owner/stations/{charge_point_id}/adopt", {
             "site_id": str(site), "connectors": "1", "max_power_kw": "22"})
