@@ -71,14 +71,15 @@
     return box;
   }
 
-  // A pin coloured by availability that carries the number of free plugs.
+  // A pin coloured by availability that carries the number of free plugs, or a dash when
+  // none is free (its name, the site's words, says why: in use, offline, out of order).
   function pin(spot) {
-    var free = spot.dataset.free;
+    var free = Number(spot.dataset.free);
     return L.divIcon({
       // A 44 px target around a 34 px badge.
       className: "vs-pin-target", iconSize: [44, 44], iconAnchor: [22, 22],
       popupAnchor: [0, -18],
-      html: '<span class="vs-pin vs-pin-' + spot.dataset.tone + '">' + Number(free) + "</span>"
+      html: '<span class="vs-pin vs-pin-' + spot.dataset.tone + '">' + (free > 0 ? free : "\u2013") + "</span>"
     });
   }
 
@@ -101,10 +102,8 @@
     document.querySelectorAll(".vs-spot").forEach(function (spot) {
       var lat = parseFloat(spot.dataset.lat), lon = parseFloat(spot.dataset.lon);
       if (isNaN(lat) || isNaN(lon)) { return; }
+      // The words hold the number the pin shows ("2 of 4 free"); a dash stands for none.
       var title = spot.dataset.name + ": " + spot.dataset.words;
-      // The name must hold the number the pin shows (an offline site's words have none).
-      var shown = String(Number(spot.dataset.free));
-      if (spot.dataset.words.indexOf(shown) === -1) { title += " (" + shown + ")"; }
       var marker = L.marker([lat, lon], {icon: pin(spot), title: title, alt: title});
       // Named by the site and its free plugs, not by the bare number it shows (its element
       // exists once the map has a view).
