@@ -150,3 +150,33 @@ def test_a_relative_transaction_profile_fits_the_schema(version):
     profile = send.sent[-1][1].get("csChargingProfiles") or send.sent[-1][1]["chargingProfile"]
     assert profile["chargingProfileKind"] == "Relative"
     assert profile["transactionId"] in (17, "17")
+
+
+_COMPOSITE_16 = {"status": "Accepted", "connectorId": 1, "chargingSchedule": {
+    "chargingRateUnit": "A", "duration": 60,
+    "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 21.4}]}}
+
+
+@pytest.mark.parametrize("first", ["voltspot", "library"])
+def test_voltspot_and_the_library_check_a_16_composite_schedule_alike_in_one_process(first):
+    """A simulated charger runs in the same process as Voltspot in the demo and in tests:
+    whichever checks a 1.6 composite schedule first, both checks keep working (the
+    library caches one parse of each schema, with floats or decimals, whoever asks)."""
+    import asyncio
+
+    from ocpp import messages
+
+    messages._validators.pop("GetCompositeScheduleResponse_1.6", None)
+
+    def voltspot_check() -> None:
+        frames.validate(MessageType.CallResult, "GetCompositeSchedule", _COMPOSITE_16, "1.6")
+
+    def library_check() -> None:
+        reply = messages.CallResult("1", dict(_COMPOSITE_16), action="GetCompositeSchedule")
+        asyncio.run(messages.validate_payload(reply, "1.6"))
+
+    checks = [voltspot_check, library_check]
+    if first == "library":
+        checks.reverse()
+    for check in checks:
+        check()

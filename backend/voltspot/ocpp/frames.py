@@ -7,16 +7,17 @@ differently from 2.0.1).
 
 from __future__ import annotations
 
-import copy
 import decimal
 import functools
 import json
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import fastjsonschema
+from jsonschema import Draft4Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 from ocpp.charge_point import (
     camel_to_snake_case,
@@ -35,13 +36,16 @@ from ocpp.exceptions import (
 from ocpp.exceptions import (
     NotImplementedError as OcppNotImplemented,
 )
-from ocpp.messages import Call, CallError, CallResult, MessageType, get_validator
+from ocpp.messages import Call, CallError, CallResult, MessageType
 
 import ocpp
 from voltspot.domain.protocol import OcppVersion
 
-# OCPP 1.6 actions whose float fields need decimal parsing to pass the 1.6 schemas.
-_DECIMAL_ACTIONS_16 = {"SetChargingProfile", "RemoteStartTransaction"}
+# OCPP 1.6 messages whose float fields need decimal parsing to pass the 1.6 schemas
+# (multipleOf 0.1), as the library validates them: (message type, action).
+_DECIMAL_MESSAGES_16 = {(MessageType.Call, "SetChargingProfile"),
+                        (MessageType.Call, "RemoteStartTransaction"),
+                        (MessageType.CallResult, "GetCompositeSchedule")}
 
 _SCHEMA_DIR = Path(ocpp.__file__).parent
 
@@ -252,7 +256,7 @@ def validate(message_type_id: int, action: str, payload: dict[str, Any],
 
     Timestamps and URIs are not format-checked here: handlers parse them, leniently.
     """
-    if version == OcppVersion.V16 and action in _DECIMAL_ACTIONS_16:
+    if version == OcppVersion.V16 and (message_type_id, action) in _DECIMAL_MESSAGES_16:
         _validate_decimal(message_type_id, action, payload, version)
         return
     try:
@@ -270,8 +274,32 @@ def validate(message_type_id: int, action: str, payload: dict[str, Any],
 def _compiled(message_type_id: int, action: str, version: OcppVersion):
     # The library's schemas, compiled to Python: about 18 times faster than jsonschema's
     # interpreter on MeterValues, which every charger sends every few seconds.
-    schema = _bounded(copy.deepcopy(get_validator(message_type_id, action, version).schema))
+    schema = _bounded(_schema(message_type_id, action, version, float))
     return fastjsonschema.compile(schema, formats=_LENIENT_FORMATS)
+
+
+@functools.lru_cache(maxsize=64)
+def _decimal_validator(message_type_id: int, action: str, version: OcppVersion
+                       ) -> Draft4Validator:
+    return Draft4Validator(_schema(message_type_id, action, version, decimal.Decimal))
+
+
+def _schema(message_type_id: int, action: str, version: OcppVersion,
+            parse_float: Callable[[str], Any]) -> dict[str, Any]:
+    """The library's JSON schema file for the message, read afresh. Not through the
+    library's ``get_validator``: its cache keeps the first parse of a schema whatever
+    ``parse_float`` later callers ask for, so a float schema read here would break the
+    library's own decimal validation (a simulated charger in this process) and the
+    reverse (Decimal / float raises TypeError)."""
+    name = action
+    if message_type_id == MessageType.CallResult:
+        name += "Response"
+    elif version != OcppVersion.V16:
+        name += "Request"
+    path = _SCHEMA_DIR / ("v" + version.replace(".", "")) / "schemas" / f"{name}.json"
+    # The 2.0.1 schema files start with a byte order mark.
+    with open(path, encoding="utf-8-sig") as schema_file:
+        return json.load(schema_file, parse_float=parse_float)
 
 
 def _bounded(schema: Any) -> Any:
@@ -296,7 +324,7 @@ def _validate_decimal(message_type_id: int, action: str, payload: dict[str, Any]
                       version: OcppVersion) -> None:
     # 1.6 charging profiles carry multipleOf 0.1, which binary floats fail; the library
     # validates these few actions with decimals, and so do we.
-    validator = get_validator(message_type_id, action, version, parse_float=decimal.Decimal)
+    validator = _decimal_validator(message_type_id, action, version)
     try:
         validator.validate(json.loads(json.dumps(payload), parse_float=decimal.Decimal))
     except SchemaError as error:
