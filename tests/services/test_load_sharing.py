@@ -146,19 +146,6 @@ def test_a_remote_start_carries_its_limit_so_the_first_current_keeps_to_the_site
             load_db, [charge_point_id])] == [pytest.approx(31.8)], seconds=10)
         assert charger.allowed_amps(1) == pytest.approx(31.8)
         status, answer = command(load_server, charge_point_id, action, payload)
-        if status == 409:
-            # Under a full parallel run the 1.6 charger's socket has been seen dropping at
-            # this moment (cause not found yet: see the closing note of session 4); the
-            # charger reconnects within a second, and the start is asked again.
-            eventually(lambda: charger.allowed_amps(1) == pytest.approx(31.8) and [
-                load.applied_amps for load in _plug_loads(load_db, [charge_point_id])]
-                == [pytest.approx(31.8)], seconds=10)
-
-            def started_once_online() -> tuple[int, dict] | None:
-                answered = command(load_server, charge_point_id, action, payload)
-                return None if answered[0] == 409 else answered
-
-            status, answer = eventually(started_once_online, seconds=10)
         assert (status, answer.get("status")) == (200, "Accepted"), answer
         first = eventually(lambda: charger.first_amps(2) is not None and [charger.first_amps(2)],
                            seconds=10)[0]
