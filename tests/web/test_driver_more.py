@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -87,7 +88,7 @@ def _session(db, site, **values) -> tuple[str, int]:
     fields.update(values)
     with db.session() as session:
         connector = session.get(Connector, site.connector_ids[0])
-        token = f"more-{now.timestamp()}-{connector.id}-{len(values)}-{id(values)}"
+        token = f"more-{uuid.uuid4().hex}"
         charging = ChargingSession(token=token, station_id=connector.station_id,
                                    connector_pk=connector.id,
                                    connector_id=connector.connector_id, **fields)
