@@ -283,7 +283,7 @@ def parse_columns(form: TariffForm) -> tuple[dict, dict[str, str]]:
         text = values.get(key, "")
         try:
             columns[column] = (blank if text == ""
-                              else parse(text, FIELD_NAMES[key][0], *args))
+                               else parse(text, FIELD_NAMES[key][0], *args))
         except BadField as bad:
             errors[key] = bad.args[0]
 
