@@ -414,6 +414,8 @@ def test_german_messages_carry_the_wrong_values_and_the_limits_in_german(
     assert "63 A × 3 Phasen (43,5 kW), 2 A Reserve" in load
     assert "Wird gleich erhöht (eine Grenze gilt mindestens 30 s)" in load
     assert "Nimmt Grenzen in Watt an; Stack-Level bis 3" in load
+    # The plugs' "Share" is a portion (Anteil), not the driver's button (Teilen).
+    assert "Anteil" in load and "Teilen" not in load
     roaming = _visible(client.get("/owner/roaming").get_data(as_text=True))
     assert "Ihre letzte Antwort war ein Fehler: HTTP 503." in roaming
 
