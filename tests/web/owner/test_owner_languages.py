@@ -15,9 +15,21 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import add_event, add_session, make_card, make_site, make_tariff, price_plugs
-from tests.support.owner import sign_in
+from tests.support.owner import csrf_of, sign_in
+from tests.support.translation_check import english_words
 from voltspot.domain.statuses import ConnectorStatus, PaymentState, SessionStatus
-from voltspot.models import IdToken, Site, StationEventKind
+from voltspot.models import (
+    ChargingSession,
+    IdToken,
+    OcpiPartner,
+    OcpiSession,
+    PlugLoad,
+    Site,
+    SiteLoadSettings,
+    Station,
+    StationEventKind,
+    StationLoadSettings,
+)
 from voltspot.services.owner.problems import report_problem
 from voltspot.web.i18n import COOKIE, LANGUAGES, read_catalog
 
@@ -244,8 +256,6 @@ def test_the_owner_page_follows_the_drivers_language_switch(app, owner, owner_pa
 
 
 def test_what_an_owner_is_told_after_an_action_is_in_their_language(app, owner, owner_pages):
-    from tests.support.owner import csrf_of
-
     client = sign_in(app.test_client(), owner)
     client.set_cookie(COOKIE, "es")
     station = next(p for p in owner_pages if p.startswith("/owner/stations/CP-"))
@@ -255,3 +265,200 @@ def test_what_an_owner_is_told_after_an_action_is_in_their_language(app, owner, 
     assert response.status_code == 422
     assert "Elige uno de los conectores de esta estación: 1, 2." in html
     assert _english_left(html, _english_sentinels("es")) == []
+
+
+# --- what only some states and wrong forms show, in every language --------------------------
+
+# Words people typed, which no catalog translates: a driver's problem report on the board
+# and an owner's search shown back to them.
+_TYPED_WORDS = ("The cable is damaged", "nothing-like-this")
+
+
+@pytest.fixture
+def owner_states(db, owner, owner_pages):
+    """The owner_pages' network in the states the plain pages do not show: a connection
+    limit with a margin, a car whose higher current waits for the hold, stations that said
+    which limits they take, a roaming partner whose last answer was a problem and a roaming
+    session. Returns the site, its first station, the finished session's id and its
+    payment reference."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    with db.session() as session:
+        site = session.scalar(select(Site).where(Site.owner_id == owner.id))
+        in_use = select(ChargingSession).join(Station).where(Station.site_id == site.id)
+        running = session.scalar(in_use.where(ChargingSession.status == SessionStatus.CHARGING))
+        done = session.scalar(in_use.where(ChargingSession.status == SessionStatus.COMPLETED))
+        stations = sorted(site.stations, key=lambda s: s.id != running.station_id)
+        # Two sessions under one payment, so that searching for it lists them.
+        done.payment_reference = running.payment_reference = f"pi_{uuid.uuid4().hex[:12]}"
+        session.add(SiteLoadSettings(site_id=site.id, limit_amps=63, phases=3, margin_amps=2,
+                                     min_amps=6, hold_seconds=30, enabled=True,
+                                     computed_at=now))
+        session.add(PlugLoad(connector_pk=running.connector_pk, site_id=site.id,
+                             session_id=running.id, amps=10.0, target_amps=16.0,
+                             drawn_amps=9.5, since=now))
+        for station, unit in zip(stations, ("W", "A"), strict=True):
+            session.add(StationLoadSettings(station_id=station.id, charging_rate_unit=unit,
+                                            max_stack_level=3, settings_read_at=now))
+        partner = OcpiPartner(name=f"Laadnet {uuid.uuid4().hex[:4]}", owner_id=owner.id,
+                              roles=[], endpoints={}, last_error="HTTP 503")
+        session.add(partner)
+        session.flush()
+        session.add(OcpiSession(session_id=done.id, partner_id=partner.id,
+                                ocpi_id=str(done.id), cdr_token={}, auth_method="COMMAND",
+                                location_id=str(site.id), evse_uid="1", connector_id="1"))
+        found = site.id, stations[0].charge_point_id, done.id, done.payment_reference
+    return found
+
+
+def _wrong_forms(client, site_id: int, charge_point_id: str, plug: int) -> list:
+    """Each owner form sent with wrong values, and the pages a wrong address shows: the
+    answers, each with a message per wrong field."""
+    token = csrf_of(client)
+    site = {"csrf_token": token, "name": "H" * 201, "address": "Damrak 1",
+            "city": "Amsterdam", "postal_code": "1012 LG", "country": "NL",
+            "latitude": "noord", "longitude": "200", "opening_hours": "",
+            "help_phone": "+31 20 123 4567", "currency": "EUR",
+            "timezone": "Europe/Amsterdam", "legal_name": "B" * 201}
+    tariff = {"csrf_token": token, "name": "T" * 130, "currency": "EUR",
+              "energy_price": "abc", "time_price": "-0.05", "time_basis": "charging",
+              "session_fee": "0.355", "idle_fee": "2000000", "idle_grace": "2.5",
+              "idle_cap": "x", "vat_rate": "120", "hold_amount": "5.5.5"}
+    load = f"/owner/sites/{site_id}/load"
+    return [
+        client.post("/owner/sites/new", data=site),
+        client.post("/owner/tariffs/new", data=tariff),
+        client.post("/owner/tariffs/new", data={**tariff, "idle_grace": "2000",
+                                                "session_fee": "0.3555", "name": "Nacht",
+                                                "hold_amount": "-5"}),
+        client.post(load, data={"csrf_token": token, "unit": "kW", "kw": "viel",
+                                "phases": "3"}),
+        client.post(load, data={"csrf_token": token, "unit": "A", "amps": "1",
+                                "phases": "3"}),
+        client.post(f"{load}/stations/{charge_point_id}", data={
+            "csrf_token": token, "max_amps": "viel"}),
+        client.post(f"{load}/circuits", data={"csrf_token": token, "name": "", "amps": "32"}),
+        client.post(f"{load}/meter", data={"csrf_token": token, "fallback_amps": "viel"}),
+        client.post("/owner/cards", data={"csrf_token": token, "id_tag": "A" * 21}),
+        client.post("/owner/cards", data={"csrf_token": token, "id_tag": "BADGE7",
+                                          "expires_on": "2150-01-01"}),
+        client.post(f"/owner/connectors/{plug}/edit", data={
+            "csrf_token": token, "connector_type": "Schuko2", "max_power_kw": "viel"}),
+        client.post("/owner/stations/new", data={
+            "csrf_token": token, "site_id": str(site_id), "charge_point_id": "CP-NEU",
+            "connectors": "99", "max_power_kw": "22"}),
+        client.get("/owner/reports?period=custom&from=2026-12-07&to=2026-12-01"),
+        client.get("/owner/reports?period=custom&from=2025-01-01&to=2026-12-01"),
+        client.get("/owner/sessions?from=gestern&to=morgen&site=hier&partner=x&payment=y"),
+    ]
+
+
+def _state_pages(client, site_id: int, charge_point_id: str, session_id: int, payment: str
+                 ) -> list:
+    return [client.get(path) for path in (
+        "/owner/", f"/owner/sites/{site_id}/load", "/owner/roaming",
+        f"/owner/sessions/{session_id}", f"/owner/search?q={payment}",
+        f"/owner/stickers.svg?site={site_id}", "/owner/tariffs/new",
+        "/owner/reports/utilisation")]
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_wrong_forms_and_busy_states_leave_no_english_in_the_language(
+        app, owner, owner_pages, owner_states, language):
+    client = sign_in(app.test_client(), owner)
+    client.set_cookie(COOKIE, language)
+    site_id, charge_point_id, session_id, payment = owner_states
+    plug = int(next(p for p in owner_pages if p.endswith("/edit") and "connectors" in p)
+               .split("/")[3])
+    sentinels = _english_sentinels(language)
+    for response in (_state_pages(client, site_id, charge_point_id, session_id, payment)
+                     + _wrong_forms(client, site_id, charge_point_id, plug)):
+        html = response.get_data(as_text=True)
+        where = (response.request.path, response.status_code)
+        assert response.status_code in (200, 404, 422), where
+        assert _english_left(html, sentinels) == [], (where, _english_left(html, sentinels))
+
+
+def test_german_owner_pages_show_no_english_words(app, owner, owner_pages, owner_states):
+    """Words nobody marked for translation are in no catalog, so the comparison with the
+    catalog cannot see them: a German page must not show English-only words at all."""
+    client = sign_in(app.test_client(), owner)
+    client.set_cookie(COOKIE, "de")
+    site_id, charge_point_id, session_id, payment = owner_states
+    plug = int(next(p for p in owner_pages if p.endswith("/edit") and "connectors" in p)
+               .split("/")[3])
+    answers = ([client.get(path) for path in owner_pages]
+               + _state_pages(client, site_id, charge_point_id, session_id, payment)
+               + _wrong_forms(client, site_id, charge_point_id, plug))
+    for response in answers:
+        text = _visible(response.get_data(as_text=True))
+        for typed in _TYPED_WORDS:
+            text = text.replace(typed, "")
+        assert english_words(text) == [], (response.request.full_path, english_words(text))
+
+
+def test_german_messages_carry_the_wrong_values_and_the_limits_in_german(
+        app, owner, owner_pages, owner_states):
+    client = sign_in(app.test_client(), owner)
+    client.set_cookie(COOKIE, "de")
+    site_id, charge_point_id, session_id, payment = owner_states
+    plug = int(next(p for p in owner_pages if p.endswith("/edit") and "connectors" in p)
+               .split("/")[3])
+    text = " ".join(_visible(r.get_data(as_text=True))
+                    for r in _wrong_forms(client, site_id, charge_point_id, plug))
+    assert "Schreiben Sie den Preis pro kWh als Zahl, etwa 0,39." in text
+    assert "Schreiben Sie den Breitengrad als Gradzahl, etwa 45,37." in text
+    assert "Der Längengrad muss zwischen -180 und 180 Grad liegen." in text
+    assert "Der Name darf höchstens 200 Zeichen lang sein." in text
+    assert "die Grenze in kW muss eine Zahl sein" in text
+    load = _visible(client.get(f"/owner/sites/{site_id}/load").get_data(as_text=True))
+    assert "63 A × 3 Phasen (43,5 kW), 2 A Reserve" in load
+    assert "Wird gleich erhöht (eine Grenze gilt mindestens 30 s)" in load
+    assert "Nimmt Grenzen in Watt an; Stack-Level bis 3" in load
+    # The plugs' "Share" is a portion (Anteil), not the driver's button (Teilen).
+    assert "Anteil" in load and "Teilen" not in load
+    roaming = _visible(client.get("/owner/roaming").get_data(as_text=True))
+    assert "Ihre letzte Antwort war ein Fehler: HTTP 503." in roaming
+
+
+def test_german_dates_on_the_board_and_in_search_are_the_german_way(
+        app, owner, owner_pages, owner_states):
+    client = sign_in(app.test_client(), owner)
+    client.set_cookie(COOKIE, "de")
+    _, _, session_id, payment = owner_states
+    board = _visible(client.get("/owner/").get_data(as_text=True))
+    assert re.search(r"Ladepunkt 1 \(\d{1,2}\. \w+\.?, \d{2}:\d{2}\)", board), board
+    found = _visible(client.get(f"/owner/search?q={payment}").get_data(as_text=True))
+    assert f"Ladevorgang {session_id}" in found
+    assert re.search(r", \d{1,2}\. \w+\.? \d{4}", found), found
+
+
+def test_the_tariff_editor_calls_charging_an_activity_not_a_state(app, owner, owner_pages):
+    client = sign_in(app.test_client(), owner)
+    client.set_cookie(COOKIE, "de")
+    editor = _visible(client.get("/owner/tariffs/new").get_data(as_text=True))
+    assert "Laden" in editor and "Lädt" not in editor
+    client.set_cookie(COOKIE, "en")
+    assert "Charging" in _visible(client.get("/owner/tariffs/new").get_data(as_text=True))
+
+
+def test_the_svg_sticker_sheet_is_worded_in_the_owners_language(app, owner, owner_states):
+    client = sign_in(app.test_client(), owner)
+    client.set_cookie(COOKIE, "de")
+    site_id, _, _, _ = owner_states
+    sheet = _visible(client.get(f"/owner/stickers.svg?site={site_id}").get_data(as_text=True))
+    assert "QR-Aufkleber" in sheet and "Scannen zum Laden" in sheet
+    assert "Bogen 1 von 1" in sheet and "Hilfe: +31 20 123 4567" in sheet
+    assert "0,39 €/kWh" in sheet
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_owner_word_with_a_context_has_its_translation(language):
+    """A word that means two things ("Charging": a state on the driver's pages, the activity
+    in the tariff editor) is marked with pgettext and translated for its context."""
+    catalog = read_catalog(language)
+    marked = {found for template in OWNER_TEMPLATES.glob("*.html")
+              for found in re.findall(r'pgettext\("([^"]+)", "([^"]+)"\)', template.read_text())}
+    assert marked
+    untranslated = [(context, text) for context, text in sorted(marked)
+                    if not getattr(catalog.get(text, context=context), "string", "")]
+    assert untranslated == []

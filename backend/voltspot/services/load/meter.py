@@ -16,6 +16,7 @@ from voltspot.db import Database
 from voltspot.domain import load as allocator
 from voltspot.models import SiteLoadSettings, SiteMeterReading, utcnow
 from voltspot.services.errors import InvalidInput, NotFound, ServiceError
+from voltspot.services.messages import N_
 from voltspot.services.owner.accounts import Viewer, owned_site
 
 MAX_READING_AMPS = 4000.0
@@ -51,15 +52,15 @@ def new_meter_key(db: Database, viewer: Viewer, site_id: int,
         site = owned_site(session, viewer, site_id)
         settings = session.get(SiteLoadSettings, site.id)
         if settings is None:
-            raise InvalidInput("set the site's connection limit first")
+            raise InvalidInput(N_("set the site's connection limit first"))
         try:
             fallback = float(form.get("fallback_amps") or settings.meter_fallback_amps)
             max_age = int(form.get("max_age") or settings.meter_max_age_seconds)
         except ValueError:
-            raise InvalidInput("the fallback and the age must be numbers") from None
+            raise InvalidInput(N_("the fallback and the age must be numbers")) from None
         if not 0 <= fallback <= settings.limit_amps or not 10 <= max_age <= 3600:
-            raise InvalidInput("the fallback is between 0 A and the site's limit, the age "
-                               "between 10 and 3600 seconds")
+            raise InvalidInput(N_("the fallback is between 0 A and the site's limit, the age "
+                                  "between 10 and 3600 seconds"))
         key = secrets.token_urlsafe(32)
         settings.meter_key_hash = _hash(key)
         settings.meter_fallback_amps = fallback

@@ -31,7 +31,9 @@ from voltspot.models import (
 from voltspot.models.load import ProfileKind
 from voltspot.services.errors import InvalidInput, NotFound
 from voltspot.services.load.rows import plug_load, station_load_settings, tree_changed
+from voltspot.services.messages import N_, Message
 from voltspot.services.owner.accounts import Viewer, owned_site
+from voltspot.services.owner.facts import Figure
 
 MAX_AMPS = 4000.0
 # A charger letting its car draw more than allowed for this long is shown to the owner.
@@ -62,12 +64,14 @@ class SiteLimit:
     def usable_kw(self) -> float:
         return allocator.amps_to_kw(self.usable_amps, self.phases)
 
-    def describe(self) -> str:
+    def describe(self) -> Message:
         """One line for people: "32 A × 3 phases (22.1 kW), 2 A margin"."""
-        text = (f"{self.amps:g} A × {self.phases} phase{'s' if self.phases > 1 else ''} "
-                f"({allocator.amps_to_kw(self.amps, self.phases):.1f} kW)")
+        kw = Figure(allocator.amps_to_kw(self.amps, self.phases), 1)
+        text = (N_("%(amps)s A × %(phases)s phases (%(kw)s kW)", amps=self.amps,
+                   phases=self.phases, kw=kw) if self.phases > 1
+                else N_("%(amps)s A × 1 phase (%(kw)s kW)", amps=self.amps, kw=kw))
         if self.margin_amps:
-            text += f", {self.margin_amps:g} A margin"
+            return N_("%(limit)s, %(margin)s A margin", limit=text, margin=self.margin_amps)
         return text
 
 
@@ -117,13 +121,14 @@ class SiteLoadView:
         return min(100, round(100 * self.allocated_kw / self.limit.usable_kw))
 
 
-def _number(raw: object, name: str, low: float, high: float) -> float:
+def _number(raw: object, name: Message, low: float, high: float) -> float:
     try:
         value = float(str(raw).strip().replace(",", "."))
     except ValueError:
-        raise InvalidInput(f"{name} must be a number") from None
+        raise InvalidInput(N_("%(what)s must be a number", what=name)) from None
     if not low <= value <= high:
-        raise InvalidInput(f"{name} must be between {low:g} and {high:g}")
+        raise InvalidInput(N_("%(what)s must be between %(low)s and %(high)s", what=name,
+                              low=low, high=high))
     return value
 
 
@@ -131,13 +136,13 @@ def _apply(session: Session, site: Site, *, amps: float | None, kw: float | None
            margin_amps: float | None, min_amps: float | None,
            hold_seconds: int | None = None) -> SiteLimit:
     if (amps is None) == (kw is None):
-        raise InvalidInput("give the limit either in amps per phase or in kW")
+        raise InvalidInput(N_("give the limit either in amps per phase or in kW"))
     if phases not in (1, 3):
-        raise InvalidInput("a site's connection has 1 or 3 phases")
+        raise InvalidInput(N_("a site's connection has 1 or 3 phases"))
     if kw is not None:
-        kw = _number(kw, "the limit in kW", 1, MAX_KW)
+        kw = _number(kw, N_("the limit in kW"), 1, MAX_KW)
         amps = allocator.round_down(allocator.kw_to_amps(kw, phases))
-    amps = _number(amps, "the limit in amps", 6, MAX_AMPS)
+    amps = _number(amps, N_("the limit in amps"), 6, MAX_AMPS)
     settings = session.get(SiteLoadSettings, site.id)
     if settings is None:
         settings = SiteLoadSettings(site_id=site.id, limit_amps=amps, margin_amps=0.0,
@@ -148,11 +153,11 @@ def _apply(session: Session, site: Site, *, amps: float | None, kw: float | None
     settings.phases = phases
     settings.enabled = True
     if margin_amps is not None:
-        settings.margin_amps = _number(margin_amps, "the margin", 0, amps - 1)
+        settings.margin_amps = _number(margin_amps, N_("the margin"), 0, amps - 1)
     if min_amps is not None:
-        settings.min_amps = _number(min_amps, "the minimum per car", 6, 32)
+        settings.min_amps = _number(min_amps, N_("the minimum per car"), 6, 32)
     if hold_seconds is not None:
-        settings.hold_seconds = int(_number(hold_seconds, "the hold time", 0, 3600))
+        settings.hold_seconds = int(_number(hold_seconds, N_("the hold time"), 0, 3600))
     session.flush()
     return _limit_of(site, settings)
 
@@ -193,11 +198,11 @@ def set_site_limit(db: Database, viewer: Viewer, site_id: int,
             if settings is not None:
                 settings.enabled = False
                 return _limit_of(site, settings)
-            raise InvalidInput("this site has no limit to turn off")
+            raise InvalidInput(N_("this site has no limit to turn off"))
         try:
             phases = int(form.get("phases", "3"))
         except ValueError:
-            raise InvalidInput("a site's connection has 1 or 3 phases") from None
+            raise InvalidInput(N_("a site's connection has 1 or 3 phases")) from None
         in_kw = form.get("unit") == "kW"
         return _apply(session, site,
                       amps=None if in_kw else form.get("amps", ""),
@@ -279,7 +284,8 @@ def _why(load: PlugLoad | None, rejects: bool, charging: bool, hold_seconds: int
         return "Paused: no room for the minimum current; resumes when a car leaves"
     if load.target_amps is not None and load.amps is not None \
             and load.target_amps > load.amps + 0.05:
-        return f"Raised shortly (a limit is held at least {hold_seconds} s)"
+        return N_("Raised shortly (a limit is held at least %(seconds)s s)",
+                  seconds=hold_seconds)
     return "Sharing"
 
 
@@ -331,8 +337,11 @@ def site_tree(db: Database, viewer: Viewer, site_id: int) -> SiteTree:
                     [c.id for c in station.connectors])))}
             said = "Not read yet: it is read when the charger connects."
             if extra is not None and extra.settings_read_at is not None:
-                said = (f"Takes limits in {'watts' if extra.charging_rate_unit == 'W' else 'amps'}"
-                        f"; stack levels up to {extra.max_stack_level}"
+                in_watts = extra.charging_rate_unit == "W"
+                said = ((N_("Takes limits in watts; stack levels up to %(level)s",
+                            level=extra.max_stack_level) if in_watts
+                         else N_("Takes limits in amps; stack levels up to %(level)s",
+                                 level=extra.max_stack_level))
                         if extra.max_stack_level is not None
                         else "Did not say which limits it takes.")
             stations.append(StationLoadView(
@@ -360,17 +369,17 @@ def set_station_load(db: Database, viewer: Viewer, site_id: int, charge_point_id
             raise NotFound(f"no station {charge_point_id!r} on this site")
         extra = station_load_settings(session, station.id)
         raw_max = (form.get("max_amps") or "").strip()
-        max_amps = _number(raw_max, "the station's maximum", 6, MAX_AMPS) if raw_max else None
+        max_amps = _number(raw_max, N_("the station's maximum"), 6, MAX_AMPS) if raw_max else None
         if max_amps != extra.max_amps:
             # The next round installs the new cap (with the fallback) on the charger.
             extra.max_amps, extra.fallback_installed_at = max_amps, None
         circuit = (form.get("circuit") or "").strip()
         if circuit:
             found = session.scalar(select(LoadCircuit.id).where(
-                LoadCircuit.id == _whole(circuit, "the circuit"),
+                LoadCircuit.id == _whole(circuit, N_("the circuit")),
                 LoadCircuit.site_id == site.id))
             if found is None:
-                raise InvalidInput("pick one of this site's circuits")
+                raise InvalidInput(N_("pick one of this site's circuits"))
             extra.circuit_id = found
         else:
             extra.circuit_id = None
@@ -385,9 +394,9 @@ def set_station_load(db: Database, viewer: Viewer, site_id: int, charge_point_id
                               else ProfileKind.ABSOLUTE)
         for connector in station.connectors:
             raw = (form.get(f"priority-{connector.connector_id}") or "0").strip()
-            priority = int(_whole(raw, "a plug's priority"))
+            priority = int(_whole(raw, N_("a plug's priority")))
             if not -10 <= priority <= 10:
-                raise InvalidInput("a plug's priority is between -10 and 10")
+                raise InvalidInput(N_("a plug's priority is between -10 and 10"))
             plug_load(session, connector.id, site.id).priority = priority
         tree_changed(session, site_id=site.id)
 
@@ -400,19 +409,19 @@ def add_circuit(db: Database, viewer: Viewer, site_id: int, form: Mapping[str, s
         site = owned_site(session, viewer, site_id)
         name = (form.get("name") or "").strip()
         if not name or len(name) > 100:
-            raise InvalidInput("give the circuit a name of at most 100 characters")
-        amps = _number(form.get("amps", ""), "the circuit's limit", 6, MAX_AMPS)
-        phases = int(_whole(form.get("phases") or "3", "the phases"))
+            raise InvalidInput(N_("give the circuit a name of at most 100 characters"))
+        amps = _number(form.get("amps", ""), N_("the circuit's limit"), 6, MAX_AMPS)
+        phases = int(_whole(form.get("phases") or "3", N_("the phases")))
         if phases not in (1, 3):
-            raise InvalidInput("a circuit has 1 or 3 phases")
+            raise InvalidInput(N_("a circuit has 1 or 3 phases"))
         parent = (form.get("parent") or "").strip()
         parent_id = None
         if parent:
             parent_id = session.scalar(select(LoadCircuit.id).where(
-                LoadCircuit.id == _whole(parent, "the parent circuit"),
+                LoadCircuit.id == _whole(parent, N_("the parent circuit")),
                 LoadCircuit.site_id == site.id))
             if parent_id is None:
-                raise InvalidInput("pick one of this site's circuits as its parent")
+                raise InvalidInput(N_("pick one of this site's circuits as its parent"))
         circuit = LoadCircuit(site_id=site.id, parent_id=parent_id, name=name,
                               limit_amps=amps, phases=phases)
         session.add(circuit)
@@ -421,11 +430,11 @@ def add_circuit(db: Database, viewer: Viewer, site_id: int, form: Mapping[str, s
         return CircuitView(circuit.id, name, amps, phases, parent_id)
 
 
-def _whole(raw: str, name: str) -> int:
+def _whole(raw: str, name: Message) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise InvalidInput(f"{name} must be a whole number") from None
+        raise InvalidInput(N_("%(what)s must be a whole number", what=name)) from None
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from voltspot.models import (
 from voltspot.services.charging.billing import bill_for
 from voltspot.services.messages import N_
 from voltspot.services.owner.accounts import Viewer, scope_sites
+from voltspot.services.owner.facts import local_moment
 from voltspot.services.owner.problems import open_problems
 from voltspot.services.owner.session_words import who
 from voltspot.services.owner.stickers import stale_stickers
@@ -208,7 +209,7 @@ def _plug_tile(session: Session, connector: Connector, charging: ChargingSession
 def _when(moment: datetime | None, timezone: str) -> str:
     if moment is None:
         return N_("it was added (never connected)")
-    return moment.astimezone(ZoneInfo(timezone)).strftime("%d %b %H:%M")
+    return local_moment(moment, timezone, "%d %b %H:%M")
 
 
 __all__ = ["Board", "live_board"]

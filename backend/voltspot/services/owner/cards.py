@@ -56,7 +56,7 @@ class Billing(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"free": N_("Free (fleet or staff)"), "invoice": "Invoice later"}[self.value]
+        return {"free": N_("Free (fleet or staff)"), "invoice": N_("Invoice later")}[self.value]
 
 
 class CardState(StrEnum):
@@ -80,8 +80,9 @@ def normalise_id_tag(raw: str) -> str:
         raise FormInvalid({"id_tag": N_("A card number uses only letters, digits and "
                                      "punctuation, without accents.")})
     if len(id_tag) > MAX_ID_TAG:
-        raise FormInvalid({"id_tag": f"A card number is at most {MAX_ID_TAG} characters; "
-                                     f"this one has {len(id_tag)}."})
+        raise FormInvalid({"id_tag": N_("A card number is at most %(most)s characters; this "
+                                        "one has %(count)s.", most=MAX_ID_TAG,
+                                        count=len(id_tag))})
     return id_tag
 
 
@@ -105,8 +106,8 @@ class CardDetails:
         if len(note) > MAX_NOTE:
             errors["note"] = N_("Keep the note under %(count)s characters.", count=MAX_NOTE)
         if self.expires_on is not None and self.expires_on.year > LAST_EXPIRY_YEAR:
-            errors["expires_on"] = (f"Pick a day before {LAST_EXPIRY_YEAR + 1}, or leave it "
-                                    "empty for no end.")
+            errors["expires_on"] = N_("Pick a day before %(year)s, or leave it empty for no "
+                                      "end.", year=LAST_EXPIRY_YEAR + 1)
         billing = forms.choice(str(self.billing), Billing)
         if billing is None:
             errors["billing"] = N_("Choose free or invoice later.")

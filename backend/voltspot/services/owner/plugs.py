@@ -23,8 +23,8 @@ from voltspot.services.messages import N_
 from voltspot.services.owner.accounts import Viewer, owned_connector
 
 MAX_POWER_KW = 1000
-POWER_ERROR = (f"Write the most power one plug gives, in kW, between 0 and {MAX_POWER_KW}, "
-               "such as 22 or 7.4.")
+POWER_ERROR = N_("Write the most power one plug gives, in kW, between 0 and %(most)s, such "
+                 "as 22 or 7.4.", most=MAX_POWER_KW)
 
 
 # The "cable" field: a socket the driver brings a cable for, or a cable fixed to the charger.
@@ -81,7 +81,8 @@ def update_plug(db: Database, viewer: Viewer, connector_pk: int, form: Mapping[s
     errors: dict[str, str] = {}
     connector_type = forms.choice(forms.text(form, "connector_type"), ConnectorType)
     if connector_type is None:
-        errors["connector_type"] = "Choose the kind of plug: " + ", ".join(ConnectorType) + "."
+        errors["connector_type"] = N_("Choose the kind of plug: %(kinds)s.",
+                                      kinds=", ".join(ConnectorType))
     power_w = forms.kilowatts(forms.text(form, "max_power_kw"), MAX_POWER_KW)
     if power_w is None:
         errors["max_power_kw"] = POWER_ERROR

@@ -13,6 +13,7 @@ from voltspot.db import Database
 from voltspot.models import ChargingSession, Connector, IdToken, Site, Station
 from voltspot.services.messages import N_
 from voltspot.services.owner.accounts import Viewer, scope_sites
+from voltspot.services.owner.facts import Moment
 
 MAX_HITS = 20
 SHORTEST = 2
@@ -84,9 +85,9 @@ def search(db: Database, viewer: Viewer, query: str) -> list[SearchHit]:
             .join(Station, ChargingSession.station_id == Station.id)
             .join(Site, Station.site_id == Site.id)).where(or_(*wanted))
             .order_by(ChargingSession.id.desc()).limit(MAX_HITS)).all()
-        hits += [SearchHit("session", f"Session {session_id}",
+        hits += [SearchHit("session", N_("Session %(number)s", number=session_id),
                            N_("%(station)s plug %(number)s at %(site)s, %(day)s", station=cp,
-                              number=plug or "—", site=site, day=f"{created:%d %b %Y}"),
+                              number=plug or "—", site=site, day=Moment(created, "%d %b %Y")),
                            session_id=session_id)
                  for session_id, cp, plug, created, site in found]
     typed = text.upper().replace("-", "*")

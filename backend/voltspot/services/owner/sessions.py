@@ -11,6 +11,7 @@ import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,7 +38,7 @@ from voltspot.models import (
 )
 from voltspot.services.charging.billing import bill_as_json, bill_for
 from voltspot.services.errors import InvalidInput
-from voltspot.services.messages import N_
+from voltspot.services.messages import N_, Message
 from voltspot.services.owner.accounts import Viewer, owned_session, scope_sites
 from voltspot.services.owner.session_frames import plug_frames
 from voltspot.services.payments import holds as payments
@@ -101,31 +102,35 @@ def parse_filters(args: Mapping[str, str]) -> tuple[SessionFilters, list[str]]:
         value = (args.get(name) or "").strip()
         return value[:longest] or None
 
-    def day(name: str, label: str) -> date | None:
+    def day(name: str, not_a_date: str) -> date | None:
         value = text(name, 10)
         if value is None:
             return None
         try:
             return date.fromisoformat(value)
         except ValueError:
-            problems.append(f"“{value}” is not a date (YYYY-MM-DD), so the {label} is not set.")
+            problems.append(Message(not_a_date, {"value": value}))
             return None
 
     site = text("site", 12)
     if site is not None and not site.isdigit():
-        problems.append(f"“{site}” is not a site, so all sites are shown.")
+        problems.append(N_("“%(value)s” is not a site, so all sites are shown.", value=site))
         site = None
     partner = text("partner", 12)
     if partner is not None and not partner.isdigit():
-        problems.append(f"“{partner}” is not a roaming partner, so everyone's sessions are "
-                        f"shown.")
+        problems.append(N_("“%(value)s” is not a roaming partner, so everyone's sessions are "
+                           "shown.", value=partner))
         partner = None
     payment = text("payment", 16)
     if payment is not None and payment not in set(PaymentState):
-        problems.append(f"“{payment}” is not a payment state, so all are shown.")
+        problems.append(N_("“%(value)s” is not a payment state, so all are shown.",
+                           value=payment))
         payment = None
     filters = SessionFilters(
-        first_day=day("from", "first day"), last_day=day("to", "last day"),
+        first_day=day("from", N_("“%(value)s” is not a date (YYYY-MM-DD), so the first day "
+                                 "is not set.")),
+        last_day=day("to", N_("“%(value)s” is not a date (YYYY-MM-DD), so the last day is not "
+                              "set.")),
         site_id=int(site) if site else None, station=text("station", 48),
         id_tag=text("card", 20), payment_state=PaymentState(payment) if payment else None,
         partner_id=int(partner) if partner else None)
@@ -535,7 +540,8 @@ def minor_units(text: str, currency: str) -> int:
     try:
         return money.minor_units(text, currency)
     except AmountError:
-        raise InvalidInput(f"{text!r} is not an amount like 2.50") from None
+        raise InvalidInput(N_("%(text)s is not an amount like %(example)s", text=repr(text),
+                              example=Decimal("2.50"))) from None
 
 
 def refund_session(db: Database, gateway: PaymentGateway, viewer: Viewer, session_id: int,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,7 +20,7 @@ from voltspot.db import Database
 from voltspot.models import Site
 from voltspot.services import forms
 from voltspot.services.forms import FormInvalid
-from voltspot.services.messages import N_
+from voltspot.services.messages import N_, Message
 from voltspot.services.owner.accounts import Viewer, owned_site, scope_sites
 from voltspot.services.owner.reference import COUNTRIES, CURRENCIES, timezones
 
@@ -89,16 +90,25 @@ def edit_form_values(db: Database, viewer: Viewer, site_id: int) -> dict[str, st
         return site_form_values(site_details(owned_site(session, viewer, site_id)))
 
 
-def _coordinate(text: str, limit: int, what: str, errors: dict[str, str], name: str
-                ) -> float | None:
+# A coordinate's messages: (not a number, out of range), each a whole sentence to translate.
+_COORDINATE_WORDS = {
+    "latitude": (N_("Write the latitude as a number of degrees, such as %(example)s."),
+                 N_("The latitude must be between %(low)s and %(high)s degrees.")),
+    "longitude": (N_("Write the longitude as a number of degrees, such as %(example)s."),
+                  N_("The longitude must be between %(low)s and %(high)s degrees.")),
+}
+
+
+def _coordinate(text: str, limit: int, errors: dict[str, str], name: str) -> float | None:
     if not text:
         return None
+    not_a_number, out_of_range = _COORDINATE_WORDS[name]
     if forms.decimal(text) is None:
-        errors[name] = f"Write the {what} as a number of degrees, such as {limit // 2}.37."
+        errors[name] = Message(not_a_number, {"example": Decimal(f"{limit // 2}.37")})
         return None
     value = forms.coordinate(text, limit)
     if value is None:
-        errors[name] = f"The {what} must be between -{limit} and {limit} degrees."
+        errors[name] = Message(out_of_range, {"low": -limit, "high": limit})
     return value
 
 
@@ -107,34 +117,35 @@ def check_site_form(form: Mapping[str, str]) -> SiteValues:
     that is wrong."""
     errors: dict[str, str] = {}
 
-    def text(name: str, label: str, limit: int, required: str | None = None) -> str:
+    def text(name: str, label: Message, limit: int, required: str | None = None) -> str:
         value = forms.text(form, name)
         if not value and required:
             errors[name] = required
         elif len(value) > limit:
-            errors[name] = f"{label} can be at most {limit} characters."
+            errors[name] = N_("%(what)s can be at most %(count)s characters.", what=label,
+                              count=limit)
         return value
 
-    name = text("name", "The name", 200, N_("Give the site a name drivers will recognise, "
+    name = text("name", N_("The name"), 200, N_("Give the site a name drivers will recognise, "
                 "such as the hotel or shop it belongs to."))
-    address = text("address", "The address", 300, N_("Write the street and number, so drivers "
+    address = text("address", N_("The address"), 300, N_("Write the street and number, so drivers "
                    "can find the site."))
-    city = text("city", "The town or city", 120, N_("Write the town or city."))
-    postal_code = text("postal_code", "The postal code", 20)
+    city = text("city", N_("The town or city"), 120, N_("Write the town or city."))
+    postal_code = text("postal_code", N_("The postal code"), 20)
     country = forms.text(form, "country").upper()
     if forms.choice(country, COUNTRIES) is None:
         errors["country"] = N_("Use the two-letter country code, such as NL, DE or BE.")
-    latitude = _coordinate(forms.text(form, "latitude"), 90, "latitude", errors, "latitude")
-    longitude = _coordinate(forms.text(form, "longitude"), 180, "longitude", errors,
-                            "longitude")
+    latitude = _coordinate(forms.text(form, "latitude"), 90, errors, "latitude")
+    longitude = _coordinate(forms.text(form, "longitude"), 180, errors, "longitude")
     if "latitude" not in errors and "longitude" not in errors and (
             (latitude is None) != (longitude is None)):
         missing = "latitude" if latitude is None else "longitude"
         errors[missing] = (N_("Give both latitude and longitude, or leave both empty; drivers' "
                            "maps need the pair."))
-    opening_hours = text("opening_hours", "The opening hours", 200,
-                         "Say when drivers can charge, such as 24/7 or Mon–Sat 08:00–20:00.")
-    help_phone = text("help_phone", "The phone number", 40)
+    opening_hours = text("opening_hours", N_("The opening hours"), 200,
+                         N_("Say when drivers can charge, such as 24/7 or Mon–Sat "
+                            "08:00–20:00."))
+    help_phone = text("help_phone", N_("The phone number"), 40)
     if help_phone and (not _PHONE.match(help_phone)
                        or sum(c.isdigit() for c in help_phone) < 6):
         errors["help_phone"] = (N_("Write a phone number drivers can call, with the country "
@@ -146,7 +157,7 @@ def check_site_form(form: Mapping[str, str]) -> SiteValues:
     if forms.choice(timezone, timezones()) is None:
         errors["timezone"] = N_("Choose the site's timezone by its region and city, such as "
                                 "Europe/Amsterdam.")
-    legal_name = text("legal_name", "The legal name", 200)
+    legal_name = text("legal_name", N_("The legal name"), 200)
     vat_number = forms.text(form, "vat_number").upper().replace(" ", "").replace(".", "")
     if vat_number and not _VAT_NUMBER.match(vat_number):
         errors["vat_number"] = N_("Write the VAT number with its country prefix, such as "

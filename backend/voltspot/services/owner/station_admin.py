@@ -37,7 +37,8 @@ from voltspot.services.stations import registry as stations
 log = logging.getLogger(__name__)
 
 MAX_CONNECTORS = 32
-_CONNECTORS_ERROR = f"A station has 1 to {MAX_CONNECTORS} plugs; write how many this one has."
+_CONNECTORS_ERROR = N_("A station has 1 to %(most)s plugs; write how many this one has.",
+                       most=MAX_CONNECTORS)
 
 
 @dataclass(frozen=True)

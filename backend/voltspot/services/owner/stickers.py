@@ -64,8 +64,13 @@ class Sticker:
 
     def wrapped_price_lines(self, width: int = PRICE_WRAP) -> list[str]:
         """The price lines broken to fit a sticker's width (for the SVG sheet)."""
-        return [part for line in self.price_lines
-                for part in textwrap.wrap(line, width, break_on_hyphens=False)]
+        return wrapped(self.price_lines, width)
+
+
+def wrapped(lines: list[str], width: int = PRICE_WRAP) -> list[str]:
+    """``lines`` broken to fit a sticker's width (the SVG sheet's text does not wrap)."""
+    return [part for line in lines
+            for part in textwrap.wrap(line, width, break_on_hyphens=False)]
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,11 @@ class PlacedSticker:
     def price_rows(self) -> tuple[float, list[tuple[float, str]]]:
         """The font size and the (baseline, text) of each price line, closer together and
         smaller when a price has many lines, so all fit above the help line."""
-        lines = self.sticker.wrapped_price_lines() or [N_("Scan the code for the price.")]
+        return self.rows_of(self.sticker.price_lines)
+
+    def rows_of(self, price_lines: list[str]) -> tuple[float, list[tuple[float, str]]]:
+        """:attr:`price_rows` for ``price_lines`` (the prices in the reader's language)."""
+        lines = wrapped(price_lines) or [N_("Scan the code for the price.")]
         top, bottom = self.y + 70, self.y + self.height - 9
         step = min(3.8, (bottom - top) / max(len(lines) - 1, 1))
         return round(min(3.1, step * 0.85), 2), [(round(top + i * step, 2), line)
@@ -129,8 +138,8 @@ class StickerSheet:
         """Sheet ``number`` (from 1) laid out for the SVG file; raises
         :class:`InvalidInput` for a sheet that does not exist."""
         if not 1 <= number <= len(self.sheets):
-            raise InvalidInput(f"There is no sheet {number}; this sheet set has "
-                               f"{len(self.sheets)}.")
+            raise InvalidInput(N_("There is no sheet %(number)s; this sheet set has "
+                                  "%(count)s.", number=number, count=len(self.sheets)))
         width, height = STICKER_MM
         return [PlacedSticker(MARGIN_MM + (i % COLUMNS) * width,
                               MARGIN_MM + (i // COLUMNS) * height, width, height, sticker)

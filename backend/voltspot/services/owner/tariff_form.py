@@ -22,7 +22,7 @@ from voltspot.domain.pricing import PriceWindow, TariffTerms, TimeBasis
 from voltspot.models import Tariff
 from voltspot.services.charging.billing import terms_of
 from voltspot.services.forms import FormData
-from voltspot.services.messages import N_
+from voltspot.services.messages import N_, Message
 
 FROZEN_PRICE_RULE = (N_("Changes apply to new sessions only: a session already running keeps "
                      "the price it started with."))
@@ -154,59 +154,82 @@ class BadField(ValueError):
     """A field's message for the person typing it."""
 
 
-def _upper_first(text: str) -> str:
-    return text[:1].upper() + text[1:]
+# Each field as named in a sentence, and as named at the start of one (translated whole: a
+# language may not write the start of a sentence by capitalising its first letter).
+FIELD_NAMES = {
+    "energy_price": (N_("the price per kWh"), N_("The price per kWh")),
+    "time_price": (N_("the price per minute"), N_("The price per minute")),
+    "session_fee": (N_("the session fee"), N_("The session fee")),
+    "idle_fee": (N_("the idle fee per minute"), N_("The idle fee per minute")),
+    "idle_grace": (N_("the free minutes"), N_("The free minutes")),
+    "idle_cap": (N_("the idle fee cap"), N_("The idle fee cap")),
+    "vat_rate": (N_("the VAT rate"), N_("The VAT rate")),
+    "hold_amount": (N_("the card hold"), N_("The card hold")),
+    "example_energy": (N_("the energy"), N_("The energy")),
+    "example_minutes": (N_("the charging time"), N_("The charging time")),
+    "example_idle": (N_("the idle time"), N_("The idle time")),
+}
+_AT_START = dict(FIELD_NAMES.values())
 
 
-def typed_decimal(text: str, what: str, example: str, currency: str = "") -> Decimal:
+def _upper_first(what: str) -> Message:
+    return _AT_START.get(what) or Message(what[:1].upper() + what[1:])
+
+
+def typed_decimal(text: str, what: Message, example: str, currency: str = "") -> Decimal:
     """An amount typed by a person: spaces and a currency sign or code around it are
     allowed, and a lone decimal comma ("0,39") reads as a point."""
     try:
         return parse_amount(text, currency)
     except NegativeAmount:
-        raise BadField(f"{_upper_first(what)} cannot be negative.") from None
+        raise BadField(N_("%(what)s cannot be negative.", what=_upper_first(what))) from None
     except AmountError:
-        raise BadField(f"Write {what} as a number like {example}.") from None
+        raise BadField(N_("Write %(what)s as a number like %(example)s.", what=what,
+                          example=Decimal(example))) from None
 
 
-def _scaled(amount: Decimal, places: int, what: str, most: Decimal) -> int:
+def _scaled(amount: Decimal, places: int, what: Message, most: Decimal) -> int:
     if amount > most:
-        raise BadField(f"{_upper_first(what)} is more than {most:,}; check the amount.")
+        raise BadField(N_("%(what)s is more than %(most)s; check the amount.",
+                          what=_upper_first(what), most=most))
     scaled = amount.scaleb(places)
     if scaled != scaled.to_integral_value():
-        decimals = "no decimals" if places == 0 else f"at most {places} decimals"
-        raise BadField(f"{_upper_first(what)} can have {decimals}.")
+        raise BadField(N_("%(what)s can have no decimals.", what=_upper_first(what))
+                       if places == 0 else
+                       N_("%(what)s can have at most %(places)s decimals.",
+                          what=_upper_first(what), places=places))
     return int(scaled)
 
 
-def _unit_price(text: str, what: str, currency: str) -> int:
+def _unit_price(text: str, what: Message, currency: str) -> int:
     """A price per kWh or per minute in 1/100 of the minor unit ("0.395" € → 3950)."""
     amount = typed_decimal(text, what, "0.39" if minor_digits(currency) else "39", currency)
     return _scaled(amount, minor_digits(currency) + 2, what, MAX_UNIT_PRICE)
 
 
-def _money(text: str, what: str, currency: str) -> int:
+def _money(text: str, what: Message, currency: str) -> int:
     """An amount in minor units ("0.35" € → 35)."""
     amount = typed_decimal(text, what, "0.35" if minor_digits(currency) else "35", currency)
     return _scaled(amount, minor_digits(currency), what, MAX_AMOUNT)
 
 
-def _minutes(text: str, what: str) -> int:
+def _minutes(text: str, what: Message) -> int:
     if not re.fullmatch(r"\d+", text):
-        raise BadField(f"Write {what} as a whole number of minutes like 30.")
+        raise BadField(N_("Write %(what)s as a whole number of minutes like 30.", what=what))
     minutes = int(text)
     if minutes > MAX_GRACE_MINUTES:
-        raise BadField(f"{_upper_first(what)} is at most {MAX_GRACE_MINUTES} (a day).")
+        raise BadField(N_("%(what)s is at most %(most)s (a day).", what=_upper_first(what),
+                          most=MAX_GRACE_MINUTES))
     return minutes
 
 
 def _vat(text: str) -> int:
     if not text:
         raise BadField(N_("Enter the VAT rate your prices include, like 21."))
-    rate = typed_decimal(text.removesuffix("%"), "the VAT rate", "21")
+    rate = typed_decimal(text.removesuffix("%"), FIELD_NAMES["vat_rate"][0], "21")
     if rate > 100:
         raise BadField(N_("The VAT rate is at most 100 %."))
-    return _scaled(rate, 2, "the VAT rate", Decimal(100))
+    return _scaled(rate, 2, FIELD_NAMES["vat_rate"][0], Decimal(100))
 
 
 def time_of_day(text: str) -> time:
@@ -253,27 +276,28 @@ def parse_columns(form: TariffForm) -> tuple[dict, dict[str, str]]:
     if not name:
         errors["name"] = N_("Give this price a name, like Standard or Night rate.")
     elif len(name) > MAX_NAME:
-        errors["name"] = f"Keep the name under {MAX_NAME} characters."
+        errors["name"] = N_("Keep the name under %(count)s characters.", count=MAX_NAME)
     columns["name"] = name
 
     def take(key: str, column: str, parse, *args, blank=0) -> None:
         text = values.get(key, "")
         try:
-            columns[column] = blank if text == "" else parse(text, *args)
+            columns[column] = (blank if text == ""
+                               else parse(text, FIELD_NAMES[key][0], *args))
         except BadField as bad:
-            errors[key] = str(bad)
+            errors[key] = bad.args[0]
 
-    take("energy_price", "energy_price_per_kwh", _unit_price, "the price per kWh", currency)
-    take("time_price", "time_price_per_minute", _unit_price, "the price per minute", currency)
-    take("session_fee", "session_fee", _money, "the session fee", currency)
-    take("idle_fee", "idle_fee_per_minute", _unit_price, "the idle fee per minute", currency)
-    take("idle_grace", "idle_grace_minutes", _minutes, "the free minutes")
-    take("idle_cap", "idle_fee_cap", _money, "the idle fee cap", currency, blank=None)
+    take("energy_price", "energy_price_per_kwh", _unit_price, currency)
+    take("time_price", "time_price_per_minute", _unit_price, currency)
+    take("session_fee", "session_fee", _money, currency)
+    take("idle_fee", "idle_fee_per_minute", _unit_price, currency)
+    take("idle_grace", "idle_grace_minutes", _minutes)
+    take("idle_cap", "idle_fee_cap", _money, currency, blank=None)
     try:
         columns["vat_rate_basis_points"] = _vat(values.get("vat_rate", ""))
     except BadField as bad:
-        errors["vat_rate"] = str(bad)
-    take("hold_amount", "hold_amount", _money, "the card hold", currency, blank=None)
+        errors["vat_rate"] = bad.args[0]
+    take("hold_amount", "hold_amount", _money, currency, blank=None)
     if "hold_amount" not in errors and not columns.get("hold_amount"):
         errors["hold_amount"] = (N_("Enter the amount to hold on a driver's card before charging, "
                                  "like 50; it must be more than zero."))
@@ -293,7 +317,8 @@ def _windows(rows: list[WindowRow], currency: str, errors: dict[str, str]) -> li
         bad_before = len(errors)
         label = row.values.get("label", "")
         if len(label) > MAX_WINDOW_LABEL:
-            errors[key + "label"] = f"Keep the name under {MAX_WINDOW_LABEL} characters."
+            errors[key + "label"] = N_("Keep the name under %(count)s characters.",
+                                       count=MAX_WINDOW_LABEL)
         days = {int(day) for day in row.days if day in {str(d) for d in range(7)}}
         if not days:
             errors[key + "days"] = N_("Tick at least one day for this time window.")
@@ -303,21 +328,21 @@ def _windows(rows: list[WindowRow], currency: str, errors: dict[str, str]) -> li
             try:
                 times.append(time_of_day(text) if text else time(0))
             except BadField as bad:
-                errors[key + name] = str(bad)
+                errors[key + name] = bad.args[0]
         if bool(start_text) != bool(end_text):
             missing = "end" if start_text else "start"
             errors.setdefault(key + missing, N_("Give both times, or leave both empty for "
                                                   "the whole day."))
         prices: dict[str, int | None] = {}
-        for name, column, what in (
-                ("energy_price", "energy_price_per_kwh", "the price per kWh"),
-                ("time_price", "time_price_per_minute", "the price per minute"),
-                ("idle_fee", "idle_fee_per_minute", "the idle fee per minute")):
+        for name, column in (("energy_price", "energy_price_per_kwh"),
+                             ("time_price", "time_price_per_minute"),
+                             ("idle_fee", "idle_fee_per_minute")):
+            what = FIELD_NAMES[name][0]
             text = row.values.get(name, "")
             try:
                 prices[column] = _unit_price(text, what, currency) if text else None
             except BadField as bad:
-                errors[key + name] = str(bad)
+                errors[key + name] = bad.args[0]
         if not any(row.values.get(name) for name in ("energy_price", "time_price", "idle_fee")):
             errors[key + "energy_price"] = (N_("Set at least one price for this time window, "
                                                  "or remove the window."))

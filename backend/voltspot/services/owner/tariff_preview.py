@@ -17,6 +17,7 @@ from voltspot.domain.pricing import (
 from voltspot.services.driver.plugs import hold_sentence
 from voltspot.services.messages import N_
 from voltspot.services.owner.tariff_form import (
+    FIELD_NAMES,
     BadField,
     TariffDraft,
     TariffForm,
@@ -83,9 +84,10 @@ def preview(form: TariffForm, example: ExampleForm) -> Preview:
     terms = draft.terms()
     bill, example_errors, start = None, [], None
     try:
-        energy = typed_decimal(example.energy_kwh, "the energy", "30")
-        minutes = typed_decimal(example.minutes, "the charging time", "45")
-        idle = typed_decimal(example.idle_minutes or "0", "the idle time", "20")
+        energy = typed_decimal(example.energy_kwh, FIELD_NAMES["example_energy"][0], "30")
+        minutes = typed_decimal(example.minutes, FIELD_NAMES["example_minutes"][0], "45")
+        idle = typed_decimal(example.idle_minutes or "0", FIELD_NAMES["example_idle"][0],
+                             "20")
         if energy > MAX_EXAMPLE_KWH or max(minutes, idle) > MAX_EXAMPLE_MINUTES:
             raise BadField(N_("Keep the example under 1,000 kWh and a week."))
         if example.day:

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from voltspot.services.errors import InvalidInput
+from voltspot.services.messages import N_
 
 PRESETS = ("7", "30", "90")
 BUCKETS = ("day", "week", "month")
@@ -57,13 +58,14 @@ def make_period(timezone: str, now: datetime, preset: str = "30",
         first_day = last_day - timedelta(days=int(preset) - 1)
     elif preset == "custom":
         if first_day is None or last_day is None:
-            raise InvalidInput("choose both the first and the last day of the period")
+            raise InvalidInput(N_("choose both the first and the last day of the period"))
         if last_day < first_day:
-            raise InvalidInput("the last day is before the first day; swap them")
+            raise InvalidInput(N_("the last day is before the first day; swap them"))
         if (last_day - first_day).days + 1 > MAX_PERIOD_DAYS:
-            raise InvalidInput(f"a report covers at most {MAX_PERIOD_DAYS} days")
+            raise InvalidInput(N_("a report covers at most %(count)s days", count=MAX_PERIOD_DAYS))
     else:
-        raise InvalidInput(f"{preset!r} is not a period; choose 7, 30 or 90 days, or custom")
+        raise InvalidInput(N_("%(preset)s is not a period; choose 7, 30 or 90 days, or custom",
+                              preset=repr(preset)))
     return Period(_midnight(first_day, zone), _midnight(last_day + timedelta(days=1), zone),
                   timezone, first_day, last_day, preset)
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from voltspot.models import Site, utcnow
 from voltspot.services.errors import InvalidInput
+from voltspot.services.messages import N_
 from voltspot.services.owner.accounts import Viewer, scope_sites
 from voltspot.services.reports.periods import (
     BUCKETS,
@@ -87,7 +88,8 @@ def pick(session: Session, viewer: Viewer, ask: ReportAsk) -> Picked:
                 (first_day, last_day) != (period.first_day, period.last_day)):
             period = make_period(timezone, now, "custom", first_day, last_day)
     except InvalidInput as error:
-        problem = f"{error}. Showing the last 30 days."
+        problem = N_("%(problem)s. Showing the last 30 days.",
+                     problem=error.args[0] if error.args else str(error))
         period = make_period(timezone, now)
     unit = ask.unit if ask.unit in BUCKETS else default_bucket(period)
     args: dict[str, str | int] = {"period": period.preset, "by": unit}

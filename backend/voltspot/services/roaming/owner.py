@@ -12,6 +12,7 @@ from sqlalchemy import select
 from voltspot.db import Database
 from voltspot.models import ChargingSession, OcpiCdr, OcpiPartner, OcpiSession, Site, Station
 from voltspot.services.errors import NotFound
+from voltspot.services.messages import N_, Message
 from voltspot.services.owner.accounts import Viewer, owned_site, scope_sites
 from voltspot.services.roaming import outbox, partners
 from voltspot.services.roaming.identity import Identity
@@ -30,7 +31,7 @@ class PartnerRow:
     state_words: str
     backlog: int
     oldest_waiting_minutes: int | None
-    problem: str | None
+    problem: Message | None
 
 
 @dataclass(frozen=True)
@@ -70,12 +71,16 @@ def _visible_partners(viewer: Viewer):
     return query if viewer.is_admin else query.where(OcpiPartner.owner_id == viewer.owner_id)
 
 
-def _problem(view: partners.PartnerView, backlog: int) -> str | None:
+def _problem(view: partners.PartnerView, backlog: int) -> Message | None:
     if not view.last_error:
         return None
-    waiting = f" {backlog} update{'s' if backlog != 1 else ''} wait and are retried " \
-              "automatically." if backlog else ""
-    return f"Their last answer was a problem: {view.last_error}.{waiting}"
+    if backlog == 1:
+        return N_("Their last answer was a problem: %(problem)s. 1 update waits and is "
+                  "retried automatically.", problem=view.last_error)
+    if backlog:
+        return N_("Their last answer was a problem: %(problem)s. %(count)s updates wait and "
+                  "are retried automatically.", problem=view.last_error, count=backlog)
+    return N_("Their last answer was a problem: %(problem)s.", problem=view.last_error)
 
 
 def roaming_page(db: Database, viewer: Viewer, identity: Identity,

@@ -12,6 +12,7 @@ from voltspot.services.load import meter as meter_service
 from voltspot.services.load import settings as load_service
 from voltspot.web.i18n import translate
 from voltspot.web.owner import bp, viewer
+from voltspot.web.owner.words import say_local
 from voltspot.web.templating import htmx
 
 
@@ -56,7 +57,7 @@ def save_site_load(site_id: int):
         return _page(site_id, dict(request.form), translate(problem), 422)
     if limit.enabled:
         flash(_("The cars at %(site)s now share %(limit)s.", site=limit.site_name,
-                limit=translate(limit.describe())), "success")
+                limit=say_local(limit.describe())), "success")
     else:
         flash(_("Load management is off at %(site)s: every plug may draw its full power.",
                 site=limit.site_name), "success")
@@ -69,7 +70,7 @@ def save_station_load(site_id: int, charge_point_id: str):
         load_service.set_station_load(runtime().db, viewer(), site_id, charge_point_id,
                                       request.form)
     except InvalidInput as problem:
-        return _page(site_id, error=f"{charge_point_id}: {problem}", status=422)
+        return _page(site_id, error=f"{charge_point_id}: {translate(problem)}", status=422)
     flash(_("%(station)s's load settings are saved.", station=charge_point_id), "success")
     return redirect(url_for("owner.site_load", site_id=site_id))
 

@@ -92,7 +92,8 @@ def create_station():
     except FormInvalid as invalid:
         return _station_form("owner/add_station.html", request.form, invalid.errors,
                              INVALID_STATUS)
-    return _credentials_page(credentials, f"{credentials.charge_point_id} is added")
+    return _credentials_page(credentials, _("%(station)s is added",
+                                            station=credentials.charge_point_id))
 
 
 def _station_page(charge_point_id: str, reply: ActionReply | None = None, status: int = 200):
@@ -176,8 +177,9 @@ def adopt_station_save(charge_point_id: str):
         return redirect(url_for("owner.station", charge_point_id=charge_point_id))
     credentials = Credentials(adoption.charge_point_id, adoption.site_id,
                               adoption.site_name, adoption.password)
-    return _credentials_page(credentials, f"{charge_point_id} is adopted",
-                             adoption.message + " Enter this password in its settings.")
+    return _credentials_page(credentials, _("%(station)s is adopted", station=charge_point_id),
+                             translate(adoption.message) + " "
+                             + _("Enter this password in its settings."))
 
 
 def _plug_form(plug: plugs.PlugEdit, errors: dict[str, str], status: int = 200):

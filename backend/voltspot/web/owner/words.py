@@ -4,7 +4,9 @@
 ``strftime`` pattern: in English exactly as the pattern says ("07 Dec 2026 14:05"), in
 another language the same fields the locale's way ("7. Dez. 2026, 14:05", "7 déc. 2026,
 14:05"), the date from Babel's skeleton for the pattern's date fields. ``bucket`` names a
-report row's day, week or month the same way; ``figure`` writes a number.
+report row's day, week or month the same way; ``figure`` writes a number; ``say_local``
+puts what a service said into the owner's language as ``say`` does, its dates, times and
+figures (:mod:`voltspot.services.owner.facts`) written by ``when`` and ``figure``.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_skeleton
 from flask_babel import gettext as _
 
-from voltspot.web.i18n import DEFAULT_LANGUAGE, current_locale, number
+from voltspot.services.messages import Message
+from voltspot.services.owner.facts import Figure, Moment
+from voltspot.web.i18n import DEFAULT_LANGUAGE, current_locale, number, translate
 from voltspot.web.owner import bp
 
 # strftime date fields and the CLDR skeleton letters that ask for the same ones.
@@ -79,3 +83,23 @@ def bucket(start: date, unit: str, label: str = "") -> str:
     if unit == "month":
         return format_skeleton("yMMM", start, locale=locale)
     return format_skeleton("MMMEd", start, locale=locale)
+
+
+def _local(message: object) -> object:
+    """``message`` with each :class:`Moment` and :class:`Figure` among its parameters
+    (nested messages' too) written for the request's locale."""
+    if isinstance(message, Moment):
+        return when(message.moment, None, message.pattern)
+    if isinstance(message, Figure):
+        return figure(message.value, message.decimals)
+    if not isinstance(message, Message) or not message.params:
+        return message
+    return Message(message.text, {name: _local(value)
+                                  for name, value in message.params.items()})
+
+
+@bp.app_template_filter("say_local")
+def say_local(message: Message | str | None) -> str:
+    """What a service said (``say``), its moments and figures the locale's way ("7. Dez.,
+    14:05", "40,0 kW")."""
+    return translate(_local(message))  # type: ignore[arg-type]
