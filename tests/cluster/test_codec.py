@@ -15,7 +15,9 @@ from voltspot.services.charger_control import (
     Setting,
     SettingsRead,
     StartOutcome,
+    StationOffline,
 )
+from voltspot.services.messages import Message
 
 
 def test_dataclasses_enums_times_and_tuples_come_back_equal():
@@ -48,3 +50,10 @@ def test_a_type_outside_voltspot_services_is_never_rebuilt():
 def test_a_value_that_cannot_be_sent_is_refused_before_sending():
     with pytest.raises(codec.CodecError):
         codec.dumps({"socket": object()})
+
+
+def test_a_routed_error_keeps_its_message_so_the_page_can_translate_it():
+    error = codec.loads(codec.dumps(StationOffline("CP1")))
+    said = error.args[0]
+    assert isinstance(said, Message) and said.text == "station %(station)s is offline"
+    assert said.params == {"station": "CP1"} and str(error) == "station CP1 is offline"

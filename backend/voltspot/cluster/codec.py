@@ -16,7 +16,9 @@ import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from voltspot.services import messages
 from voltspot.services.errors import ServiceError
+from voltspot.services.messages import Message
 
 TRUSTED_MODULES = ("voltspot.services", "voltspot.domain", "voltspot.cluster")
 
@@ -74,7 +76,10 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, ServiceError):
         attributes = {key: to_jsonable(item) for key, item in vars(value).items()
                       if not key.startswith("_")}
+        said = value.args[0] if value.args else None
         return {_TYPE: _type_name(type(value)), "error": str(value),
+                # The message itself too, so the other process can still translate it.
+                "message": messages.as_data(said) if isinstance(said, Message) else None,
                 "attributes": attributes}
     raise CodecError(f"cannot send a {type(value).__name__} to another process")
 
@@ -105,7 +110,8 @@ def from_jsonable(value: Any) -> Any:
         # Service errors take different constructor arguments; rebuilding them without
         # calling __init__ keeps the message and the attributes callers read (code, ...).
         error = kind.__new__(kind)
-        Exception.__init__(error, value["error"])
+        said = messages.from_data(value.get("message"))
+        Exception.__init__(error, said if isinstance(said, Message) else value["error"])
         for key, item in value["attributes"].items():
             setattr(error, key, from_jsonable(item))
         return error

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from voltspot.domain.protocol import OcppVersion
 from voltspot.services.errors import InvalidInput, ServiceError
+from voltspot.services.messages import N_
 
 if TYPE_CHECKING:
     # The smart-charging intents' own types (they build on CommandOutcome, defined here).
@@ -33,14 +34,15 @@ class ChargerUnreachable(ServiceError):
 
 class StationOffline(ChargerUnreachable):
     def __init__(self, charge_point_id: str) -> None:
-        super().__init__(f"station {charge_point_id} is offline")
+        super().__init__(N_("station %(station)s is offline", station=charge_point_id))
         self.charge_point_id = charge_point_id
 
 
 class NoAnswer(ChargerUnreachable):
     def __init__(self, charge_point_id: str, action: str, seconds: float) -> None:
-        super().__init__(f"station {charge_point_id} gave no answer to {action} "
-                         f"in {seconds:g} s")
+        super().__init__(N_("station %(station)s gave no answer to %(action)s in "
+                            "%(seconds)s s", station=charge_point_id, action=action,
+                            seconds=seconds))
         self.charge_point_id = charge_point_id
 
 
@@ -48,8 +50,14 @@ class ChargerError(ServiceError):
     """The charger answered with an OCPP CallError."""
 
     def __init__(self, charge_point_id: str, action: str, code: str, description: str) -> None:
-        super().__init__(f"station {charge_point_id} answered {action} with {code}: "
-                         f"{description}".rstrip(": "))
+        if description:
+            said = N_("station %(station)s answered %(action)s with %(code)s: "
+                      "%(description)s", station=charge_point_id, action=action, code=code,
+                      description=description)
+        else:
+            said = N_("station %(station)s answered %(action)s with %(code)s",
+                      station=charge_point_id, action=action, code=code)
+        super().__init__(said)
         self.code = code
         self.description = description
 

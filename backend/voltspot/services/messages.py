@@ -7,11 +7,15 @@ line, the CLI, the API, an OCPP answer or a comparison in a test read the Englis
 
 A message stored in the database (a session's failure reason) is stored as its English
 text; the web layer looks that text up in the catalog, so a reason without parameters is
-shown in the driver's language, and one with parameters in English.
+shown in the reader's language. One with parameters is kept with them by :func:`stored`
+and read back by :func:`restored` where the service that stored it reads it, so it too is
+shown in the reader's language. :func:`as_data` and :func:`from_data` carry a message to
+another process (a routed command's error).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,3 +46,53 @@ class Message(str):
 def N_(text: str, **params: Any) -> Message:
     """A message to translate later: ``N_("Try plug %(number)s.", number=2)``."""
     return Message(text, params)
+
+
+def as_data(message: Message | str) -> dict[str, Any] | str:
+    """``message`` as JSON-able data (a plain string stays as it is); :func:`from_data`
+    reads it back."""
+    if not isinstance(message, Message):
+        return str(message)
+    data: dict[str, Any] = {"message": message.text}
+    if message.params:
+        data["params"] = {name: as_data(value) if isinstance(value, Message) else value
+                          for name, value in message.params.items()}
+    return data
+
+
+def from_data(data: Any) -> Any:
+    """The message :func:`as_data` made (anything else is returned as it is)."""
+    if not isinstance(data, dict) or not isinstance(data.get("message"), str):
+        return data
+    params = data.get("params") or {}
+    if not isinstance(params, dict):
+        return data
+    return Message(data["message"], {name: from_data(value) for name, value in params.items()})
+
+
+_STORED = '{"message":'
+
+
+def stored(message: Message | str, limit: int) -> str:
+    """Text to keep in a column of ``limit`` characters: a message with parameters as data
+    (its English could not be translated when read), any other as its text; the English
+    cut to ``limit`` when the data would not fit."""
+    if isinstance(message, Message) and message.params:
+        try:
+            text = json.dumps(as_data(message), ensure_ascii=False, separators=(",", ":"))
+        except TypeError:  # a parameter that is no JSON value: kept in English
+            text = ""
+        if text and len(text) <= limit:
+            return text
+    return str(message)[:limit]
+
+
+def restored(text: str | None) -> Message | str | None:
+    """The message :func:`stored` kept (its text when it is not stored data)."""
+    if text is None or not text.startswith(_STORED):
+        return text
+    try:
+        message = from_data(json.loads(text))
+    except ValueError:
+        return text
+    return message if isinstance(message, Message) else text

@@ -30,6 +30,7 @@ from voltspot.models import (
     StationEventKind,
     StationLoadSettings,
 )
+from voltspot.services.messages import N_, stored
 from voltspot.services.owner.problems import report_problem
 from voltspot.web.i18n import COOKIE, LANGUAGES, read_catalog
 
@@ -296,9 +297,15 @@ def owner_states(db, owner, owner_pages):
         session.add(PlugLoad(connector_pk=running.connector_pk, site_id=site.id,
                              session_id=running.id, amps=10.0, target_amps=16.0,
                              drawn_amps=9.5, since=now))
-        for station, unit in zip(stations, ("W", "A"), strict=True):
+        # The second station's error as the load job keeps it (with its values).
+        ignores = stored(N_(
+            "station %(station)s accepted %(amps)s A on plug %(plug)s but its schedule "
+            "allows %(allows)s A: it ignores limits", station=stations[1].charge_point_id,
+            amps=16.0, plug=1, allows=31.8), 300)
+        for station, unit, error in zip(stations, ("W", "A"), (None, ignores), strict=True):
             session.add(StationLoadSettings(station_id=station.id, charging_rate_unit=unit,
-                                            max_stack_level=3, settings_read_at=now))
+                                            max_stack_level=3, settings_read_at=now,
+                                            last_error=error))
         partner = OcpiPartner(name=f"Laadnet {uuid.uuid4().hex[:4]}", owner_id=owner.id,
                               roles=[], endpoints={}, last_error="HTTP 503")
         session.add(partner)
@@ -414,6 +421,7 @@ def test_german_messages_carry_the_wrong_values_and_the_limits_in_german(
     assert "63 A × 3 Phasen (43,5 kW), 2 A Reserve" in load
     assert "Wird gleich erhöht (eine Grenze gilt mindestens 30 s)" in load
     assert "Nimmt Grenzen in Watt an; Stack-Level bis 3" in load
+    assert "hat 16 A an Ladepunkt 1 angenommen, ihr Ladeplan erlaubt aber 31,8 A" in load
     # The plugs' "Share" is a portion (Anteil), not the driver's button (Teilen).
     assert "Anteil" in load and "Teilen" not in load
     roaming = _visible(client.get("/owner/roaming").get_data(as_text=True))

@@ -62,6 +62,7 @@ from voltspot.services.load.intents import (
     SmartChargingSettings,
 )
 from voltspot.services.load.rows import station_load_settings, tree_changed
+from voltspot.services.messages import N_, Message, stored
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,8 @@ SAMPLES_KEPT = timedelta(days=2)
 OVER_LIMIT_AMPS = 1.0
 # Answers that say the charger will not take profiles at all (not a passing refusal).
 REFUSALS = ("Rejected", "NotSupported", "NotImplemented")
+# The length of the columns that keep a charger's last error for the owner's page.
+ERROR_CHARACTERS = 300
 
 
 @dataclass(frozen=True)
@@ -289,14 +292,16 @@ def _send_station(control: ChargerControl, commands: list[LimitCommand]
         try:
             outcome = control.set_charging_limit(command.charge_point_id, command.limit)
         except ChargerUnreachable as error:
-            results.append((command, str(error), "unreachable"))
+            results.append((command, _said(error), "unreachable"))
             continue
         except (ChargerError, ServiceError) as error:
-            results.append((command, str(error), "rejects"))
+            results.append((command, _said(error), "rejects"))
             continue
         if not outcome.accepted:
-            message = (f"station {command.charge_point_id} answered {outcome.status} to a "
-                       f"{command.limit.purpose} limit of {command.limit.amps:g} A")
+            message = N_("station %(station)s answered %(status)s to a %(purpose)s limit of "
+                         "%(amps)s A", station=command.charge_point_id,
+                         status=str(outcome.status), purpose=str(command.limit.purpose),
+                         amps=command.limit.amps)
             results.append((command, message,
                              "rejects" if outcome.status in REFUSALS else "refused"))
             continue
@@ -305,7 +310,12 @@ def _send_station(control: ChargerControl, commands: list[LimitCommand]
     return results
 
 
-def _ignored(control: ChargerControl, command: LimitCommand) -> str | None:
+def _said(error: Exception) -> Message | str:
+    """What ``error`` says, as the message it was raised with (translatable when shown)."""
+    return error.args[0] if error.args and isinstance(error.args[0], str) else str(error)
+
+
+def _ignored(control: ChargerControl, command: LimitCommand) -> Message | None:
     """Why the charger will not do what it accepted (its composite schedule allows more),
     or None when it will, or cannot say."""
     try:
@@ -316,8 +326,9 @@ def _ignored(control: ChargerControl, command: LimitCommand) -> str | None:
     allows = schedule.limit_now_amps(command.limit.phases) if schedule.accepted else None
     if allows is None or allows <= command.limit.amps + OVER_LIMIT_AMPS:
         return None
-    return (f"station {command.charge_point_id} accepted {command.limit.amps:g} A on plug "
-            f"{command.limit.plug} but its schedule allows {allows:.1f} A: it ignores limits")
+    return N_("station %(station)s accepted %(amps)s A on plug %(plug)s but its schedule "
+              "allows %(allows)s A: it ignores limits", station=command.charge_point_id,
+              amps=command.limit.amps, plug=command.limit.plug, allows=round(allows, 1))
 
 
 def start_limit(db: Database, connector_pk: int, now: datetime | None = None
@@ -379,7 +390,7 @@ def learn_abilities(db: Database, control: ChargerControl,
             continue
         except (ChargerError, ServiceError) as error:
             # Reading is optional: limits are then sent in amps at stack level 0 and 1.
-            learned.append((station_id, None, str(error)))
+            learned.append((station_id, None, _said(error)))
     if learned:
         with db.session() as session:
             now = utcnow()
@@ -388,7 +399,7 @@ def learn_abilities(db: Database, control: ChargerControl,
                 extra.settings_read_at = now
                 tree_changed(session, station_id=station_id)
                 if error is not None:
-                    extra.last_error = error[:300]
+                    extra.last_error = stored(error, ERROR_CHARACTERS)
                 if abilities is None:
                     continue
                 extra.charging_rate_unit = abilities.unit.value
@@ -465,7 +476,7 @@ class SiteTrees:
         for command, error, _ in results:
             row = kept[1].get(command.connector_pk) if command.connector_pk else None
             if row is not None:
-                row["apply_error"] = error
+                row["apply_error"] = None if error is None else stored(error, ERROR_CHARACTERS)
                 if error is None:
                     row["applied_amps"], row["applied_at"] = command.limit.amps, now
 
@@ -816,7 +827,7 @@ def _record(session: Session, site_id: int,
         else:
             row = session.get(PlugLoad, command.connector_pk)
             if row is not None:
-                row.apply_error = error
+                row.apply_error = None if error is None else stored(error, ERROR_CHARACTERS)
                 if error is None:
                     row.applied_amps = command.limit.amps
                     row.applied_at = now
@@ -825,7 +836,7 @@ def _record(session: Session, site_id: int,
                 # Counted at full power from the next round on; the owner sees why.
                 extra.rejects_profiles = True
             if error is not None:
-                extra.last_error = error[:300]
+                extra.last_error = stored(error, ERROR_CHARACTERS)
             if refused or error is not None:
                 changed_stations.add(command.station_id)
     if changed_stations:

@@ -31,7 +31,7 @@ from voltspot.models import (
 from voltspot.models.load import ProfileKind
 from voltspot.services.errors import InvalidInput, NotFound
 from voltspot.services.load.rows import plug_load, station_load_settings, tree_changed
-from voltspot.services.messages import N_, Message
+from voltspot.services.messages import N_, Message, restored
 from voltspot.services.owner.accounts import Viewer, owned_site
 from voltspot.services.owner.facts import Figure
 
@@ -93,7 +93,7 @@ class PlugLoadView:
     ignores_limit: bool
     priority: int
     rejects_profiles: bool
-    error: str | None
+    error: Message | str | None
 
 
 @dataclass(frozen=True)
@@ -266,8 +266,8 @@ def _site_load(session: Session, site: Site) -> SiteLoadView:
             ignores_limit=bool(charging and load.over_limit_since is not None
                                and now - load.over_limit_since > IGNORED_AFTER),
             priority=load.priority if load is not None else 0, rejects_profiles=rejects,
-            error=(load.apply_error if load is not None else None)
-            or (extra.last_error if extra is not None and rejects else None)))
+            error=restored((load.apply_error if load is not None else None)
+                           or (extra.last_error if extra is not None and rejects else None))))
     return SiteLoadView(site.id, site.name, limit, tuple(plugs), round(allocated_kw, 1),
                         round(drawn_kw, 1), sum(1 for plug in plugs if plug.charging),
                         settings.computed_at if settings is not None else None)
@@ -309,7 +309,7 @@ class StationLoadView:
     stack_level_zero_only: bool
     relative_profiles: bool
     charger_says: str
-    last_error: str | None
+    last_error: Message | str | None
     plugs: tuple[tuple[int, int], ...]  # (plug number, priority)
 
 
@@ -350,7 +350,7 @@ def site_tree(db: Database, viewer: Viewer, site_id: int) -> SiteTree:
                 bool(extra and extra.rejects_profiles),
                 bool(extra and extra.stack_level_zero_only),
                 bool(extra and str(extra.profile_kind) == ProfileKind.RELATIVE), said,
-                extra.last_error if extra else None,
+                restored(extra.last_error) if extra else None,
                 tuple((c.connector_id, priorities.get(c.id, 0)) for c in station.connectors)))
         return SiteTree(circuits, tuple(stations))
 
