@@ -72,8 +72,10 @@ _ENGLISH_ONLY = frozenset(_ENGLISH_ONLY_WORDS.split())
 
 def english_words(text: str) -> list[str]:
     """The English-only words (``_ENGLISH_ONLY``) in ``text``, a German page's visible
-    text: whole words, case as written."""
-    return sorted({word for word in re.findall(r"[A-Za-z']+", text) if word in _ENGLISH_ONLY})
+    text: whole words, case as written. Letters inside an id ("CP-be3f1a", a pending
+    station's hex) are no words."""
+    return sorted({word for word in re.findall(r"(?<![\w-])[A-Za-z']+(?![\w-])", text)
+                   if word in _ENGLISH_ONLY})
 
 
 def english_left(html: str, language: str) -> list[str]:

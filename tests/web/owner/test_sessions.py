@@ -387,4 +387,5 @@ def test_an_owner_cancels_a_session_still_waiting_for_the_car_and_its_hold_is_re
         cancelled = session.get(ChargingSession, session_id)
         assert cancelled.status == SessionStatus.FAILED
         assert cancelled.failure_reason == "The site owner cancelled before charging started"
-        assert cancelled.payment_state == PaymentState.TO_RELEASE
+        # Queued for release; a payments job of a server on this database may have done it.
+        assert cancelled.payment_state in (PaymentState.TO_RELEASE, PaymentState.RELEASED)
