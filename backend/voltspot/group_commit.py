@@ -164,29 +164,12 @@ class GroupCommitter:
     Once a write arrives the writer waits up to ``linger`` seconds for others before it
     commits: a fleet's messages trickle in a few milliseconds apart, and a transaction
     per message would cost each the whole commit and read-ahead, where a batch of several
-    shares them (it adds at most ``linger`` to an answer). While writes come at
-    ``busy_rate`` a second or more (a fleet of thousands), it waits ``busy_linger``:
-    batches of a few writes each instead of one or two, for a fraction of the CPU time.
-
-    A batch holds as many writes as take about ``max_busy`` seconds to run (measured),
-    at most ``max_batch``, and the loop serves others between batches: under gevent a
-    batch holds the event loop (the database driver does not yield), and 500 of a
-    connection storm's transactions stopped every socket for seconds."""
+    shares them (it adds at most ``linger`` to an answer)."""
 
     def __init__(self, db: Database, max_batch: int = 500, linger: float = 0.01,
-                 rows_delay: float = 0.5, max_busy: float = 0.1,
-                 busy_linger: float = 0.05, busy_rate: float = 50.0) -> None:
+                 rows_delay: float = 0.5) -> None:
         self._db = db
         self._max_batch = max_batch
-        self._busy_linger = max(busy_linger, linger)
-        self._busy_rate = busy_rate
-        # Writes submitted, and the rate they came at over the last second or so.
-        self._submitted = 0
-        self._rate = 0.0
-        self._rate_since = (time.monotonic(), 0)
-        self._max_busy = max_busy
-        # Seconds one write of a batch takes (a moving average; 0 until measured).
-        self._write_seconds = 0.0
         self._linger = linger
         self._rows_delay = rows_delay
         self._queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
@@ -228,17 +211,7 @@ class GroupCommitter:
 
     def _enqueue(self, pending: _Pending) -> None:
         self._ensure_writer()
-        if pending.write is not None:
-            self._submitted += 1
         self._queue.put(pending)
-
-    def _current_linger(self) -> float:
-        now = time.monotonic()
-        since, submitted = self._rate_since
-        if now - since >= 1.0:
-            self._rate = (self._submitted - submitted) / (now - since)
-            self._rate_since = (now, self._submitted)
-        return self._busy_linger if self._rate >= self._busy_rate else self._linger
 
     def _ensure_writer(self) -> None:
         if self._writing == os.getpid():
@@ -270,27 +243,21 @@ class GroupCommitter:
                 except queue.Empty:
                     self._commit(batch)
                     continue
-            self._fill(batch)
-            self._commit(batch)
-
-    def _fill(self, batch: list[_Pending]) -> None:
-        until = time.monotonic() + self._current_linger()
-        size = self._max_batch
-        if self._write_seconds:
-            size = max(1, min(size, int(self._max_busy / self._write_seconds)))
-        while len(batch) < size:
-            try:
-                batch.append(self._queue.get_nowait())
-            except queue.Empty:
-                if not all(pending.linger for pending in batch):
-                    break
-                left = until - time.monotonic()
-                if left <= 0:
-                    break
+            until = time.monotonic() + self._linger
+            while len(batch) < self._max_batch:
                 try:
-                    batch.append(self._queue.get(timeout=left))
+                    batch.append(self._queue.get_nowait())
                 except queue.Empty:
-                    break
+                    if not all(pending.linger for pending in batch):
+                        break
+                    left = until - time.monotonic()
+                    if left <= 0:
+                        break
+                    try:
+                        batch.append(self._queue.get(timeout=left))
+                    except queue.Empty:
+                        break
+            self._commit(batch)
 
     def _commit(self, batch: list[_Pending]) -> None:
         with self._rows_lock:
@@ -300,11 +267,8 @@ class GroupCommitter:
             with self._db.session(autoflush=False) as session:
                 self._prepare(session, writes)
                 session.info[_BATCH_ROWS] = {}
-                started = time.monotonic()
                 for pending in writes:
                     pending.result = pending.write(session)
-                if writes:
-                    self._measured((time.monotonic() - started) / len(writes))
                 self._insert_collected(session)
                 self._insert_rows(session, rows)
         except Exception as error:
@@ -318,17 +282,6 @@ class GroupCommitter:
             return
         for pending in writes:
             pending.done.set()
-        if not self._queue.empty():
-            # More is waiting: let the answers of this batch go out first (the queue does
-            # not yield while it holds writes).
-            time.sleep(0)
-
-    def _measured(self, seconds_per_write: float) -> None:
-        # A moving average: a connection storm's transactions cost ten times a meter
-        # value; the batch size follows within a few batches.
-        previous = self._write_seconds
-        self._write_seconds = (seconds_per_write if not previous
-                               else 0.7 * previous + 0.3 * seconds_per_write)
 
     @staticmethod
     def _prepare(session: Session, writes: list[_Pending]) -> None:
