@@ -113,10 +113,12 @@ class LoadReport:
 @dataclass
 class FleetReport:
     """``ready_s``: per charger that got its transaction started, seconds from opening its
-    socket to the StartTransaction answer. Latencies and counts after ``measure_from``."""
+    socket to the StartTransaction answer; ``last_ready_at``: when the last of them got it
+    (monotonic clock). Latencies and counts after ``measure_from``."""
 
     connect: ConnectReport = field(default_factory=ConnectReport)
     ready_s: list[float] = field(default_factory=list)
+    last_ready_at: float = 0.0
     answered: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     call_errors: Counter[str] = field(default_factory=Counter)
@@ -470,6 +472,7 @@ async def run_fleet_charger(charger: Charger, plan: Plan, offset_s: float,
         return
     ready = time.monotonic()
     report.ready_s.append(ready - opened)
+    report.last_ready_at = max(report.last_ready_at, ready)
     next_meter = ready + rng.uniform(0, fleet.meter_every_s)
     next_beat = ready + rng.uniform(0, fleet.heartbeat_every_s)
     while min(next_meter, next_beat) < fleet.until:

@@ -473,6 +473,15 @@ class FleetFigures:
         return self.report.call_errors.get("InternalError", 0)
 
     @property
+    def storm_margin_s(self) -> float:
+        """Seconds from the last transaction start to the steady window; negative when the
+        connection storm was still going once the window opened (its slow answers then
+        count as steady-state latency: give more ``--settle``)."""
+        if not self.report.last_ready_at:
+            return float("nan")
+        return self.fleet.measure_from - self.report.last_ready_at
+
+    @property
     def rss_per_connection_kb(self) -> float:
         held = len(self.report.ready_s)
         return (self.rss_connected_kb - self.rss_before_kb) / held if held else float("nan")
@@ -520,6 +529,7 @@ def _merge_fleet(reports: list[loadgen.FleetReport]) -> loadgen.FleetReport:
     merged.connect = _merge_connect([report.connect for report in reports])
     for report in reports:
         merged.ready_s.extend(report.ready_s)
+        merged.last_ready_at = max(merged.last_ready_at, report.last_ready_at)
         merged.answered += report.answered
         merged.latencies_ms.extend(report.latencies_ms)
         merged.call_errors.update(report.call_errors)
@@ -539,6 +549,7 @@ def report_fleet(runs: list[FleetFigures]) -> None:
         ("socket → started max s", lambda f: f"{f.ready_s(1.0):.1f}"),
         ("connect failures", lambda f: str(sum(f.report.connect.failures.values()))),
         ("server CPU % in the storm", lambda f: f"{f.storm_cpu_pct:.0f}"),
+        ("last start → steady window s", lambda f: f"{f.storm_margin_s:.1f}"),
         ("steady calls answered / s", lambda f: f"{f.calls_per_s:.1f}"),
         ("steady latency p50 ms", lambda f: f"{f.percentile_ms(0.50):.1f}"),
         ("steady latency p99 ms", lambda f: f"{f.percentile_ms(0.99):.1f}"),
@@ -555,6 +566,10 @@ def report_fleet(runs: list[FleetFigures]) -> None:
         ("RSS per connection KB", lambda f: _kb(f.rss_per_connection_kb)),
     ], runs)
     for figures in runs:
+        if figures.storm_margin_s < 0:
+            print(f"{figures.name}: WARNING the last transaction started "
+                  f"{-figures.storm_margin_s:.1f} s after the steady window opened: the "
+                  "storm's slow answers count as steady latency (give more --settle)")
         if figures.report.call_errors or figures.report.connect.failures:
             failures = figures.report.connect.failures
             print(f"{figures.name}: CallErrors {dict(figures.report.call_errors)}; connect "
@@ -595,6 +610,7 @@ def run_fleet(args: argparse.Namespace, database: benchdb.BenchDatabase, ids: li
     return (f"{version}fleet chargers={len(ids)} ready={len(voltspot.report.ready_s)} "
             f"ready_within_60s={voltspot.ready_within_60s} "
             f"ready_max_s={voltspot.ready_s(1.0):.1f} "
+            f"storm_margin_s={voltspot.storm_margin_s:.1f} "
             f"steady_calls_per_s={voltspot.calls_per_s:.1f} "
             f"steady_p99_ms={voltspot.percentile_ms(0.99):.1f} "
             f"steady_cpu_pct={voltspot.steady_cpu_pct:.1f} "

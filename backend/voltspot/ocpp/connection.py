@@ -92,17 +92,28 @@ class _Inbox(list):
         self._limit = limit
         self._full_for = full_for
         self._full_since: float | None = None
+        # Set (under the condition's lock) while the reader waits for room: only then
+        # does taking a frame need the lock, to wake it.
+        self._reader_waits = False
         self.overflowed = False
 
     def append(self, item: object) -> None:
+        # One reader appends and one consumer pops: with room, nothing to coordinate.
+        if len(self) < self._limit and not self.overflowed:
+            super().append(item)
+            return
         overflowing = False
         with self._room:
             if len(self) >= self._limit and not self.overflowed:
                 if self._full_since is None:
                     self._full_since = time.monotonic()
                 left = self._full_since + self._full_for - time.monotonic()
-                self._room.wait_for(lambda: len(self) < self._limit or self.overflowed,
-                                    timeout=max(left, 0))
+                self._reader_waits = True
+                try:
+                    self._room.wait_for(lambda: len(self) < self._limit or self.overflowed,
+                                        timeout=max(left, 0))
+                finally:
+                    self._reader_waits = False
                 if len(self) >= self._limit or \
                         time.monotonic() - self._full_since >= self._full_for:
                     self.overflowed = True
@@ -115,12 +126,15 @@ class _Inbox(list):
             self._overflow()
 
     def pop(self, index: int = -1) -> object:
-        with self._room:
-            item = super().pop(index)
-            if len(self) <= self._limit // 2:
-                self._full_since = None
-            self._room.notify()
-            return item
+        item = super().pop(index)
+        # The reader sets its flag before it checks for room, under the lock: either it
+        # sees this frame gone, or this sees the flag and wakes it.
+        if self._reader_waits or self._full_since is not None:
+            with self._room:
+                if len(self) <= self._limit // 2:
+                    self._full_since = None
+                self._room.notify()
+        return item
 
 
 def _loggable(text: str | bytes) -> str:
@@ -163,6 +177,7 @@ class OcppConnection:
         # OCPP-J allows one outstanding CALL per direction.
         self._call_lock = threading.Lock()
         self._send_lock = threading.Lock()
+        self._send_timer: _SendTimeout | None = None
         self.closed = False
         self._max_frame_bytes = getattr(websocket, "max_message_size", None)
         self._tokens = float(CALL_BURST)
@@ -253,7 +268,11 @@ class OcppConnection:
             if not _GEVENT:
                 self.websocket.send(text)
                 return
-            timer = _SendTimeout(SEND_STALL_SECONDS)
+            # One timer per connection, re-armed for each send (sends take turns under
+            # the lock): making one per frame cost more than the send itself.
+            timer = self._send_timer
+            if timer is None:
+                timer = self._send_timer = _SendTimeout(SEND_STALL_SECONDS)
             timer.start()
             try:
                 self.websocket.send(text)
@@ -265,7 +284,7 @@ class OcppConnection:
                 self._drop()
                 raise StationOffline(self.charge_point_id) from None
             finally:
-                timer.close()
+                timer.cancel()
 
     def _on_frame(self, text: str | bytes) -> None:
         self._frame_log(Direction.IN, _loggable(text))
@@ -304,7 +323,7 @@ class OcppConnection:
                 description=f"the CSMS could not process {call.action}"))
             return
         payload = snake_to_camel_case(remove_nones(serialize_as_dict(result)))
-        self._send(call.create_call_result(payload).to_json())
+        self._send(frames.call_result_json(call.unique_id, payload))
         if self._on_handled is not None and call.action in CHANGES:
             self._on_handled(call.action)
         after = self._routes[call.action].get("_after_action")
