@@ -28,7 +28,7 @@ from tests.support.owner_browser import OwnerBrowser
 from tests.support.payloads import now_iso, sampled_value, transaction_event
 from tests.support.raw_charger import RawCharger, RawCharger201
 from tests.support.redis import REDIS_URL
-from tests.support.server import LiveServer, fresh_database, start_server, stop_server
+from tests.support.server import LiveServer, own_database, start_server, stop_server
 from tests.support.stripe_server import (
     PUBLISHABLE_KEY,
     SECRET_KEY,
@@ -54,16 +54,7 @@ def stripe_base() -> Iterator[str]:
         yield base
 
 
-@pytest.fixture(scope="module")
-def database_url(tmp_path_factory) -> str:
-    return fresh_database(tmp_path_factory.mktemp("journeys-db"), "journeys")
-
-
-@pytest.fixture(scope="module")
-def db(database_url) -> Iterator[Database]:
-    database = Database(database_url)
-    yield database
-    database.dispose()
+database_url, db = own_database("journeys")
 
 
 @pytest.fixture(scope="module")

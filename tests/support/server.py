@@ -9,9 +9,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from tests.support.http import API_TOKEN
@@ -55,6 +57,25 @@ def fresh_database(tmp_root: Path, name: str, revision: str = "head") -> str:
     url = fresh_database_url(tmp_root, name)
     upgrade(url, revision)
     return url
+
+
+def own_database(name: str):
+    """The fixtures ``database_url`` and ``db`` of a module's own migrated database, for a
+    module that runs background jobs its own way: on the worker's shared database, the
+    worker's shared server would run the same jobs too. Use as
+    ``database_url, db = own_database("receipts")``."""
+
+    @pytest.fixture(scope="module")
+    def database_url(tmp_path_factory) -> str:
+        return fresh_database(tmp_path_factory.mktemp(f"{name}-db"), name)
+
+    @pytest.fixture(scope="module")
+    def db(database_url) -> Iterator[Database]:
+        database = Database(database_url)
+        yield database
+        database.dispose()
+
+    return database_url, db
 
 
 def free_port() -> int:

@@ -14,26 +14,15 @@ from sqlalchemy import select, update
 from tests.support.driver_account import Browser, new_client, new_email, start_mail_server
 from tests.support.library_charger import LibraryCharger
 from tests.support.payloads import now_iso
-from tests.support.server import LiveServer, fresh_database, stop_server
+from tests.support.server import LiveServer, own_database, stop_server
 from tests.support.smtp_server import Inbox, body, link_in, smtp_server
 from tests.support.waiting import eventually
-from voltspot.db import Database
 from voltspot.domain.statuses import PaymentState
 from voltspot.models import ChargingSession, ReceiptEmail, utcnow
 
-
-@pytest.fixture(scope="module")
-def database_url(tmp_path_factory) -> str:
-    """A database of this module's own: the worker's shared server runs the receipts job
-    too, and with no mail server set it would take these receipts and only log them."""
-    return fresh_database(tmp_path_factory.mktemp("receipts-db"), "receipts")
-
-
-@pytest.fixture(scope="module")
-def db(database_url) -> Iterator[Database]:
-    database = Database(database_url)
-    yield database
-    database.dispose()
+# The worker's shared server runs the receipts job too: with no mail server set it would
+# take these receipts and only log them.
+database_url, db = own_database("receipts")
 
 
 @pytest.fixture(scope="module")

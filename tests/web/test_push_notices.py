@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from tests.factories import add_session
 from tests.support.push_endpoint import PushEndpoint, Subscription
-from tests.support.server import fresh_database
+from tests.support.server import own_database
 from voltspot.app import create_app
 from voltspot.db import Database
 from voltspot.domain.notifications import NoticeKind
@@ -31,18 +31,9 @@ TERMS = TariffTerms(currency="EUR", vat_rate_basis_points=2100, energy_price_per
                     idle_fee_per_minute=1000, idle_grace_minutes=30, hold_amount=5000)
 
 
-@pytest.fixture(scope="module")
-def database_url(tmp_path_factory) -> str:
-    """A database of this module's own: the worker's shared server runs the push job too,
-    and would send this module's notices a second time (no job lock is shared with it)."""
-    return fresh_database(tmp_path_factory.mktemp("push-notices-db"), "push_notices")
-
-
-@pytest.fixture(scope="module")
-def db(database_url) -> Iterator[Database]:
-    database = Database(database_url)
-    yield database
-    database.dispose()
+# The worker's shared server runs the push job too, and would send these notices a second
+# time (it shares no job lock with this module's app).
+database_url, db = own_database("push_notices")
 
 
 @pytest.fixture(scope="module")
