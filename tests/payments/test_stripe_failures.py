@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
+from tests.support.server import own_database
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import ChargingSession, Station
 from voltspot.services.charging.lifecycle import new_session_token
@@ -59,6 +60,11 @@ class FakeStripe:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+# The worker's shared server runs the payments job too, and would settle this module's
+# sessions through its own gateway.
+database_url, db = own_database("stripe_failures")
 
 
 @pytest.fixture
