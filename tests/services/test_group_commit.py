@@ -131,17 +131,34 @@ def test_a_batch_of_many_chargers_messages_reads_their_stations_in_one_query(db)
     statements: list[str] = []
     event.listen(db.engine, "before_cursor_execute",
                  lambda _conn, _cursor, statement, *_: statements.append(statement))
+    found: dict[str, str] = {}
+
+    def plug_count(session, charge_point_id: str) -> None:
+        found[charge_point_id] = len(registry.get_station(session, charge_point_id).connectors)
+
     threads = [threading.Thread(target=StationMessages(cp_id, db, committer, None).run_grouped,
-                                args=(registry.record_seen,)) for cp_id in ids]
+                                args=(plug_count,)) for cp_id in ids]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert len([s for s in statements if "FROM stations" in s]) == 1
+    assert len([s for s in statements if "FROM connectors" in s]) == 1
+    assert found == dict.fromkeys(ids, 1)
+
+
+def test_a_heartbeat_marks_its_station_seen_without_reading_it(db):
     with db.session() as session:
-        seen = session.scalars(select(Station.last_seen_at).where(
-            Station.charge_point_id.in_(ids))).all()
-    assert len(seen) == 3 and None not in seen
+        registry.register_station(session, site_name="GC", charge_point_id="GC-HB",
+                                  connectors=1, password="a-password-of-16+")
+    statements: list[str] = []
+    event.listen(db.engine, "before_cursor_execute",
+                 lambda _conn, _cursor, statement, *_: statements.append(statement))
+    StationMessages("GC-HB", db, GroupCommitter(db), None).record_seen()
+    assert not [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    with db.session() as session:
+        assert session.scalar(select(Station.last_seen_at).where(
+            Station.charge_point_id == "GC-HB")) is not None
 
 
 def test_appended_rows_ride_with_the_next_write_or_are_inserted_on_their_own(db):

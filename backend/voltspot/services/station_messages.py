@@ -62,6 +62,13 @@ class StationMessages:
         return self._committer.submit(write, prepare=stations.load_stations,
                                       key=self.charge_point_id)
 
+    def record_seen(self) -> None:
+        """A heartbeat (see :func:`~voltspot.services.stations.registry.record_seen`), in
+        the group-commit writer's next batch, with nothing read ahead: it needs no station
+        loaded. Returns once committed."""
+        charge_point_id = self.charge_point_id
+        self._committer.submit(lambda session: stations.record_seen(session, charge_point_id))
+
     def record_meter_values(self, connector_id: int, transaction_id: int | None,
                             readings: list[lifecycle.MeterReading], *, station_id: int
                             ) -> None:

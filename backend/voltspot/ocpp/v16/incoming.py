@@ -74,7 +74,7 @@ class ChargePoint16(StationHandlers):
 
     @on(Action.heartbeat)
     def on_heartbeat(self) -> call_result.Heartbeat:
-        self._messages.run_grouped(stations.record_seen)
+        self._messages.record_seen()
         return call_result.Heartbeat(current_time=format_timestamp(utcnow()))
 
     @on(Action.status_notification)

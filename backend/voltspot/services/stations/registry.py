@@ -402,8 +402,16 @@ def registration_of(session: Session, charge_point_id: str) -> Registration:
 
 
 def record_seen(session: Session, charge_point_id: str) -> None:
-    """A heartbeat (or any message): the station is alive now."""
-    get_station(session, charge_point_id).last_seen_at = utcnow()
+    """A heartbeat (or another message that changes nothing else): the station is alive
+    now. One UPDATE, without reading the station: a fleet's heartbeats are a sixth of its
+    steady traffic. A station that no longer exists is left alone."""
+    session.execute(_SEEN, {"cp_id": charge_point_id, "seen_at": utcnow()})
+
+
+# Built once (see ``record_seen``); on the table, so no ORM object is read or refreshed.
+_SEEN = update(Station.__table__).where(
+    Station.__table__.c.charge_point_id == bindparam("cp_id")).values(
+    last_seen_at=bindparam("seen_at"))
 
 
 # A station whose plugs nobody declared (and which has not reported how many it has)
