@@ -164,9 +164,15 @@ class GroupCommitter:
     Once a write arrives the writer waits up to ``linger`` seconds for others before it
     commits: a fleet's messages trickle in a few milliseconds apart, and a transaction
     per message would cost each the whole commit and read-ahead, where a batch of several
-    shares them (it adds at most ``linger`` to an answer)."""
+    shares them (it adds at most ``linger`` to an answer). It does not wait while one
+    writer alone keeps it busy (the last batch, committed within ``LONE_SECONDS``, held
+    one write): nobody's write would join, and that writer would wait each time."""
 
-    def __init__(self, db: Database, max_batch: int = 500, linger: float = 0.01,
+    # How long after a batch of a single write the next write is taken to be the same
+    # lone writer's.
+    LONE_SECONDS = 1.0
+
+    def __init__(self, db: Database, max_batch: int = 500, linger: float = 0.03,
                  rows_delay: float = 0.5) -> None:
         self._db = db
         self._max_batch = max_batch
@@ -180,6 +186,9 @@ class GroupCommitter:
         # The process whose writer runs (None: none does): read on every write, cheaper
         # than asking the thread, and a forked child starts a writer of its own.
         self._writing: int | None = None
+        # When the last batch with writes committed, and whether it held only one.
+        self._last_batch_at = float("-inf")
+        self._last_batch_lone = False
 
     def submit(self, write: Write[T], timeout: float = 30.0, *, prepare: Prepare | None = None,
                key: Hashable = None, linger: bool = True) -> T:
@@ -243,12 +252,14 @@ class GroupCommitter:
                 except queue.Empty:
                     self._commit(batch)
                     continue
-            until = time.monotonic() + self._linger
+            started = time.monotonic()
+            until = started + self._linger
+            lone = self._last_batch_lone and started - self._last_batch_at < self.LONE_SECONDS
             while len(batch) < self._max_batch:
                 try:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
-                    if not all(pending.linger for pending in batch):
+                    if lone or not all(pending.linger for pending in batch):
                         break
                     left = until - time.monotonic()
                     if left <= 0:
@@ -258,6 +269,10 @@ class GroupCommitter:
                     except queue.Empty:
                         break
             self._commit(batch)
+            writes = sum(pending.write is not None for pending in batch)
+            if writes:
+                self._last_batch_at = time.monotonic()
+                self._last_batch_lone = writes == 1
 
     def _commit(self, batch: list[_Pending]) -> None:
         with self._rows_lock:

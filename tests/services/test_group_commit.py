@@ -99,6 +99,39 @@ def test_writes_arriving_while_the_writer_lingers_share_one_transaction(db):
     assert _frames(db, "GC-5") == 2
 
 
+def test_a_lone_writer_is_not_kept_waiting_for_company(db):
+    committer = GroupCommitter(db, linger=5.0)
+    committer.submit(lambda session: None)  # may wait for company: nothing showed yet
+    started = time.monotonic()
+    for _ in range(3):
+        committer.submit(lambda session: None)
+    assert time.monotonic() - started < 5.0
+
+
+def test_writers_that_come_together_again_after_a_lone_one_share_a_batch(db):
+    committer = GroupCommitter(db, linger=0.5)
+    committer.submit(lambda session: None)
+    committer.submit(lambda session: None)  # alone: the next batch will not linger
+    sessions = []
+    first_in = threading.Event()
+
+    def write(session):
+        sessions.append(session)
+        first_in.set()
+        time.sleep(0.2)  # the second writer arrives while this batch commits
+
+    first = threading.Thread(target=committer.submit, args=(write,))
+    first.start()
+    first_in.wait(5)
+    seconds = [threading.Thread(target=committer.submit, args=(write,)) for _ in range(2)]
+    for thread in seconds:
+        thread.start()
+    for thread in [first, *seconds]:
+        thread.join()
+    assert len(sessions) == 3
+    assert sessions[1] is sessions[2]
+
+
 def test_a_batch_reads_ahead_once_for_all_the_keys_of_its_writes(db):
     committer = GroupCommitter(db, linger=0.5)
     prepared: list[list[str]] = []
@@ -179,11 +212,13 @@ def test_a_batch_of_meter_values_reads_its_transactions_and_inserts_its_samples_
         for charge_point_id in ids:
             registry.register_station(session, site_name="GC", charge_point_id=charge_point_id,
                                       connectors=1, password="a-password-of-16+")
+    started = {cp_id: StationMessages(cp_id, db, GroupCommitter(db), None).run_grouped(
+        lifecycle.start_transaction, connector_id=1, id_tag="GC-TAG", meter_start=0,
+        timestamp=utcnow()) for cp_id in ids}
+    # A writer of its own: the starts above, one at a time, would make it take the first
+    # meter values for a lone writer's and commit them without waiting for the others.
     committer = GroupCommitter(db, linger=0.5)
     chargers = {cp_id: StationMessages(cp_id, db, committer, None) for cp_id in ids}
-    started = {cp_id: messages.run_grouped(
-        lifecycle.start_transaction, connector_id=1, id_tag="GC-TAG", meter_start=0,
-        timestamp=utcnow()) for cp_id, messages in chargers.items()}
     with db.session() as session:
         station_ids = {cp_id: registry.get_station(session, cp_id).id for cp_id in ids}
     statements: list[str] = []
