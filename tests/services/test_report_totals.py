@@ -16,8 +16,7 @@ import pytest
 from alembic import command
 from sqlalchemy import select
 
-from tests.support.server import fresh_database
-from voltspot.db import Database
+from tests.support.server import own_database
 from voltspot.domain.statuses import ConnectorStatus, PaymentState, Registration
 from voltspot.migrate import alembic_config, upgrade
 from voltspot.models import (
@@ -41,16 +40,7 @@ PERIOD = (date(2024, 4, 28), date(2024, 5, 6))
 ZONES = ("Europe/Amsterdam", "America/New_York", "Asia/Kolkata", "Australia/Adelaide")
 
 
-@pytest.fixture(scope="module")
-def database_url(tmp_path_factory):
-    return fresh_database(tmp_path_factory.mktemp("db"), "totals")
-
-
-@pytest.fixture(scope="module")
-def db(database_url):
-    database = Database(database_url)
-    yield database
-    database.dispose()
+database_url, db = own_database("totals")
 
 
 def utc(*parts: int) -> datetime:
