@@ -206,11 +206,14 @@ def test_simulate_refuses_a_url_naming_another_station_than_its_id():
         ocpp_base_url("ws://127.0.0.1:5000/ocpp/CP-2", "CP-1")
 
 
-def test_a_simulated_charger_connects_with_the_url_station_add_printed(server, station, db):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "voltspot", "simulate", "--url",
-         f"{server.ws_url}/{station.charge_point_id}", "--password", station.password,
-         "--no-auto"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def test_a_simulated_charger_connects_with_the_url_station_add_printed(server, station, db,
+                                                                       tmp_path):
+    log_path = tmp_path / "simulate.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "voltspot", "simulate", "--url",
+             f"{server.ws_url}/{station.charge_point_id}", "--password", station.password,
+             "--no-auto"], stdout=log, stderr=subprocess.STDOUT)
     try:
         def booted():
             with db.session() as session:
@@ -222,7 +225,13 @@ def test_a_simulated_charger_connects_with_the_url_station_add_printed(server, s
             time.sleep(0.2)
     finally:
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=15)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()  # not left running into other tests
+            process.wait()
+            pytest.fail("the simulator did not stop on Ctrl-C; its output:\n"
+                        + log_path.read_text(errors="replace"))
 
 
 def test_card_add_registers_a_card_that_may_charge(database_url, db):

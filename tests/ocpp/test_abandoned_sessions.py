@@ -86,9 +86,12 @@ def test_a_station_that_rebooted_without_resuming_its_transaction_has_it_closed(
         transaction_id = _charging(charger, db)
         charger.boot()
         if resumed:
+            # A second on: the charger writes milliseconds, and its reading could otherwise
+            # fall in the millisecond before the boot we recorded to the microsecond.
+            resumed_at = (utcnow() + timedelta(seconds=1)).isoformat()
             charger.result("MeterValues", {
                 "connectorId": 1, "transactionId": transaction_id,
-                "meterValue": [{"timestamp": now_iso(), "sampledValue": [{"value": "1600"}]}]})
+                "meterValue": [{"timestamp": resumed_at, "sampledValue": [{"value": "1600"}]}]})
     _close_abandoned(db, ABANDONED_AFTER + timedelta(seconds=30))
     assert (_session(db, transaction_id).stopped_at is not None) is closed
 
