@@ -11,12 +11,22 @@ The run, all on 127.0.0.1:
    (every fourth station a 50 kW CCS charger with a DC tariff). Every site has a station;
    ``--chargers`` of them, spread at random, have a charger that connects.
 2. ``python -m voltspot serve`` with one worker (pinned to one core when there are two).
+   With ``--split``, two of them on the same database and the same Redis (``--redis-url``,
+   default ``redis://127.0.0.1:6379/9``; the run's keys under a prefix of its own,
+   ``VOLTSPOT_REDIS_PREFIX``, deleted at the end): the chargers connect to the *sockets*
+   process, every HTTP request below goes to the *pages* process. On two cores each has a
+   core of its own and the load clients (the bench's HTTP threads, the charger processes)
+   are not pinned: they share the servers' cores. (Without ``--split``, ``--redis-url``
+   gives the one server Redis too.)
 3. The chargers (:mod:`driver_fleet`) boot, report both plugs Available, start a
    transaction on plug 1 that began ``--history-minutes`` ago, and send one MeterValues
    per open transaction every ``--interval`` seconds. ``--history-sessions`` of those
    sessions get their past meter samples written, so their live page prices a real hour.
 4. ``--driver-sessions`` drivers start plug 2 through the real flow (POST
-   ``/c/<evse>/start``; the charger accepts the RemoteStartTransaction and starts).
+   ``/c/<evse>/start``; the charger accepts the RemoteStartTransaction and starts). Split,
+   the pages process holds no charger: each start reaches its charger only through Redis
+   (presence, then the command routed to the sockets process), so the sessions that end
+   up charging are the check that the split works.
 5. HTTP load, open loop: ``--rate`` requests/s (Poisson arrivals) from ``--concurrency``
    client threads for ``--seconds``: find a spot near random European points, search a
    city, the live fragment of a session (``HX-Request: true``), a plug page. Latency is
@@ -31,14 +41,19 @@ The run, all on 127.0.0.1:
 
     .venv/bin/python bench/driver_pages.py [--seconds 45] [--rate 40]
     .venv/bin/python bench/driver_pages.py --database-url postgresql://postgres@127.0.0.1:5432/bench
-    .venv/bin/python bench/driver_pages.py --py-spy /tmp/worker.txt   # profile the worker
+    .venv/bin/python bench/driver_pages.py --split [--redis-url redis://127.0.0.1:6379/9]
+    .venv/bin/python bench/driver_pages.py --py-spy /tmp/worker.txt   # profile the (pages) worker
 
 The server shares the machine with whatever else runs there: the report says how much CPU
-other processes took during the paced phase (on the server's core and in all), since a
-single gevent worker near saturation turns a little stolen CPU into seconds of queueing.
+each server's worker took and how much other processes took during the paced phase (on
+the server's core and in all), since a single gevent worker near saturation turns a
+little stolen CPU into seconds of queueing. Split on two cores, what ran on a server's core
+besides its worker includes the bench's own load clients.
 
 The last line is machine-readable: ``spots_p95_ms=X search_p95_ms=Y live_p95_ms=Z
-plug_p95_ms=W plug_first_load_kb=K`` (p95 of the paced phase, in ms).
+plug_p95_ms=W plug_first_load_kb=K`` (p95 of the paced phase, in ms), followed with
+``--split`` by ``split=1 driver_charging=N`` (driver sessions started through the pages
+process that were charging at the end of the wait).
 """
 
 from __future__ import annotations
@@ -82,6 +97,12 @@ LABELS = {"spots": "find a spot  /?lat=&lon=", "search": "search       /?q=<city
           "live:1h": "  session with history", "plug": "plug page    /c/<evse>"}
 BACKLOG_S = 10.0  # a paced request this late is not sent at all (counted as skipped)
 EUROPE = (36.0, 60.0, -9.5, 25.0)  # latitude and longitude bounds of random points
+# Every driver start comes from 127.0.0.1: the per-address limit (6 a minute) would refuse
+# all but the first few.
+SERVER_ENV = {"VOLTSPOT_DRIVER_STARTS_PER_MINUTE": "100000"}
+# --split: the two processes find each other's chargers here (indexes 0-3 are development's
+# and the tests').
+SPLIT_REDIS_URL = "redis://127.0.0.1:6379/9"
 
 
 # --- HTTP ------------------------------------------------------------------------------
@@ -714,7 +735,9 @@ def report(args: argparse.Namespace, network: driver_seed.Network, history_rows:
            breakdown: list[Breakdown], database: str) -> str:
     print(f"\n=== driver pages under load: {network.sites:,} sites, "
           f"{connect.booted:,} chargers connected ({connect.started:,} charging on plug 1), "
-          f"{database} ===")
+          f"{database}"
+          + (": pages and sockets on separate processes, sharing the database and Redis"
+             if args.split else "") + " ===")
     if connect.failures:
         print(f"connect failures: {dict(connect.failures)}")
     print(f"MeterValues: one per open transaction every {args.interval:g} s — "
@@ -731,7 +754,9 @@ def report(args: argparse.Namespace, network: driver_seed.Network, history_rows:
         print(f"  MeterValues answered during the {name} phase: {len(inside) / (end - start):,.0f}"
               f"/s, latency p50 {percentile(inside, 0.5):.1f} ms, p95 "
               f"{percentile(inside, 0.95):.1f} ms, max {percentile(inside, 1.0):.1f} ms")
-    print(f"driver starts (POST /c/<evse>/start → RemoteStartTransaction → "
+    route = (" on the pages process → over Redis to the sockets process" if args.split
+             else "")
+    print(f"driver starts (POST /c/<evse>/start{route} → RemoteStartTransaction → "
           f"StartTransaction): {len(starts.tokens)}/{args.driver_sessions} answered 303, "
           f"p50 {percentile(starts.latencies_ms, 0.5):.0f} ms, p95 "
           f"{percentile(starts.latencies_ms, 0.95):.0f} ms; sessions now {dict(statuses)}"
@@ -798,6 +823,125 @@ def report(args: argparse.Namespace, network: driver_seed.Network, history_rows:
             f"plug_first_load_kb={weight.total_kb:.1f}")
 
 
+# --- the servers -----------------------------------------------------------------------
+
+@dataclass
+class Cores:
+    """Where the processes run: ``None`` is not pinned."""
+
+    sockets: set[int] | None  # the server the chargers connect to
+    pages: set[int] | None  # the server the HTTP load goes to (the same one unless split)
+    clients: set[int] | None  # this bench's HTTP threads and the charger processes
+    description: str
+
+    def of(self, role: str) -> set[int] | None:
+        """The cores of the server with ``role`` (server, sockets or pages)."""
+        return self.pages if role == "pages" else self.sockets
+
+
+def plan_cores(split: bool, no_pin: bool) -> Cores:
+    """One process: the server on one core, the load clients on the others. Split: the
+    sockets process on one core, the pages process on another, the load clients on the
+    rest — on two cores that is nowhere of their own, so they share the servers' cores."""
+    if not split:
+        server, clients, description = ocpp_load._core_split(no_pin)
+        return Cores(server, server, clients, description)
+    cpus = sorted(os.sched_getaffinity(0))
+    if no_pin or len(cpus) < 2:
+        return Cores(None, None, None, "not pinned: both servers and the load clients share "
+                                       f"{len(cpus)} core(s)")
+    rest = set(cpus[2:]) or None
+    clients = (f"load clients to CPU {','.join(map(str, cpus[2:]))}" if rest else
+               "load clients (HTTP threads, chargers) not pinned: they share both servers' "
+               "cores")
+    return Cores({cpus[0]}, {cpus[1]}, rest,
+                 f"sockets process pinned to CPU {cpus[0]}, pages process to CPU {cpus[1]}, "
+                 f"{clients} ({len(cpus)} cores in all)")
+
+
+@dataclass
+class Servers:
+    """The running server(s): ``sockets`` holds the chargers, ``pages`` answers the
+    drivers; one process is both unless split."""
+
+    sockets: ocpp_load.Target
+    pages: ocpp_load.Target
+    logs: list[Path]
+
+    @property
+    def split(self) -> bool:
+        return self.sockets is not self.pages
+
+    @property
+    def port(self) -> int:
+        """The pages process's HTTP port."""
+        port = urlsplit(self.pages.ws_url).port
+        assert port is not None
+        return port
+
+    def roles(self) -> list[tuple[str, ocpp_load.Target]]:
+        return [("sockets", self.sockets), ("pages", self.pages)] if self.split \
+            else [("server", self.sockets)]
+
+    def pids(self) -> list[int]:
+        """Every server process: gunicorn masters and workers."""
+        return [pid for _, t in self.roles() for pid in (t.pid, *t.pids)]
+
+
+@contextlib.contextmanager
+def redis_namespace(url: str) -> Iterator[str]:
+    """A key prefix of this run's own on the Redis at ``url``; its keys (and only those)
+    are deleted at the end."""
+    import redis
+
+    if urlsplit(url).hostname not in benchdb.LOCAL_HOSTS:
+        raise SystemExit("the bench only talks to a Redis on 127.0.0.1")
+    client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=10)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        raise SystemExit(f"Redis at {url} does not answer ({error})") from None
+    prefix = f"voltspot-bench:{os.getpid()}:{secrets.token_hex(4)}:"
+    try:
+        yield prefix
+    finally:
+        with contextlib.suppress(redis.RedisError):
+            keys = list(client.scan_iter(match=prefix + "*", count=1000))
+            for start in range(0, len(keys), 1000):
+                client.delete(*keys[start:start + 1000])
+        client.close()
+
+
+@contextlib.contextmanager
+def start_servers(database: benchdb.BenchDatabase, cores: Cores, split: bool,
+                  redis_url: str | None) -> Iterator[Servers]:
+    """``voltspot serve`` with one worker, or (split) two of them on the same database and
+    Redis: one for the chargers' sockets, one for the pages. Stopped on exit."""
+    env = dict(SERVER_ENV)
+    with contextlib.ExitStack() as stack:
+        if redis_url:
+            env["VOLTSPOT_REDIS_PREFIX"] = stack.enter_context(redis_namespace(redis_url))
+            print(f"Redis: {redis_url}, keys under {env['VOLTSPOT_REDIS_PREFIX']} (deleted "
+                  "at the end)", flush=True)
+        sockets, log = stack.enter_context(ocpp_load.voltspot_server(
+            database.url, database.work_dir, cores.sockets, 1, redis_url,
+            name="sockets" if split else None, env=env))
+        if not split:
+            yield Servers(sockets, sockets, [log])
+            return
+        pages, pages_log = stack.enter_context(ocpp_load.voltspot_server(
+            database.url, database.work_dir, cores.pages, 1, redis_url, name="pages",
+            env=env))
+        print(f"split: chargers connect to the sockets process ({sockets.ws_url}), the HTTP "
+              f"load goes to the pages process (port {urlsplit(pages.ws_url).port})",
+              flush=True)
+        yield Servers(sockets, pages, [log, pages_log])
+
+
+def _worker_cpu(servers: Servers) -> dict[str, float]:
+    return {role: target.cpu_seconds() for role, target in servers.roles()}
+
+
 # --- the run ---------------------------------------------------------------------------
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -831,6 +975,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--database-url", default=None,
                         help="default: a fresh temporary SQLite file; a postgresql:// URL on "
                              "127.0.0.1 gets a new schema of its own in that database")
+    parser.add_argument("--split", action="store_true",
+                        help="two server processes on the same database and Redis: the "
+                             "chargers connect to one, the drivers' pages are asked of the "
+                             "other (on two cores, one core each)")
+    parser.add_argument("--redis-url", default=None,
+                        help=f"Redis the servers share (default with --split: "
+                             f"{SPLIT_REDIS_URL}; without it, none); the run's keys go under "
+                             "a prefix of its own, deleted at the end")
     parser.add_argument("--clients", type=int, default=1,
                         help="charger processes (default 1)")
     parser.add_argument("--no-pin", action="store_true",
@@ -853,14 +1005,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--rate 0.1..2000, --concurrency 1..64")
     if not 1 <= args.interval <= 300 or not 1 <= args.clients <= 8 or args.calls < 1:
         parser.error("--interval 1..300, --clients 1..8, --calls >= 1")
+    if args.split and args.redis_url is None:
+        args.redis_url = SPLIT_REDIS_URL
     return args
 
 
 def run(args: argparse.Namespace) -> str:
     benchlib.raise_nofile_limit()
-    server_cpus, client_cpus, split = ocpp_load._core_split(args.no_pin)
-    if client_cpus:
-        os.sched_setaffinity(0, client_cpus)  # HTTP clients too: the server's core is its own
+    cores = plan_cores(args.split, args.no_pin)
+    if cores.clients:
+        os.sched_setaffinity(0, cores.clients)  # HTTP clients too: the servers' cores are theirs
     password = secrets.token_urlsafe(18)
     database = benchdb.create_database(args.database_url, keep=args.keep)
     postgres = database.url.startswith("postgresql")
@@ -870,7 +1024,7 @@ def run(args: argparse.Namespace) -> str:
                                            args.seed)
         print(f"database: {database.description}; {network.sites:,} sites with a station "
               f"of 2 plugs each seeded in {network.seconds:.1f} s", flush=True)
-        print(f"cores: {split}" + ("; PostgreSQL not pinned" if postgres else "")
+        print(f"cores: {cores.description}" + ("; PostgreSQL not pinned" if postgres else "")
               + f"; load average before the run: {os.getloadavg()[0]:.2f}", flush=True)
         chosen = network.connected[:]
         rng.shuffle(chosen)
@@ -879,15 +1033,14 @@ def run(args: argparse.Namespace) -> str:
         ids = [driver_seed.charge_point_id(s) for s in network.connected]
         dc_ids = frozenset(driver_seed.charge_point_id(s) for s in network.connected
                            if driver_seed.is_dc(s))
-        with ocpp_load.voltspot_server(database.url, database.work_dir, server_cpus) \
-                as (target, log):
-            port = urlsplit(target.ws_url).port
-            assert port is not None
+        with start_servers(database, cores, args.split, args.redis_url) as servers:
+            port = servers.port
             connect_timeout = 60.0 + 0.05 * len(ids)
             plans = [driver_fleet.FleetPlan(
-                target.ws_url, ids[i::args.clients], password, dc_ids, args.interval,
-                args.history_minutes * 60, client_cpus, connect_timeout=connect_timeout,
-                seed=args.seed + i) for i in range(args.clients)]
+                servers.sockets.ws_url, ids[i::args.clients], password, dc_ids,
+                args.interval, args.history_minutes * 60, cores.clients,
+                connect_timeout=connect_timeout, seed=args.seed + i)
+                for i in range(args.clients)]
             started = time.monotonic()
             print(f"connecting {len(ids):,} chargers …", flush=True)
             with FleetPool(plans) as pool:
@@ -914,19 +1067,21 @@ def run(args: argparse.Namespace) -> str:
                               args.seed + 100)
                 print(f"paced phase: {args.rate:g} req/s for {args.seconds:.0f} s …",
                       flush=True)
-                ours = [target.pid] + [p.pid for p in pool.processes if p.pid]
-                cpu0 = benchlib.cpu_seconds(target.pid)
+                ours = servers.pids() + [p.pid for p in pool.processes if p.pid]
+                cpu0 = _worker_cpu(servers)
                 db0 = ocpp_load._postgres_cpu_seconds() if postgres else 0.0
                 mine0, busy0 = _our_cpu_seconds(ours), benchlib.machine_busy()
-                core0 = _core_busy(server_cpus) if server_cpus else None
+                core0 = {role: _core_busy(cores.of(role)) for role, _ in servers.roles()
+                         if cores.of(role)}
                 windows = {}
-                with py_spy(target.pid, args.seconds, args.py_spy):
+                with py_spy(servers.pages.pids[0], args.seconds, args.py_spy):
                     started = time.monotonic()
                     paced = run_paced(port, workload, args.rate, args.seconds,
                                       args.concurrency, args.seed + 200)
                     windows["paced"] = (started, time.monotonic())
-                cpu = {"server worker, paced":
-                       100 * (benchlib.cpu_seconds(target.pid) - cpu0) / args.seconds}
+                cpu1 = _worker_cpu(servers)
+                cpu = {f"{role} worker, paced": 100 * (cpu1[role] - cpu0[role]) / args.seconds
+                       for role in cpu0}
                 db_cpu = ocpp_load._postgres_cpu_seconds() - db0 if postgres else 0.0
                 if postgres and db_cpu >= 0:  # negative when backends exited meanwhile
                     cpu["PostgreSQL (all its processes), paced"] = 100 * db_cpu / args.seconds
@@ -934,21 +1089,26 @@ def run(args: argparse.Namespace) -> str:
                 busy1 = benchlib.machine_busy()
                 others = (busy1[0] - busy0[0]) - (_our_cpu_seconds(ours) - mine0) - db_cpu
                 cpu["other processes on this machine, paced"] = 100 * others / args.seconds
-                if core0 is not None:
-                    # the server's own core: what ran there besides the worker
-                    cpu["others on the server's core, paced"] = 100 * (
-                        _core_busy(server_cpus) - core0 - (benchlib.cpu_seconds(target.pid)
-                                                           - cpu0)) / args.seconds
+                for role, busy in core0.items():
+                    # a server's own core: what ran there besides its worker (split on two
+                    # cores: the load clients too)
+                    label = ("others on the server's core, paced" if role == "server" else
+                             f"besides the {role} worker on its core (load clients "
+                             "included), paced")
+                    cpu[label] = 100 * (_core_busy(cores.of(role)) - busy
+                                        - (cpu1[role] - cpu0[role])) / args.seconds
                 burst = None
                 if args.burst_seconds:
                     print(f"burst phase: {args.burst_seconds:.0f} s …", flush=True)
-                    cpu0 = benchlib.cpu_seconds(target.pid)
+                    cpu0 = _worker_cpu(servers)
                     started = time.monotonic()
                     burst = run_burst(port, workload, args.burst_seconds, args.concurrency,
                                       args.seed + 300)
                     windows["burst"] = (started, time.monotonic())
-                    cpu["server worker, burst"] = (100 * (benchlib.cpu_seconds(target.pid) - cpu0)
-                                    / args.burst_seconds)
+                    cpu1 = _worker_cpu(servers)
+                    cpu.update({f"{role} worker, burst":
+                                100 * (cpu1[role] - cpu0[role]) / args.burst_seconds
+                                for role in cpu0})
                 # a free plug of a connected station: what a driver's QR scan opens
                 weight = first_load(port, "/c/" + driver_seed.plug_url_id(chosen[-1], 2))
                 print("in-process breakdown …", flush=True)
@@ -961,10 +1121,13 @@ def run(args: argparse.Namespace) -> str:
                 stream = _merge_streams(pool.gather("streamed", 60.0))
                 stream_seconds = time.monotonic() - stream_started
             if args.keep:
-                print(f"server log: {log}")
+                print(f"server log{'s' if servers.split else ''}: "
+                      + ", ".join(map(str, servers.logs)))
         last = report(args, network, history.rows, connect, starts, statuses, paced, burst,
                       stream, stream_seconds, windows, cpu, weight, breakdown,
                       database.description)
+        if args.split:
+            last += f" split=1 driver_charging={statuses.get('charging', 0)}"
         if args.py_spy and Path(args.py_spy).exists():
             summarise_profile(args.py_spy)
         return last

@@ -48,7 +48,7 @@ import secrets
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -301,21 +301,24 @@ def measure(target: Target, ids: list[str], password: str, args: argparse.Namesp
 
 @contextlib.contextmanager
 def voltspot_server(database_url: str, work_dir: Path, cpus: set[int] | None,
-                    workers: int = 1, redis_url: str | None = None
+                    workers: int = 1, redis_url: str | None = None, *,
+                    name: str | None = None, env: Mapping[str, str] | None = None
                     ) -> Iterator[tuple[Target, Path]]:
     """``python -m voltspot serve`` (``workers`` gevent workers, sharing ``redis_url`` when
-    given) on a free port, stopped on exit."""
+    given) on a free port, stopped on exit. ``name`` tells several servers of one run apart
+    (their logs and reports); ``env`` adds or overrides environment variables."""
     port = benchlib.free_port()
-    env = {**os.environ, "VOLTSPOT_DATABASE_URL": database_url, "VOLTSPOT_ENV": "development",
-           "VOLTSPOT_PUBLIC_URL": f"http://127.0.0.1:{port}",
-           "VOLTSPOT_INSTANCE_DIR": str(work_dir), "VOLTSPOT_API_TOKEN": secrets.token_hex(16),
-           "PYTHONUNBUFFERED": "1"}
+    environ = {**os.environ, "VOLTSPOT_DATABASE_URL": database_url,
+               "VOLTSPOT_ENV": "development", "VOLTSPOT_PUBLIC_URL": f"http://127.0.0.1:{port}",
+               "VOLTSPOT_INSTANCE_DIR": str(work_dir),
+               "VOLTSPOT_API_TOKEN": secrets.token_hex(16), "PYTHONUNBUFFERED": "1"}
     if redis_url:
-        env["VOLTSPOT_REDIS_URL"] = redis_url
-    log_path = work_dir / f"voltspot-server-{workers}.log"
+        environ["VOLTSPOT_REDIS_URL"] = redis_url
+    environ.update(env or {})
+    log_path = work_dir / f"voltspot-server-{name or workers}.log"
     process = benchlib.start_process(
         [sys.executable, "-m", "voltspot", "serve", "--port", str(port),
-         "--workers", str(workers)], env, log_path, cpus)
+         "--workers", str(workers)], environ, log_path, cpus)
     pids: list[int] = []
     try:
         benchlib.wait_until(lambda: benchlib.http_ok(f"http://127.0.0.1:{port}/healthz"),
@@ -323,7 +326,7 @@ def voltspot_server(database_url: str, work_dir: Path, cpus: set[int] | None,
         benchlib.wait_until(lambda: len(benchlib.children(process.pid)) >= workers, process,
                             30, "the gunicorn workers")
         pids = benchlib.children(process.pid)
-        name = "voltspot" if workers == 1 else f"voltspot×{workers}"
+        name = name or ("voltspot" if workers == 1 else f"voltspot×{workers}")
         yield Target(name, f"ws://127.0.0.1:{port}/ocpp", process.pid, tuple(pids)), log_path
     finally:
         benchlib.stop_process(process, tuple(pids))
