@@ -394,7 +394,13 @@ def _failure(error: BaseException) -> str:
     if isinstance(error, TimeoutError):
         return "timeout"
     if isinstance(error, ConnectionClosed):
-        return "closed by server"
+        # Which side closed, and its code, tell a server's refusal (1008 …) from a lost
+        # connection (no close frame: a reset) or the client's own keepalive giving up.
+        if error.rcvd is not None:
+            return f"closed by server ({error.rcvd.code} {error.rcvd.reason})".replace(" )", ")")
+        if error.sent is not None:
+            return f"closed by the client ({error.sent.code})"
+        return "connection lost without a close frame"
     if isinstance(error, OSError) and error.errno is not None:
         return f"{errno.errorcode.get(error.errno, error.errno)} ({error.strerror})"
     if isinstance(error, InvalidHandshake):
