@@ -122,7 +122,9 @@ class MeterSample(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    # Not indexed: samples are read by session, and an index here cost every insert a
+    # random page. Deleting stations (none today) would want it back.
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
     session_id: Mapped[int | None] = mapped_column(ForeignKey("charging_sessions.id"))
     connector_id: Mapped[int]
     taken_at: Mapped[datetime]
