@@ -1,6 +1,5 @@
 """meter samples: drop the index on station_id, which no query reads: samples are read by
-session. Every sample inserted paid for it (a random page of the index per row, about a
-third of a sample's insert).
+session. Every sample inserted paid for it with a random page of the index.
 
 Revision ID: 0022
 Revises: 0016
