@@ -6,10 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.support.load import T0, make_load_site, offline_control, start_charging
+from tests.support.server import own_database
 from voltspot.domain.meter import ENERGY_REGISTER, SOC
 from voltspot.models import ChargingSession, MeterSample
 from voltspot.services.driver.live import live_session
 from voltspot.services.load.allocation import recompute_site
+
+# A database of its own: the worker's shared live server runs the load job on the shared
+# one, and would take rounds of this module's sites as its own.
+database_url, db = own_database("load_driver")
 
 
 def _readings(db, charging_id: int, readings: list[tuple[int, float, float]]) -> str:

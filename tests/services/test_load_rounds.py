@@ -7,12 +7,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.support.load import T0, make_load_site, offline_control, plug_loads, start_charging
+from tests.support.server import own_database
 from voltspot.domain.statuses import SessionStatus
 from voltspot.models import ChargingSession, Connector, Station
 from voltspot.services.load.allocation import SiteTrees, recompute_site
 from voltspot.services.load.loop import Schedule, run_round
 from voltspot.services.load.settings import add_circuit, set_station_load
 from voltspot.services.owner.accounts import OPERATOR
+
+# A database of its own: the worker's shared live server runs the load job on the shared
+# one, and would take rounds of this module's sites as its own.
+database_url, db = own_database("load_rounds")
 
 
 def _station_of(db, connector_pk: int) -> str:

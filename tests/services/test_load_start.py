@@ -4,10 +4,15 @@ than the other cars leave free while they still hold their limits."""
 from __future__ import annotations
 
 from tests.support.load import T0, make_load_site, offline_control, plug_loads, start_charging
+from tests.support.server import own_database
 from voltspot.db import Database
 from voltspot.models import PlugLoad, SiteLoadSettings
 from voltspot.services.load.allocation import recompute_site, start_limit, trees_of
 from voltspot.services.load.intents import LimitPurpose
+
+# A database of its own: the worker's shared live server runs the load job on the shared
+# one, and would take rounds of this module's sites as its own.
+database_url, db = own_database("load_start")
 
 
 def _applied(db, connector_pk: int, amps: float) -> None:
