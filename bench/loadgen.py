@@ -397,7 +397,8 @@ def _failure(error: BaseException) -> str:
         # Which side closed, and its code, tell a server's refusal (1008 …) from a lost
         # connection (no close frame: a reset) or the client's own keepalive giving up.
         if error.rcvd is not None:
-            return f"closed by server ({error.rcvd.code} {error.rcvd.reason})".replace(" )", ")")
+            reason = f" {error.rcvd.reason}" if error.rcvd.reason else ""
+            return f"closed by server ({error.rcvd.code}{reason})"
         if error.sent is not None:
             return f"closed by the client ({error.sent.code})"
         return "connection lost without a close frame"

@@ -16,7 +16,7 @@ from tests.factories import make_tariff, price_plugs
 from tests.support.http import page
 from tests.support.library_charger import LibraryCharger
 from tests.support.payloads import now_iso
-from tests.support.server import fresh_database, start_server, stop_server
+from tests.support.server import own_database, start_server, stop_server
 from tests.support.stripe_server import (
     PUBLISHABLE_KEY,
     SECRET_KEY,
@@ -25,7 +25,6 @@ from tests.support.stripe_server import (
     taken,
 )
 from tests.support.waiting import eventually
-from voltspot.db import Database
 from voltspot.domain.pricing import TariffTerms
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import ChargingSession, Station, utcnow
@@ -35,17 +34,7 @@ from voltspot.services.payments.gateways.stripe import StripeGateway
 from voltspot.services.payments.holds import settle_pending
 from voltspot.services.payments.reconcile import capture_before_expiry
 
-
-@pytest.fixture(scope="module")
-def database_url(tmp_path_factory):
-    return fresh_database(tmp_path_factory.mktemp("db"), "reconcile")
-
-
-@pytest.fixture(scope="module")
-def db(database_url):
-    database = Database(database_url)
-    yield database
-    database.dispose()
+database_url, db = own_database("reconcile")
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from tests.support.http import page
 from tests.support.library_charger import LibraryCharger
-from tests.support.server import fresh_database, start_server, stop_server
+from tests.support.server import own_database, start_server, stop_server
 from tests.support.stripe_server import (
     PUBLISHABLE_KEY,
     SECRET_KEY,
@@ -24,7 +24,6 @@ from tests.support.stripe_server import (
     confirm_with_card,
     localstripe,
 )
-from voltspot.db import Database
 from voltspot.domain.statuses import PaymentState, SessionStatus
 from voltspot.models import ChargingSession, utcnow
 
@@ -35,16 +34,7 @@ def stripe_base():
         yield base
 
 
-@pytest.fixture(scope="module")
-def database_url(tmp_path_factory):
-    return fresh_database(tmp_path_factory.mktemp("db"), "reconcile_cli")
-
-
-@pytest.fixture(scope="module")
-def db(database_url):
-    database = Database(database_url)
-    yield database
-    database.dispose()
+database_url, db = own_database("reconcile_cli")
 
 
 STRIPE_ENV = {"STRIPE_SECRET_KEY": SECRET_KEY, "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,

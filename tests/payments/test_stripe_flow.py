@@ -18,7 +18,7 @@ from sqlalchemy import select
 from tests.support.http import page
 from tests.support.library_charger import LibraryCharger
 from tests.support.payloads import now_iso
-from tests.support.server import fresh_database, start_server, stop_server
+from tests.support.server import own_database, start_server, stop_server
 from tests.support.stripe_server import (
     PUBLISHABLE_KEY,
     SECRET_KEY,
@@ -28,7 +28,6 @@ from tests.support.stripe_server import (
     taken,
 )
 from tests.support.waiting import running
-from voltspot.db import Database
 from voltspot.domain.statuses import ConnectorStatus, PaymentState, SessionStatus
 from voltspot.models import ChargingSession, Connector, Station
 from voltspot.simulator import SimulatedCharger201
@@ -40,18 +39,9 @@ def stripe_base():
         yield base
 
 
-@pytest.fixture(scope="module")
-def database_url(tmp_path_factory):
-    """A database of its own: another test server's housekeeping (demo payments) must not
-    settle these sessions."""
-    return fresh_database(tmp_path_factory.mktemp("db"), "payments")
-
-
-@pytest.fixture(scope="module")
-def db(database_url):
-    database = Database(database_url)
-    yield database
-    database.dispose()
+# A database of its own: another test server's housekeeping (demo payments) must not
+# settle these sessions.
+database_url, db = own_database("payments")
 
 
 @pytest.fixture(scope="module")

@@ -20,22 +20,11 @@ from tests.support.library_charger import LibraryCharger
 from tests.support.payloads import now_iso, sampled_value, transaction_event
 from tests.support.push_endpoint import PushEndpoint, unb64url
 from tests.support.raw_charger import RawCharger201
-from tests.support.server import fresh_database, start_server, stop_server
-from voltspot.db import Database
+from tests.support.server import own_database, start_server, stop_server
 from voltspot.models import ChargingSession
 from voltspot.services.driver.notifications import vapid_keys
 
-
-@pytest.fixture(scope="module")
-def database_url(tmp_path_factory):
-    return fresh_database(tmp_path_factory.mktemp("db"), "push")
-
-
-@pytest.fixture(scope="module")
-def db(database_url):
-    database = Database(database_url)
-    yield database
-    database.dispose()
+database_url, db = own_database("push")
 
 
 @pytest.fixture(scope="module")
