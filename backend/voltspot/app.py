@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import Flask, jsonify
 
 from voltspot.config import load_settings
+from voltspot.ocpp.connection import ReadByTheConnection
 from voltspot.runtime import Runtime
 
 PACKAGE = Path(__file__).resolve().parent
@@ -41,8 +42,9 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
             # The gateway narrows each charger's offer to its choice (see PROTOCOLS).
             "subprotocols": ["ocpp2.0.1", "ocpp1.6"],
             "max_message_size": settings.ocpp_max_frame_bytes,
-            # A socket that leaves a ping unanswered until the next is closed (half-open).
-            "ping_interval": settings.ocpp_ping_interval,
+            # Each connection reads its own socket and the registry pings the silent ones
+            # (OcppConnection.keep_alive): no reader thread or ping timer per socket.
+            "thread_class": ReadByTheConnection,
         },
         JSON_SORT_KEYS=False,
     )

@@ -56,8 +56,8 @@ class Settings:
     redis_prefix: str = "voltspot:"
     # How long a process that died still appears to hold its chargers and its jobs.
     presence_ttl: float = 10.0
-    # WebSocket pings to chargers: a socket that has not answered one by the next (two
-    # intervals) is half-open and is closed, and its station goes offline.
+    # WebSocket pings to chargers: one silent for an interval is pinged, and one that has
+    # not answered by the next round is half-open: it is closed and its station goes offline.
     ocpp_ping_interval: float = 30.0
     public_url: str = "http://127.0.0.1:5000"
     accept_unknown_stations: bool = False

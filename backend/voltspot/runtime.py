@@ -122,6 +122,9 @@ class Runtime:
                                              args=(every_seconds, slow_every),
                                              name="housekeeping", daemon=True)
         self._housekeeper.start()
+        threading.Thread(target=self.registry.keep_alive,
+                         args=(self.settings.ocpp_ping_interval,), name="keep-alive",
+                         daemon=True).start()
         threading.Thread(target=roaming_loop, args=(self.db, Identity.from_settings(
             self.settings), every_seconds, self.cluster.jobs.run), name="roaming",
             daemon=True).start()

@@ -18,7 +18,7 @@ from websockets.sync.server import ServerConnection, serve
 from tests.support.redis import REDIS_URL
 from voltspot.cluster.node import RedisNode, connect
 from voltspot.domain.protocol import OcppVersion
-from voltspot.ocpp.connection import OcppConnection
+from voltspot.ocpp.connection import OcppConnection, ReadByTheConnection
 from voltspot.ocpp.control import OcppChargerControl
 from voltspot.ocpp.registry import ConnectionRegistry
 
@@ -92,8 +92,10 @@ class LocalSockets:
         self._servers.append(server)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         port = server.socket.getsockname()[1]
+        # As in the gateway, the connection reads its socket itself.
         websocket = simple_websocket.Client.connect(f"ws://127.0.0.1:{port}/ocpp/{charge_point_id}",
-                                                    subprotocols=["ocpp1.6"])
+                                                    subprotocols=["ocpp1.6"],
+                                                    thread_class=ReadByTheConnection)
         connection = OcppConnection(websocket, charge_point_id, OcppVersion.V16, object(),
                                     connection_id=uuid.uuid4().hex,
                                     frame_log=lambda direction, frame: None,

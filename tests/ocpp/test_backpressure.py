@@ -1,7 +1,7 @@
 """One charger cannot exhaust the server: a client that keeps sending and never reads its
 answers is slowed down (the server stops reading its socket), holds a bounded amount of
-memory, is closed when it keeps its inbox full or its call rate up, with a log line naming
-it, and never stalls the others."""
+memory, is closed when it leaves its answers unread or keeps its call rate up, with a log
+line naming it, and never stalls the others."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def test_a_client_that_never_reads_holds_bounded_memory_and_is_closed(
         assert time.monotonic() - started < 1
     closed = f"{station.charge_point_id}: disconnected"
     peak = before
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 45
     while closed not in server.log() and time.monotonic() < deadline:
         peak = max(peak, _rss_kb(worker))
         time.sleep(0.2)
@@ -74,9 +74,9 @@ def test_a_client_that_never_reads_holds_bounded_memory_and_is_closed(
     thread.join(timeout=10)
     record_property("frames_sent", len(sent))
     record_property("worker_rss_growth_kb", peak - before)
-    # Whichever bound it met first: its inbox full, or its sustained call rate (a server
-    # fast enough to keep the inbox from filling answers over 200 calls a second).
-    assert (f"{station.charge_point_id}: kept 32 frames waiting for 10 s" in server.log()
+    # Whichever bound it met first: its answers left unread (the server then reads
+    # nothing more from it), or its sustained call rate.
+    assert (f"{station.charge_point_id}: has not read what we sent for 30 s" in server.log()
             or f"{station.charge_point_id}: more than 200 calls a second" in server.log())
     assert closed in server.log()
     assert len(sent) < FRAMES

@@ -24,6 +24,8 @@ from ocpp.exceptions import InternalError, OCPPError
 from ocpp.messages import Call, CallError, CallResult, MessageType
 from ocpp.routing import create_route_map
 from simple_websocket import ConnectionClosed
+from wsproto.events import Ping
+from wsproto.utilities import LocalProtocolError
 
 from voltspot.domain.protocol import OcppVersion
 from voltspot.domain.statuses import Direction
@@ -51,14 +53,16 @@ CHANGES = frozenset({"BootNotification", "StatusNotification", "MeterValues",
                      "StartTransaction", "StopTransaction", "TransactionEvent",
                      "NotifyEvent"})
 
-# Frames read from one charger's socket and not yet handled. OCPP-J lets a charger have
-# one CALL of its own outstanding; a charger that keeps this many waiting is not waiting
-# for its answers. While it is full the socket is not read (TCP pushes back on the
-# charger); full for INBOX_FULL_SECONDS on end, the connection is closed.
-MAX_QUEUED_FRAMES = 32
-INBOX_FULL_SECONDS = 10.0
-# How long one of our frames may wait for the charger to read it.
+# How long one of our frames may wait for the charger to read it. A charger that sends
+# and never reads its answers meets this too: its socket is not read while one of its
+# frames is handled, so TCP pushes back on it until its answers are taken.
 SEND_STALL_SECONDS = 30.0
+# How long a ping may wait for room in the socket (a silent charger's buffer is full only
+# when it reads nothing).
+PING_STALL_SECONDS = 2.0
+# How long a charger has to answer our close frame before its socket is shut (one that
+# never answers is half-open).
+CLOSE_GRACE_SECONDS = 5.0
 # Calls a charger may send: a burst (an offline queue replayed), then a sustained rate far
 # above what any charger needs (a busy one sends a few a second; one replaying its queue
 # over a real network, where each call waits a round trip for its answer, some tens).
@@ -69,6 +73,28 @@ CLOSE_TOO_BIG = 1009
 CLOSE_POLICY = 1008
 
 
+class ReadByTheConnection:
+    """The WebSocket server's ``thread_class``: a reader thread that never starts.
+
+    simple-websocket reads each socket in a thread of its own that hands every message to
+    the handler's thread through an event; :class:`OcppConnection` reads its socket itself
+    instead. That halves the switches per frame, needs no queue between the two, and a
+    charger's socket is not read while its frame is handled, so TCP pushes back on one
+    that sends faster than it is answered."""
+
+    def __init__(self, target: Callable[[], None] | None = None, **_: Any) -> None:
+        self.name = "read by the OCPP connection"
+
+    def start(self) -> None:
+        """Nothing to start: :meth:`OcppConnection.serve` reads."""
+
+    def join(self, timeout: float | None = None) -> None:
+        """Nothing runs."""
+
+    def is_alive(self) -> bool:
+        return False
+
+
 class StationRejected(ChargerUnreachable):
     """The station is Rejected: the CSMS sends it nothing (OCPP 2.0.1 B03.FR.08)."""
 
@@ -76,65 +102,6 @@ class StationRejected(ChargerUnreachable):
         super().__init__(f"station {charge_point_id} is rejected; accept it before sending "
                          "it commands")
         self.charge_point_id = charge_point_id
-
-
-class _Inbox(list):
-    """simple-websocket's list of received messages, bounded: ``append`` (called by the
-    socket's reader) waits while ``limit`` frames are queued, which stops the reading.
-    Once the inbox has stayed full (never drained to half) for ``full_for`` seconds,
-    ``overflow`` is called and the frame dropped."""
-
-    def __init__(self, overflow: Callable[[], None], limit: int = MAX_QUEUED_FRAMES,
-                 full_for: float = INBOX_FULL_SECONDS) -> None:
-        super().__init__()
-        self._room = threading.Condition()
-        self._overflow = overflow
-        self._limit = limit
-        self._full_for = full_for
-        self._full_since: float | None = None
-        # Set (under the condition's lock) while the reader waits for room: only then
-        # does taking a frame need the lock, to wake it.
-        self._reader_waits = False
-        self.overflowed = False
-
-    def append(self, item: object) -> None:
-        # One reader appends and one consumer pops: with room, nothing to coordinate.
-        if len(self) < self._limit and not self.overflowed:
-            super().append(item)
-            return
-        overflowing = False
-        with self._room:
-            if len(self) >= self._limit and not self.overflowed:
-                if self._full_since is None:
-                    self._full_since = time.monotonic()
-                left = self._full_since + self._full_for - time.monotonic()
-                self._reader_waits = True
-                try:
-                    self._room.wait_for(lambda: len(self) < self._limit or self.overflowed,
-                                        timeout=max(left, 0))
-                finally:
-                    self._reader_waits = False
-                if len(self) >= self._limit or \
-                        time.monotonic() - self._full_since >= self._full_for:
-                    self.overflowed = True
-                    self._room.notify_all()
-                    overflowing = True
-            if not self.overflowed:
-                super().append(item)
-                return
-        if overflowing:
-            self._overflow()
-
-    def pop(self, index: int = -1) -> object:
-        item = super().pop(index)
-        # The reader sets its flag before it checks for room, under the lock: either it
-        # sees this frame gone, or this sees the flag and wakes it.
-        if self._reader_waits or self._full_since is not None:
-            with self._room:
-                if len(self) <= self._limit // 2:
-                    self._full_since = None
-                self._room.notify()
-        return item
 
 
 def _loggable(text: str | bytes) -> str:
@@ -182,23 +149,21 @@ class OcppConnection:
         self._max_frame_bytes = getattr(websocket, "max_message_size", None)
         self._tokens = float(CALL_BURST)
         self._tokens_at = time.monotonic()
-        received = getattr(websocket, "input_buffer", None)
-        if isinstance(received, list):
-            # Frames may have arrived since the handshake; no greenlet switch in between.
-            inbox = _Inbox(self._inbox_overflowed)
-            inbox.extend(received)
-            websocket.input_buffer = inbox
+        # Keep-alive (see keep_alive): whether anything came from the charger since the
+        # last round, and whether that round pinged it.
+        self._heard = True
+        self._pinged = False
 
     def serve(self) -> None:
         """Read and answer frames until the charger or :meth:`close` ends the socket."""
         try:
             while not self.closed:
                 try:
-                    text = self.websocket.receive()
+                    text = self._receive()
                 except (ConnectionClosed, OSError):
                     return  # the charger went away; nothing to answer
                 if text is None or self.closed:
-                    continue
+                    return
                 if self._too_big(text):
                     return
                 try:
@@ -217,6 +182,29 @@ class OcppConnection:
             for waiting in list(self._waiting.values()):
                 waiting.done.set()
 
+    def _receive(self) -> str | bytes | None:
+        """The charger's next message, read from the socket here (see
+        :class:`ReadByTheConnection`); None once the socket is closed. A WebSocket ping is
+        answered and a close frame ends the socket in simple-websocket's event handling,
+        as its own reader thread would."""
+        websocket = self.websocket
+        received = websocket.input_buffer
+        while not received:
+            if not websocket.connected:
+                return None
+            data = websocket.sock.recv(websocket.receive_bytes)
+            if not data:
+                websocket.connected = False
+                return None
+            self._heard = True
+            try:
+                websocket.ws.receive_data(data)
+                websocket.connected = websocket._handle_events()
+            except LocalProtocolError:
+                websocket.connected = False
+                return None
+        return received.pop(0)
+
     def _too_big(self, text: str | bytes) -> bool:
         """The frame size limit counts bytes (the WebSocket layer counts characters)."""
         limit = self._max_frame_bytes
@@ -229,12 +217,6 @@ class OcppConnection:
                     self.charge_point_id, size, limit)
         self.close(CLOSE_TOO_BIG, "Message is too big")
         return True
-
-    def _inbox_overflowed(self) -> None:
-        log.warning("%s: kept %d frames waiting for %.0f s (it does not wait for its "
-                    "answers); closing", self.charge_point_id, MAX_QUEUED_FRAMES,
-                    INBOX_FULL_SECONDS)
-        self._drop()
 
     def _drop(self) -> None:
         """Close at once, even while a send to the charger is stuck (a charger that does
@@ -255,12 +237,69 @@ class OcppConnection:
         return self._tokens >= 0
 
     def close(self, reason: int = 1000, message: str = "") -> None:
-        """Close the socket (a newer connection from the same charger replaces this one)."""
+        """Close the socket (a newer connection from the same charger replaces this one):
+        send our close frame; the charger's answer ends :meth:`serve`, and a charger that
+        has not answered within ``CLOSE_GRACE_SECONDS`` (a half-open socket) is cut off."""
+        if self.closed:
+            return
         self.closed = True
+        if not self._send_lock.acquire(timeout=PING_STALL_SECONDS):
+            self._drop()  # a send of ours is stuck: the charger reads nothing
+            return
         try:
             self.websocket.close(reason=reason, message=message)
         except Exception:  # noqa: BLE001 - a half-open socket may fail to close; it is gone anyway
             log.debug("%s: closing an already broken socket", self.charge_point_id)
+        finally:
+            self._send_lock.release()
+        cut_off = threading.Timer(CLOSE_GRACE_SECONDS, self._drop)
+        cut_off.daemon = True
+        cut_off.start()
+
+    def keep_alive(self) -> None:
+        """One round of keep-alive, called once per ping interval (see
+        :meth:`~voltspot.ocpp.registry.ConnectionRegistry.keep_alive`): a charger heard
+        from since the last round is there; a silent one is pinged; one that has not
+        answered the last round's ping either is taken for gone (a half-open socket) and
+        its socket is shut. Pinging only the silent keeps a busy fleet's sockets free of
+        pings, and no timer runs per socket."""
+        if self.closed:
+            return
+        if self._heard:
+            self._heard = self._pinged = False
+            return
+        if self._pinged:
+            log.warning("%s: answered no WebSocket ping; taken for gone, closing",
+                        self.charge_point_id)
+            self._drop()
+            return
+        if not self._send_lock.acquire(blocking=False):
+            return  # a frame of ours is on its way; the next round pings if need be
+        try:
+            self._pinged = True
+            self._send_bounded(self.websocket.ws.send(Ping()), PING_STALL_SECONDS)
+        except (OSError, LocalProtocolError):
+            self._drop()
+        finally:
+            self._send_lock.release()
+
+    def _send_bounded(self, data: bytes, seconds: float) -> None:
+        """Write ``data`` to the socket; shut it if that takes over ``seconds``."""
+        if not _GEVENT:
+            self.websocket.sock.sendall(data)
+            return
+        timer = _SendTimeout(seconds)
+        timer.start()
+        try:
+            self.websocket.sock.sendall(data)
+        except _SendTimeout as timeout:
+            if timeout is not timer:
+                raise
+            log.warning("%s: has not read what we sent for %.0f s; closing",
+                        self.charge_point_id, seconds)
+            self._drop()
+        finally:
+            timer.cancel()
 
     def _send(self, text: str) -> None:
         self._frame_log(Direction.OUT, text)

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
+import time
 
 from voltspot.ocpp.connection import OcppConnection
 
 log = logging.getLogger("voltspot.ocpp")
+
+# Keep-alive visits every connection once per ping interval, a share of them each tick:
+# pings (and their pongs) spread evenly instead of arriving as one burst per interval.
+KEEP_ALIVE_TICK_SECONDS = 1.0
 
 
 class ConnectionRegistry:
@@ -33,6 +39,22 @@ class ConnectionRegistry:
 
     def get(self, charge_point_id: str) -> OcppConnection | None:
         return self._connections.get(charge_point_id)
+
+    def keep_alive(self, interval: float) -> None:
+        """Run for ever: each connection's :meth:`~OcppConnection.keep_alive` once every
+        ``interval`` seconds, the connections spread over the interval in ticks."""
+        ticks = max(1, round(interval / KEEP_ALIVE_TICK_SECONDS))
+        while True:
+            with self._lock:
+                due = list(self._connections.values())
+            share = math.ceil(len(due) / ticks)
+            for tick in range(ticks):
+                time.sleep(interval / ticks)
+                for connection in due[tick * share:(tick + 1) * share]:
+                    try:
+                        connection.keep_alive()
+                    except Exception:
+                        log.exception("%s: keep-alive failed", connection.charge_point_id)
 
     def __len__(self) -> int:
         return len(self._connections)
