@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from voltspot.group_commit import GroupCommitter
-from voltspot.models import ChargingSession, OcppFrame, Station, utcnow
+from voltspot.models import ChargingSession, MeterSample, OcppFrame, Station, utcnow
 from voltspot.services.charging import lifecycle
 from voltspot.services.station_messages import StationMessages
 from voltspot.services.stations import registry
@@ -239,6 +239,40 @@ def test_a_batch_of_meter_values_reads_its_transactions_and_inserts_its_samples_
         energy = session.scalars(select(ChargingSession.energy_wh).where(
             ChargingSession.id.in_([r.transaction_id for r in started.values()]))).all()
     assert energy == [1000, 1000, 1000]
+
+
+def test_meter_values_after_a_stop_in_the_same_batch_leave_the_stopped_session_alone(db):
+    with db.session() as session:
+        registry.register_station(session, site_name="GC", charge_point_id="GC-S",
+                                  connectors=1, password="a-password-of-16+")
+        station_id = registry.get_station(session, "GC-S").id
+    committer = GroupCommitter(db, linger=0)
+    messages = StationMessages("GC-S", db, committer, None)
+    started = messages.run_grouped(lifecycle.start_transaction, connector_id=1,
+                                   id_tag="GC-TAG", meter_start=0, timestamp=utcnow())
+    stop = threading.Thread(target=committer.submit, args=(
+        lambda session: lifecycle.stop_transaction(
+            session, "GC-S", transaction_id=started.transaction_id, meter_stop=500,
+            timestamp=utcnow()),))
+    # A charger that sends its last meter values without waiting for the stop's answer:
+    # the batch reads the session ahead before the stop, which runs first, closes it.
+    late = threading.Thread(target=messages.record_meter_values, args=(
+        1, started.transaction_id, [lifecycle.MeterReading(utcnow(), [
+            {"value": "2000", "measurand": "Energy.Active.Import.Register", "unit": "Wh"}])]),
+        kwargs={"station_id": station_id})
+    busy = threading.Thread(target=committer.submit, args=(lambda _: time.sleep(0.5),))
+    for thread, pause in ((busy, 0.1), (stop, 0.1), (late, 0)):
+        thread.start()
+        time.sleep(pause)
+    for thread in (busy, stop, late):
+        thread.join()
+    with db.session() as session:
+        charging = session.get(ChargingSession, started.transaction_id)
+        samples = session.scalar(select(func.count()).select_from(MeterSample).where(
+            MeterSample.session_id == started.transaction_id))
+    assert charging.stopped_at is not None
+    assert charging.energy_wh == 500
+    assert samples == 1
 
 
 def test_a_reconnect_and_the_old_sockets_close_in_one_batch_leave_the_station_online(db):

@@ -21,7 +21,7 @@ from voltspot.domain.authorization import IdTagInfo
 from voltspot.domain.statuses import AuthorizationStatus
 from voltspot.group_commit import GroupCommitter
 from voltspot.services.charger_control import ChargerControl
-from voltspot.services.charging import lifecycle, transactions
+from voltspot.services.charging import lifecycle, metered, transactions
 from voltspot.services.roaming.identity import Identity
 from voltspot.services.roaming.tokens import authorize_tag
 from voltspot.services.stations import provisioning
@@ -82,7 +82,7 @@ class StationMessages:
         if transaction_id is None:
             self._committer.submit(write)
         else:
-            self._committer.submit(write, prepare=transactions.load_sessions,
+            self._committer.submit(write, prepare=metered.load_sessions,
                                    key=transaction_id)
 
     def authorize(self, id_tag: str, identity: Identity, *, timeout: float,

@@ -48,6 +48,7 @@ from voltspot.models import (
     utcnow,
 )
 from voltspot.services.charging.billing import bill_as_json, bill_for, plug_power_w, terms_of
+from voltspot.services.charging.metered import MeteredSession, metered_session
 from voltspot.services.messages import N_
 from voltspot.services.reports.totals import count_closed_session, uncount_closed_session
 from voltspot.services.stations.registry import get_station
@@ -374,6 +375,7 @@ def record_meter_values(session: Session, charge_point_id: str, connector_id: in
         station_id = get_station(session, charge_point_id).id
     charging = _session_for_samples(session, station_id, connector_id, transaction_id)
     rows = []
+    samples = []
     for reading in readings:
         for raw in reading.sampled_values:
             try:
@@ -391,19 +393,28 @@ def record_meter_values(session: Session, charge_point_id: str, connector_id: in
                 "connector_id": connector_id, "taken_at": sample.taken_at,
                 "measurand": sample.measurand, "value": sample.value, "unit": sample.unit,
                 "phase": sample.phase, "context": sample.context, "location": sample.location})
+            samples.append(sample)
             if charging is not None:
                 _apply_sample(charging, sample, charge_point_id)
+    if isinstance(charging, MeteredSession) and not charging.store():
+        # Read ahead before another write of this batch changed it: apply them again to
+        # the session as it is now.
+        charging = session.get(ChargingSession, charging.id)
+        for sample in samples if charging is not None else ():
+            _apply_sample(charging, sample, charge_point_id)
     if rows:
         # One executemany for the whole group-commit batch: every MeterValues of every charger.
         insert_rows(session, MeterSample.__table__, rows)
 
 
 def _session_for_samples(session: Session, station_id: int, connector_id: int,
-                         transaction_id: int | None) -> ChargingSession | None:
+                         transaction_id: int | None
+                         ) -> ChargingSession | MeteredSession | None:
     if transaction_id is not None:
-        # Our transaction ids are the sessions' primary keys: a lookup by key, no query
-        # when the session is already in this batch.
-        found = session.get(ChargingSession, transaction_id)
+        # Our transaction ids are the sessions' primary keys: what the batch read ahead,
+        # else a lookup by key (no query when the session is already in this batch).
+        found = metered_session(session, transaction_id) \
+            or session.get(ChargingSession, transaction_id)
         if (found is not None and found.station_id == station_id
                 and found.transaction_id == transaction_id):
             return found
@@ -413,7 +424,8 @@ def _session_for_samples(session: Session, station_id: int, connector_id: int,
     return running_on(session, station_id, connector_id)
 
 
-def _apply_sample(charging: ChargingSession, sample: Sample, charge_point_id: str) -> None:
+def _apply_sample(charging: ChargingSession | MeteredSession, sample: Sample,
+                  charge_point_id: str) -> None:
     if charging.stopped_at is not None:
         return  # a closed session changes only by explicit corrections (a late stop)
     if sample.is_total_energy_register and sample.context == "Transaction.Begin":
@@ -442,7 +454,7 @@ def _apply_sample(charging: ChargingSession, sample: Sample, charge_point_id: st
         charging.last_sample_at = sample.taken_at
 
 
-def _start_reading(charging: ChargingSession, value_wh: float) -> None:
+def _start_reading(charging: ChargingSession | MeteredSession, value_wh: float) -> None:
     """The transaction's start reading (context Transaction.Begin) is its start, also when
     it comes late: a 2.0.1 charger with empty TxStartedMeasurands sends it only with
     Ended, after readings that began counting from the first periodic one. A session
@@ -462,7 +474,8 @@ def _start_reading(charging: ChargingSession, value_wh: float) -> None:
 _SMALLEST_PLUG_W = 3700
 
 
-def _allowed_rise(charging: ChargingSession, reading_wh: float, at: datetime) -> float | None:
+def _allowed_rise(charging: ChargingSession | MeteredSession, reading_wh: float, at: datetime
+                  ) -> float | None:
     """How far the register may rise above its highest so far by ``at`` (None: no
     limit, before there is a start)."""
     highest = charging.max_register_wh if charging.max_register_wh is not None \

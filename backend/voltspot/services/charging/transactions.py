@@ -13,8 +13,8 @@ import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, select, tuple_, update
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy.orm import Session
 
 from voltspot.db import insert_unless_present
 from voltspot.domain.authorization import IdTagInfo
@@ -177,8 +177,6 @@ def forget_old_events(session: Session, now: datetime) -> int:
 # Where :func:`load_by_charger_ids` leaves the sessions it read, in ``session.info``, by
 # (station id, charger transaction id).
 _LOADED = "voltspot.sessions_by_charger_id"
-# Where :func:`load_sessions` keeps the sessions it read.
-_HELD = "voltspot.sessions_read_ahead"
 
 
 def load_by_charger_ids(session: Session, keys: list[tuple[int, str]]) -> None:
@@ -193,31 +191,6 @@ def load_by_charger_ids(session: Session, keys: list[tuple[int, str]]) -> None:
             tuple_(ChargingSession.station_id, ChargingSession.charger_transaction_id)
             .in_(wanted))):
         loaded[(found.station_id, found.charger_transaction_id)] = found
-
-
-def load_sessions(session: Session, transaction_ids: list[int]) -> None:
-    """Read the sessions of many transaction ids (our transaction ids are the sessions'
-    keys) into ``session`` in one query, where looking each up by key finds it without
-    a query of its own (a group-commit batch's read-ahead for 1.6 MeterValues)."""
-    # Held in ``session.info``: the session's identity map keeps unchanged objects only as
-    # long as something else refers to them.
-    session.info.setdefault(_HELD, []).extend(session.scalars(
-        _METERED_SESSIONS, {"ids": list(set(transaction_ids))}))
-
-
-# What storing meter values reads of a session (see ``lifecycle.record_meter_values``):
-# read ahead alone, since turning every column of every session into Python costs more
-# than the rest of the read. Any other column is read when something asks for it. The
-# statement is built once: building it anew for every batch cost more than running it
-# when a fleet's meter values trickle in one or two a batch.
-_METERED_SESSIONS = select(ChargingSession).options(load_only(
-    ChargingSession.id, ChargingSession.station_id, ChargingSession.transaction_id,
-    ChargingSession.connector_pk, ChargingSession.started_at,
-    ChargingSession.charger_started_at, ChargingSession.stopped_at,
-    ChargingSession.meter_start_wh, ChargingSession.max_register_wh,
-    ChargingSession.energy_wh, ChargingSession.power_w, ChargingSession.soc_percent,
-    ChargingSession.last_sample_at, ChargingSession.meter_anomaly)).where(
-    ChargingSession.id.in_(bindparam("ids", expanding=True)))
 
 
 def _by_charger_id(session: Session, station_id: int,
