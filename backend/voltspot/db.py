@@ -8,11 +8,12 @@ and never commit on their own.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import functools
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Insert, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, Executable, Insert, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -79,3 +80,30 @@ def insert_unless_present(session: Session, model: Any) -> Insert:
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     return insert(model).on_conflict_do_nothing()
+
+
+def run_prepared(connection: Connection, statement: Executable, params: Mapping[str, Any]
+                 ) -> CursorResult:
+    """Execute ``statement`` (a constant statement of bound parameters, kept at module
+    level) with ``params`` as ``connection.execute`` would, each value through its
+    column type's bind processing, but from SQL compiled once for the dialect: for the
+    UPDATEs every charger's message runs, where SQLAlchemy's cache key of the statement
+    cost more than the update. Only for statements whose results need no processing."""
+    sql, order, positional = _prepared(statement, connection.dialect)
+    values = [params[name] if process is None else process(params[name])
+              for name, process in order]
+    if positional:
+        return connection.exec_driver_sql(sql, tuple(values))
+    return connection.exec_driver_sql(sql, dict(zip((name for name, _ in order), values,
+                                                    strict=True)))
+
+
+@functools.lru_cache(maxsize=32)
+def _prepared(statement: Executable, dialect: Any
+              ) -> tuple[str, tuple[tuple[str, Any], ...], bool]:
+    compiled = statement.compile(dialect=dialect)
+    positional = compiled.positiontup is not None
+    names = list(compiled.positiontup) if positional else list(compiled.binds)
+    return compiled.string, tuple(
+        (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+        for name in names), positional

@@ -8,6 +8,7 @@ from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from voltspot.db import run_prepared
 from voltspot.models import ChargingSession, Connector
 
 
@@ -89,7 +90,7 @@ class MeteredSession:
         if values == self._stored:
             return True
         changes = dict(zip(_METERED_CHANGES, values, strict=True))
-        stored = self._session.connection().execute(_STORE_METERED, {
+        stored = run_prepared(self._session.connection(), _STORE_METERED, {
             "metered_id": self.id, **self._read, **changes}).rowcount == 1
         if stored:
             self._stored = values

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from voltspot.db import Database
+from voltspot.db import Database, run_prepared
 from voltspot.domain.evse_ids import make_evse_id
 from voltspot.domain.statuses import ConnectorStatus, Registration
 from voltspot.domain.throttle import CallLimit, FailureCounter, FailureThrottle, RateLimit
@@ -405,7 +405,7 @@ def record_seen(session: Session, charge_point_id: str) -> None:
     """A heartbeat (or another message that changes nothing else): the station is alive
     now. One UPDATE, without reading the station: a fleet's heartbeats are a sixth of its
     steady traffic. A station that no longer exists is left alone."""
-    session.execute(_SEEN, {"cp_id": charge_point_id, "seen_at": utcnow()})
+    run_prepared(session.connection(), _SEEN, {"cp_id": charge_point_id, "seen_at": utcnow()})
 
 
 # Built once (see ``record_seen``); on the table, so no ORM object is read or refreshed.
