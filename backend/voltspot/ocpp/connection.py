@@ -57,9 +57,9 @@ CHANGES = frozenset({"BootNotification", "StatusNotification", "MeterValues",
 # and never reads its answers meets this too: its socket is not read while one of its
 # frames is handled, so TCP pushes back on it until its answers are taken.
 SEND_STALL_SECONDS = 30.0
-# How long a ping may wait for room in the socket (a silent charger's buffer is full only
-# when it reads nothing).
-PING_STALL_SECONDS = 2.0
+# How long a ping or our close frame may wait for its turn and for room in the socket (a
+# charger's buffer stays full only when it reads nothing).
+CONTROL_STALL_SECONDS = 2.0
 # How long a charger has to answer our close frame before its socket is shut (one that
 # never answers is half-open).
 CLOSE_GRACE_SECONDS = 5.0
@@ -243,11 +243,12 @@ class OcppConnection:
         if self.closed:
             return
         self.closed = True
-        if not self._send_lock.acquire(timeout=PING_STALL_SECONDS):
+        if not self._send_lock.acquire(timeout=CONTROL_STALL_SECONDS):
             self._drop()  # a send of ours is stuck: the charger reads nothing
             return
         try:
-            self.websocket.close(reason=reason, message=message)
+            self._bounded(lambda: self.websocket.close(reason=reason, message=message),
+                          CONTROL_STALL_SECONDS)
         except Exception:  # noqa: BLE001 - a half-open socket may fail to close; it is gone anyway
             log.debug("%s: closing an already broken socket", self.charge_point_id)
         finally:
@@ -277,29 +278,20 @@ class OcppConnection:
             return  # a frame of ours is on its way; the next round pings if need be
         try:
             self._pinged = True
-            self._send_bounded(self.websocket.ws.send(Ping()), PING_STALL_SECONDS)
+            ping = self.websocket.ws.send(Ping())
+            self._bounded(lambda: self.websocket.sock.sendall(ping), CONTROL_STALL_SECONDS)
         except (OSError, LocalProtocolError):
             self._drop()
         finally:
             self._send_lock.release()
 
-    def _send_bounded(self, data: bytes, seconds: float) -> None:
-        """Write ``data`` to the socket; shut it if that takes over ``seconds``."""
+    def _bounded(self, write: Callable[[], object], seconds: float) -> None:
+        """Run ``write`` (a write to the socket); shut the socket if it takes over
+        ``seconds``."""
         if not _GEVENT:
-            self.websocket.sock.sendall(data)
+            write()
             return
-        timer = _SendTimeout(seconds)
-        timer.start()
-        try:
-            self.websocket.sock.sendall(data)
-        except _SendTimeout as timeout:
-            if timeout is not timer:
-                raise
-            log.warning("%s: has not read what we sent for %.0f s; closing",
-                        self.charge_point_id, seconds)
-            self._drop()
-        finally:
-            timer.cancel()
+        self._write_within(_SendTimeout(seconds), seconds, write)
 
     def _send(self, text: str) -> None:
         self._frame_log(Direction.OUT, text)
@@ -312,18 +304,27 @@ class OcppConnection:
             timer = self._send_timer
             if timer is None:
                 timer = self._send_timer = _SendTimeout(SEND_STALL_SECONDS)
-            timer.start()
-            try:
-                self.websocket.send(text)
-            except _SendTimeout as timeout:
-                if timeout is not timer:
-                    raise
-                log.warning("%s: has not read what we sent for %.0f s; closing",
-                            self.charge_point_id, SEND_STALL_SECONDS)
-                self._drop()
-                raise StationOffline(self.charge_point_id) from None
-            finally:
-                timer.cancel()
+            if not self._write_within(timer, SEND_STALL_SECONDS,
+                                      lambda: self.websocket.send(text)):
+                raise StationOffline(self.charge_point_id)
+
+    def _write_within(self, timer: _SendTimeout, seconds: float,
+                      write: Callable[[], object]) -> bool:
+        """Run ``write`` (a write to the socket) under ``timer`` (of ``seconds``). A write
+        that stalls that long (the charger reads nothing) shuts the socket: False."""
+        timer.start()
+        try:
+            write()
+            return True
+        except _SendTimeout as timeout:
+            if timeout is not timer:
+                raise
+            log.warning("%s: has not read what we sent for %.0f s; closing",
+                        self.charge_point_id, seconds)
+            self._drop()
+            return False
+        finally:
+            timer.cancel()
 
     def _on_frame(self, text: str | bytes) -> None:
         self._frame_log(Direction.IN, _loggable(text))
