@@ -241,6 +241,18 @@ def test_a_batch_of_meter_values_reads_its_transactions_and_inserts_its_samples_
     assert energy == [1000, 1000, 1000]
 
 
+def _in_one_batch(committer: GroupCommitter, *writes) -> None:
+    """Run ``writes`` (each submits to ``committer``) in this order while the writer is
+    busy with a slow write, so that its next batch takes them all; wait for them."""
+    threads = [threading.Thread(target=committer.submit, args=(lambda _: time.sleep(0.5),))]
+    threads += [threading.Thread(target=write) for write in writes]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.1)  # queued in order
+    for thread in threads:
+        thread.join()
+
+
 def test_meter_values_after_a_stop_in_the_same_batch_leave_the_stopped_session_alone(db):
     with db.session() as session:
         registry.register_station(session, site_name="GC", charge_point_id="GC-S",
@@ -250,22 +262,15 @@ def test_meter_values_after_a_stop_in_the_same_batch_leave_the_stopped_session_a
     messages = StationMessages("GC-S", db, committer, None)
     started = messages.run_grouped(lifecycle.start_transaction, connector_id=1,
                                    id_tag="GC-TAG", meter_start=0, timestamp=utcnow())
-    stop = threading.Thread(target=committer.submit, args=(
-        lambda session: lifecycle.stop_transaction(
-            session, "GC-S", transaction_id=started.transaction_id, meter_stop=500,
-            timestamp=utcnow()),))
     # A charger that sends its last meter values without waiting for the stop's answer:
     # the batch reads the session ahead before the stop, which runs first, closes it.
-    late = threading.Thread(target=messages.record_meter_values, args=(
+    _in_one_batch(committer, lambda: committer.submit(
+        lambda session: lifecycle.stop_transaction(
+            session, "GC-S", transaction_id=started.transaction_id, meter_stop=500,
+            timestamp=utcnow())), lambda: messages.record_meter_values(
         1, started.transaction_id, [lifecycle.MeterReading(utcnow(), [
-            {"value": "2000", "measurand": "Energy.Active.Import.Register", "unit": "Wh"}])]),
-        kwargs={"station_id": station_id})
-    busy = threading.Thread(target=committer.submit, args=(lambda _: time.sleep(0.5),))
-    for thread, pause in ((busy, 0.1), (stop, 0.1), (late, 0)):
-        thread.start()
-        time.sleep(pause)
-    for thread in (busy, stop, late):
-        thread.join()
+            {"value": "2000", "measurand": "Energy.Active.Import.Register", "unit": "Wh"}])],
+        station_id=station_id))
     with db.session() as session:
         charging = session.get(ChargingSession, started.transaction_id)
         samples = session.scalar(select(func.count()).select_from(MeterSample).where(
@@ -281,16 +286,9 @@ def test_a_reconnect_and_the_old_sockets_close_in_one_batch_leave_the_station_on
                                   connectors=1, password="a-password-of-16+")
     committer = GroupCommitter(db, linger=0)
     registry.connect(committer, "GC-R", "old", "1.6")
-    # While the writer is busy, the reconnect and then the old socket's close queue up:
-    # the next batch takes both.
-    busy = threading.Thread(target=committer.submit, args=(lambda _: time.sleep(0.5),))
-    reconnect = threading.Thread(target=registry.connect, args=(committer, "GC-R", "new", "1.6"))
-    close = threading.Thread(target=registry.disconnect, args=(committer, "GC-R", "old"))
-    for thread, pause in ((busy, 0.1), (reconnect, 0.1), (close, 0)):
-        thread.start()
-        time.sleep(pause)
-    for thread in (busy, reconnect, close):
-        thread.join()
+    # The reconnect and then the old socket's close, in one batch.
+    _in_one_batch(committer, lambda: registry.connect(committer, "GC-R", "new", "1.6"),
+                  lambda: registry.disconnect(committer, "GC-R", "old"))
     with db.session() as session:
         station = registry.get_station(session, "GC-R")
         assert (station.connected, station.connection_id) == (True, "new")

@@ -79,19 +79,15 @@ class MeteredSession:
     (what :func:`~voltspot.services.charging.lifecycle.record_meter_values` reads and
     changes); :meth:`store` writes what changed."""
 
-    __slots__ = (*_METERED_COLUMNS, "_session", "_read", "_stored")
+    __slots__ = (*_METERED_COLUMNS, "_session", "_read")
 
     def __init__(self, session: Session, row: Row) -> None:
         values = dict(zip(_METERED_COLUMNS, row, strict=True))
         for name, value in values.items():
             setattr(self, name, value)
         self._session = session
-        # The row as read, which the update requires it still to be (its key aside).
+        # The row as read (or last stored), which the update requires it still to be.
         self._read = {"read_" + name: values[name] for name in _METERED_COLUMNS[1:]}
-        self._stored = self._changes()
-
-    def _changes(self) -> tuple:
-        return tuple(getattr(self, name) for name in _METERED_CHANGES)
 
     @property
     def connector(self) -> Connector | None:
@@ -104,13 +100,11 @@ class MeteredSession:
         """Write the meter fields that changed since read (or last stored), in the
         session's transaction, unless the row has changed since it was read: then write
         nothing and return False (apply the samples to the session as it is now)."""
-        values = self._changes()
-        if values == self._stored:
+        changes = {name: getattr(self, name) for name in _METERED_CHANGES}
+        if all(self._read["read_" + name] == value for name, value in changes.items()):
             return True
-        changes = dict(zip(_METERED_CHANGES, values, strict=True))
         stored = run_prepared(self._session.connection(), _STORE_METERED, {
             "metered_id": self.id, **self._read, **changes}).rowcount == 1
         if stored:
-            self._stored = values
             self._read.update({"read_" + name: value for name, value in changes.items()})
         return stored
