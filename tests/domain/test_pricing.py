@@ -456,6 +456,22 @@ def test_the_cost_never_decreases_as_readings_arrive(tariff, start, increments):
 
 @PROPERTY
 @given(tariff=tariffs, start=starts, increments=steps,
+       between=st.lists(st.integers(0, 5), min_size=1, max_size=4))
+def test_a_reading_on_the_straight_line_between_two_readings_changes_no_bill(
+        tariff, start, increments, between):
+    # Even seconds and Wh: each midpoint is exactly on the line between its neighbours.
+    points = readings(start, [(2 * seconds, 2 * energy) for seconds, energy in increments])
+    finer = list(points)
+    for index in sorted({n % len(points) for n in between}, reverse=True)[:len(points) - 1]:
+        if index == len(points) - 1:
+            continue
+        (t0, e0), (t1, e1) = points[index], points[index + 1]
+        finer.insert(index + 1, (t0 + (t1 - t0) / 2, (e0 + e1) // 2))
+    assert price_session(tariff, Usage(points=finer)) == price_session(tariff, Usage(points=points))
+
+
+@PROPERTY
+@given(tariff=tariffs, start=starts, increments=steps,
        waits=st.lists(st.integers(0, 6 * 3600), min_size=1, max_size=5))
 def test_the_cost_never_decreases_while_the_car_stays_plugged_in(tariff, start, increments,
                                                                  waits):

@@ -409,15 +409,68 @@ def _window_price(terms: TariffTerms, source: int | None, name: str) -> int:
     return getattr(terms.windows[source], name)
 
 
-def _register(points: Sequence[tuple[datetime, float]]) -> list[tuple[datetime, Fraction]]:
-    """Readings as exact Wh, never below an earlier reading."""
-    cleaned: list[tuple[datetime, Fraction]] = []
+def _register(points: Sequence[tuple[datetime, float]]) -> list[tuple[datetime, float]]:
+    """Readings never below an earlier reading (a register that went backwards is held)."""
+    held: list[tuple[datetime, float]] = []
     highest = None
     for at, reading in points:
-        value = Fraction(str(reading))
-        highest = value if highest is None else max(highest, value)
-        cleaned.append((at, highest))
-    return cleaned
+        highest = reading if highest is None else max(highest, reading)
+        held.append((at, highest))
+    return held
+
+
+def _wh(reading: float) -> Fraction:
+    """A reading as the exact Wh it was written as."""
+    return Fraction(str(reading))
+
+
+def _energy_by_source(timeline: _Timeline, points: Sequence[tuple[datetime, float]]
+                      ) -> dict[int | None, Fraction]:
+    """The register's increase under each energy price source (a window's index, ``None``
+    for the base price), interpolated at every cut a reading interval straddles.
+
+    Between two cuts the source stays the same, so the increases of consecutive intervals
+    there add up to their last reading less their first (exactly, as the sum of exact
+    differences would): only the runs' ends and the straddling intervals are computed
+    with fractions, not every reading (a live page prices hundreds of them per view)."""
+    energy_wh: dict[int | None, Fraction] = {}
+    cuts = timeline.cuts
+    run_key: int | None = None
+    run_from: float | None = None
+    run_to = 0.0
+
+    def close_run() -> None:
+        if run_from is not None:
+            energy_wh[run_key] = energy_wh.get(run_key, Fraction(0)) + _wh(run_to) - _wh(
+                run_from)
+
+    # Between two cuts the source is the same: looked up once per stretch between cuts.
+    stretch_keys: dict[int, int | None] = {}
+    readings = _register(points)
+    for (t0, e0), (t1, e1) in zip(readings, readings[1:], strict=False):
+        if e1 == e0:
+            continue
+        following_cut = bisect.bisect_right(cuts, t0)
+        if t1 == t0 or following_cut == len(cuts) or cuts[following_cut] >= t1:
+            if following_cut not in stretch_keys:
+                stretch_keys[following_cut] = timeline.sources(t0)[0]
+            key = stretch_keys[following_cut]
+            # A held register only rises, so an interval starting where the run ended
+            # means no energy passed in between: the run goes on.
+            if run_from is not None and key == run_key and e0 == run_to:
+                run_to = e1
+            else:
+                close_run()
+                run_key, run_from, run_to = key, e0, e1
+            continue
+        close_run()
+        run_from = None
+        rise, span = _wh(e1) - _wh(e0), _seconds(t1 - t0)
+        for a, b in timeline.pieces(t0, t1):
+            key = timeline.sources(a)[0]
+            energy_wh[key] = energy_wh.get(key, Fraction(0)) + rise * _seconds(b - a) / span
+    close_run()
+    return energy_wh
 
 
 def price_session(terms: TariffTerms, usage: Usage) -> Bill:
@@ -428,20 +481,7 @@ def price_session(terms: TariffTerms, usage: Usage) -> Bill:
     latest = max(usage.points[-1][0], usage.connected_until)
     timeline = _Timeline(terms, start, latest)
 
-    energy_wh: dict[int | None, Fraction] = {}
-    readings = _register(usage.points)
-    for (t0, e0), (t1, e1) in zip(readings, readings[1:], strict=False):
-        if e1 == e0:
-            continue
-        if t1 == t0:
-            key = timeline.sources(t0)[0]
-            energy_wh[key] = energy_wh.get(key, Fraction(0)) + e1 - e0
-            continue
-        span = _seconds(t1 - t0)
-        for a, b in timeline.pieces(t0, t1):
-            key = timeline.sources(a)[0]
-            share = (e1 - e0) * _seconds(b - a) / span
-            energy_wh[key] = energy_wh.get(key, Fraction(0)) + share
+    energy_wh = _energy_by_source(timeline, usage.points)
 
     time_seconds = _durations(timeline, start, time_end, dimension=1)
     idle_seconds: dict[int | None, Fraction] = {}
