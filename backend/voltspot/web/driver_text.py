@@ -9,11 +9,13 @@ Every function is also a Jinja filter of the same name (see :func:`init_driver_t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import get_day_names
 from flask import Flask
 from flask_babel import gettext as _
@@ -136,6 +138,13 @@ def price_lines(terms: TariffTerms | None) -> list[str]:
     language: per kWh, per minute, per session, idle fee, price windows, the VAT note."""
     if terms is None:
         return []
+    return list(_price_lines(terms, current_locale()))
+
+
+# The words are a function of the terms and the language alone, and a list of spots words
+# the same few tariffs on every request: each wording is made once.
+@functools.lru_cache(maxsize=4096)
+def _price_lines(terms: TariffTerms, _locale: Locale) -> tuple[str, ...]:
     currency = terms.currency
     items = []
     if terms.energy_price_per_kwh:
@@ -159,10 +168,10 @@ def price_lines(terms: TariffTerms | None) -> list[str]:
         heading = f"{window.label} ({when})" if window.label else when
         items.append(f"{heading}: {', '.join(prices)}")
     if not items:
-        return [_("Free")]
+        return (_("Free"),)
     rate = number(Decimal(terms.vat_rate_basis_points) / 100, 0, 2)
     items.append(_("incl. %(rate)s%% VAT", rate=rate))
-    return items
+    return tuple(items)
 
 
 def _prices_at(terms: TariffTerms, local: datetime) -> tuple[int, int]:
@@ -193,8 +202,15 @@ def price_now(terms: TariffTerms | None, now: datetime | None = None) -> str:
     day); "" for a tariff with one price all day. ``now`` is UTC (default: the clock)."""
     if terms is None or not terms.windows:
         return ""
+    # Worded once a minute per tariff and language (the times it names are minutes).
+    return _price_now(terms, current_locale(), (now or datetime.now(UTC)).replace(
+        second=0, microsecond=0))
+
+
+@functools.lru_cache(maxsize=4096)
+def _price_now(terms: TariffTerms, _locale: Locale, minute: datetime) -> str:
     zone = ZoneInfo(terms.timezone)
-    local = (now or datetime.now(UTC)).astimezone(zone)
+    local = minute.astimezone(zone)
     current = _prices_at(terms, local)
     # Prices change only at a window's edge: look at each edge in the next day, in order.
     edges = sorted({datetime.combine(local.date() + timedelta(days=offset), moment, zone)

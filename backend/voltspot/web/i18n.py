@@ -54,7 +54,7 @@ from babel.dates import format_date, format_time
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import NumberPattern, format_currency, format_decimal, parse_pattern
 from babel.support import NullTranslations, Translations
 from flask import Blueprint, Flask, Response, redirect, request, url_for
 from flask_babel import Babel, Domain, get_locale, get_translations
@@ -191,8 +191,15 @@ def number(value: float | Decimal, decimals: int = 0, most: int | None = None) -
     """``value`` with at least ``decimals`` and at most ``most`` (default: the same)
     decimals, in the locale's digits and separators."""
     most = decimals if most is None else most
-    pattern = "#,##0" + ("." + "0" * decimals + "#" * (most - decimals) if most else "")
-    return format_decimal(value, format=pattern, locale=current_locale())
+    return format_decimal(value, format=_number_pattern(decimals, most),
+                          locale=current_locale())
+
+
+@lru_cache(maxsize=32)
+def _number_pattern(decimals: int, most: int) -> NumberPattern:
+    # Parsed once: a list of spots formats a hundred numbers per request.
+    return parse_pattern("#,##0" + ("." + "0" * decimals + "#" * (most - decimals)
+                                    if most else ""))
 
 
 def local_time(moment: datetime | None, timezone: str = "UTC", pattern: str | None = None

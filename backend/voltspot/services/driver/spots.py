@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from voltspot.db import Database
 from voltspot.domain.availability import Availability, plug_availability, station_online
 from voltspot.domain.evse_ids import url_safe
-from voltspot.domain.pricing import TariffTerms, price_summary
+from voltspot.domain.pricing import TariffTerms
 from voltspot.domain.statuses import ConnectorType
 from voltspot.models import ChargingSession, Site, Station, Tariff, utcnow
 from voltspot.services.charging.billing import terms_of
@@ -47,10 +47,6 @@ class PlugView:
     def label(self) -> str:
         return f"Plug {self.number} · {self.connector_type} · {self.max_power_kw:g} kW"
 
-    @property
-    def price_lines(self) -> list[str]:
-        return price_summary(self.terms) if self.terms else []
-
 
 @dataclass(frozen=True)
 class SiteView:
@@ -65,7 +61,6 @@ class SiteView:
     plugs: list[PlugView]
     terms: TariffTerms | None
     distance_km: float | None = None
-    price_lines: list[str] = field(default_factory=list)
 
     @property
     def free(self) -> int:
@@ -132,8 +127,7 @@ def _site_view(site: Site, stations: list[Station], tariffs: dict[int, Tariff],
     return SiteView(id=site.id, name=site.name, address=site.address, city=site.city,
                     latitude=site.latitude, longitude=site.longitude,
                     help_phone=site.help_phone, opening_hours=site.opening_hours,
-                    plugs=plugs, terms=terms, distance_km=distance,
-                    price_lines=price_summary(terms) if terms else [])
+                    plugs=plugs, terms=terms, distance_km=distance)
 
 
 def _load_sites(session: Session, site_ids: list[int], now: datetime,
