@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from voltspot.db import Database
 from voltspot.domain.availability import Availability, plug_availability, station_online
 from voltspot.domain.evse_ids import url_safe
 from voltspot.domain.pricing import TariffTerms
 from voltspot.domain.statuses import ConnectorType
-from voltspot.models import ChargingSession, Site, Station, Tariff, utcnow
+from voltspot.models import ChargingSession, Connector, Site, Station, Tariff, utcnow
 from voltspot.services.charging.billing import terms_of
 from voltspot.services.errors import NotFound
 from voltspot.services.messages import N_
@@ -95,35 +95,41 @@ def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * radius * math.asin(math.sqrt(a))
 
 
-def claimed_connectors(session: Session, connector_pks: list[int]) -> set[int]:
-    if not connector_pks:
-        return set()
-    return set(session.scalars(select(ChargingSession.claimed_connector_pk).where(
-        ChargingSession.claimed_connector_pk.in_(connector_pks))))
+# A site with each plug (a connector with an EVSE id) and its station's state, one row per
+# plug (one row with empty plug columns for a site without plugs); ``claim_id`` is the
+# session holding the plug for a driver who has not plugged in yet.
+_SITE_PLUGS = (
+    select(Site.id, Site.name, Site.address, Site.city, Site.latitude, Site.longitude,
+           Site.help_phone, Site.opening_hours, Site.timezone,
+           Station.connected, Station.last_seen_at, Station.heartbeat_interval,
+           Connector.id.label("connector_pk"), Connector.evse_id, Connector.connector_id,
+           Connector.connector_type, Connector.max_power_w, Connector.status,
+           Connector.tethered, Connector.tariff_id, ChargingSession.id.label("claim_id"))
+    .select_from(Site)
+    .outerjoin(Station, Station.site_id == Site.id)
+    .outerjoin(Connector, (Connector.station_id == Station.id) & Connector.evse_id.is_not(None))
+    .outerjoin(ChargingSession, ChargingSession.claimed_connector_pk == Connector.id)
+    .order_by(Site.id, Station.id, Connector.connector_id))
 
 
-def _site_view(site: Site, stations: list[Station], tariffs: dict[int, Tariff],
-               claimed: set[int], now: datetime, distance: float | None = None) -> SiteView:
-    plugs = []
-    for station in stations:
-        online = station_online(station.connected, station.last_seen_at,
-                                station.heartbeat_interval, now)
-        for connector in station.connectors:
-            if connector.evse_id is None:
-                continue
-            plugs.append(PlugView(
-                connector_pk=connector.id, evse_id=connector.evse_id,
-                url_id=url_safe(connector.evse_id), number=connector.connector_id,
-                connector_type=str(connector.connector_type),
-                max_power_kw=connector.max_power_w / 1000,
-                availability=plug_availability(online, connector.status,
-                                               connector.id in claimed),
-                heard_at=station.last_seen_at,
-                tethered=connector.tethered or connector.connector_type in ALWAYS_CABLE,
-                terms=terms_of(tariffs[connector.tariff_id], site)
-                if connector.tariff_id in tariffs else None))
+def _plug_view(row, terms: TariffTerms | None, now: datetime) -> PlugView:
+    online = station_online(row.connected, row.last_seen_at, row.heartbeat_interval, now)
+    return PlugView(
+        connector_pk=row.connector_pk, evse_id=row.evse_id, url_id=url_safe(row.evse_id),
+        number=row.connector_id, connector_type=str(row.connector_type),
+        max_power_kw=row.max_power_w / 1000,
+        availability=plug_availability(online, row.status, row.claim_id is not None),
+        heard_at=row.last_seen_at,
+        tethered=row.tethered or row.connector_type in ALWAYS_CABLE, terms=terms)
+
+
+def _site_view(rows: list, terms_by_tariff: dict[int, TariffTerms], now: datetime,
+               distance: float | None) -> SiteView:
+    plugs = [_plug_view(row, terms_by_tariff.get(row.tariff_id), now)
+             for row in rows if row.connector_pk is not None]
     # The site's headline price: its first priced plug's (each plug page shows its own).
     terms = next((plug.terms for plug in plugs if plug.terms), None)
+    site = rows[0]
     return SiteView(id=site.id, name=site.name, address=site.address, city=site.city,
                     latitude=site.latitude, longitude=site.longitude,
                     help_phone=site.help_phone, opening_hours=site.opening_hours,
@@ -132,20 +138,25 @@ def _site_view(site: Site, stations: list[Station], tariffs: dict[int, Tariff],
 
 def _load_sites(session: Session, site_ids: list[int], now: datetime,
                 distances: dict[int, float] | None = None) -> list[SiteView]:
-    sites = {s.id: s for s in session.scalars(select(Site).where(Site.id.in_(site_ids)))}
-    stations = session.scalars(
-        select(Station).where(Station.site_id.in_(site_ids))
-        .options(selectinload(Station.connectors))).all()
-    by_site: dict[int, list[Station]] = {}
-    for station in stations:
-        by_site.setdefault(station.site_id, []).append(station)
-    connector_pks = [c.id for s in stations for c in s.connectors]
-    tariff_ids = {c.tariff_id for s in stations for c in s.connectors if c.tariff_id}
-    tariffs = {t.id: t for t in session.scalars(select(Tariff).where(Tariff.id.in_(tariff_ids)))}
-    claimed = claimed_connectors(session, connector_pks)
+    """The sites ``site_ids`` (those that exist, in that order) with their plugs' state
+    at ``now``: two queries, whatever the number of sites."""
+    by_site: dict[int, list] = {}
+    for row in session.execute(_SITE_PLUGS.where(Site.id.in_(site_ids))):
+        by_site.setdefault(row.id, []).append(row)
+    tariff_ids = {row.tariff_id for rows in by_site.values() for row in rows if row.tariff_id}
+    tariffs = session.scalars(select(Tariff).where(Tariff.id.in_(tariff_ids))).all() \
+        if tariff_ids else []
     distances = distances or {}
-    return [_site_view(sites[i], by_site.get(i, []), tariffs, claimed, now, distances.get(i))
-            for i in site_ids if i in sites]
+    views = []
+    for site_id in site_ids:
+        rows = by_site.get(site_id)
+        if rows is None:
+            continue
+        # A tariff's terms are read in the site's time zone.
+        terms_by_tariff = {tariff.id: terms_of(tariff, rows[0]) for tariff in tariffs
+                           if any(row.tariff_id == tariff.id for row in rows)}
+        views.append(_site_view(rows, terms_by_tariff, now, distances.get(site_id)))
+    return views
 
 
 @dataclass(frozen=True)
