@@ -29,8 +29,8 @@ The run, all on 127.0.0.1:
    up charging are the check that the split works.
 5. HTTP load, open loop: ``--rate`` requests/s (Poisson arrivals) from ``--concurrency``
    client threads for ``--seconds``: find a spot near random European points, search a
-   city, the live fragment of a session (``HX-Request: true``), a plug page. Latency is
-   counted from the moment a request was due, so a server that falls behind is not
+   city, the live fragment of a session (``HX-Request: true``, ``HX-Target: live``, as
+   the page's poll asks), a plug page. Latency is counted from the moment a request was due, so a server that falls behind is not
    flattered. Then ``--burst-seconds`` back to back from the same threads: the most it
    answers per second.
 6. The plug page's first load: its HTML and every stylesheet, script, icon and manifest it
@@ -180,7 +180,9 @@ class Workload:
                                          ("live:1h", self.live_old)) if p]
             sub, tokens = rng.choice(pools)
             token = rng.choice(tokens)
-            return Probe(sub, f"/sessions/{token}", {"HX-Request": "true"}, token)
+            # As the page's poll asks: htmx names the element it swaps (``#live``).
+            return Probe(sub, f"/sessions/{token}", {"HX-Request": "true", "HX-Target": "live"},
+                         token)
         url_id = rng.choice(self.plugs)
         return Probe("plug", f"/c/{quote(url_id)}", {}, url_id)
 
