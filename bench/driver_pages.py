@@ -30,9 +30,9 @@ The run, all on 127.0.0.1:
 5. HTTP load, open loop: ``--rate`` requests/s (Poisson arrivals) from ``--concurrency``
    client threads for ``--seconds``: find a spot near random European points, search a
    city, the live fragment of a session (``HX-Request: true``, ``HX-Target: live``, as
-   the page's poll asks), a plug page. Latency is counted from the moment a request was due, so a server that falls behind is not
-   flattered. Then ``--burst-seconds`` back to back from the same threads: the most it
-   answers per second.
+   the page's poll asks), a plug page. Latency is counted from the moment a request was
+   due, so a server that falls behind is not flattered. Then ``--burst-seconds`` back to
+   back from the same threads: the most it answers per second.
 6. The plug page's first load: its HTML and every stylesheet, script, icon and manifest it
    references (and what their CSS references), each gzip-compressed (level 6) as a proxy
    for a compressing server; images are counted as they are.
