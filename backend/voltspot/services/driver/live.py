@@ -15,7 +15,7 @@ from voltspot.domain.availability import station_online
 from voltspot.domain.meter import ENERGY_REGISTER, SOC
 from voltspot.domain.pricing import Bill, TariffTerms
 from voltspot.domain.statuses import PaymentState, SessionStatus
-from voltspot.models import ChargingSession, Connector, MeterSample, utcnow
+from voltspot.models import ChargingSession, Connector, MeterSample, Station, utcnow
 from voltspot.services.charger_control import ChargerControl
 from voltspot.services.charging import commands
 from voltspot.services.charging.billing import bill_for, frozen_terms
@@ -131,20 +131,28 @@ def _sharing(session: Session, charging: ChargingSession) -> ShareNote | None:
     return share_note_of(session, charging.id)
 
 
+# A session with its plug (the plug loaded too: the bill reads its power) and its
+# station's site and state, in one query.
+_AT_ITS_PLUG = (
+    select(ChargingSession, Connector, Station.site_id, Station.connected, Station.last_seen_at,
+           Station.heartbeat_interval)
+    .join(Connector, Connector.id == ChargingSession.connector_pk)
+    .join(Station, Station.id == Connector.station_id))
+
+
 def live_session(db: Database, token: str, remote_start_timeout: int) -> LiveSession:
     """The session behind ``token`` as the driver sees it now; raises :class:`NotFound`."""
     now = utcnow()
     with db.session() as session:
-        charging = session.scalar(select(ChargingSession).where(ChargingSession.token == token))
-        if charging is None or charging.connector_pk is None:
+        found = session.execute(_AT_ITS_PLUG.where(ChargingSession.token == token)).first()
+        if found is None:
             raise NotFound(N_("This session link is not valid. Check that you opened the whole "
                               "link."))
-        connector = session.get(Connector, charging.connector_pk)
-        site = load_site(session, connector.station.site_id)
-        plug = next(p for p in site.plugs if p.connector_pk == connector.id)
-        station = connector.station
-        online = station_online(station.connected, station.last_seen_at,
-                                station.heartbeat_interval, now)
+        charging = found.ChargingSession
+        site = load_site(session, found.site_id)
+        plug = next(p for p in site.plugs if p.connector_pk == charging.connector_pk)
+        online = station_online(found.connected, found.last_seen_at, found.heartbeat_interval,
+                                now)
         bill = bill_for(session, charging, now)
         sharing = _sharing(session, charging)
         deadline = (charging.requested_at + timedelta(seconds=remote_start_timeout)
