@@ -5,6 +5,8 @@ The same :func:`bill_for` gives the live cost while charging and the receipt at 
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -19,16 +21,29 @@ from voltspot.models import ChargingSession, MeterSample, Site, Tariff
 
 def terms_of(tariff: Tariff, site: Site | None) -> TariffTerms:
     """The tariff as pricing terms, in the site's time zone."""
+    return _terms(
+        tariff.currency, tariff.vat_rate_basis_points, tariff.energy_price_per_kwh,
+        tariff.time_price_per_minute, tariff.time_price_basis, tariff.session_fee,
+        tariff.idle_fee_per_minute, tariff.idle_grace_minutes, tariff.idle_fee_cap,
+        tariff.hold_amount, json.dumps(tariff.windows or [], sort_keys=True),
+        site.timezone if site else "UTC")
+
+
+# Terms are values: the same tariff row makes equal terms, and building them checks every
+# price. A list of spots makes dozens per request, so each is built once.
+@functools.lru_cache(maxsize=4096)
+def _terms(currency: str, vat_rate_basis_points: int, energy_price_per_kwh: int,
+           time_price_per_minute: int, time_price_basis: str, session_fee: int,
+           idle_fee_per_minute: int, idle_grace_minutes: int, idle_fee_cap: int | None,
+           hold_amount: int, windows_json: str, timezone: str) -> TariffTerms:
     return TariffTerms(
-        currency=tariff.currency, vat_rate_basis_points=tariff.vat_rate_basis_points,
-        energy_price_per_kwh=tariff.energy_price_per_kwh,
-        time_price_per_minute=tariff.time_price_per_minute,
-        time_price_basis=tariff.time_price_basis, session_fee=tariff.session_fee,
-        idle_fee_per_minute=tariff.idle_fee_per_minute,
-        idle_grace_minutes=tariff.idle_grace_minutes, idle_fee_cap=tariff.idle_fee_cap,
-        hold_amount=tariff.hold_amount,
-        windows=tuple(PriceWindow.from_dict(w) for w in tariff.windows or ()),
-        timezone=site.timezone if site else "UTC")
+        currency=currency, vat_rate_basis_points=vat_rate_basis_points,
+        energy_price_per_kwh=energy_price_per_kwh, time_price_per_minute=time_price_per_minute,
+        time_price_basis=time_price_basis, session_fee=session_fee,
+        idle_fee_per_minute=idle_fee_per_minute, idle_grace_minutes=idle_grace_minutes,
+        idle_fee_cap=idle_fee_cap, hold_amount=hold_amount,
+        windows=tuple(PriceWindow.from_dict(w) for w in json.loads(windows_json)),
+        timezone=timezone)
 
 
 def frozen_terms(charging: ChargingSession) -> TariffTerms | None:
