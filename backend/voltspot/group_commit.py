@@ -279,7 +279,7 @@ class GroupCommitter:
             rows, self._rows = self._rows, []
         writes = [pending for pending in batch if pending.write is not None]
         try:
-            with self._db.session(autoflush=False) as session:
+            with self._db.batch_session() as session:
                 self._prepare(session, writes)
                 session.info[_BATCH_ROWS] = {}
                 for pending in writes:
@@ -323,7 +323,7 @@ class GroupCommitter:
 
     def _commit_alone(self, pending: _Pending) -> None:
         try:
-            with self._db.session(autoflush=False) as session:
+            with self._db.batch_session() as session:
                 session.info[_BATCH_ROWS] = {}
                 pending.result = pending.write(session)
                 self._insert_collected(session)
@@ -336,7 +336,7 @@ class GroupCommitter:
         if not rows:
             return
         try:
-            with self._db.session(autoflush=False) as session:
+            with self._db.batch_session() as session:
                 self._insert_rows(session, rows)
         except Exception as error:
             log.error("dropped %s appended rows that could not be written: %r", len(rows), error)

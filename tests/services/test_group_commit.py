@@ -162,7 +162,7 @@ def test_a_batch_of_many_chargers_messages_reads_their_stations_in_one_query(db)
                                       connectors=1, password="a-password-of-16+")
     committer = GroupCommitter(db, linger=0.5)
     statements: list[str] = []
-    event.listen(db.engine, "before_cursor_execute",
+    event.listen(db.batch_engine, "before_cursor_execute",
                  lambda _conn, _cursor, statement, *_: statements.append(statement))
     found: dict[str, str] = {}
 
@@ -185,7 +185,7 @@ def test_a_heartbeat_marks_its_station_seen_without_reading_it(db):
         registry.register_station(session, site_name="GC", charge_point_id="GC-HB",
                                   connectors=1, password="a-password-of-16+")
     statements: list[str] = []
-    event.listen(db.engine, "before_cursor_execute",
+    event.listen(db.batch_engine, "before_cursor_execute",
                  lambda _conn, _cursor, statement, *_: statements.append(statement))
     StationMessages("GC-HB", db, GroupCommitter(db), None).record_seen()
     assert not [s for s in statements if s.lstrip().upper().startswith("SELECT")]
@@ -222,7 +222,7 @@ def test_a_batch_of_meter_values_reads_its_transactions_and_inserts_its_samples_
     with db.session() as session:
         station_ids = {cp_id: registry.get_station(session, cp_id).id for cp_id in ids}
     statements: list[str] = []
-    event.listen(db.engine, "before_cursor_execute",
+    event.listen(db.batch_engine, "before_cursor_execute",
                  lambda _conn, _cursor, statement, *_: statements.append(statement))
     reading = [lifecycle.MeterReading(utcnow(), [
         {"value": "1000", "measurand": "Energy.Active.Import.Register", "unit": "Wh"}])]
