@@ -11,7 +11,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from voltspot.domain.meter import ENERGY_REGISTER, UNKNOWN_PLUG_POWER_W, billable_points
@@ -19,8 +19,9 @@ from voltspot.domain.pricing import Bill, PriceWindow, TariffTerms, Usage, price
 from voltspot.models import ChargingSession, MeterSample, Site, Tariff
 
 
-def terms_of(tariff: Tariff, site: Site | None) -> TariffTerms:
-    """The tariff as pricing terms, in the site's time zone."""
+def terms_of(tariff: Tariff, site: Site | Row | None) -> TariffTerms:
+    """The tariff as pricing terms, in the site's time zone (``site`` may be a row with
+    the site's ``timezone`` column)."""
     return _terms(
         tariff.currency, tariff.vat_rate_basis_points, tariff.energy_price_per_kwh,
         tariff.time_price_per_minute, tariff.time_price_basis, tariff.session_fee,

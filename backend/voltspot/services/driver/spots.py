@@ -144,17 +144,17 @@ def _load_sites(session: Session, site_ids: list[int], now: datetime,
     for row in session.execute(_SITE_PLUGS.where(Site.id.in_(site_ids))):
         by_site.setdefault(row.id, []).append(row)
     tariff_ids = {row.tariff_id for rows in by_site.values() for row in rows if row.tariff_id}
-    tariffs = session.scalars(select(Tariff).where(Tariff.id.in_(tariff_ids))).all() \
-        if tariff_ids else []
+    tariffs = {tariff.id: tariff for tariff in session.scalars(
+        select(Tariff).where(Tariff.id.in_(tariff_ids)))} if tariff_ids else {}
     distances = distances or {}
     views = []
     for site_id in site_ids:
         rows = by_site.get(site_id)
         if rows is None:
             continue
-        # A tariff's terms are read in the site's time zone.
-        terms_by_tariff = {tariff.id: terms_of(tariff, rows[0]) for tariff in tariffs
-                           if any(row.tariff_id == tariff.id for row in rows)}
+        # A tariff's terms are read in the site's time zone (the row's ``timezone``).
+        terms_by_tariff = {row.tariff_id: terms_of(tariffs[row.tariff_id], rows[0])
+                           for row in rows if row.tariff_id in tariffs}
         views.append(_site_view(rows, terms_by_tariff, now, distances.get(site_id)))
     return views
 
