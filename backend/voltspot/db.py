@@ -51,11 +51,11 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20,
                            pool_pre_ping=True)
     if holding_the_loop:
         event.listen(engine, "do_connect", _connect_holding_the_loop)
-    _wait_for_postgresql_cooperatively()
+    _wait_for_postgresql_holding_briefly()
     return engine
 
 
-def _wait_for_postgresql_cooperatively() -> None:
+def _wait_for_postgresql_holding_briefly() -> None:
     """Under gevent, make psycopg wait for the server as :func:`wait_holding_briefly` does.
 
     psycopg picks how it waits when it is first imported: its C wait when ``select`` is not
