@@ -117,8 +117,9 @@ def _postgres_schema(url: str, work_dir: Path, keep: bool) -> BenchDatabase:
 
 
 def register_stations(url: str, charge_point_ids: list[str], password: str) -> None:
-    """Insert one accepted station with one connector per id, all with the same password
-    (hashed once: hashing is deliberately slow), and the id tag the chargers use."""
+    """Insert one accepted station with one declared connector per id (as an owner
+    registers them), all with the same password (hashed once: hashing is deliberately
+    slow), and the id tag the chargers use."""
     database = Database(url)
     password_hash = generate_password_hash(password)
     try:
@@ -128,7 +129,8 @@ def register_stations(url: str, charge_point_ids: list[str], password: str) -> N
             session.flush()
             stations = [Station(charge_point_id=cp_id, site_id=site.id,
                                 password_hash=password_hash,
-                                registration=Registration.ACCEPTED, max_power_w=22000)
+                                registration=Registration.ACCEPTED, max_power_w=22000,
+                                plug_count=1)
                         for cp_id in charge_point_ids]
             session.add_all(stations)
             session.flush()

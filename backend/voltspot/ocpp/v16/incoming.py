@@ -16,7 +16,7 @@ from ocpp.v16.enums import Action, DataTransferStatus, RegistrationStatus
 
 from voltspot.domain.authorization import IdTagInfo
 from voltspot.domain.clock import utcnow
-from voltspot.domain.statuses import ConnectorStatus
+from voltspot.domain.statuses import ConnectorStatus, Registration
 from voltspot.ocpp.handlers import (
     StationHandlers,
     checked_connector,
@@ -60,15 +60,20 @@ class ChargePoint16(StationHandlers):
             iccid=optional.get("iccid"), imsi=optional.get("imsi"),
             meter_type=optional.get("meter_type"),
             meter_serial_number=optional.get("meter_serial_number"))
-        registration, interval = self._messages.run_grouped(
+        booted = self._messages.run_grouped(
             stations.record_boot, info, self._settings.heartbeat_interval)
-        self._registration = registration
+        self._registration = booted.registration
+        self._plug_count_known = booted.plug_count_known
         return call_result.BootNotification(
-            current_time=format_timestamp(utcnow()), interval=interval,
-            status=RegistrationStatus(str(registration)))
+            current_time=format_timestamp(utcnow()), interval=booted.heartbeat_interval,
+            status=RegistrationStatus(str(booted.registration)))
 
     @after(Action.boot_notification)
     def after_boot_notification(self, **_: Any) -> None:
+        # A station whose plugs were declared is asked nothing: a reconnect storm's boots
+        # then cost no look-up each.
+        if self._plug_count_known or self._registration != Registration.ACCEPTED:
+            return
         # Our own call needs this socket's reader to receive its answer: run beside it.
         threading.Thread(target=self._messages.read_plug_count, daemon=True).start()
 

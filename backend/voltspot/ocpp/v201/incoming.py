@@ -101,13 +101,13 @@ class ChargePoint201(StationHandlers):
             serial_number=charging_station.get("serial_number"),
             firmware_version=charging_station.get("firmware_version"),
             iccid=modem.get("iccid"), imsi=modem.get("imsi"), boot_reason=reason)
-        registration, interval = self._messages.run_grouped(
+        booted = self._messages.run_grouped(
             stations.record_boot, info, self._settings.heartbeat_interval)
-        self._registration = registration
+        self._registration = booted.registration
         self._new_over_this_connection.clear()  # a rebooted charger may number anew
-        return call_result.BootNotification(current_time=format_timestamp(utcnow()),
-                                            interval=interval,
-                                            status=RegistrationStatusEnumType(str(registration)))
+        return call_result.BootNotification(
+            current_time=format_timestamp(utcnow()), interval=booted.heartbeat_interval,
+            status=RegistrationStatusEnumType(str(booted.registration)))
 
     @after(Action.boot_notification)
     def after_boot_notification(self, **_: Any) -> None:

@@ -382,10 +382,20 @@ class BootInfo:
     boot_reason: str | None = None  # 2.0.1: PowerUp, RemoteReset, Watchdog, ...
 
 
+@dataclass(frozen=True)
+class Booted:
+    """A boot recorded: the station's registration and the heartbeat interval to hand
+    it (its BootNotification answer), and whether it is known how many plugs it has (a
+    1.6 station that nobody declared them for is asked)."""
+
+    registration: Registration
+    heartbeat_interval: int
+    plug_count_known: bool
+
+
 def record_boot(session: Session, charge_point_id: str, info: BootInfo,
-                default_interval: int) -> tuple[Registration, int]:
-    """Store what the station says about itself; return its registration and the
-    heartbeat interval to hand it."""
+                default_interval: int) -> Booted:
+    """Store what the station says about itself."""
     station = get_station(session, charge_point_id)
     for name, value in vars(info).items():
         setattr(station, name, value)
@@ -393,7 +403,8 @@ def record_boot(session: Session, charge_point_id: str, info: BootInfo,
     station.last_boot_at = now
     station.last_seen_at = now
     station.heartbeat_interval = station.heartbeat_interval or default_interval
-    return station.registration, station.heartbeat_interval
+    return Booted(station.registration, station.heartbeat_interval,
+                  station.plug_count is not None)
 
 
 def registration_of(session: Session, charge_point_id: str) -> Registration:
