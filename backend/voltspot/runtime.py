@@ -40,6 +40,7 @@ from voltspot.services.payments.reconcile import reconcile
 from voltspot.services.roaming.identity import Identity
 from voltspot.services.roaming.jobs import roaming_loop
 from voltspot.services.stations.presence import sweep_gone
+from voltspot.services.stations.registry import SignInDetails
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ class Runtime:
         self.cluster.close_stale_with(self._close_stale)
         # Chargers at the door, counted across the installation's processes.
         self.station_throttles = station_throttles(self.cluster.node)
+        self.sign_in_details = SignInDetails(self.db)
         # Every command goes through the cluster: to this process's socket, or over Redis
         # to the process holding it.
         self.control = self.cluster.control

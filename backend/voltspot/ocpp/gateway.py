@@ -46,6 +46,7 @@ class Process(Protocol):
     control: ChargerControl
     cluster: Cluster
     station_throttles: stations.StationThrottles
+    sign_in_details: stations.SignInDetails
 
     def log_frame(self, charge_point_id: str, direction: Direction, frame: str) -> None: ...
 
@@ -76,7 +77,8 @@ def authenticate() -> Response | None:
         admission = stations.admit(process.db, charge_point_id, password,
                                    accept_unknown=process.settings.accept_unknown_stations,
                                    max_pending=process.settings.max_pending_stations,
-                                   throttles=process.station_throttles)
+                                   throttles=process.station_throttles,
+                                   details=process.sign_in_details)
     except InvalidInput as error:
         return _refuse(charge_point_id, str(error))
     if admission.access == stations.Access.THROTTLED:

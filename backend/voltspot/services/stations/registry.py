@@ -16,9 +16,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from voltspot.batched_lookup import BatchedLookup
 from voltspot.db import Database, run_prepared
 from voltspot.domain.evse_ids import make_evse_id
 from voltspot.domain.statuses import ConnectorStatus, Registration
@@ -235,9 +236,35 @@ class Admission:
     retry_after: int = 0
 
 
+class SignInDetails:
+    """What a connecting charger's station is checked against (password hash,
+    registration, preferred OCPP version), read for many stations in one query: the
+    handshakes of a reconnect storm would each take a connection and a transaction for
+    one row. The application keeps one per process (:func:`admit`'s ``details``)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._lookup: BatchedLookup[str, Row] = BatchedLookup(self._read)
+
+    def of(self, charge_point_id: str) -> Row | None:
+        """The station's details; None when no station has ``charge_point_id``."""
+        return self._lookup.get(charge_point_id)
+
+    def _read(self, charge_point_ids: list[str]) -> dict[str, Row]:
+        with self._db.session() as session:
+            return {row.charge_point_id: row
+                    for row in session.execute(_SIGN_IN_DETAILS, {"ids": charge_point_ids})}
+
+
+_SIGN_IN_DETAILS = select(Station.charge_point_id, Station.password_hash,
+                          Station.registration, Station.ocpp_version_preferred).where(
+    Station.charge_point_id.in_(bindparam("ids", expanding=True)))
+
+
 def admit(db: Database, charge_point_id: str, password: str | None, *,
           accept_unknown: bool, max_pending: int = 50,
-          throttles: StationThrottles = _PROCESS_THROTTLES) -> Admission:
+          throttles: StationThrottles = _PROCESS_THROTTLES,
+          details: SignInDetails | None = None) -> Admission:
     """Decide whether a charger may open its OCPP connection (Security Profile 1), and
     which version its station speaks when offered several.
 
@@ -246,23 +273,21 @@ def admit(db: Database, charge_point_id: str, password: str | None, *,
     minute), and the password it used becomes its password. An unknown id and a wrong
     password take the same time. After repeated failures for one station id its next tries
     are refused as THROTTLED for a growing while, without checking (``throttles`` keeps
-    the counts: the application's, shared across its processes). Raises
+    the counts: the application's, shared across its processes). ``details`` reads the
+    station (the application's, shared by the process's handshakes). Raises
     :class:`InvalidInput` for an unknown id no charger could use."""
     now = time.monotonic()
     failures = throttles.auth_failures
     wait = failures.retry_after(charge_point_id, now)
     if wait:
         return Admission(Access.THROTTLED, None, wait)
-    with db.session() as session:
-        # One query; the slow password check comes after, holding no connection.
-        station = session.execute(select(
-            Station.password_hash, Station.registration, Station.ocpp_version_preferred)
-            .where(Station.charge_point_id == charge_point_id)).first()
-        if station is None:
+    # Read holding no connection during the slow password check that follows.
+    station = (details or SignInDetails(db)).of(charge_point_id)
+    if station is None:
+        with db.session() as session:
             admission = _unknown(session, charge_point_id, password,
                                  accept_unknown=accept_unknown, max_pending=max_pending,
                                  new_pending=throttles.new_pending)
-    if station is None:
         if admission.access == Access.UNKNOWN:
             # As long as a wrong password takes, so the answer's time tells nothing.
             _verified.matches(_TIMING_HASH, password or "")
