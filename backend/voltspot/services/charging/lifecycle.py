@@ -178,7 +178,21 @@ def authorize(session: Session, charge_point_id: str, id_tag: str) -> IdTagInfo:
 
 def _card(session: Session, id_tag: str) -> IdToken | None:
     # Cards are stored in capitals; OCPP idTags are case-insensitive.
-    return session.scalar(select(IdToken).where(IdToken.id_tag == id_tag.strip().upper()))
+    tag = id_tag.strip().upper()
+    found = session.info.setdefault(_CARDS_FOUND, {})
+    card = found.get(tag)
+    if card is None:
+        card = session.scalar(select(IdToken).where(IdToken.id_tag == tag))
+        if card is not None:
+            found[tag] = card
+    return card
+
+
+# The cards ``_card`` found in a session, by tag: a StartTransaction asks up to three
+# times, and a group-commit batch's starts often share a card (a fleet's). Kept as the
+# session's own objects, so what the session changes on a card shows; a tag not found is
+# asked again (a card may be added to the session meanwhile).
+_CARDS_FOUND = "voltspot.lifecycle.cards_found"
 
 
 def starting_session(session: Session, station: Station, id_tag: str,
