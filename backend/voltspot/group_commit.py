@@ -157,6 +157,15 @@ class _Pending:
         self.error: BaseException | None = None
 
 
+class _WriteRaised(Exception):
+    """A write of a batch raised ``error``."""
+
+    def __init__(self, pending: _Pending, error: Exception) -> None:
+        super().__init__("a write of the batch raised")
+        self.pending = pending
+        self.error = error
+
+
 class GroupCommitter:
     """Apply writes in batches of at most ``max_batch``; under gevent the writer is a
     greenlet (``threading`` is patched), elsewhere a thread.
@@ -279,24 +288,51 @@ class GroupCommitter:
             rows, self._rows = self._rows, []
         writes = [pending for pending in batch if pending.write is not None]
         try:
-            with self._db.batch_session() as session:
-                self._prepare(session, writes)
-                session.info[_BATCH_ROWS] = {}
-                for pending in writes:
-                    pending.result = pending.write(session)
-                self._insert_collected(session)
-                self._insert_rows(session, rows)
+            self._commit_together(writes, rows)
+        except _WriteRaised as raised:
+            # The others commit together without it, then it runs alone: its error may
+            # have come from what an earlier write left in the session. A transaction
+            # per write would cost a storm's whole batch for one charger's bad frame.
+            others = [pending for pending in writes if pending is not raised.pending]
+            if not others and not rows:
+                self._fail(raised.pending, raised.error)
+                return
+            try:
+                self._commit_together(others, rows)
+            except Exception:
+                self._commit_each_alone(others, rows)
+            self._commit_alone(raised.pending)
         except Exception as error:
-            # Find the culprit: each write alone, then the appended rows on their own.
             if len(writes) == 1 and not rows:
                 self._fail(writes[0], error)
-            else:
-                for pending in writes:
-                    self._commit_alone(pending)
-            self._insert_alone(rows)
-            return
+                return
+            self._commit_each_alone(writes, rows)
+
+    def _commit_together(self, writes: list[_Pending], rows: list[tuple[type[Base],
+                                                                       dict[str, Any]]]
+                         ) -> None:
+        """Commit ``writes`` and ``rows`` in one transaction and tell the writers; raises
+        :class:`_WriteRaised` when a write raised, else what the commit raised."""
+        with self._db.batch_session() as session:
+            self._prepare(session, writes)
+            session.info[_BATCH_ROWS] = {}
+            for pending in writes:
+                try:
+                    pending.result = pending.write(session)
+                except Exception as error:
+                    raise _WriteRaised(pending, error) from error
+            self._insert_collected(session)
+            self._insert_rows(session, rows)
         for pending in writes:
             pending.done.set()
+
+    def _commit_each_alone(self, writes: list[_Pending],
+                           rows: list[tuple[type[Base], dict[str, Any]]]) -> None:
+        """Find the culprit of a failed commit: each write alone, then the appended rows
+        on their own."""
+        for pending in writes:
+            self._commit_alone(pending)
+        self._insert_alone(rows)
 
     @staticmethod
     def _prepare(session: Session, writes: list[_Pending]) -> None:

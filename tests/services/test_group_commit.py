@@ -59,6 +59,38 @@ def test_a_failing_write_raises_to_its_caller_and_the_others_in_its_batch_commit
     assert _frames(db, "GC-2") == 9
 
 
+def test_a_write_that_raises_costs_its_batch_one_more_transaction_not_one_each(db):
+    committer = GroupCommitter(db, linger=0.5)
+    sessions: list[object] = []
+    results: dict[int, object] = {}
+
+    def write(n):
+        def apply(session):
+            sessions.append(session)
+            if n == 3:
+                raise ValueError("a charger's bad frame")
+            session.add(OcppFrame(charge_point_id="GC-7", direction="in", frame=str(n)))
+            return n
+        return apply
+
+    def run(n):
+        try:
+            results[n] = committer.submit(write(n))
+        except ValueError as error:
+            results[n] = error
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert isinstance(results.pop(3), ValueError)
+    assert results == {n: n for n in range(8) if n != 3}
+    assert _frames(db, "GC-7") == 7
+    # The batch, the others again without it, and the failing write alone.
+    assert len(set(map(id, sessions))) == 3
+
+
 def test_a_write_error_reaches_the_caller_unchanged(db):
     committer = GroupCommitter(db)
 

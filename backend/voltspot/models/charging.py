@@ -56,6 +56,13 @@ class ChargingSession(Base):
                                     "('authorising', 'held', 'to_settle', 'to_release')")),
         UniqueConstraint("station_id", "charger_transaction_id",
                          name="uq_charging_sessions_station_charger_transaction"),
+        # The sessions open on a plug, which every status and start looks for (migration
+        # 0023): it matches those queries so exactly that the planner takes it even
+        # without statistics (a reconnect storm fills the table faster than they come),
+        # where it took the open sessions by start time and read all of them.
+        Index("ix_charging_sessions_open_plug", "station_id", "connector_id",
+              postgresql_where=text("stopped_at IS NULL"),
+              sqlite_where=text("stopped_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
