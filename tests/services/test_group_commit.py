@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, func, select
@@ -271,6 +272,43 @@ def test_a_batch_of_meter_values_reads_its_transactions_and_inserts_its_samples_
         energy = session.scalars(select(ChargingSession.energy_wh).where(
             ChargingSession.id.in_([r.transaction_id for r in started.values()]))).all()
     assert energy == [1000, 1000, 1000]
+
+
+def test_a_batch_of_starts_reads_its_stations_open_sessions_in_one_query(db):
+    ids = [f"GC-O{n}" for n in range(3)]
+    with db.session() as session:
+        for charge_point_id in ids:
+            registry.register_station(session, site_name="GC", charge_point_id=charge_point_id,
+                                      connectors=1, password="a-password-of-16+")
+    # The first station's last transaction never stopped (its stop was lost).
+    lost = StationMessages(ids[0], db, GroupCommitter(db), None).run_grouped(
+        lifecycle.start_transaction, connector_id=1, id_tag="GC-TAG", meter_start=0,
+        timestamp=utcnow() - timedelta(hours=1))
+    committer = GroupCommitter(db, linger=0.5)
+    statements: list[str] = []
+    event.listen(db.batch_engine, "before_cursor_execute",
+                 lambda _conn, _cursor, statement, *_: statements.append(statement))
+    started: dict[str, lifecycle.StartResult] = {}
+
+    def start(charge_point_id: str) -> None:
+        started[charge_point_id] = StationMessages(
+            charge_point_id, db, committer, None).run_grouped(
+            lifecycle.start_transaction, connector_id=1, id_tag="GC-TAG", meter_start=100,
+            timestamp=utcnow())
+
+    threads = [threading.Thread(target=start, args=(cp_id,)) for cp_id in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # The read-ahead, then each start's check that it is no repeat of one recorded.
+    assert len([s for s in statements if "FROM charging_sessions" in s]) == 1 + len(ids)
+    with db.session() as session:
+        superseded = session.get(ChargingSession, lost.transaction_id)
+        open_ones = session.scalars(select(ChargingSession.transaction_id).join(Station).where(
+            Station.charge_point_id.in_(ids), ChargingSession.stopped_at.is_(None))).all()
+    assert superseded.stop_reason == "SupersededByNewTransaction"
+    assert sorted(open_ones) == sorted(result.transaction_id for result in started.values())
 
 
 def _in_one_batch(committer: GroupCommitter, *writes) -> None:

@@ -56,10 +56,12 @@ class StationMessages:
     def run_grouped(self, use_case: UseCase[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Like :meth:`run`, in the group-commit writer's next batch: returns once that
         batch is committed (see :class:`~voltspot.group_commit.GroupCommitter`). The
-        batch reads the stations of all its chargers (connectors, site) in one query."""
+        batch reads the stations of all its chargers (connectors, site) and their open
+        sessions in one query each (see
+        :func:`~voltspot.services.charging.lifecycle.load_open_sessions`)."""
         def write(session: Session) -> T:
             return use_case(session, self.charge_point_id, *args, **kwargs)
-        return self._committer.submit(write, prepare=stations.load_stations,
+        return self._committer.submit(write, prepare=lifecycle.load_open_sessions,
                                       key=self.charge_point_id)
 
     def record_seen(self) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from voltspot.domain.authorization import IdTagInfo, card_status
@@ -51,7 +51,7 @@ from voltspot.services.charging.billing import bill_as_json, bill_for, plug_powe
 from voltspot.services.charging.metered import MeteredSession, metered_session
 from voltspot.services.messages import N_
 from voltspot.services.reports.totals import count_closed_session, uncount_closed_session
-from voltspot.services.stations.registry import get_station
+from voltspot.services.stations.registry import find_station, get_station, load_stations
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,52 @@ def new_session(session: Session, *, status: SessionStatus,
                                payment_state=check_payment(None, payment_state),
                                **{"token": new_session_token(), **fields})
     session.add(charging)
+    read_ahead = _read_ahead(session, charging.station_id)
+    if read_ahead is not None:
+        read_ahead.append(charging)
     return charging
+
+
+# Where :func:`load_open_sessions` leaves what it read, in ``session.info``: by station
+# id, the station's sessions that are open or wait for their transaction, and those
+# added since in the session (see ``new_session``).
+_OPEN_BY_STATION = "voltspot.lifecycle.open_by_station"
+
+
+def load_open_sessions(session: Session, charge_point_ids: list[str]) -> None:
+    """Read the stations (as :func:`~voltspot.services.stations.registry.load_stations`
+    does) and their sessions that are open or wait for their transaction, in one query,
+    for :func:`running_on`, :func:`starting_session` and a start's look for the stale
+    transactions it closes to find without a query each: a group-commit batch's
+    read-ahead for its chargers' statuses and starts (on PostgreSQL each query is a
+    round trip, and a reconnect storm's starts paid three)."""
+    load_stations(session, charge_point_ids)
+    by_station = session.info.setdefault(_OPEN_BY_STATION, {})
+    wanted = []
+    for charge_point_id in charge_point_ids:
+        station = find_station(session, charge_point_id)
+        if station is not None and station.id not in by_station:
+            by_station[station.id] = []
+            wanted.append(station.id)
+    if wanted:
+        for charging in session.scalars(_OPEN_OR_WAITING, {"ids": wanted}):
+            by_station[charging.station_id].append(charging)
+
+
+# Built once: a superset of what each reader of the read-ahead asks for, which filters it.
+_OPEN_OR_WAITING = select(ChargingSession).where(
+    ChargingSession.station_id.in_(bindparam("ids", expanding=True)),
+    or_(ChargingSession.stopped_at.is_(None),
+        and_(ChargingSession.transaction_id.is_(None),
+             ChargingSession.status.in_([SessionStatus.STARTING, SessionStatus.AUTHORISED]))))
+
+
+def _read_ahead(session: Session, station_id: int | None) -> list[ChargingSession] | None:
+    """The sessions :func:`load_open_sessions` read for the station (with those added
+    since), as they are now in the session; None when it did not read them."""
+    if station_id is None:
+        return None
+    return session.info.get(_OPEN_BY_STATION, {}).get(station_id)
 
 
 def _move(charging: ChargingSession, status: SessionStatus) -> None:
@@ -198,12 +243,18 @@ _CARDS_FOUND = "voltspot.lifecycle.cards_found"
 def starting_session(session: Session, station: Station, id_tag: str,
                       connector_id: int | None) -> ChargingSession | None:
     """A session we asked this station to start for ``id_tag`` that has no transaction yet."""
-    query = select(ChargingSession).where(
-        ChargingSession.station_id == station.id,
-        ChargingSession.id_tag == id_tag,
-        ChargingSession.status.in_([SessionStatus.STARTING, SessionStatus.AUTHORISED]),
-        ChargingSession.transaction_id.is_(None))
-    candidates = list(session.scalars(query.order_by(ChargingSession.id)))
+    read_ahead = _read_ahead(session, station.id)
+    if read_ahead is not None:
+        candidates = sorted(
+            (charging for charging in read_ahead if charging.id_tag == id_tag
+             and charging.status in (SessionStatus.STARTING, SessionStatus.AUTHORISED)
+             and charging.transaction_id is None), key=_by_id)
+    else:
+        candidates = list(session.scalars(select(ChargingSession).where(
+            ChargingSession.station_id == station.id,
+            ChargingSession.id_tag == id_tag,
+            ChargingSession.status.in_([SessionStatus.STARTING, SessionStatus.AUTHORISED]),
+            ChargingSession.transaction_id.is_(None)).order_by(ChargingSession.id)))
     for candidate in candidates:
         if connector_id is None or candidate.connector_id in (None, connector_id):
             return candidate
@@ -313,13 +364,21 @@ def assign_connector(session: Session, station: Station, charging: ChargingSessi
     connector = _connector(station, connector_id)
     charging.connector_id = connector_id
     charging.connector_pk = connector.id if connector else None
-    for stale in session.scalars(select(ChargingSession).where(
+    read_ahead = _read_ahead(session, station.id)
+    if read_ahead is not None:
+        stales = [other for other in read_ahead if other.connector_id == connector_id
+                  and other is not charging and other.transaction_id is not None
+                  and other.stopped_at is None and other.started_at is not None
+                  and other.started_at < at]
+    else:
+        stales = list(session.scalars(select(ChargingSession).where(
             ChargingSession.station_id == station.id,
             ChargingSession.connector_id == connector_id,
             ChargingSession.id != charging.id,
             ChargingSession.transaction_id.is_not(None),
             ChargingSession.stopped_at.is_(None),
-            ChargingSession.started_at < at)):
+            ChargingSession.started_at < at)))
+    for stale in stales:
         _close(stale, stale.max_register_wh, stale.last_sample_at or at,
                "SupersededByNewTransaction", session)
     if charging.status.has_transaction:
@@ -632,11 +691,22 @@ def running_on(session: Session, station_id: int, connector_id: int
                ) -> ChargingSession | None:
     """The transaction running on the station's connector, if any (the newest, should a
     lost stop have left an older one open)."""
+    read_ahead = _read_ahead(session, station_id)
+    if read_ahead is not None:
+        return max((charging for charging in read_ahead
+                    if charging.connector_id == connector_id
+                    and charging.transaction_id is not None and charging.stopped_at is None),
+                   key=_by_id, default=None)
     return session.scalar(select(ChargingSession).where(
         ChargingSession.station_id == station_id,
         ChargingSession.connector_id == connector_id,
         ChargingSession.transaction_id.is_not(None),
         ChargingSession.stopped_at.is_(None)).order_by(ChargingSession.id.desc()).limit(1))
+
+
+def _by_id(charging: ChargingSession) -> tuple[bool, int]:
+    # As the database orders them; one not yet flushed (no id) comes last.
+    return (charging.id is None, charging.id or 0)
 
 
 def connector_status_changed(session: Session, charge_point_id: str, connector_id: int,

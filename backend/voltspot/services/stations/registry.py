@@ -50,13 +50,14 @@ _LOADED = "voltspot.stations"
 def get_station(session: Session, charge_point_id: str) -> Station:
     """The station with ``charge_point_id``; raises :class:`NotFound`. A station read
     ahead into this session by :func:`load_stations` costs no query."""
-    station = _find_station(session, charge_point_id)
+    station = find_station(session, charge_point_id)
     if station is None:
         raise NotFound(f"no station with charge point id {charge_point_id!r}")
     return station
 
 
-def _find_station(session: Session, charge_point_id: str) -> Station | None:
+def find_station(session: Session, charge_point_id: str) -> Station | None:
+    """The station with ``charge_point_id``, or None (as :func:`get_station`)."""
     station = session.info.get(_LOADED, {}).get(charge_point_id)
     if station is None:
         station = session.scalar(select(Station).where(
