@@ -58,6 +58,18 @@ def test_a_lone_key_is_fetched_at_once_on_its_own():
     assert source.calls == [["A"]]
 
 
+def test_keys_asked_within_the_linger_join_the_first_fetch():
+    source = Source({"A": 1, "B": 2})
+    lookup = BatchedLookup(source.fetch, linger=0.5)
+    answers, threads = _ask_in_threads(lookup, ["A"])
+    assert eventually(lambda: lookup.keys_waiting == 1)
+    more, more_threads = _ask_in_threads(lookup, ["B"])
+    for thread in threads + more_threads:
+        thread.join(5)
+    assert source.calls == [["A", "B"]]
+    assert {**answers, **more} == {"A": 1, "B": 2}
+
+
 def test_a_key_nothing_was_found_for_is_answered_none():
     source = Source({"A": 1})
     assert BatchedLookup(source.fetch).get("B") is None
