@@ -343,7 +343,8 @@ def begin_transaction(session: Session, station: Station, *, connector_id: int |
     charging.charger_started_at = timestamp
     charging.meter_start_wh = meter_start_wh
     charging.max_register_wh = meter_start_wh
-    session.flush()
+    if charging.id is None:
+        _number(session, charging)
     charging.transaction_id = charging.id
     if connector_id is not None:
         assign_connector(session, station, charging, connector_id, timestamp)
@@ -354,6 +355,27 @@ def begin_transaction(session: Session, station: Station, *, connector_id: int |
         log.warning("%s: transaction %s started with %s tag %r", station.charge_point_id,
                     charging.transaction_id, id_tag_info.status, id_tag)
     return charging
+
+
+def _number(session: Session, charging: ChargingSession) -> None:
+    """Give a new session its id (a charger's transaction id is its session's). On
+    PostgreSQL from the table's sequence, so that the session is inserted once, with
+    all a start sets on it, among the batch's other inserts: flushing it to learn the id
+    cost an INSERT and then an UPDATE, a round trip each. SQLite runs in-process: the
+    flush costs no round trip."""
+    if session.get_bind().dialect.name != "postgresql":
+        session.flush()
+        return
+    charging.id = session.scalar(_NEXT_SESSION_ID)
+    # What the insert would fill in is read before it (energy_wh, created_at …).
+    for column in ChargingSession.__table__.columns:
+        default = column.default
+        if default is not None and getattr(charging, column.key) is None:
+            setattr(charging, column.key,
+                    default.arg(None) if default.is_callable else default.arg)
+
+
+_NEXT_SESSION_ID = select(func.nextval(func.pg_get_serial_sequence("charging_sessions", "id")))
 
 
 def assign_connector(session: Session, station: Station, charging: ChargingSession,

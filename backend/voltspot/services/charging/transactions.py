@@ -123,6 +123,7 @@ def record_transaction_event(session: Session, charge_point_id: str,
             meter_start_wh=_begin_register(event), joins=asked,
             authorised=id_tag is not None or event.id_token_type in _CHARGER_DECIDED)
         charging_session.charger_transaction_id = event.charger_transaction_id
+        session.flush()  # the event's meter values find the session by its key
         if event.event_type != "Started":
             log.warning("%s: %s event for transaction %s whose start we never saw; "
                         "recorded from here", charge_point_id, event.event_type,
