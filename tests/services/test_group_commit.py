@@ -22,6 +22,25 @@ def _frames(db, charge_point_id):
             OcppFrame.charge_point_id == charge_point_id))
 
 
+def _submit_together(committer: GroupCommitter, writes) -> dict[int, object]:
+    """Submit ``writes`` from a thread each, at once; what each returned or raised, by
+    its place in ``writes``."""
+    results: dict[int, object] = {}
+
+    def run(n, write):
+        try:
+            results[n] = committer.submit(write)
+        except Exception as error:  # noqa: BLE001 - the test inspects it
+            results[n] = error
+
+    threads = [threading.Thread(target=run, args=(n, write)) for n, write in enumerate(writes)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
 def test_submitted_writes_are_committed_before_submit_returns(db):
     committer = GroupCommitter(db)
     committer.submit(lambda s: s.add(OcppFrame(charge_point_id="GC-1", direction="in",
@@ -30,9 +49,6 @@ def test_submitted_writes_are_committed_before_submit_returns(db):
 
 
 def test_a_failing_write_raises_to_its_caller_and_the_others_in_its_batch_commit(db):
-    committer = GroupCommitter(db)
-    results: dict[int, object] = {}
-
     def good(n):
         def write(session):
             session.add(OcppFrame(charge_point_id="GC-2", direction="in", frame=str(n)))
@@ -43,27 +59,15 @@ def test_a_failing_write_raises_to_its_caller_and_the_others_in_its_batch_commit
         session.add(OcppFrame(charge_point_id="GC-2", direction="in", frame=None))
         session.flush()
 
-    def run(n, write):
-        try:
-            results[n] = committer.submit(write)
-        except Exception as error:  # noqa: BLE001 - the test inspects it
-            results[n] = error
-
-    threads = [threading.Thread(target=run, args=(n, bad if n == 5 else good(n)))
-               for n in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = _submit_together(GroupCommitter(db),
+                               [bad if n == 5 else good(n) for n in range(10)])
     assert isinstance(results.pop(5), Exception)
     assert results == {n: n for n in range(10) if n != 5}
     assert _frames(db, "GC-2") == 9
 
 
 def test_a_write_that_raises_costs_its_batch_one_more_transaction_not_one_each(db):
-    committer = GroupCommitter(db, linger=0.5)
     sessions: list[object] = []
-    results: dict[int, object] = {}
 
     def write(n):
         def apply(session):
@@ -74,17 +78,7 @@ def test_a_write_that_raises_costs_its_batch_one_more_transaction_not_one_each(d
             return n
         return apply
 
-    def run(n):
-        try:
-            results[n] = committer.submit(write(n))
-        except ValueError as error:
-            results[n] = error
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = _submit_together(GroupCommitter(db, linger=0.5), [write(n) for n in range(8)])
     assert isinstance(results.pop(3), ValueError)
     assert results == {n: n for n in range(8) if n != 3}
     assert _frames(db, "GC-7") == 7

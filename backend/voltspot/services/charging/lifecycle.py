@@ -368,14 +368,15 @@ def _number(session: Session, charging: ChargingSession) -> None:
         return
     charging.id = session.scalar(_NEXT_SESSION_ID)
     # What the insert would fill in is read before it (energy_wh, created_at …).
-    for column in ChargingSession.__table__.columns:
-        default = column.default
-        if default is not None and getattr(charging, column.key) is None:
-            setattr(charging, column.key,
-                    default.arg(None) if default.is_callable else default.arg)
+    for key, default in _SESSION_DEFAULTS:
+        if getattr(charging, key) is None:
+            setattr(charging, key, default.arg(None) if default.is_callable else default.arg)
 
 
 _NEXT_SESSION_ID = select(func.nextval(func.pg_get_serial_sequence("charging_sessions", "id")))
+_SESSION_DEFAULTS = tuple((column.key, column.default)
+                          for column in ChargingSession.__table__.columns
+                          if column.default is not None)
 
 
 def assign_connector(session: Session, station: Station, charging: ChargingSession,
