@@ -42,6 +42,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+# How long a PostgreSQL connection serves before it is replaced. A server process keeps
+# the plans it made for its connection's life, among them its foreign-key checks', and
+# one made while a table was nearly empty scans the whole table once it is not: after a
+# reconnect storm had filled charging_sessions, each meter sample's check read all the
+# sessions (0.5 ms a row; a batch's insert held the writer 20-30 ms) until an ANALYZE,
+# which autovacuum runs only where it is on and only when it comes round.
+PLAN_REFRESH_SECONDS = 60
+
+
 def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20,
                 holding_the_loop: bool = False) -> Engine:
     """An engine for ``url``; SQLite files get WAL mode and their folder is created.
@@ -57,7 +66,7 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20,
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow,
-                           pool_pre_ping=True)
+                           pool_pre_ping=True, pool_recycle=PLAN_REFRESH_SECONDS)
     if holding_the_loop:
         event.listen(engine, "do_connect", _connect_holding_the_loop)
     _wait_for_postgresql_holding_briefly()
