@@ -2,8 +2,9 @@
 keeps the loop (and the pooled connection is free again at once), a slow one lets the
 process's other sockets and pages run, however the process came to import psycopg
 (``voltspot serve`` checks the database in the gunicorn master before the workers fork
-and gevent patches them). The group-commit writer's waits hold the loop throughout: every
-charger's answer waits on its commits."""
+and gevent patches them). A periodic job's waits let others run at once: nobody waits on
+it. The group-commit writer's connections hold the loop throughout, so the writer runs
+its batches in a native thread of their own: the loop serves everyone else meanwhile."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ with master.engine.connect() as connection:
 from gevent import monkey
 monkey.patch_all()
 import gevent
+from voltspot.group_commit import GroupCommitter
 
 db.HOLD_SECONDS = hold_seconds
 worker = db.Database(url)
@@ -39,13 +41,27 @@ def tick():
         ticks.append(None)
         gevent.sleep(0.01)
 
-gevent.spawn(tick)
-unit_of_work = worker.batch_session if sys.argv[4] == "batch" else worker.session
-with unit_of_work() as session:
-    gevent.sleep(0.05)
-    before = len(ticks)
+def sleep_in_the_server(session):
     session.execute(text("SELECT pg_sleep(:seconds)"), {"seconds": sleep_seconds})
+
+def ticks_while(wait):
+    before = len(ticks)
+    wait()
     print(len(ticks) - before)
+
+gevent.spawn(tick)
+gevent.sleep(0.05)
+mode = sys.argv[4]
+if mode == "committer":
+    committer = GroupCommitter(worker, linger=0.0)
+    committer.submit(lambda session: None)  # the writer and its thread are up
+    ticks_while(lambda: committer.submit(sleep_in_the_server))
+elif mode == "background":
+    with db.background_waits(), worker.session() as session:
+        ticks_while(lambda: sleep_in_the_server(session))
+else:
+    with (worker.batch_session if mode == "batch" else worker.session)() as session:
+        ticks_while(lambda: sleep_in_the_server(session))
 """
 
 
@@ -72,3 +88,15 @@ def test_a_query_answered_within_the_hold_lets_no_other_greenlet_run(database_ur
 def test_the_group_commit_writer_holds_the_loop_however_slow_postgresql_is(
         database_url: str):
     assert _ticks_while_a_query_sleeps(database_url, 0.3, hold=0.01, unit_of_work="batch") == 0
+
+
+def test_a_periodic_job_s_wait_lets_other_greenlets_run_at_once(database_url: str):
+    # Holding for 2 s would allow no tick in the 0.3 s the query sleeps.
+    assert _ticks_while_a_query_sleeps(database_url, 0.3, hold=2.0,
+                                       unit_of_work="background") >= 15
+
+
+def test_other_greenlets_run_while_the_group_commit_writer_waits_for_postgresql(
+        database_url: str):
+    assert _ticks_while_a_query_sleeps(database_url, 0.3, hold=2.0,
+                                       unit_of_work="committer") >= 15

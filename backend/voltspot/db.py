@@ -8,6 +8,7 @@ and never commit on their own.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import select
 import sys
@@ -97,11 +98,30 @@ def _wait_for_postgresql_holding_briefly() -> None:
 HOLD_SECONDS = 0.1
 
 
+# Set in work nobody waits on (the periodic jobs): see background_waits.
+_WAITING_IN_BACKGROUND: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "voltspot_waiting_in_background", default=False)
+
+
+@contextlib.contextmanager
+def background_waits() -> Iterator[None]:
+    """In this block (work nobody waits on: a periodic job), each wait for PostgreSQL
+    lets other greenlets run at once instead of holding the loop for
+    :data:`HOLD_SECONDS`: the frame-log trim of a 10,000-charger fleet held it 100 ms
+    every 16 s, and every charger answer due meanwhile waited with it."""
+    token = _WAITING_IN_BACKGROUND.set(True)
+    try:
+        yield
+    finally:
+        _WAITING_IN_BACKGROUND.reset(token)
+
+
 def wait_holding_briefly(gen, fileno: int, interval: float | None = 0.1,
                          timeout: float | None = None):
     """psycopg's wait for a query (``gen`` yields what it waits for, a ``Wait``, and is
     sent what is ready, a ``Ready``), holding the gevent loop for the first
-    :data:`HOLD_SECONDS`, then letting other greenlets run until the server answers.
+    :data:`HOLD_SECONDS` (none in :func:`background_waits`), then letting other
+    greenlets run until the server answers.
 
     Why both: a query that lets others run keeps its pooled connection until the loop
     comes round again, and under a reconnect storm that is thousands of greenlets later,
@@ -117,7 +137,7 @@ def wait_holding_briefly(gen, fileno: int, interval: float | None = 0.1,
     masks = {Wait.R: select.POLLIN, Wait.W: select.POLLOUT,
              Wait.RW: select.POLLIN | select.POLLOUT}
     started = time.monotonic()
-    held_until = started + HOLD_SECONDS
+    held_until = started + (0.0 if _WAITING_IN_BACKGROUND.get() else HOLD_SECONDS)
     deadline = None if timeout is None else started + timeout
     holding = get_original("select", "poll")()
     yielding = None

@@ -22,6 +22,7 @@ import logging
 import operator
 import os
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -170,6 +171,14 @@ class GroupCommitter:
     """Apply writes in batches of at most ``max_batch``; under gevent the writer is a
     greenlet (``threading`` is patched), elsewhere a thread.
 
+    Under gevent, when the writer has database connections of its own (PostgreSQL), each
+    batch runs in a native thread of its own while the greenlet waits: the batch's waits
+    for the server then let the loop answer chargers (a storm batch's round trips held
+    every socket of the process, and a steady one's 20-30 ms delayed every answer behind
+    it), and the writer is never a greenlet waiting its turn behind thousands of others.
+    Everything a batch touches is then its own: its session and connection, the writes'
+    results; the queue and the waiters are served by the greenlet.
+
     Once a write arrives the writer waits up to ``linger`` seconds for others before it
     commits: a fleet's messages trickle in a few milliseconds apart, and a transaction
     per message would cost each the whole commit and read-ahead, where a batch of several
@@ -192,6 +201,8 @@ class GroupCommitter:
         self._lock = threading.Lock()
         self._rows_lock = threading.Lock()
         self._writer: threading.Thread | None = None
+        # Where the writer runs its batches (None: in itself); made with the writer.
+        self._batch_thread: Any = None
         # The process whose writer runs (None: none does): read on every write, cheaper
         # than asking the thread, and a forked child starts a writer of its own.
         self._writing: int | None = None
@@ -236,6 +247,7 @@ class GroupCommitter:
             return
         with self._lock:
             if self._writing != os.getpid():
+                self._batch_thread = self._native_thread()
                 self._writer = threading.Thread(target=self._run, name="group-commit",
                                                 daemon=True)
                 self._writing = os.getpid()
@@ -244,6 +256,17 @@ class GroupCommitter:
                 except BaseException:
                     self._writing = None
                     raise
+
+    def _native_thread(self) -> Any:
+        """A native thread for the batches when they should leave the gevent loop (see
+        the class), else None."""
+        monkey = sys.modules.get("gevent.monkey")
+        if monkey is None or not monkey.is_module_patched("threading") \
+                or self._db.batch_engine is self._db.engine:
+            return None
+        from gevent.threadpool import ThreadPool
+
+        return ThreadPool(1)
 
     def _run(self) -> None:
         try:
@@ -259,7 +282,7 @@ class GroupCommitter:
                 try:
                     batch.append(self._queue.get(timeout=self._rows_delay))
                 except queue.Empty:
-                    self._commit(batch)
+                    self._apply(batch)
                     continue
             started = time.monotonic()
             until = started + self._linger
@@ -277,16 +300,27 @@ class GroupCommitter:
                         batch.append(self._queue.get(timeout=left))
                     except queue.Empty:
                         break
-            self._commit(batch)
+            self._apply(batch)
             writes = sum(pending.write is not None for pending in batch)
             if writes:
                 self._last_batch_at = time.monotonic()
                 self._last_batch_lone = writes == 1
 
-    def _commit(self, batch: list[_Pending]) -> None:
+    def _apply(self, batch: list[_Pending]) -> None:
+        """Commit ``batch`` with the rows appended so far, then wake its writers."""
         with self._rows_lock:
             rows, self._rows = self._rows, []
         writes = [pending for pending in batch if pending.write is not None]
+        if self._batch_thread is None:
+            self._commit(writes, rows)
+        else:
+            self._batch_thread.apply(self._commit, (writes, rows))
+        for pending in writes:
+            pending.done.set()
+
+    def _commit(self, writes: list[_Pending],
+                rows: list[tuple[type[Base], dict[str, Any]]]) -> None:
+        """Commit ``writes`` and ``rows``, each write getting its result or its error."""
         try:
             self._commit_together(writes, rows)
         except _WriteRaised as raised:
@@ -295,7 +329,7 @@ class GroupCommitter:
             # per write would cost a storm's whole batch for one charger's bad frame.
             others = [pending for pending in writes if pending is not raised.pending]
             if not others and not rows:
-                self._fail(raised.pending, raised.error)
+                raised.pending.error = raised.error
                 return
             try:
                 self._commit_together(others, rows)
@@ -304,14 +338,14 @@ class GroupCommitter:
             self._commit_alone(raised.pending)
         except Exception as error:
             if len(writes) == 1 and not rows:
-                self._fail(writes[0], error)
+                writes[0].error = error
                 return
             self._commit_each_alone(writes, rows)
 
     def _commit_together(self, writes: list[_Pending], rows: list[tuple[type[Base],
                                                                        dict[str, Any]]]
                          ) -> None:
-        """Commit ``writes`` and ``rows`` in one transaction and tell the writers; raises
+        """Commit ``writes`` and ``rows`` in one transaction; raises
         :class:`_WriteRaised` when a write raised, else what the commit raised."""
         with self._db.batch_session() as session:
             self._prepare(session, writes)
@@ -323,8 +357,6 @@ class GroupCommitter:
                     raise _WriteRaised(pending, error) from error
             self._insert_collected(session)
             self._insert_rows(session, rows)
-        for pending in writes:
-            pending.done.set()
 
     def _commit_each_alone(self, writes: list[_Pending],
                            rows: list[tuple[type[Base], dict[str, Any]]]) -> None:
@@ -364,9 +396,7 @@ class GroupCommitter:
                 pending.result = pending.write(session)
                 self._insert_collected(session)
         except Exception as error:
-            self._fail(pending, error)
-            return
-        pending.done.set()
+            pending.error = error
 
     def _insert_alone(self, rows: list[tuple[type[Base], dict[str, Any]]]) -> None:
         if not rows:
@@ -377,6 +407,3 @@ class GroupCommitter:
         except Exception as error:
             log.error("dropped %s appended rows that could not be written: %r", len(rows), error)
 
-    def _fail(self, pending: _Pending, error: Exception) -> None:
-        pending.error = error
-        pending.done.set()

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from flask import Flask, current_app
 
@@ -17,7 +18,7 @@ from voltspot.cluster.events import Event, station_topic
 from voltspot.cluster.throttles import station_throttles
 from voltspot.cluster.wiring import Cluster, local_cluster, redis_cluster
 from voltspot.config import Settings
-from voltspot.db import Database
+from voltspot.db import Database, background_waits
 from voltspot.domain.statuses import Direction
 from voltspot.group_commit import GroupCommitter
 from voltspot.models import OcppFrame, utcnow
@@ -43,6 +44,8 @@ from voltspot.services.stations.presence import sweep_gone
 from voltspot.services.stations.registry import SignInDetails
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 MAX_LOGGED_FRAME = 65536
 
@@ -86,7 +89,7 @@ class Runtime:
         self._frames_trimmed_up_to = 0
         # One process of the installation runs load management at a time.
         self.load = LoadLoop(self.db, self.control, settings.load_interval,
-                             once=self.cluster.jobs.run)
+                             once=self.run_job)
         # The words of drivers' push notices (set by voltspot.web.push.init_push); the push
         # job runs only when they are there.
         self.push_words: Callable[[Notice], str] | None = None
@@ -128,7 +131,7 @@ class Runtime:
                          args=(self.settings.ocpp_ping_interval,), name="keep-alive",
                          daemon=True).start()
         threading.Thread(target=roaming_loop, args=(self.db, Identity.from_settings(
-            self.settings), every_seconds, self.cluster.jobs.run), name="roaming",
+            self.settings), every_seconds, self.run_job), name="roaming",
             daemon=True).start()
         if self.push_words is not None:
             self.start_push(every_seconds)
@@ -140,24 +143,30 @@ class Runtime:
         sender = WebPushSender(keys, vapid_subject(self.settings.push_contact,
                                                    self.settings.public_url))
         threading.Thread(target=push_loop, args=(self.db, sender, self.push_words,
-                                                 every_seconds, self.cluster.jobs.run),
+                                                 every_seconds, self.run_job),
                          name="web-push", daemon=True).start()
 
+    def run_job(self, job: str, work: Callable[[], T]) -> tuple[bool, T | None]:
+        """Run ``work`` as the periodic job ``job``: in one process of the installation
+        at a time, under the job's lock (see :class:`~voltspot.cluster.jobs.JobLock`),
+        its database waits not holding the loop (nobody waits on a job: see
+        :func:`~voltspot.db.background_waits`)."""
+        with background_waits():
+            return self.cluster.jobs.run(job, work)
+
     def _housekeeping(self, every_seconds: float, slow_every: int) -> None:
-        # Each job runs in one process of the installation at a time (under its lock).
-        jobs = self.cluster.jobs
         for round_number in itertools.count(1):
             time.sleep(every_seconds)
             self._freeze_survivors()
             try:
-                jobs.run("payments", lambda: settle_pending(self.db, self.payments))
+                self.run_job("payments", lambda: settle_pending(self.db, self.payments))
                 for name, job in list(self.round_jobs.items()):
-                    jobs.run(name, job)
+                    self.run_job(name, job)
                 if self.cluster.shared:
-                    jobs.run("presence", self._sweep_presence)
+                    self.run_job("presence", self._sweep_presence)
                 if round_number % slow_every == 0:
-                    jobs.run("housekeeping", self.run_housekeeping)
-                    jobs.run("reconcile", lambda: reconcile(
+                    self.run_job("housekeeping", self.run_housekeeping)
+                    self.run_job("reconcile", lambda: reconcile(
                         self.db, self.payments, self.control,
                         self.settings.hold_margin_percent))
             except Exception:
