@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -100,3 +101,28 @@ def test_other_greenlets_run_while_the_group_commit_writer_waits_for_postgresql(
         database_url: str):
     assert _ticks_while_a_query_sleeps(database_url, 0.3, hold=2.0,
                                        unit_of_work="committer") >= 15
+
+
+def test_a_postgresql_connection_is_replaced_once_it_has_served_its_time(
+        database_url: str, monkeypatch: pytest.MonkeyPatch):
+    # Its server process would otherwise keep plans made for tables long since grown.
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's server processes; CI's second pass is PostgreSQL")
+    from sqlalchemy import text
+
+    from voltspot import db
+
+    monkeypatch.setattr(db, "PLAN_REFRESH_SECONDS", 0.3)
+    database = db.Database(database_url)
+
+    def server_process() -> int:
+        with database.engine.connect() as connection:
+            return connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+    try:
+        first = server_process()
+        assert server_process() == first
+        time.sleep(0.5)
+        assert server_process() != first
+    finally:
+        database.dispose()
