@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import event, func, select
 
 from voltspot.group_commit import GroupCommitter
-from voltspot.models import ChargingSession, MeterSample, OcppFrame, Station, utcnow
+from voltspot.models import (
+    ChargingSession,
+    IdToken,
+    MeterSample,
+    OcppFrame,
+    Station,
+    utcnow,
+)
 from voltspot.services.charging import lifecycle
+from voltspot.services.roaming.identity import Identity
 from voltspot.services.station_messages import StationMessages
 from voltspot.services.stations import registry
 
@@ -315,6 +323,81 @@ def _in_one_batch(committer: GroupCommitter, *writes) -> None:
         time.sleep(0.1)  # queued in order
     for thread in threads:
         thread.join()
+
+
+def _card_and_stations(db, prefix: str, count: int) -> list[str]:
+    ids = [f"{prefix}{n}" for n in range(count)]
+    with db.session() as session:
+        session.add(IdToken(id_tag=f"{prefix}-CARD", holder_name="Group commit"))
+        for charge_point_id in ids:
+            registry.register_station(session, site_name="GC", charge_point_id=charge_point_id,
+                                      connectors=1, password="a-password-of-16+")
+    return ids
+
+
+def _start(db, committer: GroupCommitter, charge_point_id: str, id_tag: str,
+           timestamp: datetime) -> lifecycle.StartResult:
+    return StationMessages(charge_point_id, db, committer, None).start_transaction(
+        _NO_ROAMING, timeout=1.0, connector_id=1, id_tag=id_tag, meter_start=100,
+        timestamp=timestamp)
+
+
+_NO_ROAMING = Identity("NL", "VLT", "Voltspot", "http://127.0.0.1/ocpi")
+
+
+def test_a_batch_of_starts_reads_what_they_repeat_and_numbers_their_sessions_at_once(db):
+    ids = _card_and_stations(db, "GC-R", 3)
+    committer = GroupCommitter(db, linger=0.5)
+    statements: list[str] = []
+    event.listen(db.batch_engine, "before_cursor_execute",
+                 lambda _conn, _cursor, statement, *_: statements.append(statement))
+    started = {}
+    now = utcnow()
+
+    def start(charge_point_id: str) -> None:
+        started[charge_point_id] = _start(db, committer, charge_point_id, "GC-R-CARD", now)
+
+    threads = [threading.Thread(target=start, args=(cp_id,)) for cp_id in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # The open sessions of the stations, and the sessions any start repeats.
+    assert len([s for s in statements if "FROM charging_sessions" in s]) == 2
+    # On PostgreSQL the new sessions' ids come from one query, not one each.
+    assert len([s for s in statements if "nextval" in s]) == (
+        1 if db.engine.dialect.name == "postgresql" else 0)
+    assert len({result.transaction_id for result in started.values()}) == len(ids)
+    with db.session() as session:
+        recorded = session.scalars(select(ChargingSession.transaction_id).join(Station).where(
+            Station.charge_point_id.in_(ids))).all()
+    assert sorted(recorded) == sorted(result.transaction_id for result in started.values())
+
+
+def test_a_start_sent_twice_in_one_batch_is_recorded_once(db):
+    (charge_point_id,) = _card_and_stations(db, "GC-T", 1)
+    committer = GroupCommitter(db, linger=0)
+    now = utcnow()
+    answers = []
+    _in_one_batch(committer, *[
+        lambda: answers.append(_start(db, committer, charge_point_id, "GC-T-CARD", now))
+        for _ in range(2)])
+    assert len({answer.transaction_id for answer in answers}) == 1
+    with db.session() as session:
+        recorded = session.scalars(select(ChargingSession.id).join(Station).where(
+            Station.charge_point_id == charge_point_id)).all()
+    assert recorded == [answers[0].transaction_id]
+
+
+def test_a_start_sent_again_after_its_batch_gets_the_same_transaction(db):
+    (charge_point_id,) = _card_and_stations(db, "GC-U", 1)
+    committer = GroupCommitter(db, linger=0)
+    now = utcnow()
+    first = _start(db, committer, charge_point_id, "GC-U-CARD", now)
+    again = _start(db, committer, charge_point_id, "GC-U-CARD", now)
+    later = _start(db, committer, charge_point_id, "GC-U-CARD", now + timedelta(seconds=1))
+    assert again.transaction_id == first.transaction_id
+    assert later.transaction_id != first.transaction_id
 
 
 def test_meter_values_after_a_stop_in_the_same_batch_leave_the_stopped_session_alone(db):

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from datetime import datetime
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -98,21 +99,34 @@ class StationMessages:
             return self.run(lifecycle.authorize, id_tag)
         return authorize_tag(self._db, identity, self.charge_point_id, id_tag, timeout=timeout)
 
-    def start_transaction(self, identity: Identity, *, timeout: float, id_tag: str,
-                          **fields: Any) -> lifecycle.StartResult:
+    def start_transaction(self, identity: Identity, *, timeout: float, connector_id: int,
+                          id_tag: str, meter_start: int, timestamp: datetime,
+                          reservation_id: int | None = None) -> lifecycle.StartResult:
         """Record a 1.6 StartTransaction (see
-        :func:`voltspot.services.charging.lifecycle.start_transaction`). A tag none of our
+        :func:`voltspot.services.charging.lifecycle.start_transaction`) in the group-commit
+        writer's next batch, which reads ahead for all its starts
+        (:func:`~voltspot.services.charging.lifecycle.load_starts`). A tag none of our
         cards or starts knows may be a roaming partner's that the charger let in from its
         own list without asking: the partner is asked first, as at Authorize, and a
         partner's Blocked or Expired is what the charger is told. Our own cards and starts
         (nearly every start) cost one look-up of the tag, in the batch."""
-        started = self.run_grouped(lifecycle.start_transaction, id_tag=id_tag,
-                                   unknown_tags_first=True, **fields)
+        report = lifecycle.StartReport(self.charge_point_id, connector_id, id_tag, timestamp,
+                                       meter_start)
+
+        def record(unknown_tags_first: bool) -> lifecycle.StartResult | None:
+            def write(session: Session) -> lifecycle.StartResult | None:
+                return lifecycle.start_transaction(
+                    session, self.charge_point_id, connector_id=connector_id, id_tag=id_tag,
+                    meter_start=meter_start, timestamp=timestamp,
+                    reservation_id=reservation_id, unknown_tags_first=unknown_tags_first)
+            return self._committer.submit(write, prepare=lifecycle.load_starts, key=report)
+
+        started = record(unknown_tags_first=True)
         if started is not None:
             return started
         roaming = authorize_tag(self._db, identity, self.charge_point_id, id_tag,
                                 timeout=timeout)
-        result = self.run_grouped(lifecycle.start_transaction, id_tag=id_tag, **fields)
+        result = record(unknown_tags_first=False)  # recorded whatever the tag
         return replace(result, id_tag_info=_partners_verdict(result.id_tag_info, roaming))
 
     def record_transaction_event(self, event: transactions.TransactionEventReport, *,
