@@ -294,7 +294,7 @@ def load_starts(session: Session, starts: list[StartReport]) -> None:
     """A group-commit batch's read-ahead for its 1.6 StartTransactions: what
     :func:`load_open_sessions` reads for their stations, the sessions any of them repeats
     in one query, and on PostgreSQL an id for each new session in one more (a storm's
-    starts paid a round trip for each, twice: a third of the writer's time)."""
+    starts paid a round trip for each, twice: nearly a third of the writer's time)."""
     load_open_sessions(session, [start.charge_point_id for start in starts])
     wanted = set()
     for start in starts:
@@ -429,8 +429,9 @@ def _number(session: Session, charging: ChargingSession) -> None:
     """Give a new session its id (a charger's transaction id is its session's). On
     PostgreSQL from the table's sequence, so that the session is inserted once, with
     all a start sets on it, among the batch's other inserts: flushing it to learn the id
-    cost an INSERT and then an UPDATE, a round trip each. SQLite runs in-process: the
-    flush costs no round trip."""
+    cost an INSERT and then an UPDATE, a round trip each; a batch's starts take ids
+    :func:`load_starts` reserved for them, one query for all. SQLite runs in-process:
+    the flush costs no round trip."""
     if session.get_bind().dialect.name != "postgresql":
         session.flush()
         return
