@@ -86,7 +86,7 @@ def test_a_query_answered_within_the_hold_lets_no_other_greenlet_run(database_ur
     assert _ticks_while_a_query_sleeps(database_url, 0.3, hold=2.0) == 0
 
 
-def test_the_group_commit_writer_holds_the_loop_however_slow_postgresql_is(
+def test_the_group_commit_writer_s_connections_hold_the_loop_however_slow_postgresql_is(
         database_url: str):
     assert _ticks_while_a_query_sleeps(database_url, 0.3, hold=0.01, unit_of_work="batch") == 0
 
