@@ -325,8 +325,7 @@ _START_IDENTITY = (ChargingSession.station_id, ChargingSession.connector_id,
 
 
 def _start_identity(charging: ChargingSession) -> tuple[Any, ...]:
-    return (charging.station_id, charging.connector_id, charging.id_tag,
-            charging.charger_started_at, charging.meter_start_wh)
+    return tuple(getattr(charging, column.key) for column in _START_IDENTITY)
 
 
 def _repeated_start(session: Session, identity: tuple[Any, ...]) -> ChargingSession | None:
